@@ -1,0 +1,217 @@
+package dataflow
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// AggKind names an aggregate function.
+type AggKind uint8
+
+// Aggregate functions. Exact ones first, then the approximate sketches.
+const (
+	AggInvalid AggKind = iota
+	// AggCount counts records (Col is ignored). Result int64.
+	AggCount
+	// AggSum sums Col. Result int64 for integer columns, float64 otherwise.
+	AggSum
+	// AggMin and AggMax keep the least and greatest value of Col.
+	AggMin
+	AggMax
+	// AggMean is the arithmetic mean of Col. Result float64.
+	AggMean
+	// AggDistinct counts distinct values of Col exactly. Result int64.
+	AggDistinct
+	// AggTopN lists the N most frequent values of Col, exactly, as text
+	// "value=count,value=count" by count descending then value ascending.
+	AggTopN
+	// AggApproxTopN is AggTopN estimated by a Count-Min sketch with a
+	// heavy-hitter heap (Width x Depth counters), in the same text form.
+	AggApproxTopN
+	// AggApproxDistinct estimates AggDistinct with HyperLogLog (2^Precision
+	// registers). Result int64.
+	AggApproxDistinct
+	// AggSpan is max(Col) - min(Col): a session's duration from its
+	// timestamps. Result int64 (or float64 for float columns).
+	AggSpan
+)
+
+var aggNames = [...]string{"invalid", "count", "sum", "min", "max", "mean", "distinct", "top_n", "approx_top_n", "approx_distinct", "span"}
+
+func (k AggKind) String() string {
+	if int(k) < len(aggNames) {
+		return aggNames[k]
+	}
+	return "agg(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Combinable reports whether results of this kind over disjoint parts of a
+// window combine into the result over the whole ([CombineResults]); only such
+// aggregates may use discarding panes.
+func (k AggKind) Combinable() bool {
+	return k == AggCount || k == AggSum || k == AggMin || k == AggMax
+}
+
+// Agg is one aggregate of an [Aggregation].
+type Agg struct {
+	Kind AggKind
+	// Col is the input column (unused by count).
+	Col string
+	// N is how many values top-N lists.
+	N int
+	// As names the output column; the default is kind_col (or "count").
+	As string
+	// Width and Depth size the Count-Min sketch (defaults 2048 x 4);
+	// Precision sizes HyperLogLog (default 14, 4 <= p <= 18).
+	Width, Depth int
+	Precision    uint8
+}
+
+// Count, Sum, Min, Max, Mean, Distinct, TopN, ApproxTopN, ApproxDistinct and
+// Span build aggregates with default parameters.
+func Count() Agg                       { return Agg{Kind: AggCount} }
+func Sum(col string) Agg               { return Agg{Kind: AggSum, Col: col} }
+func Min(col string) Agg               { return Agg{Kind: AggMin, Col: col} }
+func Max(col string) Agg               { return Agg{Kind: AggMax, Col: col} }
+func Mean(col string) Agg              { return Agg{Kind: AggMean, Col: col} }
+func Distinct(col string) Agg          { return Agg{Kind: AggDistinct, Col: col} }
+func TopN(col string, n int) Agg       { return Agg{Kind: AggTopN, Col: col, N: n} }
+func ApproxTopN(col string, n int) Agg { return Agg{Kind: AggApproxTopN, Col: col, N: n} }
+func ApproxDistinct(col string) Agg    { return Agg{Kind: AggApproxDistinct, Col: col} }
+func Span(col string) Agg              { return Agg{Kind: AggSpan, Col: col} }
+
+// Named returns g with output column name as.
+func (g Agg) Named(as string) Agg {
+	g.As = as
+	return g
+}
+
+// Name is the output column name.
+func (g Agg) Name() string {
+	if g.As != "" {
+		return g.As
+	}
+	if g.Kind == AggCount {
+		return "count"
+	}
+	return g.Kind.String() + "_" + g.Col
+}
+
+func (g Agg) String() string {
+	switch g.Kind {
+	case AggCount:
+		return "count()"
+	case AggTopN, AggApproxTopN:
+		return fmt.Sprintf("%v(%s, %d)", g.Kind, g.Col, g.N)
+	}
+	return fmt.Sprintf("%v(%s)", g.Kind, g.Col)
+}
+
+func (g Agg) validate(in Schema) error {
+	if g.Kind == AggInvalid || int(g.Kind) >= len(aggNames) {
+		return errors.New("dataflow: unknown aggregate")
+	}
+	if g.Kind == AggCount {
+		return nil
+	}
+	f, _, err := in.Lookup(g.Col)
+	if err != nil {
+		return err
+	}
+	switch g.Kind {
+	case AggSum, AggMean, AggSpan:
+		if !f.Kind.Numeric() {
+			return fmt.Errorf("dataflow: %v needs a numeric column, %q is %v", g.Kind, g.Col, f.Kind)
+		}
+	case AggMin, AggMax:
+		if f.Kind == KindBool {
+			return fmt.Errorf("dataflow: %v of bool column %q", g.Kind, g.Col)
+		}
+	case AggTopN, AggApproxTopN:
+		if g.N <= 0 {
+			return fmt.Errorf("dataflow: %v needs N > 0, got %d", g.Kind, g.N)
+		}
+	}
+	if g.Width < 0 || g.Depth < 0 {
+		return errors.New("dataflow: sketch width and depth must not be negative")
+	}
+	if g.Precision != 0 && (g.Precision < 4 || g.Precision > 18) {
+		return fmt.Errorf("dataflow: HyperLogLog precision must be in [4, 18], got %d", g.Precision)
+	}
+	return nil
+}
+
+// ResultKind is the kind of the aggregate's result over input schema in.
+func (g Agg) ResultKind(in Schema) Kind {
+	col := KindInt64
+	if f, _, err := in.Lookup(g.Col); err == nil {
+		col = f.Kind
+	}
+	switch g.Kind {
+	case AggCount, AggDistinct, AggApproxDistinct:
+		return KindInt64
+	case AggMean:
+		return KindFloat64
+	case AggTopN, AggApproxTopN:
+		return KindString
+	case AggSum, AggSpan:
+		if col == KindFloat64 {
+			return KindFloat64
+		}
+		return KindInt64
+	case AggMin, AggMax:
+		return col
+	}
+	return KindInvalid
+}
+
+// Accumulator holds one aggregate's state for one key and window. It is not
+// safe for concurrent use. Implementations live in this package; create them
+// with [Agg.NewAccumulator].
+type Accumulator interface {
+	// Add folds one input value in (count ignores it).
+	Add(v Value)
+	// Merge folds in another accumulator of the same Agg (partial
+	// aggregates: per-batch, per-task, per-pane).
+	Merge(o Accumulator)
+	// Result is the aggregate's current value.
+	Result() Value
+	// Reset empties the accumulator for reuse.
+	Reset()
+	// AppendBinary appends a self-describing encoding of the state, for
+	// checkpoints; UnmarshalBinary restores it into an accumulator made by
+	// the same Agg.
+	AppendBinary(dst []byte) ([]byte, error)
+	UnmarshalBinary(b []byte) error
+}
+
+// CombineResults combines two results of a combinable aggregate kind over
+// disjoint inputs: counts and sums add, min and max take the extreme. It is
+// how a sink rebuilds a window's final value from discarding panes.
+func CombineResults(k AggKind, a, b Value) (Value, error) {
+	if a.IsNull() {
+		return b, nil
+	}
+	if b.IsNull() {
+		return a, nil
+	}
+	switch k {
+	case AggCount, AggSum:
+		if a.K == KindFloat64 || b.K == KindFloat64 {
+			return Float(a.Float64() + b.Float64()), nil
+		}
+		return Value{K: a.K, I: a.I + b.I}, nil
+	case AggMin:
+		if b.Compare(a) < 0 {
+			return b, nil
+		}
+		return a, nil
+	case AggMax:
+		if b.Compare(a) > 0 {
+			return b, nil
+		}
+		return a, nil
+	}
+	return Value{}, fmt.Errorf("dataflow: results of %v do not combine", k)
+}

@@ -1,0 +1,67 @@
+// Package dataflow is weir's shared logical model of a streaming workload:
+// the pipeline a workload is written as once, its windows, time domains,
+// watermarks, triggers and aggregates, and [Reference], the exact evaluator
+// of a pipeline on bounded input that every runtime is checked against.
+//
+// dataflow imports only the standard library. It starts no goroutines, does
+// no I/O and reads no clock: time comes in as arguments (event time from the
+// records, processing time from the records' ingest times or from the caller).
+// Its state machines ([WatermarkTracker], [WindowOperator]) are
+// single-goroutine cores that the runtimes wrap.
+//
+// # Writing a workload
+//
+//	p := dataflow.NewPipeline("ysb", events).
+//		Filter(dataflow.Eq(dataflow.Col("event_type"), dataflow.LitStr("view"))).
+//		Lookup(campaigns, "ad_id", "ad_id", "campaign_id").
+//		Aggregate(dataflow.Aggregation{
+//			Key:     []string{"campaign_id"},
+//			Window:  dataflow.FixedWindows(10 * time.Second),
+//			TimeCol: "event_time",
+//			Aggs:    []dataflow.Agg{dataflow.Count()},
+//		})
+//	if err := p.Validate(); err != nil { ... }
+//
+// Expressions ([Expr]) and steps ([Step]) are plain data, so each runtime
+// compiles them its own way: rows and closures ([Compile]) or column kernels.
+//
+// # Conventions
+//
+// These hold in every package of weir; code and tests cite them by name.
+//
+//   - I1 Windows are half-open, [Start, End), in milliseconds since the Unix
+//     epoch ([Time]).
+//   - I2 Fixed and sliding windows are aligned to the epoch plus offset:
+//     they start at Offset + k*Period for integer k, computed with a floor
+//     modulo so negative timestamps land in the right window. A time t lies
+//     in every window [s, s+Size) with s <= t < s+Size ([WindowFn.Assign]).
+//   - I3 An event at time t opens the session [t, t+Gap). Two sessions of a
+//     key merge only when they overlap; touching sessions do not, so an event
+//     exactly Gap after the last one starts a new session (Beam's rule,
+//     [MergeSessions]).
+//   - I4 A watermark W means no more records with event time < W are
+//     expected. A window [s, e) is complete, and fires on time, when W >= e.
+//     A partition's watermark is the largest event time it has delivered minus
+//     the bound of out-of-orderness; the input's watermark is the minimum over
+//     its partitions that are not idle, and it never decreases.
+//   - I5 With allowed lateness L, a window's state is kept until W >= e + L;
+//     a record is late for a window once W >= e + L, and a record late for
+//     all its windows is dropped and counted, or sent to the late output.
+//   - I6 Count windows are per key, over the key's elements in arrival order
+//     (the order of the log; the count-window workload's log is partitioned
+//     by the key, so every reader sees the same order). Their bounds are
+//     element ordinals: [k*slide, k*slide+size). A count window fires when it
+//     holds size elements; a partial window at the end of a bounded input is
+//     not emitted (as Flink's CountTrigger).
+//   - I7 Processing time is the record's ingest time in the log, in ms
+//     ([Record.ProcessingTime]), so processing-time windows are reproducible
+//     from the log and the same on every runtime.
+//   - I8 The reference answer is the batch answer: every record (minus those
+//     the caller excludes, such as records a runtime reports it dropped as
+//     late) in every window it belongs to, each window's final value once.
+//     Count windows follow I6; global and unwindowed aggregations give one
+//     value per key over the whole input.
+//   - I9 Keys are rendered as the text of the key columns joined by
+//     [KeySep] ([AppendKey]); results sort by window start, then key
+//     ([CompareResults]).
+package dataflow

@@ -1,0 +1,450 @@
+package datasets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// LogConfig configures a [Log]. The zero value of each field but Schema is a
+// valid default.
+type LogConfig struct {
+	// Schema of the records. Required.
+	Schema dataflow.Schema
+	// Partitions is the number of partitions (default 4).
+	Partitions int
+	// ChunkRows is the number of records per storage chunk (default 65536).
+	// Chunks are the unit of columnar reads; see [Log.Chunks].
+	ChunkRows int
+	// Now returns the ingest timestamp in ns since the epoch. Nil means the
+	// real clock; tests pass a manual clock.
+	Now func() int64
+}
+
+// Log is a partitioned, offset-addressed, append-only log of records: the
+// replayable source both runtimes read, as they would read Kafka. Each
+// partition's records have offsets 0, 1, 2, ...; an appended record is
+// visible to readers once flushed, and stays readable at its offset for the
+// life of the log, so any range can be read again (replay).
+//
+// Storage is columnar: each partition is a list of fixed-size chunks holding
+// one Go slice per column (int64 for int64, timestamp and bool columns,
+// float64 for floats, int32 dictionary codes for strings, with one
+// [Dict] per string column shared by all partitions). Microbatch reads
+// chunk ranges as columns ([Log.Chunks]); recordstream reads record by record
+// ([Log.Read]).
+//
+// Concurrency: one goroutine appends ([Log.Appender]); any number read.
+// Reads of flushed offsets take no lock.
+type Log struct {
+	schema    dataflow.Schema
+	chunkRows int
+	now       func() int64
+	parts     []*partition
+	dicts     []*Dict // per column; nil for non-string columns
+
+	mu     sync.Mutex
+	notify chan struct{} // closed and replaced on every flush and on Close
+	closed atomic.Bool
+
+	eventTimeShift atomic.Int64 // ms; see EventTimeShift
+}
+
+// EventTimeShift returns the offset in ms that maps the dataset's event-time
+// timeline onto the wall clock of the run: an on-time event with event time t
+// was generated at wall time t + shift. The filler sets it when it starts
+// (the ingest time of the first record minus its event time), so event-time
+// latency (emit time minus the largest contributing event time plus shift)
+// is the delay since the event was generated (Karimov et al.).
+func (l *Log) EventTimeShift() int64 { return l.eventTimeShift.Load() }
+
+// SetEventTimeShift sets [Log.EventTimeShift].
+func (l *Log) SetEventTimeShift(ms int64) { l.eventTimeShift.Store(ms) }
+
+type partition struct {
+	// chunks is replaced (copy on write) when a chunk is added, so readers
+	// load it without a lock.
+	chunks atomic.Pointer[[]*Chunk]
+	end    atomic.Int64 // published end offset (exclusive)
+	size   int64        // appended, maybe unpublished (appender only)
+}
+
+// Chunk holds ChunkRows consecutive records of one partition, starting at
+// offset Base. Rows [0, n) where Base+n <= End(partition) are immutable and
+// safe to read concurrently. Column slices are indexed by schema position;
+// only the slice matching the column's kind is set.
+type Chunk struct {
+	Base   int64
+	Ints   [][]int64   // int64, timestamp (ms) and bool (0/1) columns
+	Floats [][]float64 // float64 columns
+	Codes  [][]int32   // string columns: codes into Log.Dict(col)
+	// Ingest holds each record's ingest time in ns since the epoch.
+	Ingest []int64
+}
+
+// NewLog returns an empty log.
+func NewLog(cfg LogConfig) (*Log, error) {
+	if err := cfg.Schema.Validate(); err != nil {
+		return nil, fmt.Errorf("datasets: log schema: %w", err)
+	}
+	if cfg.Partitions < 0 || cfg.ChunkRows < 0 {
+		return nil, fmt.Errorf("datasets: log partitions (%d) and chunk rows (%d) must not be negative", cfg.Partitions, cfg.ChunkRows)
+	}
+	if cfg.Partitions == 0 {
+		cfg.Partitions = 4
+	}
+	if cfg.ChunkRows == 0 {
+		cfg.ChunkRows = 1 << 16
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return time.Now().UnixNano() }
+	}
+	l := &Log{schema: cfg.Schema, chunkRows: cfg.ChunkRows, now: cfg.Now, notify: make(chan struct{})}
+	l.parts = make([]*partition, cfg.Partitions)
+	for i := range l.parts {
+		l.parts[i] = &partition{}
+		l.parts[i].chunks.Store(&[]*Chunk{})
+	}
+	l.dicts = make([]*Dict, cfg.Schema.Len())
+	for i, f := range cfg.Schema.Fields {
+		if f.Kind == dataflow.KindString {
+			l.dicts[i] = NewDict()
+		}
+	}
+	return l, nil
+}
+
+// Schema returns the records' schema.
+func (l *Log) Schema() dataflow.Schema { return l.schema }
+
+// Partitions returns the number of partitions.
+func (l *Log) Partitions() int { return len(l.parts) }
+
+// ChunkRows returns the number of records per chunk.
+func (l *Log) ChunkRows() int { return l.chunkRows }
+
+// Dict returns the dictionary of string column col (nil for other columns).
+func (l *Log) Dict(col int) *Dict { return l.dicts[col] }
+
+// Now returns the log's clock reading in ns, the clock ingest times come from.
+func (l *Log) Now() int64 { return l.now() }
+
+// End returns partition p's end offset: records [0, End) are readable.
+func (l *Log) End(p int) int64 { return l.parts[p].end.Load() }
+
+// Len returns the number of readable records in all partitions.
+func (l *Log) Len() int64 {
+	var n int64
+	for p := range l.parts {
+		n += l.End(p)
+	}
+	return n
+}
+
+// Close marks the log complete: no more appends. Readers waiting for data get
+// io.EOF. Close publishes nothing; flush first.
+func (l *Log) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Swap(true) {
+		return
+	}
+	close(l.notify)
+}
+
+// Closed reports whether the log is complete.
+func (l *Log) Closed() bool { return l.closed.Load() }
+
+// Wait blocks until partition p has a record at offset off (End(p) > off),
+// and returns nil; or until the log is closed with no such record (io.EOF),
+// or ctx is done (ctx.Err()).
+func (l *Log) Wait(ctx context.Context, p int, off int64) error {
+	for {
+		l.mu.Lock()
+		ch := l.notify
+		l.mu.Unlock()
+		if l.End(p) > off {
+			return nil
+		}
+		if l.closed.Load() {
+			return io.EOF
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Changed returns a channel closed at the next flush or at Close, for readers
+// that wait on several partitions at once.
+func (l *Log) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notify
+}
+
+// chunk returns the chunk holding offset off of partition p.
+func (l *Log) chunk(p int, off int64) *Chunk {
+	cs := *l.parts[p].chunks.Load()
+	return cs[off/int64(l.chunkRows)]
+}
+
+// Read returns the record at offset off of partition p in dst (resized to
+// the schema; pass the previous row back in to avoid allocation) and its
+// ingest time in ns. off must be below End(p). String values point into the
+// log's dictionaries and stay valid for the life of the log.
+func (l *Log) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
+	c := l.chunk(p, off)
+	i := int(off - c.Base)
+	n := l.schema.Len()
+	if cap(dst) < n {
+		dst = make(dataflow.Row, n)
+	}
+	dst = dst[:n]
+	for col, f := range l.schema.Fields {
+		switch f.Kind {
+		case dataflow.KindFloat64:
+			dst[col] = dataflow.Float(c.Floats[col][i])
+		case dataflow.KindString:
+			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Codes[col][i])}
+		default:
+			dst[col] = dataflow.Value{K: f.Kind, I: c.Ints[col][i]}
+		}
+	}
+	return dst, c.Ingest[i]
+}
+
+// Chunks calls fn for each chunk overlapping offsets [from, to) of partition
+// p, with the row range [lo, hi) of that chunk inside the range, until fn
+// returns false. to must not exceed End(p). The chunk is shared: do not
+// modify it.
+func (l *Log) Chunks(p int, from, to int64, fn func(c *Chunk, lo, hi int) bool) {
+	if from < 0 || to > l.End(p) || from > to {
+		panic(fmt.Sprintf("datasets: Chunks(%d, %d, %d) outside [0, %d)", p, from, to, l.End(p)))
+	}
+	cr := int64(l.chunkRows)
+	for off := from; off < to; {
+		c := l.chunk(p, off)
+		lo := off - c.Base
+		hi := min(to-c.Base, cr)
+		if !fn(c, int(lo), int(hi)) {
+			return
+		}
+		off = c.Base + hi
+	}
+}
+
+// Records iterates over the readable records of partition p from offset
+// from, in offset order. The yielded Row is reused between iterations.
+func (l *Log) Records(p int, from int64) iter.Seq[dataflow.Record] {
+	return func(yield func(dataflow.Record) bool) {
+		var row dataflow.Row
+		end := l.End(p)
+		for off := from; off < end; off++ {
+			var ing int64
+			row, ing = l.Read(p, off, row)
+			if !yield(dataflow.Record{Row: row, Partition: p, Offset: off, IngestNanos: ing}) {
+				return
+			}
+		}
+	}
+}
+
+// All iterates over every readable record, partition by partition, each in
+// offset order: the input of [dataflow.Reference]. The Row is reused.
+func (l *Log) All() iter.Seq[dataflow.Record] {
+	return func(yield func(dataflow.Record) bool) {
+		for p := range l.parts {
+			for r := range l.Records(p, 0) {
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ErrLogClosed is returned by appends to a closed log.
+var ErrLogClosed = errors.New("datasets: append to a closed log")
+
+// Appender returns the log's writer. There must be only one appender in use
+// at a time.
+func (l *Log) Appender() *Appender {
+	return &Appender{l: l, cur: -1}
+}
+
+// Appender writes records. A record is written as Begin, one setter per
+// column (columns left unset are zero), then Commit; committed records become
+// visible to readers at Flush. It is not safe for concurrent use.
+type Appender struct {
+	l   *Log
+	cur int    // partition of the record being written, -1 if none
+	c   *Chunk // its chunk
+	i   int    // its row in the chunk
+}
+
+// Begin starts a record in partition p with the given ingest time (ns; 0
+// means the log's clock now).
+func (a *Appender) Begin(p int, ingestNanos int64) {
+	l := a.l
+	part := l.parts[p]
+	cr := int64(l.chunkRows)
+	if part.size%cr == 0 { // need a new chunk
+		cs := *part.chunks.Load()
+		next := make([]*Chunk, len(cs), len(cs)+1)
+		copy(next, cs)
+		next = append(next, l.newChunk(part.size))
+		part.chunks.Store(&next)
+	}
+	a.cur = p
+	a.c = l.chunk(p, part.size)
+	a.i = int(part.size - a.c.Base)
+	if ingestNanos == 0 {
+		ingestNanos = l.now()
+	}
+	a.c.Ingest[a.i] = ingestNanos
+}
+
+func (l *Log) newChunk(base int64) *Chunk {
+	n := l.chunkRows
+	c := &Chunk{Base: base, Ingest: make([]int64, n)}
+	k := l.schema.Len()
+	c.Ints = make([][]int64, k)
+	c.Floats = make([][]float64, k)
+	c.Codes = make([][]int32, k)
+	for i, f := range l.schema.Fields {
+		switch f.Kind {
+		case dataflow.KindFloat64:
+			c.Floats[i] = make([]float64, n)
+		case dataflow.KindString:
+			c.Codes[i] = make([]int32, n)
+		default:
+			c.Ints[i] = make([]int64, n)
+		}
+	}
+	return c
+}
+
+// Int sets an int64, timestamp or bool (0/1) column.
+func (a *Appender) Int(col int, v int64) { a.c.Ints[col][a.i] = v }
+
+// Float sets a float64 column.
+func (a *Appender) Float(col int, v float64) { a.c.Floats[col][a.i] = v }
+
+// Code sets a string column by its code in the column's [Dict].
+func (a *Appender) Code(col int, code int32) { a.c.Codes[col][a.i] = code }
+
+// String sets a string column, interning s in the column's dictionary.
+func (a *Appender) String(col int, s string) { a.c.Codes[col][a.i] = a.l.dicts[col].Intern(s) }
+
+// Value sets any column from a value of the column's kind.
+func (a *Appender) Value(col int, v dataflow.Value) {
+	switch a.l.schema.Fields[col].Kind {
+	case dataflow.KindFloat64:
+		a.Float(col, v.Float64())
+	case dataflow.KindString:
+		a.String(col, v.S)
+	default:
+		a.Int(col, v.I)
+	}
+}
+
+// Commit ends the record begun by Begin.
+func (a *Appender) Commit() {
+	a.l.parts[a.cur].size++
+	a.cur = -1
+}
+
+// AppendRow writes a whole record (Begin, every column, Commit).
+func (a *Appender) AppendRow(p int, ingestNanos int64, row dataflow.Row) {
+	a.Begin(p, ingestNanos)
+	for col, v := range row {
+		a.Value(col, v)
+	}
+	a.Commit()
+}
+
+// Flush publishes every committed record to readers and wakes waiters.
+func (a *Appender) Flush() error {
+	l := a.l
+	if l.closed.Load() {
+		return ErrLogClosed
+	}
+	for _, p := range l.parts {
+		p.end.Store(p.size)
+	}
+	l.mu.Lock()
+	close(l.notify)
+	l.notify = make(chan struct{})
+	l.mu.Unlock()
+	return nil
+}
+
+// Dict is an append-only string dictionary: the values of one string column,
+// each stored once and named by an int32 code in insertion order. Intern is
+// for the single writer; Get and Values are safe for concurrent readers of
+// codes the writer has published (through [Appender.Flush]).
+type Dict struct {
+	index  map[string]int32 // writer only
+	blocks atomic.Pointer[[]*dictBlock]
+	n      atomic.Int32
+}
+
+const dictBlockBits = 12
+
+type dictBlock [1 << dictBlockBits]string
+
+// NewDict returns an empty dictionary.
+func NewDict() *Dict {
+	d := &Dict{index: make(map[string]int32)}
+	d.blocks.Store(&[]*dictBlock{})
+	return d
+}
+
+// Intern returns the code of s, adding s if it is new.
+func (d *Dict) Intern(s string) int32 {
+	if c, ok := d.index[s]; ok {
+		return c
+	}
+	c := d.n.Load()
+	bs := *d.blocks.Load()
+	if int(c>>dictBlockBits) == len(bs) {
+		next := make([]*dictBlock, len(bs), len(bs)+1)
+		copy(next, bs)
+		next = append(next, new(dictBlock))
+		d.blocks.Store(&next)
+		bs = next
+	}
+	bs[c>>dictBlockBits][c&(1<<dictBlockBits-1)] = s
+	d.index[s] = c
+	d.n.Store(c + 1)
+	return c
+}
+
+// Get returns the string of a code.
+func (d *Dict) Get(code int32) string {
+	bs := *d.blocks.Load()
+	return bs[code>>dictBlockBits][code&(1<<dictBlockBits-1)]
+}
+
+// Len returns the number of strings.
+func (d *Dict) Len() int { return int(d.n.Load()) }
+
+// Values appends the strings with codes [0, Len) to dst, in code order.
+func (d *Dict) Values(dst []string) []string {
+	n := d.n.Load()
+	bs := *d.blocks.Load()
+	for c := int32(0); c < n; c++ {
+		dst = append(dst, bs[c>>dictBlockBits][c&(1<<dictBlockBits-1)])
+	}
+	return dst
+}
