@@ -110,7 +110,7 @@ func compile(e Expr, s Schema) (RowFunc, error) {
 			p := e.Arg.S
 			return func(r Row) Value { return Bool(strings.Contains(x(r).S, p)) }, nil
 		case FuncLower:
-			return func(r Row) Value { return Str(strings.ToLower(x(r).S)) }, nil
+			return func(r Row) Value { return Str(asciiLower(x(r).S)) }, nil
 		}
 		return nil, fmt.Errorf("dataflow: unknown function %v", e.Func)
 	case BinaryExpr:
@@ -152,6 +152,26 @@ func compileBinary(e BinaryExpr, s Schema) (RowFunc, error) {
 		return func(r Row) Value { return Float(arithFloat(op, l(r).Float64(), rt(r).Float64())) }, nil
 	}
 	return func(r Row) Value { return Value{K: k, I: arithInt(op, l(r).I, rt(r).I)} }, nil
+}
+
+// asciiLower lowers A-Z only, as [Lower] documents (strings.ToLower also
+// maps Unicode letters, which a column kernel need not do). It returns s
+// itself, without allocating, when s has no upper-case ASCII letter.
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 func cmpFloat(a, b float64) int {

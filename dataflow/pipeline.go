@@ -454,6 +454,9 @@ func (a *Aggregation) validate(s Schema) error {
 		if k != KindBool {
 			return fmt.Errorf("dataflow: having %v is %v, not bool", a.Having, k)
 		}
+		if a.Accumulation == Discarding {
+			return fmt.Errorf("dataflow: having %v needs accumulating panes: a discarding pane holds only part of its window; use accumulating panes", a.Having)
+		}
 	}
 	return nil
 }

@@ -448,3 +448,20 @@ func (d *Dict) Values(dst []string) []string {
 	}
 	return dst
 }
+
+// OffsetAtIngest returns the first offset of partition p whose ingest time
+// is at least ns, or End(p) if there is none, by binary search: ingest times
+// are non-decreasing within a partition.
+func (l *Log) OffsetAtIngest(p int, ns int64) int64 {
+	lo, hi := int64(0), l.End(p)
+	for lo < hi {
+		m := lo + (hi-lo)/2
+		c := l.chunk(p, m)
+		if c.Ingest[m-c.Base] < ns {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

@@ -1,0 +1,399 @@
+// Command bench is weir's command line: flags in, results out (DESIGN.md).
+// The logic lives in package compare; this file parses flags and prints.
+//
+//	bench                         the suite: every workload on every runtime, checked
+//	bench list                    workloads, runtimes, experiments
+//	bench gen WORKLOAD --events N --seed S --out DIR
+//	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
+//
+// Exit status: 0 on success; 1 when a run fails or its results differ from
+// the reference answer; 2 for bad usage or unusable input; 3 when the
+// runtime's model cannot express the workload.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/weirlab/weir/compare"
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitUnsupported = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command, in process, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return cmdSuite(ctx, stdout, stderr)
+	}
+	switch args[0] {
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
+	case "gen":
+		return cmdGen(ctx, args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen or run (or no argument for the suite)\n", args[0])
+	return exitUsage
+}
+
+const usage = `usage:
+  bench                                  run every workload on every runtime, checked against the reference
+  bench list                             workloads, runtimes, experiments
+  bench gen WORKLOAD --events N --seed S --out DIR
+  bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [flags]
+            run 'bench run -h' for every flag
+`
+
+func cmdSuite(ctx context.Context, stdout, stderr io.Writer) int {
+	start := time.Now()
+	progress := func(msg string) { fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), msg) }
+	d := compare.DataSpec{Seed: 1} // each workload's default data size
+
+	rows, err := compare.RunSuite(ctx, compare.DefaultSuite(), compare.Workloads(), d, compare.Options{Seed: 1}, progress, func(r compare.SuiteRow) {
+		progress(fmt.Sprintf("%s on %s: %s", r.Workload, r.Runtime, matches(r)))
+	})
+	printTable(stdout, rows)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return exitFailed
+	}
+	failed := 0
+	for _, r := range rows {
+		if r.Failed() {
+			failed++
+		}
+	}
+	fmt.Fprintf(stderr, "%d runs in %.1fs, %d failed\n", len(rows), time.Since(start).Seconds(), failed)
+	if failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printTable(w io.Writer, rows []compare.SuiteRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "workload\truntime\tevents\tevents/s\tp99 event-time latency\tmatches reference")
+	for _, r := range rows {
+		events, rate, p99 := "-", "-", "-"
+		if r.Report != nil {
+			s := r.Report.Summary
+			events = strconv.FormatInt(s.Events, 10)
+			rate = humanRate(s.EventsPerSecond)
+			if s.LatencyMs.EventTime.Count > 0 {
+				p99 = fmt.Sprintf("%.1f ms", s.LatencyMs.EventTime.P99)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Runtime, events, rate, p99, matches(r))
+	}
+	tw.Flush()
+}
+
+func matches(r compare.SuiteRow) string {
+	switch {
+	case r.Unsupported():
+		return "unsupported: " + r.Err.Error()
+	case r.Err != nil:
+		return "NO (error: " + r.Err.Error() + ")"
+	}
+	return r.Report.Check.String()
+}
+
+func humanRate(r float64) string {
+	switch {
+	case r >= 1e6:
+		return fmt.Sprintf("%.1fM", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.1fk", r/1e3)
+	}
+	return fmt.Sprintf("%.0f", r)
+}
+
+func cmdList(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "bench list: takes no arguments, got %q\n", strings.Join(args, " "))
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, "workloads:")
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, w := range compare.Workloads() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", w.Name, w.Dataset, w.Description)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "runtimes:")
+	for _, r := range compare.Runtimes() {
+		fmt.Fprintf(stdout, "  %s\n", r)
+	}
+	fmt.Fprintln(stdout, "suite (bench with no argument):")
+	for _, e := range compare.DefaultSuite() {
+		fmt.Fprintf(stdout, "  %s %s\n", e.Runtime, flagsText(e.Flags))
+	}
+	fmt.Fprintln(stdout, "experiments:")
+	fmt.Fprintln(stdout, "  none yet")
+	return exitOK
+}
+
+func flagsText(f compare.RuntimeFlags) string {
+	var parts []string
+	if f.Guarantee != "" {
+		parts = append(parts, "--guarantee "+f.Guarantee)
+	}
+	if f.Mode != "" {
+		parts = append(parts, "--mode "+f.Mode)
+	}
+	if f.BatchInterval != 0 {
+		parts = append(parts, "--batch-interval "+f.BatchInterval.String())
+	}
+	if f.CheckpointInterval != 0 {
+		parts = append(parts, "--checkpoint-interval "+f.CheckpointInterval.String())
+	}
+	if f.Parallelism != 0 {
+		parts = append(parts, "--parallelism "+strconv.Itoa(f.Parallelism))
+	}
+	return strings.Join(parts, " ")
+}
+
+// parseArgs parses flags anywhere among the positional arguments and
+// returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// oneWorkload checks the positional arguments name exactly one workload.
+func oneWorkload(cmd string, pos []string, stderr io.Writer) (*compare.Workload, bool) {
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "bench %s: want one workload (one of %s), got %d arguments\n", cmd, strings.Join(compare.WorkloadNames(), ", "), len(pos))
+		return nil, false
+	}
+	w, err := compare.LookupWorkload(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "bench %s: %v\n", cmd, err)
+		return nil, false
+	}
+	return w, true
+}
+
+func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench gen", stderr)
+	events := fs.Int64("events", 0, "number of events (0: the workload's default)")
+	eventRate := fs.Float64("event-rate", 0, "events per second of event time (0: the workload's default)")
+	seed := fs.Uint64("seed", 1, "seed of the generator (same seed, same events)")
+	partitions := fs.Int("partitions", 0, "log partitions (0: the default, 4)")
+	out := fs.String("out", "", "output directory (required): DIR/events.parquet plus DIR/<table>.parquet")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage // the flag package has printed the problem
+	}
+	w, ok := oneWorkload("gen", pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "bench gen: --out DIR is required")
+		return exitUsage
+	}
+	start := time.Now()
+	log, tables, err := compare.LoadData(ctx, w, compare.DataSpec{Events: *events, EventRate: *eventRate, Seed: *seed, Partitions: *partitions})
+	if err != nil {
+		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		return exitUsage
+	}
+	if err := datasets.WriteDir(*out, log, tables); err != nil {
+		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "wrote %d %s events (workload %s) to %s in %.1fs\n", log.Len(), w.Dataset, w.Name, *out, time.Since(start).Seconds())
+	return exitOK
+}
+
+// int64List is a repeatable int64 flag.
+type int64List []int64
+
+func (l *int64List) String() string { return fmt.Sprint([]int64(*l)) }
+
+func (l *int64List) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("want a positive number of records, got %q", s)
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// byteSize is a size flag such as 512MiB.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	v, err := compare.ParseByteSize(s)
+	*b = byteSize(v)
+	return err
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench run", stderr)
+	runtime := fs.String("runtime", "", "runtime: "+strings.Join(compare.Runtimes(), ", ")+" (required)")
+	input := fs.String("input", "", "read DIR/events.parquet written by `bench gen` instead of built-in data")
+	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted")
+	summary := fs.String("summary", "", "write the run's summary to FILE.json")
+	events := fs.Int64("events", 0, "built-in data: number of events (0: the workload's default)")
+	eventRate := fs.Float64("event-rate", 0, "built-in data: events per second of event time (0: the workload's default)")
+	seed := fs.Uint64("seed", 1, "built-in data: seed; also seeds fault injection")
+	rate := fs.Float64("rate", 0, "pace ingestion at this many events/s (0: fill the log before the run)")
+	partitions := fs.Int("partitions", 0, "built-in data: log partitions (0: the default, 4)")
+	var crash int64List
+	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
+	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step")
+	dropAcks := fs.Float64("drop-acks", 0, "share (0..1) of acker messages lost")
+	var f compare.RuntimeFlags
+	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
+	fs.IntVar(&f.Ackers, "ackers", 0, "recordstream: acker tasks")
+	fs.IntVar(&f.MaxSpoutPending, "max-spout-pending", 0, "recordstream: un-acked tuples per spout task (0: unlimited)")
+	fs.DurationVar(&f.MessageTimeout, "message-timeout", 0, "recordstream: tuple tree timeout (0: the default)")
+	fs.IntVar(&f.Parallelism, "parallelism", 0, "tasks per component (0: the default)")
+	fs.DurationVar(&f.BatchInterval, "batch-interval", 0, "microbatch: batch interval")
+	fs.DurationVar(&f.BlockInterval, "block-interval", 0, "microbatch: receiver block interval (0: direct offset ranges)")
+	fs.StringVar(&f.Mode, "mode", "", "microbatch: "+strings.Join(compare.Modes(), ", "))
+	fs.BoolVar(&f.Backpressure, "backpressure", false, "microbatch: PID rate control")
+	var budget byteSize
+	fs.Var(&budget, "memory-budget", "microbatch: stop when queued batches hold more than this (e.g. 512MiB)")
+	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", 0, "checkpoint interval (microbatch; recordstream exactly-once)")
+	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
+	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
+	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	f.MemoryBudget = int64(budget)
+	w, ok := oneWorkload("run", pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	if *runtime == "" {
+		fmt.Fprintf(stderr, "bench run: --runtime is required: one of %s\n", strings.Join(compare.Runtimes(), ", "))
+		return exitUsage
+	}
+	if *dropAcks < 0 || *dropAcks > 1 {
+		fmt.Fprintf(stderr, "bench run: --drop-acks %v: want a share between 0 and 1\n", *dropAcks)
+		return exitUsage
+	}
+	if *slow < 0 {
+		fmt.Fprintf(stderr, "bench run: --slow %v must not be negative\n", *slow)
+		return exitUsage
+	}
+	if err := checkOutPath(*out); err != nil {
+		fmt.Fprintf(stderr, "bench run: --out %s: %v\n", *out, err)
+		return exitUsage
+	}
+	r, err := compare.NewRunner(*runtime, f)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return exitUsage
+	}
+	d := compare.DataSpec{Events: *events, EventRate: *eventRate, Seed: *seed, Rate: *rate, InputDir: *input, Partitions: *partitions}
+	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: *seed}
+	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
+	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return exitCodeOf(err)
+	}
+	code := exitOK
+	if *out != "" {
+		if err := datasets.WriteResults(*out, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results); err != nil {
+			fmt.Fprintf(stderr, "bench run: %v\n", err)
+			code = exitFailed
+		}
+	}
+	if *summary != "" {
+		if err := rep.Summary.WriteFile(*summary); err != nil {
+			fmt.Fprintf(stderr, "bench run: %v\n", err)
+			code = exitFailed
+		}
+	}
+	s := rep.Summary
+	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results; matches reference: %s\n",
+		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
+	for _, e := range rep.Check.Examples {
+		fmt.Fprintf(stderr, "  difference: %s\n", e)
+	}
+	if !rep.Check.OK() {
+		code = exitFailed
+	}
+	return code
+}
+
+// exitCodeOf maps a run's error to the exit status: 3 when the model cannot
+// express the workload, 2 for unusable input, 1 otherwise.
+func exitCodeOf(err error) int {
+	var unsupported *dataflow.UnsupportedError
+	var input *compare.InputError
+	switch {
+	case errors.As(err, &unsupported):
+		return exitUnsupported
+	case errors.As(err, &input):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+// checkOutPath rejects an --out whose format is unknown before the run.
+func checkOutPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
+		if strings.HasSuffix(path, ext) {
+			return nil
+		}
+	}
+	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
+}

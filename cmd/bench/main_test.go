@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
+)
+
+// bench runs the command in process and returns its exit code and output.
+func bench(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
+		{"unknown workload", []string{"run", "yahoo", "--runtime", "reference"}, exitUsage, "unknown workload \"yahoo\""},
+		{"no workload", []string{"run", "--runtime", "reference"}, exitUsage, "want one workload"},
+		{"two workloads", []string{"run", "ysb", "grep", "--runtime", "reference"}, exitUsage, "want one workload"},
+		{"no runtime", []string{"run", "ysb"}, exitUsage, "--runtime is required"},
+		{"unknown runtime", []string{"run", "ysb", "--runtime", "flink"}, exitUsage, "unknown runtime \"flink\""},
+		{"unknown flag", []string{"run", "ysb", "--runtime", "reference", "--turbo"}, exitUsage, "turbo"},
+		{"bad guarantee", []string{"run", "ysb", "--runtime", "reference", "--guarantee", "maybe"}, exitUsage, "--guarantee"},
+		{"bad mode", []string{"run", "ysb", "--runtime", "reference", "--mode", "x"}, exitUsage, "--mode"},
+		{"bad memory budget", []string{"run", "ysb", "--runtime", "reference", "--memory-budget", "12XB"}, exitUsage, "memory-budget"},
+		{"bad duration", []string{"run", "ysb", "--runtime", "reference", "--batch-interval", "soon"}, exitUsage, "batch-interval"},
+		{"negative parallelism", []string{"run", "ysb", "--runtime", "reference", "--parallelism", "-1"}, exitUsage, "--parallelism"},
+		{"bad crash-after", []string{"run", "ysb", "--runtime", "reference", "--crash-after", "x"}, exitUsage, "crash-after"},
+		{"bad drop-acks", []string{"run", "ysb", "--runtime", "reference", "--drop-acks", "2"}, exitUsage, "--drop-acks"},
+		{"negative events", []string{"run", "ysb", "--runtime", "reference", "--events", "-3"}, exitUsage, "--events"},
+		{"negative rate", []string{"run", "ysb", "--runtime", "reference", "--rate", "-3"}, exitUsage, "--rate"},
+		{"bad out format", []string{"run", "ysb", "--runtime", "reference", "--out", filepath.Join(dir, "x.txt")}, exitUsage, ".csv"},
+		{"missing input", []string{"run", "ysb", "--runtime", "reference", "--input", filepath.Join(dir, "nope")}, exitUsage, "nope"},
+		{"gen without out", []string{"gen", "ysb"}, exitUsage, "--out"},
+		{"gen unknown workload", []string{"gen", "yahoo", "--out", dir}, exitUsage, "unknown workload"},
+		{"list with arguments", []string{"list", "x"}, exitUsage, "no arguments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := bench(t, tc.args...)
+			assert.Equal(t, tc.code, code, "bench %s: stderr %s", strings.Join(tc.args, " "), stderr)
+			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, stderr, "panic")
+		})
+	}
+}
+
+func TestUnreadableInput(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, datasets.EventsFile), []byte("this is not parquet"), 0o644))
+	code, _, stderr := bench(t, "run", "ysb", "--runtime", "reference", "--input", dir)
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1-countProgress(stderr), "one line: %q", stderr)
+}
+
+// countProgress counts the progress lines (which name a stage) in stderr.
+func countProgress(stderr string) int {
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.HasPrefix(l, "bench") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := bench(t, "list")
+	require.Equal(t, exitOK, code)
+	for _, s := range []string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window", "reference", "experiments"} {
+		assert.Contains(t, out, s)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := bench(t, "help")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "bench run")
+	code, _, stderr := bench(t, "run", "-h")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stderr, "-checkpoint-interval")
+}
+
+// TestGenRunRoundTrip writes ysb data with gen, runs the reference on it
+// and checks the per-campaign counts against a count done here by hand.
+func TestGenRunRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := bench(t, "gen", "ysb", "--events", "20000", "--seed", "3", "--out", dir)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "20000")
+
+	csv := filepath.Join(dir, "x.csv")
+	summary := filepath.Join(dir, "s.json")
+	code, out, stderr = bench(t, "run", "ysb", "--runtime", "reference", "--input", dir, "--out", csv, "--summary", summary)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "matches reference: yes")
+
+	// The expected answer, by hand: views per campaign per 10 s window.
+	gen, err := datasets.Lookup("ysb")
+	require.NoError(t, err)
+	events, err := datasets.ReadParquet(filepath.Join(dir, datasets.EventsFile), gen)
+	require.NoError(t, err)
+	require.Len(t, events, 20000)
+	campaigns := gen.Tables(3)["campaigns"]
+	table, err := datasets.ReadParquetRows(filepath.Join(dir, "campaigns.parquet"), campaigns.Schema)
+	require.NoError(t, err)
+	s := gen.Schema()
+	adCol, typeCol, timeCol := s.Index("ad_id"), s.Index("event_type"), s.Index("event_time")
+	campaignOf := map[string]string{}
+	for _, r := range table {
+		campaignOf[r[campaigns.Schema.Index("ad_id")].S] = r[campaigns.Schema.Index("campaign_id")].S
+	}
+	want := map[string]int64{}
+	for _, e := range events {
+		if e[typeCol].S != "view" {
+			continue
+		}
+		c, ok := campaignOf[e[adCol].S]
+		if !ok {
+			continue
+		}
+		start := e[timeCol].I - e[timeCol].I%10_000
+		want[fmt.Sprintf("%d %d %s", start, start+10_000, c)]++
+	}
+	require.NotEmpty(t, want)
+
+	_, results, err := datasets.ReadResults(csv)
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for i, r := range results {
+		got[fmt.Sprintf("%d %d %s", r.Window.Start, r.Window.End, r.Key)] = r.Value.Int64()
+		if i > 0 {
+			prev := results[i-1]
+			assert.True(t, prev.Window.Start < r.Window.Start || (prev.Window.Start == r.Window.Start && prev.Key < r.Key), "rows sorted by window start, key: %v then %v", prev, r)
+		}
+	}
+	assert.Equal(t, want, got, "per-campaign window counts")
+
+	var sum map[string]any
+	b, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &sum))
+	assert.Equal(t, 20000.0, sum["events"])
+	assert.Equal(t, float64(len(want)), sum["reference"].(map[string]any)["matching"])
+}
+
+func TestRunWritesEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	for _, ext := range []string{".csv", ".jsonl", ".parquet"} {
+		path := filepath.Join(dir, "sessions"+ext)
+		code, _, stderr := bench(t, "run", "sessions", "--runtime", "reference", "--events", "3000", "--out", path)
+		require.Equal(t, exitOK, code, stderr)
+		extra, rs, err := datasets.ReadResults(path)
+		require.NoError(t, err, ext)
+		assert.Equal(t, []string{"duration_ms"}, extra, ext)
+		assert.NotEmpty(t, rs, ext)
+	}
+}
+
+func TestExitCodeOf(t *testing.T) {
+	assert.Equal(t, exitUnsupported, exitCodeOf(fmt.Errorf("x: %w", &dataflow.UnsupportedError{Model: "m", Reason: "r"})))
+	assert.Equal(t, exitFailed, exitCodeOf(fmt.Errorf("boom")))
+}

@@ -1,0 +1,273 @@
+package compare
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// CheckResult compares one run's results with the reference answer (C1).
+// For windowed pipelines the unit is a (window, key) pair: the reference has
+// exactly one value per pair. For stateless pipelines the unit is an output
+// row, compared as multisets (duplicates count).
+//
+// Every reference window counts once: as Matching, Lost, Mismatched or (a
+// count above the reference) Duplicated; Duplicated also counts what the
+// run has beyond the reference (windows it does not have, extra results).
+type CheckResult struct {
+	// Stateless says results were compared as multisets of rows.
+	Stateless bool
+	// Windows is the number of reference windows (rows for a stateless
+	// pipeline).
+	Windows int
+	// Matching is the number of reference windows the run gave exactly
+	// (float values within [dataflow.Value.ApproxEqual]).
+	Matching int
+	// Lost counts reference windows missing from the run, and, when the
+	// value is a count, windows whose count is below the reference.
+	Lost int
+	// Duplicated counts windows the run emitted that the reference does not
+	// have, extra results for one window, and, when the value is a count,
+	// windows whose count is above the reference. For a stateless pipeline
+	// it counts extra rows.
+	Duplicated int
+	// Mismatched counts reference windows whose value differs in another way.
+	Mismatched int
+	// DroppedLate is the number of records the run reported as late: the
+	// reference of the run excluded them (C2).
+	DroppedLate int
+	// LateWindows is the number of windows of the full reference (no
+	// exclusions) whose value the late records changed or removed; set by
+	// [RunOne] when the run reported late records.
+	LateWindows int
+	// Examples describes the first few differences, for messages.
+	Examples []string
+}
+
+// maxExamples caps CheckResult.Examples.
+const maxExamples = 5
+
+// OK reports whether the run equals the reference answer (after the late
+// exclusions): nothing lost, duplicated or mismatched.
+func (c CheckResult) OK() bool {
+	return c.Lost == 0 && c.Duplicated == 0 && c.Mismatched == 0 && c.Matching == c.Windows
+}
+
+// String is one line: "yes (n/n windows)" or "NO (...)" with every count.
+func (c CheckResult) String() string {
+	unit := "windows"
+	if c.Stateless {
+		unit = "rows"
+	}
+	var b strings.Builder
+	if c.OK() {
+		fmt.Fprintf(&b, "yes (%d/%d %s", c.Matching, c.Windows, unit)
+	} else {
+		fmt.Fprintf(&b, "NO (%d/%d %s match, lost %d, duplicated %d, mismatched %d", c.Matching, c.Windows, unit, c.Lost, c.Duplicated, c.Mismatched)
+	}
+	if c.DroppedLate > 0 {
+		fmt.Fprintf(&b, ", %d late records dropped, %d windows affected", c.DroppedLate, c.LateWindows)
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// CheckOptions says how to read a pipeline's results.
+type CheckOptions struct {
+	// Stateless compares results as multisets of rows.
+	Stateless bool
+	// CountValued says the value is a record count, so a value below the
+	// reference is a loss and above it a duplication (at-most-once and
+	// at-least-once differences); otherwise a different value is a mismatch.
+	CountValued bool
+	// Late is the number of records the run reported as late.
+	Late int
+}
+
+// CheckOptionsFor returns the options for results of pipeline p with the
+// given number of late records.
+func CheckOptionsFor(p *dataflow.Pipeline, late int) CheckOptions {
+	o := CheckOptions{Late: late}
+	if p.Agg == nil {
+		o.Stateless = true
+		return o
+	}
+	o.CountValued = len(p.Agg.Aggs) > 0 && p.Agg.Aggs[0].Kind == dataflow.AggCount
+	return o
+}
+
+// Check compares a run's results got with the reference answer ref (C1).
+// ref must hold one result per (window, key) unless opts.Stateless; got may
+// hold anything. Neither slice is modified.
+func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
+	if opts.Stateless {
+		return checkRows(ref, got, opts)
+	}
+	c := CheckResult{Windows: len(ref), DroppedLate: opts.Late}
+	type slot struct {
+		ref  dataflow.Result
+		gots []dataflow.Result
+	}
+	byWin := make(map[windowKey]*slot, len(ref))
+	order := make([]windowKey, 0, len(ref))
+	for _, r := range ref {
+		k := windowKey{r.Window, r.Key}
+		if _, dup := byWin[k]; dup {
+			// A reference never has two values for one window; count it
+			// rather than hide it.
+			c.Windows--
+			c.Duplicated++
+			c.example("reference has two results for %v key %q", r.Window, r.Key)
+			continue
+		}
+		byWin[k] = &slot{ref: r}
+		order = append(order, k)
+	}
+	for _, g := range got {
+		k := windowKey{g.Window, g.Key}
+		s, ok := byWin[k]
+		if !ok {
+			c.Duplicated++
+			c.example("window %v key %q: not in the reference, got %s", g.Window, g.Key, resultValues(g))
+			continue
+		}
+		s.gots = append(s.gots, g)
+	}
+	for _, k := range order {
+		s := byWin[k]
+		switch {
+		case len(s.gots) == 0:
+			c.Lost++
+			c.example("window %v key %q: missing, want %s", k.w, k.key, resultValues(s.ref))
+			continue
+		case len(s.gots) > 1:
+			c.Duplicated += len(s.gots) - 1
+			c.example("window %v key %q: %d results", k.w, k.key, len(s.gots))
+		}
+		// With several results, one equal to the reference matches.
+		best := s.gots[len(s.gots)-1]
+		for _, g := range s.gots {
+			if sameResult(s.ref, g) {
+				best = g
+				break
+			}
+		}
+		switch {
+		case sameResult(s.ref, best):
+			c.Matching++
+		case opts.CountValued && isInt(best.Value) && isInt(s.ref.Value) && best.Value.I < s.ref.Value.I:
+			c.Lost++
+			c.example("window %v key %q: count %v below the reference %v", k.w, k.key, best.Value, s.ref.Value)
+		case opts.CountValued && isInt(best.Value) && isInt(s.ref.Value) && best.Value.I > s.ref.Value.I:
+			c.Duplicated++
+			c.example("window %v key %q: count %v above the reference %v", k.w, k.key, best.Value, s.ref.Value)
+		default:
+			c.Mismatched++
+			c.example("window %v key %q: got %s, want %s", k.w, k.key, resultValues(best), resultValues(s.ref))
+		}
+	}
+	return c
+}
+
+type windowKey struct {
+	w   dataflow.Window
+	key string
+}
+
+// checkRows compares stateless results as multisets of rows. Rows are
+// identified by their text, so float values compare exactly here: a
+// stateless pipeline copies its values and computes nothing in an order.
+func checkRows(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
+	c := CheckResult{Stateless: true, Windows: len(ref), DroppedLate: opts.Late}
+	want := make(map[string]int, len(ref))
+	var order []string
+	for _, r := range ref {
+		t := rowText(r)
+		if want[t] == 0 {
+			order = append(order, t)
+		}
+		want[t]++
+	}
+	have := make(map[string]int, len(got))
+	for _, g := range got {
+		t := rowText(g)
+		have[t]++
+		if have[t] > want[t] {
+			c.Duplicated++
+			c.example("row %s: %d in the run, %d in the reference", t, have[t], want[t])
+		}
+	}
+	for _, t := range order {
+		w, h := want[t], have[t]
+		c.Matching += min(w, h)
+		if h < w {
+			c.Lost += w - h
+			c.example("row %s: %d in the run, %d in the reference", t, h, w)
+		}
+	}
+	return c
+}
+
+func (c *CheckResult) example(format string, args ...any) {
+	if len(c.Examples) < maxExamples {
+		c.Examples = append(c.Examples, fmt.Sprintf(format, args...))
+	}
+}
+
+func isInt(v dataflow.Value) bool { return v.K == dataflow.KindInt64 }
+
+// sameResult compares value and extra columns, floats approximately.
+func sameResult(a, b dataflow.Result) bool {
+	if !a.Value.ApproxEqual(b.Value) || len(a.Extra) != len(b.Extra) {
+		return false
+	}
+	for i := range a.Extra {
+		if !a.Extra[i].ApproxEqual(b.Extra[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func resultValues(r dataflow.Result) string {
+	if len(r.Extra) == 0 {
+		return r.Value.String()
+	}
+	parts := []string{r.Value.String()}
+	for _, v := range r.Extra {
+		parts = append(parts, v.String())
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func rowText(r dataflow.Result) string {
+	var b []byte
+	b = append(b, r.Key...)
+	b = append(b, 0)
+	b = append(b, byte(r.Value.K))
+	b = r.Value.AppendText(b)
+	for _, v := range r.Extra {
+		b = append(b, 0, byte(v.K))
+		b = v.AppendText(b)
+	}
+	return string(b)
+}
+
+// LateWindows counts the windows of full (the reference with no exclusions)
+// whose value differs in excluded (the reference without the late records)
+// or that excluded lacks: the windows a run's late records affected.
+func LateWindows(full, excluded []dataflow.Result) int {
+	m := make(map[windowKey]dataflow.Result, len(excluded))
+	for _, r := range excluded {
+		m[windowKey{r.Window, r.Key}] = r
+	}
+	n := 0
+	for _, r := range full {
+		e, ok := m[windowKey{r.Window, r.Key}]
+		if !ok || !sameResult(r, e) {
+			n++
+		}
+	}
+	return n
+}

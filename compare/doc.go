@@ -1,0 +1,30 @@
+// Package compare is weir's harness: the named workloads of the lecture
+// (each one pipeline over one dataset), the runners that put a workload on a
+// runtime, the check of every run against the exact reference answer, and
+// the run summary the CLI writes.
+//
+// # Using it
+//
+//	w, err := compare.LookupWorkload("ysb")
+//	r, err := compare.NewRunner("reference", compare.RuntimeFlags{})
+//	rep, err := compare.RunOne(ctx, w, r, compare.DataSpec{Events: 100_000, Seed: 1}, compare.Options{}, nil)
+//	if !rep.Check.OK() { ... } // the run's results differ from the reference
+//
+// # What it owns and must not do
+//
+//   - C1 A failed check is never hidden: [CheckResult] counts every lost,
+//     duplicated and mismatched window, [CheckResult.OK] is false when any
+//     is non-zero, and the CLI exits non-zero on it.
+//   - C2 Late records are checked exactly: a runtime reports every record it
+//     dropped as late ([Outcome.Late]); the reference of that run excludes
+//     exactly those records ([RunOne]), and the check counts them as
+//     dropped_late, with the number of reference windows they changed.
+//   - C3 Runners are built by [NewRunner] from a map made in a function (no
+//     init registration, no global mutable state).
+//   - C4 compare holds logic a library user would need (building the log,
+//     running, checking, summarising); cmd/bench only parses flags and
+//     prints.
+//
+// compare starts goroutines only to fill a paced log ([RunOne] with a rate),
+// and waits for them before it returns.
+package compare

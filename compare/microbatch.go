@@ -1,0 +1,112 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/microbatch"
+)
+
+// microbatchSource serves a log to microbatch: the Arrow batches of
+// datasets.ArrowSource plus the ingest-time search of the log, which the
+// job generator uses to cut each batch at its batch time.
+type microbatchSource struct {
+	*datasets.ArrowSource
+	l *datasets.Log
+}
+
+var _ microbatch.Source = microbatchSource{}
+
+func (s microbatchSource) OffsetAtIngest(p int, from, nanos int64) int64 {
+	return max(from, s.l.OffsetAtIngest(p, nanos))
+}
+
+func (s microbatchSource) IngestAt(p int, off int64) int64 {
+	var v int64
+	s.l.Chunks(p, off, off+1, func(c *datasets.Chunk, lo, _ int) bool { v = c.Ingest[lo]; return false })
+	return v
+}
+
+// microbatchRunner runs jobs on the Spark model (issue 4).
+type microbatchRunner struct {
+	name string
+	cfg  microbatch.Config
+}
+
+func newMicrobatchRunner(f RuntimeFlags) (Runner, error) {
+	mode, err := microbatch.ParseMode(f.Mode)
+	if err != nil {
+		return nil, err
+	}
+	cfg := microbatch.Config{
+		Mode:           mode,
+		BatchInterval:  f.BatchInterval,
+		BlockInterval:  f.BlockInterval,
+		Receiver:       f.BlockInterval > 0,
+		ConcurrentJobs: f.ConcurrentJobs,
+		Parallelism:    f.Parallelism,
+		Backpressure:   f.Backpressure,
+		MemoryBudget:   f.MemoryBudget,
+		CheckpointDir:  f.CheckpointDir,
+	}
+	bi := f.BatchInterval
+	if bi == 0 {
+		bi = time.Second
+	}
+	if f.CheckpointInterval > 0 {
+		cfg.CheckpointEvery = int(max((f.CheckpointInterval+bi-1)/bi, 1))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &microbatchRunner{name: "microbatch/" + mode.String(), cfg: cfg}, nil
+}
+
+// Name implements Runner.
+func (r *microbatchRunner) Name() string { return r.name }
+
+// Run implements Runner. The --crash-after entries alternate between the
+// two faults of the model: the first, third, ... fail the batch holding
+// that record (it is recomputed from its offsets), the second, fourth, ...
+// crash the driver (it restarts from the last checkpoint).
+func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	cfg := r.cfg
+	for i, n := range job.Options.CrashAfter {
+		k := microbatch.FailBatch
+		if i%2 == 1 {
+			k = microbatch.CrashDriver
+		}
+		cfg.Failures = append(cfg.Failures, microbatch.Failure{AfterRecords: n, Kind: k})
+	}
+	cfg.Slow = job.Options.Slow
+	if job.Progress != nil {
+		cfg.OnBatch = func(b microbatch.BatchInfo) {
+			if b.Seq%100 == 0 {
+				job.Progress(fmt.Sprintf("batch %d: %d records, scheduling delay %v, processing %v", b.Seq, b.Records, b.SchedulingDelay, b.ProcessingDelay))
+			}
+		}
+	}
+	src := microbatchSource{ArrowSource: datasets.NewArrowSource(job.Log), l: job.Log}
+	defer src.Release()
+	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{
+		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
+		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
+	}
+	for _, l := range rep.Late {
+		out.Late = append(out.Late, RecordRef{Partition: l.Partition, Offset: l.Offset})
+	}
+	for name, s := range rep.Series {
+		ps := make([]Point, len(s))
+		for i, p := range s {
+			ps[i] = Point{T: p.T, V: p.V}
+		}
+		out.Series[name] = ps
+	}
+	return out, nil
+}

@@ -1,0 +1,50 @@
+package compare
+
+import (
+	"context"
+	"time"
+
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+// referenceRunner is the "reference" runtime: dataflow.Reference over the
+// whole (closed) log, the batch answer. It measures its own throughput
+// (events over the time Reference took). Its latency is not meaningful, as
+// it emits nothing until it has read everything: its Outcome carries empty
+// latency histograms, reported as zeros.
+type referenceRunner struct{}
+
+func newReferenceRunner(RuntimeFlags) (Runner, error) { return referenceRunner{}, nil }
+
+// Name implements Runner.
+func (referenceRunner) Name() string { return "reference" }
+
+// Run implements Runner. The reference answer is the answer on bounded
+// input: with a log still filling (paced input) it waits until the log is
+// closed, and its clock starts then.
+func (referenceRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	for !job.Log.Closed() {
+		ch := job.Log.Changed()
+		if job.Log.Closed() {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	start := time.Now()
+	rs, err := referenceAnswer(job.Pipeline, job.Log, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{
+		Results:   rs,
+		Events:    job.Log.Len(),
+		Elapsed:   time.Since(start),
+		Emissions: int64(len(rs)),
+		Latency:   metrics.NewLatency(),
+		Counters:  map[string]int64{"results": int64(len(rs))},
+	}, nil
+}

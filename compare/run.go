@@ -1,0 +1,247 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
+)
+
+// DataSpec says where a run's input comes from: built-in data (Events,
+// Seed) or a directory written by `bench gen` (InputDir), filled before the
+// run (Rate 0) or paced at Rate events per second while the run reads.
+type DataSpec struct {
+	// Events and Seed select built-in data; Events 0 means the workload's
+	// default ([Workload.Events], else [DefaultEvents]).
+	Events int64
+	Seed   uint64
+	// EventRate is the event-time density of built-in data in events per
+	// second; 0 means the workload's ([Workload.EventRate]), else the
+	// dataset's default.
+	EventRate float64
+	// Rate paces ingestion in events per second; 0 fills the log before the
+	// run starts, so the run's throughput measures the runtime alone.
+	Rate float64
+	// InputDir, if set, loads DIR/events.parquet (and the lookup tables)
+	// instead of generating.
+	InputDir string
+	// Partitions is the number of log partitions (default 4).
+	Partitions int
+}
+
+// Validate reports a spec that cannot be run, naming the flag to change.
+func (d DataSpec) Validate() error {
+	switch {
+	case d.Events < 0:
+		return fmt.Errorf("--events %d: want a positive number of events", d.Events)
+	case d.EventRate < 0 || d.EventRate != d.EventRate:
+		return fmt.Errorf("--event-rate %v: want events per second of event time, or 0 for the workload's default", d.EventRate)
+	case d.Rate < 0 || d.Rate != d.Rate:
+		return fmt.Errorf("--rate %v: want events per second, or 0 to fill the log before the run", d.Rate)
+	case d.Partitions < 0:
+		return fmt.Errorf("--partitions %d: want a positive number, or 0 for the default", d.Partitions)
+	case d.InputDir != "" && d.Rate > 0:
+		return errors.New("--rate paces built-in data only; drop --rate or --input")
+	}
+	return nil
+}
+
+// Report is everything one run gives: the runtime's outcome, the check of
+// its results against the reference answer, and the summary.
+type Report struct {
+	Workload *Workload
+	Pipeline *dataflow.Pipeline
+	Runner   string
+	Outcome  *Outcome
+	Check    CheckResult
+	Summary  Summary
+}
+
+// ExtraColumns returns the names of a pipeline's extra result columns (after
+// key and value): the aggregates after the first, or a stateless pipeline's
+// Emit.Extra.
+func ExtraColumns(p *dataflow.Pipeline) []string {
+	if p.Agg == nil {
+		return append([]string(nil), p.Emit.Extra...)
+	}
+	var cols []string
+	for _, g := range p.Agg.Aggs[1:] {
+		cols = append(cols, g.Name())
+	}
+	return cols
+}
+
+// DefaultEvents is the number of events of built-in data when neither the
+// DataSpec nor the workload says.
+const DefaultEvents = 200_000
+
+// DataConfig returns the datasets config of workload w's built-in data
+// under d: d's values, else the workload's, else the defaults.
+func DataConfig(w *Workload, d DataSpec) datasets.Config {
+	cfg := datasets.Config{Events: d.Events, Seed: d.Seed, Partitions: d.Partitions, EventRate: d.EventRate}
+	if cfg.Events == 0 {
+		cfg.Events = w.Events
+	}
+	if cfg.Events == 0 {
+		cfg.Events = DefaultEvents
+	}
+	if cfg.EventRate == 0 {
+		cfg.EventRate = w.EventRate
+	}
+	return cfg
+}
+
+// LoadData builds the log and lookup tables of a workload's dataset from d
+// with no pacing: generated, or loaded from d.InputDir. The log is closed.
+func LoadData(ctx context.Context, w *Workload, d DataSpec) (*datasets.Log, map[string]*dataflow.Table, error) {
+	if err := d.Validate(); err != nil {
+		return nil, nil, err
+	}
+	cfg := DataConfig(w, d)
+	if d.InputDir != "" {
+		return datasets.LoadDir(ctx, d.InputDir, w.Dataset, cfg)
+	}
+	return datasets.Generate(ctx, w.Dataset, cfg)
+}
+
+// InputError reports input a run cannot use: a bad [DataSpec], data that
+// cannot be generated or loaded, or a dataset without what the workload
+// needs. The CLI exits with status 2 on it.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// RunOne runs workload w on runner r over the data d ([LoadData], or paced
+// filling when d.Rate > 0), then checks the results against the reference
+// answer ([RunLog]). progress, if not nil, receives a line at each stage.
+// Input problems give an *InputError; a pipeline the runtime cannot express
+// gives a *dataflow.UnsupportedError (wrapped; use errors.As).
+//
+// With d.Rate > 0 the log is filled by a goroutine RunOne owns, paced, while
+// the runner reads it; RunOne waits for that goroutine before it returns.
+func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options, progress func(string)) (*Report, error) {
+	if err := d.Validate(); err != nil {
+		return nil, &InputError{err}
+	}
+	if d.Rate == 0 {
+		start := time.Now()
+		log, tables, err := LoadData(ctx, w, d)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		sayf(progress, "%s: %d %s events ready in %v", w.Name, log.Len(), w.Dataset, time.Since(start).Round(time.Millisecond))
+		return RunLog(ctx, w, r, log, tables, d, opts, progress)
+	}
+	gen, err := datasets.Lookup(w.Dataset)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	cfg := DataConfig(w, d)
+	log, err := datasets.NewLogFor(gen, cfg)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	fillCtx, cancelFill := context.WithCancel(ctx)
+	defer cancelFill()
+	var (
+		fill    sync.WaitGroup
+		fillErr error
+	)
+	sayf(progress, "%s: filling the %s log at %.0f events/s while %s reads it", w.Name, w.Dataset, d.Rate, r.Name())
+	fill.Go(func() { fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate}) })
+	// A runner that succeeds has read the log to its end, so the filler
+	// has closed it; one that fails stops the filler. Either way the filler
+	// is waited for before RunOne returns.
+	rep, err := RunLog(ctx, w, r, log, gen.Tables(d.Seed), d, opts, progress)
+	cancelFill()
+	fill.Wait()
+	if err == nil && fillErr != nil {
+		return nil, fmt.Errorf("%s: filling the log: %w", w.Name, fillErr)
+	}
+	return rep, err
+}
+
+func sayf(progress func(string), format string, args ...any) {
+	if progress != nil {
+		progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// RunLog runs workload w on runner r over log (with the dataset's lookup
+// tables), checks the results against the reference answer computed without
+// the records the run reported late (C2), and returns the report. d is
+// recorded in the summary. The reference answer needs the whole input, so
+// the log must be closed once the runner returns.
+func RunLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, tables map[string]*dataflow.Table, d DataSpec, opts Options, progress func(string)) (*Report, error) {
+	p, err := w.Pipeline(tables)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("workload %s: %w", w.Name, err)}
+	}
+	job := &Job{Workload: w, Pipeline: p, Log: log, Options: opts, Progress: progress}
+	sayf(progress, "%s: running on %s", w.Name, r.Name())
+	out, err := r.Run(ctx, job)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", w.Name, r.Name(), err)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%s on %s: the runner returned no outcome", w.Name, r.Name())
+	}
+	sayf(progress, "%s: %s read %d events in %v; checking against the reference", w.Name, r.Name(), out.Events, out.Elapsed.Round(time.Millisecond))
+
+	ref, err := referenceAnswer(p, log, out.Late)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
+	}
+	check := Check(ref, out.Results, CheckOptionsFor(p, len(out.Late)))
+	if len(out.Late) > 0 {
+		full, err := referenceAnswer(p, log, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
+		}
+		check.LateWindows = LateWindows(full, ref)
+	}
+	dc := DataConfig(w, d)
+	cfg := RunConfig{
+		Events: dc.Events, EventRate: dc.EventRate, Seed: d.Seed, Rate: d.Rate, Input: d.InputDir, Partitions: log.Partitions(),
+		CrashAfter: opts.CrashAfter, SlowNanos: int64(opts.Slow), DropAcks: opts.DropAcks,
+	}
+	if f, ok := r.(interface{ Flags() RuntimeFlags }); ok {
+		cfg.Flags = f.Flags()
+	}
+	dataflow.SortResults(out.Results)
+	return &Report{
+		Workload: w,
+		Pipeline: p,
+		Runner:   r.Name(),
+		Outcome:  out,
+		Check:    check,
+		Summary:  NewSummary(w.Name, r.Name(), cfg, out, check),
+	}, nil
+}
+
+// referenceAnswer is dataflow.Reference over every record of the closed
+// log l, excluding the given records (C2).
+func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, exclude []RecordRef) ([]dataflow.Result, error) {
+	if !l.Closed() {
+		return nil, errors.New("compare: the reference answer needs a closed (complete) log")
+	}
+	var opts dataflow.ReferenceOptions
+	if len(exclude) > 0 {
+		skip := make(map[RecordRef]struct{}, len(exclude))
+		for _, r := range exclude {
+			skip[r] = struct{}{}
+		}
+		opts.Exclude = func(partition int, offset int64) bool {
+			_, ok := skip[RecordRef{Partition: partition, Offset: offset}]
+			return ok
+		}
+	}
+	return dataflow.Reference(p, l.All(), opts)
+}

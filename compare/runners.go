@@ -1,0 +1,190 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RuntimeFlags holds every runtime flag of the command line (DESIGN.md and
+// issues 3 to 5). The zero value of each field means "the runtime's
+// default"; each runtime reads the fields that apply to its model and
+// ignores the rest. Validate checks the values, not whether they apply.
+type RuntimeFlags struct {
+	// Guarantee is recordstream's delivery guarantee: "at-most-once",
+	// "at-least-once" (Storm's acker) or "exactly-once" (Flink-style
+	// barrier snapshots). Empty means the runtime's default.
+	Guarantee string `json:"guarantee,omitempty"`
+	// Ackers is the number of acker tasks (recordstream, at-least-once).
+	Ackers int `json:"ackers,omitempty"`
+	// MaxSpoutPending caps the un-acked tuples per spout task.
+	MaxSpoutPending int `json:"max_spout_pending,omitempty"`
+	// MessageTimeout fails a tuple tree not fully acked within it.
+	MessageTimeout time.Duration `json:"message_timeout_ns,omitempty"`
+	// Parallelism is the number of tasks per component (recordstream) or
+	// of partitions processed in parallel (microbatch).
+	Parallelism int `json:"parallelism,omitempty"`
+	// BatchInterval is microbatch's batch interval.
+	BatchInterval time.Duration `json:"batch_interval_ns,omitempty"`
+	// BlockInterval is microbatch's receiver block interval; zero selects
+	// the direct (offset range) approach.
+	BlockInterval time.Duration `json:"block_interval_ns,omitempty"`
+	// Mode is microbatch's model: "dstream" (Spark Streaming) or
+	// "event-time" (Structured Streaming).
+	Mode string `json:"mode,omitempty"`
+	// Backpressure turns on microbatch's PID rate controller.
+	Backpressure bool `json:"backpressure,omitempty"`
+	// MemoryBudget (bytes) stops a microbatch run whose queued batches hold
+	// more; zero means no budget. Parse flag text with [ParseByteSize].
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
+	// CheckpointInterval is how often state is checkpointed (microbatch
+	// checkpoints, recordstream exactly-once barriers).
+	CheckpointInterval time.Duration `json:"checkpoint_interval_ns,omitempty"`
+	// CheckpointDir is where checkpoints go; empty means a temporary
+	// directory the runtime removes.
+	CheckpointDir string `json:"checkpoint_dir,omitempty"`
+	// Unaligned selects unaligned checkpoints (recordstream exactly-once).
+	Unaligned bool `json:"unaligned,omitempty"`
+	// ConcurrentJobs is microbatch's number of batch jobs run at once.
+	ConcurrentJobs int `json:"concurrent_jobs,omitempty"`
+}
+
+// Guarantees returns the values of RuntimeFlags.Guarantee.
+func Guarantees() []string { return []string{"at-most-once", "at-least-once", "exactly-once"} }
+
+// Modes returns the values of RuntimeFlags.Mode.
+func Modes() []string { return []string{"dstream", "event-time"} }
+
+// Validate reports the first bad value, naming the flag and the fix.
+func (f RuntimeFlags) Validate() error {
+	if f.Guarantee != "" && !slices.Contains(Guarantees(), f.Guarantee) {
+		return fmt.Errorf("--guarantee %q: want one of %s", f.Guarantee, strings.Join(Guarantees(), ", "))
+	}
+	if f.Mode != "" && !slices.Contains(Modes(), f.Mode) {
+		return fmt.Errorf("--mode %q: want one of %s", f.Mode, strings.Join(Modes(), ", "))
+	}
+	for _, c := range []struct {
+		flag string
+		v    int64
+	}{
+		{"--ackers", int64(f.Ackers)},
+		{"--max-spout-pending", int64(f.MaxSpoutPending)},
+		{"--message-timeout", int64(f.MessageTimeout)},
+		{"--parallelism", int64(f.Parallelism)},
+		{"--batch-interval", int64(f.BatchInterval)},
+		{"--block-interval", int64(f.BlockInterval)},
+		{"--memory-budget", f.MemoryBudget},
+		{"--checkpoint-interval", int64(f.CheckpointInterval)},
+		{"--concurrent-jobs", int64(f.ConcurrentJobs)},
+	} {
+		if c.v < 0 {
+			return fmt.Errorf("%s must not be negative; use 0 for the runtime's default", c.flag)
+		}
+	}
+	if f.BlockInterval > 0 && f.BatchInterval > 0 && f.BlockInterval > f.BatchInterval {
+		return fmt.Errorf("--block-interval %v is longer than --batch-interval %v; use a block interval at most the batch interval", f.BlockInterval, f.BatchInterval)
+	}
+	return nil
+}
+
+// ParseByteSize parses a size such as "512MiB", "2GB", "64k" or "1048576"
+// into bytes. Units: B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB, case
+// insensitive; KB, MB... are powers of 1000 and KiB, K, MiB, M... powers
+// of 1024.
+func ParseByteSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
+		i--
+	}
+	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("size %q: want a non-negative number with an optional unit, such as 512MiB or 2GB", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
+		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
+		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
+		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
+	}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q; use B, KiB, MiB, GiB, KB, MB or GB", s, unit)
+	}
+	b := v * mult
+	if b > math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
+	return int64(b), nil
+}
+
+// runnerFactory builds a runner from validated flags.
+type runnerFactory func(f RuntimeFlags) (Runner, error)
+
+// runnerFactories maps runtime names to their constructors (C3). Each
+// runtime's adapter file (compare/recordstream.go, compare/microbatch.go)
+// defines its factory; add one line here per runtime.
+func runnerFactories() map[string]runnerFactory {
+	return map[string]runnerFactory{
+		"reference":  newReferenceRunner,
+		"microbatch": newMicrobatchRunner,
+		// Runtime engineers: add your entry below, one line each:
+		//   "recordstream": newRecordstreamRunner,
+		//   "microbatch":   newMicrobatchRunner,
+	}
+}
+
+// ErrUnknownRuntime is wrapped by [NewRunner] for a runtime name it does not
+// know.
+var ErrUnknownRuntime = errors.New("unknown runtime")
+
+// Runtimes returns the names [NewRunner] accepts, sorted.
+func Runtimes() []string {
+	m := runnerFactories()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// NewRunner returns the runner of the named runtime configured by f. An
+// unknown name or a bad flag value gives an error saying what to change.
+func NewRunner(runtime string, f RuntimeFlags) (Runner, error) {
+	mk, ok := runnerFactories()[runtime]
+	if !ok {
+		return nil, fmt.Errorf("%w %q: use one of %s", ErrUnknownRuntime, runtime, strings.Join(Runtimes(), ", "))
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return mk(f)
+}
+
+// SuiteEntry is one runtime configuration of the default suite.
+type SuiteEntry struct {
+	// Runtime is the name given to [NewRunner].
+	Runtime string
+	// Flags configure it.
+	Flags RuntimeFlags
+}
+
+// DefaultSuite lists the runtime configurations the no-argument run of
+// cmd/bench puts every workload on, in table order. Runtime engineers append
+// their configurations here.
+func DefaultSuite() []SuiteEntry {
+	return []SuiteEntry{
+		{Runtime: "reference"},
+		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}},
+		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},
+		// Runtime engineers: append your configurations below, e.g.
+		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
+		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},
+	}
+}

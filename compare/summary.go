@@ -1,0 +1,118 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+// Summary is the object `bench run --summary FILE.json` writes (DESIGN.md):
+// what ran, on what, how fast, with which latency, and how the results
+// compare with the reference answer.
+type Summary struct {
+	Runtime  string    `json:"runtime"`
+	Workload string    `json:"workload"`
+	Config   RunConfig `json:"config"`
+	// Events is the number of log records the run read.
+	Events int64 `json:"events"`
+	// Seconds is the run's processing time (Outcome.Elapsed).
+	Seconds         float64 `json:"seconds"`
+	EventsPerSecond float64 `json:"events_per_second"`
+	// Emissions counts every pane the sink received; Results the final
+	// results compared with the reference.
+	Emissions int64          `json:"emissions"`
+	Results   int            `json:"results"`
+	LatencyMs LatencySummary `json:"latency_ms"`
+	Reference ReferenceCheck `json:"reference"`
+	// Counters are the runtime's own counts (acked, failed, timed_out,
+	// replayed, acker_messages, batches, scheduling_delay_ms, checkpoints...).
+	Counters map[string]int64 `json:"counters"`
+}
+
+// RunConfig records what a run was given.
+type RunConfig struct {
+	// Events and Seed describe built-in data (Events is what was asked for;
+	// Summary.Events is what was read).
+	Events int64  `json:"events"`
+	Seed   uint64 `json:"seed"`
+	// EventRate is the data's event-time density, events per second (0:
+	// the dataset's default).
+	EventRate float64 `json:"event_rate,omitempty"`
+	// Rate is the paced ingestion rate in events/s (0: the log is filled
+	// before the run starts).
+	Rate float64 `json:"rate"`
+	// Input is the directory the data was loaded from, if any.
+	Input      string       `json:"input,omitempty"`
+	Partitions int          `json:"partitions"`
+	Flags      RuntimeFlags `json:"flags"`
+	CrashAfter []int64      `json:"crash_after,omitempty"`
+	SlowNanos  int64        `json:"slow_ns,omitempty"`
+	DropAcks   float64      `json:"drop_acks,omitempty"`
+}
+
+// LatencySummary holds the two latency figures (DESIGN.md), in ms. The
+// reference runner's are zero: it emits everything at the end, so its
+// latency means nothing.
+type LatencySummary struct {
+	EventTime      metrics.Summary `json:"event_time"`
+	ProcessingTime metrics.Summary `json:"processing_time"`
+}
+
+// ReferenceCheck is the check against the reference answer as the summary
+// reports it ([CheckResult]).
+type ReferenceCheck struct {
+	Windows     int  `json:"windows"`
+	Matching    int  `json:"matching"`
+	Lost        int  `json:"lost"`
+	Duplicated  int  `json:"duplicated"`
+	Mismatched  int  `json:"mismatched"`
+	DroppedLate int  `json:"dropped_late"`
+	LateWindows int  `json:"late_windows"`
+	Stateless   bool `json:"stateless,omitempty"`
+	OK          bool `json:"ok"`
+}
+
+// NewSummary builds the summary of one run.
+func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckResult) Summary {
+	s := Summary{
+		Runtime:   runtime,
+		Workload:  workload,
+		Config:    cfg,
+		Events:    out.Events,
+		Seconds:   out.Elapsed.Seconds(),
+		Emissions: out.Emissions,
+		Results:   len(out.Results),
+		Reference: ReferenceCheck{
+			Windows: c.Windows, Matching: c.Matching, Lost: c.Lost, Duplicated: c.Duplicated,
+			Mismatched: c.Mismatched, DroppedLate: c.DroppedLate, LateWindows: c.LateWindows,
+			Stateless: c.Stateless, OK: c.OK(),
+		},
+		Counters: map[string]int64{},
+	}
+	if s.Seconds > 0 {
+		s.EventsPerSecond = float64(out.Events) / s.Seconds
+	}
+	if out.Latency.EventTime != nil {
+		s.LatencyMs.EventTime = out.Latency.EventTime.Summarize()
+	}
+	if out.Latency.ProcessingTime != nil {
+		s.LatencyMs.ProcessingTime = out.Latency.ProcessingTime.Summarize()
+	}
+	maps.Copy(s.Counters, out.Counters)
+	return s
+}
+
+// WriteFile writes the summary as indented JSON to path.
+func (s Summary) WriteFile(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("compare: encode summary: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("compare: write summary: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,1263 @@
+package dataflow
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// PaneTiming says when a pane fired relative to the watermark (Beam's
+// PaneInfo timing).
+type PaneTiming uint8
+
+// Pane timings. The zero PaneTiming is invalid.
+const (
+	// PaneEarly is a speculative pane, fired before the watermark passed the
+	// end of the window (Trigger.EarlyEvery, Trigger.AfterCount, and every
+	// firing of a global window before the end of the input).
+	PaneEarly PaneTiming = iota + 1
+	// PaneOnTime is the pane fired when the watermark passes the end of the
+	// window (I4), or when a count window is full (I6), or for global and
+	// unwindowed aggregations at the end of the input.
+	PaneOnTime
+	// PaneLate is a pane fired for records accepted after the on-time pane,
+	// within the allowed lateness (I5).
+	PaneLate
+)
+
+func (t PaneTiming) String() string {
+	switch t {
+	case PaneEarly:
+		return "early"
+	case PaneOnTime:
+		return "on-time"
+	case PaneLate:
+		return "late"
+	}
+	return "timing(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Pane is one firing of one window of one key: its [Result] (Having already
+// applied) and where it stands among the window's firings. The pane and its
+// Extra slice belong to the receiver of [OperatorConfig.Emit].
+type Pane struct {
+	// Result holds the window (the zero Window for global and unwindowed
+	// aggregations), the key, the value and the extra aggregates. With
+	// accumulating panes it covers the whole window so far; with discarding
+	// panes only the records since the previous pane.
+	Result
+	Timing PaneTiming
+	// Index numbers the window's firings 0, 1, 2, ...; a firing that Having
+	// suppresses uses up its index.
+	Index int
+	// MaxEventTime is the largest event time (ms) among the pane's records:
+	// the records of the whole window for accumulating panes, those since
+	// the last pane for discarding panes. For processing-time windows, and
+	// for global, unwindowed and count windows without a TimeCol, it is the
+	// largest ingest time in ms.
+	MaxEventTime Time
+	// MaxIngestNanos is the largest ingest time among the same records.
+	MaxIngestNanos int64
+}
+
+// OperatorConfig holds the callbacks of a [WindowOperator]. Both are called
+// synchronously, from the method that caused them, on the operator's
+// goroutine.
+type OperatorConfig struct {
+	// Emit receives every pane. Nil discards them (Stats still counts them).
+	Emit func(Pane)
+	// Late receives each record that is late for all its windows (I5): the
+	// side output under [LateSideOutput], a drop notice under [LateDrop].
+	// The row is owned by the caller of Add and valid only during the call.
+	// Late records are counted either way.
+	Late func(row Row, ingestNanos int64)
+}
+
+// OperatorStats are a [WindowOperator]'s counters.
+type OperatorStats struct {
+	// Records counts the records taken in by Add, plus the records that
+	// Merge's partial aggregates stand for.
+	Records int64
+	// Late counts the records late for all their windows (Add), plus the
+	// records of partial aggregates Merge dropped as late.
+	Late int64
+	// OpenWindows is the number of (key, window) states held now.
+	OpenWindows int64
+	// Panes counts the panes emitted (after Having).
+	Panes int64
+}
+
+// WindowOperator is the keyed window operator of an [Aggregation]: it assigns
+// records to windows per key, keeps one accumulator per aggregate for each
+// (key, window), and fires panes as the aggregation's trigger, the watermark
+// and the allowed lateness say (I3-I6). Both runtimes wrap it; it is the
+// reference semantics of triggers, accumulation and late data that
+// [Reference] does not model.
+//
+// # Firing
+//
+//   - On time: when [WindowOperator.AdvanceWatermark] reaches W >= end (I4).
+//     Under accumulating panes the on-time pane always fires; under
+//     discarding panes only if the window had records since its last pane.
+//   - Early: [Trigger.AfterCount] fires every time a window has that many
+//     new records; [Trigger.EarlyEvery] fires every window with new records
+//     at each aligned multiple of EarlyEvery of processing time that
+//     [WindowOperator.OnProcessingTime] crosses.
+//   - Late: a record accepted after the on-time pane (W < end + L) fires a
+//     late pane at once with [Trigger.LateFirings]; without it, the records
+//     accepted late fire one last late pane when the window's state is
+//     dropped at W >= end + L (Beam's FIRE_IF_NON_EMPTY closing), so no
+//     accepted record is ever left out of the output.
+//   - Count windows fire once, on time, when full, and are then done (I6).
+//     Global windows fire on [Trigger.AfterCount] and [Trigger.EarlyEvery]
+//     (as early panes) and on time at [WindowOperator.Finish]; unwindowed
+//     aggregations (WindowNone) fire only at Finish.
+//
+// A window [s, e) is late once W >= e + AllowedLateness (I5): its state is
+// dropped. A record is late as [WindowOperator.IsLateTime] says: when one
+// of its windows is late, or for sessions when W > t + AllowedLateness. A
+// late record goes into no window, to [OperatorConfig.Late], and is
+// counted. A window created behind the watermark (W >= e, but not late) counts
+// as past its on-time firing: it fires late panes. A session that has emitted
+// an on-time or late pane is closed: a record that would change its bounds by
+// merging is late too (Beam's rule for merging with a closed window), so the
+// panes emitted always stand for windows of the final answer. Early panes do
+// not close a session: a speculative pane may be for bounds the session later
+// outgrows.
+//
+// The result of a run is exact in this sense: the last pane of every window
+// (or, for discarding panes, the combination of its panes) equals
+// [Reference] over the input minus the records sent to
+// [OperatorConfig.Late] (I8), whatever the order of the records and the
+// watermarks, except for speculative session panes as said above.
+//
+// # State and cost
+//
+// Keys are rendered once per record with [AppendKey] into a reused buffer and
+// looked up without allocating; fixed, sliding and global windows are found
+// through a small per-key cache of recent windows, then one map from (key
+// state, window); sessions (sorted, binary-searched) and count windows in
+// short per-key lists. Windows wait for the watermark in a min-heap ordered by
+// their next deadline (end, then end + lateness), so a watermark only touches
+// the windows it fires or drops. Add does not allocate when the record's
+// windows already exist; window states and their accumulators are recycled
+// through a free list.
+//
+// WindowOperator is a single-goroutine state machine: it is not safe for
+// concurrent use, starts no goroutines and reads no clock.
+type WindowOperator struct {
+	agg         *Aggregation
+	fn          WindowFn
+	keyIdx      []int
+	timeIdx     int   // TimeCol position, or -1: use the ingest time
+	aggIdx      []int // input column of each aggregate, -1 for count
+	aggKinds    []Kind
+	lateness    Time
+	afterCount  int64
+	earlyEvery  Time
+	lateFirings bool
+	discarding  bool
+	having      func(Row) bool
+	havingRow   Row
+	emit        func(Pane)
+	late        func(Row, int64)
+
+	st      opState
+	keyBuf  []byte   // the current record's key
+	winBuf  []Window // the current record's windows
+	free    []*winState
+	maxFree int
+}
+
+// opState is the part of the operator a snapshot holds; Restore builds a new
+// one and swaps it in only when the whole snapshot is good.
+type opState struct {
+	wm        Time
+	keys      map[string]*keyState
+	wins      map[winKey]*winState // fixed, sliding, global and unwindowed
+	timers    winHeap
+	dirty     []*winState // windows with records since their last pane, for EarlyEvery
+	deadDirty int         // entries of dirty whose windows are gone (dead)
+	earlySet  bool        // lastTick is valid
+	lastTick  int64       // the last EarlyEvery tick OnProcessingTime passed
+	stats     OperatorStats
+	openCount int64
+}
+
+// keyState is one key's state.
+type keyState struct {
+	key  string
+	open int // open windows of the key
+	// recent caches the key's windows that last took records (fixed,
+	// sliding and global windows), direct-mapped by window number modulo
+	// cacheSlots: consecutive records of a key mostly fall in the same
+	// windows, and the cache saves a map lookup per window per record.
+	recent [cacheSlots]*winState
+	// sessions are the key's session windows, sorted by start and pairwise
+	// disjoint (I3).
+	sessions []*winState
+	// counts are the key's open count windows, at most
+	// MaxWindowsPerElement of them; ordinal is the number of elements the key
+	// has had (I6).
+	counts  []*winState
+	ordinal int64
+}
+
+// cacheSlots bounds keyState.recent: a record's sliding windows have
+// consecutive window numbers, so up to cacheSlots of them never collide.
+const cacheSlots = 8
+
+type winKey struct {
+	ks *keyState
+	w  Window
+}
+
+// winState is one (key, window).
+type winState struct {
+	ks        *keyState
+	w         Window
+	accs      []Accumulator
+	n         int64 // records in the window
+	since     int64 // records since the last pane
+	maxEvent  Time  // of the records the next pane covers
+	maxIngest int64
+	pane      int  // index of the next pane
+	fired     bool // the on-time moment has passed (I4): later records are late records
+	closed    bool // it has emitted an on-time or late pane: a session's bounds are final
+	heapIdx   int  // position in opState.timers, -1 when not there
+	inDirty   bool // in opState.dirty
+	dead      bool // removed while in the dirty list; not recycled
+}
+
+// NewWindowOperator returns an operator for aggregation a over records of
+// schema in (the schema that reaches the aggregation, [Pipeline.Last]). It
+// validates a against in and compiles Having once.
+func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOperator, error) {
+	if a == nil {
+		return nil, fmt.Errorf("dataflow: window operator needs an aggregation")
+	}
+	if err := a.validate(in); err != nil {
+		return nil, fmt.Errorf("dataflow: window operator: %w", err)
+	}
+	a = new(*a) // the operator keeps its own copy
+	o := &WindowOperator{
+		agg:         a,
+		fn:          a.Window,
+		timeIdx:     -1,
+		lateness:    Time(Millis(a.AllowedLateness)),
+		afterCount:  a.Trigger.AfterCount,
+		earlyEvery:  Time(Millis(a.Trigger.EarlyEvery)),
+		lateFirings: a.Trigger.LateFirings,
+		discarding:  a.Accumulation == Discarding,
+		emit:        cfg.Emit,
+		late:        cfg.Late,
+		maxFree:     1024,
+	}
+	for _, k := range a.Key {
+		o.keyIdx = append(o.keyIdx, in.Index(k))
+	}
+	if a.Domain == EventTime && a.TimeCol != "" {
+		if i := in.Index(a.TimeCol); i >= 0 {
+			if k := in.Fields[i].Kind; k == KindTimestamp || k == KindInt64 {
+				o.timeIdx = i
+			}
+		}
+	}
+	for _, g := range a.Aggs {
+		i, kind := -1, KindInvalid
+		if g.Kind != AggCount {
+			i = in.Index(g.Col)
+			kind = in.Fields[i].Kind
+		}
+		o.aggIdx = append(o.aggIdx, i)
+		o.aggKinds = append(o.aggKinds, kind)
+	}
+	if a.Having != nil {
+		out := a.OutputSchemaFor(in)
+		h, err := CompilePredicate(a.Having, out)
+		if err != nil {
+			return nil, fmt.Errorf("dataflow: window operator having: %w", err)
+		}
+		o.having = h
+		o.havingRow = make(Row, out.Len())
+	}
+	o.winBuf = make([]Window, 0, o.fn.MaxWindowsPerElement())
+	if o.fn.Kind == WindowNone || o.fn.Kind == WindowCount {
+		// Unwindowed aggregations fire only at the end; count windows only
+		// when full.
+		o.afterCount, o.earlyEvery = 0, 0
+	}
+	o.st = newOpState()
+	return o, nil
+}
+
+func newOpState() opState {
+	return opState{wm: MinTime, keys: map[string]*keyState{}, wins: map[winKey]*winState{}}
+}
+
+// Watermark returns the operator's event-time watermark: [MinTime] until the
+// first [WindowOperator.AdvanceWatermark], [MaxTime] after Finish.
+func (o *WindowOperator) Watermark() Time { return o.st.wm }
+
+// Stats returns the operator's counters.
+func (o *WindowOperator) Stats() OperatorStats {
+	s := o.st.stats
+	s.OpenWindows = o.st.openCount
+	return s
+}
+
+// IsLate reports whether window w is past its allowed lateness at the
+// current watermark (I5): W >= end + AllowedLateness, so its state is gone
+// or going. Count windows are never late; global and unwindowed aggregations
+// only after Finish.
+func (o *WindowOperator) IsLate(w Window) bool {
+	if o.fn.Kind == WindowCount {
+		return false
+	}
+	if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
+		w = GlobalWindow
+	}
+	return o.st.wm >= addSat(w.End, o.lateness)
+}
+
+// IsLateTime reports whether [WindowOperator.Add] would find a record with
+// time t (event time, or ingest ms for processing time) late at the current
+// watermark. The rule keeps every run exactly comparable with [Reference]
+// over the records not reported late (I8), which makes it stricter than
+// Flink's and Beam's per-window drop in two places:
+//
+//   - fixed and sliding windows: late when late for any of its windows
+//     (W >= end + AllowedLateness for its earliest window). Flink would drop
+//     the record from that window only and keep it in the others, a partial
+//     drop that no list of late records can describe;
+//   - sessions: late when W > t + AllowedLateness. A later record could
+//     overlap a session whose state was dropped at W >= end + lateness, and
+//     would then start a session of its own where the answer has one merged
+//     session; no record at or after W - AllowedLateness can.
+//
+// Global and unwindowed aggregations take every record until Finish; count
+// windows every record. A runtime that pre-aggregates for
+// [WindowOperator.Merge] filters its records with IsLateTime first.
+func (o *WindowOperator) IsLateTime(t Time) bool {
+	switch o.fn.Kind {
+	case WindowCount:
+		return false
+	case WindowSession:
+		return o.st.wm > addSat(t, o.lateness)
+	case WindowNone, WindowGlobal:
+		return o.IsLate(GlobalWindow)
+	}
+	o.winBuf = o.fn.Assign(o.winBuf[:0], t)
+	for _, w := range o.winBuf {
+		if o.IsLate(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Add takes in one record with its ingest time (ns since the Unix epoch) and
+// reports whether it was late ([WindowOperator.IsLateTime]), in which case
+// it went to [OperatorConfig.Late] and into no window. A session record is
+// also late when joining its session would change the bounds of a closed
+// session (see [WindowOperator]). Its time is the TimeCol value for event-time
+// aggregations and its ingest time in ms for processing-time ones (I7). It
+// may fire panes (AfterCount, late firings, full count windows). The row is
+// read during the call only. Add does not allocate when the record's windows
+// already exist.
+func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
+	o.st.stats.Records++
+	ts := Time(floorDiv(ingestNanos, 1e6))
+	if o.timeIdx >= 0 {
+		ts = row[o.timeIdx].Time()
+	}
+	if o.IsLateTime(ts) {
+		return o.lateRecord(row, ingestNanos)
+	}
+	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+	switch o.fn.Kind {
+	case WindowCount:
+		o.addCount(row, ts, ingestNanos)
+	case WindowSession:
+		ws := o.sessionFor(o.keyState(), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
+		if ws == nil {
+			return o.lateRecord(row, ingestNanos)
+		}
+		o.addRow(ws, row, ts, ingestNanos)
+		o.afterAdd(ws)
+	default:
+		// IsLateTime has assigned the windows of fixed and sliding windows.
+		if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
+			o.winBuf = append(o.winBuf[:0], GlobalWindow)
+		}
+		ks := o.keyState()
+		for _, w := range o.winBuf {
+			slot := o.cacheSlot(w)
+			ws := ks.recent[slot]
+			if ws == nil || ws.w != w {
+				if ws = o.st.wins[winKey{ks, w}]; ws == nil {
+					ws = o.newWindow(ks, w)
+					o.st.wins[winKey{ks, w}] = ws
+				}
+				ks.recent[slot] = ws
+			}
+			o.addRow(ws, row, ts, ingestNanos)
+			o.afterAdd(ws)
+		}
+	}
+	return false
+}
+
+// cacheSlot is w's place in keyState.recent: its window number (fixed and
+// sliding windows start at Offset + k*Period) modulo cacheSlots.
+func (o *WindowOperator) cacheSlot(w Window) int {
+	if o.fn.Period <= 0 {
+		return 0
+	}
+	return int(floorMod(floorDiv(int64(w.Start)-o.fn.Offset, o.fn.Period), cacheSlots))
+}
+
+// lateRecord counts a late record and hands it to the late output.
+func (o *WindowOperator) lateRecord(row Row, ingestNanos int64) bool {
+	o.st.stats.Late++
+	if o.late != nil {
+		o.late(row, ingestNanos)
+	}
+	return true
+}
+
+// Merge folds in the pre-aggregated state of n records of one key and window
+// (a micro-batch's partial aggregates): partial[i] was made by
+// a.Aggs[i].NewAccumulator and is only read. maxEventTime and maxIngestNanos
+// are the largest times among the n records; key is rendered by [AppendKey].
+// The window is ignored for global and unwindowed aggregations; for sessions
+// it is the span of the records' proto-sessions, merged with the key's
+// overlapping sessions. Callers report late records one by one, so they
+// leave out the records [WindowOperator.IsLateTime] finds late before they
+// pre-aggregate, and give the records of a part [WindowOperator.Accepts]
+// refuses to Add instead; a part Merge gets all the same (a late window, a
+// session starting behind W - AllowedLateness or changing a closed session)
+// is dropped and its n records counted as late. Merge
+// on count windows, or with the wrong number of accumulators, is a programmer
+// error and panics.
+func (o *WindowOperator) Merge(key string, w Window, partial []Accumulator, n int64, maxEventTime Time, maxIngestNanos int64) {
+	if o.fn.Kind == WindowCount {
+		panic("dataflow: WindowOperator.Merge on count windows; count windows take records one by one (Add)")
+	}
+	if len(partial) != len(o.aggIdx) {
+		panic("dataflow: WindowOperator.Merge got " + strconv.Itoa(len(partial)) + " accumulators for " + strconv.Itoa(len(o.aggIdx)) + " aggregates")
+	}
+	o.st.stats.Records += n
+	if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
+		w = GlobalWindow
+	}
+	if o.IsLate(w) || (o.fn.Kind == WindowSession && o.IsLateTime(w.Start)) {
+		o.st.stats.Late += n
+		return
+	}
+	o.keyBuf = append(o.keyBuf[:0], key...)
+	ks := o.keyState()
+	var ws *winState
+	if o.fn.Kind == WindowSession {
+		if ws = o.sessionFor(ks, w); ws == nil {
+			o.st.stats.Late += n
+			return
+		}
+	} else if ws = o.st.wins[winKey{ks, w}]; ws == nil {
+		ws = o.newWindow(ks, w)
+		o.st.wins[winKey{ks, w}] = ws
+	}
+	for i, p := range partial {
+		ws.accs[i].Merge(p)
+	}
+	ws.n += n
+	ws.since += n
+	ws.maxEvent = max(ws.maxEvent, maxEventTime)
+	ws.maxIngest = max(ws.maxIngest, maxIngestNanos)
+	o.afterAdd(ws)
+}
+
+// AdvanceWatermark raises the watermark to w (a lower or equal w is ignored:
+// watermarks never decrease, W1). Every window with end <= w fires its
+// on-time pane (I4), in order of end, then start, then key; every window
+// with end + AllowedLateness <= w fires its closing late pane if it has
+// records since its last pane, and its state is dropped (I5).
+func (o *WindowOperator) AdvanceWatermark(w Time) {
+	st := &o.st
+	if w <= st.wm {
+		return
+	}
+	st.wm = w
+	for len(st.timers) > 0 {
+		ws := st.timers[0]
+		if o.deadline(ws) > w {
+			break
+		}
+		if !ws.fired {
+			ws.fired = true
+			if !o.discarding || ws.since > 0 {
+				o.fire(ws, PaneOnTime)
+			}
+			if o.deadline(ws) > w {
+				st.timers.fix(0, o)
+				continue
+			}
+		}
+		if ws.since > 0 {
+			o.fire(ws, PaneLate)
+		}
+		st.timers.pop(o)
+		o.removeWindow(ws)
+	}
+}
+
+// OnProcessingTime tells the operator the processing time (ms) for early
+// firings: when nowMs reaches a multiple of [Trigger.EarlyEvery] (aligned to
+// the epoch) that the previous call had not reached (the first call always
+// does), every window with records since its last pane and before its
+// on-time pane fires an early pane, ordered by window then key. Without
+// EarlyEvery it does nothing.
+func (o *WindowOperator) OnProcessingTime(nowMs Time) {
+	if o.earlyEvery <= 0 {
+		return
+	}
+	st := &o.st
+	tick := floorDiv(int64(nowMs), int64(o.earlyEvery))
+	if st.earlySet && tick <= st.lastTick {
+		return
+	}
+	st.earlySet, st.lastTick = true, tick
+	// Windows removed since they joined the list are dead: skip them.
+	st.dirty = slices.DeleteFunc(st.dirty, func(ws *winState) bool { return ws.dead })
+	st.deadDirty = 0
+	slices.SortFunc(st.dirty, compareWinStates)
+	for _, ws := range st.dirty {
+		ws.inDirty = false
+		if !ws.fired && ws.since > 0 {
+			o.fire(ws, PaneEarly)
+		}
+	}
+	clear(st.dirty)
+	st.dirty = st.dirty[:0]
+}
+
+// Finish ends a bounded input: it advances the watermark to [MaxTime], which
+// fires every remaining time window and then every global and unwindowed
+// window on time, and drops their state. Partial count windows are not
+// emitted (I6).
+func (o *WindowOperator) Finish() { o.AdvanceWatermark(MaxTime) }
+
+// keyState returns the state of the key in o.keyBuf, creating it.
+func (o *WindowOperator) keyState() *keyState {
+	if ks := o.st.keys[string(o.keyBuf)]; ks != nil {
+		return ks
+	}
+	ks := &keyState{key: string(o.keyBuf)}
+	o.st.keys[ks.key] = ks
+	return ks
+}
+
+// newWindow returns a fresh state for window w of key ks, registered in the
+// timers (but not in o.st.wins or a per-key list: the caller does that).
+func (o *WindowOperator) newWindow(ks *keyState, w Window) *winState {
+	var ws *winState
+	if n := len(o.free); n > 0 {
+		ws = o.free[n-1]
+		o.free[n-1] = nil
+		o.free = o.free[:n-1]
+		for _, a := range ws.accs {
+			a.Reset()
+		}
+	} else {
+		ws = &winState{accs: make([]Accumulator, len(o.agg.Aggs))}
+		for i, g := range o.agg.Aggs {
+			ws.accs[i] = g.NewAccumulator(o.aggKinds[i])
+		}
+	}
+	ws.ks, ws.w = ks, w
+	ws.n, ws.since, ws.pane = 0, 0, 0
+	ws.maxEvent, ws.maxIngest = MinTime, 0
+	ws.heapIdx = -1
+	ws.inDirty, ws.dead, ws.closed = false, false, false
+	// A window created behind the watermark is past its on-time moment: its
+	// records are late records (Flink's EventTimeTrigger fires such a window
+	// at once; here it fires late panes).
+	ws.fired = o.fn.Kind != WindowCount && o.st.wm >= w.End
+	ks.open++
+	o.st.openCount++
+	if o.fn.Kind != WindowCount {
+		o.st.timers.push(ws, o)
+	}
+	return ws
+}
+
+// removeWindow forgets a window (already out of the timers) and recycles it.
+func (o *WindowOperator) removeWindow(ws *winState) {
+	ks := ws.ks
+	switch o.fn.Kind {
+	case WindowSession:
+		if i := slices.Index(ks.sessions, ws); i >= 0 {
+			ks.sessions = slices.Delete(ks.sessions, i, i+1)
+		}
+	case WindowCount:
+		if i := slices.Index(ks.counts, ws); i >= 0 {
+			ks.counts = slices.Delete(ks.counts, i, i+1)
+		}
+	default:
+		delete(o.st.wins, winKey{ks, ws.w})
+		if slot := o.cacheSlot(ws.w); ks.recent[slot] == ws {
+			ks.recent[slot] = nil
+		}
+	}
+	ks.open--
+	o.st.openCount--
+	if ks.open == 0 && o.fn.Kind != WindowCount {
+		delete(o.st.keys, ks.key)
+	}
+	o.recycle(ws)
+}
+
+func (o *WindowOperator) recycle(ws *winState) {
+	ws.ks = nil
+	if ws.inDirty {
+		// Still referenced by the dirty list; let OnProcessingTime skip it
+		// and the garbage collector take it. Compact the list when dead
+		// entries dominate, so a caller that seldom calls OnProcessingTime
+		// does not keep every window ever made.
+		ws.dead = true
+		if o.st.deadDirty++; o.st.deadDirty > 64 && 2*o.st.deadDirty > len(o.st.dirty) {
+			o.st.dirty = slices.DeleteFunc(o.st.dirty, func(ws *winState) bool { return ws.dead })
+			o.st.deadDirty = 0
+		}
+		return
+	}
+	if len(o.free) < o.maxFree {
+		o.free = append(o.free, ws)
+	}
+}
+
+// sessionFor returns the session of ks that a record or partial aggregate
+// with (proto-)window w joins: w merged with every session of the key it
+// overlaps (touching sessions stay apart, I3), their accumulators merged
+// into one state whose timers are updated. It returns nil, and changes
+// nothing, when the merge would change the bounds of a session that has
+// emitted an on-time or late pane: such a session is closed (Beam: merging
+// with a closed window gives a closed window, and the element is dropped),
+// so the record is late. Without this rule the earlier pane would stand for
+// a window that no longer exists, and no sink could rebuild the answer.
+func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
+	first, last, span, ok := overlappingSessions(ks, w)
+	if !ok {
+		return nil
+	}
+	if last < first {
+		ws := o.newWindow(ks, w)
+		ks.sessions = slices.Insert(ks.sessions, first, ws)
+		return ws
+	}
+	target := ks.sessions[first]
+	for _, s := range ks.sessions[first+1 : last+1] {
+		for i, a := range s.accs {
+			target.accs[i].Merge(a)
+		}
+		target.n += s.n
+		target.since += s.since
+		target.maxEvent = max(target.maxEvent, s.maxEvent)
+		target.maxIngest = max(target.maxIngest, s.maxIngest)
+		target.pane = max(target.pane, s.pane)
+		o.st.timers.remove(s.heapIdx, o)
+		ks.open--
+		o.st.openCount--
+		o.recycle(s)
+	}
+	ks.sessions = slices.Delete(ks.sessions, first+1, last+1)
+	if span != target.w {
+		target.w = span
+		// The merged session is a new window: it fires on time when the
+		// watermark passes its end, unless that has already happened.
+		target.fired = o.st.wm >= span.End
+		o.st.timers.fix(target.heapIdx, o)
+	}
+	return target
+}
+
+// overlappingSessions finds the run ks.sessions[first:last+1] of sessions
+// that w overlaps (empty, last < first, when none does; first is then where
+// w goes) and the span of w and the run. ok is false when the span would
+// change the bounds of a closed session.
+func overlappingSessions(ks *keyState, w Window) (first, last int, span Window, ok bool) {
+	// Sessions are disjoint and sorted by start, so by end too: the ones w
+	// overlaps are a run starting at the first session ending after w starts.
+	first, _ = slices.BinarySearchFunc(ks.sessions, w.Start, func(s *winState, t Time) int {
+		if s.w.End <= t {
+			return -1
+		}
+		return 1
+	})
+	last = first - 1
+	for last+1 < len(ks.sessions) && ks.sessions[last+1].w.Start < w.End {
+		last++
+	}
+	span = w
+	for _, s := range ks.sessions[first : last+1] {
+		span = span.Span(s.w)
+	}
+	for _, s := range ks.sessions[first : last+1] {
+		if s.closed && s.w != span {
+			return first, last, span, false
+		}
+	}
+	return first, last, span, true
+}
+
+// Accepts reports whether [WindowOperator.Merge] would take a partial
+// aggregate for key (rendered by [AppendKey]) and window w now, rather than
+// drop it as late: w is not late, and for sessions w does not start behind
+// W - AllowedLateness nor change the bounds of a closed session. A runtime
+// that must report late records one by one gives the records of a part it
+// refuses to [WindowOperator.Add] instead, which sorts them out.
+func (o *WindowOperator) Accepts(key string, w Window) bool {
+	switch o.fn.Kind {
+	case WindowCount:
+		return false
+	case WindowNone, WindowGlobal:
+		w = GlobalWindow
+	}
+	if o.IsLate(w) {
+		return false
+	}
+	if o.fn.Kind != WindowSession {
+		return true
+	}
+	if o.IsLateTime(w.Start) {
+		return false
+	}
+	ks := o.st.keys[key]
+	if ks == nil {
+		return true
+	}
+	_, _, _, ok := overlappingSessions(ks, w)
+	return ok
+}
+
+// addCount adds a record to the count windows of its key (I6) and fires the
+// window it completes.
+func (o *WindowOperator) addCount(row Row, ts Time, ingestNanos int64) {
+	ks := o.keyState()
+	n := ks.ordinal
+	ks.ordinal++
+	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
+	for _, w := range o.winBuf {
+		var ws *winState
+		for _, c := range ks.counts {
+			if c.w == w {
+				ws = c
+				break
+			}
+		}
+		if ws == nil {
+			ws = o.newWindow(ks, w)
+			ks.counts = append(ks.counts, ws)
+		}
+		o.addRow(ws, row, ts, ingestNanos)
+		if ws.n >= o.fn.Size {
+			ws.fired = true
+			o.fire(ws, PaneOnTime)
+			o.removeWindow(ws)
+		}
+	}
+}
+
+// addRow folds one record into a window. It does not allocate.
+func (o *WindowOperator) addRow(ws *winState, row Row, ts Time, ingestNanos int64) {
+	for i, a := range ws.accs {
+		if c := o.aggIdx[i]; c >= 0 {
+			a.Add(row[c])
+		} else {
+			a.Add(Value{})
+		}
+	}
+	ws.n++
+	ws.since++
+	ws.maxEvent = max(ws.maxEvent, ts)
+	ws.maxIngest = max(ws.maxIngest, ingestNanos)
+}
+
+// afterAdd runs the trigger after a window took in records.
+func (o *WindowOperator) afterAdd(ws *winState) {
+	switch {
+	case ws.fired:
+		if o.lateFirings {
+			o.fire(ws, PaneLate)
+		}
+	case o.afterCount > 0 && ws.since >= o.afterCount:
+		o.fire(ws, PaneEarly)
+	case o.earlyEvery > 0 && !ws.inDirty:
+		ws.inDirty = true
+		o.st.dirty = append(o.st.dirty, ws)
+	}
+}
+
+// fire emits a pane of ws (unless Having rejects it) and, for discarding
+// panes, empties the window's accumulators.
+func (o *WindowOperator) fire(ws *winState, timing PaneTiming) {
+	p := Pane{
+		Result:         Result{Window: ws.w, Key: ws.ks.key, Value: ws.accs[0].Result()},
+		Timing:         timing,
+		Index:          ws.pane,
+		MaxEventTime:   ws.maxEvent,
+		MaxIngestNanos: ws.maxIngest,
+	}
+	if o.fn.Kind == WindowGlobal || o.fn.Kind == WindowNone {
+		p.Window = Window{}
+	}
+	if len(ws.accs) > 1 {
+		p.Extra = make([]Value, len(ws.accs)-1)
+		for i, a := range ws.accs[1:] {
+			p.Extra[i] = a.Result()
+		}
+	}
+	ws.pane++
+	ws.since = 0
+	ws.closed = ws.closed || timing != PaneEarly
+	if o.discarding {
+		for _, a := range ws.accs {
+			a.Reset()
+		}
+		ws.maxEvent, ws.maxIngest = MinTime, 0
+	}
+	if o.having != nil {
+		o.havingRow[0] = Str(p.Key)
+		o.havingRow[1] = p.Value
+		copy(o.havingRow[2:], p.Extra)
+		if !o.having(o.havingRow) {
+			return
+		}
+	}
+	o.st.stats.Panes++
+	if o.emit != nil {
+		o.emit(p)
+	}
+}
+
+// deadline is the watermark at which ws next needs attention: its end until
+// it has fired on time, then the end of its allowed lateness.
+func (o *WindowOperator) deadline(ws *winState) Time {
+	if !ws.fired {
+		return ws.w.End
+	}
+	return addSat(ws.w.End, o.lateness)
+}
+
+// compareWinStates orders windows by start, key and end: the order in which
+// panes due at the same moment fire.
+func compareWinStates(a, b *winState) int {
+	if c := cmp.Compare(a.w.Start, b.w.Start); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ks.key, b.ks.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.w.End, b.w.End)
+}
+
+// winHeap is a min-heap of windows by deadline, then start, key and end, so
+// that windows due together fire in a deterministic order. Each window knows
+// its index (heapIdx), so merged-away sessions leave in O(log n).
+type winHeap []*winState
+
+func (h winHeap) less(o *WindowOperator, i, j int) bool {
+	a, b := h[i], h[j]
+	if da, db := o.deadline(a), o.deadline(b); da != db {
+		return da < db
+	}
+	return compareWinStates(a, b) < 0
+}
+
+func (h winHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx = i
+	h[j].heapIdx = j
+}
+
+func (h *winHeap) push(ws *winState, o *WindowOperator) {
+	ws.heapIdx = len(*h)
+	*h = append(*h, ws)
+	h.up(ws.heapIdx, o)
+}
+
+func (h *winHeap) pop(o *WindowOperator) *winState {
+	return h.remove(0, o)
+}
+
+func (h *winHeap) remove(i int, o *WindowOperator) *winState {
+	old := *h
+	n := len(old) - 1
+	ws := old[i]
+	if i != n {
+		old.swap(i, n)
+	}
+	old[n] = nil
+	*h = old[:n]
+	if i != n {
+		h.fix(i, o)
+	}
+	ws.heapIdx = -1
+	return ws
+}
+
+func (h winHeap) fix(i int, o *WindowOperator) {
+	if !h.down(i, o) {
+		h.up(i, o)
+	}
+}
+
+func (h winHeap) up(j int, o *WindowOperator) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(o, j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+func (h winHeap) down(i0 int, o *WindowOperator) bool {
+	i := i0
+	n := len(h)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && h.less(o, r, j) {
+			j = r
+		}
+		if !h.less(o, j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+// The snapshot layout (all integers varints, u: unsigned):
+//
+//	+--------+---+------+-------+----+---------+----------+---------------+-------+------+
+//	| "WOPS" | 1 | kind | uaggs | wm | early 1B| lastTick | records, late, panes | ukeys | keys...
+//	+--------+---+------+-------+----+---------+----------+---------------+-------+------+
+//	key:    ulen key-bytes | ordinal | uwindows | window...
+//	window: start | end | n | since | maxEvent | maxIngest | upane | flags 1B | (ulen acc-bytes) x aggs
+//	flags:  1 fired on time (or created behind the watermark), 2 closed (emitted an on-time or late pane)
+//
+// Keys are sorted, and each key's windows by start and end, so equal states
+// give equal bytes.
+const (
+	snapshotMagic   = "WOPS"
+	snapshotVersion = 1
+)
+
+// AppendSnapshot appends the operator's full state to dst: watermark, keys,
+// windows with their accumulators ([Accumulator.AppendBinary]), count
+// ordinals, pane indexes and trigger state, and the counters. An operator for
+// the same aggregation restores it with [WindowOperator.Restore] and then
+// behaves exactly as this one would.
+func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
+	st := &o.st
+	dst = append(dst, snapshotMagic...)
+	dst = append(dst, snapshotVersion, byte(o.fn.Kind))
+	dst = binary.AppendUvarint(dst, uint64(len(o.aggIdx)))
+	dst = binary.AppendVarint(dst, int64(st.wm))
+	dst = append(dst, boolByte(st.earlySet))
+	dst = binary.AppendVarint(dst, st.lastTick)
+	dst = binary.AppendVarint(dst, st.stats.Records)
+	dst = binary.AppendVarint(dst, st.stats.Late)
+	dst = binary.AppendVarint(dst, st.stats.Panes)
+
+	keys := make([]*keyState, 0, len(st.keys))
+	for _, ks := range st.keys {
+		keys = append(keys, ks)
+	}
+	slices.SortFunc(keys, func(a, b *keyState) int { return strings.Compare(a.key, b.key) })
+	byKey := make(map[*keyState][]*winState, len(keys))
+	for k, ws := range st.wins {
+		byKey[k.ks] = append(byKey[k.ks], ws)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(keys)))
+	for _, ks := range keys {
+		var ws []*winState
+		switch o.fn.Kind {
+		case WindowSession:
+			ws = ks.sessions
+		case WindowCount:
+			ws = slices.Clone(ks.counts)
+		default:
+			ws = byKey[ks]
+		}
+		slices.SortFunc(ws, compareWinStates)
+		dst = binary.AppendUvarint(dst, uint64(len(ks.key)))
+		dst = append(dst, ks.key...)
+		dst = binary.AppendVarint(dst, ks.ordinal)
+		dst = binary.AppendUvarint(dst, uint64(len(ws)))
+		for _, w := range ws {
+			dst = binary.AppendVarint(dst, int64(w.w.Start))
+			dst = binary.AppendVarint(dst, int64(w.w.End))
+			dst = binary.AppendVarint(dst, w.n)
+			dst = binary.AppendVarint(dst, w.since)
+			dst = binary.AppendVarint(dst, int64(w.maxEvent))
+			dst = binary.AppendVarint(dst, w.maxIngest)
+			dst = binary.AppendUvarint(dst, uint64(w.pane))
+			dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1)
+			for i, a := range w.accs {
+				lenAt := len(dst)
+				var err error
+				if dst, err = a.AppendBinary(dst); err != nil {
+					return dst, fmt.Errorf("dataflow: snapshot aggregate %d (%v) of key %q: %w", i, o.agg.Aggs[i], ks.key, err)
+				}
+				// Prefix the accumulator's bytes with their length.
+				enc := slices.Clone(dst[lenAt:])
+				dst = binary.AppendUvarint(dst[:lenAt], uint64(len(enc)))
+				dst = append(dst, enc...)
+			}
+		}
+	}
+	return dst, nil
+}
+
+// Restore replaces the operator's state with a snapshot made by
+// [WindowOperator.AppendSnapshot] of an operator for the same aggregation.
+// Truncated, corrupt or mismatched input gives an error wrapping
+// [ErrCorruptState] and leaves the operator unchanged; it never panics.
+func (o *WindowOperator) Restore(b []byte) error {
+	st, err := o.decodeSnapshot(b)
+	if err != nil {
+		return fmt.Errorf("dataflow: restore window operator: %w", err)
+	}
+	o.st = st
+	return nil
+}
+
+func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
+	r := snapReader{b: b}
+	if len(b) < len(snapshotMagic)+2 || string(b[:len(snapshotMagic)]) != snapshotMagic {
+		return opState{}, fmt.Errorf("%w: not a window operator snapshot", ErrCorruptState)
+	}
+	r.b = b[len(snapshotMagic):]
+	if v := r.byte(); v != snapshotVersion {
+		return opState{}, fmt.Errorf("%w: snapshot version %d, this build reads version %d", ErrCorruptState, v, snapshotVersion)
+	}
+	if k := WindowKind(r.byte()); k != o.fn.Kind {
+		return opState{}, fmt.Errorf("%w: snapshot of %v windows restored into an operator of %v windows", ErrCorruptState, k, o.fn.Kind)
+	}
+	if n := r.uvarint(); n != uint64(len(o.aggIdx)) {
+		return opState{}, fmt.Errorf("%w: snapshot has %d aggregates, the operator %d", ErrCorruptState, n, len(o.aggIdx))
+	}
+	st := newOpState()
+	st.wm = Time(r.varint())
+	st.earlySet = r.byte() != 0
+	st.lastTick = r.varint()
+	st.stats.Records = r.varint()
+	st.stats.Late = r.varint()
+	st.stats.Panes = r.varint()
+	nkeys := r.count()
+	prevKey := ""
+	for k := 0; k < nkeys && r.err == nil; k++ {
+		key := string(r.bytes())
+		if r.err != nil {
+			break
+		}
+		if k > 0 && key <= prevKey {
+			return opState{}, fmt.Errorf("%w: snapshot keys out of order at %q", ErrCorruptState, key)
+		}
+		prevKey = key
+		ks := &keyState{key: key, ordinal: r.varint()}
+		if ks.ordinal < 0 {
+			return opState{}, fmt.Errorf("%w: negative count ordinal for key %q", ErrCorruptState, key)
+		}
+		st.keys[key] = ks
+		nwins := r.count()
+		if r.err == nil && nwins == 0 && o.fn.Kind != WindowCount {
+			return opState{}, fmt.Errorf("%w: key %q has no windows", ErrCorruptState, key)
+		}
+		for i := 0; i < nwins && r.err == nil; i++ {
+			ws, err := o.decodeWindow(&r, ks)
+			if err != nil {
+				return opState{}, err
+			}
+			if err := o.placeWindow(&st, ks, ws); err != nil {
+				return opState{}, err
+			}
+		}
+	}
+	if r.err != nil {
+		return opState{}, r.err
+	}
+	if len(r.b) != 0 {
+		return opState{}, fmt.Errorf("%w: %d bytes after the snapshot", ErrCorruptState, len(r.b))
+	}
+	return st, nil
+}
+
+func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState) (*winState, error) {
+	ws := &winState{ks: ks, heapIdx: -1}
+	ws.w.Start = Time(r.varint())
+	ws.w.End = Time(r.varint())
+	ws.n = r.varint()
+	ws.since = r.varint()
+	ws.maxEvent = Time(r.varint())
+	ws.maxIngest = r.varint()
+	pane := r.uvarint()
+	flags := r.byte()
+	ws.fired, ws.closed = flags&1 != 0, flags&2 != 0
+	if flags > 3 {
+		return nil, fmt.Errorf("%w: bad window flags %#x", ErrCorruptState, flags)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if ws.w.Start >= ws.w.End || ws.n < 0 || ws.since < 0 || ws.since > ws.n || pane > 1<<31 {
+		return nil, fmt.Errorf("%w: bad window %v of key %q", ErrCorruptState, ws.w, ks.key)
+	}
+	ws.pane = int(pane)
+	ws.accs = make([]Accumulator, len(o.agg.Aggs))
+	for i, g := range o.agg.Aggs {
+		enc := r.bytes()
+		if r.err != nil {
+			return nil, r.err
+		}
+		ws.accs[i] = g.NewAccumulator(o.aggKinds[i])
+		if err := ws.accs[i].UnmarshalBinary(enc); err != nil {
+			return nil, fmt.Errorf("%w: aggregate %d of window %v of key %q: %w", ErrCorruptState, i, ws.w, ks.key, err)
+		}
+	}
+	return ws, nil
+}
+
+// placeWindow adds a decoded window to the state, checking it fits the
+// operator's windows.
+func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: window %v of key %q: %s", ErrCorruptState, ws.w, ks.key, why)
+	}
+	switch o.fn.Kind {
+	case WindowSession:
+		if n := len(ks.sessions); n > 0 && ks.sessions[n-1].w.End > ws.w.Start {
+			return bad("sessions overlap or are out of order")
+		}
+		ks.sessions = append(ks.sessions, ws)
+	case WindowCount:
+		if ws.w.Start < 0 || ws.w.Start%Time(o.fn.Period) != 0 || ws.w.End-ws.w.Start != Time(o.fn.Size) ||
+			ws.w.Start >= Time(ks.ordinal) || ws.n >= o.fn.Size || len(ks.counts) >= o.fn.MaxWindowsPerElement() {
+			return bad("not an open count window")
+		}
+		ks.counts = append(ks.counts, ws)
+	case WindowNone, WindowGlobal:
+		if ws.w != GlobalWindow {
+			return bad("not the global window")
+		}
+		fallthrough
+	default:
+		k := winKey{ks, ws.w}
+		if st.wins[k] != nil {
+			return bad("twice")
+		}
+		st.wins[k] = ws
+	}
+	ks.open++
+	st.openCount++
+	if o.fn.Kind != WindowCount {
+		st.timers.push(ws, o)
+	}
+	if o.earlyEvery > 0 && !ws.fired && ws.since > 0 {
+		ws.inDirty = true
+		st.dirty = append(st.dirty, ws)
+	}
+	return nil
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// snapReader decodes a snapshot with a sticky error: after the first
+// problem every read returns zero.
+type snapReader struct {
+	b   []byte
+	err error
+}
+
+func (r *snapReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: snapshot truncated or corrupt reading %s", ErrCorruptState, what)
+	}
+	r.b = nil
+}
+
+func (r *snapReader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.fail("a byte")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *snapReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("an unsigned integer")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *snapReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("an integer")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a number of items that each take at least one byte, so it
+// cannot exceed the bytes left (no huge allocations from corrupt input).
+func (r *snapReader) count() int {
+	v := r.uvarint()
+	if v > uint64(len(r.b)) {
+		r.fail("a count")
+		return 0
+	}
+	return int(v)
+}
+
+func (r *snapReader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.fail("a length")
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}

@@ -1,0 +1,436 @@
+package dataflow
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+)
+
+// ReferenceOptions adjust [Reference].
+type ReferenceOptions struct {
+	// Exclude, if set, leaves out the records for which it is true, before
+	// any step: the records a runtime reports it dropped (or sent to its late
+	// output) as late, so the check compares like with like (I8).
+	Exclude func(partition int, offset int64) bool
+}
+
+// Reference is the exact, batch answer of pipeline p over a bounded input
+// (I8): the oracle every runtime is checked against. It validates p, runs
+// its steps on each record in iteration order, leaves out the excluded
+// records, then groups the records reaching the aggregation by key and window
+// and aggregates every one of them:
+//
+//   - fixed and sliding windows by [WindowFn.Assign] of the record's time
+//     (event time from the TimeCol, or [Record.ProcessingTime] for the
+//     processing-time domain, I7);
+//   - sessions per key by merging the proto-sessions of all the key's records
+//     ([MergeSessions], I3), each record then counted in its merged session;
+//   - count windows per key by the key's ordinal of each record in iteration
+//     order (I6); only full windows are emitted;
+//   - global windows and WindowNone give one result per key, with the zero
+//     Window.
+//
+// Having is evaluated on the output schema ([Aggregation.OutputSchemaFor]).
+// Triggers, watermarks and allowed lateness do not change the batch answer:
+// each window's final value is given once. A stateless pipeline gives one
+// result per surviving record: the zero Window, the Emit key, the Emit value
+// and the Emit extra columns.
+//
+// Results are sorted by [SortResults]. The rows records yields may be reused
+// between iterations; Reference copies what it keeps. Reference is
+// deliberately simple (maps of keys and windows, one accumulator set per
+// window) so that it is obviously correct; it is not a streaming runtime.
+func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]Result, error) {
+	schemas, err := p.Schemas()
+	if err != nil {
+		return nil, err
+	}
+	last := schemas[len(schemas)-1]
+
+	var cur Record // the record being processed, read by the sinks
+	var sink func(Row)
+	var finish func() ([]Result, error)
+	if p.Agg == nil {
+		sink, finish, err = referenceEmit(p.Emit, last)
+	} else {
+		var ra *refAggregation
+		ra, err = newRefAggregation(p.Agg, last)
+		if err == nil {
+			sink = func(r Row) { ra.add(r, cur) }
+			finish = ra.results
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dataflow: reference of pipeline %q: %w", p.Name, err)
+	}
+	run := sink
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
+			return nil, fmt.Errorf("dataflow: reference of pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
+		}
+	}
+	nIn := len(p.Input.Fields)
+	for rec := range records {
+		if opts.Exclude != nil && opts.Exclude(rec.Partition, rec.Offset) {
+			continue
+		}
+		if len(rec.Row) != nIn {
+			return nil, fmt.Errorf("dataflow: reference of pipeline %q: record at partition %d offset %d has %d columns, the input schema %v has %d",
+				p.Name, rec.Partition, rec.Offset, len(rec.Row), p.Input, nIn)
+		}
+		cur = rec
+		run(rec.Row)
+	}
+	rs, err := finish()
+	if err != nil {
+		return nil, err
+	}
+	SortResults(rs)
+	return rs, nil
+}
+
+// compileRefStep returns a function that applies step s (from schema in to
+// schema out) to a row and passes each output row to next. Output rows live
+// in a buffer of the step that the next row overwrites.
+func compileRefStep(s Step, in, out Schema, next func(Row)) (func(Row), error) {
+	switch s := s.(type) {
+	case FilterStep:
+		pred, err := CompilePredicate(s.Pred, in)
+		if err != nil {
+			return nil, err
+		}
+		return func(r Row) {
+			if pred(r) {
+				next(r)
+			}
+		}, nil
+	case MapStep:
+		f, _, err := Compile(s.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		at := out.Index(s.As)
+		var buf Row
+		return func(r Row) {
+			buf = append(buf[:0], r...)
+			v := f(r)
+			if at < len(buf) {
+				buf[at] = v
+			} else {
+				buf = append(buf, v)
+			}
+			next(buf)
+		}, nil
+	case ProjectStep:
+		idx := make([]int, len(s.Cols))
+		for i, c := range s.Cols {
+			idx[i] = in.Index(c)
+		}
+		var buf Row
+		return func(r Row) {
+			buf = buf[:0]
+			for _, i := range idx {
+				buf = append(buf, r[i])
+			}
+			next(buf)
+		}, nil
+	case ExplodeStep:
+		col, at := in.Index(s.Col), out.Index(s.As)
+		var buf Row
+		return func(r Row) {
+			text := r[col].S
+			for tok := range asciiFields(text) {
+				if len(tok) < len(s.Prefix) || tok[:len(s.Prefix)] != s.Prefix {
+					continue
+				}
+				buf = append(buf[:0], r...)
+				if at < len(buf) {
+					buf[at] = Str(tok)
+				} else {
+					buf = append(buf, Str(tok))
+				}
+				next(buf)
+			}
+		}, nil
+	case LookupStep:
+		index, err := s.Table.Index(s.Key)
+		if err != nil {
+			return nil, err
+		}
+		on := in.Index(s.On)
+		from := make([]int, len(s.Cols)) // column in the table
+		to := make([]int, len(s.Cols))   // column in the output
+		for i, c := range s.Cols {
+			from[i], to[i] = s.Table.Schema.Index(c), out.Index(c)
+		}
+		var buf Row
+		var text []byte
+		return func(r Row) {
+			text = r[on].AppendText(text[:0])
+			tr, ok := index[string(text)]
+			if !ok {
+				return // inner join: no match, no output
+			}
+			buf = append(buf[:0], r...)
+			for len(buf) < len(out.Fields) {
+				buf = append(buf, Value{})
+			}
+			for i := range from {
+				buf[to[i]] = s.Table.Rows[tr][from[i]]
+			}
+			next(buf)
+		}, nil
+	}
+	return nil, fmt.Errorf("dataflow: unknown step %T", s)
+}
+
+// asciiFields yields the runs of s between ASCII white space (space, \t, \n,
+// \v, \f, \r): the tokens of [ExplodeStep]. Unlike strings.Fields it does not
+// split on Unicode spaces, so every runtime can split bytes the same way.
+func asciiFields(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := -1
+		for i := 0; i <= len(s); i++ {
+			if i == len(s) || isASCIISpace(s[i]) {
+				if start >= 0 {
+					if !yield(s[start:i]) {
+						return
+					}
+					start = -1
+				}
+				continue
+			}
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+}
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// referenceEmit returns the sink and the finish of a stateless pipeline.
+func referenceEmit(e Emit, s Schema) (func(Row), func() ([]Result, error), error) {
+	keyIdx, err := columnIndexes(s, e.Key)
+	if err != nil {
+		return nil, nil, err
+	}
+	vi := s.Index(e.Value)
+	extraIdx, err := columnIndexes(s, e.Extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rs []Result
+	var buf []byte
+	sink := func(r Row) {
+		buf = AppendKey(buf[:0], r, keyIdx)
+		res := Result{Key: string(buf), Value: r[vi]}
+		if len(extraIdx) > 0 {
+			res.Extra = make([]Value, len(extraIdx))
+			for i, x := range extraIdx {
+				res.Extra[i] = r[x]
+			}
+		}
+		rs = append(rs, res)
+	}
+	return sink, func() ([]Result, error) { return rs, nil }, nil
+}
+
+func columnIndexes(s Schema, cols []string) ([]int, error) {
+	idx := make([]int, len(cols))
+	for i, c := range cols {
+		_, j, err := s.Lookup(c)
+		if err != nil {
+			return nil, err
+		}
+		idx[i] = j
+	}
+	return idx, nil
+}
+
+// refAggregation is the batch state of an aggregation: per key, its windows
+// and their accumulators (or, for sessions, the key's records until the
+// sessions are known).
+type refAggregation struct {
+	a       *Aggregation
+	in      Schema
+	keyIdx  []int
+	timeIdx int   // event-time column, or -1 (processing time, count, global, none)
+	aggIdx  []int // input column of each aggregate, -1 for count
+	aggKind []Kind
+	keys    map[string]*refKey
+	keyBuf  []byte
+	wins    []Window // Assign scratch
+}
+
+// refKey is one key's state.
+type refKey struct {
+	wins   map[Window]*refGroup
+	n      int64      // records so far: the next count-window ordinal (I6)
+	events []refEvent // sessions: the key's records, until results
+}
+
+// refGroup is one (key, window)'s accumulators.
+type refGroup struct {
+	accs []Accumulator
+	n    int64
+}
+
+// refEvent is one record of a session-windowed key: its time and its
+// aggregate inputs.
+type refEvent struct {
+	t    Time
+	vals []Value
+}
+
+func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
+	ra := &refAggregation{a: a, in: in, timeIdx: -1, keys: make(map[string]*refKey)}
+	var err error
+	if ra.keyIdx, err = columnIndexes(in, a.Key); err != nil {
+		return nil, err
+	}
+	switch a.Window.Kind {
+	case WindowFixed, WindowSliding, WindowSession:
+		if a.Domain == EventTime {
+			if _, ra.timeIdx, err = in.Lookup(a.TimeCol); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, g := range a.Aggs {
+		i, k := -1, KindInvalid
+		if g.Kind != AggCount {
+			f, j, err := in.Lookup(g.Col)
+			if err != nil {
+				return nil, err
+			}
+			i, k = j, f.Kind
+		}
+		ra.aggIdx = append(ra.aggIdx, i)
+		ra.aggKind = append(ra.aggKind, k)
+	}
+	ra.wins = make([]Window, 0, a.Window.MaxWindowsPerElement())
+	return ra, nil
+}
+
+// add folds one row reaching the aggregation, from record rec, in.
+func (ra *refAggregation) add(r Row, rec Record) {
+	ra.keyBuf = AppendKey(ra.keyBuf[:0], r, ra.keyIdx)
+	k, ok := ra.keys[string(ra.keyBuf)]
+	if !ok {
+		k = &refKey{wins: make(map[Window]*refGroup)}
+		ra.keys[string(ra.keyBuf)] = k
+	}
+	t := rec.ProcessingTime()
+	if ra.timeIdx >= 0 {
+		t = r[ra.timeIdx].Time()
+	}
+	w := ra.a.Window
+	switch w.Kind {
+	case WindowFixed, WindowSliding:
+		ra.wins = w.Assign(ra.wins[:0], t)
+	case WindowCount:
+		ra.wins = w.AssignCount(ra.wins[:0], k.n)
+	case WindowSession:
+		vals := make([]Value, len(ra.aggIdx))
+		for i, x := range ra.aggIdx {
+			if x >= 0 {
+				vals[i] = r[x]
+			}
+		}
+		k.events = append(k.events, refEvent{t: t, vals: vals})
+		k.n++
+		return
+	default: // global, none: one group per key, the zero Window
+		ra.wins = append(ra.wins[:0], Window{})
+	}
+	k.n++
+	for _, win := range ra.wins {
+		g := ra.group(k, win)
+		for i, x := range ra.aggIdx {
+			if x >= 0 {
+				g.accs[i].Add(r[x])
+			} else {
+				g.accs[i].Add(Value{})
+			}
+		}
+		g.n++
+	}
+}
+
+func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
+	g, ok := k.wins[w]
+	if !ok {
+		g = &refGroup{accs: make([]Accumulator, len(ra.a.Aggs))}
+		for i, agg := range ra.a.Aggs {
+			g.accs[i] = agg.NewAccumulator(ra.aggKind[i])
+		}
+		k.wins[w] = g
+	}
+	return g
+}
+
+// sessions assigns each of a key's buffered records to its merged session
+// (I3).
+func (ra *refAggregation) sessions(k *refKey) {
+	// A stable sort keeps records of equal time in iteration order.
+	slices.SortStableFunc(k.events, func(a, b refEvent) int { return cmpInt(int64(a.t), int64(b.t)) })
+	ws := make([]Window, len(k.events))
+	for i, e := range k.events {
+		ws[i] = Window{Start: e.t, End: e.t + Time(ra.a.Window.Gap)}
+	}
+	ws = MergeSessions(ws)
+	j := 0
+	for _, e := range k.events {
+		for !ws[j].Contains(e.t) {
+			j++ // events are sorted, sessions sorted and disjoint
+		}
+		g := ra.group(k, ws[j])
+		for i, v := range e.vals {
+			g.accs[i].Add(v)
+		}
+		g.n++
+	}
+	k.events = nil
+}
+
+// results renders every complete window, applying Having.
+func (ra *refAggregation) results() ([]Result, error) {
+	var having func(Row) bool
+	if ra.a.Having != nil {
+		var err error
+		if having, err = CompilePredicate(ra.a.Having, ra.a.OutputSchemaFor(ra.in)); err != nil {
+			return nil, fmt.Errorf("dataflow: having: %w", err)
+		}
+	}
+	var rs []Result
+	row := make(Row, 1+len(ra.a.Aggs))
+	for key, k := range ra.keys {
+		if ra.a.Window.Kind == WindowSession {
+			ra.sessions(k)
+		}
+		for w, g := range k.wins {
+			if ra.a.Window.Kind == WindowCount && g.n < ra.a.Window.Size {
+				continue // a partial count window is not emitted (I6)
+			}
+			res := Result{Window: w, Key: key, Value: g.accs[0].Result()}
+			if len(g.accs) > 1 {
+				res.Extra = make([]Value, len(g.accs)-1)
+				for i, acc := range g.accs[1:] {
+					res.Extra[i] = acc.Result()
+				}
+			}
+			if having != nil {
+				row[0], row[1] = Str(key), res.Value
+				copy(row[2:], res.Extra)
+				if !having(row) {
+					continue
+				}
+			}
+			rs = append(rs, res)
+		}
+	}
+	return rs, nil
+}

@@ -1,0 +1,412 @@
+package datasets
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// batchRows is how many events a stream generates per call: enough to
+// amortise the call, small enough to stay in cache.
+const batchRows = 1024
+
+// batch holds generated events column by column before they go to the log:
+// per schema column one slice of the column's storage kind (as in [Chunk]),
+// and each event's partition.
+type batch struct {
+	part   []int32
+	ints   [][]int64
+	floats [][]float64
+	codes  [][]int32
+}
+
+func newBatch(s dataflow.Schema, n int) *batch {
+	b := &batch{part: make([]int32, n)}
+	k := s.Len()
+	b.ints = make([][]int64, k)
+	b.floats = make([][]float64, k)
+	b.codes = make([][]int32, k)
+	for i, f := range s.Fields {
+		switch f.Kind {
+		case dataflow.KindFloat64:
+			b.floats[i] = make([]float64, n)
+		case dataflow.KindString:
+			b.codes[i] = make([]int32, n)
+		default:
+			b.ints[i] = make([]int64, n)
+		}
+	}
+	return b
+}
+
+// grow doubles the batch's capacity, keeping its rows.
+func (b *batch) grow() {
+	n := 2 * len(b.part)
+	b.part = append(b.part, make([]int32, n-len(b.part))...)
+	for i := range b.ints {
+		switch {
+		case b.ints[i] != nil:
+			b.ints[i] = append(b.ints[i], make([]int64, n-len(b.ints[i]))...)
+		case b.floats[i] != nil:
+			b.floats[i] = append(b.floats[i], make([]float64, n-len(b.floats[i]))...)
+		case b.codes[i] != nil:
+			b.codes[i] = append(b.codes[i], make([]int32, n-len(b.codes[i]))...)
+		}
+	}
+}
+
+// copyRow copies row i of src to row j of b.
+func (b *batch) copyRow(j int, src *batch, i int) {
+	b.part[j] = src.part[i]
+	for c := range b.ints {
+		switch {
+		case b.ints[c] != nil:
+			b.ints[c][j] = src.ints[c][i]
+		case b.floats[c] != nil:
+			b.floats[c][j] = src.floats[c][i]
+		case b.codes[c] != nil:
+			b.codes[c][j] = src.codes[c][i]
+		}
+	}
+}
+
+// held is an event waiting in the reorder buffer for its arrival time.
+type held struct {
+	arrival int64 // event time + delay, ms
+	seq     int64 // generation order, breaks ties
+	slot    int32 // row of filler.b (in the held region)
+}
+
+func (h held) less(o held) bool {
+	return h.arrival < o.arrival || (h.arrival == o.arrival && h.seq < o.seq)
+}
+
+// filler moves generated events into a log in arrival order.
+//
+// Rows [0, batchRows) of its batch receive each step's generated events;
+// rows from batchRows on are the reorder buffer. Without skew every event
+// goes straight to the log. With skew, delayed events are copied to a free
+// row of the buffer and wait in a min-heap keyed by arrival time (event time
+// + delay); one is written once the generator's event time reaches its
+// arrival time: no later event can arrive before it, so the log is in
+// arrival order without a global sort (D3), and the heap holds only the
+// delayed events of the last LateDelay (or Delay) of event time.
+//
+// Each step lists its output rows in arrival order and writes them column
+// by column straight into the partitions' chunks (the work of
+// [Appender.Begin], setters and Commit, done in bulk): a gather loop per
+// column instead of a call per value is what makes generation several times
+// faster than the row-at-a-time Appender.
+type filler struct {
+	gen  Generator
+	l    *Log
+	a    *Appender
+	st   stream
+	cfg  Config
+	b    *batch
+	tcol int // event_time column
+
+	intCols, floatCols, codeCols []int
+
+	produced int64 // events generated
+	shiftSet bool
+	ord      []int32   // rows of b to write this step, in arrival order
+	byPart   [][]int32 // ord split by partition
+	freed    []int32   // held rows written this step, free after it
+
+	// Skew.
+	skew            bool
+	rng             randSource
+	thrOOO, thrLate uint64 // thresholds on a uniform uint64
+	delayMs, lateMs int64
+	free            []int32
+	heap            []held
+}
+
+// randSource is the part of *rand.Rand the filler uses.
+type randSource interface {
+	Uint64() uint64
+	Int64N(n int64) int64
+}
+
+// Random streams of the filler, distinct from any generator's (which use
+// streams below 100).
+const skewStream = 1000
+
+func newFiller(gen Generator, l *Log, cfg Config) *filler {
+	s := gen.Schema()
+	f := &filler{gen: gen, l: l, a: l.Appender(), cfg: cfg, b: newBatch(s, batchRows), tcol: s.Index("event_time")}
+	f.st = gen.newStream(l, cfg)
+	f.byPart = make([][]int32, l.Partitions())
+	for i, fl := range s.Fields {
+		switch fl.Kind {
+		case dataflow.KindFloat64:
+			f.floatCols = append(f.floatCols, i)
+		case dataflow.KindString:
+			f.codeCols = append(f.codeCols, i)
+		default:
+			f.intCols = append(f.intCols, i)
+		}
+	}
+	if sk := cfg.Skew; sk.OutOfOrder > 0 || sk.Late > 0 {
+		f.skew = true
+		f.rng = newRand(cfg.Seed, skewStream)
+		f.thrOOO = shareThreshold(sk.OutOfOrder)
+		f.thrLate = f.thrOOO + shareThreshold(sk.Late)
+		f.delayMs = sk.Delay.Milliseconds()
+		f.lateMs = sk.LateDelay.Milliseconds()
+	}
+	return f
+}
+
+// shareThreshold maps a share in [0, 1] to a threshold on uniform uint64s.
+func shareThreshold(p float64) uint64 {
+	if p >= 1 {
+		return math.MaxUint64
+	}
+	return uint64(p * (1 << 63) * 2)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// step generates n events and appends those whose arrival time has come.
+func (f *filler) step(n int, ingest int64) {
+	b := f.b
+	f.st.fill(b, n)
+	ord := f.ord[:0]
+	if !f.skew {
+		for i := range n {
+			ord = append(ord, int32(i))
+		}
+		f.ord = ord
+		f.produced += int64(n)
+		f.writeRows(ingest)
+		return
+	}
+	times := b.ints[f.tcol]
+	for i := range n {
+		t := times[i]
+		for len(f.heap) > 0 && f.heap[0].arrival <= t {
+			h := f.pop()
+			ord = append(ord, h.slot)
+			f.freed = append(f.freed, h.slot)
+		}
+		r := f.rng.Uint64()
+		var d int64
+		switch {
+		case r < f.thrOOO:
+			d = f.rng.Int64N(f.delayMs + 1)
+		case r < f.thrLate:
+			d = f.lateMs - f.rng.Int64N(f.lateMs/2+1)
+		}
+		if d == 0 {
+			ord = append(ord, int32(i))
+			continue
+		}
+		if len(f.free) == 0 {
+			f.growHold()
+		}
+		slot := f.free[len(f.free)-1]
+		f.free = f.free[:len(f.free)-1]
+		b.copyRow(int(slot), b, i)
+		f.push(held{arrival: t + d, seq: f.produced + int64(i), slot: slot})
+	}
+	f.ord = ord
+	f.produced += int64(n)
+	f.writeRows(ingest)
+}
+
+// growHold adds free rows to the reorder buffer.
+func (f *filler) growHold() {
+	old := len(f.b.part)
+	f.b.grow()
+	for j := len(f.b.part) - 1; j >= max(old, batchRows); j-- {
+		f.free = append(f.free, int32(j))
+	}
+}
+
+// writeRows appends rows f.ord of the batch to their partitions, in order,
+// and frees the held rows among them.
+func (f *filler) writeRows(ingest int64) {
+	if len(f.ord) == 0 {
+		return
+	}
+	l, b := f.l, f.b
+	if !f.shiftSet {
+		f.shiftSet = true
+		l.SetEventTimeShift(floorDiv(ingest, 1e6) - b.ints[f.tcol][f.ord[0]])
+	}
+	for p := range f.byPart {
+		f.byPart[p] = f.byPart[p][:0]
+	}
+	for _, i := range f.ord {
+		p := b.part[i]
+		f.byPart[p] = append(f.byPart[p], i)
+	}
+	cr := int64(l.chunkRows)
+	for p, rows := range f.byPart {
+		part := l.parts[p]
+		for len(rows) > 0 {
+			if part.size%cr == 0 {
+				addChunk(l, part)
+			}
+			c := l.chunk(p, part.size)
+			off := int(part.size - c.Base)
+			k := min(len(rows), int(cr)-off)
+			seg := rows[:k]
+			for _, col := range f.intCols {
+				dst, src := c.Ints[col][off:off+k], b.ints[col]
+				for j, i := range seg {
+					dst[j] = src[i]
+				}
+			}
+			for _, col := range f.floatCols {
+				dst, src := c.Floats[col][off:off+k], b.floats[col]
+				for j, i := range seg {
+					dst[j] = src[i]
+				}
+			}
+			for _, col := range f.codeCols {
+				dst, src := c.Codes[col][off:off+k], b.codes[col]
+				for j, i := range seg {
+					dst[j] = src[i]
+				}
+			}
+			ing := c.Ingest[off : off+k]
+			for j := range ing {
+				ing[j] = ingest
+			}
+			part.size += int64(k)
+			rows = rows[k:]
+		}
+	}
+	f.ord = f.ord[:0]
+	f.free = append(f.free, f.freed...)
+	f.freed = f.freed[:0]
+}
+
+// addChunk appends a new chunk to a partition whose chunks are full, as
+// [Appender.Begin] does.
+func addChunk(l *Log, part *partition) {
+	cs := *part.chunks.Load()
+	next := make([]*Chunk, len(cs), len(cs)+1)
+	copy(next, cs)
+	next = append(next, l.newChunk(part.size))
+	part.chunks.Store(&next)
+}
+
+func (f *filler) push(h held) {
+	f.heap = append(f.heap, h)
+	i := len(f.heap) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !f.heap[i].less(f.heap[p]) {
+			break
+		}
+		f.heap[i], f.heap[p] = f.heap[p], f.heap[i]
+		i = p
+	}
+}
+
+func (f *filler) pop() held {
+	h := f.heap[0]
+	last := len(f.heap) - 1
+	f.heap[0] = f.heap[last]
+	f.heap = f.heap[:last]
+	i := 0
+	for {
+		l, m := 2*i+1, i
+		if l < last && f.heap[l].less(f.heap[m]) {
+			m = l
+		}
+		if r := l + 1; r < last && f.heap[r].less(f.heap[m]) {
+			m = r
+		}
+		if m == i {
+			return h
+		}
+		f.heap[i], f.heap[m] = f.heap[m], f.heap[i]
+		i = m
+	}
+}
+
+// finish appends every held event, flushes and closes the log.
+func (f *filler) finish(ingest int64) error {
+	for len(f.heap) > 0 {
+		h := f.pop()
+		f.ord = append(f.ord, h.slot)
+		f.freed = append(f.freed, h.slot)
+	}
+	f.writeRows(ingest)
+	if err := f.a.Flush(); err != nil {
+		return err
+	}
+	f.l.Close()
+	return nil
+}
+
+// fastFlushEvery is how many events the fast fill appends between flushes.
+const fastFlushEvery = 1 << 16
+
+// runFast fills as fast as possible, stamping each batch with the log's
+// clock.
+func (f *filler) runFast(ctx context.Context) error {
+	total := f.cfg.Events
+	sinceFlush := 0
+	for f.produced < total {
+		n := int(min(int64(batchRows), total-f.produced))
+		f.step(n, f.l.Now())
+		sinceFlush += n
+		if sinceFlush >= fastFlushEvery {
+			sinceFlush = 0
+			if err := ctx.Err(); err != nil {
+				_ = f.a.Flush()
+				return err
+			}
+			if err := f.a.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return f.finish(f.l.Now())
+}
+
+// runPaced appends events as pacing p makes them due, waking at least every
+// millisecond while events are due.
+func (f *filler) runPaced(ctx context.Context, p Pacing) error {
+	total := f.cfg.Events
+	clk := p.Clock
+	start := clk.Now()
+	for {
+		now := clk.Now()
+		e := now.Sub(start)
+		// Event k (from 0) is due once k events' worth of time has passed;
+		// forgive float error at the due time.
+		due := min(total, int64(p.expected(e)+1e-6)+1)
+		ingest := now.UnixNano()
+		for f.produced < due {
+			f.step(int(min(int64(batchRows), due-f.produced)), ingest)
+		}
+		if f.produced >= total {
+			return f.finish(ingest)
+		}
+		if err := f.a.Flush(); err != nil {
+			return err
+		}
+		// Sleep until the next event is due, but at least 1ms.
+		wait := max(p.dueAt(f.produced)-e, time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clk.After(wait):
+		}
+	}
+}

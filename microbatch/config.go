@@ -1,0 +1,274 @@
+package microbatch
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+// Mode selects which of Spark's two windowing APIs a run models.
+type Mode uint8
+
+const (
+	// ModeEventTime is Structured Streaming: event-time fixed, sliding and
+	// session windows, a watermark (max event time minus the delay, computed
+	// at the end of a batch and applied from the next), append and update
+	// output modes. It is the default.
+	ModeEventTime Mode = iota
+	// ModeDStream is Spark Streaming's DStreams: processing-time windows
+	// window(length, slide) over whole batches, reduceByKeyAndWindow with or
+	// without an inverse, and updateStateByKey / mapWithState for keyed state.
+	ModeDStream
+)
+
+func (m Mode) String() string {
+	if m == ModeDStream {
+		return "dstream"
+	}
+	return "event-time"
+}
+
+// ParseMode parses "dstream" or "event-time".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "dstream":
+		return ModeDStream, nil
+	case "event-time", "eventtime", "structured", "":
+		return ModeEventTime, nil
+	}
+	return 0, fmt.Errorf("microbatch: unknown mode %q; use dstream or event-time", s)
+}
+
+// OutputMode is Structured Streaming's output mode.
+type OutputMode uint8
+
+const (
+	// OutputAuto is Append for windowed aggregations and Update for
+	// unwindowed ones (which Spark cannot run in Append mode).
+	OutputAuto OutputMode = iota
+	// OutputAppend emits each window once, when the watermark passes its end.
+	OutputAppend
+	// OutputUpdate emits every window and key that changed in a batch.
+	OutputUpdate
+)
+
+func (o OutputMode) String() string {
+	switch o {
+	case OutputAppend:
+		return "append"
+	case OutputUpdate:
+		return "update"
+	}
+	return "auto"
+}
+
+// StateOp is the DStream operator that holds keyed state across batches for
+// aggregations that are not processing-time windows (event-time windows,
+// global and unwindowed aggregations).
+type StateOp uint8
+
+const (
+	// MapWithState calls the state function only for keys with new data in a
+	// batch (plus keys timing out), and emits those. The default.
+	MapWithState StateOp = iota
+	// UpdateStateByKey calls the state function for every key in the state
+	// every batch, and emits the whole state every batch.
+	UpdateStateByKey
+)
+
+func (s StateOp) String() string {
+	if s == UpdateStateByKey {
+		return "updateStateByKey"
+	}
+	return "mapWithState"
+}
+
+// FailureKind is what an injected fault does.
+type FailureKind uint8
+
+const (
+	// FailBatch fails the job of the batch holding the N-th record; the batch
+	// is recomputed from its offset ranges.
+	FailBatch FailureKind = iota
+	// CrashDriver crashes the driver at the batch holding the N-th record:
+	// everything in memory is lost and the run restarts from the last
+	// checkpoint.
+	CrashDriver
+)
+
+func (k FailureKind) String() string {
+	if k == CrashDriver {
+		return "crash-driver"
+	}
+	return "fail-batch"
+}
+
+// Failure is one injected fault: it fires once, in the batch during which
+// the pipeline has taken in AfterRecords records in total.
+type Failure struct {
+	AfterRecords int64
+	Kind         FailureKind
+}
+
+// Clock is the injected time source. The real clock is the default; tests
+// use testing/synctest (whose bubble fakes time) or a manual clock.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// PIDConfig holds the constants of Spark's PID rate estimator
+// (spark.streaming.backpressure.pid.*). Zero fields take Spark's defaults:
+// proportional 1.0, integral 0.2, derived 0.0, minRate 100.
+type PIDConfig struct {
+	Proportional, Integral, Derived float64
+	MinRate                         float64
+}
+
+// Config configures a run. The zero value is valid: event-time mode, direct
+// input, 1 s batches, one job at a time, no checkpoints, no rate control.
+type Config struct {
+	// Mode is the windowing API (default ModeEventTime).
+	Mode Mode
+	// BatchInterval is Spark's batch duration B (default 1 s). Batch times
+	// are multiples of it since the epoch (D1).
+	BatchInterval time.Duration
+	// Receiver selects receiver mode: records are pushed into blocks every
+	// BlockInterval and a batch is made of the blocks received before its
+	// time. The default is the direct approach (offset ranges).
+	Receiver bool
+	// BlockInterval is spark.streaming.blockInterval (default 200 ms).
+	BlockInterval time.Duration
+	// ConcurrentJobs is spark.streaming.concurrentJobs (default 1): how many
+	// batch jobs compute at once. Commits stay in batch order.
+	ConcurrentJobs int
+	// Parallelism is how many tasks of one job run at once (default
+	// GOMAXPROCS). A job has one task per partition with data.
+	Parallelism int
+	// MaxBatchRows caps the rows of one Arrow record batch read from the
+	// source (default 65536).
+	MaxBatchRows int
+	// OutputMode is the Structured Streaming output mode (event-time mode).
+	OutputMode OutputMode
+	// InverseReduce makes processing-time windows in DStream mode use
+	// reduceByKeyAndWindow with an inverse function: each window is the
+	// previous one plus the entering batches minus the leaving ones. Only
+	// count and sum aggregates have an inverse.
+	InverseReduce bool
+	// StateOp is the DStream keyed-state operator (default MapWithState).
+	StateOp StateOp
+	// StateTimeout is mapWithState's timeout: a key idle this long (in batch
+	// time) is removed, detected only in checkpointed batches (every
+	// CheckpointEvery batches, default 10 in Spark). Zero: no timeout.
+	StateTimeout time.Duration
+	// CheckpointDir is where offsets and keyed state are checkpointed after
+	// each checkpoint batch (atomic writes). Empty: checkpoints are kept in
+	// memory only (enough for FailBatch, and CrashDriver uses a temporary
+	// directory).
+	CheckpointDir string
+	// CheckpointEvery checkpoints every this many batches (default 1).
+	CheckpointEvery int
+	// Failures are the faults to inject, each once.
+	Failures []Failure
+	// Slow adds this much work per record in the windowed step.
+	Slow time.Duration
+	// Backpressure enables Spark's PID rate controller
+	// (spark.streaming.backpressure.enabled).
+	Backpressure bool
+	// PID holds the estimator's constants.
+	PID PIDConfig
+	// InitialRate is spark.streaming.backpressure.initialRate (records/s;
+	// 0: no limit until the first estimate).
+	InitialRate float64
+	// MaxRatePerPartition is spark.streaming.kafka.maxRatePerPartition
+	// (records/s; 0: none).
+	MaxRatePerPartition float64
+	// MemoryBudget stops the run with a *MemoryBudgetError when the data
+	// held by queued batches exceeds it (bytes; 0: no budget).
+	MemoryBudget int64
+	// Allocator allocates Arrow memory (default memory.DefaultAllocator).
+	Allocator memory.Allocator
+	// Clock is the processing-time clock (default the real clock).
+	Clock Clock
+	// Logger receives progress (nil: discard).
+	Logger *slog.Logger
+	// OnBatch, if set, is called after each batch commits with its figures
+	// (from the commit goroutine; keep it quick).
+	OnBatch func(BatchInfo)
+}
+
+// Validate reports a configuration that cannot run.
+func (c *Config) Validate() error {
+	if c.BatchInterval < 0 || (c.BatchInterval > 0 && c.BatchInterval < time.Millisecond) {
+		return fmt.Errorf("microbatch: batch interval %v must be at least 1ms", c.BatchInterval)
+	}
+	if c.BatchInterval%time.Millisecond != 0 {
+		return fmt.Errorf("microbatch: batch interval %v must be whole milliseconds", c.BatchInterval)
+	}
+	if c.BlockInterval < 0 {
+		return errors.New("microbatch: 'spark.streaming.blockInterval' should be a positive value")
+	}
+	if c.ConcurrentJobs < 0 || c.Parallelism < 0 || c.MaxBatchRows < 0 || c.CheckpointEvery < 0 {
+		return errors.New("microbatch: concurrent jobs, parallelism, max batch rows and checkpoint interval must not be negative")
+	}
+	if c.MemoryBudget < 0 || c.InitialRate < 0 || c.MaxRatePerPartition < 0 || c.Slow < 0 || c.StateTimeout < 0 {
+		return errors.New("microbatch: memory budget, rates, slow and state timeout must not be negative")
+	}
+	if c.PID.Proportional < 0 || c.PID.Integral < 0 || c.PID.Derived < 0 || c.PID.MinRate < 0 {
+		return errors.New("microbatch: PID constants must not be negative")
+	}
+	for i, f := range c.Failures {
+		if f.AfterRecords <= 0 {
+			return fmt.Errorf("microbatch: failure %d fires after %d records; it must be positive", i, f.AfterRecords)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.BatchInterval == 0 {
+		c.BatchInterval = time.Second
+	}
+	if c.BlockInterval == 0 {
+		c.BlockInterval = 200 * time.Millisecond
+	}
+	if c.ConcurrentJobs == 0 {
+		c.ConcurrentJobs = 1
+	}
+	if c.Parallelism == 0 {
+		c.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxBatchRows == 0 {
+		c.MaxBatchRows = 1 << 16
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = 1
+	}
+	if c.PID.Proportional == 0 && c.PID.Integral == 0 && c.PID.Derived == 0 {
+		c.PID.Proportional, c.PID.Integral = 1.0, 0.2
+	}
+	if c.PID.MinRate == 0 {
+		c.PID.MinRate = 100
+	}
+	if c.Allocator == nil {
+		c.Allocator = memory.DefaultAllocator
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,647 @@
+package microbatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+// Run runs pipeline p over src to the end of its (closed) log, or until ctx
+// is done, in the model cfg selects. A pipeline the model cannot express
+// gives a *dataflow.UnsupportedError; a run whose queued batches outgrow
+// cfg.MemoryBudget a *MemoryBudgetError. Run starts goroutines (the job
+// generator, the job runners and their tasks) and returns only after every
+// one of them has exited.
+func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Receiver {
+		return nil, errors.New("microbatch: receiver mode is not implemented; use the direct approach (no block interval)")
+	}
+	c := cfg.withDefaults()
+	pl, err := newPlan(p, &c)
+	if err != nil {
+		return nil, err
+	}
+	ck, cleanup, err := openCheckpoints(&c)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	rs := &runState{
+		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
+		latency:  metrics.NewLatency(),
+		counters: map[string]int64{},
+		series:   map[string][]Point{},
+		shift:    src.EventTimeShift(),
+	}
+	for {
+		d, err := newDriver(rs, pl, src)
+		if err != nil {
+			return nil, err
+		}
+		err = d.run(ctx)
+		if errors.Is(err, errDriverCrash) {
+			rs.counters["driver_restarts"]++
+			c.Logger.Info("microbatch: driver crashed; restarting from the last checkpoint")
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	return rs.report(pl), nil
+}
+
+// runState outlives driver incarnations: the sink and the measurements are
+// outside the driver, as an external sink and a metrics system are.
+type runState struct {
+	cfg   *Config
+	sink  *sink
+	start time.Time
+	end   time.Time
+	ck    checkpoints
+	shift int64
+
+	mu        sync.Mutex // guards fired
+	fired     []bool
+	latency   metrics.Latency
+	counters  map[string]int64
+	series    map[string][]Point
+	batches   []BatchInfo
+	late      []RecordRef
+	events    int64
+	emissions int64
+}
+
+func (rs *runState) report(pl *plan) *Report {
+	r := &Report{
+		Results: rs.sink.results(), Events: rs.events, Elapsed: rs.end.Sub(rs.start), Emissions: rs.emissions,
+		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series,
+	}
+	slices.SortFunc(rs.late, func(a, b RecordRef) int {
+		if a.Partition != b.Partition {
+			return a.Partition - b.Partition
+		}
+		return int(min(max(a.Offset-b.Offset, -1), 1))
+	})
+	r.Late = slices.Compact(rs.late)
+	if r.Elapsed < 0 {
+		r.Elapsed = 0
+	}
+	r.Counters["late_records"] = int64(len(r.Late))
+	r.Counters["batches"] = int64(len(rs.batches))
+	return r
+}
+
+// batch is one generated batch: its time and offset ranges (D1, D2).
+type batch struct {
+	seq     int64
+	tMs     int64
+	ranges  []OffsetRange
+	records int64
+	taken   int64 // records taken in by all earlier batches
+	final   bool
+	procWM  int64
+	rate    float64
+	held    int64
+	after   []int64 // every partition's offset after the batch
+
+	submitted time.Time
+	prevDone  <-chan struct{}
+	done      chan struct{}
+}
+
+// driver is one incarnation of the Spark driver: job generator, scheduler,
+// state and checkpoints. A crash discards it; the next incarnation starts
+// from the last checkpoint.
+type driver struct {
+	rs  *runState
+	p   *plan
+	src Source
+	cfg *Config
+	st  *store
+	pid *PIDRateEstimator
+
+	// Generator state (generator goroutine only, after start).
+	offsets []int64
+	seq     int64
+	nextT   int64 // ms; math.MinInt64 before the first batch
+	taken   int64
+	bytesPR int64
+
+	mu       sync.Mutex // guards queue, genDone, rate
+	queue    []*batch
+	genDone  bool
+	rate     float64
+	notify   chan struct{}
+	lastDone chan struct{}
+
+	execMu sync.Mutex
+	execs  []*exec
+
+	lastSched time.Duration
+}
+
+func newDriver(rs *runState, p *plan, src Source) (*driver, error) {
+	cfg := rs.cfg
+	d := &driver{rs: rs, p: p, src: src, cfg: cfg, st: newStore(p), offsets: make([]int64, src.Partitions()),
+		nextT: math.MinInt64, notify: make(chan struct{}, 1), rate: cfg.InitialRate}
+	pid, err := NewPIDRateEstimator(cfg.BatchInterval.Milliseconds(), cfg.PID.Proportional, cfg.PID.Integral, cfg.PID.Derived, cfg.PID.MinRate)
+	if err != nil {
+		return nil, err
+	}
+	d.pid = pid
+	d.bytesPR = 8
+	for _, f := range p.input.Fields {
+		if f.Kind == dataflow.KindString {
+			d.bytesPR += 4
+		} else {
+			d.bytesPR += 8
+		}
+	}
+	if err := d.restore(); err != nil {
+		return nil, err
+	}
+	d.lastDone = make(chan struct{})
+	close(d.lastDone)
+	return d, nil
+}
+
+func (d *driver) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.generate(ctx) })
+	for range d.cfg.ConcurrentJobs {
+		g.Go(func() error { return d.runJobs(ctx) })
+	}
+	return g.Wait()
+}
+
+func (d *driver) signal() {
+	select {
+	case d.notify <- struct{}{}:
+	default:
+	}
+}
+
+// generate is the JobGenerator (2.3): at each batch time it cuts the next
+// offset range of every partition and queues the batch.
+func (d *driver) generate(ctx context.Context) error {
+	defer func() {
+		d.mu.Lock()
+		d.genDone = true
+		d.mu.Unlock()
+		d.signal()
+		// Wake the other runners too.
+		for range d.cfg.ConcurrentJobs {
+			d.signal()
+		}
+	}()
+	bMs := d.cfg.BatchInterval.Milliseconds()
+	clock := d.cfg.Clock
+	for {
+		closed := d.src.Closed() // read before End: a closed log's End is final
+		if d.nextT == math.MinInt64 {
+			first, ok := d.firstIngestMs()
+			if !ok {
+				if closed {
+					return d.push(ctx, &batch{seq: d.seq, tMs: 0, final: true, procWM: math.MaxInt64})
+				}
+				if err := waitChanged(ctx, d.src); err != nil {
+					return err
+				}
+				continue
+			}
+			d.nextT = (floorDiv(first, bMs) + 1) * bMs
+		}
+		t := d.nextT
+		if !closed {
+			// Batch times follow the clock (D1); a closed log needs no wait.
+			if wait := time.UnixMilli(t).Sub(clock.Now()); wait > 0 {
+				select {
+				case <-clock.After(wait):
+				case <-d.src.Changed(): // a Close ends the wait
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
+			}
+		}
+		b := d.cut(t, closed)
+		if err := d.push(ctx, b); err != nil {
+			return err
+		}
+		d.nextT += bMs
+		if b.final {
+			return nil
+		}
+	}
+}
+
+// firstIngestMs is the ingest time of the oldest unread record.
+func (d *driver) firstIngestMs() (int64, bool) {
+	first, ok := int64(math.MaxInt64), false
+	for p := range d.offsets {
+		if d.offsets[p] < d.src.End(p) {
+			first, ok = min(first, floorDiv(d.src.IngestAt(p, d.offsets[p]), 1e6)), true
+		}
+	}
+	return first, ok
+}
+
+// cut makes the batch at time tMs: for each partition the records from the
+// current offset up to the first record ingested at or after tMs (a record
+// ingested exactly at tMs belongs to the next batch, as windows are
+// half-open, I1), clamped by the rate limit (2.9).
+func (d *driver) cut(tMs int64, closed bool) *batch {
+	b := &batch{seq: d.seq, tMs: tMs, taken: d.taken, procWM: math.MaxInt64}
+	n := len(d.offsets)
+	until := make([]int64, n)
+	ends := make([]int64, n)
+	var lag int64
+	for p := range n {
+		ends[p] = d.src.End(p)
+		until[p] = d.src.OffsetAtIngest(p, d.offsets[p], tMs*1e6)
+		lag += until[p] - d.offsets[p]
+	}
+	d.mu.Lock()
+	rate := d.rate
+	d.mu.Unlock()
+	if !d.cfg.Backpressure {
+		rate = 0
+	}
+	b.rate = rate
+	if rate > 0 || d.cfg.MaxRatePerPartition > 0 {
+		secs := d.cfg.BatchInterval.Seconds()
+		for p := range n {
+			l := until[p] - d.offsets[p]
+			limit := d.cfg.MaxRatePerPartition
+			if rate > 0 && lag > 0 {
+				limit = float64(l) / float64(lag) * rate
+				if d.cfg.MaxRatePerPartition > 0 {
+					limit = min(limit, d.cfg.MaxRatePerPartition)
+				}
+			}
+			msgs := max(int64(secs*limit), 1)
+			until[p] = min(d.offsets[p]+msgs, until[p])
+		}
+	}
+	final := closed
+	for p := range n {
+		if until[p] > d.offsets[p] {
+			b.ranges = append(b.ranges, OffsetRange{Partition: p, From: d.offsets[p], Until: until[p]})
+			b.records += until[p] - d.offsets[p]
+		}
+		if until[p] < ends[p] {
+			final = false
+			b.procWM = min(b.procWM, floorDiv(d.src.IngestAt(p, until[p]), 1e6))
+		} else if !closed {
+			b.procWM = min(b.procWM, tMs)
+		}
+		d.offsets[p] = until[p]
+	}
+	b.final = final
+	b.after = slices.Clone(d.offsets)
+	d.taken += b.records
+	d.seq++
+	return b
+}
+
+// push queues a batch for the job runners; a queue holding more than the
+// memory budget stops the run (B2).
+func (d *driver) push(ctx context.Context, b *batch) error {
+	b.submitted = d.cfg.Clock.Now()
+	b.prevDone = d.lastDone
+	b.done = make(chan struct{})
+	d.lastDone = b.done
+	d.mu.Lock()
+	d.queue = append(d.queue, b)
+	var held, backlog int64
+	for _, q := range d.queue {
+		backlog += q.records
+	}
+	held = backlog * d.bytesPR
+	b.held = held
+	queued := len(d.queue)
+	d.mu.Unlock()
+	d.signal()
+	if d.cfg.MemoryBudget > 0 && held > d.cfg.MemoryBudget {
+		return &MemoryBudgetError{BatchTime: time.UnixMilli(b.tMs), QueuedBatches: queued, BacklogRecords: backlog,
+			HeldBytes: held, Budget: d.cfg.MemoryBudget, SchedulingDelay: d.schedDelay()}
+	}
+	return ctx.Err()
+}
+
+func (d *driver) schedDelay() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lastSched
+}
+
+// runJobs is one of the scheduler's ConcurrentJobs threads: it takes
+// batches in FIFO order, computes them and commits them in batch order.
+func (d *driver) runJobs(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		var b *batch
+		queued := len(d.queue)
+		if queued > 0 {
+			b = d.queue[0]
+			d.queue = d.queue[1:]
+		}
+		done := d.genDone
+		d.mu.Unlock()
+		if b == nil {
+			if done {
+				d.signal()
+				return nil
+			}
+			select {
+			case <-d.notify:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		if err := d.runBatch(ctx, b, queued-1); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *driver) runBatch(ctx context.Context, b *batch, queued int) error {
+	clock := d.cfg.Clock
+	if d.cfg.Mode == ModeEventTime || d.cfg.ConcurrentJobs == 1 {
+		// Structured Streaming runs one batch at a time: the watermark of a
+		// batch comes from the previous one.
+		if err := waitDone(ctx, b.prevDone); err != nil {
+			return err
+		}
+	}
+	start := clock.Now()
+	d.mu.Lock()
+	d.lastSched = start.Sub(b.submitted)
+	d.mu.Unlock()
+	attempts := 0
+	var outs []*taskOut
+	for {
+		attempts++
+		wm := int64(math.MinInt64)
+		if d.cfg.Mode == ModeEventTime {
+			wm = d.st.wm
+		}
+		var err error
+		outs, err = d.compute(ctx, b, wm)
+		if err != nil {
+			return err
+		}
+		if f, ok := d.fault(b); ok {
+			if f == CrashDriver {
+				return errDriverCrash
+			}
+			d.rs.mu.Lock()
+			d.rs.counters["failed_batches"]++
+			d.rs.counters["recomputed_records"] += b.records
+			d.rs.mu.Unlock()
+			continue // recompute the batch from its offset ranges (F1)
+		}
+		break
+	}
+	if err := waitDone(ctx, b.prevDone); err != nil {
+		return err
+	}
+	return d.commit(b, outs, start, queued, attempts)
+}
+
+func waitDone(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fault reports whether an injected failure fires in batch b: the first
+// unfired one whose record count falls in the batch.
+func (d *driver) fault(b *batch) (FailureKind, bool) {
+	d.rs.mu.Lock()
+	defer d.rs.mu.Unlock()
+	for i, f := range d.cfg.Failures {
+		if !d.rs.fired[i] && f.AfterRecords > b.taken && f.AfterRecords <= b.taken+b.records {
+			d.rs.fired[i] = true
+			return f.Kind, true
+		}
+	}
+	return 0, false
+}
+
+func (d *driver) getExec() (*exec, error) {
+	d.execMu.Lock()
+	if n := len(d.execs); n > 0 {
+		x := d.execs[n-1]
+		d.execs = d.execs[:n-1]
+		d.execMu.Unlock()
+		return x, nil
+	}
+	d.execMu.Unlock()
+	return d.p.newExec()
+}
+
+func (d *driver) putExec(x *exec) {
+	d.execMu.Lock()
+	d.execs = append(d.execs, x)
+	d.execMu.Unlock()
+}
+
+// compute runs one task per offset range, Parallelism at a time.
+func (d *driver) compute(ctx context.Context, b *batch, wm int64) ([]*taskOut, error) {
+	outs := make([]*taskOut, len(b.ranges))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.cfg.Parallelism)
+	for i, r := range b.ranges {
+		g.Go(func() error {
+			o, err := d.task(ctx, r, wm)
+			outs[i] = o
+			return err
+		})
+	}
+	return outs, g.Wait()
+}
+
+// task reads one offset range as Arrow record batches and runs the
+// pipeline over them; every record batch is released before task returns.
+func (d *driver) task(ctx context.Context, r OffsetRange, wm int64) (*taskOut, error) {
+	x, err := d.getExec()
+	if err != nil {
+		return nil, err
+	}
+	defer d.putExec(x)
+	recs, err := d.src.Read(r.Partition, r.From, r.Until, d.cfg.Allocator, d.cfg.MaxBatchRows)
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("microbatch: read partition %d offsets [%d, %d): %w", r.Partition, r.From, r.Until, err)
+	}
+	a := x.agg
+	a.startTask(wm)
+	base := r.From
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := x.load(rec); err != nil {
+			return nil, err
+		}
+		if err := x.run(); err != nil {
+			return nil, err
+		}
+		a.consume(x, r.Partition, base)
+		base += rec.NumRows()
+	}
+	if base != r.Until {
+		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	}
+	if d.cfg.Slow > 0 && a.slow > 0 {
+		select {
+		case <-d.cfg.Clock.After(time.Duration(a.slow) * d.cfg.Slow):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return a.finishTask(), nil
+}
+
+// finishTask hands the task's partial aggregates to the driver.
+func (a *aggExec) finishTask() *taskOut {
+	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out}
+	if a.p.shape == shapeSession && a.part.len() > 0 {
+		// Fold merged sessions into their roots (their rows were added
+		// before the merge) and keep the roots only.
+		roots := newCellSet(a.p.specs)
+		idx := map[int32]int32{}
+		for c := range int32(a.part.len()) {
+			r := a.find(c)
+			d, ok := idx[r]
+			if !ok {
+				d = roots.add(a.part.win[r], a.part.gid[r], "")
+				idx[r] = d
+			}
+			roots.merge(d, a.part, c)
+		}
+		o.part = roots
+	}
+	return o
+}
+
+// commit folds the batch into the state, writes its output to the sink,
+// checkpoints and records the batch's figures. Batches commit in order.
+func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, attempts int) error {
+	defer close(b.done)
+	clock := d.cfg.Clock
+	rs := d.rs
+	wmApplied := d.st.wm
+	var maxEv int64 = math.MinInt64
+	var records int64
+	var late []RecordRef
+	for _, o := range outs {
+		maxEv = max(maxEv, o.maxEvent)
+		records += o.records
+		late = append(late, o.late...)
+	}
+	var results []output
+	if d.p.shape != shapeEmit {
+		results = d.st.commit(b.seq, b.tMs, outs, b.procWM, b.final)
+	}
+	now := clock.Now()
+	emitNanos := now.UnixNano()
+	rs.mu.Lock()
+	if d.p.shape == shapeEmit {
+		var rows []dataflow.Result
+		for _, o := range outs {
+			for _, e := range o.out {
+				rows = append(rows, e.res)
+				ms := floorDiv(e.ingest, 1e6)
+				rs.latency.Observe(emitNanos, ms, e.ingest)
+			}
+		}
+		rs.emissions += int64(len(rows))
+		rs.sink.writeRows(b.seq, rows)
+	} else {
+		for _, o := range results {
+			ev := o.maxEv
+			if d.p.timeIdx >= 0 {
+				ev += rs.shift
+			}
+			rs.latency.Observe(emitNanos, ev, o.maxIng)
+		}
+		rs.emissions += int64(len(results))
+		rs.sink.write(b.seq, results)
+	}
+	rs.late = append(rs.late, late...)
+	rs.events += b.records
+	rs.end = now
+	rs.mu.Unlock()
+
+	if b.seq%int64(d.cfg.CheckpointEvery) == 0 || b.final {
+		n, err := d.checkpoint(b)
+		if err != nil {
+			return err
+		}
+		rs.mu.Lock()
+		rs.counters["checkpoints"]++
+		rs.counters["checkpoint_bytes"] += int64(n)
+		rs.mu.Unlock()
+	}
+	end := clock.Now()
+	info := BatchInfo{
+		Seq: b.seq, Time: time.UnixMilli(b.tMs), Ranges: b.ranges, Records: b.records,
+		Submission: b.submitted, ProcessingStart: start, ProcessingEnd: end,
+		SchedulingDelay: start.Sub(b.submitted), ProcessingDelay: end.Sub(start),
+		QueuedBatches: queued, HeldBytes: b.held, RateLimit: b.rate, Watermark: wmApplied, Attempts: attempts,
+	}
+	info.TotalDelay = info.SchedulingDelay + info.ProcessingDelay
+	// The rate controller (2.10) runs on every completed batch.
+	if d.cfg.Backpressure {
+		if r, ok := d.pid.Compute(end.UnixMilli(), b.records, info.ProcessingDelay.Milliseconds(), info.SchedulingDelay.Milliseconds()); ok {
+			d.mu.Lock()
+			d.rate = r
+			d.mu.Unlock()
+		}
+	}
+	rs.mu.Lock()
+	rs.batches = append(rs.batches, info)
+	ts := end.Sub(rs.start).Seconds()
+	add := func(name string, v float64) { rs.series[name] = append(rs.series[name], Point{T: ts, V: v}) }
+	add("input_records", float64(b.records))
+	add("scheduling_delay_ms", float64(info.SchedulingDelay.Milliseconds()))
+	add("processing_delay_ms", float64(info.ProcessingDelay.Milliseconds()))
+	add("total_delay_ms", float64(info.TotalDelay.Milliseconds()))
+	add("queued_batches", float64(queued))
+	add("held_bytes", float64(b.held))
+	add("rate_limit", b.rate)
+	rs.counters["scheduling_delay_ms"] += info.SchedulingDelay.Milliseconds()
+	rs.counters["max_scheduling_delay_ms"] = max(rs.counters["max_scheduling_delay_ms"], info.SchedulingDelay.Milliseconds())
+	rs.counters["state_calls"] = d.st.stateCalls
+	rs.counters["state_cells"] = int64(len(d.st.index))
+	rs.counters["inverse_zero_keys"] = d.st.zeroKeys
+	rs.mu.Unlock()
+	if d.cfg.OnBatch != nil {
+		d.cfg.OnBatch(info)
+	}
+	return nil
+}

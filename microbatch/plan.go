@@ -1,0 +1,637 @@
+package microbatch
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// shape is how the end of a pipeline runs in the chosen model.
+type shape uint8
+
+const (
+	shapeEmit     shape = iota // stateless: one result per record
+	shapeBatchWin              // DStream window(length, slide) over batches
+	shapeTimeWin               // fixed/sliding windows over a time column (or ingest ms)
+	shapeSession               // session windows
+	shapeGlobal                // global and unwindowed aggregation: the zero window
+)
+
+// plan is a pipeline compiled for one run: schemas, the shape of its end
+// and the model's choices. It is immutable once built and shared by every
+// exec.
+type plan struct {
+	pipeline *dataflow.Pipeline
+	input    dataflow.Schema
+	schemas  []dataflow.Schema
+	last     dataflow.Schema
+	ids      *atomic.Int64
+	cfg      *Config
+
+	shape    shape
+	agg      *dataflow.Aggregation
+	specs    []aggSpec
+	keyIdx   []int
+	timeIdx  int // event-time column in last; -1: ingest time (processing time)
+	win      dataflow.WindowFn
+	delayMs  int64 // Structured Streaming watermark delay
+	output   OutputMode
+	having   func(dataflow.Row) bool
+	emitKey  []int
+	emitVal  int
+	emitXtra []int
+
+	// used[i] says whether input column i is read at all (by name,
+	// anywhere in the pipeline); unused columns are never bound.
+	used []bool
+
+	// DStream windows, in ms: length, slide and the alignment of window
+	// ends (ends are align + k*slide).
+	lenMs, slideMs, alignMs int64
+}
+
+func unsupported(m Mode, format string, args ...any) error {
+	return &dataflow.UnsupportedError{Model: "microbatch (" + m.String() + ")", Reason: fmt.Sprintf(format, args...)}
+}
+
+// newPlan validates p and maps it onto the model of cfg.Mode.
+func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
+	schemas, err := p.Schemas()
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{pipeline: p, input: p.Input, schemas: schemas, last: schemas[len(schemas)-1], ids: new(atomic.Int64), cfg: cfg, timeIdx: -1}
+	pl.used = usedColumns(p)
+	if p.Agg == nil {
+		pl.shape = shapeEmit
+		for _, k := range p.Emit.Key {
+			pl.emitKey = append(pl.emitKey, pl.last.Index(k))
+		}
+		pl.emitVal = pl.last.Index(p.Emit.Value)
+		for _, k := range p.Emit.Extra {
+			pl.emitXtra = append(pl.emitXtra, pl.last.Index(k))
+		}
+		return pl, nil
+	}
+	a := p.Agg
+	pl.agg = a
+	pl.win = a.Window
+	for _, k := range a.Key {
+		pl.keyIdx = append(pl.keyIdx, pl.last.Index(k))
+	}
+	for _, g := range a.Aggs {
+		pl.specs = append(pl.specs, newAggSpec(g, pl.last))
+	}
+	if a.Having != nil {
+		h, err := dataflow.CompilePredicate(a.Having, a.OutputSchemaFor(pl.last))
+		if err != nil {
+			return nil, err
+		}
+		pl.having = h
+	}
+	if a.Domain == dataflow.EventTime && a.Window.Kind != dataflow.WindowNone && a.Window.Kind != dataflow.WindowGlobal && a.Window.Kind != dataflow.WindowCount {
+		pl.timeIdx = pl.last.Index(a.TimeCol)
+	}
+	pl.delayMs = dataflow.Millis(a.Watermark.MaxOutOfOrderness + a.AllowedLateness)
+	m := cfg.Mode
+	switch a.Window.Kind {
+	case dataflow.WindowCount:
+		if m == ModeDStream {
+			return nil, unsupported(m, "count windows: a DStream window is a span of batch time (window(length, slide), multiples of the batch interval), so it cannot close after a number of elements")
+		}
+		return nil, unsupported(m, "count windows: Structured Streaming windows are spans of event time (window, session_window); nothing closes a window after a number of rows")
+	case dataflow.WindowSession:
+		if m == ModeDStream {
+			return nil, unsupported(m, "session windows: DStream windows are fixed spans of batch time; a window whose end depends on a gap in the data cannot be expressed with window(length, slide)")
+		}
+		if len(a.Key) == 0 {
+			return nil, unsupported(m, "session windows need at least one grouping column besides session_window in Structured Streaming")
+		}
+		if cfg.OutputMode == OutputUpdate {
+			return nil, unsupported(m, "session windows do not support Update output mode in Structured Streaming; use Append")
+		}
+		pl.shape, pl.output = shapeSession, OutputAppend
+	case dataflow.WindowNone, dataflow.WindowGlobal:
+		if m == ModeEventTime && cfg.OutputMode == OutputAppend {
+			return nil, unsupported(m, "Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark")
+		}
+		pl.shape, pl.output = shapeGlobal, OutputUpdate
+	default: // fixed, sliding
+		if m == ModeDStream && a.Domain == dataflow.ProcessingTime {
+			if err := pl.batchWindows(a.Window, cfg); err != nil {
+				return nil, err
+			}
+			pl.shape = shapeBatchWin
+			break
+		}
+		pl.shape = shapeTimeWin
+		pl.output = cfg.OutputMode
+		if pl.output == OutputAuto {
+			pl.output = OutputAppend
+		}
+	}
+	if m == ModeDStream && pl.shape != shapeBatchWin {
+		pl.output = OutputUpdate // mapWithState / updateStateByKey emit updated state
+	}
+	return pl, nil
+}
+
+// batchWindows maps the model's processing-time windows onto DStream
+// windows (D3): a window [s, s+size) over ingest time is the union of the
+// batches whose times lie in (s, s+size], which is window(size, period) with
+// window ends aligned at offset+size. Length, slide and offset must be
+// multiples of the batch interval; otherwise the window is Spark's error.
+func (pl *plan) batchWindows(w dataflow.WindowFn, cfg *Config) error {
+	b := cfg.BatchInterval
+	length, slide := time.Duration(w.Size)*time.Millisecond, time.Duration(w.Period)*time.Millisecond
+	check := ValidateWindow
+	if cfg.InverseReduce {
+		check = ValidateReducedWindow
+	}
+	if err := check(length, slide, b); err != nil {
+		return unsupported(ModeDStream, "%v", err)
+	}
+	if w.Offset%b.Milliseconds() != 0 {
+		return unsupported(ModeDStream, "window offset %d ms is not a multiple of the batch interval (%s); DStream windows are unions of whole batches", w.Offset, sparkDuration(b))
+	}
+	if cfg.InverseReduce {
+		for _, sp := range pl.specs {
+			if !sp.invertible() {
+				return unsupported(ModeDStream, "reduceByKeyAndWindow with an inverse function needs invertible aggregates (count, sum); %v has no inverse", sp.agg)
+			}
+		}
+	}
+	pl.lenMs, pl.slideMs = w.Size, w.Period
+	pl.alignMs = floorMod(w.Offset+w.Size, w.Period)
+	return nil
+}
+
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+// aggExec is the per-task end of the pipeline: it turns the frame's live
+// rows into partial aggregates (K4), late records, or emitted results.
+type aggExec struct {
+	p    *plan
+	part *cellSet
+
+	// Key ids: keys[g] is key g's text. Ids persist across tasks of the
+	// exec; only cells are per task.
+	keys    []string
+	byStr   map[string]int32
+	byInt   map[int64]int32
+	byCode  dictMap[int32]
+	// byDense[k] is the id of the small non-negative integer key k, or -1:
+	// a dense table beats a map for ids below denseKeyLimit.
+	byDense []int32
+	keyBuf  []byte
+	gids    []int32
+	rows    []int32
+	cells   []int32
+	winBuf  []dataflow.Window
+	times   []int64
+	ingest  []int64
+	keyVecs []vec
+
+	// Window slots of this task: cellOf[s][g] is the cell of key g in
+	// window wins[s], or -1.
+	wins   []dataflow.Window
+	cellOf [][]int32
+	sess   [][]int32 // session shape: live session cells per key
+	parent []int32   // session shape: union-find over cells
+
+	// Per task.
+	wm       int64 // late iff event time <= wm (event-time domain)
+	late     []RecordRef
+	maxEvent int64
+	records  int64
+	out      []emitted
+	slow     int64
+}
+
+// emitted is one stateless result with its ingest time.
+type emitted struct {
+	res    dataflow.Result
+	ingest int64
+}
+
+func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
+	a := &aggExec{p: p, byStr: map[string]int32{}, byInt: map[int64]int32{}}
+	if p.shape != shapeEmit {
+		a.part = newCellSet(p.specs)
+	}
+	return a, nil
+}
+
+// startTask resets the per-task state.
+func (a *aggExec) startTask(wm int64) {
+	a.wm, a.late, a.maxEvent, a.records, a.out, a.slow = wm, nil, math.MinInt64, 0, nil, 0
+	if a.part != nil {
+		a.part = newCellSet(a.p.specs) // handed to the driver at the end of the task
+	}
+	a.wins = a.wins[:0]
+	for i := range a.sess {
+		a.sess[i] = a.sess[i][:0]
+	}
+	a.parent = a.parent[:0]
+}
+
+// gid returns the id of key text k, adding it.
+func (a *aggExec) gidOf(k string) int32 {
+	if g, ok := a.byStr[k]; ok {
+		return g
+	}
+	k = strings.Clone(k)
+	g := int32(len(a.keys))
+	a.keys = append(a.keys, k)
+	a.byStr[k] = g
+	return g
+}
+
+// computeGids fills a.gids[r] for the live rows: a dictionary key column
+// costs one array read per row (K2), an integer key a map lookup, anything
+// else the key's text in a map.
+func (a *aggExec) computeGids(x *exec) {
+	g := growI32(&a.gids, x.n)
+	switch {
+	case len(a.p.keyIdx) == 0:
+		if len(a.keys) == 0 {
+			a.gidOf("")
+		}
+		for _, r := range x.sel {
+			g[r] = 0
+		}
+	case len(a.p.keyIdx) == 1 && x.cols[a.p.keyIdx[0]].codes != nil:
+		v := &x.cols[a.p.keyIdx[0]]
+		m := a.byCode.of(v.dict, a.gidOf)
+		for _, r := range x.sel {
+			g[r] = m[v.codes[r]]
+		}
+	case len(a.p.keyIdx) == 1 && (v0(x, a.p.keyIdx[0]).kind == dataflow.KindInt64 || v0(x, a.p.keyIdx[0]).kind == dataflow.KindTimestamp) && !v0(x, a.p.keyIdx[0]).isConst:
+		v := &x.cols[a.p.keyIdx[0]]
+		for _, r := range x.sel {
+			k := v.i64[r]
+			if uint64(k) < uint64(len(a.byDense)) {
+				if id := a.byDense[k]; id >= 0 {
+					g[r] = id
+					continue
+				}
+			}
+			id, ok := a.byInt[k]
+			if !ok {
+				a.keyBuf = appendVecText(a.keyBuf[:0], v, r)
+				id = a.gidOf(string(a.keyBuf))
+				a.byInt[k] = id
+			}
+			if k >= 0 && k < denseKeyLimit {
+				for int(k) >= len(a.byDense) {
+					a.byDense = append(a.byDense, -1)
+				}
+				a.byDense[k] = id
+			}
+			g[r] = id
+		}
+	default:
+		for _, r := range x.sel {
+			b := a.keyBuf[:0]
+			for i, c := range a.p.keyIdx {
+				if i > 0 {
+					b = append(b, dataflow.KeySep)
+				}
+				b = appendVecText(b, &x.cols[c], r)
+			}
+			a.keyBuf = b
+			id, ok := a.byStr[string(b)]
+			if !ok {
+				id = a.gidOf(string(b))
+			}
+			g[r] = id
+		}
+	}
+}
+
+func v0(x *exec, i int) *vec { return &x.cols[i] }
+
+// denseKeyLimit bounds the integer keys (and lookup keys) held in dense
+// tables: 1<<20 int32s is 4 MiB per exec.
+const denseKeyLimit = 1 << 20
+
+// timeOf returns row r's window time in ms: the event-time column, or the
+// ingest time for processing time (I7).
+func (a *aggExec) timeOf(x *exec, r int32) int64 {
+	if a.p.timeIdx >= 0 {
+		return x.cols[a.p.timeIdx].int(r)
+	}
+	return floorDiv(x.ingest[x.baseRow(r)], 1e6)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// cellFor returns the cell of key g in window w, adding it.
+func (a *aggExec) cellFor(slot int, g int32) int32 {
+	m := a.cellOf[slot]
+	if int(g) >= len(m) {
+		n := max(int(g)+1, 2*len(m), 64)
+		grown := make([]int32, n)
+		copy(grown, m)
+		for i := len(m); i < n; i++ {
+			grown[i] = -1
+		}
+		a.cellOf[slot], m = grown, grown
+	}
+	c := m[g]
+	if c < 0 {
+		c = a.part.add(a.wins[slot], g, "")
+		m[g] = c
+	}
+	return c
+}
+
+func (a *aggExec) slotOf(w dataflow.Window) int {
+	for i := len(a.wins) - 1; i >= 0; i-- {
+		if a.wins[i] == w {
+			return i
+		}
+	}
+	a.wins = append(a.wins, w)
+	if len(a.cellOf) < len(a.wins) {
+		a.cellOf = append(a.cellOf, nil)
+	}
+	m := a.cellOf[len(a.wins)-1]
+	for i := range m {
+		m[i] = -1
+	}
+	return len(a.wins) - 1
+}
+
+// consume takes the live rows of the frame of one record batch of
+// partition part whose first row has offset base.
+func (a *aggExec) consume(x *exec, part int, base int64) {
+	p := a.p
+	if p.shape == shapeEmit {
+		a.emit(x)
+		return
+	}
+	// Late rows (Spark: event time <= watermark) are dropped and reported
+	// once per input record (E2).
+	if p.timeIdx >= 0 && a.wm > math.MinInt64 && p.shape != shapeBatchWin && p.cfg.Mode == ModeEventTime {
+		sel := x.sel[:0]
+		last := int32(-1)
+		tv := &x.cols[p.timeIdx]
+		for _, r := range x.sel {
+			if tv.int(r) <= a.wm {
+				if b := x.baseRow(r); b != last {
+					a.late = append(a.late, RecordRef{Partition: part, Offset: base + int64(b)})
+					last = b
+				}
+				continue
+			}
+			sel = append(sel, r)
+		}
+		x.sel = sel
+	}
+	if len(x.sel) == 0 {
+		return
+	}
+	a.records += int64(len(x.sel))
+	if p.cfg.Slow > 0 {
+		a.slow += int64(len(x.sel))
+	}
+	a.computeGids(x)
+	rows, cells := a.rows[:0], a.cells[:0]
+	switch p.shape {
+	case shapeBatchWin, shapeGlobal:
+		slot := a.slotOf(dataflow.Window{})
+		for _, r := range x.sel {
+			rows = append(rows, r)
+			cells = append(cells, a.cellFor(slot, a.gids[r]))
+		}
+	case shapeTimeWin:
+		w := p.win
+		if w.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst {
+			// The hot loop (K4): the current window is cached, so the
+			// division of the window assignment runs once per window
+			// change, not per row.
+			tv := x.cols[p.timeIdx].i64
+			gids := a.gids
+			cells = growI32(&a.cells, len(x.sel))
+			lo, hi := int64(1), int64(0)
+			var m []int32
+			slot := 0
+			for k, r := range x.sel {
+				t := tv[r]
+				if t < lo || t >= hi {
+					lo = t - floorMod(t-w.Offset, w.Size)
+					hi = lo + w.Size
+					slot = a.slotOf(dataflow.Window{Start: dataflow.Time(lo), End: dataflow.Time(hi)})
+					m = a.cellOf[slot]
+				}
+				g := gids[r]
+				c := int32(-1)
+				if uint(g) < uint(len(m)) {
+					c = m[g]
+				}
+				if c < 0 {
+					c = a.cellFor(slot, g)
+					m = a.cellOf[slot]
+				}
+				cells[k] = c
+			}
+			rows = x.sel
+		} else if w.Kind == dataflow.WindowFixed {
+			lastStart, slot := int64(math.MinInt64), 0
+			for _, r := range x.sel {
+				t := a.timeOf(x, r)
+				s := t - floorMod(t-w.Offset, w.Size)
+				if s != lastStart {
+					lastStart = s
+					slot = a.slotOf(dataflow.Window{Start: dataflow.Time(s), End: dataflow.Time(s + w.Size)})
+				}
+				rows = append(rows, r)
+				cells = append(cells, a.cellFor(slot, a.gids[r]))
+			}
+		} else {
+			for _, r := range x.sel {
+				a.winBuf = w.Assign(a.winBuf[:0], dataflow.Time(a.timeOf(x, r)))
+				for _, win := range a.winBuf {
+					rows = append(rows, r)
+					cells = append(cells, a.cellFor(a.slotOf(win), a.gids[r]))
+				}
+			}
+		}
+	case shapeSession:
+		for _, r := range x.sel {
+			t := a.timeOf(x, r)
+			rows = append(rows, r)
+			cells = append(cells, a.sessionCell(a.gids[r], dataflow.Window{Start: dataflow.Time(t), End: dataflow.Time(t + p.win.Gap)}))
+		}
+		for k, c := range cells {
+			cells[k] = a.find(c)
+		}
+	}
+	// Times per frame row: the event-time column, or ingest ms.
+	var times []int64
+	if p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst {
+		times = x.cols[p.timeIdx].i64
+	} else {
+		times = growI64(&a.times, x.n)
+		for _, r := range x.sel {
+			times[r] = a.timeOf(x, r)
+		}
+	}
+	for _, r := range x.sel {
+		a.maxEvent = max(a.maxEvent, times[r])
+	}
+	ingest := x.ingest
+	if x.origin != nil {
+		ingest = growI64(&a.ingest, x.n)
+		for _, r := range x.sel {
+			ingest[r] = x.ingest[x.origin[r]]
+		}
+	}
+	a.part.update(rows, cells, x.cols, times, ingest)
+	if len(rows) == 0 || &rows[0] != &x.sel[0] {
+		a.rows = rows
+	}
+	a.cells = cells
+}
+
+// sessionCell assigns a proto-session to the task's sessions of key g,
+// merging the sessions it overlaps (I3) by union-find; the rows' cells are
+// resolved to the surviving root after assignment, so no state moves.
+func (a *aggExec) sessionCell(g int32, w dataflow.Window) int32 {
+	for int(g) >= len(a.sess) {
+		a.sess = append(a.sess, nil)
+	}
+	live := a.sess[g]
+	root := int32(-1)
+	keep := live[:0]
+	for _, c := range live {
+		cw := a.part.win[c]
+		if cw.Overlaps(w) || (root >= 0 && cw.Overlaps(a.part.win[root])) {
+			if root < 0 {
+				root = c
+				a.part.win[c] = cw.Span(w)
+				keep = append(keep, c)
+				continue
+			}
+			a.part.win[root] = a.part.win[root].Span(cw)
+			a.parent[c] = root
+			continue
+		}
+		keep = append(keep, c)
+	}
+	if root < 0 {
+		root = a.part.add(w, g, "")
+		a.parent = append(a.parent, root)
+		keep = append(keep, root)
+	}
+	a.sess[g] = keep
+	// A merge may make the root overlap sessions kept before it was found.
+	if len(keep) > 1 {
+		w := a.part.win[root]
+		k2 := keep[:0]
+		for _, c := range keep {
+			if c != root && a.part.win[c].Overlaps(w) {
+				w = w.Span(a.part.win[c])
+				a.parent[c] = root
+				continue
+			}
+			k2 = append(k2, c)
+		}
+		a.part.win[root] = w
+		a.sess[g] = k2
+	}
+	return root
+}
+
+func (a *aggExec) find(c int32) int32 {
+	for a.parent[c] != c {
+		a.parent[c] = a.parent[a.parent[c]]
+		c = a.parent[c]
+	}
+	return c
+}
+
+// emit renders the live rows of a stateless pipeline as results.
+func (a *aggExec) emit(x *exec) {
+	p := a.p
+	for _, r := range x.sel {
+		b := a.keyBuf[:0]
+		for i, c := range p.emitKey {
+			if i > 0 {
+				b = append(b, dataflow.KeySep)
+			}
+			b = appendVecText(b, &x.cols[c], r)
+		}
+		a.keyBuf = b
+		res := dataflow.Result{Key: string(b), Value: cloneValue(x.cols[p.emitVal].value(r))}
+		if len(p.emitXtra) > 0 {
+			res.Extra = make([]dataflow.Value, len(p.emitXtra))
+			for i, c := range p.emitXtra {
+				res.Extra[i] = cloneValue(x.cols[c].value(r))
+			}
+		}
+		a.out = append(a.out, emitted{res: res, ingest: x.ingest[x.baseRow(r)]})
+	}
+	a.records += int64(len(x.sel))
+}
+
+func cloneValue(v dataflow.Value) dataflow.Value {
+	if v.K == dataflow.KindString {
+		v.S = strings.Clone(v.S)
+	}
+	return v
+}
+
+// keysSnapshot returns the key table for the driver: valid indexes never
+// change, so the slice may be read while the exec appends.
+func (a *aggExec) keysSnapshot() []string { return slices.Clip(a.keys) }
+
+// usedColumns marks the input columns whose names the pipeline mentions.
+func usedColumns(p *dataflow.Pipeline) []bool {
+	var names []string
+	for _, st := range p.Steps {
+		switch st := st.(type) {
+		case dataflow.FilterStep:
+			names = dataflow.Columns(names, st.Pred)
+		case dataflow.MapStep:
+			names = dataflow.Columns(names, st.Expr)
+		case dataflow.ProjectStep:
+			names = append(names, st.Cols...)
+		case dataflow.ExplodeStep:
+			names = append(names, st.Col)
+		case dataflow.LookupStep:
+			names = append(names, st.On)
+		}
+	}
+	if a := p.Agg; a != nil {
+		names = append(append(names, a.Key...), a.TimeCol)
+		for _, g := range a.Aggs {
+			names = append(names, g.Col)
+		}
+	} else {
+		names = append(append(append(names, p.Emit.Key...), p.Emit.Value), p.Emit.Extra...)
+	}
+	used := make([]bool, p.Input.Len())
+	for i, f := range p.Input.Fields {
+		used[i] = slices.Contains(names, f.Name)
+	}
+	return used
+}

@@ -1,0 +1,83 @@
+package microbatch
+
+import (
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+// RecordRef names one record of the source log.
+type RecordRef struct {
+	Partition int
+	Offset    int64
+}
+
+// OffsetRange is the half-open range [From, Until) of one partition that a
+// batch read (Spark's OffsetRange).
+type OffsetRange struct {
+	Partition   int
+	From, Until int64
+}
+
+// BatchInfo is one batch's figures, as Spark's StreamingListener reports
+// them (mechanics.md 2.11): scheduling delay = processing start minus
+// submission, processing delay = processing end minus start, total delay =
+// their sum.
+type BatchInfo struct {
+	// Seq numbers batches from 0; Time is the batch time (a multiple of the
+	// batch interval since the epoch).
+	Seq  int64
+	Time time.Time
+	// Ranges are the offset ranges read, one per partition with data.
+	Ranges  []OffsetRange
+	Records int64
+	// Submission, ProcessingStart and ProcessingEnd are clock readings.
+	Submission, ProcessingStart, ProcessingEnd   time.Time
+	SchedulingDelay, ProcessingDelay, TotalDelay time.Duration
+	// QueuedBatches is the number of batches waiting when this one started.
+	QueuedBatches int
+	// HeldBytes is the data held by queued batches when this one was queued.
+	HeldBytes int64
+	// RateLimit is the ingestion limit in force (records/s; 0: none).
+	RateLimit float64
+	// Watermark is the event-time watermark applied in this batch (ms).
+	Watermark int64
+	// Attempts is how many times the batch was computed (1 without faults).
+	Attempts int
+}
+
+// Point is one sample of a time series: seconds since the run started and
+// a value.
+type Point struct {
+	T, V float64
+}
+
+// Report is what a run produced and measured.
+type Report struct {
+	// Results holds the final value of each window and key as the
+	// idempotent sink holds it, sorted (dataflow.SortResults); for a
+	// stateless pipeline every emitted record.
+	Results []dataflow.Result
+	// Late lists the records dropped as late (each once, sorted).
+	Late []RecordRef
+	// Events is the number of source records processed (recomputations
+	// counted in Counters).
+	Events int64
+	// Elapsed is the wall time from the start to the last commit.
+	Elapsed time.Duration
+	// Emissions counts every result the sink received.
+	Emissions int64
+	// Latency holds the event-time and processing-time latency of every
+	// emission.
+	Latency metrics.Latency
+	// Batches lists every committed batch.
+	Batches []BatchInfo
+	// Counters: batches, failed_batches, recomputed_records,
+	// driver_restarts, checkpoints, checkpoint_bytes, late_records,
+	// scheduling_delay_ms (sum), max_scheduling_delay_ms, state_keys, ...
+	Counters map[string]int64
+	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
+	// queued_batches, held_bytes, rate_limit, input_records, per batch.
+	Series map[string][]Point
+}

@@ -1,0 +1,76 @@
+package microbatch
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// shapes are the pipeline shapes the differential test runs.
+func shapes() map[string]*dataflow.Pipeline {
+	ev := func(a dataflow.Aggregation) dataflow.Aggregation {
+		a.TimeCol = "event_time"
+		a.Watermark.MaxOutOfOrderness = 1500 * time.Millisecond
+		return a
+	}
+	m := map[string]*dataflow.Pipeline{}
+	m["stateless"] = dataflow.NewPipeline("stateless", testSchema).
+		Filter(dataflow.And(dataflow.Eq(dataflow.Col("page"), dataflow.LitStr("buy")), dataflow.Gt(dataflow.Col("amount"), dataflow.LitInt(20)))).
+		Map("double", dataflow.Mul(dataflow.Col("amount"), dataflow.LitInt(2))).
+		Output([]string{"user"}, "double", "page", "score")
+	m["fixed-count"] = dataflow.NewPipeline("fixed-count", testSchema).
+		Filter(dataflow.Ne(dataflow.Col("page"), dataflow.LitStr("help"))).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(2 * time.Second), Aggs: []dataflow.Agg{dataflow.Count()}}))
+	m["sliding-multi"] = dataflow.NewPipeline("sliding-multi", testSchema).
+		Filter(dataflow.Col("ok")).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"page"}, Window: dataflow.SlidingWindows(3*time.Second, time.Second),
+			Aggs: []dataflow.Agg{dataflow.Sum("amount"), dataflow.Min("score"), dataflow.Max("amount"), dataflow.Mean("score"), dataflow.Span("event_time").Named("span"), dataflow.Max("user").Named("maxuser")}}))
+	m["session"] = dataflow.NewPipeline("session", testSchema).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SessionWindows(400 * time.Millisecond), Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Distinct("page").Named("pages")}}))
+	m["global-topn"] = dataflow.NewPipeline("global-topn", testSchema).
+		Explode("text", "#", "tag").
+		Aggregate(dataflow.Aggregation{Key: []string{"page"}, Window: dataflow.GlobalWindows(), Aggs: []dataflow.Agg{dataflow.TopN("tag", 2), dataflow.Count()}})
+	m["lookup-having"] = dataflow.NewPipeline("lookup-having", testSchema).
+		Lookup(pageTable, "page", "page", "section", "weight").
+		Map("w", dataflow.Mul(dataflow.Col("weight"), dataflow.Col("amount"))).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"section", "user"}, Window: dataflow.FixedWindows(5 * time.Second),
+			Aggs: []dataflow.Agg{dataflow.Sum("w"), dataflow.Count()}, Having: dataflow.Gt(dataflow.Col("count"), dataflow.LitInt(3))}))
+	m["proc-fixed"] = dataflow.NewPipeline("proc-fixed", testSchema).
+		Map("p2", dataflow.Prefix(dataflow.Lower(dataflow.Col("page")), 2)).
+		Aggregate(dataflow.Aggregation{Key: []string{"p2"}, Window: dataflow.FixedWindows(5 * time.Second), Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("amount")}})
+	m["proc-sliding"] = dataflow.NewPipeline("proc-sliding", testSchema).
+		Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SlidingWindows(10*time.Second, 5*time.Second), Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()}})
+	m["none-int-key"] = dataflow.NewPipeline("none-int-key", testSchema).
+		Filter(dataflow.In(dataflow.Col("page"), dataflow.Str("home"), dataflow.Str("cart"))).
+		Aggregate(dataflow.Aggregation{Key: []string{"amount"}, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.ApproxDistinct("user")}})
+	return m
+}
+
+func TestRunMatchesReference(t *testing.T) {
+	l := testLog(t, 1, 3000, 3, 20_000, 2000)
+	src := newLogSource(l)
+	for name, p := range shapes() {
+		for _, mode := range []Mode{ModeEventTime, ModeDStream} {
+			for _, bi := range []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second} {
+				t.Run(fmt.Sprintf("%s/%v/%v", name, mode, bi), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+					defer mem.AssertSize(t, 0)
+					rep, err := Run(context.Background(), p, src, Config{Mode: mode, BatchInterval: bi, Allocator: mem, MaxBatchRows: 100})
+					if ue, ok := err.(*dataflow.UnsupportedError); ok {
+						t.Skipf("unsupported: %v", ue)
+					}
+					require.NoError(t, err)
+					want := reference(t, p, l, rep.Late)
+					requireSameResults(t, want, rep.Results)
+					require.Equal(t, l.Len(), rep.Events)
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package microbatch
+
+import (
+	"slices"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// sink is the idempotent output (F3), like foreachBatch keyed by batch id:
+// a window and key holds the value of the latest batch that wrote it, and a
+// stateless batch's rows replace whatever an earlier attempt of the same
+// batch wrote, so recomputed batches never duplicate output.
+type sink struct {
+	keyed map[wkey]sinkVal
+	rows  map[int64][]dataflow.Result
+}
+
+type sinkVal struct {
+	batch int64
+	res   dataflow.Result
+}
+
+func newSink() *sink { return &sink{keyed: map[wkey]sinkVal{}, rows: map[int64][]dataflow.Result{}} }
+
+func (s *sink) write(batch int64, outs []output) {
+	for _, o := range outs {
+		k := wkey{o.res.Window, o.res.Key}
+		if old, ok := s.keyed[k]; ok && old.batch > batch {
+			continue
+		}
+		if o.deleted {
+			delete(s.keyed, k)
+			continue
+		}
+		s.keyed[k] = sinkVal{batch: batch, res: o.res}
+	}
+}
+
+func (s *sink) writeRows(batch int64, rows []dataflow.Result) { s.rows[batch] = rows }
+
+func (s *sink) results() []dataflow.Result {
+	var out []dataflow.Result
+	for _, v := range s.keyed {
+		out = append(out, v.res)
+	}
+	batches := make([]int64, 0, len(s.rows))
+	for b := range s.rows {
+		batches = append(batches, b)
+	}
+	slices.Sort(batches)
+	for _, b := range batches {
+		out = append(out, s.rows[b]...)
+	}
+	dataflow.SortResults(out)
+	return out
+}

@@ -1,0 +1,454 @@
+package microbatch
+
+import (
+	"math"
+	"slices"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// wkey names one cell of keyed state: a window and a key.
+type wkey struct {
+	w   dataflow.Window
+	key string
+}
+
+// output is one result leaving the state for the sink, with what latency
+// needs; deleted says the sink must drop the window and key (an update
+// that no longer passes Having).
+type output struct {
+	res     dataflow.Result
+	maxEv   int64
+	maxIng  int64
+	deleted bool
+}
+
+// taskOut is what one task hands to the driver.
+type taskOut struct {
+	part     *cellSet
+	keys     []string
+	late     []RecordRef
+	maxEvent int64
+	records  int64
+	out      []emitted
+}
+
+// store is the driver's keyed state across batches (K5): Structured
+// Streaming's state store in event-time mode, mapWithState/updateStateByKey
+// or the windowed DStream's remembered batches in DStream mode. It is owned
+// by the commit path: one batch at a time, in batch order.
+type store struct {
+	p *plan
+
+	cells   *cellSet
+	index   map[wkey]int32
+	dead    []bool
+	ndead   int
+	lastUpd []int64 // batch time (ms) of each cell's last update
+	touched []int32
+	mark    []int64 // batch seq+1 that last touched the cell
+	byEnd   map[dataflow.Time][]int32
+	sess    map[string][]int32
+
+	wm       int64 // watermark applied in the current batch (ms)
+	maxEvent int64
+
+	// DStream windows over batches.
+	batches   map[int64]*cellSet // batch time (ms) -> cells by key
+	prevWin   *cellSet
+	lastBatch int64
+	zeroKeys  int64
+
+	stateCalls int64
+}
+
+func newStore(p *plan) *store {
+	return &store{p: p, cells: newCellSet(p.specs), index: map[wkey]int32{}, byEnd: map[dataflow.Time][]int32{},
+		sess: map[string][]int32{}, wm: math.MinInt64, maxEvent: math.MinInt64, batches: map[int64]*cellSet{}, lastBatch: math.MinInt64}
+}
+
+func (s *store) addCell(k wkey) int32 {
+	c := s.cells.add(k.w, -1, k.key)
+	s.index[k] = c
+	s.dead = append(s.dead, false)
+	s.lastUpd = append(s.lastUpd, 0)
+	s.mark = append(s.mark, 0)
+	if s.p.shape == shapeTimeWin {
+		s.byEnd[k.w.End] = append(s.byEnd[k.w.End], c)
+	}
+	return c
+}
+
+func (s *store) kill(c int32) {
+	if s.dead[c] {
+		return
+	}
+	s.dead[c] = true
+	s.ndead++
+	delete(s.index, wkey{s.cells.win[c], s.cells.key[c]})
+}
+
+func (s *store) touch(c int32, seq int64) {
+	if s.mark[c] != seq+1 {
+		s.mark[c] = seq + 1
+		s.touched = append(s.touched, c)
+	}
+}
+
+func (s *store) out(c int32) output {
+	cs := s.cells
+	res := dataflow.Result{Window: cs.win[c], Key: cs.key[c], Value: cs.value(0, c)}
+	if len(cs.specs) > 1 {
+		res.Extra = make([]dataflow.Value, len(cs.specs)-1)
+		for j := 1; j < len(cs.specs); j++ {
+			res.Extra[j-1] = cs.value(j, c)
+		}
+	}
+	o := output{res: res, maxEv: cs.maxEv[c], maxIng: cs.maxIng[c]}
+	if h := s.p.having; h != nil {
+		row := make(dataflow.Row, 0, 1+len(cs.specs))
+		row = append(append(row, dataflow.Str(res.Key), res.Value), res.Extra...)
+		o.deleted = !h(row)
+	}
+	return o
+}
+
+// commit folds one batch's task outputs into the state and returns what
+// the batch emits. tMs is the batch time; procWM the processing-time
+// watermark after the batch (ms); final marks the end of the input.
+func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final bool) []output {
+	p := s.p
+	s.touched = s.touched[:0]
+	var outs []output
+	switch p.shape {
+	case shapeTimeWin, shapeGlobal:
+		for _, t := range tasks {
+			for c := range int32(t.part.len()) {
+				k := wkey{t.part.win[c], t.keys[t.part.gid[c]]}
+				d, ok := s.index[k]
+				if !ok {
+					d = s.addCell(k)
+				}
+				s.cells.merge(d, t.part, c)
+				s.lastUpd[d] = tMs
+				s.touch(d, seq)
+			}
+		}
+	case shapeSession:
+		for _, t := range tasks {
+			for c := range int32(t.part.len()) {
+				s.mergeSession(t.keys[t.part.gid[c]], t.part, c, seq)
+			}
+		}
+	case shapeBatchWin:
+		return s.commitBatchWindows(tMs, tasks, final)
+	}
+	for _, t := range tasks {
+		s.maxEvent = max(s.maxEvent, t.maxEvent)
+	}
+	if p.cfg.Mode == ModeDStream {
+		s.stateCalls += int64(len(s.touched))
+		if p.cfg.StateOp == UpdateStateByKey {
+			// updateStateByKey calls the function for every key in the state
+			// and emits the whole state every batch.
+			s.stateCalls += int64(len(s.index) - len(s.touched))
+			for c := range int32(s.cells.len()) {
+				if !s.dead[c] {
+					outs = append(outs, s.out(c))
+				}
+			}
+		} else {
+			for _, c := range s.touched {
+				outs = append(outs, s.out(c))
+			}
+			if to := p.cfg.StateTimeout.Milliseconds(); to > 0 && seq%mapWithStateScanEvery == 0 {
+				// Timeouts are only detected in checkpointed batches (2.6).
+				for c := range int32(s.cells.len()) {
+					if !s.dead[c] && s.lastUpd[c] < tMs-to {
+						s.kill(c)
+					}
+				}
+			}
+		}
+		s.compact()
+		return outs
+	}
+	// Structured Streaming.
+	if p.output == OutputUpdate {
+		for _, c := range s.touched {
+			outs = append(outs, s.out(c))
+		}
+	}
+	if final {
+		for c := range int32(s.cells.len()) {
+			if !s.dead[c] {
+				if p.output == OutputAppend {
+					outs = append(outs, s.out(c))
+				}
+				s.kill(c)
+			}
+		}
+	} else if p.shape != shapeGlobal {
+		outs = s.evict(outs)
+	}
+	// The watermark for the next batch (3): max event time minus the delay,
+	// never decreasing.
+	if p.timeIdx >= 0 {
+		if s.maxEvent > math.MinInt64 {
+			s.wm = max(s.wm, s.maxEvent-p.delayMs)
+		}
+	} else {
+		s.wm = max(s.wm, procWM)
+	}
+	s.compact()
+	return outs
+}
+
+// mapWithStateScanEvery is how often mapWithState scans for timeouts: in
+// checkpointed batches, every 10 batches by default (2.6).
+const mapWithStateScanEvery = 10
+
+// evict finalises windows whose end is at or before the watermark applied
+// in this batch: Append mode emits them; both modes drop their state.
+func (s *store) evict(outs []output) []output {
+	if s.p.shape == shapeTimeWin {
+		var ends []dataflow.Time
+		for e := range s.byEnd {
+			if int64(e) <= s.wm {
+				ends = append(ends, e)
+			}
+		}
+		slices.Sort(ends)
+		for _, e := range ends {
+			for _, c := range s.byEnd[e] {
+				if s.dead[c] {
+					continue
+				}
+				if s.p.output == OutputAppend {
+					outs = append(outs, s.out(c))
+				}
+				s.kill(c)
+			}
+			delete(s.byEnd, e)
+		}
+		return outs
+	}
+	for key, live := range s.sess {
+		keep := live[:0]
+		for _, c := range live {
+			if int64(s.cells.win[c].End) <= s.wm {
+				outs = append(outs, s.out(c))
+				s.kill(c)
+				continue
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) == 0 {
+			delete(s.sess, key)
+		} else {
+			s.sess[key] = keep
+		}
+	}
+	return outs
+}
+
+// mergeSession folds a task's session (cell c of part) into the key's
+// sessions, merging every one it overlaps (I3).
+func (s *store) mergeSession(key string, part *cellSet, c int32, seq int64) {
+	w := part.win[c]
+	live := s.sess[key]
+	root := int32(-1)
+	keep := live[:0]
+	for _, d := range live {
+		if !s.cells.win[d].Overlaps(w) {
+			keep = append(keep, d)
+			continue
+		}
+		if root < 0 {
+			root = d
+			keep = append(keep, d)
+			continue
+		}
+		s.cells.merge(root, s.cells, d)
+		s.cells.win[root] = s.cells.win[root].Span(s.cells.win[d])
+		s.kill(d)
+	}
+	if root < 0 {
+		root = s.addCell(wkey{w, key})
+		keep = append(keep, root)
+	} else {
+		delete(s.index, wkey{s.cells.win[root], key})
+		s.cells.win[root] = s.cells.win[root].Span(w)
+		s.index[wkey{s.cells.win[root], key}] = root
+	}
+	s.cells.merge(root, part, c)
+	s.touch(root, seq)
+	s.sess[key] = keep
+}
+
+// compact rebuilds the cells when more than half are dead.
+func (s *store) compact() {
+	if s.ndead < 1024 || s.ndead*2 < s.cells.len() {
+		return
+	}
+	old, oldUpd, oldDead := s.cells, s.lastUpd, s.dead
+	s.cells = newCellSet(s.p.specs)
+	s.index = map[wkey]int32{}
+	s.dead, s.lastUpd, s.mark, s.ndead = nil, nil, nil, 0
+	s.byEnd = map[dataflow.Time][]int32{}
+	remap := make(map[int32]int32)
+	for c := range int32(old.len()) {
+		if oldDead[c] {
+			continue
+		}
+		d := s.addCell(wkey{old.win[c], old.key[c]})
+		s.cells.merge(d, old, c)
+		s.lastUpd[d] = oldUpd[c]
+		remap[c] = d
+	}
+	for k, live := range s.sess {
+		for i, c := range live {
+			live[i] = remap[c]
+		}
+		s.sess[k] = live
+	}
+}
+
+// commitBatchWindows runs DStream windows over batches (D3): the batch's
+// cells are remembered by batch time; at every window end t (align +
+// k*slide) the window covering batches (t-length, t] is emitted, as
+// reduceByKey -> window -> reduceByKey, or with InverseReduce as the
+// previous window plus the entering batches minus the leaving ones
+// (reduceByKeyAndWindow with an inverse, 2.5). At the end of the input the
+// windows still holding batches are emitted as later (empty) batches would.
+func (s *store) commitBatchWindows(tMs int64, tasks []*taskOut, final bool) []output {
+	p := s.p
+	b := p.cfg.BatchInterval.Milliseconds()
+	cur := newCellSet(p.specs)
+	idx := map[string]int32{}
+	for _, t := range tasks {
+		for c := range int32(t.part.len()) {
+			k := t.keys[t.part.gid[c]]
+			d, ok := idx[k]
+			if !ok {
+				d = cur.add(dataflow.Window{}, -1, k)
+				idx[k] = d
+			}
+			cur.merge(d, t.part, c)
+		}
+	}
+	if s.lastBatch == math.MinInt64 {
+		s.lastBatch = tMs - b
+	}
+	var outs []output
+	// Batches in between (none are skipped by the generator, but a restart
+	// may resume later) are empty.
+	for bt := s.lastBatch + b; bt <= tMs; bt += b {
+		if bt == tMs && cur.len() > 0 {
+			s.batches[bt] = cur
+		}
+		outs = s.windowAt(bt, outs)
+	}
+	s.lastBatch = tMs
+	if final {
+		for bt := tMs + b; bt < tMs+p.lenMs+p.slideMs; bt += b {
+			outs = s.windowAt(bt, outs)
+		}
+		s.lastBatch = tMs + p.lenMs + p.slideMs
+	}
+	return outs
+}
+
+// windowAt emits the window ending at batch time t, if t is a window end.
+func (s *store) windowAt(t int64, outs []output) []output {
+	p := s.p
+	if floorMod(t-p.alignMs, p.slideMs) != 0 {
+		return outs
+	}
+	var win *cellSet
+	if p.cfg.InverseReduce {
+		win = s.prevWin
+		if win == nil {
+			win = newCellSet(p.specs)
+		}
+		idx := map[string]int32{}
+		for c := range int32(win.len()) {
+			idx[win.key[c]] = c
+		}
+		for bt, cs := range s.batches {
+			entering := bt > t-p.slideMs && bt <= t
+			leaving := bt > t-p.slideMs-p.lenMs && bt <= t-p.lenMs
+			if !entering && !leaving {
+				continue
+			}
+			for c := range int32(cs.len()) {
+				d, ok := idx[cs.key[c]]
+				if !ok {
+					d = win.add(dataflow.Window{}, -1, cs.key[c])
+					idx[cs.key[c]] = d
+				}
+				if entering {
+					win.merge(d, cs, c)
+				}
+				if leaving {
+					win.subtract(d, cs, c)
+				}
+			}
+		}
+		s.prevWin = win
+	} else {
+		win = newCellSet(p.specs)
+		idx := map[string]int32{}
+		for bt, cs := range s.batches {
+			if bt <= t-p.lenMs || bt > t {
+				continue
+			}
+			for c := range int32(cs.len()) {
+				d, ok := idx[cs.key[c]]
+				if !ok {
+					d = win.add(dataflow.Window{}, -1, cs.key[c])
+					idx[cs.key[c]] = d
+				}
+				win.merge(d, cs, c)
+			}
+		}
+	}
+	w := dataflow.Window{Start: dataflow.Time(t - p.lenMs), End: dataflow.Time(t)}
+	var zero int64
+	for c := range int32(win.len()) {
+		if win.n[c] == 0 {
+			// A key whose value returned to zero stays in the inverse
+			// state (Spark keeps it unless a filter function drops it);
+			// it has no records in this window, so it emits nothing.
+			zero++
+			continue
+		}
+		win.win[c] = w
+		o := output{res: dataflow.Result{Window: w, Key: win.key[c], Value: win.value(0, c)}, maxEv: win.maxEv[c], maxIng: win.maxIng[c]}
+		if len(p.specs) > 1 {
+			o.res.Extra = make([]dataflow.Value, len(p.specs)-1)
+			for j := 1; j < len(p.specs); j++ {
+				o.res.Extra[j-1] = win.value(j, c)
+			}
+		}
+		if h := p.having; h != nil {
+			row := append(dataflow.Row{dataflow.Str(o.res.Key), o.res.Value}, o.res.Extra...)
+			o.deleted = !h(row)
+		}
+		outs = append(outs, o)
+	}
+	s.zeroKeys = zero
+	// Forget batches no later window needs (clearMetadata): the next
+	// window covers (t+slide-length, t+slide]; with an inverse it also
+	// subtracts the batches in (t-length, t+slide-length].
+	keepAfter := t + p.slideMs - p.lenMs
+	if p.cfg.InverseReduce {
+		keepAfter = t - p.lenMs
+	}
+	for bt := range s.batches {
+		if bt <= keepAfter {
+			delete(s.batches, bt)
+		}
+	}
+	return outs
+}

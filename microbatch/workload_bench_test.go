@@ -1,0 +1,50 @@
+package microbatch_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/compare"
+	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/microbatch"
+)
+
+type src struct {
+	*datasets.ArrowSource
+	l *datasets.Log
+}
+
+func (s src) OffsetAtIngest(p int, from, nanos int64) int64 {
+	return max(from, s.l.OffsetAtIngest(p, nanos))
+}
+
+func (s src) IngestAt(p int, off int64) int64 {
+	var v int64
+	s.l.Chunks(p, off, off+1, func(c *datasets.Chunk, lo, _ int) bool { v = c.Ingest[lo]; return false })
+	return v
+}
+
+// BenchmarkWorkloads runs the named workloads end to end (generation
+// excluded) in event-time mode with 1 s batches.
+func BenchmarkWorkloads(b *testing.B) {
+	for _, name := range []string{"ysb", "grep", "fraud", "iot-sliding", "sessions", "hashtag-topn"} {
+		b.Run("workload="+name, func(b *testing.B) {
+			w, err := compare.LookupWorkload(name)
+			require.NoError(b, err)
+			l, tables, err := datasets.Generate(context.Background(), w.Dataset, datasets.Config{Events: 200_000, Seed: 1})
+			require.NoError(b, err)
+			p, err := w.Pipeline(tables)
+			require.NoError(b, err)
+			s := src{datasets.NewArrowSource(l), l}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, err := microbatch.Run(context.Background(), p, s, microbatch.Config{BatchInterval: time.Second})
+				require.NoError(b, err)
+			}
+			b.ReportMetric(float64(l.Len())*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

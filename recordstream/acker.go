@@ -1,0 +1,145 @@
+package recordstream
+
+// AckKind is the stream of an acker message: Storm's __ack_init, __ack_ack,
+// __ack_fail and __ack_reset_timeout.
+type AckKind uint8
+
+// Acker input streams.
+const (
+	AckInvalid AckKind = iota
+	// AckInit comes from a spout: Root, Val = XOR of the first-level edge
+	// ids, SpoutTask.
+	AckInit
+	// AckAck comes from a bolt: Root, Val = the acked tuple's edge id XOR the
+	// ids of the tuples it emitted anchored to it.
+	AckAck
+	// AckFail comes from a bolt that failed a tuple of the tree.
+	AckFail
+	// AckResetTimeout asks to restart the tree's timeout.
+	AckResetTimeout
+)
+
+var ackKindNames = [...]string{"invalid", "init", "ack", "fail", "reset_timeout"}
+
+func (k AckKind) String() string {
+	if int(k) < len(ackKindNames) {
+		return ackKindNames[k]
+	}
+	return "ack_kind(?)"
+}
+
+// AckMsg is one message to an acker task.
+type AckMsg struct {
+	Kind      AckKind
+	Root      uint64
+	Val       uint64
+	SpoutTask int // AckInit only
+}
+
+// AckResult is what an acker sends back to a spout, directly to SpoutTask:
+// Kind is AckAck (the tree completed), AckFail or AckResetTimeout, and
+// DeltaNanos is the time since the acker first saw the root.
+type AckResult struct {
+	Kind       AckKind
+	Root       uint64
+	SpoutTask  int
+	DeltaNanos int64
+}
+
+// ackObject is the acker's state per pending root: about 20 bytes, so the
+// acker's memory is O(pending spout tuples) whatever the tree size (A2).
+type ackObject struct {
+	val       uint64
+	startNano int64
+	spoutTask int32 // -1 until the INIT arrives
+	failed    bool
+	reset     bool
+}
+
+// AckerBuckets is the number of buckets of the acker's rotating map (Storm's
+// TIMEOUT_BUCKET_NUM): a tree the acker has not heard of for 2T to 3T is
+// dropped silently; the spout's own timeout (2 buckets) fails it first.
+const AckerBuckets = 3
+
+// Acker is the pure core of Storm's acker bolt (daemon/Acker.java): one XOR
+// value per pending root. Its invariants:
+//
+//   - A1 val is the XOR of every edge id created in the tree and not yet
+//     acked; the tree is complete exactly when val returns to 0 after the
+//     spout's INIT (false completion has probability 2^-64 per update).
+//   - A2 State is one ackObject per root whatever the tree size.
+//   - A3 An ACK or FAIL may arrive before the INIT (they travel on different
+//     paths); the entry then waits with spoutTask -1 and never reports until
+//     the INIT arrives.
+//   - A4 The acker never fails a tree on timeout: its map drops stale entries
+//     silently on [Acker.Rotate]; timeouts are the spout's job.
+//
+// Acker does no I/O and reads no clock: the wrapper passes the time in. It is
+// not safe for concurrent use; one acker task owns it.
+type Acker struct {
+	pending *RotatingMap[uint64, ackObject]
+}
+
+// NewAcker returns an empty acker.
+func NewAcker() *Acker {
+	m, _ := NewRotatingMap[uint64, ackObject](AckerBuckets) // cannot fail: 3 >= 2
+	return &Acker{pending: m}
+}
+
+// Execute applies one message in the order of Acker.execute (mechanics.md
+// 1.1) and reports whether the spout must be told, and what.
+func (a *Acker) Execute(m AckMsg, nowNanos int64) (AckResult, bool) {
+	curr, ok := a.pending.Get(m.Root)
+	if !ok {
+		curr = ackObject{startNano: nowNanos, spoutTask: -1}
+	}
+	switch m.Kind {
+	case AckInit:
+		curr.val ^= m.Val
+		curr.spoutTask = int32(m.SpoutTask)
+	case AckAck:
+		curr.val ^= m.Val
+	case AckFail:
+		curr.failed = true
+	case AckResetTimeout:
+		curr.reset = true
+	default:
+		return AckResult{}, false
+	}
+	if curr.spoutTask >= 0 && (curr.val == 0 || curr.failed || curr.reset) {
+		res := AckResult{Root: m.Root, SpoutTask: int(curr.spoutTask), DeltaNanos: nowNanos - curr.startNano}
+		switch {
+		case curr.val == 0: // checked before failed, as Storm does
+			a.pending.Remove(m.Root)
+			res.Kind = AckAck
+		case curr.failed:
+			a.pending.Remove(m.Root)
+			res.Kind = AckFail
+		default:
+			curr.reset = false
+			a.pending.Put(m.Root, curr) // moves it to the newest bucket
+			res.Kind = AckResetTimeout
+		}
+		return res, true
+	}
+	a.store(m.Root, curr, ok)
+	return AckResult{}, false
+}
+
+// store writes curr back: a new entry goes to the newest bucket; an existing
+// one stays in its bucket (Storm mutates the AckObject in place), except for
+// RESET_TIMEOUT, which re-puts it.
+func (a *Acker) store(root uint64, curr ackObject, existed bool) {
+	if existed && !curr.reset {
+		a.pending.Replace(root, curr)
+		return
+	}
+	a.pending.Put(root, curr)
+}
+
+// Rotate is the acker's tick (every message timeout): it drops the oldest
+// bucket silently (A4).
+func (a *Acker) Rotate() { a.pending.Rotate(nil) }
+
+// Pending returns the number of roots the acker tracks.
+func (a *Acker) Pending() int { return a.pending.Len() }

@@ -1,0 +1,167 @@
+package recordstream
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// naiveTree is the obviously-correct tracker the acker is checked against:
+// a tree is complete when its init and every ack have arrived (A1), failed
+// when a fail has arrived, and either is reported only once the init has
+// (A3), completion first.
+type naiveTree struct {
+	ackMsgs  int // init + one ack per tuple
+	acksSeen int
+	init     bool
+	failed   bool
+	reported bool
+}
+
+// genTree builds a random tuple tree under root: the spout's init and one
+// ack per tuple, each ack XORing the tuple's edge id with the ids of its
+// children (mechanics.md 1.2).
+func genTree(rng *rand.Rand, root uint64, spout int, maxDepth, maxFan int) []AckMsg {
+	var msgs []AckMsg
+	var grow func(depth int) uint64 // returns the edge id of a new tuple
+	grow = func(depth int) uint64 {
+		edge := rng.Uint64()
+		val := edge
+		if depth < maxDepth {
+			for range rng.IntN(maxFan + 1) {
+				val ^= grow(depth + 1)
+			}
+		}
+		msgs = append(msgs, AckMsg{Kind: AckAck, Root: root, Val: val})
+		return edge
+	}
+	var init uint64
+	for range rng.IntN(maxFan) + 1 {
+		init ^= grow(1)
+	}
+	return append(msgs, AckMsg{Kind: AckInit, Root: root, Val: init, SpoutTask: spout})
+}
+
+func FuzzAcker(f *testing.F) {
+	// seed, roots, depth, fan-out, fail share (of 16)
+	f.Add(uint64(1), uint8(1), uint8(1), uint8(1), uint8(0))   // one tuple
+	f.Add(uint64(2), uint8(5), uint8(3), uint8(3), uint8(0))   // interleaved trees
+	f.Add(uint64(3), uint8(8), uint8(4), uint8(2), uint8(4))   // with fails
+	f.Add(uint64(4), uint8(20), uint8(2), uint8(5), uint8(16)) // every tree fails
+	f.Fuzz(func(t *testing.T, seed uint64, roots, depth, fan, failShare uint8) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		nRoots := int(roots%32) + 1
+		var all []AckMsg
+		trees := map[uint64]*naiveTree{}
+		for i := range nRoots {
+			root := rng.Uint64()
+			msgs := genTree(rng, root, i%4, int(depth%5)+1, int(fan%4)+1)
+			if rng.IntN(16) < int(failShare%17) {
+				msgs = append(msgs, AckMsg{Kind: AckFail, Root: root})
+			}
+			nt := &naiveTree{}
+			for _, m := range msgs {
+				if m.Kind != AckFail {
+					nt.ackMsgs++
+				}
+			}
+			trees[root] = nt
+			all = append(all, msgs...)
+		}
+		// Any order: acks may overtake the init (A3).
+		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		a := NewAcker()
+		anyFail := false
+		for i, m := range all {
+			nt := trees[m.Root]
+			switch m.Kind {
+			case AckInit:
+				nt.init = true
+				nt.acksSeen++
+			case AckAck:
+				nt.acksSeen++
+			case AckFail:
+				nt.failed = true
+				anyFail = true
+			}
+			res, ok := a.Execute(m, int64(i))
+			var want AckKind
+			if nt.init && !nt.reported {
+				switch {
+				case nt.acksSeen == nt.ackMsgs: // XOR zero is checked before failed
+					want = AckAck
+				case nt.failed:
+					want = AckFail
+				}
+			}
+			if want == AckInvalid {
+				require.False(t, ok, "message %d (%v) of root %x: unexpected report %v", i, m.Kind, m.Root, res.Kind)
+				continue
+			}
+			require.True(t, ok, "message %d (%v): want report %v", i, m.Kind, want)
+			assert.Equal(t, want, res.Kind, "message %d", i)
+			assert.Equal(t, m.Root, res.Root)
+			nt.reported = true
+		}
+		for root, nt := range trees {
+			assert.True(t, nt.reported, "root %x never reported", root)
+		}
+		if !anyFail {
+			assert.Zero(t, a.Pending(), "completed trees must leave the acker")
+		}
+	})
+}
+
+func TestAckerEarlyAckWaitsForInit(t *testing.T) {
+	a := NewAcker()
+	_, ok := a.Execute(AckMsg{Kind: AckAck, Root: 7, Val: 42}, 0)
+	require.False(t, ok, "an ack before the init must wait (A3)")
+	res, ok := a.Execute(AckMsg{Kind: AckInit, Root: 7, Val: 42, SpoutTask: 3}, 5)
+	require.True(t, ok)
+	assert.Equal(t, AckResult{Kind: AckAck, Root: 7, SpoutTask: 3, DeltaNanos: 5}, res)
+}
+
+func TestAckerRotateDropsSilently(t *testing.T) {
+	a := NewAcker()
+	_, ok := a.Execute(AckMsg{Kind: AckInit, Root: 1, Val: 9, SpoutTask: 0}, 0)
+	require.False(t, ok)
+	for range AckerBuckets - 1 {
+		a.Rotate()
+		require.Equal(t, 1, a.Pending())
+	}
+	a.Rotate()
+	assert.Zero(t, a.Pending(), "dropped after %d rotations (A4)", AckerBuckets)
+}
+
+func TestRotatingMapNeedsTwoBuckets(t *testing.T) {
+	_, err := NewRotatingMap[int, int](1)
+	require.Error(t, err)
+}
+
+// TestSpoutTimeoutBetweenTAnd2T checks Storm's timeout bound with a manual
+// clock: a tuple emitted at any phase of the rotation is failed after T and
+// no later than 2T.
+func TestSpoutTimeoutBetweenTAnd2T(t *testing.T) {
+	const T = int64(time.Second)
+	const step = int64(time.Millisecond)
+	for _, phase := range []int64{0, 1, T / 3, T / 2, T - step} {
+		var failedAt int64 = -1
+		now := int64(1000) * T
+		var p *spoutPending
+		p = newSpoutPending(time.Duration(T), now, func(uint64, pendingInfo) { failedAt = now })
+		now += phase
+		p.tick(now)
+		put := now
+		p.m.Put(1, pendingInfo{off: 5, emit: now})
+		for failedAt < 0 && now < put+3*T {
+			now += step
+			p.tick(now)
+		}
+		require.GreaterOrEqual(t, failedAt, put, "phase %d: never failed", phase)
+		assert.GreaterOrEqual(t, failedAt-put, T, "phase %d: failed before T", phase)
+		assert.LessOrEqual(t, failedAt-put, 2*T, "phase %d: failed after 2T", phase)
+	}
+}

@@ -1,0 +1,86 @@
+package recordstream
+
+import "context"
+
+type ackerStats struct {
+	results int64
+}
+
+// ackerTask wraps the pure [Acker] in a task: it takes init and ack
+// messages from its queue (fields grouping on the root id) and answers the
+// spout that owns a completed or failed tree with a direct emit. It rotates
+// its map every message timeout of the injected clock. One goroutine owns it.
+type ackerTask struct {
+	*taskBase
+	t          *topo
+	out        []*edge // one per spout task, indexed by spout id (direct grouping)
+	core       *Acker
+	lastRotate int64
+	stats      ackerStats
+}
+
+func (a *ackerTask) init() {
+	a.core = NewAcker()
+	a.lastRotate = a.t.now()
+}
+
+func (a *ackerTask) run(ctx context.Context) error {
+	t := a.t
+	timeout := int64(t.cfg.MessageTimeout)
+	eos := make(map[int32]bool, len(a.inputs))
+	for len(eos) < len(a.inputs) {
+		var b *batch
+		select {
+		case b = <-a.in.ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		now := t.now()
+		for now-a.lastRotate >= timeout {
+			a.core.Rotate()
+			a.lastRotate += timeout
+		}
+		for i := range b.ts {
+			m := &b.ts[i]
+			switch m.Kind {
+			case MsgEOS:
+				eos[m.Src] = true
+			case MsgAck:
+				res, ok := a.core.Execute(AckMsg{Kind: AckKind(m.Aux), Root: m.Root, Val: m.Edge, SpoutTask: int(m.Src)}, now)
+				if !ok {
+					continue
+				}
+				a.stats.results++
+				e := a.out[Direct.Choose(len(a.out), 0, nil, res.SpoutTask)]
+				tp, err := e.slot(ctx)
+				if err != nil {
+					return err
+				}
+				tp.Kind, tp.Aux, tp.Root, tp.Ingest, tp.Src = MsgAckResult, int64(res.Kind), res.Root, res.DeltaNanos, int32(a.id)
+				if err := e.commit(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		b.release()
+		a.busy.Add(t.now() - now)
+		if len(a.in.ch) == 0 {
+			for _, e := range a.out {
+				if err := e.flush(ctx); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, e := range a.out {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Src = MsgEOS, int32(a.id)
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package recordstream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// chain runs a pipeline's stateless steps on one record, chained into the
+// spout task as Flink chains operators: a filtered record never becomes a
+// tuple, so it costs no transfer and no acker message (C1). Each step writes
+// into its own reused row, so a record through the chain allocates nothing.
+// A chain is owned by one task.
+type chain struct {
+	steps []chainStep
+	emit  func(context.Context, dataflow.Row) error
+}
+
+type chainStep struct {
+	kind    int
+	buf     dataflow.Row
+	pred    func(dataflow.Row) bool
+	mapFn   dataflow.RowFunc
+	mapAt   int
+	proj    []int
+	col, as int
+	prefix  string
+	on      int
+	onStr   bool
+	index   map[string]int
+	table   []dataflow.Row
+	tcols   []int // table column positions
+	outAt   []int // where they go in the output row
+	scratch []byte
+}
+
+const (
+	stepFilter = iota
+	stepMap
+	stepProject
+	stepExplode
+	stepLookup
+)
+
+// compileChain compiles steps whose input schemas are schemas[i] and output
+// schemas[i+1].
+func compileChain(steps []dataflow.Step, schemas []dataflow.Schema) (*chain, error) {
+	c := &chain{}
+	for i, st := range steps {
+		in, out := schemas[i], schemas[i+1]
+		cs := chainStep{buf: make(dataflow.Row, out.Len())}
+		switch st := st.(type) {
+		case dataflow.FilterStep:
+			p, err := dataflow.CompilePredicate(st.Pred, in)
+			if err != nil {
+				return nil, err
+			}
+			cs.kind, cs.pred = stepFilter, p
+		case dataflow.MapStep:
+			f, _, err := dataflow.Compile(st.Expr, in)
+			if err != nil {
+				return nil, err
+			}
+			cs.kind, cs.mapFn, cs.mapAt = stepMap, f, out.Index(st.As)
+		case dataflow.ProjectStep:
+			cs.kind = stepProject
+			for _, name := range st.Cols {
+				cs.proj = append(cs.proj, in.Index(name))
+			}
+		case dataflow.ExplodeStep:
+			cs.kind, cs.col, cs.as, cs.prefix = stepExplode, in.Index(st.Col), out.Index(st.As), st.Prefix
+		case dataflow.LookupStep:
+			idx, err := st.Table.Index(st.Key)
+			if err != nil {
+				return nil, err
+			}
+			cs.kind, cs.on, cs.index, cs.table = stepLookup, in.Index(st.On), idx, st.Table.Rows
+			cs.onStr = in.Fields[cs.on].Kind == dataflow.KindString
+			for _, name := range st.Cols {
+				cs.tcols = append(cs.tcols, st.Table.Schema.Index(name))
+				cs.outAt = append(cs.outAt, out.Index(name))
+			}
+		default:
+			return nil, fmt.Errorf("recordstream: unknown step %T", st)
+		}
+		c.steps = append(c.steps, cs)
+	}
+	return c, nil
+}
+
+// run pushes row through the chain, calling c.emit for each output row. The
+// row passed to emit is valid only during the call.
+func (c *chain) run(ctx context.Context, row dataflow.Row) error { return c.from(ctx, 0, row) }
+
+func (c *chain) from(ctx context.Context, i int, row dataflow.Row) error {
+	for ; i < len(c.steps); i++ {
+		s := &c.steps[i]
+		switch s.kind {
+		case stepFilter:
+			if !s.pred(row) {
+				return nil
+			}
+			continue // the row passes unchanged
+		case stepMap:
+			v := s.mapFn(row)
+			copy(s.buf, row)
+			s.buf[s.mapAt] = v
+		case stepProject:
+			for j, k := range s.proj {
+				s.buf[j] = row[k]
+			}
+		case stepLookup:
+			var r int
+			var ok bool
+			if s.onStr {
+				r, ok = s.index[row[s.on].S]
+			} else {
+				s.scratch = row[s.on].AppendText(s.scratch[:0])
+				r, ok = s.index[string(s.scratch)]
+			}
+			if !ok {
+				return nil
+			}
+			copy(s.buf, row)
+			trow := s.table[r]
+			for j, tc := range s.tcols {
+				s.buf[s.outAt[j]] = trow[tc]
+			}
+		case stepExplode:
+			return c.explode(ctx, i, s, row)
+		}
+		row = s.buf
+	}
+	return c.emit(ctx, row)
+}
+
+// explode splits on ASCII white space without allocating: tokens are
+// substrings of the column's string.
+func (c *chain) explode(ctx context.Context, i int, s *chainStep, row dataflow.Row) error {
+	text := row[s.col].S
+	for j := 0; j < len(text); {
+		for j < len(text) && isSpace(text[j]) {
+			j++
+		}
+		k := j
+		for k < len(text) && !isSpace(text[k]) {
+			k++
+		}
+		if k > j {
+			tok := text[j:k]
+			if len(tok) >= len(s.prefix) && tok[:len(s.prefix)] == s.prefix {
+				copy(s.buf, row)
+				s.buf[s.as] = dataflow.Str(tok)
+				if err := c.from(ctx, i+1, s.buf); err != nil {
+					return err
+				}
+			}
+		}
+		j = k
+	}
+	return nil
+}
+
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
+}

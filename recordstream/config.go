@@ -1,0 +1,216 @@
+package recordstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// Source is the replayable partitioned log the spouts read, one spout task
+// per partition, record by record with the offset as message id (as Storm
+// reads Kafka). *datasets.Log satisfies it; recordstream does not import
+// datasets (which imports Arrow), compare wires the two together.
+type Source interface {
+	// Schema is the records' schema.
+	Schema() dataflow.Schema
+	// Partitions is the number of partitions.
+	Partitions() int
+	// End is partition p's end offset: records [0, End) are readable.
+	End(p int) int64
+	// Read returns the record at offset off of partition p in dst (reused
+	// when large enough) and its ingest time in ns. off must be below End(p).
+	Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64)
+	// Wait blocks until partition p has a record at offset off (nil), the
+	// log is closed with no such record (io.EOF), or ctx is done.
+	Wait(ctx context.Context, p int, off int64) error
+	// EventTimeShift maps the dataset's event times onto wall-clock ms.
+	EventTimeShift() int64
+}
+
+// Guarantee is the delivery guarantee of a run.
+type Guarantee uint8
+
+// Guarantees.
+const (
+	// AtMostOnce runs without ackers: nothing is tracked, a tuple lost in a
+	// crashed task is gone.
+	AtMostOnce Guarantee = iota
+	// AtLeastOnce tracks every spout tuple's tree with XOR ackers and
+	// replays failed or timed-out records from the log.
+	AtLeastOnce
+	// ExactlyOnce is the Flink model (barriers, aligned snapshots), built in
+	// recordstream/checkpoint and wired in exactlyonce*.go.
+	ExactlyOnce
+)
+
+var guaranteeNames = [...]string{"at-most-once", "at-least-once", "exactly-once"}
+
+func (g Guarantee) String() string {
+	if int(g) < len(guaranteeNames) {
+		return guaranteeNames[g]
+	}
+	return fmt.Sprintf("guarantee(%d)", g)
+}
+
+// ParseGuarantee parses the CLI form of a guarantee.
+func ParseGuarantee(s string) (Guarantee, error) {
+	for i, n := range guaranteeNames {
+		if s == n {
+			return Guarantee(i), nil
+		}
+	}
+	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
+}
+
+// ErrExactlyOnceNotBuilt is returned for [ExactlyOnce] until the barrier
+// mode is integrated.
+var ErrExactlyOnceNotBuilt = errors.New("recordstream: exactly-once (barrier snapshots) is not built yet; use at-most-once or at-least-once")
+
+// Clock gives processing time. The real clock is the default; tests pass a
+// manual clock so timeouts are testable.
+type Clock interface {
+	// Now returns the time in ns since the Unix epoch.
+	Now() int64
+}
+
+type realClock struct{}
+
+func (realClock) Now() int64 { return time.Now().UnixNano() }
+
+// Faults are the deterministic faults of a run.
+type Faults struct {
+	// CrashAfter crashes a windowed-bolt task once the windowed bolts have
+	// taken in N records in total (one entry per crash): the task whose
+	// record is the N-th crashes. Its queued and in-flight tuples and its
+	// state are lost; it restarts empty and goes on. For a stateless
+	// pipeline the sink task crashes instead.
+	CrashAfter []int64
+	// Slow is the extra cost per record in the windowed bolt (a busy wait
+	// on the clock, batched so it does not read the clock per record).
+	Slow time.Duration
+	// DropAcks is the share (0..1) of acker messages lost, chosen by a
+	// seeded generator.
+	DropAcks float64
+	// Seed seeds the fault generators.
+	Seed uint64
+}
+
+// Config configures a run. The zero value is valid: at-most-once,
+// parallelism 1, defaults as documented per field.
+type Config struct {
+	// Guarantee is the delivery guarantee (default AtMostOnce).
+	Guarantee Guarantee
+	// Parallelism is the number of windowed-bolt tasks (default 1). Spouts
+	// have one task per log partition; the sink has one task.
+	Parallelism int
+	// Ackers is the number of acker tasks with AtLeastOnce (default 1, as
+	// Storm's default of one per worker; we run one worker).
+	Ackers int
+	// MaxSpoutPending bounds the tracked tuples in flight per spout task
+	// (default 0: unlimited, as Storm). Only with AtLeastOnce.
+	MaxSpoutPending int
+	// MessageTimeout is Storm's topology.message.timeout (default 30 s): a
+	// tree not completed T to 2T after its spout emit fails and replays.
+	MessageTimeout time.Duration
+	// QueueBatches is the capacity of every task's receive queue in batches
+	// (default 64); with BatchSize it bounds memory (backpressure).
+	QueueBatches int
+	// BatchSize is the number of tuples per transfer batch (Storm's
+	// producer batching; default 256). A partial batch is flushed when its
+	// producer runs out of input.
+	BatchSize int
+	// WatermarkEvery is how many records a spout reads between watermark
+	// messages (default 4096); spouts also send one when idle and at the
+	// end of their partition.
+	WatermarkEvery int
+	// SampleInterval is the period of the queue-depth and busy samples
+	// (default 100 ms; negative: no sampling).
+	SampleInterval time.Duration
+	// Faults are injected faults.
+	Faults Faults
+	// Clock gives processing time (default: the real clock).
+	Clock Clock
+	// Seed seeds edge and root ids.
+	Seed uint64
+	// Logger receives debug lines; nil discards.
+	Logger *slog.Logger
+	// Restore, if set, restarts the topology from a snapshot: spouts start
+	// at its offsets and tasks restore their states (exactly-once hook).
+	Restore *Snapshot
+	// CheckpointConfig configures the exactly-once mode (checkpoint
+	// interval, directory, unaligned or at-least-once checkpoints, kept
+	// checkpoints); see exactlyonce.go.
+	CheckpointConfig
+}
+
+// Snapshot is the restartable state of a topology: the next offset of each
+// spout's partition and each task's state by task id, as written by the
+// tasks' AppendSnapshot hooks.
+type Snapshot struct {
+	Offsets []int64
+	Tasks   map[int][]byte
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	if d.Parallelism == 0 {
+		d.Parallelism = 1
+	}
+	if d.Ackers == 0 {
+		d.Ackers = 1
+	}
+	if d.MessageTimeout == 0 {
+		d.MessageTimeout = 30 * time.Second
+	}
+	if d.QueueBatches == 0 {
+		d.QueueBatches = 64
+	}
+	if d.BatchSize == 0 {
+		d.BatchSize = 256
+	}
+	if d.WatermarkEvery == 0 {
+		d.WatermarkEvery = 4096
+	}
+	if d.SampleInterval == 0 {
+		d.SampleInterval = 100 * time.Millisecond
+	}
+	if d.Clock == nil {
+		d.Clock = realClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return d
+}
+
+// Validate reports a configuration that cannot run.
+func (c *Config) Validate() error {
+	switch {
+	case c.Guarantee > ExactlyOnce:
+		return fmt.Errorf("recordstream: unknown guarantee %d", c.Guarantee)
+	case c.Parallelism < 0:
+		return fmt.Errorf("recordstream: parallelism must be positive, got %d", c.Parallelism)
+	case c.Ackers < 0:
+		return fmt.Errorf("recordstream: ackers must be positive, got %d; use at-most-once to run without ackers", c.Ackers)
+	case c.MaxSpoutPending < 0:
+		return fmt.Errorf("recordstream: max spout pending must not be negative, got %d (0 = unlimited)", c.MaxSpoutPending)
+	case c.MessageTimeout < 0:
+		return fmt.Errorf("recordstream: message timeout must be positive, got %v", c.MessageTimeout)
+	case c.QueueBatches < 0 || c.BatchSize < 0 || c.WatermarkEvery < 0:
+		return fmt.Errorf("recordstream: queue batches (%d), batch size (%d) and watermark interval (%d) must not be negative", c.QueueBatches, c.BatchSize, c.WatermarkEvery)
+	case c.Faults.DropAcks < 0 || c.Faults.DropAcks > 1:
+		return fmt.Errorf("recordstream: drop-acks share must be in [0, 1], got %v", c.Faults.DropAcks)
+	case c.Faults.Slow < 0:
+		return fmt.Errorf("recordstream: slow cost must not be negative, got %v", c.Faults.Slow)
+	}
+	for _, n := range c.Faults.CrashAfter {
+		if n <= 0 {
+			return fmt.Errorf("recordstream: crash-after must be positive, got %d", n)
+		}
+	}
+	return nil
+}

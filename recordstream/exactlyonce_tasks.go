@@ -1,0 +1,394 @@
+package recordstream
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+)
+
+// The task loops of the exactly-once mode. They reuse the at-most-once
+// tasks' record handling (the chain, the window operator, the sink's
+// result rows) and add the barrier protocol: spouts inject barriers and
+// snapshot their offsets; bolts and the sink pass every input through a
+// [checkpoint.Gate], snapshot their state when it says so and forward the
+// barrier.
+
+// runEO is the spout loop: take a checkpoint trigger if one is waiting,
+// emit a burst of records, send watermarks; at the end of the partition send
+// the final watermark and EOS.
+func (s *spoutTask) runEO(ctx context.Context, inc *incarnation) error {
+	t := s.t
+	end := t.src.End(s.part)
+	windows := t.agg != nil
+	hw := &inc.r.hw[s.part]
+	for {
+		select {
+		case id := <-inc.trig[s.part]:
+			if err := s.checkpointEO(ctx, inc, id); err != nil {
+				return err
+			}
+		default:
+		}
+		start := t.now()
+		s.nowc = start
+		progressed := 0
+		for progressed < spoutBurst {
+			if s.next >= end {
+				end = t.src.End(s.part)
+				if s.next >= end {
+					break
+				}
+			}
+			if err := s.emitRecord(ctx, s.next); err != nil {
+				return err
+			}
+			s.next++
+			if s.next > *hw {
+				*hw = s.next
+				s.stats.events++
+			} else {
+				s.stats.replayed++
+			}
+			progressed++
+		}
+		if windows && (s.sinceWM >= t.cfg.WatermarkEvery || progressed < spoutBurst) && s.sinceWM > 0 {
+			if wm := s.watermark(); wm != dataflow.MinTime {
+				if err := s.broadcast(ctx, MsgWatermark, wm); err != nil {
+					return err
+				}
+			}
+			s.sinceWM = 0
+		}
+		s.busy.Add(t.now() - start)
+		if progressed == spoutBurst {
+			continue
+		}
+		if err := s.flushAll(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+		err := t.src.Wait(wctx, s.part, s.next)
+		cancel()
+		switch {
+		case errors.Is(err, io.EOF):
+			return s.finishEO(ctx, inc)
+		case err == nil, errors.Is(err, context.DeadlineExceeded):
+			end = t.src.End(s.part)
+		default:
+			return err
+		}
+	}
+}
+
+// checkpointEO snapshots the spout's next offset for checkpoint id and
+// sends the barrier downstream: every record before it is in the
+// downstream state, every record after it is replayed from the offset.
+func (s *spoutTask) checkpointEO(ctx context.Context, inc *incarnation, id checkpoint.ID) error {
+	payload := checkpoint.AppendSection(nil, "offset", binary.AppendVarint(nil, s.next))
+	if err := inc.snapshot(ctx, writeReq{id: id, task: checkpoint.TaskID(s.id), payload: payload}); err != nil {
+		return err
+	}
+	for _, e := range s.out {
+		if err := sendBarrier(ctx, e, s.id, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *spoutTask) finishEO(ctx context.Context, inc *incarnation) error {
+	select {
+	case inc.finished <- struct{}{}:
+	default:
+	}
+	if s.t.agg != nil {
+		if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
+			return err
+		}
+	}
+	if err := s.broadcast(ctx, MsgEOS, 0); err != nil {
+		return err
+	}
+	return s.flushAll(ctx)
+}
+
+// runEO is the windowed bolt's loop: every input goes through the gate,
+// which says when to process a record, snapshot or finish.
+func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) error {
+	t := w.t
+	slow := t.cfg.Faults.Slow
+	mode := inc.r.cp.mode()
+	var (
+		cbErr   error
+		ended   bool
+		pending []byte // unaligned: the state taken at the first barrier
+	)
+	onRecord := func(tp *Tuple) error {
+		switch tp.Kind {
+		case MsgData:
+			w.stats.records++
+			st.records++
+			w.slowDebt += slow
+			return w.onData(ctx, tp)
+		case MsgWatermark:
+			ch := st.chanOf[tp.Src]
+			if tp.Time == dataflow.MaxTime {
+				w.tracker.Finish(ch)
+			} else {
+				w.tracker.Advance(ch, tp.Time, dataflow.Time(t.now()/1e6))
+			}
+			return w.advance(ctx)
+		}
+		return nil
+	}
+	state := func() ([]byte, error) {
+		op, err := w.AppendSnapshot(nil)
+		if err != nil {
+			return nil, err
+		}
+		b := checkpoint.AppendSection(nil, "op", op)
+		late := binary.AppendUvarint(nil, uint64(len(w.late)))
+		for _, r := range w.late {
+			late = binary.AppendVarint(late, int64(r.Partition))
+			late = binary.AppendVarint(late, r.Offset)
+		}
+		late = binary.AppendVarint(late, st.records)
+		return checkpoint.AppendSection(b, "late", late), nil
+	}
+	gate, err := checkpoint.NewGate(checkpoint.GateConfig{Mode: mode, Channels: len(w.inputs)}, func(o checkpoint.Output[*Tuple]) {
+		if cbErr != nil {
+			return
+		}
+		switch o.Kind {
+		case checkpoint.OutRecord:
+			cbErr = onRecord(o.Record)
+		case checkpoint.OutSnapshot:
+			var b []byte
+			if b, cbErr = state(); cbErr != nil {
+				return
+			}
+			if mode == checkpoint.Unaligned {
+				pending = b
+			} else {
+				cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, align: o.Alignment})
+			}
+			if cbErr == nil {
+				cbErr = sendBarrier(ctx, w.out, w.id, o.ID)
+			}
+		case checkpoint.OutChannelState:
+			b := checkpoint.AppendSection(pending, "channels", appendTuples(nil, slices.Concat(o.ChannelState...)))
+			pending = nil
+			cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, align: o.Alignment})
+		case checkpoint.OutAbort:
+			inc.decline(ctx, o.ID, o.Reason)
+		case checkpoint.OutEnd:
+			ended = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	// C6: the restored channel state goes first.
+	for _, tp := range st.replay {
+		if err := onRecord(tp); err != nil {
+			return err
+		}
+	}
+	st.replay = nil
+	early := t.agg.Trigger.EarlyEvery > 0
+	for !ended {
+		var b *batch
+		select {
+		case b = <-w.in.ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start := t.now()
+		for i := range b.ts {
+			tp := &b.ts[i]
+			ch := st.chanOf[tp.Src]
+			var err error
+			switch tp.Kind {
+			case MsgData, MsgWatermark:
+				if tp.Kind == MsgData && t.crashNow() {
+					b.release()
+					return errCrashed
+				}
+				if gate.Retains(ch) {
+					tp = cloneTuple(tp)
+				}
+				err = gate.Record(ch, tp)
+			case MsgBarrier:
+				err = gate.Barrier(ch, checkpoint.ID(tp.Aux), time.Unix(0, t.now()))
+			case MsgEOS:
+				err = gate.EndOfStream(ch)
+			}
+			if err == nil {
+				err = cbErr
+			}
+			if err != nil {
+				b.release()
+				return err
+			}
+		}
+		b.release()
+		if early {
+			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
+			if err := w.sendPanes(ctx); err != nil {
+				return err
+			}
+		}
+		w.spin()
+		w.busy.Add(t.now() - start)
+		if len(w.in.ch) == 0 {
+			if err := w.out.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.finish(ctx); err != nil {
+		return err
+	}
+	tp, err := w.out.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind, tp.Src = MsgEOS, int32(w.id)
+	return w.out.flush(ctx)
+}
+
+// runEO is the sink's loop: panes (or records) go into the current
+// transaction of the two-phase-commit sink, which pre-commits at the
+// snapshot and commits when the coordinator says the checkpoint completed.
+func (s *sinkTask) runEO(ctx context.Context, inc *incarnation, st *eoSink) error {
+	t := s.t
+	mode := inc.r.cp.mode()
+	var (
+		cbErr   error
+		ended   bool
+		pending []byte
+	)
+	onRecord := func(tp *Tuple) error {
+		var e checkpoint.Emission
+		switch tp.Kind {
+		case MsgPane:
+			e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S, Value: tp.Row[1]}
+			if len(tp.Row) > 2 {
+				e.Result.Extra = slices.Clone(tp.Row[2:])
+			}
+			e.Pane = int(tp.Aux)
+		case MsgData:
+			row := tp.Row
+			s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
+			e.Result = dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}
+			for _, x := range s.extraIdx {
+				e.Result.Extra = append(e.Result.Extra, row[x])
+			}
+		default:
+			return nil
+		}
+		e.MaxEventTime, e.MaxIngestNanos = tp.Time, tp.Ingest
+		s.stats.emissions++
+		if st.tpc != nil {
+			st.tpc.WriteEmission(e)
+			return nil
+		}
+		inc.r.idem.Write(e.Result, e.Pane)
+		inc.r.latency.Observe(t.now(), int64(tp.Time)+s.shift, tp.Ingest)
+		return nil
+	}
+	state := func(id checkpoint.ID) []byte {
+		var txns []byte
+		if st.tpc != nil {
+			st.tpc.PreCommit(id)
+			txns = st.tpc.AppendSnapshot(nil)
+		}
+		return checkpoint.AppendSection(nil, "txns", txns)
+	}
+	gate, err := checkpoint.NewGate(checkpoint.GateConfig{Mode: mode, Channels: len(s.inputs)}, func(o checkpoint.Output[*Tuple]) {
+		if cbErr != nil {
+			return
+		}
+		switch o.Kind {
+		case checkpoint.OutRecord:
+			cbErr = onRecord(o.Record)
+		case checkpoint.OutSnapshot:
+			b := state(o.ID)
+			if mode == checkpoint.Unaligned {
+				pending = b
+				return
+			}
+			cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(s.id), payload: b, align: o.Alignment})
+		case checkpoint.OutChannelState:
+			b := checkpoint.AppendSection(pending, "channels", appendTuples(nil, slices.Concat(o.ChannelState...)))
+			pending = nil
+			cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(s.id), payload: b, align: o.Alignment})
+		case checkpoint.OutAbort:
+			inc.decline(ctx, o.ID, o.Reason)
+		case checkpoint.OutEnd:
+			ended = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, tp := range st.replay {
+		if err := onRecord(tp); err != nil {
+			return err
+		}
+	}
+	st.replay = nil
+	for !ended {
+		var b *batch
+		select {
+		case b = <-s.in.ch:
+		case id := <-inc.notify:
+			if st.tpc != nil {
+				st.tpc.NotifyComplete(id)
+			}
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start := t.now()
+		for i := range b.ts {
+			tp := &b.ts[i]
+			ch := st.chanOf[tp.Src]
+			var err error
+			switch tp.Kind {
+			case MsgData, MsgPane:
+				if tp.Kind == MsgData && !s.windowed && t.crashNow() {
+					b.release()
+					return errCrashed
+				}
+				if gate.Retains(ch) {
+					tp = cloneTuple(tp)
+				}
+				err = gate.Record(ch, tp)
+			case MsgBarrier:
+				err = gate.Barrier(ch, checkpoint.ID(tp.Aux), time.Unix(0, t.now()))
+			case MsgEOS:
+				err = gate.EndOfStream(ch)
+			}
+			if err == nil {
+				err = cbErr
+			}
+			if err != nil {
+				b.release()
+				return err
+			}
+		}
+		b.release()
+		s.busy.Add(t.now() - start)
+	}
+	if st.tpc != nil {
+		st.tpc.EndOfInput()
+	}
+	return nil
+}

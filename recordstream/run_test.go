@@ -1,0 +1,120 @@
+package recordstream
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/weirlab/weir/dataflow"
+)
+
+func cats() *dataflow.Table {
+	return &dataflow.Table{Name: "cats", Schema: dataflow.NewSchema(
+		dataflow.Field{Name: "cat", Kind: dataflow.KindString},
+		dataflow.Field{Name: "group", Kind: dataflow.KindString}),
+		Rows: []dataflow.Row{{dataflow.Str("view"), dataflow.Str("g1")}, {dataflow.Str("click"), dataflow.Str("g2")}}}
+}
+
+// shapes are the pipeline shapes every configuration must get right.
+func shapes() map[string]*dataflow.Pipeline {
+	wm := dataflow.WatermarkPolicy{MaxOutOfOrderness: 100 * time.Millisecond}
+	return map[string]*dataflow.Pipeline{
+		"fixed": dataflow.NewPipeline("fixed", testSchema).
+			Filter(dataflow.Ne(dataflow.Col("cat"), dataflow.LitStr("buy"))).
+			Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(time.Second),
+				TimeCol: "event_time", Watermark: wm, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("v")}}),
+		"sliding": dataflow.NewPipeline("sliding", testSchema).
+			Aggregate(dataflow.Aggregation{Key: []string{"cat"}, Window: dataflow.SlidingWindows(2*time.Second, 500*time.Millisecond),
+				TimeCol: "event_time", Watermark: wm, Aggs: []dataflow.Agg{dataflow.Sum("f")}}),
+		"session": dataflow.NewPipeline("session", testSchema).
+			Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SessionWindows(150 * time.Millisecond),
+				TimeCol: "event_time", Watermark: wm, Aggs: []dataflow.Agg{dataflow.Count()}}),
+		"count": dataflow.NewPipeline("count", testSchema).
+			Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.CountWindows(5, 5),
+				Aggs: []dataflow.Agg{dataflow.Sum("v")}}),
+		"proctime": dataflow.NewPipeline("proctime", testSchema).
+			Aggregate(dataflow.Aggregation{Key: []string{"cat"}, Window: dataflow.FixedWindows(100 * time.Millisecond),
+				Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()}}),
+		"stateless": dataflow.NewPipeline("stateless", testSchema).
+			Filter(dataflow.Gt(dataflow.Col("v"), dataflow.LitInt(50))).
+			Map("v2", dataflow.Mul(dataflow.Col("v"), dataflow.LitInt(2))).
+			Output([]string{"user"}, "v2", "cat"),
+		"hashtags": dataflow.NewPipeline("hashtags", testSchema).
+			Explode("text", "#", "tag").
+			Aggregate(dataflow.Aggregation{Key: []string{"tag"}, Window: dataflow.FixedWindows(time.Second),
+				TimeCol: "event_time", Watermark: wm, Aggs: []dataflow.Agg{dataflow.Count()}}),
+		"lookup-none": dataflow.NewPipeline("lookup-none", testSchema).
+			Lookup(cats(), "cat", "cat", "group").
+			Aggregate(dataflow.Aggregation{Key: []string{"group"}, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Max("v")}}),
+	}
+}
+
+// check compares a report with the reference answer minus the records the
+// run reported late.
+func check(t *testing.T, p *dataflow.Pipeline, src *memSource, rep *Report) {
+	t.Helper()
+	late := map[RecordRef]bool{}
+	for _, r := range rep.Late {
+		late[r] = true
+	}
+	want, err := dataflow.Reference(p, src.All(), dataflow.ReferenceOptions{Exclude: func(part int, off int64) bool {
+		return late[RecordRef{Partition: part, Offset: off}]
+	}})
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(rep.Results), "number of results")
+	for i := range want {
+		w, g := want[i], rep.Results[i]
+		assert.Equal(t, w.Window, g.Window, "result %d", i)
+		assert.Equal(t, w.Key, g.Key, "result %d", i)
+		assert.True(t, w.Value.ApproxEqual(g.Value), "result %d %v %q: got %v, want %v", i, w.Window, w.Key, g.Value, w.Value)
+		require.Equal(t, len(w.Extra), len(g.Extra), "result %d extra", i)
+		for j := range w.Extra {
+			assert.True(t, w.Extra[j].ApproxEqual(g.Extra[j]), "result %d extra %d: got %v, want %v", i, j, g.Extra[j], w.Extra[j])
+		}
+	}
+}
+
+func TestRunMatchesReference(t *testing.T) {
+	src := newMemSource(1, 3000, 3, 80)
+	for name, p := range shapes() {
+		for _, g := range []Guarantee{AtMostOnce, AtLeastOnce} {
+			for _, par := range []int{1, 4} {
+				t.Run(fmt.Sprintf("%s/%v/p=%d", name, g, par), func(t *testing.T) {
+					cfg := Config{Guarantee: g, Parallelism: par, Ackers: 2, BatchSize: 16, QueueBatches: 4, WatermarkEvery: 50, Seed: 3}
+					rep, err := Run(t.Context(), p, src, cfg)
+					require.NoError(t, err)
+					check(t, p, src, rep)
+					if g == AtLeastOnce {
+						assert.Zero(t, rep.Counters["failed"]+rep.Counters["timed_out"], "no faults, no failures")
+						assert.Equal(t, rep.Counters["acked"], rep.Counters["acked"])
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestRunReportsLateRecords(t *testing.T) {
+	src := newMemSource(2, 3000, 2, 400) // jitter beyond the 100 ms bound
+	p := shapes()["fixed"]
+	rep, err := Run(t.Context(), p, src, Config{Guarantee: AtLeastOnce, Parallelism: 2, BatchSize: 8, WatermarkEvery: 10})
+	require.NoError(t, err)
+	assert.NotEmpty(t, rep.Late, "out-of-order records beyond the bound must be late")
+	check(t, p, src, rep)
+}
+
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	src := newMemSource(3, 500, 2, 0)
+	_, err := Run(t.Context(), shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = Run(ctx, shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
+	require.Error(t, err)
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Run")
+}

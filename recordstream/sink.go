@@ -1,0 +1,274 @@
+package recordstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+type resKey struct {
+	w   dataflow.Window
+	key string
+}
+
+type sinkEntry struct {
+	r        dataflow.Result
+	maxIndex int64
+}
+
+type recKey struct {
+	part int32
+	off  int64
+}
+
+type sinkStats struct {
+	emissions, duplicates, crashes, lost, ackerMsgs, ackerDropped int64
+}
+
+// sinkTask is the last bolt: it keeps the final value per window and key
+// (the last pane with accumulating panes, the combination of all panes with
+// discarding ones), or every record of a stateless pipeline, and measures
+// the latency of every emission. One goroutine owns it.
+//
+//   - S1 A pane whose index is not above the largest index already seen for
+//     its window and key is a duplicate (a re-fire after a replay); it is
+//     counted and still applied, as an at-least-once sink would.
+//   - S2 In a stateless pipeline with acking, a record already seen under
+//     another tree is a duplicate.
+type sinkTask struct {
+	*taskBase
+	t    *topo
+	acks []*edge
+
+	windowed   bool
+	discarding bool
+	kinds      []dataflow.AggKind
+	final      map[resKey]*sinkEntry
+	rows       []dataflow.Result
+	seen       map[recKey]uint64
+	keyIdx     []int
+	valIdx     int
+	extraIdx   []int
+	key        []byte
+	shift      int64
+	latency    metrics.Latency
+	stats      sinkStats
+}
+
+func (s *sinkTask) init() error {
+	t := s.t
+	s.latency = metrics.NewLatency()
+	s.shift = t.src.EventTimeShift()
+	if a := t.agg; a != nil {
+		s.windowed = true
+		s.discarding = a.Accumulation == dataflow.Discarding
+		for _, g := range a.Aggs {
+			s.kinds = append(s.kinds, g.Kind)
+		}
+		s.final = map[resKey]*sinkEntry{}
+		return nil
+	}
+	em := t.p.Emit
+	for _, k := range em.Key {
+		s.keyIdx = append(s.keyIdx, t.last.Index(k))
+	}
+	s.valIdx = t.last.Index(em.Value)
+	for _, x := range em.Extra {
+		s.extraIdx = append(s.extraIdx, t.last.Index(x))
+	}
+	if s.valIdx < 0 {
+		return fmt.Errorf("recordstream: output column %q not in %v", em.Value, t.last)
+	}
+	if t.acking {
+		s.seen = map[recKey]uint64{}
+	}
+	return nil
+}
+
+// AppendSnapshot appends the sink's pending output (exactly-once hook): the
+// number of kept results. The 2PC sink of the exactly-once mode replaces it.
+func (s *sinkTask) AppendSnapshot(dst []byte) ([]byte, error) {
+	return fmt.Appendf(dst, "%d", len(s.final)+len(s.rows)), nil
+}
+
+func (s *sinkTask) pane(tp *Tuple, now int64) error {
+	s.stats.emissions++
+	s.latency.Observe(now, int64(tp.Time)+s.shift, tp.Ingest)
+	k := resKey{w: tp.Win, key: tp.Row[0].S}
+	e := s.final[k]
+	if e == nil {
+		e = &sinkEntry{r: dataflow.Result{Window: tp.Win, Key: k.key, Value: tp.Row[1], Extra: slices.Clone(tp.Row[2:])}, maxIndex: tp.Aux}
+		if len(e.r.Extra) == 0 {
+			e.r.Extra = nil
+		}
+		s.final[k] = e
+		return nil
+	}
+	if tp.Aux <= e.maxIndex {
+		s.stats.duplicates++ // S1
+	}
+	e.maxIndex = max(e.maxIndex, tp.Aux)
+	if !s.discarding {
+		e.r.Value = tp.Row[1]
+		copy(e.r.Extra, tp.Row[2:])
+		return nil
+	}
+	var err error
+	if e.r.Value, err = dataflow.CombineResults(s.kinds[0], e.r.Value, tp.Row[1]); err != nil {
+		return err
+	}
+	for i := range e.r.Extra {
+		if e.r.Extra[i], err = dataflow.CombineResults(s.kinds[i+1], e.r.Extra[i], tp.Row[2+i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sinkTask) record(ctx context.Context, tp *Tuple, now int64) error {
+	s.stats.emissions++
+	s.latency.Observe(now, int64(tp.Time)+s.shift, tp.Ingest)
+	row := tp.Row
+	s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
+	r := dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}
+	for _, x := range s.extraIdx {
+		r.Extra = append(r.Extra, row[x])
+	}
+	s.rows = append(s.rows, r)
+	if s.seen == nil {
+		return nil
+	}
+	k := recKey{part: tp.Partition, off: tp.Offset}
+	if root, ok := s.seen[k]; ok && root != tp.Root {
+		s.stats.duplicates++ // S2
+	} else if !ok {
+		s.seen[k] = tp.Root
+	}
+	return s.sendAck(ctx, tp.Root, tp.Edge)
+}
+
+func (s *sinkTask) sendAck(ctx context.Context, root, val uint64) error {
+	s.stats.ackerMsgs++
+	e := s.acks[s.t.ackerFor(root)]
+	tp, err := e.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(AckAck), root, val, int32(s.id)
+	return e.commit(ctx)
+}
+
+// results returns the kept results in file order.
+func (s *sinkTask) results() []dataflow.Result {
+	if !s.windowed {
+		dataflow.SortResults(s.rows)
+		return s.rows
+	}
+	out := make([]dataflow.Result, 0, len(s.final))
+	for _, e := range s.final {
+		out = append(out, e.r)
+	}
+	dataflow.SortResults(out)
+	return out
+}
+
+func (s *sinkTask) process(ctx context.Context, b *batch, eos []bool, eosN *int) error {
+	now := s.t.now()
+	for i := range b.ts {
+		tp := &b.ts[i]
+		switch tp.Kind {
+		case MsgPane:
+			if err := s.pane(tp, now); err != nil {
+				return err
+			}
+		case MsgData:
+			if !s.windowed && s.t.crashNow() {
+				s.stats.lost += int64(len(b.ts) - i)
+				return errCrashed
+			}
+			if err := s.record(ctx, tp, now); err != nil {
+				return err
+			}
+		case MsgEOS:
+			s.markEOS(tp, eos, eosN)
+		}
+	}
+	return nil
+}
+
+func (s *sinkTask) markEOS(tp *Tuple, eos []bool, eosN *int) {
+	for j, in := range s.inputs {
+		if in == int(tp.Src) && !eos[j] {
+			eos[j] = true
+			*eosN++
+		}
+	}
+}
+
+// crash loses the queued tuples (stateless pipelines only: the kept results
+// count as delivered output).
+func (s *sinkTask) crash(eos []bool, eosN *int) {
+	s.stats.crashes++
+	for {
+		select {
+		case b := <-s.in.ch:
+			for i := range b.ts {
+				tp := &b.ts[i]
+				switch tp.Kind {
+				case MsgEOS:
+					s.markEOS(tp, eos, eosN)
+				case MsgData:
+					s.stats.lost++
+				}
+			}
+			b.release()
+		default:
+			return
+		}
+	}
+}
+
+func (s *sinkTask) run(ctx context.Context) error {
+	eos := make([]bool, len(s.inputs))
+	eosN := 0
+	for eosN < len(eos) {
+		var b *batch
+		select {
+		case b = <-s.in.ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start := s.t.now()
+		err := s.process(ctx, b, eos, &eosN)
+		b.release()
+		switch {
+		case errors.Is(err, errCrashed):
+			s.crash(eos, &eosN)
+		case err != nil:
+			return err
+		}
+		s.busy.Add(s.t.now() - start)
+		if len(s.in.ch) == 0 {
+			for _, e := range s.acks {
+				if err := e.flush(ctx); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, e := range s.acks {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Src = MsgEOS, int32(s.id)
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,434 @@
+package recordstream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/metrics"
+)
+
+// SpoutPendingBuckets is the number of buckets of a spout's pending map: a
+// tree not completed is failed between T and 2T after its emit (R1 of
+// [RotatingMap], mechanics.md 1.4).
+const SpoutPendingBuckets = 2
+
+// pendingInfo is what a spout keeps per tracked tuple: the offset to replay
+// and the emit time for the complete latency.
+type pendingInfo struct {
+	off  int64
+	emit int64
+}
+
+// spoutPending is a spout's pure timeout core: the pending map and its
+// rotation every message timeout T, driven by the caller's clock readings.
+// It is not safe for concurrent use.
+type spoutPending struct {
+	m          *RotatingMap[uint64, pendingInfo]
+	timeout    int64
+	lastRotate int64
+	expire     func(uint64, pendingInfo)
+}
+
+func newSpoutPending(timeout time.Duration, now int64, expire func(uint64, pendingInfo)) *spoutPending {
+	m, _ := NewRotatingMap[uint64, pendingInfo](SpoutPendingBuckets) // 2 >= 2
+	return &spoutPending{m: m, timeout: int64(timeout), lastRotate: now, expire: expire}
+}
+
+// tick rotates once per elapsed timeout; expired entries go to expire.
+func (p *spoutPending) tick(now int64) {
+	for now-p.lastRotate >= p.timeout {
+		p.m.Rotate(p.expire)
+		p.lastRotate += p.timeout
+	}
+}
+
+type spoutStats struct {
+	events, emitted, acked, failed, timedOut, replayed int64
+	ackerMsgs, ackerDropped                            int64
+}
+
+// spoutTask reads one log partition record by record, runs the chained
+// stateless steps, and emits the results with the offset's tree as message
+// id (as Storm's KafkaSpout does). One goroutine owns it.
+type spoutTask struct {
+	*taskBase
+	t     *topo
+	part  int
+	next  int64
+	out   []*edge // window tasks (fields grouping) or the sink (global)
+	acks  []*edge
+	drain *drainer
+	chain *chain
+	row   dataflow.Row
+	key   []byte
+	rng   *rand.Rand
+	drop  *rand.Rand
+
+	pending *spoutPending
+	replay  []int64
+	nowc    int64 // coarse clock, refreshed per burst
+
+	// current record
+	curOff    int64
+	curIngest int64
+	curRoot   uint64
+	curXOR    uint64
+	curN      int
+
+	maxT        dataflow.Time
+	sinceWM     int
+	endSent     bool
+	lastEndWM   int64
+	eosAckers   int
+	stats       spoutStats
+	complete    *metrics.Histogram
+	timer       *time.Timer
+	ooo         dataflow.Time
+	procTime    bool
+}
+
+func (s *spoutTask) init() error {
+	t := s.t
+	schemas, err := t.p.Schemas()
+	if err != nil {
+		return err
+	}
+	if s.chain, err = compileChain(t.p.Steps, schemas); err != nil {
+		return err
+	}
+	s.chain.emit = s.emitTuple
+	s.rng = t.rng(s.id)
+	s.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(s.id)+1000))
+	s.complete = metrics.NewHistogram()
+	s.maxT = dataflow.MinTime
+	if t.cfg.Restore != nil {
+		s.next = t.cfg.Restore.Offsets[s.part]
+	}
+	if a := t.agg; a != nil {
+		s.ooo = dataflow.Time(dataflow.Millis(a.Watermark.MaxOutOfOrderness))
+		s.procTime = a.Domain == dataflow.ProcessingTime
+	}
+	if t.acking {
+		s.pending = newSpoutPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
+	}
+	return nil
+}
+
+func (s *spoutTask) onExpire(_ uint64, info pendingInfo) {
+	s.stats.timedOut++
+	s.replay = append(s.replay, info.off)
+}
+
+// onResults handles a batch from the ackers: tree results and EOS. It never
+// sends, so it is safe to run while blocked on a full queue (Q4).
+func (s *spoutTask) onResults(b *batch) {
+	for i := range b.ts {
+		m := &b.ts[i]
+		switch m.Kind {
+		case MsgEOS:
+			s.eosAckers++
+		case MsgAckResult:
+			if s.pending == nil {
+				continue
+			}
+			switch AckKind(m.Aux) {
+			case AckAck:
+				if info, ok := s.pending.m.Remove(m.Root); ok {
+					s.stats.acked++
+					s.complete.RecordNanos(s.nowc - info.emit)
+				} // else: it timed out already; a late ack is ignored
+			case AckFail:
+				if info, ok := s.pending.m.Remove(m.Root); ok {
+					s.stats.failed++
+					s.replay = append(s.replay, info.off)
+				}
+			case AckResetTimeout:
+				if info, ok := s.pending.m.Get(m.Root); ok {
+					s.pending.m.Put(m.Root, info)
+				}
+			}
+		}
+	}
+	b.release()
+}
+
+func (s *spoutTask) tracked() bool { return s.pending != nil }
+
+// emitTuple is the chain's sink: one output row becomes one tuple to its
+// window task (fields grouping on the key) or to the sink.
+func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
+	t := s.t
+	e := s.out[0]
+	if len(s.out) > 1 {
+		s.key = dataflow.AppendKey(s.key[:0], row, t.keyIdx)
+		e = s.out[Fields.Choose(len(s.out), t.hashKey(s.key), nil, 0)]
+	}
+	tp, err := e.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind = MsgData
+	tp.Src = int32(s.id)
+	tp.Partition = int32(s.part)
+	tp.Offset = s.curOff
+	tp.Ingest = s.curIngest
+	tp.Row = append(tp.Row, row...)
+	ts := dataflow.Time(s.curIngest / 1e6)
+	if t.timeAt >= 0 {
+		ts = row[t.timeAt].Time()
+	}
+	tp.Time = ts
+	if ts > s.maxT {
+		s.maxT = ts
+	}
+	if s.tracked() {
+		edgeID := s.rng.Uint64()
+		tp.Root, tp.Edge = s.curRoot, edgeID
+		s.curXOR ^= edgeID
+	}
+	s.curN++
+	s.stats.emitted++
+	return e.commit(ctx)
+}
+
+// emitRecord reads offset off and pushes it through the chain; a tracked
+// record with outputs is put in the pending map and announced to its acker
+// with the XOR of its edge ids.
+func (s *spoutTask) emitRecord(ctx context.Context, off int64) error {
+	row, ing := s.t.src.Read(s.part, off, s.row)
+	s.row = row
+	s.curOff, s.curIngest, s.curN, s.curXOR = off, ing, 0, 0
+	if s.tracked() {
+		s.curRoot = s.rng.Uint64()
+	}
+	if err := s.chain.run(ctx, row); err != nil {
+		return err
+	}
+	s.sinceWM++
+	if !s.tracked() || s.curN == 0 {
+		// Untracked, or filtered out inside the chain: nothing to wait for
+		// (C1). Storm would send an INIT with value 0 and ack at once.
+		return nil
+	}
+	s.pending.m.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
+	return s.sendAck(ctx, AckInit, s.curRoot, s.curXOR)
+}
+
+func (s *spoutTask) sendAck(ctx context.Context, kind AckKind, root, val uint64) error {
+	s.stats.ackerMsgs++
+	if p := s.t.cfg.Faults.DropAcks; p > 0 && s.drop.Float64() < p {
+		s.stats.ackerDropped++
+		return nil
+	}
+	e := s.acks[s.t.ackerFor(root)]
+	tp, err := e.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(kind), root, val, int32(s.id)
+	return e.commit(ctx)
+}
+
+// broadcast sends a control message to every output task.
+func (s *spoutTask) broadcast(ctx context.Context, kind MsgKind, tm dataflow.Time) error {
+	for _, e := range s.out {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Time, tp.Src = kind, tm, int32(s.id)
+		if err := e.commit(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watermark is the partition's watermark: the largest event time emitted
+// minus the bound of out-of-orderness (processing time: the largest ingest
+// time).
+func (s *spoutTask) watermark() dataflow.Time {
+	if s.maxT == dataflow.MinTime {
+		return dataflow.MinTime
+	}
+	if s.procTime {
+		return s.maxT
+	}
+	return s.maxT - s.ooo
+}
+
+func (s *spoutTask) flushAll(ctx context.Context) error {
+	for _, e := range s.out {
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	for _, e := range s.acks {
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spoutBurst is how many records a spout emits between looks at its inbox
+// and the clock.
+const spoutBurst = 64
+
+// run is the spout loop of mechanics.md 1.3: consume acker results, time
+// out, emit replays first and new records while under max spout pending,
+// and at the end of the partition wait for every tree before sending EOS.
+func (s *spoutTask) run(ctx context.Context) error {
+	t := s.t
+	s.timer = time.NewTimer(time.Hour)
+	s.timer.Stop()
+	defer s.timer.Stop()
+	end := t.src.End(s.part)
+	atEnd := false
+	maxPending := t.cfg.MaxSpoutPending
+	windows := t.agg != nil
+	for {
+		// 1. acker results, every iteration.
+		for drained := false; !drained; {
+			select {
+			case b := <-s.in.ch:
+				s.onResults(b)
+			default:
+				drained = true
+			}
+		}
+		start := t.now()
+		s.nowc = start
+		// 2. timeouts.
+		if s.tracked() {
+			s.pending.tick(s.nowc)
+		}
+		// 3. emit a burst: replays first, then new records.
+		progressed := 0
+		for progressed < spoutBurst {
+			if n := len(s.replay); n > 0 {
+				off := s.replay[0]
+				s.replay = s.replay[1:]
+				if len(s.replay) == 0 {
+					s.replay = s.replay[:0:cap(s.replay)]
+				}
+				s.stats.replayed++
+				if err := s.emitRecord(ctx, off); err != nil {
+					return err
+				}
+				progressed++
+				continue
+			}
+			if s.tracked() && maxPending > 0 && s.pending.m.Len() >= maxPending {
+				break
+			}
+			if s.next >= end {
+				end = t.src.End(s.part)
+				if s.next >= end {
+					break
+				}
+			}
+			if err := s.emitRecord(ctx, s.next); err != nil {
+				return err
+			}
+			s.next++
+			s.stats.events++
+			progressed++
+		}
+		if windows && (s.sinceWM >= t.cfg.WatermarkEvery || progressed < spoutBurst) && s.sinceWM > 0 {
+			if wm := s.watermark(); wm != dataflow.MinTime {
+				if err := s.broadcast(ctx, MsgWatermark, wm); err != nil {
+					return err
+				}
+			}
+			s.sinceWM = 0
+		}
+		s.busy.Add(t.now() - start)
+		if progressed == spoutBurst {
+			continue
+		}
+		// Out of work for now: flush partial batches (latency).
+		if err := s.flushAll(ctx); err != nil {
+			return err
+		}
+		if s.next >= end && !atEnd {
+			wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+			err := t.src.Wait(wctx, s.part, s.next)
+			cancel()
+			switch {
+			case errors.Is(err, io.EOF):
+				atEnd = true
+			case err == nil, errors.Is(err, context.DeadlineExceeded):
+				end = t.src.End(s.part)
+				continue
+			default:
+				return err
+			}
+		}
+		if !atEnd {
+			continue
+		}
+		if len(s.replay) > 0 {
+			continue
+		}
+		// End of the partition: say so (and again now and then while trees
+		// are pending, so a restarted bolt learns it too).
+		now := t.now()
+		if windows && (!s.endSent || now-s.lastEndWM >= int64(10*time.Millisecond)) {
+			if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
+				return err
+			}
+			if err := s.flushAll(ctx); err != nil {
+				return err
+			}
+			s.endSent, s.lastEndWM = true, now
+		}
+		if !s.tracked() || s.pending.m.Len() == 0 {
+			return s.finish(ctx)
+		}
+		// Wait for acker results (or a timeout tick).
+		s.timer.Reset(time.Millisecond)
+		select {
+		case b := <-s.in.ch:
+			s.onResults(b)
+			s.timer.Stop() // Go >= 1.23: no stale tick after Stop
+		case <-s.timer.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// finish sends EOS downstream and to the ackers, then drains the inbox until
+// every acker has said EOS (late acker results are ignored).
+func (s *spoutTask) finish(ctx context.Context) error {
+	if err := s.broadcast(ctx, MsgEOS, 0); err != nil {
+		return err
+	}
+	for _, e := range s.acks {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Src = MsgEOS, int32(s.id)
+		if err := e.commit(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.flushAll(ctx); err != nil {
+		return err
+	}
+	for s.eosAckers < len(s.acks) {
+		select {
+		case b := <-s.in.ch:
+			s.onResults(b)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

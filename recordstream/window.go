@@ -1,0 +1,517 @@
+package recordstream
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// errCrashed stops the processing of a batch when an injected crash hits.
+var errCrashed = errors.New("recordstream: injected crash")
+
+// holdMode says when a windowed bolt acks its input tuples (Storm acks
+// windowed tuples when they expire from the window, mechanics.md 1.8).
+type holdMode uint8
+
+const (
+	holdNone    holdMode = iota // untracked (at-most-once)
+	holdReceipt                 // global and unwindowed: acked on receipt (W3)
+	holdExpiry                  // fixed, sliding: acked when the last window holding it is dropped
+	holdCount                   // count windows: acked when the last count window holding it fired
+	holdSession                 // sessions: acked when the session holding it is dropped
+)
+
+// held is one input tuple waiting for its ack: exp is the watermark (or for
+// count windows the key's element count) at which it is released.
+type held struct {
+	exp  int64
+	t    dataflow.Time
+	root uint64
+	edge uint64
+}
+
+// keyHold is the per-key queue of held tuples for count and session windows.
+type keyHold struct {
+	n int64
+	q []held
+}
+
+type windowStats struct {
+	records, crashes, lost, ackerMsgs, ackerDropped int64
+}
+
+// windowTask is the windowed aggregation bolt: a [dataflow.WindowOperator]
+// fed in key order by a fields grouping, with a [dataflow.WatermarkTracker]
+// over its input spouts fed by their watermark messages. One goroutine owns
+// it.
+//
+//   - W1 A tuple is acked only once every window holding it has fired and
+//     its state is dropped, so a crash before that replays it.
+//   - W2 A late tuple is acked at once and reported in [Report.Late].
+//   - W3 Global and unwindowed aggregations hold their state until the end
+//     of the input, longer than any message timeout; their tuples are acked
+//     on receipt (as a plain Storm bolt with in-memory state), so a crash of
+//     their task loses what it held even with acking.
+type windowTask struct {
+	*taskBase
+	t     *topo
+	index int
+	out   *edge
+	acks  []*edge
+	drop  *rand.Rand
+
+	op       *dataflow.WindowOperator
+	tracker  *dataflow.WatermarkTracker
+	eos      []bool
+	eosN     int
+	finished bool
+	mode     holdMode
+	panes    []Tuple
+	late     []RecordRef
+	heap     []held
+	keys     map[string]*keyHold
+	key      []byte
+	lateness int64
+	slowDebt time.Duration
+	stats    windowStats
+}
+
+func (w *windowTask) init() error {
+	t := w.t
+	w.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(w.id)+2000))
+	w.eos = make([]bool, len(t.spouts))
+	w.lateness = dataflow.Millis(t.agg.AllowedLateness)
+	if t.acking {
+		switch t.agg.Window.Kind {
+		case dataflow.WindowFixed, dataflow.WindowSliding:
+			w.mode = holdExpiry
+		case dataflow.WindowCount:
+			w.mode = holdCount
+		case dataflow.WindowSession:
+			w.mode = holdSession
+		default:
+			w.mode = holdReceipt
+		}
+	}
+	return w.reset()
+}
+
+// reset builds a fresh operator and tracker: at the start and after a crash
+// (the task restarts empty).
+func (w *windowTask) reset() error {
+	t := w.t
+	op, err := dataflow.NewWindowOperator(t.agg, t.aggIn, dataflow.OperatorConfig{Emit: w.onPane, Late: func(dataflow.Row, int64) {}})
+	if err != nil {
+		return err
+	}
+	w.op = op
+	w.tracker = dataflow.NewWatermarkTracker(len(t.spouts), dataflow.WatermarkPolicy{IdleTimeout: t.agg.Watermark.IdleTimeout})
+	for i, done := range w.eos {
+		if done {
+			w.tracker.Finish(i)
+		}
+	}
+	w.finished = false
+	w.heap = w.heap[:0]
+	w.keys = map[string]*keyHold{}
+	return nil
+}
+
+// Snapshot hooks for the exactly-once mode.
+
+// AppendSnapshot appends the bolt's state (its window operator) to dst.
+func (w *windowTask) AppendSnapshot(dst []byte) ([]byte, error) { return w.op.AppendSnapshot(dst) }
+
+// Restore restores the bolt's state from b.
+func (w *windowTask) Restore(b []byte) error { return w.op.Restore(b) }
+
+// onPane queues a pane as a sink tuple; it is sent after the operator call
+// returns (the callback cannot block on a full queue with a context).
+func (w *windowTask) onPane(p dataflow.Pane) {
+	n := len(w.panes)
+	if n < cap(w.panes) {
+		w.panes = w.panes[:n+1]
+	} else {
+		w.panes = append(w.panes, Tuple{})
+	}
+	tp := &w.panes[n]
+	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
+	row = append(row, p.Extra...)
+	*tp = Tuple{Kind: MsgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
+		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing)}
+	if w.mode == holdSession && p.Timing == dataflow.PaneOnTime {
+		w.releaseSession(p.Key, p.Window)
+	}
+}
+
+func (w *windowTask) sendPanes(ctx context.Context) error {
+	for i := range w.panes {
+		if err := w.out.put(ctx, &w.panes[i]); err != nil {
+			return err
+		}
+	}
+	w.panes = w.panes[:0]
+	return nil
+}
+
+func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
+	w.stats.ackerMsgs++
+	if p := w.t.cfg.Faults.DropAcks; p > 0 && w.drop.Float64() < p {
+		w.stats.ackerDropped++
+		return nil
+	}
+	e := w.acks[w.t.ackerFor(root)]
+	tp, err := e.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(AckAck), root, val, int32(w.id)
+	return e.commit(ctx)
+}
+
+// hold keeps tp's ack until its windows are gone (W1).
+func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
+	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge}
+	a := w.t.agg
+	switch w.mode {
+	case holdReceipt:
+		return w.sendAck(ctx, tp.Root, tp.Edge)
+	case holdExpiry:
+		ts := int64(tp.Time)
+		fn := a.Window
+		last := ts - floorMod(ts-fn.Offset, fn.Period)
+		h.exp = last + fn.Size + w.lateness
+		w.push(h)
+	case holdCount, holdSession:
+		w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.keyIdx)
+		kh := w.keys[string(w.key)]
+		if kh == nil {
+			kh = &keyHold{}
+			w.keys[string(w.key)] = kh
+		}
+		if w.mode == holdSession {
+			kh.q = append(kh.q, h)
+			return nil
+		}
+		n := kh.n
+		kh.n++
+		last := n - n%a.Window.Period
+		h.exp = last + a.Window.Size
+		kh.q = append(kh.q, h)
+		i := 0
+		for i < len(kh.q) && kh.q[i].exp <= kh.n {
+			if err := w.sendAck(ctx, kh.q[i].root, kh.q[i].edge); err != nil {
+				return err
+			}
+			i++
+		}
+		if i > 0 {
+			kh.q = append(kh.q[:0], kh.q[i:]...)
+		}
+	}
+	return nil
+}
+
+// releaseSession moves the key's held tuples inside the fired session to
+// the expiry heap, to be acked when the session's state is dropped.
+func (w *windowTask) releaseSession(key string, win dataflow.Window) {
+	kh := w.keys[key]
+	if kh == nil {
+		return
+	}
+	exp := int64(win.End) + w.lateness
+	kept := kh.q[:0]
+	for _, h := range kh.q {
+		if win.Contains(h.t) {
+			h.exp = exp
+			w.push(h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	kh.q = kept
+}
+
+// releaseUpTo acks every held tuple whose windows are gone at watermark wm.
+func (w *windowTask) releaseUpTo(ctx context.Context, wm dataflow.Time) error {
+	for len(w.heap) > 0 && w.heap[0].exp <= int64(wm) {
+		h := w.pop()
+		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseAll acks everything held: the end of the input.
+func (w *windowTask) releaseAll(ctx context.Context) error {
+	for _, h := range w.heap {
+		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
+			return err
+		}
+	}
+	w.heap = w.heap[:0]
+	for _, kh := range w.keys {
+		for _, h := range kh.q {
+			if err := w.sendAck(ctx, h.root, h.edge); err != nil {
+				return err
+			}
+		}
+		kh.q = kh.q[:0]
+	}
+	return nil
+}
+
+// push and pop keep w.heap a binary min-heap on exp.
+func (w *windowTask) push(h held) {
+	w.heap = append(w.heap, h)
+	for j := len(w.heap) - 1; j > 0; {
+		i := (j - 1) / 2
+		if w.heap[i].exp <= w.heap[j].exp {
+			break
+		}
+		w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
+		j = i
+	}
+}
+
+func (w *windowTask) pop() held {
+	h := w.heap[0]
+	n := len(w.heap) - 1
+	w.heap[0] = w.heap[n]
+	w.heap = w.heap[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		j := l
+		if r := l + 1; r < n && w.heap[r].exp < w.heap[l].exp {
+			j = r
+		}
+		if w.heap[i].exp <= w.heap[j].exp {
+			break
+		}
+		w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
+		i = j
+	}
+	return h
+}
+
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+// finish fires every remaining window (end of input) and acks everything.
+func (w *windowTask) finish(ctx context.Context) error {
+	if w.finished {
+		return nil
+	}
+	w.finished = true
+	w.op.Finish()
+	if err := w.sendPanes(ctx); err != nil {
+		return err
+	}
+	return w.releaseAll(ctx)
+}
+
+// advance applies the tracker's watermark to the operator.
+func (w *windowTask) advance(ctx context.Context) error {
+	if w.finished {
+		return nil
+	}
+	wm := w.tracker.Current(dataflow.Time(w.t.now() / 1e6))
+	if wm == dataflow.MaxTime {
+		return w.finish(ctx)
+	}
+	if wm <= w.op.Watermark() {
+		return nil
+	}
+	w.op.AdvanceWatermark(wm)
+	if err := w.sendPanes(ctx); err != nil {
+		return err
+	}
+	return w.releaseUpTo(ctx, wm)
+}
+
+// process handles one batch; it returns errCrashed when an injected crash
+// hits (the rest of the batch is lost).
+func (w *windowTask) process(ctx context.Context, b *batch) error {
+	slow := w.t.cfg.Faults.Slow
+	for i := range b.ts {
+		tp := &b.ts[i]
+		switch tp.Kind {
+		case MsgData:
+			if w.t.crashNow() {
+				w.stats.lost += int64(len(b.ts) - i)
+				return errCrashed
+			}
+			w.stats.records++
+			w.slowDebt += slow
+			if err := w.onData(ctx, tp); err != nil {
+				return err
+			}
+		case MsgWatermark:
+			in := int(tp.Src)
+			if tp.Time == dataflow.MaxTime {
+				w.tracker.Finish(in)
+			} else {
+				w.tracker.Advance(in, tp.Time, dataflow.Time(w.t.now()/1e6))
+			}
+			if err := w.advance(ctx); err != nil {
+				return err
+			}
+		case MsgEOS:
+			in := int(tp.Src)
+			if !w.eos[in] {
+				w.eos[in] = true
+				w.eosN++
+				w.tracker.Finish(in)
+			}
+			if err := w.advance(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
+	if w.finished {
+		// After the end of the input nothing can take the record: it is
+		// late for every window (a replay that came too late).
+		w.late = append(w.late, RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
+		if w.mode != holdNone {
+			return w.sendAck(ctx, tp.Root, tp.Edge)
+		}
+		return nil
+	}
+	late := w.op.Add(tp.Row, tp.Ingest)
+	if len(w.panes) > 0 {
+		if err := w.sendPanes(ctx); err != nil {
+			return err
+		}
+	}
+	if late {
+		w.late = append(w.late, RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
+		if w.mode != holdNone {
+			return w.sendAck(ctx, tp.Root, tp.Edge) // W2
+		}
+		return nil
+	}
+	if w.mode != holdNone {
+		return w.hold(ctx, tp)
+	}
+	return nil
+}
+
+// crash loses the task's queued tuples and its state, then restarts it
+// empty. EOS messages in the queue are still counted: they stand for the
+// upstream's end, which a restarted task learns again from its inputs.
+func (w *windowTask) crash() error {
+	w.stats.crashes++
+	for {
+		select {
+		case b := <-w.in.ch:
+			for i := range b.ts {
+				tp := &b.ts[i]
+				switch tp.Kind {
+				case MsgEOS:
+					if in := int(tp.Src); !w.eos[in] {
+						w.eos[in] = true
+						w.eosN++
+					}
+				case MsgData:
+					w.stats.lost++
+				}
+			}
+			b.release()
+		default:
+			w.panes = w.panes[:0]
+			return w.reset()
+		}
+	}
+}
+
+// spin burns the accumulated slow-fault cost on the real clock (it models
+// work, not waiting), once per batch rather than per record.
+func (w *windowTask) spin() {
+	if w.slowDebt <= 0 {
+		return
+	}
+	start := time.Now()
+	for time.Since(start) < w.slowDebt {
+	}
+	w.slowDebt = 0
+}
+
+func (w *windowTask) flushAll(ctx context.Context) error {
+	if err := w.out.flush(ctx); err != nil {
+		return err
+	}
+	for _, e := range w.acks {
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *windowTask) run(ctx context.Context) error {
+	t := w.t
+	early := t.agg.Trigger.EarlyEvery > 0
+	for w.eosN < len(w.eos) {
+		var b *batch
+		select {
+		case b = <-w.in.ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start := t.now()
+		err := w.process(ctx, b)
+		b.release()
+		switch {
+		case errors.Is(err, errCrashed):
+			if err := w.crash(); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		if early {
+			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
+			if err := w.sendPanes(ctx); err != nil {
+				return err
+			}
+		}
+		w.spin()
+		w.busy.Add(t.now() - start)
+		if len(w.in.ch) == 0 {
+			if err := w.flushAll(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.finish(ctx); err != nil {
+		return err
+	}
+	for _, e := range append(slices.Clip(w.acks), w.out) {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Src = MsgEOS, int32(w.id)
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
