@@ -180,6 +180,29 @@ func sayf(progress func(string), format string, args ...any) {
 // recorded in the summary. The reference answer needs the whole input, so
 // the log must be closed once the runner returns.
 func RunLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, tables map[string]*dataflow.Table, d DataSpec, opts Options, progress func(string)) (*Report, error) {
+	return runLog(ctx, w, r, log, tables, d, opts, progress, nil)
+}
+
+// fullReference caches the reference answer with no exclusions of one
+// workload on one log, so runs of several runtimes on the same data compute
+// it once.
+type fullReference struct {
+	results []dataflow.Result
+	done    bool
+}
+
+func (f *fullReference) get(p *dataflow.Pipeline, log *datasets.Log) ([]dataflow.Result, error) {
+	if f != nil && f.done {
+		return f.results, nil
+	}
+	rs, err := referenceAnswer(p, log, nil)
+	if err == nil && f != nil {
+		f.results, f.done = rs, true
+	}
+	return rs, err
+}
+
+func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, tables map[string]*dataflow.Table, d DataSpec, opts Options, progress func(string), full *fullReference) (*Report, error) {
 	p, err := w.Pipeline(tables)
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("workload %s: %w", w.Name, err)}
@@ -195,17 +218,19 @@ func RunLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}
 	sayf(progress, "%s: %s read %d events in %v; checking against the reference", w.Name, r.Name(), out.Events, out.Elapsed.Round(time.Millisecond))
 
-	ref, err := referenceAnswer(p, log, out.Late)
+	all, err := full.get(p, log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
 	}
-	check := Check(ref, out.Results, CheckOptionsFor(p, len(out.Late)))
+	ref := all
 	if len(out.Late) > 0 {
-		full, err := referenceAnswer(p, log, nil)
-		if err != nil {
+		if ref, err = referenceAnswer(p, log, out.Late); err != nil {
 			return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
 		}
-		check.LateWindows = LateWindows(full, ref)
+	}
+	check := Check(ref, out.Results, CheckOptionsFor(p, len(out.Late)))
+	if len(out.Late) > 0 {
+		check.LateWindows = LateWindows(all, ref)
 	}
 	dc := DataConfig(w, d)
 	cfg := RunConfig{

@@ -131,8 +131,9 @@ type runnerFactory func(f RuntimeFlags) (Runner, error)
 // defines its factory; add one line here per runtime.
 func runnerFactories() map[string]runnerFactory {
 	return map[string]runnerFactory{
-		"reference":  newReferenceRunner,
-		"microbatch": newMicrobatchRunner,
+		"reference":    newReferenceRunner,
+		"microbatch":   newMicrobatchRunner,
+		"recordstream": newRecordstreamRunner,
 		// Runtime engineers: add your entry below, one line each:
 		//   "recordstream": newRecordstreamRunner,
 		//   "microbatch":   newMicrobatchRunner,
@@ -183,6 +184,8 @@ func DefaultSuite() []SuiteEntry {
 		{Runtime: "reference"},
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}},
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
 		// Runtime engineers: append your configurations below, e.g.
 		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
 		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},

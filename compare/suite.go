@@ -76,6 +76,7 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 			dd = data{log, tables}
 			cache[key] = dd
 		}
+		full := &fullReference{}
 		for _, e := range entries {
 			if err := ctx.Err(); err != nil {
 				return rows, err
@@ -84,7 +85,7 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 			r, err := NewRunner(e.Runtime, e.Flags)
 			if err == nil {
 				row.Runtime = r.Name()
-				row.Report, err = RunLog(ctx, w, r, dd.log, dd.tables, d, opts, progress)
+				row.Report, err = runLog(ctx, w, r, dd.log, dd.tables, d, opts, progress, full)
 			}
 			row.Err = err
 			rows = append(rows, row)

@@ -89,7 +89,7 @@ func Workloads() []*Workload {
 		{
 			Name:        "count-window",
 			Dataset:     "transactions",
-			Events:      2_000_000, // 200 transactions per card: one or two full windows each
+			Events:      1_000_000, // 100 transactions per card on average: half the cards fill a window
 			EventRate:   200,
 			Description: "sum of amount per card every 100 transactions of that card (count windows 100/100); no watermark",
 			Pipeline:    countWindowPipeline,

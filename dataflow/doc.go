@@ -45,8 +45,14 @@
 //     the bound of out-of-orderness; the input's watermark is the minimum over
 //     its partitions that are not idle, and it never decreases.
 //   - I5 With allowed lateness L, a window's state is kept until W >= e + L;
-//     a record is late for a window once W >= e + L, and a record late for
-//     all its windows is dropped and counted, or sent to the late output.
+//     a record is late for a window once W >= e + L. A record late for any
+//     of its windows is dropped from all of them and counted, or sent to the
+//     late output (Beam and Flink drop it per window; weir drops it whole so
+//     that excluding the reported records from the reference gives the
+//     runtime's exact answer). A session record is late once W > t + L
+//     (Flink's element-late rule), and a record that would grow a session
+//     that has already fired is late (Beam's closed window), so a late
+//     record can never open a session the reference would have merged.
 //   - I6 Count windows are per key, over the key's elements in arrival order
 //     (the order of the log; the count-window workload's log is partitioned
 //     by the key, so every reader sees the same order). Their bounds are

@@ -69,7 +69,7 @@ type Pane struct {
 type OperatorConfig struct {
 	// Emit receives every pane. Nil discards them (Stats still counts them).
 	Emit func(Pane)
-	// Late receives each record that is late for all its windows (I5): the
+	// Late receives each late record ([WindowOperator.IsLateTime], I5): the
 	// side output under [LateSideOutput], a drop notice under [LateDrop].
 	// The row is owned by the caller of Add and valid only during the call.
 	// Late records are counted either way.
@@ -81,7 +81,7 @@ type OperatorStats struct {
 	// Records counts the records taken in by Add, plus the records that
 	// Merge's partial aggregates stand for.
 	Records int64
-	// Late counts the records late for all their windows (Add), plus the
+	// Late counts the late records given to Add, plus the
 	// records of partial aggregates Merge dropped as late.
 	Late int64
 	// OpenWindows is the number of (key, window) states held now.
@@ -99,9 +99,11 @@ type OperatorStats struct {
 //
 // # Firing
 //
-//   - On time: when [WindowOperator.AdvanceWatermark] reaches W >= end (I4).
-//     Under accumulating panes the on-time pane always fires; under
-//     discarding panes only if the window had records since its last pane.
+//   - On time: when [WindowOperator.AdvanceWatermark] reaches W >= end (I4),
+//     always, even when a discarding pane has no new records (Beam's
+//     FIRE_ALWAYS): runtimes can rely on it as the window's completion
+//     signal. An empty discarding pane holds the empty aggregates (count 0,
+//     min and max null), which [CombineResults] ignores.
 //   - Early: [Trigger.AfterCount] fires every time a window has that many
 //     new records; [Trigger.EarlyEvery] fires every window with new records
 //     at each aligned multiple of EarlyEvery of processing time that
@@ -414,8 +416,8 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 // cacheSlot is w's place in keyState.recent: its window number (fixed and
 // sliding windows start at Offset + k*Period) modulo cacheSlots.
 func (o *WindowOperator) cacheSlot(w Window) int {
-	if o.fn.Period <= 0 {
-		return 0
+	if o.fn.Kind != WindowSliding {
+		return 0 // one window per record: the slot holds the last one
 	}
 	return int(floorMod(floorDiv(int64(w.Start)-o.fn.Offset, o.fn.Period), cacheSlots))
 }
@@ -498,9 +500,7 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		}
 		if !ws.fired {
 			ws.fired = true
-			if !o.discarding || ws.since > 0 {
-				o.fire(ws, PaneOnTime)
-			}
+			o.fire(ws, PaneOnTime)
 			if o.deadline(ws) > w {
 				st.timers.fix(0, o)
 				continue
@@ -966,9 +966,10 @@ const (
 // windows with their accumulators ([Accumulator.AppendBinary]), count
 // ordinals, pane indexes and trigger state, and the counters. An operator for
 // the same aggregation restores it with [WindowOperator.Restore] and then
-// behaves exactly as this one would.
+// behaves exactly as this one would. On error it returns dst unextended.
 func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	st := &o.st
+	start := len(dst)
 	dst = append(dst, snapshotMagic...)
 	dst = append(dst, snapshotVersion, byte(o.fn.Kind))
 	dst = binary.AppendUvarint(dst, uint64(len(o.aggIdx)))
@@ -1017,7 +1018,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 				lenAt := len(dst)
 				var err error
 				if dst, err = a.AppendBinary(dst); err != nil {
-					return dst, fmt.Errorf("dataflow: snapshot aggregate %d (%v) of key %q: %w", i, o.agg.Aggs[i], ks.key, err)
+					return dst[:start], fmt.Errorf("dataflow: snapshot aggregate %d (%v) of key %q: %w", i, o.agg.Aggs[i], ks.key, err)
 				}
 				// Prefix the accumulator's bytes with their length.
 				enc := slices.Clone(dst[lenAt:])

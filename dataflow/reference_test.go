@@ -458,7 +458,7 @@ func TestReferenceSpeed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("speed check")
 	}
-	p, in := ysbLike(200_000, 3)
+	p, in := ysbLike(100_000, 3)
 	got, err := dataflow.Reference(p, sliceSeq(in), dataflow.ReferenceOptions{})
 	require.NoError(t, err)
 	var views int64

@@ -11,31 +11,42 @@ import (
 const benchEvents = 1 << 20
 
 // BenchmarkGenerateYSBArrow generates ysb events into a log (dictionary
-// codes) and reads them all back as Arrow batches, on one goroutine.
+// codes) and reads them all back as Arrow batches, on one goroutine: the
+// whole input path of the microbatch runtime. skew=none is in-order data,
+// skew=default the built-in data (5% up to 2 s out of order).
 func BenchmarkGenerateYSBArrow(b *testing.B) {
 	ctx := context.Background()
-	cfg := Config{Events: benchEvents, Seed: 1}
-	b.ReportAllocs()
-	var events int64
-	for b.Loop() {
-		l, _, err := Generate(ctx, "ysb", cfg)
-		if err != nil {
-			b.Fatal(err)
+	for _, inOrder := range []bool{true, false} {
+		skew := "default"
+		if inOrder {
+			skew = "none"
 		}
-		src := NewArrowSource(l)
-		for p := range l.Partitions() {
-			recs, err := src.Read(p, 0, l.End(p), memory.DefaultAllocator, 0)
-			if err != nil {
-				b.Fatal(err)
+		b.Run("skew="+skew, func(b *testing.B) {
+			cfg := Config{Events: benchEvents, Seed: 1, InOrder: inOrder}
+			b.ReportAllocs()
+			var events int64
+			for b.Loop() {
+				l, _, err := Generate(ctx, "ysb", cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				src := NewArrowSource(l)
+				for p := range l.Partitions() {
+					recs, err := src.Read(p, 0, l.End(p), memory.DefaultAllocator, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range recs {
+						events += r.NumRows()
+						r.Release()
+					}
+				}
+				src.Release()
 			}
-			for _, r := range recs {
-				events += r.NumRows()
-				r.Release()
-			}
-		}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		})
 	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 }
 
 // BenchmarkGenerate measures each generator filling a log.
@@ -53,6 +64,40 @@ func BenchmarkGenerate(b *testing.B) {
 						b.Fatal(err)
 					}
 					events += l.Len()
+				}
+				b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+			})
+		}
+	}
+}
+
+// BenchmarkFillStep measures the generator hot loop alone: generating
+// batchRows events and writing them into the log's chunks.
+func BenchmarkFillStep(b *testing.B) {
+	for _, name := range []string{"ysb", "nexmark", "iot"} {
+		for _, inOrder := range []bool{true, false} {
+			skew := "default"
+			if inOrder {
+				skew = "none"
+			}
+			b.Run("dataset="+name+"/skew="+skew, func(b *testing.B) {
+				g, _ := Lookup(name)
+				cfg := Config{Events: 1 << 20, InOrder: inOrder}
+				l, err := NewLogFor(g, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f := newFiller(g, l, cfg.withDefaults())
+				b.ReportAllocs()
+				var events int64
+				for b.Loop() {
+					f.step(batchRows, 1)
+					events += batchRows
+					if events%(1<<22) == 0 { // bound memory: start a new log
+						l, _ = NewLogFor(g, cfg)
+						f = newFiller(g, l, cfg.withDefaults())
+					}
 				}
 				b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")

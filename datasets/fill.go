@@ -3,6 +3,7 @@ package datasets
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -118,17 +119,11 @@ type filler struct {
 
 	// Skew.
 	skew            bool
-	rng             randSource
+	rng             rand.PCG
 	thrOOO, thrLate uint64 // thresholds on a uniform uint64
 	delayMs, lateMs int64
 	free            []int32
 	heap            []held
-}
-
-// randSource is the part of *rand.Rand the filler uses.
-type randSource interface {
-	Uint64() uint64
-	Int64N(n int64) int64
 }
 
 // Random streams of the filler, distinct from any generator's (which use
@@ -152,7 +147,7 @@ func newFiller(gen Generator, l *Log, cfg Config) *filler {
 	}
 	if sk := cfg.Skew; sk.OutOfOrder > 0 || sk.Late > 0 {
 		f.skew = true
-		f.rng = newRand(cfg.Seed, skewStream)
+		f.rng.Seed(cfg.Seed, skewStream)
 		f.thrOOO = shareThreshold(sk.OutOfOrder)
 		f.thrLate = f.thrOOO + shareThreshold(sk.Late)
 		f.delayMs = sk.Delay.Milliseconds()
@@ -203,9 +198,9 @@ func (f *filler) step(n int, ingest int64) {
 		var d int64
 		switch {
 		case r < f.thrOOO:
-			d = f.rng.Int64N(f.delayMs + 1)
+			d = pickN(f.rng.Uint64(), f.delayMs+1)
 		case r < f.thrLate:
-			d = f.lateMs - f.rng.Int64N(f.lateMs/2+1)
+			d = f.lateMs - pickN(f.rng.Uint64(), f.lateMs/2+1)
 		}
 		if d == 0 {
 			ord = append(ord, int32(i))

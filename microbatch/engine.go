@@ -226,12 +226,18 @@ func (d *driver) generate(ctx context.Context) error {
 			d.nextT = (floorDiv(first, bMs) + 1) * bMs
 		}
 		t := d.nextT
-		if !closed {
-			// Batch times follow the clock (D1); a closed log needs no wait.
+		if !closed || d.cfg.Backpressure {
+			// Batch times follow the clock (D1). A closed log needs no wait,
+			// unless a rate limit is in force, which is a rate per clock
+			// second.
 			if wait := time.UnixMilli(t).Sub(clock.Now()); wait > 0 {
+				var changed <-chan struct{} // a Close ends the wait
+				if !closed {
+					changed = d.src.Changed()
+				}
 				select {
 				case <-clock.After(wait):
-				case <-d.src.Changed(): // a Close ends the wait
+				case <-changed:
 				case <-ctx.Done():
 					return ctx.Err()
 				}

@@ -17,10 +17,10 @@ import (
 
 // fillPaced appends perTick records every 10 ms of (fake) time for dur,
 // with event time = ingest time, then closes the log.
-func fillPaced(t *testing.T, l *datasets.Log, perTick int, dur time.Duration) {
+func fillPaced(ctx context.Context, t *testing.T, l *datasets.Log, perTick int, dur time.Duration) {
 	a := l.Appender()
 	i := 0
-	for end := time.Now().Add(dur); time.Now().Before(end); {
+	for end := time.Now().Add(dur); time.Now().Before(end) && ctx.Err() == nil; {
 		for range perTick {
 			now := time.Now()
 			p := i % l.Partitions()
@@ -54,7 +54,7 @@ var liveShape = func() *dataflow.Pipeline {
 func TestLiveSchedulingDelayGrows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := liveLog(t)
-		go fillPaced(t, l, 10, 8*time.Second) // 1000 records/s
+		go fillPaced(t.Context(), t, l, 10, 8*time.Second) // 1000 records/s
 		// 2 ms per record: 2 s of work per 1 s batch.
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1})
 		require.NoError(t, err)
@@ -72,8 +72,10 @@ func TestLiveMemoryBudget(t *testing.T) {
 		l := liveLog(t)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
+		filled := make(chan struct{})
 		go func() {
-			fillPaced(t, l, 10, 8*time.Second)
+			defer close(filled)
+			fillPaced(ctx, t, l, 10, 8*time.Second)
 		}()
 		_, err := Run(ctx, liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, MemoryBudget: 150_000})
 		var mb *MemoryBudgetError
@@ -81,7 +83,8 @@ func TestLiveMemoryBudget(t *testing.T) {
 		assert.Greater(t, mb.QueuedBatches, 1)
 		assert.Greater(t, mb.HeldBytes, mb.Budget)
 		assert.Contains(t, err.Error(), "out of memory budget")
-		synctest.Wait()
+		cancel()
+		<-filled
 	})
 }
 
@@ -90,7 +93,7 @@ func TestLiveMemoryBudget(t *testing.T) {
 func TestLiveBackpressure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := liveLog(t)
-		go fillPaced(t, l, 10, 8*time.Second)
+		go fillPaced(t.Context(), t, l, 10, 8*time.Second)
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, Backpressure: true})
 		require.NoError(t, err)
 		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
@@ -113,7 +116,9 @@ func TestCancelStopsEveryGoroutine(t *testing.T) {
 		l := liveLog(t)
 		ctx, cancel := context.WithCancel(t.Context())
 		fillCtx, stopFill := context.WithCancel(t.Context())
+		filled := make(chan struct{})
 		go func() {
+			defer close(filled)
 			a := l.Appender()
 			for fillCtx.Err() == nil {
 				a.AppendRow(0, time.Now().UnixNano(), dataflow.Row{dataflow.Str("u"), dataflow.Str("home"), dataflow.Int(1), dataflow.Float(1), dataflow.Bool(true), dataflow.Str(""), dataflow.Timestamp(dataflow.Time(time.Now().UnixMilli()))})
@@ -128,6 +133,6 @@ func TestCancelStopsEveryGoroutine(t *testing.T) {
 		_, err := Run(ctx, liveShape(), newLogSource(l), Config{BatchInterval: 500 * time.Millisecond})
 		require.True(t, errors.Is(err, context.Canceled), "Run = %v, want context.Canceled", err)
 		stopFill()
-		synctest.Wait()
+		<-filled
 	})
 }

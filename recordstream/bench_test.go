@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 

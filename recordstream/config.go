@@ -89,8 +89,9 @@ type Faults struct {
 	// state are lost; it restarts empty and goes on. For a stateless
 	// pipeline the sink task crashes instead.
 	CrashAfter []int64
-	// Slow is the extra cost per record in the windowed bolt (a busy wait
-	// on the clock, batched so it does not read the clock per record).
+	// Slow is the extra cost per record in the windowed bolt, or in the
+	// sink of a stateless pipeline (a busy wait on the real clock, since it
+	// models work; batched so it does not read the clock per record).
 	Slow time.Duration
 	// DropAcks is the share (0..1) of acker messages lost, chosen by a
 	// seeded generator.

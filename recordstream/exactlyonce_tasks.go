@@ -244,7 +244,7 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 				return err
 			}
 		}
-		w.spin()
+		spin(&w.slowDebt)
 		w.busy.Add(t.now() - start)
 		if len(w.in.ch) == 0 {
 			if err := w.out.flush(ctx); err != nil {

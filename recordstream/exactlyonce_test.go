@@ -4,11 +4,16 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
 var eoSeeds = flag.Int("eo.seeds", 20, "number of seeds of the exactly-once crash tests")
@@ -24,7 +29,6 @@ func TestExactlyOnceMatchesReferenceWithoutCrashes(t *testing.T) {
 				require.NoError(t, err)
 				check(t, p, src, rep)
 				assert.Zero(t, rep.Counters["duplicates"])
-				t.Logf("counters %v", rep.Counters)
 			})
 		}
 	}
@@ -69,4 +73,99 @@ func TestExactlyOnceCrashes(t *testing.T) {
 			restarts += rep.Counters["restarts"]
 		})
 	}
+}
+
+// TestAtLeastOnceCheckpointsLoseNothing crashes runs with at-least-once
+// checkpoints (barriers counted, not aligned): no window value may be below
+// the reference (nothing lost); the excess is the records counted twice.
+func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
+	p := shapes()["fixed"] // count and sum of positive values: duplicates only add
+	var dups, restored int64
+	for seed := range uint64(*eoSeeds / 2) {
+		r := rand.New(rand.NewPCG(seed, 12))
+		n := 2000 + r.IntN(1000)
+		src := newMemSource(seed, n, 2+r.IntN(2), 40)
+		cfg := Config{Guarantee: ExactlyOnce, Parallelism: 1 + r.IntN(3), BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20,
+			Seed: seed, Faults: Faults{CrashAfter: []int64{int64(n/4 + r.IntN(n/4)), int64(n/2 + r.IntN(n/4))}, Slow: 20 * time.Microsecond}}
+		cp := CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, AtLeastOnceCheckpoints: true}
+		rep, err := Run(t.Context(), p, src, Config{})
+		require.NoError(t, err)
+		want := rep.Results
+		cfg.CheckpointConfig = cp
+		rep, err = Run(t.Context(), p, src, cfg)
+		require.NoError(t, err)
+		require.Empty(t, rep.Late, "seed %d: no late records expected", seed)
+		restored += rep.Counters["restored_checkpoints"]
+		got := map[string]int64{}
+		for _, g := range rep.Results {
+			got[g.Window.String()+g.Key] = g.Value.Int64()
+		}
+		for _, w := range want {
+			g, ok := got[w.Window.String()+w.Key]
+			require.True(t, ok, "seed %d: window %v key %s lost", seed, w.Window, w.Key)
+			require.GreaterOrEqual(t, g, w.Value.Int64(), "seed %d: window %v key %s lost records", seed, w.Window, w.Key)
+			dups += g - w.Value.Int64()
+		}
+	}
+	t.Logf("records counted twice over %d seeds: %d (%d restores from a checkpoint)", *eoSeeds/2, dups, restored)
+	assert.Positive(t, restored, "no restore from a checkpoint: the test does not exercise restore")
+}
+
+// corruptFS flips a byte of every task file it reads from checkpoints with
+// an odd id, so that a restore must skip them.
+type corruptFS struct {
+	checkpoint.OSFS
+	mu      sync.Mutex
+	flipped int
+}
+
+func (c *corruptFS) ReadFile(name string) ([]byte, error) {
+	b, err := c.OSFS.ReadFile(name)
+	if err != nil || !strings.HasSuffix(name, ".snap") {
+		return b, err
+	}
+	var id int
+	if _, err := fmt.Sscanf(filepath.Base(filepath.Dir(name)), "chk-%d", &id); err == nil && id%2 == 1 && len(b) > 40 {
+		b[len(b)/2] ^= 0x40
+		c.mu.Lock()
+		c.flipped++
+		c.mu.Unlock()
+	}
+	return b, nil
+}
+
+func TestExactlyOnceFallsBackPastCorruptCheckpoints(t *testing.T) {
+	p := shapes()["sliding"]
+	src := newMemSource(5, 3000, 2, 40)
+	var fallbacks, restored int64
+	for seed := range uint64(6) {
+		fs := &corruptFS{}
+		cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: seed,
+			Faults: Faults{CrashAfter: []int64{1500 + int64(seed)*200, 4000}, Slow: 20 * time.Microsecond},
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointFS: fs, KeepCheckpoints: 3}}
+		rep, err := Run(t.Context(), p, src, cfg)
+		require.NoError(t, err)
+		check(t, p, src, rep)
+		fallbacks += rep.Counters["checkpoint_fallbacks"]
+		restored += rep.Counters["restored_checkpoints"]
+	}
+	assert.Positive(t, fallbacks, "no restore met a corrupt checkpoint")
+	assert.Positive(t, restored, "no restore used an older valid checkpoint")
+}
+
+func TestExactlyOnceIdempotentSink(t *testing.T) {
+	p := shapes()["fixed"]
+	src := newMemSource(6, 3000, 3, 40)
+	cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20,
+		Faults:           Faults{CrashAfter: []int64{1200, 2500}, Slow: 20 * time.Microsecond},
+		CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, IdempotentSink: true}}
+	rep, err := Run(t.Context(), p, src, cfg)
+	require.NoError(t, err)
+	check(t, p, src, rep)
+}
+
+func TestCheckpointConfigValidate(t *testing.T) {
+	_, err := Run(t.Context(), shapes()["fixed"], newMemSource(1, 10, 1, 0),
+		Config{Guarantee: ExactlyOnce, CheckpointConfig: CheckpointConfig{Unaligned: true, AtLeastOnceCheckpoints: true}})
+	assert.ErrorContains(t, err, "unaligned")
 }

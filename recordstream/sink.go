@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
@@ -55,6 +56,7 @@ type sinkTask struct {
 	extraIdx   []int
 	key        []byte
 	shift      int64
+	slowDebt   time.Duration
 	latency    metrics.Latency
 	stats      sinkStats
 }
@@ -190,6 +192,7 @@ func (s *sinkTask) process(ctx context.Context, b *batch, eos []bool, eosN *int)
 				s.stats.lost += int64(len(b.ts) - i)
 				return errCrashed
 			}
+			s.slowDebt += s.t.cfg.Faults.Slow
 			if err := s.record(ctx, tp, now); err != nil {
 				return err
 			}
@@ -251,6 +254,7 @@ func (s *sinkTask) run(ctx context.Context) error {
 		case err != nil:
 			return err
 		}
+		spin(&s.slowDebt)
 		s.busy.Add(s.t.now() - start)
 		if len(s.in.ch) == 0 {
 			for _, e := range s.acks {

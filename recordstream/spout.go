@@ -78,17 +78,18 @@ type spoutTask struct {
 	curRoot   uint64
 	curXOR    uint64
 	curN      int
+	curReplay bool
 
-	maxT        dataflow.Time
-	sinceWM     int
-	endSent     bool
-	lastEndWM   int64
-	eosAckers   int
-	stats       spoutStats
-	complete    *metrics.Histogram
-	timer       *time.Timer
-	ooo         dataflow.Time
-	procTime    bool
+	maxT      dataflow.Time
+	sinceWM   int
+	endSent   bool
+	lastEndWM int64
+	eosAckers int
+	stats     spoutStats
+	complete  *metrics.Histogram
+	timer     *time.Timer
+	ooo       dataflow.Time
+	procTime  bool
 }
 
 func (s *spoutTask) init() error {
@@ -185,6 +186,9 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	if ts > s.maxT {
 		s.maxT = ts
 	}
+	if s.curReplay {
+		tp.Aux = 1 // a replay: counted by the window bolt if it is accepted
+	}
 	if s.tracked() {
 		edgeID := s.rng.Uint64()
 		tp.Root, tp.Edge = s.curRoot, edgeID
@@ -199,9 +203,14 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 // record with outputs is put in the pending map and announced to its acker
 // with the XOR of its edge ids.
 func (s *spoutTask) emitRecord(ctx context.Context, off int64) error {
+	return s.emitRecordAs(ctx, off, false)
+}
+
+// emitRecordAs is emitRecord, marking the tuples as a replay or not.
+func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) error {
 	row, ing := s.t.src.Read(s.part, off, s.row)
 	s.row = row
-	s.curOff, s.curIngest, s.curN, s.curXOR = off, ing, 0, 0
+	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
 	if s.tracked() {
 		s.curRoot = s.rng.Uint64()
 	}
@@ -310,6 +319,9 @@ func (s *spoutTask) run(ctx context.Context) error {
 		// 3. emit a burst: replays first, then new records.
 		progressed := 0
 		for progressed < spoutBurst {
+			if s.tracked() && maxPending > 0 && s.pending.m.Len() >= maxPending {
+				break // replays too: they re-enter through nextTuple in Storm
+			}
 			if n := len(s.replay); n > 0 {
 				off := s.replay[0]
 				s.replay = s.replay[1:]
@@ -317,14 +329,11 @@ func (s *spoutTask) run(ctx context.Context) error {
 					s.replay = s.replay[:0:cap(s.replay)]
 				}
 				s.stats.replayed++
-				if err := s.emitRecord(ctx, off); err != nil {
+				if err := s.emitRecordAs(ctx, off, true); err != nil {
 					return err
 				}
 				progressed++
 				continue
-			}
-			if s.tracked() && maxPending > 0 && s.pending.m.Len() >= maxPending {
-				break
 			}
 			if s.next >= end {
 				end = t.src.End(s.part)

@@ -109,8 +109,11 @@ type Report struct {
 	Latency  metrics.Latency
 	Complete *metrics.Histogram
 	// Counters: emitted, transferred, acked, failed, timed_out, replayed,
-	// acker_messages, acker_messages_dropped, duplicates, goodput, late,
-	// crashes, records_in.
+	// acker_messages, acker_messages_dropped, duplicates (panes fired again
+	// for a window already seen, or stateless records seen under another
+	// tree), goodput (sink emissions that are not duplicates), late,
+	// crashes, lost_in_crash, records_in, replays_in_windows (replayed
+	// tuples a window took in: with nothing lost, double counts).
 	Counters map[string]int64
 	// Series are sampled per task: "queue_batches/<task>" and
 	// "busy/<task>" (fraction of the interval spent working).
@@ -424,6 +427,7 @@ func (t *topo) report(series map[string][]Sample) *Report {
 		add("acker_messages", w.stats.ackerMsgs)
 		add("acker_messages_dropped", w.stats.ackerDropped)
 		add("lost_in_crash", w.stats.lost)
+		add("replays_in_windows", w.stats.replaysIn)
 		r.Late = append(r.Late, w.late...)
 		transferred += w.out.sent
 		for _, e := range w.acks {

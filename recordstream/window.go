@@ -42,6 +42,7 @@ type keyHold struct {
 
 type windowStats struct {
 	records, crashes, lost, ackerMsgs, ackerDropped int64
+	replaysIn                                       int64 // replayed tuples taken into windows
 }
 
 // windowTask is the windowed aggregation bolt: a [dataflow.WindowOperator]
@@ -407,6 +408,9 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 		}
 		return nil
 	}
+	if tp.Aux == 1 {
+		w.stats.replaysIn++
+	}
 	if w.mode != holdNone {
 		return w.hold(ctx, tp)
 	}
@@ -443,14 +447,14 @@ func (w *windowTask) crash() error {
 
 // spin burns the accumulated slow-fault cost on the real clock (it models
 // work, not waiting), once per batch rather than per record.
-func (w *windowTask) spin() {
-	if w.slowDebt <= 0 {
+func spin(debt *time.Duration) {
+	if *debt <= 0 {
 		return
 	}
 	start := time.Now()
-	for time.Since(start) < w.slowDebt {
+	for time.Since(start) < *debt {
 	}
-	w.slowDebt = 0
+	*debt = 0
 }
 
 func (w *windowTask) flushAll(ctx context.Context) error {
@@ -492,7 +496,7 @@ func (w *windowTask) run(ctx context.Context) error {
 				return err
 			}
 		}
-		w.spin()
+		spin(&w.slowDebt)
 		w.busy.Add(t.now() - start)
 		if len(w.in.ch) == 0 {
 			if err := w.flushAll(ctx); err != nil {
@@ -515,3 +519,6 @@ func (w *windowTask) run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// spin burns the bolt's accumulated slow-fault cost.
+func (w *windowTask) spin() { spin(&w.slowDebt) }

@@ -130,7 +130,7 @@ type queue[T any] struct {
 }
 
 func (q *queue[T]) push(it item[T]) { q.items = append(q.items, it) }
-func (q *queue[T]) len() int       { return len(q.items) - q.head }
+func (q *queue[T]) len() int        { return len(q.items) - q.head }
 func (q *queue[T]) pop() item[T] {
 	it := q.items[q.head]
 	var zero item[T]

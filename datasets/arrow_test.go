@@ -1,0 +1,158 @@
+package datasets
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
+)
+
+// readAll reads [from, to) of every partition and checks each batch against
+// Log.Read.
+func checkArrowRange(t *testing.T, src *ArrowSource, p int, from, to int64, maxRows int, mem memory.Allocator) {
+	t.Helper()
+	l := src.Log()
+	recs, err := src.Read(p, from, to, mem, maxRows)
+	require.NoError(t, err)
+	off := from
+	var row dataflow.Row
+	for _, rec := range recs {
+		assert.True(t, rec.Schema().Equal(src.Schema()))
+		if maxRows > 0 {
+			assert.LessOrEqual(t, int(rec.NumRows()), maxRows)
+		}
+		s, rows, err := ArrowToRows(rec)
+		require.NoError(t, err)
+		assert.Equal(t, IngestColumn, s.Fields[len(s.Fields)-1].Name)
+		for _, got := range rows {
+			var ing int64
+			row, ing = l.Read(p, off, row)
+			require.Equal(t, row, got[:len(got)-1], "partition %d offset %d", p, off)
+			require.Equal(t, ing, got[len(got)-1].I)
+			off++
+		}
+		rec.Release()
+	}
+	assert.Equal(t, to, off)
+}
+
+func TestArrowSourceRead(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, name := range []string{"ysb", "weblogs", "nexmark"} {
+		l := gen(t, name, Config{Events: 2000, Seed: 2, Partitions: 2, ChunkRows: 300})
+		src := NewArrowSource(l)
+		f := src.Schema().Field(0)
+		if name != "nexmark" {
+			_, ok := f.Type.(*arrow.DictionaryType)
+			assert.True(t, ok, "%s: string column %s is a dictionary, got %v", name, f.Name, f.Type)
+		}
+		for _, tc := range []struct {
+			from, to int64
+			max      int
+		}{{0, l.End(0), 0}, {5, 700, 128}, {299, 301, 1}, {10, 10, 0}} {
+			checkArrowRange(t, src, 0, tc.from, tc.to, tc.max, mem)
+		}
+		checkArrowRange(t, src, 1, 0, l.End(1), 7, mem)
+		src.Release()
+	}
+}
+
+func TestArrowSourceZeroCopy(t *testing.T) {
+	l := gen(t, "iot", Config{Events: 100, Seed: 1, Partitions: 1})
+	src := NewArrowSource(l)
+	defer src.Release()
+	recs, err := src.Read(0, 0, 100, memory.DefaultAllocator, 0)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	defer recs[0].Release()
+	temps := recs[0].Column(iotTemperature).(*array.Float64).Float64Values()
+	var c *Chunk
+	l.Chunks(0, 0, 100, func(ch *Chunk, lo, hi int) bool { c = ch; return false })
+	assert.Same(t, &c.Floats[iotTemperature][0], &temps[0], "float column wraps the log's slice")
+	codes := recs[0].Column(iotSensorID).(*array.Dictionary).Indices().(*array.Int32).Int32Values()
+	assert.Same(t, &c.Codes[iotSensorID][0], &codes[0], "dictionary indices are the log's codes (A2)")
+}
+
+// TestArrowSourceGrowingDict reads while the log grows: dictionaries
+// extend, and old batches keep their shorter dictionary.
+func TestArrowSourceGrowingDict(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	l, _ := newTestLog(t, 1, 4)
+	src := NewArrowSource(l)
+	defer src.Release()
+	a := l.Appender()
+	var old []arrow.Record
+	for i := range int64(20) {
+		r := testRow(i)
+		r[2] = dataflow.Str(string(rune('A' + i)))
+		a.AppendRow(0, 0, r)
+		require.NoError(t, a.Flush())
+		recs, err := src.Read(0, i, i+1, mem, 0)
+		require.NoError(t, err)
+		old = append(old, recs...)
+	}
+	for i, rec := range old {
+		_, rows, err := ArrowToRows(rec)
+		require.NoError(t, err)
+		assert.Equal(t, string(rune('A'+i)), rows[0][2].S)
+		assert.Equal(t, i+1, rec.Column(2).(*array.Dictionary).Dictionary().Len())
+		rec.Release()
+	}
+	// Bool columns are allocated from mem and released with the record.
+	assert.Equal(t, arrow.BOOL, src.Schema().Field(4).Type.ID())
+}
+
+func TestArrowSourcePlainStrings(t *testing.T) {
+	l, _ := newTestLog(t, 1, 64)
+	a := l.Appender()
+	for i := range int64(maxDictLen + 1) {
+		l.Dict(2).Intern(strconv.FormatInt(i, 10) + "x")
+	}
+	for i := range int64(10) {
+		a.AppendRow(0, 0, testRow(i))
+	}
+	require.NoError(t, a.Flush())
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	src := NewArrowSource(l)
+	assert.Equal(t, arrow.STRING, src.Schema().Field(2).Type.ID())
+	checkArrowRange(t, src, 0, 0, 10, 3, mem)
+}
+
+func TestArrowSourceErrors(t *testing.T) {
+	l := gen(t, "ysb", Config{Events: 10, Seed: 1, Partitions: 1})
+	src := NewArrowSource(l)
+	_, err := src.Read(0, 0, 11, memory.DefaultAllocator, 0)
+	assert.ErrorContains(t, err, "outside its readable range [0, 10)")
+	_, err = src.Read(3, 0, 1, memory.DefaultAllocator, 0)
+	assert.ErrorContains(t, err, "partition 3 of 1")
+	assert.Equal(t, 1, src.Partitions())
+	assert.Equal(t, int64(10), src.End(0))
+	assert.Equal(t, l.EventTimeShift(), src.EventTimeShift())
+	assert.NoError(t, src.Wait(context.Background(), 0, 9))
+	<-src.Changed() // closed log: closed channel
+}
+
+func TestRowsArrowRoundTrip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rows := []dataflow.Row{testRow(1), testRow(2), testRow(3)}
+	rec, err := RowsToArrow(testSchema(), rows, mem)
+	require.NoError(t, err)
+	defer rec.Release()
+	s, back, err := ArrowToRows(rec)
+	require.NoError(t, err)
+	assert.Equal(t, testSchema(), s)
+	assert.Equal(t, rows, back)
+	_, err = RowsToArrow(testSchema(), []dataflow.Row{{dataflow.Str("x")}}, mem)
+	assert.ErrorContains(t, err, "has 1 values")
+}
