@@ -105,66 +105,69 @@ func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
 		return checkRows(ref, got, opts)
 	}
 	c := CheckResult{Windows: len(ref), DroppedLate: opts.Late}
+	// One slot per reference window: how many results the run gave for it,
+	// the last of them, and whether any equals the reference.
 	type slot struct {
-		ref  dataflow.Result
-		gots []dataflow.Result
+		n     int
+		last  int
+		match bool
 	}
-	byWin := make(map[windowKey]*slot, len(ref))
-	order := make([]windowKey, 0, len(ref))
-	for _, r := range ref {
+	index := make(map[windowKey]int, len(ref))
+	slots := make([]slot, len(ref))
+	for i, r := range ref {
 		k := windowKey{r.Window, r.Key}
-		if _, dup := byWin[k]; dup {
+		if _, dup := index[k]; dup {
 			// A reference never has two values for one window; count it
 			// rather than hide it.
 			c.Windows--
 			c.Duplicated++
 			c.example("reference has two results for %v key %q", r.Window, r.Key)
+			slots[i].n = -1
 			continue
 		}
-		byWin[k] = &slot{ref: r}
-		order = append(order, k)
+		index[k] = i
 	}
-	for _, g := range got {
-		k := windowKey{g.Window, g.Key}
-		s, ok := byWin[k]
+	for j, g := range got {
+		i, ok := index[windowKey{g.Window, g.Key}]
 		if !ok {
 			c.Duplicated++
 			c.example("window %v key %q: not in the reference, got %s", g.Window, g.Key, resultValues(g))
 			continue
 		}
-		s.gots = append(s.gots, g)
+		s := &slots[i]
+		s.n++
+		s.last = j
+		if !s.match && sameResult(ref[i], g) {
+			s.match = true
+		}
 	}
-	for _, k := range order {
-		s := byWin[k]
+	for i, s := range slots {
+		r := ref[i]
 		switch {
-		case len(s.gots) == 0:
-			c.Lost++
-			c.example("window %v key %q: missing, want %s", k.w, k.key, resultValues(s.ref))
+		case s.n < 0:
 			continue
-		case len(s.gots) > 1:
-			c.Duplicated += len(s.gots) - 1
-			c.example("window %v key %q: %d results", k.w, k.key, len(s.gots))
+		case s.n == 0:
+			c.Lost++
+			c.example("window %v key %q: missing, want %s", r.Window, r.Key, resultValues(r))
+			continue
+		case s.n > 1:
+			c.Duplicated += s.n - 1
+			c.example("window %v key %q: %d results", r.Window, r.Key, s.n)
 		}
 		// With several results, one equal to the reference matches.
-		best := s.gots[len(s.gots)-1]
-		for _, g := range s.gots {
-			if sameResult(s.ref, g) {
-				best = g
-				break
-			}
-		}
+		g := got[s.last]
 		switch {
-		case sameResult(s.ref, best):
+		case s.match:
 			c.Matching++
-		case opts.CountValued && isInt(best.Value) && isInt(s.ref.Value) && best.Value.I < s.ref.Value.I:
+		case opts.CountValued && isInt(g.Value) && isInt(r.Value) && g.Value.I < r.Value.I:
 			c.Lost++
-			c.example("window %v key %q: count %v below the reference %v", k.w, k.key, best.Value, s.ref.Value)
-		case opts.CountValued && isInt(best.Value) && isInt(s.ref.Value) && best.Value.I > s.ref.Value.I:
+			c.example("window %v key %q: count %v below the reference %v", r.Window, r.Key, g.Value, r.Value)
+		case opts.CountValued && isInt(g.Value) && isInt(r.Value) && g.Value.I > r.Value.I:
 			c.Duplicated++
-			c.example("window %v key %q: count %v above the reference %v", k.w, k.key, best.Value, s.ref.Value)
+			c.example("window %v key %q: count %v above the reference %v", r.Window, r.Key, g.Value, r.Value)
 		default:
 			c.Mismatched++
-			c.example("window %v key %q: got %s, want %s", k.w, k.key, resultValues(best), resultValues(s.ref))
+			c.example("window %v key %q: got %s, want %s", r.Window, r.Key, resultValues(g), resultValues(r))
 		}
 	}
 	return c

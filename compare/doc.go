@@ -25,6 +25,13 @@
 //     running, checking, summarising); cmd/bench only parses flags and
 //     prints.
 //
+// # The reference runner
+//
+// The "reference" runtime runs [dataflow.Reference] over the whole log: the
+// batch answer. Its throughput is measured (events over the time Reference
+// took); its latency is not meaningful, since it emits everything at the
+// end, so its latency histograms are empty and summaries report zeros.
+//
 // compare starts goroutines only to fill a paced log ([RunOne] with a rate),
 // and waits for them before it returns.
 package compare

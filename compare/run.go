@@ -134,6 +134,9 @@ func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 		start := time.Now()
 		log, tables, err := LoadData(ctx, w, d)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // canceled, not bad input
+			}
 			return nil, &InputError{err}
 		}
 		sayf(progress, "%s: %d %s events ready in %v", w.Name, log.Len(), w.Dataset, time.Since(start).Round(time.Millisecond))
@@ -233,6 +236,9 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 		check.LateWindows = LateWindows(all, ref)
 	}
 	dc := DataConfig(w, d)
+	if d.InputDir != "" { // the data's size and density come from the files
+		dc.Events, dc.EventRate = 0, 0
+	}
 	cfg := RunConfig{
 		Events: dc.Events, EventRate: dc.EventRate, Seed: d.Seed, Rate: d.Rate, Input: d.InputDir, Partitions: log.Partitions(),
 		CrashAfter: opts.CrashAfter, SlowNanos: int64(opts.Slow), DropAcks: opts.DropAcks,

@@ -186,6 +186,7 @@ func DefaultSuite() []SuiteEntry {
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: time.Second}},
 		// Runtime engineers: append your configurations below, e.g.
 		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
 		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},

@@ -70,6 +70,9 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 			start := time.Now()
 			log, tables, err := LoadData(ctx, w, d)
 			if err != nil {
+				if ctx.Err() != nil {
+					return rows, ctx.Err()
+				}
 				return rows, &InputError{fmt.Errorf("dataset %s: %w", w.Dataset, err)}
 			}
 			sayf(progress, "generated %d %s events in %v", log.Len(), w.Dataset, time.Since(start).Round(time.Millisecond))

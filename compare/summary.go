@@ -34,9 +34,9 @@ type Summary struct {
 
 // RunConfig records what a run was given.
 type RunConfig struct {
-	// Events and Seed describe built-in data (Events is what was asked for;
-	// Summary.Events is what was read).
-	Events int64  `json:"events"`
+	// Events and Seed describe built-in data (Events is what was asked for,
+	// zero with Input; Summary.Events is what was read).
+	Events int64  `json:"events,omitempty"`
 	Seed   uint64 `json:"seed"`
 	// EventRate is the data's event-time density, events per second (0:
 	// the dataset's default).

@@ -82,7 +82,8 @@ func Workloads() []*Workload {
 		{
 			Name:        "fraud",
 			Dataset:     "transactions",
-			EventRate:   200, // about one transaction per card per minute
+			Events:      100_000, // sliding windows of 10,000 cards are costly; 500 s of event time
+			EventRate:   200,     // about one transaction per card per minute
 			Description: "cards with more than 5 transactions in a sliding event-time minute (every 10 s); watermark 5 s, lateness 0",
 			Pipeline:    fraudPipeline,
 		},

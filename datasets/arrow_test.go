@@ -156,3 +156,38 @@ func TestRowsArrowRoundTrip(t *testing.T) {
 	_, err = RowsToArrow(testSchema(), []dataflow.Row{{dataflow.Str("x")}}, mem)
 	assert.ErrorContains(t, err, "has 1 values")
 }
+
+// TestArrowSourceWhileFilling reads batches while a paced fill appends (run
+// with -race): readers see only flushed, immutable rows.
+func TestArrowSourceWhileFilling(t *testing.T) {
+	g, _ := Lookup("weblogs")
+	cfg := Config{Events: 20000, Seed: 1, Partitions: 2, ChunkRows: 1000}
+	l, err := NewLogFor(g, cfg)
+	require.NoError(t, err)
+	src := NewArrowSource(l)
+	defer src.Release()
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- Fill(ctx, g, l, cfg, Pacing{Rate: 2e6}) }()
+	var rows int64
+	for p := range 2 {
+		var off int64
+		for {
+			if err := src.Wait(ctx, p, off); err != nil {
+				break
+			}
+			end := src.End(p)
+			recs, err := src.Read(p, off, end, memory.DefaultAllocator, 0)
+			require.NoError(t, err)
+			for _, r := range recs {
+				_, rs, err := ArrowToRows(r)
+				require.NoError(t, err)
+				rows += int64(len(rs))
+				r.Release()
+			}
+			off = end
+		}
+	}
+	require.NoError(t, <-done)
+	assert.Equal(t, int64(20000), rows)
+}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"strconv"
@@ -131,10 +132,14 @@ func uuids(r *rand.Rand, n int) []string {
 }
 
 // zipf samples ranks 0..n-1 with probability proportional to 1/(rank+1)
-// (Zipf's law, s = 1) by binary search in a cumulative table scaled to
-// 2^32. The table is built with IEEE division and addition only, so it is
-// the same on every machine.
-type zipf struct{ cdf []uint64 }
+// (Zipf's law, s = 1) in O(1) with Vose's alias method: a uniform column
+// i, then i or its alias by a 32-bit threshold. The table is built with IEEE
+// division, addition and subtraction only (nothing the compiler may fuse),
+// so it is the same on every machine (D1).
+type zipf struct {
+	thr   []uint32 // keep column i when the draw's high half is below thr[i]
+	alias []int32
+}
 
 func newZipf(n int) zipf {
 	w := make([]float64, n)
@@ -143,29 +148,42 @@ func newZipf(n int) zipf {
 		w[i] = 1 / float64(i+1)
 		total += w[i]
 	}
-	cdf := make([]uint64, n)
-	var acc float64
+	z := zipf{thr: make([]uint32, n), alias: make([]int32, n)}
+	p := make([]float64, n)
+	var small, large []int32
 	for i := range w {
-		acc += w[i]
-		cdf[i] = uint64(acc / total * (1 << 32))
-	}
-	cdf[n-1] = 1 << 32
-	return zipf{cdf: cdf}
-}
-
-// sample returns a rank for a uniform 32-bit value.
-func (z zipf) sample(r uint32) int {
-	x := uint64(r)
-	lo, hi := 0, len(z.cdf)-1
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if z.cdf[m] <= x {
-			lo = m + 1
+		p[i] = w[i] / total * float64(n)
+		if p[i] < 1 {
+			small = append(small, int32(i))
 		} else {
-			hi = m
+			large = append(large, int32(i))
 		}
 	}
-	return lo
+	for len(small) > 0 && len(large) > 0 {
+		s, l := small[len(small)-1], large[len(large)-1]
+		small = small[:len(small)-1]
+		z.thr[s] = uint32(p[s] * (1 << 32))
+		z.alias[s] = l
+		p[l] = (p[l] + p[s]) - 1
+		if p[l] < 1 {
+			large = large[:len(large)-1]
+			small = append(small, l)
+		}
+	}
+	for _, i := range append(small, large...) {
+		z.thr[i] = math.MaxUint32
+		z.alias[i] = i
+	}
+	return z
+}
+
+// sample returns a rank for a uniform uint64.
+func (z zipf) sample(r uint64) int {
+	i := pick(uint32(r), len(z.thr))
+	if uint32(r>>32) < z.thr[i] {
+		return i
+	}
+	return int(z.alias[i])
 }
 
 // randomWord returns a pronounceable pseudo-word of 2..maxSyl syllables.

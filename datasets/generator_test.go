@@ -418,3 +418,23 @@ func TestFillCancel(t *testing.T) {
 }
 
 var _ = dataflow.Int
+
+// TestZipf checks the alias table against the law: rank k has probability
+// (1/(k+1)) / H(n).
+func TestZipf(t *testing.T) {
+	const n, draws = 50, 500_000
+	z := newZipf(n)
+	r := newRand(1, 1)
+	counts := make([]int, n)
+	for range draws {
+		counts[z.sample(r.Uint64())]++
+	}
+	var h float64
+	for k := range n {
+		h += 1 / float64(k+1)
+	}
+	for k := range n {
+		want := draws / float64(k+1) / h
+		assert.InDelta(t, want, float64(counts[k]), 5*math.Sqrt(want)+1, "rank %d", k)
+	}
+}

@@ -62,12 +62,12 @@ func (s *hashtagsStream) fill(b *batch, n int) {
 	for i := range n {
 		x := s.r.Uint64()
 		// User ids are activity ranks: user 1 tweets most.
-		u := int64(s.zu.sample(uint32(x))) + 1
+		u := int64(s.zu.sample(s.r.Uint64())) + 1
 		b.ints[htUserID][i] = u
 		b.part[i] = partitionOf(dataflow.Int(u), s.parts)
 		b.ints[htTweetID][i] = htFirstTweet + s.n
 		nw := 3 + pick(uint32(x>>32), 6)
-		nt := 1 + int(x>>32&0xff)%3
+		nt := 1 + pick(uint32(x), 3)
 		// Tags go after word positions chosen by the random bits.
 		buf := s.buf[:0]
 		tagAt := s.r.Uint64()
@@ -78,10 +78,10 @@ func (s *hashtagsStream) fill(b *batch, n int) {
 			}
 			y := s.r.Uint64()
 			if nt > 0 && (words >= nw || tagAt&3 == 0) {
-				buf = append(buf, s.tags[s.zt.sample(uint32(y))]...)
+				buf = append(buf, s.tags[s.zt.sample(y)]...)
 				nt--
 			} else {
-				buf = append(buf, s.words[s.zw.sample(uint32(y))]...)
+				buf = append(buf, s.words[s.zw.sample(y)]...)
 				words++
 			}
 			tagAt >>= 2

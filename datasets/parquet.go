@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -194,9 +195,9 @@ func parquetFileSchema(path string) (s dataflow.Schema, err error) {
 	if err != nil {
 		return s, fmt.Errorf("datasets: %w", err)
 	}
-	f, err := parquet.OpenFile(file, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := openParquet(path, file, st.Size())
 	if err != nil {
-		return s, fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, err, regenerate)
+		return s, err
 	}
 	for _, fld := range f.Schema().Fields() {
 		if k, _ := kindOfParquet(fld.Type()); fld.Leaf() && k != dataflow.KindInvalid {
@@ -352,19 +353,12 @@ func scanParquet(path string, r io.ReaderAt, size int64, s dataflow.Schema, fn f
 			err = fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, p, regenerate)
 		}
 	}()
-	if size < 12 {
-		return fmt.Errorf("%w: %s is %d bytes, too short for Parquet (not Parquet, or truncated); %s", ErrCorrupt, path, size, regenerate)
-	}
-	var magic [4]byte
-	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "PAR1" {
-		return fmt.Errorf("%w: %s is not a Parquet file (no PAR1 header); %s", ErrCorrupt, path, regenerate)
-	}
-	if _, err := r.ReadAt(magic[:], size-4); err != nil || string(magic[:]) != "PAR1" {
-		return fmt.Errorf("%w: %s is truncated (no PAR1 footer); %s", ErrCorrupt, path, regenerate)
-	}
-	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := openParquet(path, r, size)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, err, regenerate)
+		return err
+	}
+	if err := checkChunkBounds(path, f, size); err != nil {
+		return err
 	}
 	cols, err := checkParquetSchema(path, f, s)
 	if err != nil {
@@ -430,6 +424,54 @@ func scanParquet(path string, r io.ReaderAt, size int64, s dataflow.Schema, fn f
 	}
 	if n != f.NumRows() {
 		return fmt.Errorf("%w: %s: read %d rows, footer says %d; %s", ErrCorrupt, path, n, f.NumRows(), regenerate)
+	}
+	return nil
+}
+
+// openParquet checks the magic numbers and the footer length, then opens
+// the file: a corrupt length would make parquet-go allocate what it claims.
+func openParquet(path string, r io.ReaderAt, size int64) (*parquet.File, error) {
+	if size < 12 {
+		return nil, fmt.Errorf("%w: %s is %d bytes, too short for Parquet (not Parquet, or truncated); %s", ErrCorrupt, path, size, regenerate)
+	}
+	var magic [4]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "PAR1" {
+		return nil, fmt.Errorf("%w: %s is not a Parquet file (no PAR1 header); %s", ErrCorrupt, path, regenerate)
+	}
+	var tail [8]byte
+	if _, err := r.ReadAt(tail[:], size-8); err != nil || string(tail[4:]) != "PAR1" {
+		return nil, fmt.Errorf("%w: %s is truncated (no PAR1 footer); %s", ErrCorrupt, path, regenerate)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return nil, fmt.Errorf("%w: %s: footer length %d exceeds the file (%d bytes); %s", ErrCorrupt, path, n, size, regenerate)
+	}
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, err, regenerate)
+	}
+	return f, nil
+}
+
+// checkChunkBounds rejects a footer whose column chunks lie outside the
+// file or claim more data than a file of this size can hold: parquet-go
+// would otherwise allocate what a corrupt footer claims.
+func checkChunkBounds(path string, f *parquet.File, size int64) error {
+	md := f.Metadata()
+	if md.NumRows < 0 {
+		return fmt.Errorf("%w: %s: footer claims %d rows; %s", ErrCorrupt, path, md.NumRows, regenerate)
+	}
+	for i, rg := range md.RowGroups {
+		for j, c := range rg.Columns {
+			m := c.MetaData
+			start := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
+				start = m.DictionaryPageOffset
+			}
+			if start < 4 || m.TotalCompressedSize < 0 || start+m.TotalCompressedSize > size ||
+				m.TotalUncompressedSize < 0 || m.TotalUncompressedSize > 1<<30 || m.NumValues < 0 {
+				return fmt.Errorf("%w: %s: row group %d column %d lies outside the file or claims impossible sizes; %s", ErrCorrupt, path, i, j, regenerate)
+			}
+		}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 // value, then the workload's extra columns; rows as given (callers sort with
 // [dataflow.SortResults]). The format follows the extension.
 
-// ResultFormats lists the result file extensions [WriteResults] supports.
+// resultFormats lists the result file extensions [WriteResults] supports.
 var resultFormats = []string{".csv", ".jsonl", ".parquet"}
 
 // resultHeader is the fixed part of every result file's columns.

@@ -121,7 +121,7 @@ func (s *transactionsStream) fill(b *batch, n int) {
 		b.codes[txCardID][i] = s.cards.codes[card]
 		b.part[i] = s.cards.parts[card]
 		b.codes[txCountry][i] = s.country.codes[country]
-		b.codes[txMerchant][i] = s.merchants.codes[s.zm.sample(uint32(s.r.Uint64()))]
+		b.codes[txMerchant][i] = s.merchants.codes[s.zm.sample(s.r.Uint64())]
 		b.ints[txAmount][i] = amount
 	}
 }

@@ -79,8 +79,8 @@ func (s *weblogsStream) fill(b *batch, n int) {
 		c := pick(uint32(x), wlClients)
 		b.codes[wlClientIP][i] = s.client.codes[c]
 		b.part[i] = s.client.parts[c]
-		b.codes[wlDomain][i] = s.domains.codes[s.zd.sample(uint32(x>>32))]
-		b.codes[wlPath][i] = s.paths.codes[s.zp.sample(uint32(y))]
+		b.codes[wlDomain][i] = s.domains.codes[s.zd.sample(s.r.Uint64())]
+		b.codes[wlPath][i] = s.paths.codes[s.zp.sample(s.r.Uint64())]
 		var status int64
 		switch k := pick(uint32(y>>32), 1000); {
 		case k < 850:

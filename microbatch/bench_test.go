@@ -3,6 +3,7 @@ package microbatch
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -85,6 +86,8 @@ func benchRun(b *testing.B, p *dataflow.Pipeline, l *datasets.Log) {
 	b.ReportAllocs()
 	var batches int
 	cpu0 := cpuNanos()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	for b.Loop() {
 		rep, err := Run(context.Background(), p, src, Config{BatchInterval: time.Second})
 		require.NoError(b, err)
@@ -92,6 +95,9 @@ func benchRun(b *testing.B, p *dataflow.Pipeline, l *datasets.Log) {
 		batches += len(rep.Batches)
 	}
 	cpu := cpuNanos() - cpu0
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(batches), "allocs/batch")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(l.Len()*int64(b.N)), "allocs/event")
 	sec := b.Elapsed().Seconds()
 	// CPU time per event (user+system, all threads) is robust to other
 	// processes sharing the machine; events/s at 2 cores is 2e9 / it.

@@ -50,7 +50,7 @@
 //     of the oldest unread record; later batches follow every B. A batch is
 //     generated when the clock reaches its time, or at once when the log is
 //     closed (a filled log is caught up as Spark reschedules down times).
-//   - D2 Batch t reads, per partition, the half-open offset range from the
+//   - D2 (direct approach) Batch t reads, per partition, the half-open offset range from the
 //     previous batch's end to the first record ingested at or after t: the
 //     records ingested in [t-B, t). A record ingested exactly at t belongs to
 //     the next batch, matching the model's half-open windows (I1). With rate
@@ -103,7 +103,13 @@
 //
 // # Limits
 //
-// Receiver mode (blocks every block interval) is not implemented yet. Count
+// Receiver mode ([Config.Receiver]) reads what arrived into a block every
+// block interval (up to the rate limit) and allocates the blocks received
+// before a batch's time to the batch, so a batch holds its data in memory
+// from reception to processing; its batches follow arrival, not ingest
+// time, so processing-time windows differ from the reference answer there
+// (as in Spark). After a driver crash the receiver resumes from the
+// checkpointed offsets (a reliable receiver). Count
 // windows are refused in both modes, sessions in DStream mode. Triggers
 // (early and late firings) have no Spark counterpart: update mode emits
 // every changed window each batch, append mode once. Event-time windows in

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/weirlab/weir/dataflow"
@@ -24,9 +25,6 @@ import (
 func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if cfg.Receiver {
-		return nil, errors.New("microbatch: receiver mode is not implemented; use the direct approach (no block interval)")
 	}
 	c := cfg.withDefaults()
 	pl, err := newPlan(p, &c)
@@ -117,6 +115,10 @@ type batch struct {
 	rate    float64
 	held    int64
 	after   []int64 // every partition's offset after the batch
+	// held are the records of each range, read by the receiver (receiver
+	// mode only); heldBytes their size.
+	recs      [][]arrow.Record
+	heldBytes int64
 
 	submitted time.Time
 	prevDone  <-chan struct{}
@@ -147,6 +149,9 @@ type driver struct {
 	rate     float64
 	notify   chan struct{}
 	lastDone chan struct{}
+
+	blocks   []*block // received, not yet allocated to a batch; guarded by mu
+	recvDone bool     // guarded by mu
 
 	execMu sync.Mutex
 	execs  []*exec
@@ -181,11 +186,43 @@ func newDriver(rs *runState, p *plan, src Source) (*driver, error) {
 
 func (d *driver) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return d.generate(ctx) })
+	if d.cfg.Receiver {
+		g.Go(func() error { return d.receive(ctx) })
+		g.Go(func() error { return d.generateFromBlocks(ctx) })
+	} else {
+		g.Go(func() error { return d.generate(ctx) })
+	}
 	for range d.cfg.ConcurrentJobs {
 		g.Go(func() error { return d.runJobs(ctx) })
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Release what the receiver read and no job processed.
+	for _, b := range d.queue {
+		b.release()
+	}
+	for _, blk := range d.blocks {
+		blk.release()
+	}
+	d.queue, d.blocks = nil, nil
+	return err
+}
+
+func (b *batch) release() {
+	for _, rs := range b.recs {
+		for _, r := range rs {
+			r.Release()
+		}
+	}
+	b.recs = nil
+}
+
+func (d *driver) genFinished() {
+	d.mu.Lock()
+	d.genDone = true
+	d.mu.Unlock()
+	for range d.cfg.ConcurrentJobs + 1 {
+		d.signal()
+	}
 }
 
 func (d *driver) signal() {
@@ -198,16 +235,7 @@ func (d *driver) signal() {
 // generate is the JobGenerator (2.3): at each batch time it cuts the next
 // offset range of every partition and queues the batch.
 func (d *driver) generate(ctx context.Context) error {
-	defer func() {
-		d.mu.Lock()
-		d.genDone = true
-		d.mu.Unlock()
-		d.signal()
-		// Wake the other runners too.
-		for range d.cfg.ConcurrentJobs {
-			d.signal()
-		}
-	}()
+	defer d.genFinished()
 	bMs := d.cfg.BatchInterval.Milliseconds()
 	clock := d.cfg.Clock
 	for {
@@ -336,8 +364,18 @@ func (d *driver) push(ctx context.Context, b *batch) error {
 	var held, backlog int64
 	for _, q := range d.queue {
 		backlog += q.records
+		if d.cfg.Receiver {
+			held += q.heldBytes
+		} else {
+			held += q.records * d.bytesPR
+		}
 	}
-	held = backlog * d.bytesPR
+	if d.cfg.Receiver {
+		for _, blk := range d.blocks {
+			backlog += blk.records
+			held += blk.bytes
+		}
+	}
 	b.held = held
 	queued := len(d.queue)
 	d.mu.Unlock()
@@ -387,6 +425,7 @@ func (d *driver) runJobs(ctx context.Context) error {
 }
 
 func (d *driver) runBatch(ctx context.Context, b *batch, queued int) error {
+	defer b.release()
 	clock := d.cfg.Clock
 	if d.cfg.Mode == ModeEventTime || d.cfg.ConcurrentJobs == 1 {
 		// Structured Streaming runs one batch at a time: the watermark of a
@@ -477,8 +516,12 @@ func (d *driver) compute(ctx context.Context, b *batch, wm int64) ([]*taskOut, e
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.cfg.Parallelism)
 	for i, r := range b.ranges {
+		var held []arrow.Record
+		if b.recs != nil {
+			held = b.recs[i]
+		}
 		g.Go(func() error {
-			o, err := d.task(ctx, r, wm)
+			o, err := d.task(ctx, r, held, wm)
 			outs[i] = o
 			return err
 		})
@@ -488,18 +531,21 @@ func (d *driver) compute(ctx context.Context, b *batch, wm int64) ([]*taskOut, e
 
 // task reads one offset range as Arrow record batches and runs the
 // pipeline over them; every record batch is released before task returns.
-func (d *driver) task(ctx context.Context, r OffsetRange, wm int64) (*taskOut, error) {
+func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, wm int64) (*taskOut, error) {
 	x, err := d.getExec()
 	if err != nil {
 		return nil, err
 	}
 	defer d.putExec(x)
-	recs, err := d.src.Read(r.Partition, r.From, r.Until, d.cfg.Allocator, d.cfg.MaxBatchRows)
-	defer func() {
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}()
+	recs := held
+	if held == nil {
+		recs, err = d.src.Read(r.Partition, r.From, r.Until, d.cfg.Allocator, d.cfg.MaxBatchRows)
+		defer func() {
+			for _, rec := range recs {
+				rec.Release()
+			}
+		}()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("microbatch: read partition %d offsets [%d, %d): %w", r.Partition, r.From, r.Until, err)
 	}
@@ -619,6 +665,12 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 		Submission: b.submitted, ProcessingStart: start, ProcessingEnd: end,
 		SchedulingDelay: start.Sub(b.submitted), ProcessingDelay: end.Sub(start),
 		QueuedBatches: queued, HeldBytes: b.held, RateLimit: b.rate, Watermark: wmApplied, Attempts: attempts,
+		Emitted: len(results),
+	}
+	if d.p.shape == shapeEmit {
+		for _, o := range outs {
+			info.Emitted += len(o.out)
+		}
 	}
 	info.TotalDelay = info.SchedulingDelay + info.ProcessingDelay
 	// The rate controller (2.10) runs on every completed batch.

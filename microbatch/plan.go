@@ -187,10 +187,10 @@ type aggExec struct {
 
 	// Key ids: keys[g] is key g's text. Ids persist across tasks of the
 	// exec; only cells are per task.
-	keys    []string
-	byStr   map[string]int32
-	byInt   map[int64]int32
-	byCode  dictMap[int32]
+	keys   []string
+	byStr  map[string]int32
+	byInt  map[int64]int32
+	byCode dictMap[int32]
 	// byDense[k] is the id of the small non-negative integer key k, or -1:
 	// a dense table beats a map for ids below denseKeyLimit.
 	byDense []int32

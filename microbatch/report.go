@@ -45,6 +45,8 @@ type BatchInfo struct {
 	Watermark int64
 	// Attempts is how many times the batch was computed (1 without faults).
 	Attempts int
+	// Emitted is how many results the batch sent to the sink.
+	Emitted int
 }
 
 // Point is one sample of a time series: seconds since the run started and

@@ -48,7 +48,7 @@ func shapes() map[string]*dataflow.Pipeline {
 		Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SlidingWindows(10*time.Second, 5*time.Second), Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()}})
 	m["none-int-key"] = dataflow.NewPipeline("none-int-key", testSchema).
 		Filter(dataflow.In(dataflow.Col("page"), dataflow.Str("home"), dataflow.Str("cart"))).
-		Aggregate(dataflow.Aggregation{Key: []string{"amount"}, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.ApproxDistinct("user")}})
+		Aggregate(dataflow.Aggregation{Key: []string{"amount"}, Aggs: []dataflow.Agg{dataflow.Count(), func() dataflow.Agg { g := dataflow.ApproxDistinct("user"); g.Precision = 6; return g }()}})
 	return m
 }
 

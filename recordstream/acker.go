@@ -77,12 +77,12 @@ const AckerBuckets = 3
 // Acker does no I/O and reads no clock: the wrapper passes the time in. It is
 // not safe for concurrent use; one acker task owns it.
 type Acker struct {
-	pending *RotatingMap[uint64, ackObject]
+	pending *RotatingMap[ackObject]
 }
 
 // NewAcker returns an empty acker.
 func NewAcker() *Acker {
-	m, _ := NewRotatingMap[uint64, ackObject](AckerBuckets) // cannot fail: 3 >= 2
+	m, _ := NewRotatingMap[ackObject](AckerBuckets) // cannot fail: 3 >= 2
 	return &Acker{pending: m}
 }
 

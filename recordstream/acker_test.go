@@ -57,7 +57,7 @@ func FuzzAcker(f *testing.F) {
 		var all []AckMsg
 		trees := map[uint64]*naiveTree{}
 		for i := range nRoots {
-			root := rng.Uint64()
+			root := rng.Uint64() | 1
 			msgs := genTree(rng, root, i%4, int(depth%5)+1, int(fan%4)+1)
 			if rng.IntN(16) < int(failShare%17) {
 				msgs = append(msgs, AckMsg{Kind: AckFail, Root: root})
@@ -137,7 +137,7 @@ func TestAckerRotateDropsSilently(t *testing.T) {
 }
 
 func TestRotatingMapNeedsTwoBuckets(t *testing.T) {
-	_, err := NewRotatingMap[int, int](1)
+	_, err := NewRotatingMap[int](1)
 	require.Error(t, err)
 }
 
@@ -163,5 +163,35 @@ func TestSpoutTimeoutBetweenTAnd2T(t *testing.T) {
 		require.GreaterOrEqual(t, failedAt, put, "phase %d: never failed", phase)
 		assert.GreaterOrEqual(t, failedAt-put, T, "phase %d: failed before T", phase)
 		assert.LessOrEqual(t, failedAt-put, 2*T, "phase %d: failed after 2T", phase)
+	}
+}
+
+// TestIDTableMatchesMap checks the open-addressing table against a Go map
+// under random sets and removes (backward-shift deletion is easy to get
+// wrong at the wrap-around).
+func TestIDTableMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	tab := newIDTable[int]()
+	ref := map[uint64]int{}
+	for i := range 200000 {
+		k := uint64(rng.IntN(5000)) + 1 // dense keys: long probe runs
+		switch rng.IntN(3) {
+		case 0, 1:
+			tab.set(k, i)
+			ref[k] = i
+		case 2:
+			_, ok := tab.remove(k)
+			_, want := ref[k]
+			require.Equal(t, want, ok, "remove %d", k)
+			delete(ref, k)
+		}
+		if i%1000 == 0 {
+			require.Equal(t, len(ref), tab.len())
+			for k, v := range ref {
+				got, ok := tab.get(k)
+				require.True(t, ok, "get %d", k)
+				require.Equal(t, v, got)
+			}
+		}
 	}
 }

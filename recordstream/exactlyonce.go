@@ -199,7 +199,7 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 		case err != nil:
 			return nil, err
 		}
-		return r.report(inc, time.Duration(c.Clock.Now()-start)), nil
+		return r.report(inc, time.Duration(c.Clock.Now()-start))
 	}
 }
 
@@ -236,7 +236,7 @@ func (r *eoRunner) countIncomplete(errs []error) int {
 
 // report builds the run's report from the last incarnation and the
 // committed output.
-func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) *Report {
+func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, error) {
 	t := inc.t
 	rep := &Report{Counters: r.counters, Series: map[string][]Sample{}, Latency: r.latency,
 		Complete: metrics.NewHistogram(), Elapsed: elapsed}
@@ -258,7 +258,7 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) *Report {
 	// seen is a duplicate; discarding panes combine).
 	view := &sinkTask{t: t, taskBase: &taskBase{}}
 	if err := view.init(); err != nil {
-		panic(err) // init succeeded for the same pipeline when compiled
+		return nil, err
 	}
 	var es []checkpoint.Emission
 	if r.idem != nil {
@@ -287,7 +287,7 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) *Report {
 	addPercentiles(rep.Counters, "checkpoint_duration", r.duration)
 	addPercentiles(rep.Counters, "alignment", r.align)
 	addPercentiles(rep.Counters, "recovery", r.recovery)
-	return rep
+	return rep, nil
 }
 
 // addPercentiles adds p50, p99 and max of h in microseconds.
@@ -299,6 +299,9 @@ func addPercentiles(m map[string]int64, name string, h *metrics.Histogram) {
 	m[name+"_p99_us"] = h.Quantile(99).Microseconds()
 	m[name+"_max_us"] = h.Max().Microseconds()
 }
+
+// maxWriters is the number of snapshot writer goroutines of a run.
+const maxWriters = 4
 
 // writeReq is a task's encoded state on its way to the writer (E1).
 type writeReq struct {
@@ -330,6 +333,7 @@ type incarnation struct {
 	declines chan declineMsg
 	notify   chan checkpoint.ID // to the sink: notifyComplete
 	finished chan struct{}      // a spout finished (buffered, one per spout)
+	jobDone  chan struct{}      // closed when the sink has finished
 
 	windows []*eoTask
 	sink    *eoSink
@@ -384,7 +388,7 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 	inc := &incarnation{r: r, t: t, restored: restored,
 		writes: make(chan writeReq, 2*len(t.all)), acks: make(chan ackMsg, 2*len(t.all)),
 		declines: make(chan declineMsg, 2*len(t.all)), notify: make(chan checkpoint.ID, 1024),
-		finished: make(chan struct{}, len(t.spouts))}
+		finished: make(chan struct{}, len(t.spouts)), jobDone: make(chan struct{})}
 	for range t.spouts {
 		inc.trig = append(inc.trig, make(chan checkpoint.ID, 1))
 	}
@@ -487,7 +491,11 @@ func (inc *incarnation) run(ctx context.Context) error {
 	}
 	var svc, tasks sync.WaitGroup
 	svc.Go(func() { fail(inc.coordinate(svcCtx)) })
-	svc.Go(func() { fail(inc.writer(svcCtx)) })
+	// Several writers, so that one task's large or slow (fsync) file does
+	// not hold back the others' acknowledgements.
+	for range min(maxWriters, len(t.all)) {
+		svc.Go(func() { fail(inc.writer(svcCtx)) })
+	}
 	t.start = t.now()
 	for _, s := range t.spouts {
 		tasks.Go(func() { fail(s.runEO(ctx, inc)) })
@@ -495,7 +503,10 @@ func (inc *incarnation) run(ctx context.Context) error {
 	for i, w := range t.windows {
 		tasks.Go(func() { fail(w.runEO(ctx, inc, inc.windows[i])) })
 	}
-	tasks.Go(func() { fail(t.sink.runEO(ctx, inc, inc.sink)) })
+	tasks.Go(func() {
+		fail(t.sink.runEO(ctx, inc, inc.sink))
+		close(inc.jobDone)
+	})
 	tasks.Wait()
 	svcCancel()
 	svc.Wait()
@@ -545,6 +556,7 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 	tick := time.NewTicker(max(time.Millisecond, min(r.cp.CheckpointInterval/10, 50*time.Millisecond)))
 	defer tick.Stop()
 	var evs []checkpoint.Event
+	finished := 0
 	for {
 		evs = evs[:0]
 		select {
@@ -558,7 +570,11 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 		case d := <-inc.declines:
 			evs = coord.Decline(d.id, d.reason, now(), evs)
 		case <-inc.finished:
-			coord.Stop() // a finished spout cannot acknowledge
+			// Finished spouts still acknowledge, but once every spout has
+			// finished the bolts finish too and cannot.
+			if finished++; finished == len(t.spouts) {
+				coord.Stop()
+			}
 		case <-ctx.Done():
 			return nil
 		}

@@ -109,8 +109,8 @@ func BenchmarkExactlyOnceState(b *testing.B) {
 		name    string
 		keys, n int
 	}{
-		{"state=1MB", 10_000, 1 << 22},
-		{"state=100MB", 1_000_000, 1 << 22},
+		{"state=1MB", 15_000, 1 << 22},
+		{"state=100MB", 1_450_000, 1 << 22},
 	} {
 		src, p := stateFixture(sz.n, sz.keys, 2)
 		runtime.GC()
@@ -145,7 +145,7 @@ func BenchmarkExactlyOnceState(b *testing.B) {
 // crash to the restored topology running again (target: under 2 s).
 func BenchmarkExactlyOnceRecovery(b *testing.B) {
 	const n = 1 << 22
-	src, p := stateFixture(n, 1_000_000, 2)
+	src, p := stateFixture(n, 1_450_000, 2)
 	runtime.GC()
 	b.ReportAllocs()
 	var rep *Report

@@ -102,11 +102,12 @@ func (s *spoutTask) checkpointEO(ctx context.Context, inc *incarnation, id check
 	return nil
 }
 
+// finishEO ends the partition: the final watermark and EOS downstream.
+// The finished spout still takes part in checkpoints until the job is done:
+// it acknowledges with its final offset and sends no barrier (its outputs
+// have ended, and the gates downstream count only open channels), so
+// checkpoints go on while other partitions are still being read.
 func (s *spoutTask) finishEO(ctx context.Context, inc *incarnation) error {
-	select {
-	case inc.finished <- struct{}{}:
-	default:
-	}
 	if s.t.agg != nil {
 		if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
 			return err
@@ -115,7 +116,26 @@ func (s *spoutTask) finishEO(ctx context.Context, inc *incarnation) error {
 	if err := s.broadcast(ctx, MsgEOS, 0); err != nil {
 		return err
 	}
-	return s.flushAll(ctx)
+	if err := s.flushAll(ctx); err != nil {
+		return err
+	}
+	select {
+	case inc.finished <- struct{}{}:
+	default:
+	}
+	payload := checkpoint.AppendSection(nil, "offset", binary.AppendVarint(nil, s.next))
+	for {
+		select {
+		case id := <-inc.trig[s.part]:
+			if err := inc.snapshot(ctx, writeReq{id: id, task: checkpoint.TaskID(s.id), payload: payload}); err != nil {
+				return err
+			}
+		case <-inc.jobDone:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // runEO is the windowed bolt's loop: every input goes through the gate,

@@ -77,7 +77,8 @@ func TestExactlyOnceCrashes(t *testing.T) {
 
 // TestAtLeastOnceCheckpointsLoseNothing crashes runs with at-least-once
 // checkpoints (barriers counted, not aligned): no window value may be below
-// the reference (nothing lost); the excess is the records counted twice.
+// the one of a run without faults (nothing lost); the excess is the records
+// counted twice.
 func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
 	p := shapes()["fixed"] // count and sum of positive values: duplicates only add
 	var dups, restored int64
@@ -94,7 +95,9 @@ func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
 		cfg.CheckpointConfig = cp
 		rep, err = Run(t.Context(), p, src, cfg)
 		require.NoError(t, err)
-		require.Empty(t, rep.Late, "seed %d: no late records expected", seed)
+		// A replayed record can be late for the restored watermark, which
+		// records after the barrier pushed (they are in the state already):
+		// it is dropped rather than counted twice, so Late is not checked.
 		restored += rep.Counters["restored_checkpoints"]
 		got := map[string]int64{}
 		for _, g := range rep.Results {
@@ -141,7 +144,7 @@ func TestExactlyOnceFallsBackPastCorruptCheckpoints(t *testing.T) {
 	for seed := range uint64(6) {
 		fs := &corruptFS{}
 		cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: seed,
-			Faults: Faults{CrashAfter: []int64{1500 + int64(seed)*200, 4000}, Slow: 20 * time.Microsecond},
+			Faults:           Faults{CrashAfter: []int64{1500 + int64(seed)*200, 4000}, Slow: 20 * time.Microsecond},
 			CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointFS: fs, KeepCheckpoints: 3}}
 		rep, err := Run(t.Context(), p, src, cfg)
 		require.NoError(t, err)

@@ -6,44 +6,41 @@ import "fmt"
 // of n buckets, newest first. [RotatingMap.Put] writes to the newest bucket
 // and removes the key from the older ones; [RotatingMap.Rotate] drops the
 // oldest bucket, handing each of its entries to the expire callback, and adds
-// an empty newest bucket. If Rotate runs every T, an entry expires between T
-// and T*(1+1/(n-1)) after its last Put (R1): with 2 buckets between T and 2T
-// (the spout's pending map), with 3 between 2T and 3T after the put measured
-// in rotations (the acker).
+// an empty newest bucket. If Rotate runs every T, an entry expires between
+// T*(n-1) and T*n after its last Put (R1): with the spout's 2 buckets
+// between T and 2T, with the acker's 3 between 2T and 3T.
 //
-// RotatingMap is not safe for concurrent use: one task owns it. Buckets are
-// Go maps that are cleared and reused on rotation, so a steady state does not
-// allocate.
-type RotatingMap[K comparable, V any] struct {
-	buckets []map[K]V // buckets[0] is the newest
+// Keys are non-zero uint64 ids (tree root ids). RotatingMap is not safe for
+// concurrent use: one task owns it. Buckets are [idTable]s that are cleared
+// and reused on rotation, so a steady state does not allocate.
+type RotatingMap[V any] struct {
+	buckets []*idTable[V] // buckets[0] is the newest
 	size    int
 }
 
 // NewRotatingMap returns a map with n >= 2 buckets.
-func NewRotatingMap[K comparable, V any](n int) (*RotatingMap[K, V], error) {
+func NewRotatingMap[V any](n int) (*RotatingMap[V], error) {
 	if n < 2 {
 		return nil, fmt.Errorf("recordstream: rotating map needs at least 2 buckets, got %d", n)
 	}
-	m := &RotatingMap[K, V]{buckets: make([]map[K]V, n)}
+	m := &RotatingMap[V]{buckets: make([]*idTable[V], n)}
 	for i := range m.buckets {
-		m.buckets[i] = make(map[K]V)
+		m.buckets[i] = newIDTable[V]()
 	}
 	return m, nil
 }
 
-// Put stores v under k in the newest bucket, removing k from older buckets.
-func (m *RotatingMap[K, V]) Put(k K, v V) {
-	newest := m.buckets[0]
-	if _, ok := newest[k]; !ok {
+// Put stores v under k (non-zero) in the newest bucket, removing k from
+// older buckets.
+func (m *RotatingMap[V]) Put(k uint64, v V) {
+	if m.buckets[0].set(k, v) {
 		m.size++
 	}
-	newest[k] = v
 	for _, b := range m.buckets[1:] {
-		if len(b) == 0 {
+		if b.len() == 0 {
 			continue // the common case: entries rarely outlive a rotation
 		}
-		if _, ok := b[k]; ok {
-			delete(b, k)
+		if _, ok := b.remove(k); ok {
 			m.size--
 		}
 	}
@@ -52,13 +49,9 @@ func (m *RotatingMap[K, V]) Put(k K, v V) {
 // Replace sets the value of k in the bucket that holds it, without moving it
 // to the newest bucket (so its timeout is not refreshed), and reports whether
 // k was present.
-func (m *RotatingMap[K, V]) Replace(k K, v V) bool {
+func (m *RotatingMap[V]) Replace(k uint64, v V) bool {
 	for _, b := range m.buckets {
-		if len(b) == 0 {
-			continue
-		}
-		if _, ok := b[k]; ok {
-			b[k] = v
+		if b.len() > 0 && b.replace(k, v) {
 			return true
 		}
 	}
@@ -66,12 +59,12 @@ func (m *RotatingMap[K, V]) Replace(k K, v V) bool {
 }
 
 // Get returns the value of k.
-func (m *RotatingMap[K, V]) Get(k K) (V, bool) {
+func (m *RotatingMap[V]) Get(k uint64) (V, bool) {
 	for _, b := range m.buckets {
-		if len(b) == 0 {
+		if b.len() == 0 {
 			continue
 		}
-		if v, ok := b[k]; ok {
+		if v, ok := b.get(k); ok {
 			return v, true
 		}
 	}
@@ -80,13 +73,12 @@ func (m *RotatingMap[K, V]) Get(k K) (V, bool) {
 }
 
 // Remove deletes k and returns its value.
-func (m *RotatingMap[K, V]) Remove(k K) (V, bool) {
+func (m *RotatingMap[V]) Remove(k uint64) (V, bool) {
 	for _, b := range m.buckets {
-		if len(b) == 0 {
+		if b.len() == 0 {
 			continue
 		}
-		if v, ok := b[k]; ok {
-			delete(b, k)
+		if v, ok := b.remove(k); ok {
 			m.size--
 			return v, true
 		}
@@ -96,21 +88,19 @@ func (m *RotatingMap[K, V]) Remove(k K) (V, bool) {
 }
 
 // Len returns the number of entries.
-func (m *RotatingMap[K, V]) Len() int { return m.size }
+func (m *RotatingMap[V]) Len() int { return m.size }
 
 // Rotate drops the oldest bucket, calling expire (if not nil) for each of its
-// entries, and makes an empty bucket the newest. The dropped bucket's map is
-// reused.
-func (m *RotatingMap[K, V]) Rotate(expire func(K, V)) {
+// entries, and makes an empty bucket the newest. The dropped bucket's table
+// is reused.
+func (m *RotatingMap[V]) Rotate(expire func(uint64, V)) {
 	last := len(m.buckets) - 1
 	old := m.buckets[last]
 	if expire != nil {
-		for k, v := range old {
-			expire(k, v)
-		}
+		old.each(expire)
 	}
-	m.size -= len(old)
-	clear(old)
+	m.size -= old.len()
+	old.clear()
 	copy(m.buckets[1:], m.buckets[:last])
 	m.buckets[0] = old
 }

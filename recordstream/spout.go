@@ -27,14 +27,14 @@ type pendingInfo struct {
 // rotation every message timeout T, driven by the caller's clock readings.
 // It is not safe for concurrent use.
 type spoutPending struct {
-	m          *RotatingMap[uint64, pendingInfo]
+	m          *RotatingMap[pendingInfo]
 	timeout    int64
 	lastRotate int64
 	expire     func(uint64, pendingInfo)
 }
 
 func newSpoutPending(timeout time.Duration, now int64, expire func(uint64, pendingInfo)) *spoutPending {
-	m, _ := NewRotatingMap[uint64, pendingInfo](SpoutPendingBuckets) // 2 >= 2
+	m, _ := NewRotatingMap[pendingInfo](SpoutPendingBuckets) // 2 >= 2
 	return &spoutPending{m: m, timeout: int64(timeout), lastRotate: now, expire: expire}
 }
 
@@ -212,7 +212,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	s.row = row
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
 	if s.tracked() {
-		s.curRoot = s.rng.Uint64()
+		s.curRoot = newRootID(s.rng)
 	}
 	if err := s.chain.run(ctx, row); err != nil {
 		return err

@@ -6,9 +6,10 @@
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
 //
-// Exit status: 0 on success; 1 when a run fails or its results differ from
-// the reference answer; 2 for bad usage or unusable input; 3 when the
-// runtime's model cannot express the workload.
+// Exit status: 0 on success (for run: the run completed; whether its results
+// match the reference answer is in its output and --summary); 1 when a run
+// fails, or when the suite has a failed run or check; 2 for bad usage or
+// unusable input; 3 when the runtime's model cannot express the workload.
 package main
 
 import (
@@ -100,15 +101,16 @@ func cmdSuite(ctx context.Context, stdout, stderr io.Writer) int {
 
 func printTable(w io.Writer, rows []compare.SuiteRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\truntime\tevents\tevents/s\tp99 event-time latency\tmatches reference")
+	fmt.Fprintln(tw, "workload\truntime\tevents\tevents/s\tp99 latency ms (event / processing time)\tmatches reference")
 	for _, r := range rows {
 		events, rate, p99 := "-", "-", "-"
 		if r.Report != nil {
 			s := r.Report.Summary
 			events = strconv.FormatInt(s.Events, 10)
 			rate = humanRate(s.EventsPerSecond)
-			if s.LatencyMs.EventTime.Count > 0 {
-				p99 = fmt.Sprintf("%.1f ms", s.LatencyMs.EventTime.P99)
+			// The reference emits at the end: it has no latency.
+			if s.LatencyMs.ProcessingTime.Count > 0 {
+				p99 = fmt.Sprintf("%.1f / %.1f", s.LatencyMs.EventTime.P99, s.LatencyMs.ProcessingTime.P99)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Runtime, events, rate, p99, matches(r))
@@ -117,9 +119,10 @@ func printTable(w io.Writer, rows []compare.SuiteRow) {
 }
 
 func matches(r compare.SuiteRow) string {
+	var unsupported *dataflow.UnsupportedError
 	switch {
-	case r.Unsupported():
-		return "unsupported: " + r.Err.Error()
+	case errors.As(r.Err, &unsupported):
+		return "unsupported: " + unsupported.Reason
 	case r.Err != nil:
 		return "NO (error: " + r.Err.Error() + ")"
 	}
@@ -343,6 +346,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
 	if err != nil {
+		var unsupported *dataflow.UnsupportedError
+		if errors.As(err, &unsupported) {
+			err = unsupported // the model's reason, in one line
+		}
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return exitCodeOf(err)
 	}
@@ -362,11 +369,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s := rep.Summary
 	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results; matches reference: %s\n",
 		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
+	// A completed run exits 0 whatever the check says: a guarantee may
+	// permit a difference (at-most-once loses, at-least-once duplicates),
+	// which the output, the summary and these lines report.
 	for _, e := range rep.Check.Examples {
 		fmt.Fprintf(stderr, "  difference: %s\n", e)
-	}
-	if !rep.Check.OK() {
-		code = exitFailed
 	}
 	return code
 }

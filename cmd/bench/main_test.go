@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 )
@@ -179,4 +181,36 @@ func TestRunWritesEveryFormat(t *testing.T) {
 func TestExitCodeOf(t *testing.T) {
 	assert.Equal(t, exitUnsupported, exitCodeOf(fmt.Errorf("x: %w", &dataflow.UnsupportedError{Model: "m", Reason: "r"})))
 	assert.Equal(t, exitFailed, exitCodeOf(fmt.Errorf("boom")))
+}
+
+// TestUnsupportedExitsThree: a model that cannot express the workload gives
+// one line and status 3 (DStreams have no session windows).
+func TestUnsupportedExitsThree(t *testing.T) {
+	if !slices.Contains(compare.Runtimes(), "microbatch") {
+		t.Skip("no microbatch runtime in this build")
+	}
+	code, _, stderr := bench(t, "run", "sessions", "--runtime", "microbatch", "--mode", "dstream", "--batch-interval", "1s", "--events", "500")
+	assert.Equal(t, exitUnsupported, code, stderr)
+	assert.Contains(t, stderr, "cannot express")
+}
+
+// TestRunReportsDifferences: a completed run exits 0 whatever the check
+// says, and says it (at-most-once may lose records after a crash).
+func TestRunReportsDifferences(t *testing.T) {
+	if !slices.Contains(compare.Runtimes(), "recordstream") {
+		t.Skip("no recordstream runtime in this build")
+	}
+	summary := filepath.Join(t.TempDir(), "s.json")
+	code, out, stderr := bench(t, "run", "ysb", "--runtime", "recordstream", "--guarantee", "at-most-once",
+		"--crash-after", "5000", "--events", "20000", "--summary", summary)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "matches reference: ")
+	var s struct{ Reference struct{ OK bool } }
+	b, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &s))
+	if !s.Reference.OK {
+		assert.Contains(t, out, "NO (", "a failed check is printed")
+		assert.Contains(t, stderr, "difference:")
+	}
 }

@@ -1,0 +1,46 @@
+package microbatch
+
+import (
+	"math"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// K4: once a task's cells exist, running the kernels over a record batch
+// allocates nothing, whatever the number of rows.
+func TestHotPathAllocatesNothing(t *testing.T) {
+	l := testLog(t, 9, 4000, 1, 10_000, 100)
+	src := newLogSource(l)
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	for _, name := range []string{"fixed-count", "lookup-having", "sliding-multi", "proc-fixed"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{}.withDefaults()
+			pl, err := newPlan(shapes()[name], &cfg)
+			require.NoError(t, err)
+			x, err := pl.newExec()
+			require.NoError(t, err)
+			recs, err := src.Read(0, 0, l.End(0), mem, 4000)
+			require.NoError(t, err)
+			defer func() {
+				for _, r := range recs {
+					r.Release()
+				}
+			}()
+			x.agg.startTask(math.MinInt64)
+			step := func() {
+				for _, rec := range recs {
+					require.NoError(t, x.load(rec))
+					require.NoError(t, x.run())
+					x.agg.consume(x, 0, 0)
+				}
+			}
+			step() // creates the cells and sizes the buffers
+			allocs := testing.AllocsPerRun(10, step)
+			assert.Zero(t, allocs, "allocations per record batch of %d rows", l.End(0))
+		})
+	}
+}
