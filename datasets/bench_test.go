@@ -2,9 +2,12 @@ package datasets
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/weirlab/weir/dataflow"
 )
 
 // benchEvents is the size of one benchmark iteration.
@@ -104,4 +107,52 @@ func BenchmarkFillStep(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkArrowSourceRead measures turning a filled ysb log into Arrow
+// batches (zero-copy columns, cached dictionaries).
+func BenchmarkArrowSourceRead(b *testing.B) {
+	l, _, err := Generate(context.Background(), "ysb", Config{Events: benchEvents, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := NewArrowSource(l)
+	defer src.Release()
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		for p := range l.Partitions() {
+			recs, err := src.Read(p, 0, l.End(p), memory.DefaultAllocator, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range recs {
+				events += r.NumRows()
+				r.Release()
+			}
+		}
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+}
+
+// BenchmarkParquetRoundTrip measures writing a ysb log to Parquet and
+// scanning it back.
+func BenchmarkParquetRoundTrip(b *testing.B) {
+	l, _, err := Generate(context.Background(), "ysb", Config{Events: 1 << 16, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := b.TempDir() + "/events.parquet"
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		if err := writeFile(path, func(w io.Writer) error { return WriteLogParquet(w, l) }); err != nil {
+			b.Fatal(err)
+		}
+		if err := ScanParquet(path, l.Schema(), func(dataflow.Row) error { events++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }

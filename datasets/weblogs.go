@@ -48,10 +48,7 @@ func (weblogsGen) newStream(l *Log, cfg Config) stream {
 	s.r.Seed(cfg.Seed, 2)
 	r := newRand(cfg.Seed, 1)
 	words := distinctWords(r, wlDomains+wlPaths, 4)
-	doms := make([]string, wlDomains)
-	for i := range doms {
-		doms[i] = "www." + words[i] + ".example"
-	}
+	doms := WeblogDomains()
 	paths := make([]string, wlPaths)
 	paths[0] = "/"
 	for i := 1; i < wlPaths; i++ {
@@ -117,4 +114,26 @@ func (s *weblogsStream) fill(b *batch, n int) {
 		b.ints[wlEventTime][i] = s.tl.at(s.n)
 		s.n++
 	}
+}
+
+// weblogDomainNames are the sites the weblogs dataset serves, most popular
+// first (popularity is Zipf by this rank). They do not depend on the seed,
+// so a workload can name the domains it filters, as the lecture's
+// time-agnostic example does.
+var weblogDomainNames = [wlDomains]string{
+	"news", "shop", "mail", "video", "search", "maps", "docs", "blog",
+	"forum", "music", "sports", "weather", "travel", "games", "photos", "jobs",
+	"wiki", "bank", "health", "food", "books", "cars", "homes", "tickets",
+	"learn", "code", "chat", "radio", "kids", "fashion", "garden", "pets",
+	"art", "science", "movies", "finance", "events", "recipes", "deals", "tv",
+}
+
+// WeblogDomains returns the weblogs dataset's domain names, most popular
+// first: "www.news.example", "www.shop.example", ...
+func WeblogDomains() []string {
+	out := make([]string, len(weblogDomainNames))
+	for i, n := range weblogDomainNames {
+		out[i] = "www." + n + ".example"
+	}
+	return out
 }

@@ -98,6 +98,7 @@ type cellSet struct {
 	maxEv  []int64
 	maxIng []int64
 	a      []aggCols
+	intern map[string]string // copies of plain strings kept by accumulators
 }
 
 func newCellSet(specs []aggSpec) *cellSet {
@@ -243,7 +244,19 @@ func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64) {
 			for k, r := range rows {
 				val := v.value(r)
 				if plain {
-					val.S = strings.Clone(val.S)
+					// Accumulators keep values; strings of plain columns
+					// point into Arrow buffers (K1), so they are copied,
+					// once per distinct value.
+					if s, ok := cs.intern[val.S]; ok {
+						val.S = s
+					} else {
+						if cs.intern == nil {
+							cs.intern = map[string]string{}
+						}
+						c := strings.Clone(val.S)
+						cs.intern[c] = c
+						val.S = c
+					}
 				}
 				a.acc[cells[k]].Add(val)
 			}

@@ -172,9 +172,10 @@ type Config struct {
 	// CheckpointEvery batches, default 10 in Spark). Zero: no timeout.
 	StateTimeout time.Duration
 	// CheckpointDir is where offsets and keyed state are checkpointed after
-	// each checkpoint batch (atomic writes). Empty: checkpoints are kept in
-	// memory only (enough for FailBatch, and CrashDriver uses a temporary
-	// directory).
+	// each checkpoint batch (atomic writes). Empty: no checkpoints, unless a
+	// CrashDriver failure is injected, which uses a temporary directory (a
+	// FailBatch failure needs none: the batch is recomputed from its
+	// offsets).
 	CheckpointDir string
 	// CheckpointEvery checkpoints every this many batches (default 1).
 	CheckpointEvery int

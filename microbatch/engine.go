@@ -187,8 +187,9 @@ func newDriver(rs *runState, p *plan, src Source) (*driver, error) {
 func (d *driver) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if d.cfg.Receiver {
+		start := slices.Clone(d.offsets)
 		g.Go(func() error { return d.receive(ctx) })
-		g.Go(func() error { return d.generateFromBlocks(ctx) })
+		g.Go(func() error { return d.generateFromBlocks(ctx, start) })
 	} else {
 		g.Go(func() error { return d.generate(ctx) })
 	}
@@ -649,7 +650,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.end = now
 	rs.mu.Unlock()
 
-	if b.seq%int64(d.cfg.CheckpointEvery) == 0 || b.final {
+	if d.rs.ck != nil && (b.seq%int64(d.cfg.CheckpointEvery) == 0 || b.final) {
 		n, err := d.checkpoint(b)
 		if err != nil {
 			return err

@@ -55,7 +55,9 @@ func TestFaultsStillMatchReference(t *testing.T) {
 			}
 			assert.Equal(t, crashes, rep.Counters["driver_restarts"], "driver restarts")
 			assert.Equal(t, fails, rep.Counters["failed_batches"], "failed batches")
-			assert.Positive(t, rep.Counters["checkpoints"])
+			if tc.dir || crashes > 0 {
+				assert.Positive(t, rep.Counters["checkpoints"])
+			}
 		})
 	}
 }

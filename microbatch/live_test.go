@@ -172,3 +172,18 @@ func TestReceiverMode(t *testing.T) {
 		mem.AssertSize(t, 0)
 	})
 }
+
+// A receiver-mode driver crash resumes from the checkpointed offsets.
+func TestReceiverModeFaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := liveLog(t)
+		go fillPaced(t.Context(), t, l, 10, 5*time.Second)
+		cfg := Config{Receiver: true, BatchInterval: time.Second, CheckpointDir: t.TempDir(),
+			Failures: []Failure{{AfterRecords: 1500, Kind: CrashDriver}, {AfterRecords: 3500}}}
+		rep, err := Run(t.Context(), liveShape(), newLogSource(l), cfg)
+		require.NoError(t, err)
+		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
+		assert.Equal(t, int64(1), rep.Counters["driver_restarts"])
+		assert.Equal(t, int64(1), rep.Counters["failed_batches"])
+	})
+}

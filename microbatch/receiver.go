@@ -114,14 +114,14 @@ func (d *driver) receive(ctx context.Context) error {
 
 // generateFromBlocks is the JobGenerator of receiver mode: at each batch
 // time it allocates every block received so far to the batch (2.1).
-func (d *driver) generateFromBlocks(ctx context.Context) error {
+func (d *driver) generateFromBlocks(ctx context.Context, start []int64) error {
 	defer d.genFinished()
 	clock := d.cfg.Clock
 	bMs := d.cfg.BatchInterval.Milliseconds()
 	if d.nextT == math.MinInt64 {
 		d.nextT = (floorDiv(clock.Now().UnixMilli(), bMs) + 1) * bMs
 	}
-	alloc := append([]int64(nil), d.offsets...)
+	alloc := start // the receiver owns d.offsets
 	for {
 		t := d.nextT
 		if wait := time.UnixMilli(t).Sub(clock.Now()); wait > 0 {

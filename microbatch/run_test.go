@@ -2,6 +2,7 @@ package microbatch
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -52,8 +53,23 @@ func shapes() map[string]*dataflow.Pipeline {
 	return m
 }
 
+var seedFlag = flag.Uint64("seed", 0, "seed of the differential tests' data (0: a fixed set)")
+
+func testSeeds() []uint64 {
+	if *seedFlag != 0 {
+		return []uint64{*seedFlag}
+	}
+	return []uint64{1, 20261124}
+}
+
 func TestRunMatchesReference(t *testing.T) {
-	l := testLog(t, 1, 3000, 3, 20_000, 2000)
+	for _, seed := range testSeeds() {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runMatchesReference(t, seed) })
+	}
+}
+
+func runMatchesReference(t *testing.T, seed uint64) {
+	l := testLog(t, seed, 3000, 3, 20_000, 2000)
 	src := newLogSource(l)
 	for name, p := range shapes() {
 		for _, mode := range []Mode{ModeEventTime, ModeDStream} {
@@ -71,6 +87,21 @@ func TestRunMatchesReference(t *testing.T) {
 					require.Equal(t, l.Len(), rep.Events)
 				})
 			}
+		}
+	}
+}
+
+// Concurrent jobs compute batches in parallel but commit them in order.
+func TestConcurrentJobs(t *testing.T) {
+	l := testLog(t, 11, 3000, 3, 20_000, 0)
+	src := newLogSource(l)
+	for _, name := range []string{"proc-sliding", "fixed-count", "stateless"} {
+		p := shapes()[name]
+		rep, err := Run(context.Background(), p, src, Config{Mode: ModeDStream, BatchInterval: 100 * time.Millisecond, ConcurrentJobs: 3})
+		require.NoError(t, err)
+		requireSameResults(t, reference(t, p, l, rep.Late), rep.Results)
+		for i, b := range rep.Batches {
+			require.Equal(t, int64(i), b.Seq, "batches commit in order")
 		}
 	}
 }

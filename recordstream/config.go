@@ -112,7 +112,10 @@ type Config struct {
 	// Storm's default of one per worker; we run one worker).
 	Ackers int
 	// MaxSpoutPending bounds the tracked tuples in flight per spout task
-	// (default 0: unlimited, as Storm). Only with AtLeastOnce.
+	// (default 0: unlimited, as Storm). Only with AtLeastOnce. Windowed
+	// tuples stay pending until their window expires, so it must exceed
+	// what a window holds: count windows are checked up front, time
+	// windows stop the run with [ErrSpoutStalled].
 	MaxSpoutPending int
 	// MessageTimeout is Storm's topology.message.timeout (default 30 s): a
 	// tree not completed T to 2T after its spout emit fails and replays.

@@ -23,28 +23,28 @@
 // Run compiles the pipeline to a topology and runs it to the end of the
 // closed log:
 //
-//	spout-0 ─┐ fields(key)  ┌─ window-0 ─┐ global
-//	spout-1 ─┼──────────────┼─ window-1 ─┼────────▶ sink-0
-//	  ...    ┘ all(wm, EOS) └─   ...    ─┘
-//	   ▲ │ init                 │ ack
-//	   │ ▼                      ▼
-//	   └─ direct ◀── acker-0..n (fields on the root id)
+//		spout-0 ─┐ fields(key)  ┌─ window-0 ─┐ global
+//		spout-1 ─┼──────────────┼─ window-1 ─┼────────▶ sink-0
+//		  ...    ┘ all(wm, EOS) └─   ...    ─┘
+//		   ▲ │ init                 │ ack
+//		   │ ▼                      ▼
+//		   └─ direct ◀── acker-0..n (fields on the root id)
 //
-//   - one spout task per log partition reads it record by record, the
-//     offset being the message id (Storm's KafkaSpout);
-//   - the pipeline's stateless steps (filter, map, project, lookup,
-//     explode) are chained into the spout task, as Flink chains operators
-//     (C1): a filtered record never becomes a tuple, costs no transfer and
-//     no acker message;
-//   - the windowed aggregation runs in Parallelism window tasks behind a
-//     fields grouping on the key (a key's records stay on one path, in log
-//     order, which count windows need), each wrapping a
-//     [dataflow.WindowOperator] and a [dataflow.WatermarkTracker] over its
-//     input spouts, fed by the watermark messages the spouts send every
-//     WatermarkEvery records, when idle and at the end of their partition;
-//   - one sink task keeps the final value per window and key and measures
-//     every emission; a stateless pipeline goes from the spouts to the sink;
-//   - with AtLeastOnce, Ackers acker tasks.
+//	  - one spout task per log partition reads it record by record, the
+//	    offset being the message id (Storm's KafkaSpout);
+//	  - the pipeline's stateless steps (filter, map, project, lookup,
+//	    explode) are chained into the spout task, as Flink chains operators
+//	    (C1): a filtered record never becomes a tuple, costs no transfer and
+//	    no acker message;
+//	  - the windowed aggregation runs in Parallelism window tasks behind a
+//	    fields grouping on the key (a key's records stay on one path, in log
+//	    order, which count windows need), each wrapping a
+//	    [dataflow.WindowOperator] and a [dataflow.WatermarkTracker] over its
+//	    input spouts, fed by the watermark messages the spouts send every
+//	    WatermarkEvery records, when idle and at the end of their partition;
+//	  - one sink task keeps the final value per window and key and measures
+//	    every emission; a stateless pipeline goes from the spouts to the sink;
+//	  - with AtLeastOnce, Ackers acker tasks.
 //
 // # Invariants
 //

@@ -125,3 +125,18 @@ func TestConfigErrors(t *testing.T) {
 	_, err := Run(context.Background(), shapes()["count"], src, Config{Guarantee: AtLeastOnce, MaxSpoutPending: 4})
 	assert.ErrorContains(t, err, "max spout pending")
 }
+
+func TestMaxSpoutPendingBelowWindowStalls(t *testing.T) {
+	src := newMemSource(15, 3000, 1, 0)
+	_, err := Run(t.Context(), shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, MaxSpoutPending: 10,
+		MessageTimeout: 20 * time.Millisecond})
+	require.ErrorIs(t, err, ErrSpoutStalled)
+}
+
+func TestMaxSpoutPendingBoundsInFlight(t *testing.T) {
+	src := newMemSource(16, 3000, 2, 0)
+	p := shapes()["stateless"]
+	rep, err := Run(t.Context(), p, src, Config{Guarantee: AtLeastOnce, MaxSpoutPending: 8, Parallelism: 2})
+	require.NoError(t, err)
+	check(t, p, src, rep)
+}

@@ -55,8 +55,8 @@ type sinkTask struct {
 	valIdx     int
 	extraIdx   []int
 	key        []byte
-	shift      int64
 	slowDebt   time.Duration
+	shift      int64 // the log's event-time shift at init; emissions read it afresh (a paced log sets it when filling starts)
 	latency    metrics.Latency
 	stats      sinkStats
 }
@@ -99,7 +99,7 @@ func (s *sinkTask) AppendSnapshot(dst []byte) ([]byte, error) {
 
 func (s *sinkTask) pane(tp *Tuple, now int64) error {
 	s.stats.emissions++
-	s.latency.Observe(now, int64(tp.Time)+s.shift, tp.Ingest)
+	s.latency.Observe(now, int64(tp.Time)+s.t.src.EventTimeShift(), tp.Ingest)
 	k := resKey{w: tp.Win, key: tp.Row[0].S}
 	e := s.final[k]
 	if e == nil {
@@ -133,7 +133,7 @@ func (s *sinkTask) pane(tp *Tuple, now int64) error {
 
 func (s *sinkTask) record(ctx context.Context, tp *Tuple, now int64) error {
 	s.stats.emissions++
-	s.latency.Observe(now, int64(tp.Time)+s.shift, tp.Ingest)
+	s.latency.Observe(now, int64(tp.Time)+s.t.src.EventTimeShift(), tp.Ingest)
 	row := tp.Row
 	s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
 	r := dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}

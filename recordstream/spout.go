@@ -3,6 +3,7 @@ package recordstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"time"
@@ -85,6 +86,7 @@ type spoutTask struct {
 	endSent   bool
 	lastEndWM int64
 	eosAckers int
+	lastAck   int64 // clock reading of the last completed tree (or of not being at max pending)
 	stats     spoutStats
 	complete  *metrics.Histogram
 	timer     *time.Timer
@@ -140,6 +142,7 @@ func (s *spoutTask) onResults(b *batch) {
 			case AckAck:
 				if info, ok := s.pending.m.Remove(m.Root); ok {
 					s.stats.acked++
+					s.lastAck = s.nowc
 					s.complete.RecordNanos(s.nowc - info.emit)
 				} // else: it timed out already; a late ack is ignored
 			case AckFail:
@@ -284,6 +287,24 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 	return nil
 }
 
+// ErrSpoutStalled is returned when a spout sits at max spout pending with
+// no tree completing for four message timeouts: windowed bolts hold their
+// tuples until the window expires, so a window holding more tuples than max
+// spout pending can never fire (Storm checks this for count windows only).
+var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than --max-spout-pending allows; raise it or set it to 0 (unlimited)")
+
+func (s *spoutTask) checkStall() error {
+	maxPending := s.t.cfg.MaxSpoutPending
+	if maxPending == 0 || s.pending.m.Len() < maxPending {
+		s.lastAck = s.nowc
+		return nil
+	}
+	if s.nowc-s.lastAck > 4*int64(s.t.cfg.MessageTimeout) {
+		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.m.Len())
+	}
+	return nil
+}
+
 // spoutBurst is how many records a spout emits between looks at its inbox
 // and the clock.
 const spoutBurst = 64
@@ -315,6 +336,9 @@ func (s *spoutTask) run(ctx context.Context) error {
 		// 2. timeouts.
 		if s.tracked() {
 			s.pending.tick(s.nowc)
+			if err := s.checkStall(); err != nil {
+				return err
+			}
 		}
 		// 3. emit a burst: replays first, then new records.
 		progressed := 0
