@@ -109,3 +109,27 @@ func TestDStreamStateOps(t *testing.T) {
 	}
 	assert.Greater(t, calls[1], calls[0], "updateStateByKey calls the function for every key in the state")
 }
+
+// mapWithState's timeout removes idle keys, detected only every
+// mapWithStateScanEvery batches (2.6); without a timeout the state keeps
+// every key.
+func TestMapWithStateTimeout(t *testing.T) {
+	var recs [][2]int64
+	for i := range int64(30) { // one record per batch for 30 batches
+		recs = append(recs, [2]int64{i*1000 + 10, i * 1000})
+	}
+	l := boundaryLog(t, recs)
+	// Key by event time: every record is a new key, idle after its batch.
+	p := dataflow.NewPipeline("idle", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"event_time"}, Aggs: []dataflow.Agg{dataflow.Count()}})
+	cells := map[time.Duration]int64{}
+	for _, to := range []time.Duration{0, 2 * time.Second} {
+		rep, err := Run(context.Background(), p, newLogSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, StateTimeout: to})
+		require.NoError(t, err)
+		cells[to] = rep.Counters["state_cells"]
+	}
+	assert.Equal(t, int64(30), cells[0], "without a timeout every key stays")
+	// The last scan is batch 20 (time T0+21s): keys last updated before
+	// T0+19s (batches 0..17) time out; the 12 keys of batches 18..29 stay,
+	// although those of 18..26 are idle longer than the timeout by the end.
+	assert.Equal(t, int64(12), cells[2*time.Second], "timeouts are found only in scan batches")
+}
