@@ -431,25 +431,16 @@ func chanIndex(inputs []int, tasks int) []int {
 // restored checkpoint (the spouts took their offsets in compile).
 func (inc *incarnation) restore() error {
 	c := inc.restored
+	// The bolts decode their states in parallel: with large state,
+	// decoding dominates the recovery time.
+	errs := make([]error, len(inc.t.windows))
+	var wg sync.WaitGroup
 	for i, w := range inc.t.windows {
-		secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(w.id)])
-		if err != nil {
-			return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
-		}
-		if err := w.Restore(secs["op"]); err != nil {
-			return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
-		}
-		d := checkpoint.NewDecoder(secs["late"])
-		for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
-			w.late = append(w.late, RecordRef{Partition: int(d.Varint()), Offset: d.Varint()})
-		}
-		inc.windows[i].records = d.Varint()
-		if d.Err() != nil {
-			return fmt.Errorf("recordstream: restore %s late records from %v: %w", w.name, c.ID, d.Err())
-		}
-		if inc.windows[i].replay, err = decodeTuples(secs["channels"]); err != nil {
-			return fmt.Errorf("recordstream: restore %s channel state from %v: %w", w.name, c.ID, err)
-		}
+		wg.Go(func() { errs[i] = inc.restoreWindow(w, inc.windows[i]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	s := inc.t.sink
 	secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(s.id)])
@@ -463,6 +454,31 @@ func (inc *incarnation) restore() error {
 	}
 	if inc.sink.replay, err = decodeTuples(secs["channels"]); err != nil {
 		return fmt.Errorf("recordstream: restore sink channel state from %v: %w", c.ID, err)
+	}
+	return nil
+}
+
+// restoreWindow gives one windowed bolt its state: operator, late records
+// and channel state.
+func (inc *incarnation) restoreWindow(w *windowTask, st *eoTask) error {
+	c := inc.restored
+	secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(w.id)])
+	if err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
+	}
+	if err := w.Restore(secs["op"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
+	}
+	d := checkpoint.NewDecoder(secs["late"])
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		w.late = append(w.late, RecordRef{Partition: int(d.Varint()), Offset: d.Varint()})
+	}
+	st.records = d.Varint()
+	if d.Err() != nil {
+		return fmt.Errorf("recordstream: restore %s late records from %v: %w", w.name, c.ID, d.Err())
+	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", w.name, c.ID, err)
 	}
 	return nil
 }

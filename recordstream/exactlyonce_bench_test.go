@@ -151,8 +151,8 @@ func BenchmarkExactlyOnceRecovery(b *testing.B) {
 	var rep *Report
 	for b.Loop() {
 		cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, SampleInterval: -1,
-			Faults:           Faults{CrashAfter: []int64{n * 3 / 4}},
-			CheckpointConfig: CheckpointConfig{CheckpointInterval: 500 * time.Millisecond, CheckpointDir: b.TempDir()}}
+			Faults:           Faults{CrashAfter: []int64{n - 50_000}},
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: 3 * time.Second, CheckpointDir: b.TempDir()}}
 		var err error
 		if rep, err = Run(b.Context(), p, src, cfg); err != nil {
 			b.Fatal(err)

@@ -1,10 +1,12 @@
 package recordstream
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +173,20 @@ func TestCheckpointConfigValidate(t *testing.T) {
 	_, err := Run(t.Context(), shapes()["fixed"], newMemSource(1, 10, 1, 0),
 		Config{Guarantee: ExactlyOnce, CheckpointConfig: CheckpointConfig{Unaligned: true, AtLeastOnceCheckpoints: true}})
 	assert.ErrorContains(t, err, "unaligned")
+}
+
+func TestExactlyOnceLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	src := newMemSource(3, 2000, 2, 0)
+	cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2,
+		Faults:           Faults{CrashAfter: []int64{500, 900}, Slow: 20 * time.Microsecond},
+		CheckpointConfig: CheckpointConfig{CheckpointInterval: time.Millisecond}}
+	_, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = Run(ctx, shapes()["fixed"], src, cfg)
+	require.Error(t, err)
+	// Run waits for every goroutine it started (R1), so none is left now.
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Run")
 }

@@ -86,7 +86,7 @@ type spoutTask struct {
 	endSent   bool
 	lastEndWM int64
 	eosAckers int
-	lastAck   int64 // clock reading of the last completed tree (or of not being at max pending)
+	lastAck   int64 // clock reading of the last completed tree, or of having nothing pending
 	stats     spoutStats
 	complete  *metrics.Histogram
 	timer     *time.Timer
@@ -294,13 +294,27 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than --max-spout-pending allows; raise it or set it to 0 (unlimited)")
 
 func (s *spoutTask) checkStall() error {
-	maxPending := s.t.cfg.MaxSpoutPending
-	if maxPending == 0 || s.pending.m.Len() < maxPending {
+	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.m.Len() == 0 && len(s.replay) == 0) {
 		s.lastAck = s.nowc
 		return nil
 	}
 	if s.nowc-s.lastAck > 4*int64(s.t.cfg.MessageTimeout) {
 		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.m.Len())
+	}
+	return nil
+}
+
+// idle waits up to a millisecond for acker results (Storm's spout wait
+// strategy sleeps 1 ms when nextTuple emits nothing).
+func (s *spoutTask) idle(ctx context.Context) error {
+	s.timer.Reset(time.Millisecond)
+	select {
+	case b := <-s.in.ch:
+		s.onResults(b)
+		s.timer.Stop() // Go >= 1.23: no stale tick after Stop
+	case <-s.timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	return nil
 }
@@ -335,10 +349,10 @@ func (s *spoutTask) run(ctx context.Context) error {
 		s.nowc = start
 		// 2. timeouts.
 		if s.tracked() {
-			s.pending.tick(s.nowc)
 			if err := s.checkStall(); err != nil {
 				return err
 			}
+			s.pending.tick(s.nowc)
 		}
 		// 3. emit a burst: replays first, then new records.
 		progressed := 0
@@ -403,6 +417,11 @@ func (s *spoutTask) run(ctx context.Context) error {
 			}
 		}
 		if !atEnd {
+			if s.next < end { // held back by max spout pending
+				if err := s.idle(ctx); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if len(s.replay) > 0 {
@@ -424,14 +443,8 @@ func (s *spoutTask) run(ctx context.Context) error {
 			return s.finish(ctx)
 		}
 		// Wait for acker results (or a timeout tick).
-		s.timer.Reset(time.Millisecond)
-		select {
-		case b := <-s.in.ch:
-			s.onResults(b)
-			s.timer.Stop() // Go >= 1.23: no stale tick after Stop
-		case <-s.timer.C:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := s.idle(ctx); err != nil {
+			return err
 		}
 	}
 }
