@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -371,7 +372,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 func runTimeouts(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	res := &ExperimentResult{Table: Table{Columns: []string{"workload", "message timeout", "max spout pending", "finished", "failed", "timed out", "replayed", "duplicated windows/rows", "goodput (emissions minus duplicates)", "events/s", "matches reference"}}}
 	events := pick[int64](quick, 20_000, 100_000)
-	limit := pick(quick, 20*time.Second, 2*time.Minute)
+	limit := pick(quick, 10*time.Second, time.Minute)
 	type cfg struct {
 		workload string
 		timeout  time.Duration
@@ -379,12 +380,17 @@ func runTimeouts(ctx context.Context, quick bool, progress func(string)) *Experi
 	}
 	cfgs := []cfg{
 		{"grep", 30 * time.Second, 0},
-		{"grep", 40 * time.Millisecond, 0},
-		{"grep", 40 * time.Millisecond, 1000},
+		{"grep", 250 * time.Millisecond, 0},
+		{"grep", 100 * time.Millisecond, 0},
+		{"grep", 100 * time.Millisecond, 200},
 		{"ysb", 30 * time.Second, 0},
-		{"ysb", 200 * time.Millisecond, 0},
+		{"ysb", 500 * time.Millisecond, 0},
 	}
-	slow := 20 * time.Microsecond
+	// Storm expires a tuple tree between T and 2T after it was emitted (a
+	// rotating map of two buckets); the queueing delay of the slow sink
+	// (about 0.6 s for the grep rows kept at 200 µs each) lies above 2T for
+	// 250 ms and 100 ms.
+	slow := 200 * time.Microsecond
 	var longTimedOut, shortTimedOut int64 = -1, -1
 	var stalled []string
 	for _, c := range cfgs {
@@ -405,9 +411,10 @@ func runTimeouts(ctx context.Context, quick bool, progress func(string)) *Experi
 		k := s.Counters
 		res.Table.add(c.workload, c.timeout.String(), pending, "yes", k["failed"], k["timed_out"], k["replayed"], rep.Check.Duplicated, k["goodput"], s.EventsPerSecond, rep.Check.String())
 		if c.workload == "grep" && c.pending == 0 {
-			if c.timeout == 30*time.Second {
+			switch c.timeout {
+			case 30 * time.Second:
 				longTimedOut = k["timed_out"]
-			} else {
+			case 250 * time.Millisecond:
 				shortTimedOut = k["timed_out"]
 			}
 		}
@@ -430,10 +437,12 @@ func runTimeouts(ctx context.Context, quick bool, progress func(string)) *Experi
 // ---- crash (L4, L5, L6, L7) ----
 
 func runCrash(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
-	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "crash after", "windows", "matching", "lost", "duplicated", "mismatched", "crashes / restarts", "replayed / recomputed", "exact"}}}
+	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "crash after", "windows", "matching", "lost", "duplicated", "mismatched", "late records dropped", "windows differing from the full answer", "crashes / restarts", "replayed / recomputed", "exact"}}}
 	w := mustWorkload("ysb")
 	events := pick[int64](quick, 100_000, 400_000)
-	at := events / 2
+	// The crash counts records taken in by the windowed step: YSB keeps
+	// the views, a third of the events, so events/6 is mid-run.
+	at := events / 6
 	type cfg struct {
 		runtime string
 		flags   RuntimeFlags
@@ -441,7 +450,9 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 	}
 	cfgs := []cfg{
 		{"recordstream", RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}, []int64{at}},
-		{"recordstream", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}, []int64{at}},
+		// A crashed task's trees are replayed when they time out: a 1 s
+		// message timeout instead of Storm's 30 s keeps the run short.
+		{"recordstream", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, MessageTimeout: time.Second}, []int64{at}},
 		{"recordstream", RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: 20 * time.Millisecond}, []int64{at}},
 		{"microbatch", RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}, []int64{at}},
 		{"microbatch", RuntimeFlags{Mode: "dstream", BatchInterval: time.Second, CheckpointInterval: time.Second}, []int64{at / 2, at}},
@@ -455,16 +466,19 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 		crashText := strings.Trim(strings.ReplaceAll(fmt.Sprint(c.crashes), " ", ", "), "[]")
 		rep, err := trial{workload: w, runtime: c.runtime, flags: c.flags, data: DataSpec{Events: events}, opts: Options{CrashAfter: c.crashes}, timeout: 2 * time.Minute}.do(ctx, progress)
 		if err != nil {
-			res.Table.add(name, crashText, "-", "-", "-", "-", "-", "-", "-", errText(err))
+			res.Table.add(name, crashText, "-", "-", "-", "-", "-", "-", "-", "-", "-", errText(err))
 			verdicts[name] = "failed"
 			continue
 		}
 		ch, k := rep.Check, rep.Summary.Counters
 		crashes := fmt.Sprintf("%d / %d", k["crashes"]+k["failed_batches"], k["restarts"]+k["driver_restarts"])
 		replays := fmt.Sprintf("%d / %d", k["replayed"], k["recomputed_records"])
-		res.Table.add(name, crashText, ch.Windows, ch.Matching, ch.Lost, ch.Duplicated, ch.Mismatched, crashes, replays, ch.OK())
+		exact := ch.OK() && ch.LateWindows == 0
+		res.Table.add(name, crashText, ch.Windows, ch.Matching, ch.Lost, ch.Duplicated, ch.Mismatched, ch.DroppedLate, ch.LateWindows, crashes, replays, exact)
 		switch {
-		case ch.OK():
+		case ch.OK() && ch.LateWindows > 0:
+			verdicts[name] = fmt.Sprintf("loses %d windows' replays as late", ch.LateWindows)
+		case exact:
 			verdicts[name] = "exact"
 		case ch.Lost > 0 && ch.Duplicated == 0:
 			verdicts[name] = "loses"
@@ -474,7 +488,7 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 			verdicts[name] = "differs"
 		}
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("YSB, %d events, one crash of the windowed task (recordstream) or failure of the batch holding record %d (microbatch); the last row adds a driver crash, recovered from the checkpoint.", events, at))
+	res.Notes = append(res.Notes, fmt.Sprintf("YSB, %d events, recordstream at-least-once with a 1 s message timeout, one crash of the windowed task (recordstream) or failure of the batch holding record %d (microbatch); the last row adds a driver crash, recovered from the checkpoint. A replayed record that reaches its window after the window fired is dropped as late (lateness 0): the check excludes it, and the windows it changes are counted against the full answer.", events, at))
 	var parts []string
 	for _, c := range cfgs {
 		name := configName(SuiteEntry{Runtime: c.runtime, Flags: c.flags})
@@ -521,6 +535,24 @@ func ysbVariant(name string, window dataflow.WindowFn, bound time.Duration) *Wor
 	return w
 }
 
+// requestRateVariant is request-rate with processing-time windows of size.
+func requestRateVariant(name string, size time.Duration) *Workload {
+	w := mustWorkload("request-rate")
+	w.Name = name
+	w.Description = fmt.Sprintf("requests per processing-time window of %v", size)
+	w.Pipeline = func(map[string]*dataflow.Table) (*dataflow.Pipeline, error) {
+		in, err := datasetSchema("weblogs")
+		if err != nil {
+			return nil, err
+		}
+		p := dataflow.NewPipeline(name, in).Aggregate(dataflow.Aggregation{
+			Window: dataflow.FixedWindows(size), Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()},
+		})
+		return p, p.Validate()
+	}
+	return w
+}
+
 func runWindows(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	entries := []SuiteEntry{
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: 2 * time.Second}},
@@ -539,11 +571,12 @@ func runWindows(ctx context.Context, quick bool, progress func(string)) *Experim
 	}
 	kinds := []kind{
 		{"fixed 10 s (ysb)", mustWorkload("ysb")},
-		{"fixed 7 s, not a multiple of the 2 s batch (ysb-7s)", ysbVariant("ysb-7s", dataflow.FixedWindows(7*time.Second), watermarkBound)},
+		{"event-time fixed 7 s, not a multiple of the 2 s batch (ysb-7s)", ysbVariant("ysb-7s", dataflow.FixedWindows(7*time.Second), watermarkBound)},
 		{"sliding 60 s every 10 s (iot-sliding)", mustWorkload("iot-sliding")},
 		{"session, gap 30 s (sessions)", mustWorkload("sessions")},
 		{"count 100 (count-window)", mustWorkload("count-window")},
 		{"processing-time 1 min (request-rate)", mustWorkload("request-rate")},
+		{"processing-time 7 s, not a multiple of the 2 s batch (request-rate-7s)", requestRateVariant("request-rate-7s", 7*time.Second)},
 	}
 	events := pick[int64](quick, 20_000, 100_000)
 	supported := map[string]map[string]bool{}
@@ -567,18 +600,19 @@ func runWindows(ctx context.Context, quick bool, progress func(string)) *Experim
 	}
 	ds := configName(entries[0])
 	rs := configName(entries[2])
-	limited := !supported[kinds[3].label][ds] && !supported[kinds[4].label][ds] && !supported[kinds[1].label][ds]
+	sessions, count, pt7 := kinds[3].label, kinds[4].label, kinds[6].label
 	rsAll := true
 	for _, k := range kinds {
 		rsAll = rsAll && supported[k.label][rs]
 	}
 	switch {
-	case limited && supported[kinds[0].label][ds]:
-		res.Verdict = fmt.Sprintf("holds: %s expresses the aligned fixed window but rejects sessions, count windows and a 7 s window on a 2 s batch; %s expresses every kind: %v", ds, rs, rsAll)
+	case !supported[sessions][ds] && !supported[count][ds] && !supported[pt7][ds] && supported[kinds[5].label][ds]:
+		res.Verdict = fmt.Sprintf("holds: %s rejects sessions, count windows and a 7 s processing-time window on 2 s batches (Spark's multiple-of-the-batch-interval rule) while it runs the aligned 1 min window; %s expresses every kind: %v", ds, rs, rsAll)
 	default:
-		res.Verdict = fmt.Sprintf("does not hold here: %s sessions=%v count=%v 7s-on-2s=%v, because this model implements more than Spark Streaming's DStream windows", ds,
-			supported[kinds[3].label][ds], supported[kinds[4].label][ds], supported[kinds[1].label][ds])
+		res.Verdict = fmt.Sprintf("does not hold here: %s sessions=%v count=%v 7s-on-2s=%v, because this model expresses more than Spark Streaming's DStream windows", ds,
+			supported[sessions][ds], supported[count][ds], supported[pt7][ds])
 	}
+	res.Notes = append(res.Notes, "Event-time windows (rows 1-5) are Structured Streaming-style in both microbatch modes here, so their size is free; the batch-interval coupling of L6.4 applies to DStream's processing-time windows (last row).")
 	res.Notes = append(res.Notes, fmt.Sprintf("%d events per run; an unsupported cell quotes the model's reason (*dataflow.UnsupportedError).", events))
 	return res
 }
@@ -589,7 +623,9 @@ func runBackpressure(ctx context.Context, quick bool, progress func(string)) *Ex
 	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "finished", "batches", "max scheduling delay ms", "last scheduling delay ms", "events/s", "matches reference / stop"}}}
 	rate := 20_000.0
 	events := pick[int64](quick, 60_000, 200_000)
-	slow := 200 * time.Microsecond
+	// The slow step sleeps per partition task, four tasks at once: 1 ms
+	// a record gives about 4,000 views/s, below the 6,700 views/s offered.
+	slow := time.Millisecond
 	bi := 200 * time.Millisecond
 	type cfg struct {
 		name  string
@@ -598,7 +634,7 @@ func runBackpressure(ctx context.Context, quick bool, progress func(string)) *Ex
 	cfgs := []cfg{
 		{"no backpressure", RuntimeFlags{Mode: "dstream", BatchInterval: bi}},
 		{"backpressure (PID)", RuntimeFlags{Mode: "dstream", BatchInterval: bi, Backpressure: true}},
-		{"no backpressure, memory budget 2 MiB", RuntimeFlags{Mode: "dstream", BatchInterval: bi, MemoryBudget: 2 << 20}},
+		{"no backpressure, memory budget 1 MiB", RuntimeFlags{Mode: "dstream", BatchInterval: bi, MemoryBudget: 1 << 20}},
 	}
 	fig := Series{Name: "scheduling-delay", Title: "Scheduling delay per batch (microbatch, paced YSB above capacity)", XLabel: "time since start (s)", YLabel: "scheduling delay (ms)"}
 	var growth []float64
@@ -799,7 +835,7 @@ func runTimeDomains(ctx context.Context, quick bool, progress func(string)) *Exp
 		line := Line{Label: configName(e)}
 		for _, b := range bounds {
 			w := ysbVariant("ysb-bound-"+b.String(), dataflow.FixedWindows(10*time.Second), b)
-			rep, err := trial{workload: w, runtime: e.Runtime, flags: e.Flags, data: DataSpec{Events: events}, timeout: time.Minute}.do(ctx, progress)
+			rep, err := trial{workload: w, runtime: e.Runtime, flags: e.Flags, data: DataSpec{Events: events, EventRate: 1000}, timeout: time.Minute}.do(ctx, progress)
 			if err != nil {
 				res.Table.add("4 event-time, bound sweep", "ysb", configName(e), b.String(), "-", "-", "-", "-", errText(err))
 				continue
@@ -815,7 +851,7 @@ func runTimeDomains(ctx context.Context, quick bool, progress func(string)) *Exp
 		fig.Lines = append(fig.Lines, line)
 	}
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("%d events per run on recordstream at-most-once (no faults, so every difference would be a defect); the bound sweep uses the built-in disorder (5%% of records delayed up to 2 s).", events))
+	res.Notes = append(res.Notes, fmt.Sprintf("%d events per run on recordstream at-most-once (no faults, so every difference would be a defect); the bound sweep uses the built-in disorder (5%% of records delayed up to 2 s) at 1,000 events per second of event time, so the run spans many 10 s windows.", events))
 	allOK := true
 	for _, r := range reports {
 		allOK = allOK && r.Check.OK()
@@ -864,4 +900,28 @@ func topNRecall(exact, approx []dataflow.Result) float64 {
 		return math.NaN()
 	}
 	return float64(hit) / float64(total)
+}
+
+// RunExperiments runs exps in order and gathers their results with the
+// machine's description. command is the command line recorded in the
+// results. Only a canceled ctx stops it early (with the results so far).
+func RunExperiments(ctx context.Context, exps []*Experiment, quick bool, command string, progress func(string)) (*SuiteResults, error) {
+	start := time.Now()
+	r := &SuiteResults{
+		Command: command, Date: start.UTC().Format(time.RFC3339),
+		GoVersion: goruntime.Version(), GOOS: goruntime.GOOS, GOARCH: goruntime.GOARCH,
+		GOMAXPROCS: goruntime.GOMAXPROCS(0), Cores: goruntime.NumCPU(), Quick: quick,
+	}
+	for _, e := range exps {
+		sayf(progress, "experiment %s (%s)", e.Name, e.Claim)
+		res, err := e.Run(ctx, quick, progress)
+		if err != nil {
+			r.Seconds = time.Since(start).Seconds()
+			return r, err
+		}
+		sayf(progress, "experiment %s: %s (%.1fs)", e.Name, res.Verdict, res.Seconds)
+		r.Experiments = append(r.Experiments, res)
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
 }

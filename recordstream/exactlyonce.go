@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -685,12 +684,53 @@ func sendBarrier(ctx context.Context, e *edge, src int, id checkpoint.ID) error 
 	return e.flush(ctx)
 }
 
-// cloneTuple copies a tuple out of its reused batch, for a gate that keeps
-// it (a blocked channel, channel state).
-func cloneTuple(tp *Tuple) *Tuple {
-	c := *tp
-	c.Row = slices.Clone(tp.Row)
-	return &c
+// tupleArena copies tuples out of their reused batches for a gate that
+// keeps them (a blocked channel, channel state). Copies come from chunks, so
+// alignment does not cost two allocations per buffered record; the current
+// chunks are reused once the gate holds no copy (reset), and a full chunk is
+// left to the garbage collector while copies in it are still held. One task
+// goroutine owns it.
+type tupleArena struct {
+	tuples []Tuple
+	values []dataflow.Value
+}
+
+const arenaTuples, arenaValues = 512, 4096
+
+// clone returns a copy of tp whose Row lives in the arena.
+func (a *tupleArena) clone(tp *Tuple) *Tuple {
+	if len(a.tuples) == cap(a.tuples) {
+		a.tuples = make([]Tuple, 0, arenaTuples)
+	}
+	n := len(tp.Row)
+	if cap(a.values)-len(a.values) < n {
+		a.values = make([]dataflow.Value, 0, max(arenaValues, n))
+	}
+	at := len(a.values)
+	a.values = append(a.values, tp.Row...)
+	a.tuples = append(a.tuples, *tp)
+	c := &a.tuples[len(a.tuples)-1]
+	c.Row = a.values[at : at+n : at+n]
+	return c
+}
+
+// reset makes the current chunks reusable: call it only when no copy is
+// held any more.
+func (a *tupleArena) reset() {
+	clear(a.tuples) // drop references to strings and rows
+	a.tuples = a.tuples[:0]
+	clear(a.values)
+	a.values = a.values[:0]
+}
+
+// gateIdle reports whether a gate holds no copy of a tuple: nothing is
+// buffered on a blocked channel and no channel state is being recorded.
+func gateIdle(g *checkpoint.Gate[*Tuple], mode checkpoint.Mode) bool {
+	if g.Buffered() > 0 {
+		return false
+	}
+	_, pending := g.Pending()
+	return mode != checkpoint.Unaligned || !pending
 }
 
 // appendTuples encodes tuples as channel state.

@@ -222,6 +222,7 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 	}
 	st.replay = nil
 	early := t.agg.Trigger.EarlyEvery > 0
+	var arena tupleArena
 	for !ended {
 		var b *batch
 		select {
@@ -241,7 +242,7 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 					return errCrashed
 				}
 				if gate.Retains(ch) {
-					tp = cloneTuple(tp)
+					tp = arena.clone(tp)
 				}
 				err = gate.Record(ch, tp)
 			case MsgBarrier:
@@ -258,13 +259,16 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 			}
 		}
 		b.release()
+		if len(arena.tuples) > 0 && gateIdle(gate, mode) {
+			arena.reset()
+		}
 		if early {
 			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
 			if err := w.sendPanes(ctx); err != nil {
 				return err
 			}
 		}
-		spin(&w.slowDebt)
+		w.spin()
 		w.busy.Add(t.now() - start)
 		if len(w.in.ch) == 0 {
 			if err := w.out.flush(ctx); err != nil {
@@ -364,6 +368,7 @@ func (s *sinkTask) runEO(ctx context.Context, inc *incarnation, st *eoSink) erro
 		}
 	}
 	st.replay = nil
+	var arena tupleArena
 	for !ended {
 		var b *batch
 		select {
@@ -388,7 +393,7 @@ func (s *sinkTask) runEO(ctx context.Context, inc *incarnation, st *eoSink) erro
 					return errCrashed
 				}
 				if gate.Retains(ch) {
-					tp = cloneTuple(tp)
+					tp = arena.clone(tp)
 				}
 				err = gate.Record(ch, tp)
 			case MsgBarrier:
@@ -405,6 +410,9 @@ func (s *sinkTask) runEO(ctx context.Context, inc *incarnation, st *eoSink) erro
 			}
 		}
 		b.release()
+		if len(arena.tuples) > 0 && gateIdle(gate, mode) {
+			arena.reset()
+		}
 		s.busy.Add(t.now() - start)
 	}
 	if st.tpc != nil {

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -57,11 +58,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdGen(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "suite":
+		return cmdExperiments(ctx, args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen or run (or no argument for the suite)\n", args[0])
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, suite or report (or no argument for the suite)\n", args[0])
 	return exitUsage
 }
 
@@ -71,6 +76,10 @@ const usage = `usage:
   bench gen WORKLOAD --events N --seed S --out DIR
   bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [flags]
             run 'bench run -h' for every flag
+  bench suite [EXPERIMENT...] [--quick] --out DIR
+                                         the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
+  bench report --in DIR [--out REPORT.md] [--figures DIR]
+                                         REPORT.md and SVG figures from a suite directory
 `
 
 func cmdSuite(ctx context.Context, stdout, stderr io.Writer) int {
@@ -158,8 +167,12 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	for _, e := range compare.DefaultSuite() {
 		fmt.Fprintf(stdout, "  %s %s\n", e.Runtime, flagsText(e.Flags))
 	}
-	fmt.Fprintln(stdout, "experiments:")
-	fmt.Fprintln(stdout, "  none yet")
+	fmt.Fprintln(stdout, "experiments (bench suite):")
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, e := range compare.Experiments() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", e.Name, e.Claim, e.Statement)
+	}
+	tw.Flush()
 	return exitOK
 }
 
@@ -403,4 +416,100 @@ func checkOutPath(path string) error {
 		}
 	}
 	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
+}
+
+// cmdExperiments is `bench suite`: the lecture's experiments.
+func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench suite", stderr)
+	quick := fs.Bool("quick", false, "small inputs: the whole suite in a few minutes")
+	out := fs.String("out", "", "output directory (required): results.json and one CSV per table and series")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	exps, err := compare.LookupExperiments(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench suite: %v\n", err)
+		return exitUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "bench suite: --out DIR is required")
+		return exitUsage
+	}
+	start := time.Now()
+	progress := func(msg string) { fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), msg) }
+	command := "bench suite " + strings.Join(args, " ")
+	res, err := compare.RunExperiments(ctx, exps, *quick, strings.TrimSpace(command), progress)
+	if werr := compare.WriteSuiteResults(*out, res); werr != nil {
+		fmt.Fprintf(stderr, "bench suite: %v\n", werr)
+		return exitFailed
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bench suite: %v (partial results in %s)\n", err, *out)
+		return exitFailed
+	}
+	for _, e := range res.Experiments {
+		fmt.Fprintf(stdout, "%-24s %-12s %s\n", e.Name, e.Claim, e.Verdict)
+	}
+	fmt.Fprintf(stderr, "%d experiments in %.1fs; results in %s\n", len(res.Experiments), res.Seconds, *out)
+	return exitOK
+}
+
+// cmdReport is `bench report`: REPORT.md and figures from a suite directory.
+func cmdReport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench report", stderr)
+	in := fs.String("in", "", "suite directory written by `bench suite --out DIR` (required)")
+	out := fs.String("out", "REPORT.md", "the report to write")
+	figures := fs.String("figures", "", "directory of the SVG figures (default: docs/figures beside the report)")
+	gen := fs.String("generator", "", "the command line quoted at the top of the report (default: the suite's, then this report's)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "bench report: takes no arguments, got %q\n", strings.Join(pos, " "))
+		return exitUsage
+	}
+	if *in == "" {
+		fmt.Fprintln(stderr, "bench report: --in DIR is required")
+		return exitUsage
+	}
+	res, err := compare.ReadSuiteResults(*in)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		return exitUsage
+	}
+	reportDir := filepath.Dir(*out)
+	figDir := *figures
+	if figDir == "" {
+		figDir = filepath.Join(reportDir, "docs", "figures")
+	}
+	link, err := filepath.Rel(reportDir, figDir)
+	if err != nil {
+		link = figDir
+	}
+	g := *gen
+	if g == "" {
+		g = fmt.Sprintf("go run ./cmd/%s --out %s && go run ./cmd/bench report --in %s", res.Command, *in, *in)
+		if strings.Contains(res.Command, "--out") {
+			g = fmt.Sprintf("go run ./cmd/%s && go run ./cmd/bench report --in %s", res.Command, *in)
+		}
+	}
+	var buf strings.Builder
+	if err := compare.WriteReport(&buf, res, compare.ReportOptions{FigureDir: figDir, FigureLink: link, Generator: g}); err != nil {
+		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		return exitFailed
+	}
+	if err := os.WriteFile(*out, []byte(buf.String()), 0o644); err != nil {
+		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d experiments) and figures in %s\n", *out, len(res.Experiments), figDir)
+	return exitOK
 }

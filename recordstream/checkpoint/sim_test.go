@@ -45,8 +45,7 @@ type simBolt struct {
 	gate    *Gate[simMsg]
 	count   map[string]int64
 	sum     map[string]int64
-	out     []simMsg // to the sink
-	encoded []byte   // unaligned: the state at the snapshot, waiting for channel state
+	encoded []byte // unaligned: the state at the snapshot, waiting for channel state
 }
 
 type simSink struct {
@@ -76,7 +75,6 @@ type sim struct {
 	bolts    []*simBolt
 	sink     *simSink
 	restarts int
-	dups     int64 // at-least-once: records counted twice (from final counts)
 }
 
 func (s *sim) spoutID(p int) TaskID { return TaskID(p) }
