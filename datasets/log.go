@@ -223,6 +223,32 @@ func (l *Log) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
 	return dst, c.Ingest[i]
 }
 
+// ReadColumns is [Log.Read] for the columns at positions cols only: the
+// other values of dst are left as they are. A reader that needs few of a
+// record's columns (a spout whose pipeline uses three of seven) reads only
+// those, as a columnar log lets it.
+func (l *Log) ReadColumns(p int, off int64, cols []int, dst dataflow.Row) (dataflow.Row, int64) {
+	c := l.chunk(p, off)
+	i := int(off - c.Base)
+	if n := l.schema.Len(); len(dst) < n {
+		if cap(dst) < n {
+			dst = make(dataflow.Row, n)
+		}
+		dst = dst[:n]
+	}
+	for _, col := range cols {
+		switch k := l.schema.Fields[col].Kind; k {
+		case dataflow.KindFloat64:
+			dst[col] = dataflow.Float(c.Floats[col][i])
+		case dataflow.KindString:
+			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Codes[col][i])}
+		default:
+			dst[col] = dataflow.Value{K: k, I: c.Ints[col][i]}
+		}
+	}
+	return dst, c.Ingest[i]
+}
+
 // Chunks calls fn for each chunk overlapping offsets [from, to) of partition
 // p, with the row range [lo, hi) of that chunk inside the range, until fn
 // returns false. to must not exceed End(p). The chunk is shared: do not

@@ -2,7 +2,6 @@ package recordstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -65,10 +64,6 @@ func ParseGuarantee(s string) (Guarantee, error) {
 	}
 	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
 }
-
-// ErrExactlyOnceNotBuilt is returned for [ExactlyOnce] until the barrier
-// mode is integrated.
-var ErrExactlyOnceNotBuilt = errors.New("recordstream: exactly-once (barrier snapshots) is not built yet; use at-most-once or at-least-once")
 
 // Clock gives processing time. The real clock is the default; tests pass a
 // manual clock so timeouts are testable.

@@ -64,6 +64,7 @@ type spoutTask struct {
 	acks  []*edge
 	drain *drainer
 	chain *chain
+	plan  *readPlan // pruned reads (P1); nil reads whole records
 	row   dataflow.Row
 	key   []byte
 	rng   *rand.Rand
@@ -104,6 +105,10 @@ func (s *spoutTask) init() error {
 		return err
 	}
 	s.chain.emit = s.emitTuple
+	if s.plan, err = newReadPlan(t.p, t.src); err != nil {
+		return err
+	}
+	s.row = zeroRow(t.p.Input)
 	s.rng = t.rng(s.id)
 	s.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(s.id)+1000))
 	s.complete = metrics.NewHistogram()
@@ -180,7 +185,13 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	tp.Partition = int32(s.part)
 	tp.Offset = s.curOff
 	tp.Ingest = s.curIngest
-	tp.Row = append(tp.Row, row...)
+	if t.proj == nil {
+		tp.Row = append(tp.Row, row...)
+	} else {
+		for _, i := range t.proj { // P2
+			tp.Row = append(tp.Row, row[i])
+		}
+	}
 	ts := dataflow.Time(s.curIngest / 1e6)
 	if t.timeAt >= 0 {
 		ts = row[t.timeAt].Time()
@@ -211,14 +222,25 @@ func (s *spoutTask) emitRecord(ctx context.Context, off int64) error {
 
 // emitRecordAs is emitRecord, marking the tuples as a replay or not.
 func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) error {
-	row, ing := s.t.src.Read(s.part, off, s.row)
+	var (
+		row  dataflow.Row
+		ing  int64
+		pass = true
+	)
+	if s.plan != nil {
+		row, ing, pass = s.plan.read(s.part, off, s.row)
+	} else {
+		row, ing = s.t.src.Read(s.part, off, s.row)
+	}
 	s.row = row
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
-	if s.tracked() {
+	if s.tracked() && pass {
 		s.curRoot = newRootID(s.rng)
 	}
-	if err := s.chain.run(ctx, row); err != nil {
-		return err
+	if pass {
+		if err := s.chain.run(ctx, row); err != nil {
+			return err
+		}
 	}
 	s.sinceWM++
 	if !s.tracked() || s.curN == 0 {

@@ -144,16 +144,20 @@ type taskBase struct {
 
 // topo is one run of a compiled topology.
 type topo struct {
-	cfg    Config
-	src    Source
-	p      *dataflow.Pipeline
-	agg    *dataflow.Aggregation
-	aggIn  dataflow.Schema
-	last   dataflow.Schema // schema after the stateless steps
-	keyIdx []int
-	timeAt int // event-time column in last, -1 for ingest time
-	acking bool
-	seed   maphash.Seed
+	cfg   Config
+	src   Source
+	p     *dataflow.Pipeline
+	agg   *dataflow.Aggregation
+	aggIn dataflow.Schema // schema of data tuples to window tasks (P2)
+	// proj lists the columns of last a data tuple carries to a window task,
+	// nil for all of them (P2); tupleKeyIdx are the key columns in aggIn.
+	proj        []int
+	tupleKeyIdx []int
+	last        dataflow.Schema // schema after the stateless steps
+	keyIdx      []int
+	timeAt      int // event-time column in last, -1 for ingest time
+	acking      bool
+	seed        maphash.Seed
 
 	spouts  []*spoutTask
 	windows []*windowTask
@@ -204,6 +208,10 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 		}
 		if a.TimeCol != "" && a.Domain == dataflow.EventTime {
 			t.timeAt = t.last.Index(a.TimeCol)
+		}
+		t.proj, t.aggIn = projectForAgg(a, t.last)
+		for _, k := range a.Key {
+			t.tupleKeyIdx = append(t.tupleKeyIdx, t.aggIn.Index(k))
 		}
 		if t.acking && cfg.MaxSpoutPending > 0 && a.Window.Kind == dataflow.WindowCount &&
 			a.Window.Size+a.Window.Period > int64(cfg.MaxSpoutPending) {

@@ -188,7 +188,7 @@ func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
 		h.exp = last + fn.Size + w.lateness
 		w.push(h)
 	case holdCount, holdSession:
-		w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.keyIdx)
+		w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 		kh := w.keys[string(w.key)]
 		if kh == nil {
 			kh = &keyHold{}
