@@ -107,18 +107,6 @@ func newCellSet(specs []aggSpec) *cellSet {
 
 func (cs *cellSet) len() int { return len(cs.n) }
 
-// reset empties the set, keeping its capacity.
-func (cs *cellSet) reset() {
-	cs.win, cs.gid, cs.key = cs.win[:0], cs.gid[:0], cs.key[:0]
-	cs.n, cs.maxEv, cs.maxIng = cs.n[:0], cs.maxEv[:0], cs.maxIng[:0]
-	for k := range cs.a {
-		a := &cs.a[k]
-		a.i, a.j, a.f, a.g, a.s, a.has = a.i[:0], a.j[:0], a.f[:0], a.g[:0], a.s[:0], a.has[:0]
-		clear(a.acc)
-		a.acc = a.acc[:0]
-	}
-}
-
 // add appends an empty cell and returns its index.
 func (cs *cellSet) add(w dataflow.Window, gid int32, key string) int32 {
 	c := int32(len(cs.n))

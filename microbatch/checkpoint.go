@@ -49,11 +49,6 @@ func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
 	return &dirCheckpoints{dir: dir}, cleanup, nil
 }
 
-type memCheckpoints struct{ data []byte }
-
-func (m *memCheckpoints) save(_ int64, data []byte) error { m.data = data; return nil }
-func (m *memCheckpoints) latest() ([]byte, bool, error)   { return m.data, m.data != nil, nil }
-
 // dirCheckpoints writes each checkpoint atomically: a temporary file,
 // fsync, rename, fsync of the directory. It keeps the last two.
 type dirCheckpoints struct{ dir string }
@@ -290,9 +285,7 @@ func (d *driver) restore() error {
 	}); err != nil {
 		return err
 	}
-	for i, u := range s.Cells.LastUpd {
-		st.lastUpd[i] = u
-	}
+	copy(st.lastUpd, s.Cells.LastUpd)
 	for t, in := range s.Batches {
 		cs := newCellSet(d.p.specs)
 		if err := decodeCells(in, cs, func(w dataflow.Window, key string) int32 { return cs.add(w, -1, key) }); err != nil {

@@ -191,7 +191,6 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 		dict *dictVals
 		ints []int64
 		flts []float64
-		out  vec
 		ibuf []int64
 		fbuf []float64
 	}

@@ -201,7 +201,6 @@ type aggExec struct {
 	winBuf  []dataflow.Window
 	times   []int64
 	ingest  []int64
-	keyVecs []vec
 
 	// Window slots of this task: cellOf[s][g] is the cell of key g in
 	// window wins[s], or -1.

@@ -150,8 +150,7 @@ func TestSpoutTimeoutBetweenTAnd2T(t *testing.T) {
 	for _, phase := range []int64{0, 1, T / 3, T / 2, T - step} {
 		var failedAt int64 = -1
 		now := int64(1000) * T
-		var p *spoutPending
-		p = newSpoutPending(time.Duration(T), now, func(uint64, pendingInfo) { failedAt = now })
+		p := newSpoutPending(time.Duration(T), now, func(uint64, pendingInfo) { failedAt = now })
 		now += phase
 		p.tick(now)
 		put := now

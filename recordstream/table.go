@@ -62,9 +62,6 @@ func (t *idTable[V]) get(k uint64) (V, bool) {
 	return zero, false
 }
 
-// has reports whether k is present.
-func (t *idTable[V]) has(k uint64) bool { return t.find(k) >= 0 }
-
 // set stores v under k and reports whether k is new.
 func (t *idTable[V]) set(k uint64, v V) bool {
 	if (t.n+1)*4 > len(t.keys)*3 { // load factor 3/4
