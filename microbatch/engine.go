@@ -38,11 +38,11 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	defer cleanup()
 	rs := &runState{
 		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
-		latency:  metrics.NewLatency(),
 		counters: map[string]int64{},
 		series:   map[string][]Point{},
 		shift:    src.EventTimeShift(),
 	}
+	rs.latency = metrics.NewLatency().Since(rs.start.UnixNano())
 	for {
 		d, err := newDriver(rs, pl, src)
 		if err != nil {

@@ -169,7 +169,7 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 	}
 	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store, firstID: maxID + 1,
 		out: checkpoint.NewCommitted(), hw: make([]int64, src.Partitions()),
-		latency: metrics.NewLatency(), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
+		latency: metrics.NewLatency().Since(c.Clock.Now()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
 		recovery: metrics.NewHistogram(), counters: map[string]int64{}, seed: maphash.MakeSeed()}
 	if cp.IdempotentSink {
 		r.idem = checkpoint.NewIdempotentSink()

@@ -63,7 +63,7 @@ type sinkTask struct {
 
 func (s *sinkTask) init() error {
 	t := s.t
-	s.latency = metrics.NewLatency()
+	s.latency = metrics.NewLatency().Since(t.now())
 	s.shift = t.src.EventTimeShift()
 	if a := t.agg; a != nil {
 		s.windowed = true

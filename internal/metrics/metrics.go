@@ -84,6 +84,19 @@ func (h *Histogram) Summarize() Summary {
 type Latency struct {
 	EventTime      *Histogram
 	ProcessingTime *Histogram
+	// since is when the run started (ns): see [Latency.Since].
+	since int64
+}
+
+// Since returns l counting processing-time latency from sinceNanos for
+// records ingested before it. A run that reads a log filled before it
+// started (rate 0, or a log shared by several runs) would otherwise charge
+// each record the time it waited in the log before the run began; from the
+// run's point of view such a record was ingested when the run started.
+// Runtimes call it with their start time.
+func (l Latency) Since(sinceNanos int64) Latency {
+	l.since = sinceNanos
+	return l
 }
 
 // NewLatency returns empty latency histograms.
@@ -95,6 +108,7 @@ func NewLatency() Latency {
 // had largest event time maxEventMs (already shifted to wall-clock ms) and
 // largest ingest time maxIngestNanos.
 func (l Latency) Observe(emitNanos, maxEventMs, maxIngestNanos int64) {
+	maxIngestNanos = max(maxIngestNanos, l.since)
 	l.EventTime.RecordNanos(emitNanos - maxEventMs*1e6)
 	l.ProcessingTime.RecordNanos(emitNanos - maxIngestNanos)
 }

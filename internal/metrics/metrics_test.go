@@ -41,3 +41,13 @@ func TestLatencyObserveAndMerge(t *testing.T) {
 	assert.InDelta(t, 4, a.ProcessingTime.Summarize().Max, 0.01)
 	assert.InDelta(t, 2, a.ProcessingTime.Quantile(50).Seconds()*1000, 0.01)
 }
+
+func TestLatencySinceRunStart(t *testing.T) {
+	start := int64(100) * 1e9
+	l := NewLatency().Since(start)
+	l.Observe(start+5e6, 0, start-60e9) // waited a minute in the log before the run
+	l.Observe(start+9e6, 0, start+1e6)  // ingested during the run
+	s := l.ProcessingTime.Summarize()
+	assert.InDelta(t, 5, s.P50, 0.01, "a record from before the run counts from the run's start")
+	assert.InDelta(t, 8, s.Max, 0.01, "a record ingested during the run counts from its ingest")
+}
