@@ -420,29 +420,31 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 // crash loses the task's queued tuples and its state, then restarts it
 // empty. EOS messages in the queue are still counted: they stand for the
 // upstream's end, which a restarted task learns again from its inputs.
+//
+// Only the batches queued at the moment of the crash are lost: producers go
+// on filling the queue while it drains, and what they add after the crash
+// reaches the restarted task (draining until the queue is empty would lose
+// an unbounded share of the stream when producers run at full speed).
 func (w *windowTask) crash() error {
 	w.stats.crashes++
-	for {
-		select {
-		case b := <-w.in.ch:
-			for i := range b.ts {
-				tp := &b.ts[i]
-				switch tp.Kind {
-				case MsgEOS:
-					if in := int(tp.Src); !w.eos[in] {
-						w.eos[in] = true
-						w.eosN++
-					}
-				case MsgData:
-					w.stats.lost++
+	for range len(w.in.ch) {
+		b := <-w.in.ch
+		for i := range b.ts {
+			tp := &b.ts[i]
+			switch tp.Kind {
+			case MsgEOS:
+				if in := int(tp.Src); !w.eos[in] {
+					w.eos[in] = true
+					w.eosN++
 				}
+			case MsgData:
+				w.stats.lost++
 			}
-			b.release()
-		default:
-			w.panes = w.panes[:0]
-			return w.reset()
 		}
+		b.release()
 	}
+	w.panes = w.panes[:0]
+	return w.reset()
 }
 
 // spin burns the accumulated slow-fault cost on the real clock (it models
