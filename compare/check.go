@@ -41,6 +41,10 @@ type CheckResult struct {
 	// exclusions) whose value the late records changed or removed; set by
 	// [RunOne] when the run reported late records.
 	LateWindows int
+	// FullWindows is the number of windows of the full reference (no
+	// exclusions); set by [RunOne] when the run reported late records, so a
+	// reader sees how many windows the late records removed entirely.
+	FullWindows int
 	// Examples describes the first few differences, for messages.
 	Examples []string
 }
@@ -68,6 +72,9 @@ func (c CheckResult) String() string {
 	}
 	if c.DroppedLate > 0 {
 		fmt.Fprintf(&b, ", %d late records dropped, %d windows affected", c.DroppedLate, c.LateWindows)
+		if c.FullWindows > 0 {
+			fmt.Fprintf(&b, " of the %d in the full answer", c.FullWindows)
+		}
 	}
 	b.WriteByte(')')
 	return b.String()

@@ -234,6 +234,7 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	check := Check(ref, out.Results, CheckOptionsFor(p, len(out.Late)))
 	if len(out.Late) > 0 {
 		check.LateWindows = LateWindows(all, ref)
+		check.FullWindows = len(all)
 	}
 	dc := DataConfig(w, d)
 	if d.InputDir != "" { // the data's size and density come from the files

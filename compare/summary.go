@@ -71,6 +71,7 @@ type ReferenceCheck struct {
 	Mismatched  int  `json:"mismatched"`
 	DroppedLate int  `json:"dropped_late"`
 	LateWindows int  `json:"late_windows"`
+	FullWindows int  `json:"full_windows,omitempty"`
 	Stateless   bool `json:"stateless,omitempty"`
 	OK          bool `json:"ok"`
 }
@@ -87,7 +88,7 @@ func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckRe
 		Results:   len(out.Results),
 		Reference: ReferenceCheck{
 			Windows: c.Windows, Matching: c.Matching, Lost: c.Lost, Duplicated: c.Duplicated,
-			Mismatched: c.Mismatched, DroppedLate: c.DroppedLate, LateWindows: c.LateWindows,
+			Mismatched: c.Mismatched, DroppedLate: c.DroppedLate, LateWindows: c.LateWindows, FullWindows: c.FullWindows,
 			Stateless: c.Stateless, OK: c.OK(),
 		},
 		Counters: map[string]int64{},
