@@ -76,12 +76,7 @@ func (b *batch) copyRow(j int, src *batch, i int) {
 // held is an event waiting in the reorder buffer for its arrival time.
 type held struct {
 	arrival int64 // event time + delay, ms
-	seq     int64 // generation order, breaks ties
 	slot    int32 // row of filler.b (in the held region)
-}
-
-func (h held) less(o held) bool {
-	return h.arrival < o.arrival || (h.arrival == o.arrival && h.seq < o.seq)
 }
 
 // filler moves generated events into a log in arrival order.
@@ -89,11 +84,14 @@ func (h held) less(o held) bool {
 // Rows [0, batchRows) of its batch receive each step's generated events;
 // rows from batchRows on are the reorder buffer. Without skew every event
 // goes straight to the log. With skew, delayed events are copied to a free
-// row of the buffer and wait in a min-heap keyed by arrival time (event time
-// + delay); one is written once the generator's event time reaches its
-// arrival time: no later event can arrive before it, so the log is in
-// arrival order without a global sort (D3), and the heap holds only the
-// delayed events of the last LateDelay (or Delay) of event time.
+// row of the buffer and wait in a timing wheel of one bucket per millisecond
+// of arrival time (event time + delay); a bucket is written once the
+// generator's event time passes its millisecond: no later event can arrive
+// before it, so the log is in arrival order without a global sort (D3), and
+// the wheel holds only the delayed events of the last LateDelay (or Delay) of
+// event time. Events of one millisecond leave in generation order (a bucket
+// is FIFO). Which events are delayed is drawn as geometric gaps between
+// delayed events, so an on-time event costs no random draw.
 //
 // Each step lists its output rows in arrival order and writes them column
 // by column straight into the partitions' chunks (the work of
@@ -120,10 +118,19 @@ type filler struct {
 	// Skew.
 	skew            bool
 	rng             rand.PCG
-	thrOOO, thrLate uint64 // thresholds on a uniform uint64
+	thrLate         uint64  // a delayed event is very late below this threshold
+	logStay         float64 // log(1 - share of delayed events), for the gaps
+	gap             int64   // on-time events left before the next delayed one
 	delayMs, lateMs int64
 	free            []int32
-	heap            []held
+	// The wheel: bucket arrival&mask is a FIFO list of the held rows
+	// arriving in that millisecond, linked through next (indexed by row), so
+	// holding an event allocates nothing.
+	head, tail []int32 // per bucket, -1 when empty
+	next       []int32 // per row of b
+	mask       int64
+	cursor     int64 // every held event arriving at or before it is out
+	nheld      int
 }
 
 // Random streams of the filler, distinct from any generator's (which use
@@ -148,12 +155,75 @@ func newFiller(gen Generator, l *Log, cfg Config) *filler {
 	if sk := cfg.Skew; sk.OutOfOrder > 0 || sk.Late > 0 {
 		f.skew = true
 		f.rng.Seed(cfg.Seed, skewStream)
-		f.thrOOO = shareThreshold(sk.OutOfOrder)
-		f.thrLate = f.thrOOO + shareThreshold(sk.Late)
+		delayed := min(sk.OutOfOrder+sk.Late, 1)
+		f.thrLate = shareThreshold(sk.Late / (sk.OutOfOrder + sk.Late))
+		f.logStay = math.Log1p(-delayed) // -Inf when every event is delayed
 		f.delayMs = sk.Delay.Milliseconds()
 		f.lateMs = sk.LateDelay.Milliseconds()
+		w := int64(1)
+		for w < max(f.delayMs, f.lateMs)+2 {
+			w <<= 1
+		}
+		f.head, f.tail = make([]int32, w), make([]int32, w)
+		for i := range f.head {
+			f.head[i], f.tail[i] = -1, -1
+		}
+		f.mask, f.cursor = w-1, math.MinInt64
+		f.gap = f.nextGap()
 	}
 	return f
+}
+
+// nextGap draws how many on-time events come before the next delayed one:
+// geometric with the share of delayed events as its success probability.
+func (f *filler) nextGap() int64 {
+	if math.IsInf(f.logStay, -1) {
+		return 0
+	}
+	u := (float64(f.rng.Uint64()>>11) + 1) / (1 << 53) // (0, 1]
+	g := math.Floor(math.Log(u) / f.logStay)
+	if g > 1<<62 || math.IsNaN(g) {
+		return 1 << 62
+	}
+	return int64(g)
+}
+
+// release lists, in arrival order, the held events that arrive at or before
+// t, and frees their rows after this step.
+func (f *filler) release(t int64) {
+	if f.nheld == 0 {
+		f.cursor = max(f.cursor, t)
+		return
+	}
+	for f.cursor < t && f.nheld > 0 {
+		f.cursor++
+		b := f.cursor & f.mask
+		for r := f.head[b]; r >= 0; r = f.next[r] {
+			f.ord = append(f.ord, r)
+			f.freed = append(f.freed, r)
+			f.nheld--
+		}
+		f.head[b], f.tail[b] = -1, -1
+	}
+	f.cursor = max(f.cursor, t)
+}
+
+// hold puts a delayed event in the wheel. An arrival at or before the
+// cursor (the timeline stepped back) is due at the next millisecond.
+func (f *filler) hold(h held) {
+	h.arrival = max(h.arrival, f.cursor+1)
+	b := h.arrival & f.mask
+	if int(h.slot) >= len(f.next) {
+		f.next = append(f.next, make([]int32, len(f.b.part)-len(f.next))...)
+	}
+	f.next[h.slot] = -1
+	if f.tail[b] < 0 {
+		f.head[b] = h.slot
+	} else {
+		f.next[f.tail[b]] = h.slot
+	}
+	f.tail[b] = h.slot
+	f.nheld++
 }
 
 // shareThreshold maps a share in [0, 1] to a threshold on uniform uint64s.
@@ -186,24 +256,27 @@ func (f *filler) step(n int, ingest int64) {
 		f.writeRows(ingest)
 		return
 	}
+	f.ord = ord
 	times := b.ints[f.tcol]
 	for i := range n {
 		t := times[i]
-		for len(f.heap) > 0 && f.heap[0].arrival <= t {
-			h := f.pop()
-			ord = append(ord, h.slot)
-			f.freed = append(f.freed, h.slot)
+		if t > f.cursor {
+			f.release(t)
 		}
-		r := f.rng.Uint64()
+		if f.gap > 0 {
+			f.gap--
+			f.ord = append(f.ord, int32(i))
+			continue
+		}
+		f.gap = f.nextGap()
 		var d int64
-		switch {
-		case r < f.thrOOO:
-			d = pickN(f.rng.Uint64(), f.delayMs+1)
-		case r < f.thrLate:
+		if f.rng.Uint64() < f.thrLate {
 			d = f.lateMs - pickN(f.rng.Uint64(), f.lateMs/2+1)
+		} else {
+			d = pickN(f.rng.Uint64(), f.delayMs+1)
 		}
 		if d == 0 {
-			ord = append(ord, int32(i))
+			f.ord = append(f.ord, int32(i))
 			continue
 		}
 		if len(f.free) == 0 {
@@ -212,9 +285,8 @@ func (f *filler) step(n int, ingest int64) {
 		slot := f.free[len(f.free)-1]
 		f.free = f.free[:len(f.free)-1]
 		b.copyRow(int(slot), b, i)
-		f.push(held{arrival: t + d, seq: f.produced + int64(i), slot: slot})
+		f.hold(held{arrival: t + d, slot: slot})
 	}
-	f.ord = ord
 	f.produced += int64(n)
 	f.writeRows(ingest)
 }
@@ -298,47 +370,10 @@ func addChunk(l *Log, part *partition) {
 	part.chunks.Store(&next)
 }
 
-func (f *filler) push(h held) {
-	f.heap = append(f.heap, h)
-	i := len(f.heap) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !f.heap[i].less(f.heap[p]) {
-			break
-		}
-		f.heap[i], f.heap[p] = f.heap[p], f.heap[i]
-		i = p
-	}
-}
-
-func (f *filler) pop() held {
-	h := f.heap[0]
-	last := len(f.heap) - 1
-	f.heap[0] = f.heap[last]
-	f.heap = f.heap[:last]
-	i := 0
-	for {
-		l, m := 2*i+1, i
-		if l < last && f.heap[l].less(f.heap[m]) {
-			m = l
-		}
-		if r := l + 1; r < last && f.heap[r].less(f.heap[m]) {
-			m = r
-		}
-		if m == i {
-			return h
-		}
-		f.heap[i], f.heap[m] = f.heap[m], f.heap[i]
-		i = m
-	}
-}
-
 // finish appends every held event, flushes and closes the log.
 func (f *filler) finish(ingest int64) error {
-	for len(f.heap) > 0 {
-		h := f.pop()
-		f.ord = append(f.ord, h.slot)
-		f.freed = append(f.freed, h.slot)
+	if f.skew {
+		f.release(math.MaxInt64 - 1)
 	}
 	f.writeRows(ingest)
 	if err := f.a.Flush(); err != nil {
