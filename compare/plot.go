@@ -26,7 +26,10 @@ func LineChartSVG(s Series) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", plotW, plotH, plotW, plotH)
 	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
-	fmt.Fprintf(&b, `<text x="%.0f" y="20" text-anchor="middle" font-size="14">%s</text>`+"\n", plotW/2, html.EscapeString(s.Title))
+	// A long title gets a smaller font (an average sans-serif glyph is
+	// about 0.55 em wide) rather than running off the figure.
+	titleSize := min(14, 0.95*plotW/(0.55*float64(max(len(s.Title), 1))))
+	fmt.Fprintf(&b, `<text x="%.0f" y="20" text-anchor="middle" font-size="%.1f">%s</text>`+"\n", plotW/2, titleSize, html.EscapeString(s.Title))
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), 0.0, math.Inf(-1)
 	logY := s.LogY
 	for _, l := range s.Lines {
@@ -41,8 +44,14 @@ func LineChartSVG(s Series) []byte {
 	if math.IsInf(xmin, 1) { // no points
 		xmin, xmax, ymax = 0, 1, 1
 	}
+	if xmin > 0 && xmin < xmax/2 {
+		xmin = 0 // start at the origin when that costs less than half the width
+	}
 	if xmax == xmin {
 		xmax = xmin + 1
+	}
+	if xmin == 0 {
+		xmax = niceCeil(xmax)
 	}
 	if ymax <= ymin {
 		ymax = ymin + 1
@@ -125,6 +134,8 @@ func tick(v float64) string {
 		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
 	case a >= 1e4:
 		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }

@@ -5,6 +5,8 @@
 //	bench list                    workloads, runtimes, experiments
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
+//	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
+//	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG figures
 //
 // Exit status: 0 on success (for run: the run completed; whether its results
 // match the reference answer is in its output and --summary); 1 when a run
