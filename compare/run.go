@@ -20,7 +20,8 @@ type DataSpec struct {
 	Events int64
 	Seed   uint64
 	// EventRate is the event-time density of built-in data in events per
-	// second; 0 means the workload's ([Workload.EventRate]), else the
+	// second; 0 means Rate when ingestion is paced (event time then follows
+	// the wall clock), else the workload's ([Workload.EventRate]), else the
 	// dataset's default.
 	EventRate float64
 	// Rate paces ingestion in events per second; 0 fills the log before the
@@ -88,6 +89,14 @@ func DataConfig(w *Workload, d DataSpec) datasets.Config {
 	}
 	if cfg.Events == 0 {
 		cfg.Events = DefaultEvents
+	}
+	if cfg.EventRate == 0 && d.Rate > 0 {
+		// Paced: event time advances with the wall clock, as it does for
+		// events generated live, so event-time latency is the delay since
+		// an event happened (Karimov et al.). A workload's own density (an
+		// hour of hashtags in 200k events) would put event time hours ahead
+		// of or behind the clock.
+		cfg.EventRate = d.Rate
 	}
 	if cfg.EventRate == 0 {
 		cfg.EventRate = w.EventRate

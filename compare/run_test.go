@@ -269,3 +269,11 @@ func TestExtraColumns(t *testing.T) {
 		assert.Equal(t, want, ExtraColumns(p), name)
 	}
 }
+
+func TestPacedDataFollowsTheWallClock(t *testing.T) {
+	w, err := LookupWorkload("ysb")
+	require.NoError(t, err)
+	assert.InDelta(t, 250_000, DataConfig(w, DataSpec{Rate: 250_000}).EventRate, 0, "paced: event time advances with the ingest rate")
+	assert.InDelta(t, 1_000, DataConfig(w, DataSpec{Rate: 250_000, EventRate: 1_000}).EventRate, 0, "an explicit event rate wins")
+	assert.InDelta(t, w.EventRate, DataConfig(w, DataSpec{}).EventRate, 0, "unpaced: the workload's density")
+}
