@@ -40,7 +40,6 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
 		counters: map[string]int64{},
 		series:   map[string][]Point{},
-		shift:    src.EventTimeShift(),
 	}
 	rs.latency = metrics.NewLatency().Since(rs.start.UnixNano())
 	for {
@@ -70,7 +69,6 @@ type runState struct {
 	start time.Time
 	end   time.Time
 	ck    checkpoints
-	shift int64
 
 	mu        sync.Mutex // guards fired
 	fired     []bool
@@ -557,13 +555,9 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := x.load(rec); err != nil {
+		if err := x.runRecord(rec, r.Partition, base); err != nil {
 			return nil, err
 		}
-		if err := x.run(); err != nil {
-			return nil, err
-		}
-		a.consume(x, r.Partition, base)
 		base += rec.NumRows()
 	}
 	if base != r.Until {
@@ -577,6 +571,27 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 		}
 	}
 	return a.finishTask(), nil
+}
+
+// frameRows is the number of rows of a record batch the steps run over at a
+// time: their buffers for that many rows stay in the core's cache.
+const frameRows = 4096
+
+// runRecord runs the pipeline over one record batch of partition part whose
+// first row has offset base, a frame of frameRows rows at a time, and
+// pre-aggregates its rows into the task's cells.
+func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
+	if err := x.load(rec); err != nil {
+		return err
+	}
+	for lo := 0; lo < x.rows; lo += frameRows {
+		x.frame(lo, min(lo+frameRows, x.rows))
+		if err := x.run(); err != nil {
+			return err
+		}
+		x.agg.consume(x, part, base)
+	}
+	return nil
 }
 
 // finishTask hands the task's partial aggregates to the driver.
@@ -638,7 +653,9 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 		for _, o := range results {
 			ev := o.maxEv
 			if d.p.timeIdx >= 0 {
-				ev += rs.shift
+				// Read at emission: a paced filler sets the shift when it
+				// writes its first record, which may be after Run started.
+				ev += d.src.EventTimeShift()
 			}
 			rs.latency.Observe(emitNanos, ev, o.maxIng)
 		}
