@@ -2,6 +2,7 @@ package microbatch
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/weirlab/weir/dataflow"
@@ -107,6 +108,33 @@ func newCellSet(specs []aggSpec) *cellSet {
 
 func (cs *cellSet) len() int { return len(cs.n) }
 
+// reserve makes room for n cells, so that adding them allocates nothing.
+func (cs *cellSet) reserve(n int) {
+	cs.win = slices.Grow(cs.win, n)
+	cs.gid = slices.Grow(cs.gid, n)
+	cs.key = slices.Grow(cs.key, n)
+	cs.n = slices.Grow(cs.n, n)
+	cs.maxEv = slices.Grow(cs.maxEv, n)
+	cs.maxIng = slices.Grow(cs.maxIng, n)
+	for k, sp := range cs.specs {
+		a := &cs.a[k]
+		switch sp.mode {
+		case modeSumI, modeMeanI, modeMinI, modeMaxI:
+			a.i = slices.Grow(a.i, n)
+		case modeSumF, modeMean, modeMinF, modeMaxF:
+			a.f = slices.Grow(a.f, n)
+		case modeMinS, modeMaxS:
+			a.s, a.has = slices.Grow(a.s, n), slices.Grow(a.has, n)
+		case modeSpanI:
+			a.i, a.j = slices.Grow(a.i, n), slices.Grow(a.j, n)
+		case modeSpanF:
+			a.f, a.g = slices.Grow(a.f, n), slices.Grow(a.g, n)
+		case modeAcc:
+			a.acc = slices.Grow(a.acc, n)
+		}
+	}
+}
+
 // add appends an empty cell and returns its index.
 func (cs *cellSet) add(w dataflow.Window, gid int32, key string) int32 {
 	c := int32(len(cs.n))
@@ -149,20 +177,20 @@ func (cs *cellSet) add(w dataflow.Window, gid int32, key string) int32 {
 
 // update folds the rows into their cells: row rows[k] goes to cell
 // cells[k]. cols are the aggregation's input columns; evt and ing give each
-// row's event time (ms) and ingest time (ns), indexed by row. It is the hot loop of the
-// aggregation and does not allocate, except for accumulators that keep new
-// distinct values and strings of plain (non-dictionary) columns they keep.
-func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64) {
+// row's event time (ms) and ingest time (ns), indexed by row; counted says
+// the caller has already counted the rows and their times into the cells.
+// It is the hot loop of the aggregation and does not allocate, except for
+// accumulators that keep new distinct values and strings of plain
+// (non-dictionary) columns they keep.
+func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64, counted bool) {
 	n, mev, mig := cs.n, cs.maxEv, cs.maxIng
 	cells = cells[:len(rows)]
-	for k, r := range rows {
-		c := cells[k]
-		n[c]++
-		if t := evt[r]; t > mev[c] {
-			mev[c] = t
-		}
-		if t := ing[r]; t > mig[c] {
-			mig[c] = t
+	if !counted {
+		for k, r := range rows {
+			c := cells[k]
+			n[c]++
+			mev[c] = max(mev[c], evt[r])
+			mig[c] = max(mig[c], ing[r])
 		}
 	}
 	for j, sp := range cs.specs {

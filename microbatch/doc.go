@@ -40,8 +40,11 @@
 //
 // A task reads its range as Arrow record batches, binds them as column
 // views, runs the compiled steps (filter, map, project, explode, lookup) on
-// a selection vector, and pre-aggregates the live rows per window and key;
-// the commit merges the tasks' partial aggregates into the keyed state.
+// a selection vector, a frame of a few thousand rows at a time so that the
+// kernels' buffers stay in cache, and pre-aggregates the live rows per
+// window and key; the commit merges the tasks' partial aggregates into the
+// keyed state. Lookup tables are compiled once per run (small integer keys
+// into dense arrays) and shared by the tasks.
 //
 // # Invariants
 //

@@ -589,7 +589,7 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 		if err := x.run(); err != nil {
 			return err
 		}
-		x.agg.consume(x, part, base)
+		x.agg.consume(x, part, base+int64(lo))
 	}
 	return nil
 }

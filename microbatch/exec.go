@@ -15,7 +15,8 @@ import (
 // exec. Each exec (one per concurrently running task) has its own kernels,
 // so kernel buffers need no locks.
 type compiler struct {
-	ids *atomic.Int64
+	ids     *atomic.Int64
+	lookups []*lookupIndex // by step; shared by every exec
 }
 
 func (c *compiler) newID() int64 { return c.ids.Add(1) }
@@ -36,8 +37,19 @@ type exec struct {
 	n      int
 	sel    []int32
 	selBuf []int32
-	ingest []int64 // per input record row (not frame row): use baseRow
+	ingest []int64 // per frame's base row (not frame row): use baseRow
 	origin []int32 // frame row -> input record row; nil: identity
+
+	// base is the loaded record's columns and rows its row count: a frame
+	// starts from them ([exec.frame]).
+	base       []vec
+	baseIngest []int64
+	rows       int
+	iota       []int32 // 0, 1, 2, ...: the selection of a new frame (read only)
+
+	// selAll says that sel is every row of the frame, in order; steps
+	// that change sel clear it.
+	selAll bool
 
 	// per base column
 	dicts    []dictCache
@@ -54,10 +66,10 @@ func (p *plan) newExec() (*exec, error) {
 	for i := range x.dicts {
 		x.dicts[i].ids = p.ids
 	}
-	c := &compiler{ids: p.ids}
+	c := &compiler{ids: p.ids, lookups: p.lookups}
 	s := p.input
 	for i, st := range p.pipeline.Steps {
-		k, err := c.compileStep(st, s)
+		k, err := c.compileStep(i, st, s)
 		if err != nil {
 			return nil, fmt.Errorf("microbatch: step %d (%v): %w", i, st, err)
 		}
@@ -72,35 +84,67 @@ func (p *plan) newExec() (*exec, error) {
 	return x, nil
 }
 
-// load binds the columns of rec as the frame, all rows selected.
+// load binds the columns of rec and makes all its rows the frame.
 func (x *exec) load(rec arrow.Record) error {
 	n := int(rec.NumRows())
 	nc := x.p.input.Len()
 	if int(rec.NumCols()) != nc+1 {
 		return fmt.Errorf("microbatch: source record has %d columns; want %d plus _ingest_ns", rec.NumCols(), nc)
 	}
-	if cap(x.cols) < nc {
-		x.cols = make([]vec, nc, nc+8)
+	if cap(x.base) < nc {
+		x.base = make([]vec, nc)
 	}
-	x.cols = x.cols[:nc]
+	x.base = x.base[:nc]
 	for i, f := range x.p.input.Fields {
 		if !x.p.used[i] {
-			x.cols[i] = vec{kind: f.Kind, isConst: true} // never read
+			x.base[i] = vec{kind: f.Kind, isConst: true} // never read
 			continue
 		}
-		if err := x.bindColumn(&x.cols[i], i, f.Kind, rec.Column(i)); err != nil {
+		if err := x.bindColumn(&x.base[i], i, f.Kind, rec.Column(i)); err != nil {
 			return err
 		}
 	}
-	x.ingest = int64s(rec.Column(nc))
-	x.n = n
-	x.origin = nil
-	sel := growI32(&x.selBuf, n)
-	for i := range sel {
-		sel[i] = int32(i)
-	}
-	x.sel = sel
+	x.baseIngest = int64s(rec.Column(nc))
+	x.rows = n
+	x.frame(0, n)
 	return nil
+}
+
+// frame makes rows [lo, hi) of the loaded record the frame, all selected:
+// the base columns are resliced, so frame row i is record row lo+i and the
+// kernels' buffers (indexed by frame row) stay small. Running the steps on
+// slices of a record keeps those buffers and the columns' lines in cache
+// from one step to the next; a slice's results are consumed before the
+// next slice overwrites them (K3).
+func (x *exec) frame(lo, hi int) {
+	if cap(x.cols) < len(x.base)+8 {
+		x.cols = make([]vec, 0, len(x.base)+8)
+	}
+	x.cols = x.cols[:len(x.base)]
+	for i := range x.base {
+		x.cols[i] = x.base[i].slice(lo, hi)
+	}
+	x.ingest = x.baseIngest[lo:hi]
+	x.n = hi - lo
+	x.origin = nil
+	if len(x.iota) < x.n {
+		x.iota = make([]int32, x.n)
+		for i := range x.iota {
+			x.iota[i] = int32(i)
+		}
+	}
+	x.sel = x.iota[:x.n:x.n] // read only: new selections go to selOut
+	x.selAll = true
+}
+
+// selOut returns the storage for a selection made from x.sel. It is x.sel's
+// own storage when that is selBuf (selecting in place is safe: the output
+// never overtakes the input), and never iota, which every frame shares.
+func (x *exec) selOut() []int32 {
+	if cap(x.selBuf) < len(x.sel) {
+		x.selBuf = make([]int32, len(x.sel))
+	}
+	return x.selBuf[:0]
 }
 
 // run applies every step to the loaded frame.
@@ -124,7 +168,7 @@ func (x *exec) baseRow(r int32) int32 {
 	return r
 }
 
-func (c *compiler) compileStep(st dataflow.Step, s dataflow.Schema) (step, error) {
+func (c *compiler) compileStep(i int, st dataflow.Step, s dataflow.Schema) (step, error) {
 	switch st := st.(type) {
 	case dataflow.FilterStep:
 		pred, err := c.compilePred(st.Pred, s)
@@ -132,8 +176,8 @@ func (c *compiler) compileStep(st dataflow.Step, s dataflow.Schema) (step, error
 			return nil, err
 		}
 		return func(x *exec) error {
-			// Filtering in place is safe: out never overtakes sel.
-			x.sel = pred(x, x.sel, x.sel[:0])
+			x.sel = pred(x, x.sel, x.selOut())
+			x.selAll = false
 			return nil
 		}, nil
 	case dataflow.MapStep:
@@ -166,45 +210,62 @@ func (c *compiler) compileStep(st dataflow.Step, s dataflow.Schema) (step, error
 			return nil
 		}, nil
 	case dataflow.LookupStep:
-		return c.compileLookup(st, s)
+		li := c.lookups[i]
+		if li == nil {
+			return nil, fmt.Errorf("microbatch: lookup step %d has no compiled table", i)
+		}
+		return c.compileLookup(li)
 	case dataflow.ExplodeStep:
 		return c.compileExplode(st, s)
 	}
 	return nil, fmt.Errorf("microbatch: unknown step %T", st)
 }
 
-// compileLookup joins a static table. For a dictionary column the table row
-// of each dictionary entry is found once (K2) and each record costs one
-// array read; the table's string columns become dictionary columns whose
-// dictionary is the table column and whose codes are table rows, so no
-// string is copied.
-func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (step, error) {
-	idx, err := st.Table.Index(st.Key)
+// lookupIndex is a lookup step's table compiled once per plan and shared,
+// read-only, by the kernels of every exec.
+type lookupIndex struct {
+	on     int
+	onKind dataflow.Kind
+	idx    map[string]int // key text -> table row
+	cols   []lookupCol
+	// Integer keys in a small range are looked up in a dense table:
+	// dense[k] is the row of key k, or -1. With one integer column joined,
+	// denseInts[k] is its value for key k if denseOK[k].
+	dense     []int32
+	denseInts []int64
+	denseOK   []bool
+}
+
+// lookupCol is one joined column.
+type lookupCol struct {
+	pos  int // position in the output schema, or -1 to append
+	kind dataflow.Kind
+	dict *dictVals
+	ints []int64
+	flts []float64
+}
+
+// newLookupIndex compiles st over the schema s reaching it.
+func newLookupIndex(st dataflow.LookupStep, s dataflow.Schema, ids *atomic.Int64) (*lookupIndex, error) {
+	li := &lookupIndex{on: s.Index(st.On)}
+	if li.on < 0 {
+		return nil, fmt.Errorf("microbatch: lookup column %q is not in the schema %v", st.On, s)
+	}
+	li.onKind = s.Fields[li.on].Kind
+	kf, kc, err := st.Table.Schema.Lookup(st.Key)
 	if err != nil {
 		return nil, err
 	}
-	on := s.Index(st.On)
-	onKind := s.Fields[on].Kind
-	type tcol struct {
-		pos  int // position in the output schema, or -1 to append
-		kind dataflow.Kind
-		dict *dictVals
-		ints []int64
-		flts []float64
-		ibuf []int64
-		fbuf []float64
-	}
 	out := s
-	cols := make([]*tcol, len(st.Cols))
-	for j, name := range st.Cols {
+	for _, name := range st.Cols {
 		f, ci, err := st.Table.Schema.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
-		t := &tcol{pos: out.Index(name), kind: f.Kind}
+		t := lookupCol{pos: out.Index(name), kind: f.Kind}
 		switch f.Kind {
 		case dataflow.KindString:
-			t.dict = &dictVals{id: c.newID(), vals: make([]string, len(st.Table.Rows))}
+			t.dict = &dictVals{id: ids.Add(1), vals: make([]string, len(st.Table.Rows))}
 			for r, row := range st.Table.Rows {
 				t.dict.vals[r] = row[ci].S
 			}
@@ -217,10 +278,85 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 				t.ints = append(t.ints, row[ci].I)
 			}
 		}
-		cols[j] = t
+		li.cols = append(li.cols, t)
 		if t.pos < 0 {
 			out.Fields = append(append([]dataflow.Field(nil), out.Fields...), f)
 		}
+	}
+	if (li.onKind == dataflow.KindInt64 || li.onKind == dataflow.KindTimestamp) && kf.Kind == li.onKind {
+		li.dense = denseRows(st.Table, kc)
+	}
+	switch {
+	case li.dense != nil:
+	case kf.Kind == dataflow.KindString:
+		// A string's text is itself: the table's strings are the keys,
+		// without a copy each.
+		li.idx = make(map[string]int, len(st.Table.Rows))
+		for r, row := range st.Table.Rows {
+			if _, dup := li.idx[row[kc].S]; dup {
+				return nil, fmt.Errorf("microbatch: table %q has two rows with %s = %q; lookup keys must be unique", st.Table.Name, st.Key, row[kc].S)
+			}
+			li.idx[row[kc].S] = r
+		}
+	default:
+		// The key's text (as the reference joins) to the table row; it
+		// also reports duplicate keys.
+		if li.idx, err = st.Table.Index(st.Key); err != nil {
+			return nil, err
+		}
+	}
+	if li.dense != nil && len(li.cols) == 1 && li.cols[0].ints != nil {
+		li.denseInts, li.denseOK = make([]int64, len(li.dense)), make([]bool, len(li.dense))
+		for k, t := range li.dense {
+			if t >= 0 {
+				li.denseInts[k], li.denseOK[k] = li.cols[0].ints[t], true
+			}
+		}
+	}
+	return li, nil
+}
+
+// denseRows returns the rows of integer key column kc by key, or nil if a
+// key is negative, not below denseKeyLimit, or repeated (Table.Index then
+// reports the repetition).
+func denseRows(t *dataflow.Table, kc int) []int32 {
+	n := int64(0)
+	for _, row := range t.Rows {
+		k := row[kc].I
+		if k < 0 || k >= denseKeyLimit {
+			return nil
+		}
+		n = max(n, k+1)
+	}
+	dense := make([]int32, n)
+	for i := range dense {
+		dense[i] = -1
+	}
+	for r, row := range t.Rows {
+		if dense[row[kc].I] >= 0 {
+			return nil
+		}
+		dense[row[kc].I] = int32(r)
+	}
+	return dense
+}
+
+// compileLookup joins a static table (compiled once per plan: li). For a
+// dictionary column the table row of each dictionary entry is found once
+// (K2) and each record costs one array read; the table's string columns
+// become dictionary columns whose dictionary is the table column and whose
+// codes are table rows, so no string is copied.
+func (c *compiler) compileLookup(li *lookupIndex) (step, error) {
+	on, onKind, idx, dense, denseInts, denseOK := li.on, li.onKind, li.idx, li.dense, li.denseInts, li.denseOK
+	// Per exec: the kernel's buffers.
+	type tcol struct {
+		lookupCol
+		ibuf []int64
+		fbuf []float64
+	}
+	cols := make([]*tcol, len(li.cols))
+	for j, lc := range li.cols {
+		cols[j] = &tcol{lookupCol: lc}
 	}
 	var rowOf dictMap[int32]
 	var trow []int32
@@ -231,30 +367,14 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 		}
 		return -1
 	}
-	// Integer keys in a small range are looked up in a dense table.
-	var dense []int32
-	if onKind != dataflow.KindString && onKind != dataflow.KindFloat64 {
-		_, kc, _ := st.Table.Schema.Lookup(st.Key)
-		ok := true
-		for _, row := range st.Table.Rows {
-			k := row[kc].I
-			if k < 0 || k >= denseKeyLimit {
-				ok = false
-				break
-			}
-			for int(k) >= len(dense) {
-				dense = append(dense, -1)
-			}
-			dense[k] = int32(idx[row[kc].String()])
-		}
-		if !ok {
-			dense = nil
-		}
+	if dense != nil {
+		// Every key is an integer: no key text matches.
+		find = func(string) int32 { return -1 }
 	}
 	return func(x *exec) error {
 		v := &x.cols[on]
 		tr := growI32(&trow, x.n)
-		sel := x.sel[:0]
+		sel := x.selOut()
 		switch {
 		case v.codes != nil:
 			m := rowOf.of(v.dict, find)
@@ -272,6 +392,28 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 					sel = append(sel, r)
 				}
 			}
+		case denseInts != nil && !v.isConst:
+			// One integer column from a dense table: the hot loop writes
+			// the joined value itself.
+			vals, t := v.i64, cols[0]
+			o := growI64(&t.ibuf, x.n)
+			sel = sel[:len(x.sel)]
+			n := 0
+			for _, r := range x.sel {
+				if k := vals[r]; uint64(k) < uint64(len(denseInts)) {
+					o[r] = denseInts[k]
+					sel[n] = r
+					n += int(b2i(denseOK[k]))
+				}
+			}
+			x.sel, x.selAll = sel[:n], false
+			nv := vec{kind: t.kind, i64: o}
+			if t.pos >= 0 {
+				x.cols[t.pos] = nv
+			} else {
+				x.cols = append(x.cols, nv)
+			}
+			return nil
 		case dense != nil && !v.isConst:
 			vals := v.i64
 			for _, r := range x.sel {
@@ -280,6 +422,13 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 						tr[r] = t
 						sel = append(sel, r)
 					}
+				}
+			}
+		case dense != nil: // a constant key
+			if k := v.c.I; uint64(k) < uint64(len(dense)) && dense[k] >= 0 {
+				for _, r := range x.sel {
+					tr[r] = dense[k]
+					sel = append(sel, r)
 				}
 			}
 		default:
@@ -292,6 +441,7 @@ func (c *compiler) compileLookup(st dataflow.LookupStep, s dataflow.Schema) (ste
 			}
 		}
 		x.sel = sel
+		x.selAll = false
 		for _, t := range cols {
 			nv := vec{kind: t.kind}
 			switch {
@@ -407,6 +557,7 @@ func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (s
 			sel[k] = int32(k)
 		}
 		x.sel = sel
+		x.selAll = false
 		return nil
 	}, nil
 }

@@ -105,9 +105,17 @@ func (c *compiler) compilePred(e dataflow.Expr, s dataflow.Schema) (kpred, error
 						case dataflow.OpEq: // the common case, branch-free
 							out = out[:len(sel)]
 							n := 0
-							for _, r := range sel {
-								out[n] = r
-								n += int(b2i(vals[r] == lv))
+							if x.selAll && len(sel) == x.n {
+								// Every row: read the column, not sel.
+								for r, v := range vals[:len(sel)] {
+									out[n] = int32(r)
+									n += int(b2i(v == lv))
+								}
+							} else {
+								for _, r := range sel {
+									out[n] = r
+									n += int(b2i(vals[r] == lv))
+								}
 							}
 							out = out[:n]
 						case dataflow.OpNe:

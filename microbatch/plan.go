@@ -46,6 +46,9 @@ type plan struct {
 	emitVal  int
 	emitXtra []int
 
+	// lookups[i] is lookup step i's table, compiled once.
+	lookups []*lookupIndex
+
 	// used[i] says whether input column i is read at all (by name,
 	// anywhere in the pipeline); unused columns are never bound.
 	used []bool
@@ -67,6 +70,14 @@ func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
 	}
 	pl := &plan{pipeline: p, input: p.Input, schemas: schemas, last: schemas[len(schemas)-1], ids: new(atomic.Int64), cfg: cfg, timeIdx: -1}
 	pl.used = usedColumns(p)
+	pl.lookups = make([]*lookupIndex, len(p.Steps))
+	for i, st := range p.Steps {
+		if st, ok := st.(dataflow.LookupStep); ok {
+			if pl.lookups[i], err = newLookupIndex(st, schemas[i], pl.ids); err != nil {
+				return nil, fmt.Errorf("microbatch: step %d (%v): %w", i, st, err)
+			}
+		}
+	}
 	if p.Agg == nil {
 		pl.shape = shapeEmit
 		for _, k := range p.Emit.Key {
@@ -236,7 +247,11 @@ func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
 func (a *aggExec) startTask(wm int64) {
 	a.wm, a.late, a.maxEvent, a.records, a.out, a.slow = wm, nil, math.MinInt64, 0, nil, 0
 	if a.part != nil {
-		a.part = newCellSet(a.p.specs) // handed to the driver at the end of the task
+		// The last task's cells go to the driver at its end; the next
+		// task likely needs about as many.
+		n := a.part.len()
+		a.part = newCellSet(a.p.specs)
+		a.part.reserve(n)
 	}
 	a.wins = a.wins[:0]
 	for i := range a.sess {
@@ -286,19 +301,7 @@ func (a *aggExec) computeGids(x *exec) {
 					continue
 				}
 			}
-			id, ok := a.byInt[k]
-			if !ok {
-				a.keyBuf = appendVecText(a.keyBuf[:0], v, r)
-				id = a.gidOf(string(a.keyBuf))
-				a.byInt[k] = id
-			}
-			if k >= 0 && k < denseKeyLimit {
-				for int(k) >= len(a.byDense) {
-					a.byDense = append(a.byDense, -1)
-				}
-				a.byDense[k] = id
-			}
-			g[r] = id
+			g[r] = a.intGid(v, r)
 		}
 	default:
 		for _, r := range x.sel {
@@ -320,6 +323,38 @@ func (a *aggExec) computeGids(x *exec) {
 }
 
 func v0(x *exec, i int) *vec { return &x.cols[i] }
+
+// intKey returns the values of the single integer key column, if that is
+// the key, for the key ids of [aggExec.intGid].
+func (a *aggExec) intKey(x *exec) []int64 {
+	if len(a.p.keyIdx) != 1 {
+		return nil
+	}
+	v := &x.cols[a.p.keyIdx[0]]
+	if v.isConst || (v.kind != dataflow.KindInt64 && v.kind != dataflow.KindTimestamp) {
+		return nil
+	}
+	return v.i64
+}
+
+// intGid returns the id of the integer key v[r], adding it: the slow path
+// of a key not yet in byDense.
+func (a *aggExec) intGid(v *vec, r int32) int32 {
+	k := v.i64[r]
+	id, ok := a.byInt[k]
+	if !ok {
+		a.keyBuf = appendVecText(a.keyBuf[:0], v, r)
+		id = a.gidOf(string(a.keyBuf))
+		a.byInt[k] = id
+	}
+	if k >= 0 && k < denseKeyLimit {
+		for int(k) >= len(a.byDense) {
+			a.byDense = append(a.byDense, -1)
+		}
+		a.byDense[k] = id
+	}
+	return id
+}
 
 // denseKeyLimit bounds the integer keys (and lookup keys) held in dense
 // tables: 1<<20 int32s is 4 MiB per exec.
@@ -390,7 +425,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	// Late rows (Spark: event time <= watermark) are dropped and reported
 	// once per input record (E2).
 	if p.timeIdx >= 0 && a.wm > math.MinInt64 && p.shape != shapeBatchWin && p.cfg.Mode == ModeEventTime {
-		sel := x.sel[:0]
+		sel := x.selOut()
 		last := int32(-1)
 		tv := &x.cols[p.timeIdx]
 		for _, r := range x.sel {
@@ -412,8 +447,24 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	if p.cfg.Slow > 0 {
 		a.slow += int64(len(x.sel))
 	}
-	a.computeGids(x)
+	fixed := p.shape == shapeTimeWin && p.win.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst
+	var keyInts []int64
+	if fixed {
+		keyInts = a.intKey(x)
+	}
+	if keyInts == nil {
+		a.computeGids(x)
+	}
+	// Ingest time per frame row.
+	ingest := x.ingest
+	if x.origin != nil {
+		ingest = growI64(&a.ingest, x.n)
+		for _, r := range x.sel {
+			ingest[r] = x.ingest[x.origin[r]]
+		}
+	}
 	rows, cells := a.rows[:0], a.cells[:0]
+	counted := false // the cells' counts and latest times are done
 	switch p.shape {
 	case shapeBatchWin, shapeGlobal:
 		slot := a.slotOf(dataflow.Window{})
@@ -423,36 +474,9 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		}
 	case shapeTimeWin:
 		w := p.win
-		if w.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst {
-			// The hot loop (K4): the current window is cached, so the
-			// division of the window assignment runs once per window
-			// change, not per row.
-			tv := x.cols[p.timeIdx].i64
-			gids := a.gids
-			cells = growI32(&a.cells, len(x.sel))
-			lo, hi := int64(1), int64(0)
-			var m []int32
-			slot := 0
-			for k, r := range x.sel {
-				t := tv[r]
-				if t < lo || t >= hi {
-					lo = t - floorMod(t-w.Offset, w.Size)
-					hi = lo + w.Size
-					slot = a.slotOf(dataflow.Window{Start: dataflow.Time(lo), End: dataflow.Time(hi)})
-					m = a.cellOf[slot]
-				}
-				g := gids[r]
-				c := int32(-1)
-				if uint(g) < uint(len(m)) {
-					c = m[g]
-				}
-				if c < 0 {
-					c = a.cellFor(slot, g)
-					m = a.cellOf[slot]
-				}
-				cells[k] = c
-			}
-			rows = x.sel
+		if fixed {
+			a.fixedWindows(x, keyInts, ingest)
+			rows, cells, counted = x.sel, a.cells, true
 		} else if w.Kind == dataflow.WindowFixed {
 			lastStart, slot := int64(math.MinInt64), 0
 			for _, r := range x.sel {
@@ -494,21 +518,76 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 			times[r] = a.timeOf(x, r)
 		}
 	}
-	for _, r := range x.sel {
-		a.maxEvent = max(a.maxEvent, times[r])
-	}
-	ingest := x.ingest
-	if x.origin != nil {
-		ingest = growI64(&a.ingest, x.n)
+	if !counted {
+		m := a.maxEvent
 		for _, r := range x.sel {
-			ingest[r] = x.ingest[x.origin[r]]
+			m = max(m, times[r])
 		}
+		a.maxEvent = m
 	}
-	a.part.update(rows, cells, x.cols, times, ingest)
+	a.part.update(rows, cells, x.cols, times, ingest, counted)
 	if len(rows) == 0 || &rows[0] != &x.sel[0] {
 		a.rows = rows
 	}
 	a.cells = cells
+}
+
+// fixedWindows is the hot loop of fixed event-time windows (K4): it puts
+// the cell of each live row in a.cells, and counts the row and its latest
+// times into the cell. The current window is cached, so the window
+// assignment (a division) and the slot search run once per change of
+// window, not per row; event times are nearly sorted, so that is rare.
+// With keyInts (a single integer key) the key ids are found here, else
+// they are in a.gids.
+func (a *aggExec) fixedWindows(x *exec, keyInts []int64, ingest []int64) {
+	w := a.p.win
+	tv := x.cols[a.p.timeIdx].i64
+	gids := a.gids
+	byDense := a.byDense
+	cells := growI32(&a.cells, len(x.sel))
+	part := a.part
+	cn, cev, cig := part.n, part.maxEv, part.maxIng
+	maxEv := a.maxEvent
+	lo, hi := int64(1), int64(0)
+	var m []int32
+	slot := 0
+	for k, r := range x.sel {
+		t := tv[r]
+		if t < lo || t >= hi {
+			lo = t - floorMod(t-w.Offset, w.Size)
+			hi = lo + w.Size
+			slot = a.slotOf(dataflow.Window{Start: dataflow.Time(lo), End: dataflow.Time(hi)})
+			m = a.cellOf[slot]
+		}
+		var g int32
+		if keyInts != nil {
+			g = -1
+			if k := keyInts[r]; uint64(k) < uint64(len(byDense)) {
+				g = byDense[k]
+			}
+			if g < 0 {
+				g = a.intGid(&x.cols[a.p.keyIdx[0]], r)
+				byDense = a.byDense
+			}
+		} else {
+			g = gids[r]
+		}
+		c := int32(-1)
+		if uint(g) < uint(len(m)) {
+			c = m[g]
+		}
+		if c < 0 {
+			c = a.cellFor(slot, g)
+			m = a.cellOf[slot]
+			cn, cev, cig = part.n, part.maxEv, part.maxIng
+		}
+		cells[k] = c
+		cn[c]++
+		cev[c] = max(cev[c], t)
+		cig[c] = max(cig[c], ingest[r])
+		maxEv = max(maxEv, t)
+	}
+	a.maxEvent = maxEv
 }
 
 // sessionCell assigns a proto-session to the task's sessions of key g,

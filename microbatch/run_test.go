@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
 )
 
 // shapes are the pipeline shapes the differential test runs.
@@ -50,7 +51,23 @@ func shapes() map[string]*dataflow.Pipeline {
 	m["none-int-key"] = dataflow.NewPipeline("none-int-key", testSchema).
 		Filter(dataflow.In(dataflow.Col("page"), dataflow.Str("home"), dataflow.Str("cart"))).
 		Aggregate(dataflow.Aggregation{Key: []string{"amount"}, Aggs: []dataflow.Agg{dataflow.Count(), func() dataflow.Agg { g := dataflow.ApproxDistinct("user"); g.Precision = 6; return g }()}})
+	m["int-lookup"] = dataflow.NewPipeline("int-lookup", testSchema).
+		Lookup(tierTable(), "amount", "amount", "tier").
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"tier"}, Window: dataflow.FixedWindows(2 * time.Second), Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("amount")}}))
 	return m
+}
+
+// tierTable maps amounts 0..59 to tiers (amount/10), except multiples of
+// 7: an integer lookup key over a small range, with gaps, while amounts run
+// from -10 to 89.
+func tierTable() *dataflow.Table {
+	t := &dataflow.Table{Name: "tiers", Schema: dataflow.NewSchema(dataflow.Field{Name: "amount", Kind: dataflow.KindInt64}, dataflow.Field{Name: "tier", Kind: dataflow.KindInt64})}
+	for a := range int64(60) {
+		if a%7 != 0 {
+			t.Rows = append(t.Rows, dataflow.Row{dataflow.Int(a), dataflow.Int(a / 10)})
+		}
+	}
+	return t
 }
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the differential tests' data (0: a fixed set)")
@@ -104,4 +121,45 @@ func TestConcurrentJobs(t *testing.T) {
 			require.Equal(t, int64(i), b.Seq, "batches commit in order")
 		}
 	}
+}
+
+// Record batches longer than a frame are run a frame at a time; results,
+// and the offsets of late records, must not depend on where frames split.
+func TestFramesMatchReference(t *testing.T) {
+	// testLog's small chunks cut record batches at 256 rows; copy it into a
+	// log of default chunks.
+	small := testLog(t, 5, 6*frameRows, 2, 1500, 3000)
+	l, err := datasets.NewLog(datasets.LogConfig{Schema: testSchema, Partitions: 2})
+	require.NoError(t, err)
+	a := l.Appender()
+	for r := range small.All() {
+		a.AppendRow(r.Partition, r.IngestNanos, r.Row)
+	}
+	require.NoError(t, a.Flush())
+	l.Close()
+	src := newLogSource(l)
+	late := 0
+	for name, p := range shapes() {
+		for _, mode := range []Mode{ModeEventTime, ModeDStream} {
+			t.Run(fmt.Sprintf("%s/%v", name, mode), func(t *testing.T) {
+				rep, err := Run(context.Background(), p, src, Config{Mode: mode, BatchInterval: time.Second})
+				if _, ok := err.(*dataflow.UnsupportedError); ok {
+					t.Skip("unsupported")
+				}
+				require.NoError(t, err)
+				for _, b := range rep.Batches {
+					for _, r := range b.Ranges {
+						if r.Until-r.From > frameRows {
+							goto split
+						}
+					}
+				}
+				t.Fatal("no batch has a range longer than a frame")
+			split:
+				requireSameResults(t, reference(t, p, l, rep.Late), rep.Results)
+				late += len(rep.Late)
+			})
+		}
+	}
+	require.NotZero(t, late, "some records are late")
 }

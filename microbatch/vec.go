@@ -2,7 +2,6 @@ package microbatch
 
 import (
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -35,6 +34,23 @@ type vec struct {
 type dictVals struct {
 	id   int64
 	vals []string
+}
+
+// slice returns the view of rows [lo, hi) of v.
+func (v *vec) slice(lo, hi int) vec {
+	w := *v
+	switch {
+	case v.isConst:
+	case v.i64 != nil:
+		w.i64 = v.i64[lo:hi]
+	case v.f64 != nil:
+		w.f64 = v.f64[lo:hi]
+	case v.codes != nil:
+		w.codes = v.codes[lo:hi]
+	case v.strs != nil:
+		w.strs = v.strs[lo:hi]
+	}
+	return w
 }
 
 func (v *vec) str(r int32) string {
@@ -96,18 +112,29 @@ func (c *dictCache) view(a *array.String, data arrow.ArrayData) *dictVals {
 	if c.d != nil {
 		old := c.d.vals
 		if n >= len(old) && (len(old) == 0 || (a.Value(0) == old[0] && a.Value(len(old)-1) == old[len(old)-1])) {
-			for i := len(old); i < n; i++ {
-				c.d.vals = append(c.d.vals, strings.Clone(a.Value(i)))
-			}
+			c.d.vals = appendCloned(c.d.vals, a, len(old), n)
 			return c.d
 		}
 	}
-	d := &dictVals{id: c.ids.Add(1), vals: make([]string, n)}
-	for i := range n {
-		d.vals[i] = strings.Clone(a.Value(i))
-	}
+	d := &dictVals{id: c.ids.Add(1), vals: appendCloned(make([]string, 0, n), a, 0, n)}
 	c.d = d
 	return d
+}
+
+// appendCloned appends copies of values [lo, hi) of a to dst, all in one
+// allocation.
+func appendCloned(dst []string, a *array.String, lo, hi int) []string {
+	if lo >= hi {
+		return dst
+	}
+	// ValueBytes starts at the first value; the conversion copies.
+	o0 := a.ValueOffset(0)
+	all := string(a.ValueBytes()[a.ValueOffset(lo)-o0 : a.ValueOffset(hi)-o0])
+	base := a.ValueOffset(lo)
+	for i := lo; i < hi; i++ {
+		dst = append(dst, all[a.ValueOffset(i)-base:a.ValueOffset(i+1)-base])
+	}
+	return dst
 }
 
 // int64s views the values of an 8-byte fixed-width array (int64, timestamp)
