@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // PaneTiming says when a pane fired relative to the watermark (Beam's
@@ -172,6 +173,10 @@ type WindowOperator struct {
 	winBuf  []Window // the current record's windows
 	free    []*winState
 	maxFree int
+	// snapHint is the capacity AppendSnapshot reserves: a little more than
+	// the last snapshot (or restored one), so a large state is encoded
+	// without growing the buffer again and again.
+	snapHint int
 }
 
 // opState is the part of the operator a snapshot holds; Restore builds a new
@@ -948,28 +953,42 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 
 // The snapshot layout (all integers varints, u: unsigned):
 //
-//	+--------+---+------+-------+----+---------+----------+---------------+-------+------+
-//	| "WOPS" | 1 | kind | uaggs | wm | early 1B| lastTick | records, late, panes | ukeys | keys...
-//	+--------+---+------+-------+----+---------+----------+---------------+-------+------+
-//	key:    ulen key-bytes | ordinal | uwindows | window...
+//	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
+//	| "WOPS" | 2 | kind | uaggs | wm | early 1B| lastTick | records, late, panes | ugroups | group...
+//	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
+//	group:  ulen key-bytes | ordinal | uwindows | window...
 //	window: start | end | n | since | maxEvent | maxIngest | upane | flags 1B | (ulen acc-bytes) x aggs
 //	flags:  1 fired on time (or created behind the watermark), 2 closed (emitted an on-time or late pane)
 //
-// Keys are sorted, and each key's windows by start and end, so equal states
-// give equal bytes.
+// Sessions and count windows write one group per key with the key's
+// windows (and its count ordinal); fixed, sliding, global and unwindowed
+// aggregations write one group per window (ordinal 0), so that a snapshot
+// walks the window map once and needs no per-key index. Groups come in map
+// order, not sorted: sorting a million keys cost ~40% of a snapshot, and
+// every restore rebuilds the same state whatever the order (the timer heap
+// orders windows by deadline, start, key and end, a total order), so equal
+// states give snapshots of equal length and equal behaviour, not equal
+// bytes. Version 1 snapshots (sorted keys) are not read.
 const (
 	snapshotMagic   = "WOPS"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 // AppendSnapshot appends the operator's full state to dst: watermark, keys,
 // windows with their accumulators ([Accumulator.AppendBinary]), count
 // ordinals, pane indexes and trigger state, and the counters. An operator for
 // the same aggregation restores it with [WindowOperator.Restore] and then
-// behaves exactly as this one would. On error it returns dst unextended.
+// behaves exactly as this one would. The order of keys and windows in the
+// bytes is unspecified (see the layout above). On error it returns dst
+// unextended.
+//
+// It grows dst once, to a little more than the previous snapshot's size, and
+// otherwise allocates nothing per key or window: a snapshot of a million
+// keys runs at memory speed (see BenchmarkWindowOperatorSnapshot).
 func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	st := &o.st
 	start := len(dst)
+	dst = slices.Grow(dst, o.snapHint)
 	dst = append(dst, snapshotMagic...)
 	dst = append(dst, snapshotVersion, byte(o.fn.Kind))
 	dst = binary.AppendUvarint(dst, uint64(len(o.aggIdx)))
@@ -979,53 +998,75 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	dst = binary.AppendVarint(dst, st.stats.Records)
 	dst = binary.AppendVarint(dst, st.stats.Late)
 	dst = binary.AppendVarint(dst, st.stats.Panes)
-
-	keys := make([]*keyState, 0, len(st.keys))
-	for _, ks := range st.keys {
-		keys = append(keys, ks)
-	}
-	slices.SortFunc(keys, func(a, b *keyState) int { return strings.Compare(a.key, b.key) })
-	byKey := make(map[*keyState][]*winState, len(keys))
-	for k, ws := range st.wins {
-		byKey[k.ks] = append(byKey[k.ks], ws)
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(keys)))
-	for _, ks := range keys {
-		var ws []*winState
-		switch o.fn.Kind {
-		case WindowSession:
-			ws = ks.sessions
-		case WindowCount:
-			ws = slices.Clone(ks.counts)
-		default:
-			ws = byKey[ks]
-		}
-		slices.SortFunc(ws, compareWinStates)
-		dst = binary.AppendUvarint(dst, uint64(len(ks.key)))
-		dst = append(dst, ks.key...)
-		dst = binary.AppendVarint(dst, ks.ordinal)
-		dst = binary.AppendUvarint(dst, uint64(len(ws)))
-		for _, w := range ws {
-			dst = binary.AppendVarint(dst, int64(w.w.Start))
-			dst = binary.AppendVarint(dst, int64(w.w.End))
-			dst = binary.AppendVarint(dst, w.n)
-			dst = binary.AppendVarint(dst, w.since)
-			dst = binary.AppendVarint(dst, int64(w.maxEvent))
-			dst = binary.AppendVarint(dst, w.maxIngest)
-			dst = binary.AppendUvarint(dst, uint64(w.pane))
-			dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1)
-			for i, a := range w.accs {
-				lenAt := len(dst)
-				var err error
-				if dst, err = a.AppendBinary(dst); err != nil {
-					return dst[:start], fmt.Errorf("dataflow: snapshot aggregate %d (%v) of key %q: %w", i, o.agg.Aggs[i], ks.key, err)
+	var err error
+	switch o.fn.Kind {
+	case WindowSession, WindowCount:
+		dst = binary.AppendUvarint(dst, uint64(len(st.keys)))
+		for _, ks := range st.keys {
+			ws := ks.sessions
+			if o.fn.Kind == WindowCount {
+				ws = ks.counts
+			}
+			dst = appendGroupHead(dst, ks, len(ws))
+			for _, w := range ws {
+				if dst, err = o.appendWindow(dst, w); err != nil {
+					return dst[:start], err
 				}
-				// Prefix the accumulator's bytes with their length.
-				enc := slices.Clone(dst[lenAt:])
-				dst = binary.AppendUvarint(dst[:lenAt], uint64(len(enc)))
-				dst = append(dst, enc...)
 			}
 		}
+	default:
+		dst = binary.AppendUvarint(dst, uint64(len(st.wins)))
+		for _, w := range st.wins {
+			dst = appendGroupHead(dst, w.ks, 1)
+			if dst, err = o.appendWindow(dst, w); err != nil {
+				return dst[:start], err
+			}
+		}
+	}
+	// The next snapshot of a growing state is likely a little larger.
+	n := len(dst) - start
+	o.snapHint = n + n/8
+	return dst, nil
+}
+
+func appendGroupHead(dst []byte, ks *keyState, windows int) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(ks.key)))
+	dst = append(dst, ks.key...)
+	dst = binary.AppendVarint(dst, ks.ordinal)
+	return binary.AppendUvarint(dst, uint64(windows))
+}
+
+// appendWindow appends one window and its accumulators.
+func (o *WindowOperator) appendWindow(dst []byte, w *winState) ([]byte, error) {
+	dst = binary.AppendVarint(dst, int64(w.w.Start))
+	dst = binary.AppendVarint(dst, int64(w.w.End))
+	dst = binary.AppendVarint(dst, w.n)
+	dst = binary.AppendVarint(dst, w.since)
+	dst = binary.AppendVarint(dst, int64(w.maxEvent))
+	dst = binary.AppendVarint(dst, w.maxIngest)
+	dst = binary.AppendUvarint(dst, uint64(w.pane))
+	dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1)
+	for i, a := range w.accs {
+		// Prefix the accumulator's bytes with their length: reserve one
+		// byte, enough for the small accumulators (count, sum, min, max,
+		// mean, span), and widen it in place for longer ones (sets,
+		// sketches), rather than encode into a scratch buffer and copy.
+		lenAt := len(dst)
+		dst = append(dst, 0)
+		var err error
+		if dst, err = a.AppendBinary(dst); err != nil {
+			return dst, fmt.Errorf("dataflow: snapshot aggregate %d (%v) of key %q: %w", i, o.agg.Aggs[i], w.ks.key, err)
+		}
+		n := len(dst) - lenAt - 1
+		if n < 0x80 {
+			dst[lenAt] = byte(n)
+			continue
+		}
+		var pre [binary.MaxVarintLen64]byte
+		p := binary.PutUvarint(pre[:], uint64(n))
+		dst = append(dst, pre[:p-1]...)
+		copy(dst[lenAt+p:], dst[lenAt+1:lenAt+1+n])
+		copy(dst[lenAt:], pre[:p])
 	}
 	return dst, nil
 }
@@ -1034,13 +1075,118 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 // [WindowOperator.AppendSnapshot] of an operator for the same aggregation.
 // Truncated, corrupt or mismatched input gives an error wrapping
 // [ErrCorruptState] and leaves the operator unchanged; it never panics.
+//
+// Restore sizes its maps for the snapshot, takes window, key and small
+// accumulator states from chunks rather than one allocation each, and
+// builds the timer heap in linear time: with a million keys it runs at a
+// few hundred nanoseconds per key.
 func (o *WindowOperator) Restore(b []byte) error {
 	st, err := o.decodeSnapshot(b)
 	if err != nil {
 		return fmt.Errorf("dataflow: restore window operator: %w", err)
 	}
 	o.st = st
+	o.snapHint = len(b) + len(b)/8
 	return nil
+}
+
+// restoreChunk is how many window, key or accumulator states Restore
+// allocates at once. Chunks make a restore of a million windows cost a few
+// thousand allocations instead of millions; they are small so that a chunk
+// whose windows are mostly gone pins little memory.
+const restoreChunk = 256
+
+// restoreAlloc hands out the states of one Restore from chunks.
+type restoreAlloc struct {
+	wins     []winState
+	keys     []keyState
+	accs     []Accumulator
+	keyBytes []byte
+	newAcc   []func() Accumulator // per aggregate
+}
+
+func (a *restoreAlloc) window() *winState {
+	if len(a.wins) == 0 {
+		a.wins = make([]winState, restoreChunk)
+	}
+	ws := &a.wins[0]
+	a.wins = a.wins[1:]
+	return ws
+}
+
+func (a *restoreAlloc) key() *keyState {
+	if len(a.keys) == 0 {
+		a.keys = make([]keyState, restoreChunk)
+	}
+	ks := &a.keys[0]
+	a.keys = a.keys[1:]
+	return ks
+}
+
+// keyChunk is the size of the chunks Restore copies keys into.
+const keyChunk = 4096
+
+// keyString returns a string with b's bytes, copied into a chunk of key
+// bytes rather than one allocation per key. The chunk's bytes are never
+// written again once a string refers to them, so the strings are
+// immutable as Go requires; a chunk stays alive while any of its keys does.
+func (a *restoreAlloc) keyString(b []byte) string {
+	if len(b) == 0 || len(b) > keyChunk/8 {
+		return string(b)
+	}
+	if cap(a.keyBytes)-len(a.keyBytes) < len(b) {
+		a.keyBytes = make([]byte, 0, keyChunk)
+	}
+	at := len(a.keyBytes)
+	a.keyBytes = append(a.keyBytes, b...)
+	return unsafe.String(&a.keyBytes[at], len(b))
+}
+
+func (a *restoreAlloc) accSlice(n int) []Accumulator {
+	if len(a.accs) < n {
+		a.accs = make([]Accumulator, max(n, restoreChunk*n))
+	}
+	s := a.accs[:n:n]
+	a.accs = a.accs[n:]
+	return s
+}
+
+// accMaker returns a constructor of empty accumulators for g that takes
+// the small, pointer-free ones from chunks, each a copy of what
+// [Agg.NewAccumulator] returns, so it stays in step with it; the others
+// (sets, sketches) come from NewAccumulator.
+func accMaker(g Agg, in Kind) func() Accumulator {
+	switch p := g.NewAccumulator(in).(type) {
+	case *countAcc:
+		return chunkMaker(p)
+	case *sumIntAcc:
+		return chunkMaker(p)
+	case *sumFloatAcc:
+		return chunkMaker(p)
+	case *extremeAcc:
+		return chunkMaker(p)
+	case *meanAcc:
+		return chunkMaker(p)
+	case *spanAcc:
+		return chunkMaker(p)
+	}
+	return func() Accumulator { return g.NewAccumulator(in) }
+}
+
+func chunkMaker[T any, P interface {
+	*T
+	Accumulator
+}](proto P) func() Accumulator {
+	var chunk []T
+	return func() Accumulator {
+		if len(chunk) == 0 {
+			chunk = make([]T, restoreChunk)
+		}
+		p := P(&chunk[0])
+		chunk = chunk[1:]
+		*p = *proto
+		return p
+	}
 }
 
 func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
@@ -1058,35 +1204,64 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	if n := r.uvarint(); n != uint64(len(o.aggIdx)) {
 		return opState{}, fmt.Errorf("%w: snapshot has %d aggregates, the operator %d", ErrCorruptState, n, len(o.aggIdx))
 	}
-	st := newOpState()
+	st := opState{wm: MinTime}
 	st.wm = Time(r.varint())
 	st.earlySet = r.byte() != 0
 	st.lastTick = r.varint()
 	st.stats.Records = r.varint()
 	st.stats.Late = r.varint()
 	st.stats.Panes = r.varint()
-	nkeys := r.count()
-	prevKey := ""
-	for k := 0; k < nkeys && r.err == nil; k++ {
-		key := string(r.bytes())
+	ngroups := r.count()
+	perKey := o.fn.Kind == WindowSession || o.fn.Kind == WindowCount
+	// Sessions and count windows write one group per key, and global and
+	// unwindowed aggregations have one window per key.
+	oneGroupPerKey := perKey || o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal
+	// Groups are keys (sessions, count windows) or windows (the others):
+	// size the maps and the heap for them. count bounds ngroups by the bytes
+	// left, so corrupt input cannot ask for a huge allocation.
+	st.keys = make(map[string]*keyState, ngroups)
+	if perKey {
+		st.wins = map[winKey]*winState{}
+	} else {
+		st.wins = make(map[winKey]*winState, ngroups)
+		st.timers = make(winHeap, 0, ngroups)
+	}
+	alloc := restoreAlloc{newAcc: make([]func() Accumulator, len(o.agg.Aggs))}
+	for i, g := range o.agg.Aggs {
+		alloc.newAcc[i] = accMaker(g, o.aggKinds[i])
+	}
+	for g := 0; g < ngroups && r.err == nil; g++ {
+		kb := r.bytes()
+		ordinal := r.varint()
 		if r.err != nil {
 			break
 		}
-		if k > 0 && key <= prevKey {
-			return opState{}, fmt.Errorf("%w: snapshot keys out of order at %q", ErrCorruptState, key)
+		// Each map probe of a million-key state is a cache miss or two, so
+		// Restore probes as little as it can: a key that cannot repeat (one
+		// group per key) is inserted blind, and a repeat shows as a map that
+		// did not grow.
+		var ks *keyState
+		if !oneGroupPerKey {
+			ks = st.keys[string(kb)]
 		}
-		prevKey = key
-		ks := &keyState{key: key, ordinal: r.varint()}
-		if ks.ordinal < 0 {
-			return opState{}, fmt.Errorf("%w: negative count ordinal for key %q", ErrCorruptState, key)
+		if ks == nil {
+			ks = alloc.key()
+			ks.key = alloc.keyString(kb)
+			ks.ordinal = ordinal
+			n := len(st.keys)
+			if st.keys[ks.key] = ks; len(st.keys) == n {
+				return opState{}, fmt.Errorf("%w: key %q appears twice", ErrCorruptState, kb)
+			}
 		}
-		st.keys[key] = ks
+		if ks.ordinal != ordinal || ordinal < 0 {
+			return opState{}, fmt.Errorf("%w: bad count ordinal %d for key %q", ErrCorruptState, ordinal, ks.key)
+		}
 		nwins := r.count()
 		if r.err == nil && nwins == 0 && o.fn.Kind != WindowCount {
-			return opState{}, fmt.Errorf("%w: key %q has no windows", ErrCorruptState, key)
+			return opState{}, fmt.Errorf("%w: key %q has no windows", ErrCorruptState, ks.key)
 		}
 		for i := 0; i < nwins && r.err == nil; i++ {
-			ws, err := o.decodeWindow(&r, ks)
+			ws, err := o.decodeWindow(&r, ks, &alloc)
 			if err != nil {
 				return opState{}, err
 			}
@@ -1101,37 +1276,44 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	if len(r.b) != 0 {
 		return opState{}, fmt.Errorf("%w: %d bytes after the snapshot", ErrCorruptState, len(r.b))
 	}
+	// placeWindow appended the windows to the timers unordered; heapify
+	// them in O(n) rather than push them one by one in O(n log n).
+	for i := len(st.timers)/2 - 1; i >= 0; i-- {
+		st.timers.down(i, o)
+	}
 	return st, nil
 }
 
-func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState) (*winState, error) {
-	ws := &winState{ks: ks, heapIdx: -1}
-	ws.w.Start = Time(r.varint())
-	ws.w.End = Time(r.varint())
-	ws.n = r.varint()
-	ws.since = r.varint()
-	ws.maxEvent = Time(r.varint())
-	ws.maxIngest = r.varint()
+func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState, alloc *restoreAlloc) (*winState, error) {
+	var start, end Time
+	start = Time(r.varint())
+	end = Time(r.varint())
+	n := r.varint()
+	since := r.varint()
+	maxEvent := Time(r.varint())
+	maxIngest := r.varint()
 	pane := r.uvarint()
 	flags := r.byte()
-	ws.fired, ws.closed = flags&1 != 0, flags&2 != 0
-	if flags > 3 {
-		return nil, fmt.Errorf("%w: bad window flags %#x", ErrCorruptState, flags)
-	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	if ws.w.Start >= ws.w.End || ws.n < 0 || ws.since < 0 || ws.since > ws.n || pane > 1<<31 {
-		return nil, fmt.Errorf("%w: bad window %v of key %q", ErrCorruptState, ws.w, ks.key)
+	w := Window{Start: start, End: end}
+	if flags > 3 {
+		return nil, fmt.Errorf("%w: bad window flags %#x", ErrCorruptState, flags)
 	}
-	ws.pane = int(pane)
-	ws.accs = make([]Accumulator, len(o.agg.Aggs))
-	for i, g := range o.agg.Aggs {
+	if start >= end || n < 0 || since < 0 || since > n || pane > 1<<31 {
+		return nil, fmt.Errorf("%w: bad window %v of key %q", ErrCorruptState, w, ks.key)
+	}
+	ws := alloc.window()
+	*ws = winState{ks: ks, w: w, n: n, since: since, maxEvent: maxEvent, maxIngest: maxIngest,
+		pane: int(pane), fired: flags&1 != 0, closed: flags&2 != 0, heapIdx: -1}
+	ws.accs = alloc.accSlice(len(o.agg.Aggs))
+	for i := range o.agg.Aggs {
 		enc := r.bytes()
 		if r.err != nil {
 			return nil, r.err
 		}
-		ws.accs[i] = g.NewAccumulator(o.aggKinds[i])
+		ws.accs[i] = alloc.newAcc[i]()
 		if err := ws.accs[i].UnmarshalBinary(enc); err != nil {
 			return nil, fmt.Errorf("%w: aggregate %d of window %v of key %q: %w", ErrCorruptState, i, ws.w, ks.key, err)
 		}
@@ -1140,7 +1322,8 @@ func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState) (*winState, e
 }
 
 // placeWindow adds a decoded window to the state, checking it fits the
-// operator's windows.
+// operator's windows. Windows join the timers unordered: decodeSnapshot
+// heapifies them at the end.
 func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%w: window %v of key %q: %s", ErrCorruptState, ws.w, ks.key, why)
@@ -1156,6 +1339,11 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 			ws.w.Start >= Time(ks.ordinal) || ws.n >= o.fn.Size || len(ks.counts) >= o.fn.MaxWindowsPerElement() {
 			return bad("not an open count window")
 		}
+		for _, c := range ks.counts {
+			if c.w == ws.w {
+				return bad("twice")
+			}
+		}
 		ks.counts = append(ks.counts, ws)
 	case WindowNone, WindowGlobal:
 		if ws.w != GlobalWindow {
@@ -1163,16 +1351,16 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 		}
 		fallthrough
 	default:
-		k := winKey{ks, ws.w}
-		if st.wins[k] != nil {
+		n := len(st.wins)
+		if st.wins[winKey{ks, ws.w}] = ws; len(st.wins) == n {
 			return bad("twice")
 		}
-		st.wins[k] = ws
 	}
 	ks.open++
 	st.openCount++
 	if o.fn.Kind != WindowCount {
-		st.timers.push(ws, o)
+		ws.heapIdx = len(st.timers)
+		st.timers = append(st.timers, ws)
 	}
 	if o.earlyEvery > 0 && !ws.fired && ws.since > 0 {
 		ws.inDirty = true

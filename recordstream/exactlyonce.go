@@ -304,9 +304,17 @@ const maxWriters = 4
 
 // writeReq is a task's encoded state on its way to the writer (E1).
 type writeReq struct {
-	id      checkpoint.ID
-	task    checkpoint.TaskID
+	id   checkpoint.ID
+	task checkpoint.TaskID
+	// payload is the task's state; when framed, it starts with
+	// checkpoint.SnapshotHeaderSize bytes of room for the file header, and
+	// the writer frames it in place ([checkpoint.FrameSnapshot]) instead of
+	// copying a large state.
 	payload []byte
+	framed  bool
+	// recycle, if not nil, takes the encoded bytes back once they are
+	// written, for the task's next snapshot.
+	recycle chan<- []byte
 	align   time.Duration
 }
 
@@ -343,6 +351,13 @@ type eoTask struct {
 	chanOf  []int // input channel by sending task id; -1 if none
 	replay  []*Tuple
 	records int64
+	// snapHint is the capacity of the next snapshot buffer: a little more
+	// than the last one, so a large state is encoded without regrowing.
+	snapHint int
+	// spare holds a snapshot buffer the writer is done with. Reusing it
+	// saves allocating (and the garbage collector cycles of) a buffer the
+	// size of the state at every checkpoint.
+	spare chan []byte
 }
 
 // eoSink is the exactly-once state of the sink task.
@@ -392,7 +407,7 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		inc.trig = append(inc.trig, make(chan checkpoint.ID, 1))
 	}
 	for _, w := range t.windows {
-		inc.windows = append(inc.windows, &eoTask{chanOf: chanIndex(w.inputs, len(t.all))})
+		inc.windows = append(inc.windows, &eoTask{chanOf: chanIndex(w.inputs, len(t.all)), spare: make(chan []byte, 1)})
 	}
 	inc.sink = &eoSink{chanOf: chanIndex(t.sink.inputs, len(t.all))}
 	if r.idem == nil {
@@ -461,7 +476,9 @@ func (inc *incarnation) restore() error {
 // and channel state.
 func (inc *incarnation) restoreWindow(w *windowTask, st *eoTask) error {
 	c := inc.restored
-	secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(w.id)])
+	payload := c.Tasks[checkpoint.TaskID(w.id)]
+	st.snapHint = len(payload) + len(payload)/8
+	secs, err := checkpoint.Sections(payload)
 	if err != nil {
 		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
 	}
@@ -637,9 +654,21 @@ func (inc *incarnation) writer(ctx context.Context) error {
 	for {
 		select {
 		case req := <-inc.writes:
-			enc := checkpoint.AppendSnapshot(make([]byte, 0, len(req.payload)+checkpoint.SnapshotOverhead),
-				checkpoint.Snapshot{Checkpoint: req.id, Task: req.task, Payload: req.payload})
+			var enc []byte
+			if req.framed {
+				enc = checkpoint.FrameSnapshot(req.payload, req.id, req.task)
+			} else {
+				enc = checkpoint.AppendSnapshot(make([]byte, 0, len(req.payload)+checkpoint.SnapshotOverhead),
+					checkpoint.Snapshot{Checkpoint: req.id, Task: req.task, Payload: req.payload})
+			}
 			f, err := inc.r.store.WriteEncoded(req.id, req.task, enc)
+			if req.recycle != nil {
+				// The file is written (or failed): the bytes are free.
+				select {
+				case req.recycle <- enc:
+				default:
+				}
+			}
 			if err != nil {
 				inc.r.cfg.Logger.Warn("recordstream: snapshot not written", "err", err)
 				inc.decline(ctx, req.id, checkpoint.AbortDeclined)

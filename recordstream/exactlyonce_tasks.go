@@ -167,19 +167,41 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 		}
 		return nil
 	}
+	// state encodes the bolt's state as a framed snapshot (the file header
+	// left to fill, writeReq.framed): the operator's state, the largest part,
+	// goes straight into the buffer, behind room for the file header and
+	// the "op" section header, so that it is never copied on its way to the
+	// file. The buffer is sized from the previous snapshot, and is the
+	// previous snapshot's when the writer has given it back (eoTask.spare).
 	state := func() ([]byte, error) {
-		op, err := w.AppendSnapshot(nil)
+		const room = checkpoint.SnapshotHeaderSize + 1 + len("op") + binary.MaxVarintLen64
+		var buf []byte
+		select {
+		case b := <-st.spare:
+			// Too small for a grown state, AppendSnapshot grows it once
+			// while it holds only the room: no copy of state bytes.
+			buf = b[:room]
+		default:
+			buf = make([]byte, room, room+max(st.snapHint, 4096))
+		}
+		buf, err := w.AppendSnapshot(buf)
 		if err != nil {
 			return nil, err
 		}
-		b := checkpoint.AppendSection(nil, "op", op)
+		var head [1 + len("op") + binary.MaxVarintLen64]byte
+		h := checkpoint.AppendString(head[:0], "op")
+		h = binary.AppendUvarint(h, uint64(len(buf)-room))
+		at := room - len(h) - checkpoint.SnapshotHeaderSize
+		copy(buf[room-len(h):], h)
 		late := binary.AppendUvarint(nil, uint64(len(w.late)))
 		for _, r := range w.late {
 			late = binary.AppendVarint(late, int64(r.Partition))
 			late = binary.AppendVarint(late, r.Offset)
 		}
 		late = binary.AppendVarint(late, st.records)
-		return checkpoint.AppendSection(b, "late", late), nil
+		buf = checkpoint.AppendSection(buf[at:], "late", late)
+		st.snapHint = len(buf) + len(buf)/8
+		return buf, nil
 	}
 	gate, err := checkpoint.NewGate(checkpoint.GateConfig{Mode: mode, Channels: len(w.inputs)}, func(o checkpoint.Output[*Tuple]) {
 		if cbErr != nil {
@@ -196,7 +218,7 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 			if mode == checkpoint.Unaligned {
 				pending = b
 			} else {
-				cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, align: o.Alignment})
+				cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, framed: true, recycle: st.spare, align: o.Alignment})
 			}
 			if cbErr == nil {
 				cbErr = sendBarrier(ctx, w.out, w.id, o.ID)
@@ -204,7 +226,7 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 		case checkpoint.OutChannelState:
 			b := checkpoint.AppendSection(pending, "channels", appendTuples(nil, slices.Concat(o.ChannelState...)))
 			pending = nil
-			cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, align: o.Alignment})
+			cbErr = inc.snapshot(ctx, writeReq{id: o.ID, task: checkpoint.TaskID(w.id), payload: b, framed: true, recycle: st.spare, align: o.Alignment})
 		case checkpoint.OutAbort:
 			inc.decline(ctx, o.ID, o.Reason)
 		case checkpoint.OutEnd:

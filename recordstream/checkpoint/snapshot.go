@@ -90,6 +90,31 @@ func AppendSnapshot(dst []byte, s Snapshot) []byte {
 	return binary.LittleEndian.AppendUint32(dst, Checksum(dst[start:]))
 }
 
+// SnapshotHeaderSize is the size of a snapshot file's header, the bytes
+// before its payload. A task that encodes its payload at
+// buf[SnapshotHeaderSize:] lets [FrameSnapshot] turn buf into the file's
+// bytes in place, with no copy of a large payload.
+const SnapshotHeaderSize = snapHeaderSize
+
+// FrameSnapshot writes the header of the snapshot (id, task) into
+// buf[:SnapshotHeaderSize], whose payload is buf[SnapshotHeaderSize:], and
+// appends the checksum: the result is what [AppendSnapshot] would give for
+// that payload. It reuses buf when it has room for the 4 checksum bytes. A
+// buf shorter than the header is a programming error and panics.
+func FrameSnapshot(buf []byte, id ID, task TaskID) []byte {
+	if len(buf) < snapHeaderSize {
+		panic("checkpoint: FrameSnapshot of a buffer without room for the header")
+	}
+	h := buf[:0:snapHeaderSize]
+	h = append(h, snapMagic...)
+	h = binary.LittleEndian.AppendUint16(h, snapVersion)
+	h = binary.LittleEndian.AppendUint16(h, 0)
+	h = binary.LittleEndian.AppendUint64(h, uint64(id))
+	h = binary.LittleEndian.AppendUint32(h, uint32(task))
+	binary.LittleEndian.AppendUint64(h, uint64(len(buf)-snapHeaderSize))
+	return binary.LittleEndian.AppendUint32(buf, Checksum(buf))
+}
+
 // DecodeSnapshot decodes a snapshot encoded by [AppendSnapshot]. The
 // returned Payload aliases b. Any damage gives a *[CorruptError] naming
 // path (which is only used in the message).

@@ -99,3 +99,19 @@ func TestSections(t *testing.T) {
 	_, err = Sections(AppendSection(b, "spout", nil))
 	assert.ErrorContains(t, err, "twice")
 }
+
+// TestFrameSnapshot checks that framing a payload in place gives the bytes
+// AppendSnapshot gives.
+func TestFrameSnapshot(t *testing.T) {
+	for _, s := range []Snapshot{
+		{Checkpoint: 1, Task: 0, Payload: []byte{}},
+		{Checkpoint: 7, Task: 3, Payload: []byte("window state")},
+		{Checkpoint: 1 << 40, Task: 1<<32 - 1, Payload: bytes.Repeat([]byte{0xab}, 1000)},
+	} {
+		buf := append(make([]byte, SnapshotHeaderSize, SnapshotHeaderSize+len(s.Payload)+4), s.Payload...)
+		got := FrameSnapshot(buf, s.Checkpoint, s.Task)
+		assert.Equal(t, AppendSnapshot(nil, s), got, "FrameSnapshot of %v", s.Checkpoint)
+		assert.Same(t, &buf[0], &got[0], "FrameSnapshot reuses a buffer with room")
+	}
+	assert.Panics(t, func() { FrameSnapshot(make([]byte, 3), 1, 1) }, "FrameSnapshot without room for the header")
+}
