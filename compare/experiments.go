@@ -239,11 +239,6 @@ func errText(err error) string {
 	return "error: " + err.Error()
 }
 
-func isUnsupported(err error) bool {
-	var u *dataflow.UnsupportedError
-	return errors.As(err, &u)
-}
-
 func configName(e SuiteEntry) string {
 	switch e.Runtime {
 	case "microbatch":
