@@ -753,6 +753,47 @@ func (a *tupleArena) reset() {
 }
 
 // gateIdle reports whether a gate holds no copy of a tuple: nothing is
+// feedGate passes one input batch through a task's barrier gate in order and
+// releases it. Data tuples and tuples of kind record (watermarks for a window
+// bolt, panes for the sink) are records for the gate; a record the gate keeps
+// (a blocked channel, unaligned channel state) is copied into arena, which is
+// emptied once the gate holds nothing. crashes says whether an injected crash
+// may hit this task's data tuples. cbErr is where the gate's callbacks store
+// their error while the batch is handled.
+func feedGate(t *topo, b *batch, chanOf []int, gate *checkpoint.Gate[*Tuple], arena *tupleArena,
+	mode checkpoint.Mode, record MsgKind, crashes bool, cbErr *error) error {
+	defer b.release()
+	for i := range b.ts {
+		tp := &b.ts[i]
+		ch := chanOf[tp.Src]
+		var err error
+		switch tp.Kind {
+		case MsgData, record:
+			if tp.Kind == MsgData && crashes && t.crashNow() {
+				return errCrashed
+			}
+			if gate.Retains(ch) {
+				tp = arena.clone(tp)
+			}
+			err = gate.Record(ch, tp)
+		case MsgBarrier:
+			err = gate.Barrier(ch, checkpoint.ID(tp.Aux), time.Unix(0, t.now()))
+		case MsgEOS:
+			err = gate.EndOfStream(ch)
+		}
+		if err == nil {
+			err = *cbErr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(arena.tuples) > 0 && gateIdle(gate, mode) {
+		arena.reset()
+	}
+	return nil
+}
+
 // buffered on a blocked channel and no channel state is being recorded.
 func gateIdle(g *checkpoint.Gate[*Tuple], mode checkpoint.Mode) bool {
 	if g.Buffered() > 0 {

@@ -253,36 +253,8 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 			return ctx.Err()
 		}
 		start := t.now()
-		for i := range b.ts {
-			tp := &b.ts[i]
-			ch := st.chanOf[tp.Src]
-			var err error
-			switch tp.Kind {
-			case MsgData, MsgWatermark:
-				if tp.Kind == MsgData && t.crashNow() {
-					b.release()
-					return errCrashed
-				}
-				if gate.Retains(ch) {
-					tp = arena.clone(tp)
-				}
-				err = gate.Record(ch, tp)
-			case MsgBarrier:
-				err = gate.Barrier(ch, checkpoint.ID(tp.Aux), time.Unix(0, t.now()))
-			case MsgEOS:
-				err = gate.EndOfStream(ch)
-			}
-			if err == nil {
-				err = cbErr
-			}
-			if err != nil {
-				b.release()
-				return err
-			}
-		}
-		b.release()
-		if len(arena.tuples) > 0 && gateIdle(gate, mode) {
-			arena.reset()
+		if err := feedGate(t, b, st.chanOf, gate, &arena, mode, MsgWatermark, true, &cbErr); err != nil {
+			return err
 		}
 		if early {
 			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
@@ -404,36 +376,10 @@ func (s *sinkTask) runEO(ctx context.Context, inc *incarnation, st *eoSink) erro
 			return ctx.Err()
 		}
 		start := t.now()
-		for i := range b.ts {
-			tp := &b.ts[i]
-			ch := st.chanOf[tp.Src]
-			var err error
-			switch tp.Kind {
-			case MsgData, MsgPane:
-				if tp.Kind == MsgData && !s.windowed && t.crashNow() {
-					b.release()
-					return errCrashed
-				}
-				if gate.Retains(ch) {
-					tp = arena.clone(tp)
-				}
-				err = gate.Record(ch, tp)
-			case MsgBarrier:
-				err = gate.Barrier(ch, checkpoint.ID(tp.Aux), time.Unix(0, t.now()))
-			case MsgEOS:
-				err = gate.EndOfStream(ch)
-			}
-			if err == nil {
-				err = cbErr
-			}
-			if err != nil {
-				b.release()
-				return err
-			}
-		}
-		b.release()
-		if len(arena.tuples) > 0 && gateIdle(gate, mode) {
-			arena.reset()
+		// A stateless pipeline's records are taken in by the sink, so it is
+		// the task that crashes; a windowed one's by the window bolts.
+		if err := feedGate(t, b, st.chanOf, gate, &arena, mode, MsgPane, !s.windowed, &cbErr); err != nil {
+			return err
 		}
 		s.busy.Add(t.now() - start)
 	}
