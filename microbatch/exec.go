@@ -373,7 +373,7 @@ func (c *compiler) compileLookup(li *lookupIndex) (step, error) {
 	}
 	return func(x *exec) error {
 		v := &x.cols[on]
-		tr := growI32(&trow, x.n)
+		tr := grow(&trow, x.n)
 		sel := x.selOut()
 		switch {
 		case v.codes != nil:
@@ -396,7 +396,7 @@ func (c *compiler) compileLookup(li *lookupIndex) (step, error) {
 			// One integer column from a dense table: the hot loop writes
 			// the joined value itself.
 			vals, t := v.i64, cols[0]
-			o := growI64(&t.ibuf, x.n)
+			o := grow(&t.ibuf, x.n)
 			sel = sel[:len(x.sel)]
 			n := 0
 			for _, r := range x.sel {
@@ -448,13 +448,13 @@ func (c *compiler) compileLookup(li *lookupIndex) (step, error) {
 			case t.dict != nil:
 				nv.codes, nv.dict = tr, t.dict
 			case t.flts != nil:
-				o := growF64(&t.fbuf, x.n)
+				o := grow(&t.fbuf, x.n)
 				for _, r := range sel {
 					o[r] = t.flts[tr[r]]
 				}
 				nv.f64 = o
 			default:
-				o := growI64(&t.ibuf, x.n)
+				o := grow(&t.ibuf, x.n)
 				for _, r := range sel {
 					o[r] = t.ints[tr[r]]
 				}
@@ -514,29 +514,13 @@ func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (s
 			switch {
 			case old.isConst:
 			case old.i64 != nil:
-				o := growI64(&ibufs[i], n)
-				for k, p := range parent {
-					o[k] = old.i64[p]
-				}
-				nv.i64 = o
+				nv.i64 = gather(&ibufs[i], old.i64, parent)
 			case old.f64 != nil:
-				o := growF64(&fbufs[i], n)
-				for k, p := range parent {
-					o[k] = old.f64[p]
-				}
-				nv.f64 = o
+				nv.f64 = gather(&fbufs[i], old.f64, parent)
 			case old.codes != nil:
-				o := growI32(&cbufs[i], n)
-				for k, p := range parent {
-					o[k] = old.codes[p]
-				}
-				nv.codes = o
+				nv.codes = gather(&cbufs[i], old.codes, parent)
 			case old.strs != nil:
-				o := growStr(&sbufs[i], n)
-				for k, p := range parent {
-					o[k] = old.strs[p]
-				}
-				nv.strs = o
+				nv.strs = gather(&sbufs[i], old.strs, parent)
 			}
 			x.cols[i] = nv
 		}
@@ -546,13 +530,13 @@ func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (s
 		} else {
 			x.cols = append(x.cols, tv)
 		}
-		org := growI32(&origin, n)
+		org := grow(&origin, n)
 		for k, p := range parent {
 			org[k] = x.baseRow(p)
 		}
 		x.origin = org
 		x.n = n
-		sel := growI32(&newSel, n)
+		sel := grow(&newSel, n)
 		for k := range sel {
 			sel[k] = int32(k)
 		}

@@ -95,7 +95,7 @@ func (c *compiler) compilePred(e dataflow.Expr, s dataflow.Schema) (kpred, error
 						v := &x.cols[i]
 						out = out[:0]
 						if v.isConst {
-							if cmpInts(op, v.c.I, lv) {
+							if cmpOrdered(op, v.c.I, lv) {
 								out = append(out, sel...)
 							}
 							return out
@@ -126,7 +126,7 @@ func (c *compiler) compilePred(e dataflow.Expr, s dataflow.Schema) (kpred, error
 							}
 						default:
 							for _, r := range sel {
-								if cmpInts(op, vals[r], lv) {
+								if cmpOrdered(op, vals[r], lv) {
 									out = append(out, r)
 								}
 							}
@@ -207,23 +207,8 @@ func (c *compiler) stringTest(e dataflow.Expr, s dataflow.Schema) (int, func(str
 	return 0, nil, false
 }
 
-func cmpInts(op dataflow.Op, a, b int64) bool {
-	switch op {
-	case dataflow.OpEq:
-		return a == b
-	case dataflow.OpNe:
-		return a != b
-	case dataflow.OpLt:
-		return a < b
-	case dataflow.OpLe:
-		return a <= b
-	case dataflow.OpGt:
-		return a > b
-	}
-	return a >= b
-}
-
-func cmpFloats(op dataflow.Op, a, b float64) bool {
+// cmpOrdered applies a comparison operator to two numbers.
+func cmpOrdered[T int64 | float64](op dataflow.Op, a, b T) bool {
 	switch op {
 	case dataflow.OpEq:
 		return a == b
@@ -283,7 +268,7 @@ func (c *compiler) compileExpr(e dataflow.Expr, s dataflow.Schema) (kexpr, dataf
 		var out []int64
 		return func(x *exec) vec {
 			v := xf(x)
-			o := growI64(&out, x.n)
+			o := grow(&out, x.n)
 			for _, r := range x.sel {
 				val := v.value(r)
 				o[r] = 0
@@ -310,7 +295,7 @@ func (c *compiler) compileExpr(e dataflow.Expr, s dataflow.Schema) (kexpr, dataf
 			var out []int64
 			return func(x *exec) vec {
 				v := xf(x)
-				o := growI64(&out, x.n)
+				o := grow(&out, x.n)
 				for _, r := range x.sel {
 					sv := v.str(r)
 					var b bool
@@ -358,7 +343,7 @@ func (c *compiler) compileExpr(e dataflow.Expr, s dataflow.Schema) (kexpr, dataf
 				derived.vals = vals
 				return vec{kind: dataflow.KindString, codes: v.codes, dict: &derived}
 			}
-			o := growStr(&out, x.n)
+			o := grow(&out, x.n)
 			for _, r := range x.sel {
 				o[r] = f(v.strs[r])
 			}
@@ -382,7 +367,7 @@ func (c *compiler) stringBool(i int, test func(string) bool) kexpr {
 	var out []int64
 	return func(x *exec) vec {
 		v := &x.cols[i]
-		o := growI64(&out, x.n)
+		o := grow(&out, x.n)
 		if v.isConst {
 			return vec{kind: dataflow.KindBool, isConst: true, c: dataflow.Bool(test(v.c.S))}
 		}
@@ -413,7 +398,7 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 			if l.isConst {
 				return vec{kind: dataflow.KindBool, isConst: true, c: dataflow.Bool(l.c.I == 0)}
 			}
-			o := growI64(&out, x.n)
+			o := grow(&out, x.n)
 			for _, r := range x.sel {
 				o[r] = 1 - l.i64[r]
 			}
@@ -429,7 +414,7 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 	case op == dataflow.OpAnd || op == dataflow.OpOr:
 		return func(x *exec) vec {
 			l, r := lf(x), rf(x)
-			o := growI64(&out, x.n)
+			o := grow(&out, x.n)
 			for _, i := range x.sel {
 				a, b := l.int(i) != 0, r.int(i) != 0
 				if op == dataflow.OpAnd {
@@ -443,7 +428,7 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 	case op >= dataflow.OpEq && op <= dataflow.OpGe:
 		return func(x *exec) vec {
 			l, r := lf(x), rf(x)
-			o := growI64(&out, x.n)
+			o := grow(&out, x.n)
 			switch {
 			case lk == dataflow.KindString:
 				for _, i := range x.sel {
@@ -451,11 +436,11 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 				}
 			case lk == dataflow.KindFloat64 || rk == dataflow.KindFloat64 || lk != rk:
 				for _, i := range x.sel {
-					o[i] = b2i(cmpFloats(op, l.float(i), r.float(i)))
+					o[i] = b2i(cmpOrdered(op, l.float(i), r.float(i)))
 				}
 			default:
 				for _, i := range x.sel {
-					o[i] = b2i(cmpInts(op, l.int(i), r.int(i)))
+					o[i] = b2i(cmpOrdered(op, l.int(i), r.int(i)))
 				}
 			}
 			return vec{kind: dataflow.KindBool, i64: o}
@@ -465,7 +450,7 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 	if k == dataflow.KindFloat64 {
 		return func(x *exec) vec {
 			l, r := lf(x), rf(x)
-			o := growF64(&fout, x.n)
+			o := grow(&fout, x.n)
 			for _, i := range x.sel {
 				a, b := l.float(i), r.float(i)
 				switch op {
@@ -484,7 +469,7 @@ func (c *compiler) compileBinary(e dataflow.BinaryExpr, s dataflow.Schema, k dat
 	}
 	return func(x *exec) vec {
 		l, r := lf(x), rf(x)
-		o := growI64(&out, x.n)
+		o := grow(&out, x.n)
 		for _, i := range x.sel {
 			a, b := l.int(i), r.int(i)
 			var v int64

@@ -276,7 +276,7 @@ func (a *aggExec) gidOf(k string) int32 {
 // costs one array read per row (K2), an integer key a map lookup, anything
 // else the key's text in a map.
 func (a *aggExec) computeGids(x *exec) {
-	g := growI32(&a.gids, x.n)
+	g := grow(&a.gids, x.n)
 	switch {
 	case len(a.p.keyIdx) == 0:
 		if len(a.keys) == 0 {
@@ -458,7 +458,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	// Ingest time per frame row.
 	ingest := x.ingest
 	if x.origin != nil {
-		ingest = growI64(&a.ingest, x.n)
+		ingest = grow(&a.ingest, x.n)
 		for _, r := range x.sel {
 			ingest[r] = x.ingest[x.origin[r]]
 		}
@@ -513,7 +513,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	if p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst {
 		times = x.cols[p.timeIdx].i64
 	} else {
-		times = growI64(&a.times, x.n)
+		times = grow(&a.times, x.n)
 		for _, r := range x.sel {
 			times[r] = a.timeOf(x, r)
 		}
@@ -544,7 +544,7 @@ func (a *aggExec) fixedWindows(x *exec, keyInts []int64, ingest []int64) {
 	tv := x.cols[a.p.timeIdx].i64
 	gids := a.gids
 	byDense := a.byDense
-	cells := growI32(&a.cells, len(x.sel))
+	cells := grow(&a.cells, len(x.sel))
 	part := a.part
 	cn, cev, cig := part.n, part.maxEv, part.maxIng
 	maxEv := a.maxEvent

@@ -162,7 +162,7 @@ func (x *exec) bindColumn(v *vec, col int, k dataflow.Kind, a arrow.Array) error
 	case *array.Float64:
 		v.f64 = a.Float64Values()
 	case *array.Boolean:
-		buf := growI64(&x.boolBufs[col], a.Len())
+		buf := grow(&x.boolBufs[col], a.Len())
 		for i := range buf {
 			if a.Value(i) {
 				buf[i] = 1
@@ -183,7 +183,7 @@ func (x *exec) bindColumn(v *vec, col int, k dataflow.Kind, a arrow.Array) error
 		v.codes = idx.Int32Values()
 		v.dict = x.dicts[col].view(vals, a.Data().Dictionary())
 	case *array.String:
-		buf := growStr(&x.strBufs[col], a.Len())
+		buf := grow(&x.strBufs[col], a.Len())
 		for i := range buf {
 			buf[i] = a.Value(i)
 		}
@@ -194,34 +194,21 @@ func (x *exec) bindColumn(v *vec, col int, k dataflow.Kind, a arrow.Array) error
 	return nil
 }
 
-func growI64(b *[]int64, n int) []int64 {
+// grow returns *b resized to n, reusing its array when it is large enough
+// (kernels keep one scratch buffer per column and kind).
+func grow[T any](b *[]T, n int) []T {
 	if cap(*b) < n {
-		*b = make([]int64, n)
+		*b = make([]T, n)
 	}
 	*b = (*b)[:n]
 	return *b
 }
 
-func growF64(b *[]float64, n int) []float64 {
-	if cap(*b) < n {
-		*b = make([]float64, n)
+// gather returns the values of src at positions idx, in *buf.
+func gather[T any](buf *[]T, src []T, idx []int32) []T {
+	o := grow(buf, len(idx))
+	for k, p := range idx {
+		o[k] = src[p]
 	}
-	*b = (*b)[:n]
-	return *b
-}
-
-func growI32(b *[]int32, n int) []int32 {
-	if cap(*b) < n {
-		*b = make([]int32, n)
-	}
-	*b = (*b)[:n]
-	return *b
-}
-
-func growStr(b *[]string, n int) []string {
-	if cap(*b) < n {
-		*b = make([]string, n)
-	}
-	*b = (*b)[:n]
-	return *b
+	return o
 }
