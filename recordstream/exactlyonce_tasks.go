@@ -57,13 +57,10 @@ func (s *spoutTask) runEO(ctx context.Context, inc *incarnation) error {
 			}
 			progressed++
 		}
-		if windows && (s.sinceWM >= t.cfg.WatermarkEvery || progressed < spoutBurst) && s.sinceWM > 0 {
-			if wm := s.watermark(); wm != dataflow.MinTime {
-				if err := s.broadcast(ctx, MsgWatermark, wm); err != nil {
-					return err
-				}
+		if windows {
+			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
+				return err
 			}
-			s.sinceWM = 0
 		}
 		s.busy.Add(t.now() - start)
 		if progressed == spoutBurst {

@@ -3,8 +3,10 @@ package recordstream
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -106,14 +108,38 @@ func TestRunReportsLateRecords(t *testing.T) {
 	check(t, p, src, rep)
 }
 
+// TestRunLeavesNoGoroutines runs in a synctest bubble, so only goroutines
+// of this test count (not the test framework's or earlier tests'): after Run
+// returns, the bubble must hold exactly the goroutines it held before.
+// Counting the whole process's goroutines instead was flaky.
 func TestRunLeavesNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	src := newMemSource(3, 500, 2, 0)
-	_, err := Run(t.Context(), shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	_, err = Run(ctx, shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
-	require.Error(t, err)
-	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Run")
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines()
+		src := newMemSource(3, 500, 2, 0)
+		_, err := Run(t.Context(), shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after Run")
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = Run(ctx, shapes()["fixed"], src, Config{Guarantee: AtLeastOnce, Parallelism: 2})
+		require.Error(t, err)
+		synctest.Wait()
+		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after a cancelled Run")
+	})
 }
+
+// bubbleGoroutines counts the goroutines of synctest bubbles in a full stack
+// dump (their headers say "synctest bubble N"); only this test's bubble runs.
+func bubbleGoroutines() int {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return len(bubbleHeader.FindAll(buf[:n], -1))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+var bubbleHeader = regexp.MustCompile(`(?m)^goroutine \d+ \[[^\]]*synctest bubble`)

@@ -284,6 +284,20 @@ func (s *spoutTask) broadcast(ctx context.Context, kind MsgKind, tm dataflow.Tim
 
 // watermark is the partition's watermark: the largest event time emitted
 // minus the bound of out-of-orderness (processing time: the largest ingest
+// maybeWatermark sends the spout's watermark after a burst: every
+// WatermarkEvery records, and whenever the spout ran out of input (idle), so
+// downstream windows fire without waiting for more data.
+func (s *spoutTask) maybeWatermark(ctx context.Context, idle bool) error {
+	if s.sinceWM == 0 || (s.sinceWM < s.t.cfg.WatermarkEvery && !idle) {
+		return nil
+	}
+	s.sinceWM = 0
+	if wm := s.watermark(); wm != dataflow.MinTime {
+		return s.broadcast(ctx, MsgWatermark, wm)
+	}
+	return nil
+}
+
 // time).
 func (s *spoutTask) watermark() dataflow.Time {
 	if s.maxT == dataflow.MinTime {
@@ -408,13 +422,10 @@ func (s *spoutTask) run(ctx context.Context) error {
 			s.stats.events++
 			progressed++
 		}
-		if windows && (s.sinceWM >= t.cfg.WatermarkEvery || progressed < spoutBurst) && s.sinceWM > 0 {
-			if wm := s.watermark(); wm != dataflow.MinTime {
-				if err := s.broadcast(ctx, MsgWatermark, wm); err != nil {
-					return err
-				}
+		if windows {
+			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
+				return err
 			}
-			s.sinceWM = 0
 		}
 		s.busy.Add(t.now() - start)
 		if progressed == spoutBurst {
