@@ -99,7 +99,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
 	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, RecordRef{Partition: l.Partition, Offset: l.Offset})
+		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset}})
 	}
 	for name, s := range rep.Series {
 		ps := make([]Point, len(s))

@@ -76,7 +76,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 		out.Counters["complete_latency_max_us"] = us(c.Max())
 	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, RecordRef{Partition: l.Partition, Offset: l.Offset})
+		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset}})
 	}
 	for name, s := range rep.Series {
 		ps := make([]Point, len(s))

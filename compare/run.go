@@ -236,7 +236,7 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}
 	ref := all
 	if len(out.Late) > 0 {
-		if ref, err = referenceAnswer(p, log, out.Late); err != nil {
+		if ref, err = referenceAnswer(p, log, lateRefs(out.Late)); err != nil {
 			return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
 		}
 	}
@@ -285,4 +285,12 @@ func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, exclude []RecordRef)
 		}
 	}
 	return dataflow.Reference(p, l.All(), opts)
+}
+
+func lateRefs(ls []LateRecord) []RecordRef {
+	rs := make([]RecordRef, len(ls))
+	for i, l := range ls {
+		rs[i] = l.RecordRef
+	}
+	return rs
 }

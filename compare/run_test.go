@@ -34,12 +34,12 @@ func (f fakeRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	var late []RecordRef
+	var late []LateRecord
 	opts := dataflow.ReferenceOptions{}
 	if f.late != nil {
 		opts.Exclude = func(p int, off int64) bool {
 			if f.late(p, off) {
-				late = append(late, RecordRef{p, off})
+				late = append(late, LateRecord{RecordRef: RecordRef{p, off}})
 				return true
 			}
 			return false

@@ -52,6 +52,71 @@ type RecordRef struct {
 	Offset    int64
 }
 
+// LateRule names the documented rule by which a runtime's model drops
+// records as late. The check does not take a runtime's word that a record
+// was late: it recomputes, from the log and the run's record of deliveries,
+// the highest watermark the rule's policy could have produced before the
+// record arrived, and whether the record was late at it ([VerifyLate]).
+type LateRule uint8
+
+const (
+	// LateRuleNone: the model drops nothing as late (no watermark: count
+	// windows, processing-time windows, stateless pipelines). Every
+	// reported drop is unverified.
+	LateRuleNone LateRule = iota
+	// LateRuleDataflow is dataflow's I4/I5 (recordstream): a partition's
+	// watermark is the largest event time it has delivered minus the bound,
+	// the input's the minimum over partitions; a record is late once W >=
+	// end + lateness of its earliest window (sessions: W > t + lateness) and
+	// is then dropped from all of its windows.
+	LateRuleDataflow
+	// LateRuleSpark is Structured Streaming's rule (microbatch event-time
+	// mode, models.md 3): the watermark of batch b is the largest event
+	// time over every row of every partition delivered in batches before b,
+	// minus the delay; a row is dropped from each of its windows whose end
+	// is <= W, and kept in the others; a session row is dropped when its
+	// session end (t + gap) is <= W.
+	LateRuleSpark
+)
+
+// String names the rule.
+func (r LateRule) String() string {
+	switch r {
+	case LateRuleDataflow:
+		return "dataflow I4/I5 (minimum over partitions, late for the earliest window)"
+	case LateRuleSpark:
+		return "Spark (global maximum minus delay from earlier batches, window end <= watermark)"
+	}
+	return "none (no watermark: nothing may be dropped as late)"
+}
+
+// LateRecord is one record a runtime dropped as late.
+type LateRecord struct {
+	RecordRef
+	// Watermark is the watermark the drop was judged at (ms).
+	Watermark dataflow.Time
+	// Batch is the index in [Outcome.Batches] of the micro-batch that
+	// delivered the record (LateRuleSpark).
+	Batch int
+	// Replay says the dropped delivery was a replay of a record delivered
+	// before (at-least-once). Its earlier delivery reached its windows
+	// ending at or before LostAbove and is missing from the later ones,
+	// because the task holding them crashed at that watermark: MaxTime if
+	// the runtime lost nothing of it (the replay came from a timeout or a
+	// lost ack), MinTime if the earlier delivery reached no window.
+	Replay    bool
+	LostAbove dataflow.Time
+}
+
+// BatchDelivery is one micro-batch as the check of LateRuleSpark needs it.
+type BatchDelivery struct {
+	// End[p] is the offset after the last record of partition p delivered
+	// by the end of this batch, cumulative over the run's batches.
+	End []int64
+	// Watermark is the watermark the batch applied to late rows (ms).
+	Watermark dataflow.Time
+}
+
 // Outcome is what a run produced and measured.
 type Outcome struct {
 	// Results holds the final value of each window and key, as the sink
@@ -59,8 +124,15 @@ type Outcome struct {
 	// a stateless pipeline one row per emitted record, duplicates included.
 	Results []dataflow.Result
 	// Late lists the records the runtime dropped (or sent to its late output)
-	// as late, so the check can exclude them from the reference answer.
-	Late []RecordRef
+	// as late, each with what the check needs to verify the drop under
+	// LateRule (C2). Only verified drops are excluded from the reference.
+	Late []LateRecord
+	// LateRule is the documented rule of the runtime's model by which it
+	// drops late records; the check applies it ([VerifyLate]).
+	LateRule LateRule
+	// Batches lists the run's micro-batches in order (LateRuleSpark): what
+	// each had delivered and the watermark it applied to late rows.
+	Batches []BatchDelivery
 	// Events is the number of log records the run read (replays included in
 	// Counters, not here).
 	Events int64
