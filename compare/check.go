@@ -34,28 +34,44 @@ type CheckResult struct {
 	Duplicated int
 	// Mismatched counts reference windows whose value differs in another way.
 	Mismatched int
-	// DroppedLate is the number of records the run reported as late: the
-	// reference of the run excluded them (C2).
+	// DroppedLate is the number of drops the run reported as late (C2).
 	DroppedLate int
+	// Late is the check's account of those drops: verified under the
+	// model's rule, replays lost to lateness, unverified ([VerifyLate]).
+	// Only verified drops are excluded from the reference the counts above
+	// compare with; an unverified drop makes the run not match.
+	Late LateAccount
 	// LateWindows is the number of windows of the full reference (no
-	// exclusions) whose value the late records changed or removed; set by
-	// [RunOne] when the run reported late records.
+	// exclusions) whose value the verified drops changed or removed.
 	LateWindows int
-	// FullWindows is the number of windows of the full reference (no
-	// exclusions); set by [RunOne] when the run reported late records, so a
-	// reader sees how many windows the late records removed entirely.
+	// FullWindows is the number of windows of the full reference.
 	FullWindows int
+	// Full compares the run with the full (batch) answer, no exclusions:
+	// what a user of the model sees against the exact answer.
+	Full FullCheck
 	// Examples describes the first few differences, for messages.
 	Examples []string
+}
+
+// FullCheck is a run's comparison with the full answer ([CheckResult]'s
+// counts without exclusions).
+type FullCheck struct {
+	Windows, Matching, Lost, Duplicated, Mismatched int
+}
+
+// OK reports whether the run equals the full answer.
+func (f FullCheck) OK() bool {
+	return f.Lost == 0 && f.Duplicated == 0 && f.Mismatched == 0 && f.Matching == f.Windows
 }
 
 // maxExamples caps CheckResult.Examples.
 const maxExamples = 5
 
-// OK reports whether the run equals the reference answer (after the late
-// exclusions): nothing lost, duplicated or mismatched.
+// OK reports whether the run matches: no unverified late drop, and equal to
+// the reference answer after the verified exclusions (nothing lost,
+// duplicated or mismatched).
 func (c CheckResult) OK() bool {
-	return c.Lost == 0 && c.Duplicated == 0 && c.Mismatched == 0 && c.Matching == c.Windows
+	return c.Lost == 0 && c.Duplicated == 0 && c.Mismatched == 0 && c.Matching == c.Windows && c.Late.Unverified == 0
 }
 
 // String is one line: "yes (n/n windows)" or "NO (...)" with every count.
@@ -71,9 +87,20 @@ func (c CheckResult) String() string {
 		fmt.Fprintf(&b, "NO (%d/%d %s match, lost %d, duplicated %d, mismatched %d", c.Matching, c.Windows, unit, c.Lost, c.Duplicated, c.Mismatched)
 	}
 	if c.DroppedLate > 0 {
-		fmt.Fprintf(&b, ", %d late records dropped, %d windows affected", c.DroppedLate, c.LateWindows)
-		if c.FullWindows > 0 {
-			fmt.Fprintf(&b, " of the %d in the full answer", c.FullWindows)
+		l := c.Late
+		fmt.Fprintf(&b, "; late drops: %d verified", l.Verified)
+		if l.Replays > 0 {
+			fmt.Fprintf(&b, ", %d replays lost to lateness", l.Replays)
+		}
+		if l.Unverified > 0 {
+			fmt.Fprintf(&b, ", %d UNVERIFIED", l.Unverified)
+		}
+		fmt.Fprintf(&b, ", %d windows affected", c.LateWindows)
+		f := c.Full
+		if f.OK() {
+			fmt.Fprintf(&b, "; full answer: equal (%d %s)", f.Windows, unit)
+		} else {
+			fmt.Fprintf(&b, "; full answer: %d/%d %s equal, lost %d, duplicated %d, mismatched %d", f.Matching, f.Windows, unit, f.Lost, f.Duplicated, f.Mismatched)
 		}
 	}
 	b.WriteByte(')')

@@ -230,20 +230,9 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}
 	sayf(progress, "%s: %s read %d events in %v; checking against the reference", w.Name, r.Name(), out.Events, out.Elapsed.Round(time.Millisecond))
 
-	all, err := full.get(p, log)
+	check, err := checkOutcome(p, log, out, full)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
-	}
-	ref := all
-	if len(out.Late) > 0 {
-		if ref, err = referenceAnswer(p, log, lateRefs(out.Late)); err != nil {
-			return nil, fmt.Errorf("%s: reference answer: %w", w.Name, err)
-		}
-	}
-	check := Check(ref, out.Results, CheckOptionsFor(p, len(out.Late)))
-	if len(out.Late) > 0 {
-		check.LateWindows = LateWindows(all, ref)
-		check.FullWindows = len(all)
+		return nil, fmt.Errorf("%s: %w", w.Name, err)
 	}
 	dc := DataConfig(w, d)
 	if d.InputDir != "" { // the data's size and density come from the files
@@ -267,30 +256,47 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}, nil
 }
 
+// checkOutcome checks a run's outcome (C1, C2): it verifies each late drop
+// under the model's rule ([VerifyLate]), compares the results with the
+// reference answer without the verified drops, and separately with the full
+// answer.
+func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *fullReference) (CheckResult, error) {
+	all, err := full.get(p, log)
+	if err != nil {
+		return CheckResult{}, fmt.Errorf("reference answer: %w", err)
+	}
+	acc, ex, err := VerifyLate(p, log, out)
+	if err != nil {
+		return CheckResult{}, fmt.Errorf("verifying late records: %w", err)
+	}
+	opts := CheckOptionsFor(p, len(out.Late))
+	ref := all
+	if len(ex) > 0 {
+		if ref, err = referenceAnswer(p, log, ex); err != nil {
+			return CheckResult{}, fmt.Errorf("reference answer: %w", err)
+		}
+	}
+	check := Check(ref, out.Results, opts)
+	check.Late = acc
+	fc := check
+	if len(ex) > 0 {
+		fc = Check(all, out.Results, opts)
+		check.LateWindows = LateWindows(all, ref)
+	}
+	check.Full = FullCheck{Windows: fc.Windows, Matching: fc.Matching, Lost: fc.Lost, Duplicated: fc.Duplicated, Mismatched: fc.Mismatched}
+	check.FullWindows = len(all)
+	return check, nil
+}
+
 // referenceAnswer is dataflow.Reference over every record of the closed
-// log l, excluding the given records (C2).
-func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, exclude []RecordRef) ([]dataflow.Result, error) {
+// log l, leaving the records out of the windows ex names (C2).
+func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]dataflow.Result, error) {
 	if !l.Closed() {
 		return nil, errors.New("compare: the reference answer needs a closed (complete) log")
 	}
 	var opts dataflow.ReferenceOptions
-	if len(exclude) > 0 {
-		skip := make(map[RecordRef]struct{}, len(exclude))
-		for _, r := range exclude {
-			skip[r] = struct{}{}
-		}
-		opts.Exclude = func(partition int, offset int64) bool {
-			_, ok := skip[RecordRef{Partition: partition, Offset: offset}]
-			return ok
-		}
+	if len(ex) > 0 {
+		opts.ExcludeWindows = ex.lookup
 	}
 	return dataflow.Reference(p, l.All(), opts)
-}
-
-func lateRefs(ls []LateRecord) []RecordRef {
-	rs := make([]RecordRef, len(ls))
-	for i, l := range ls {
-		rs[i] = l.RecordRef
-	}
-	return rs
 }

@@ -93,6 +93,10 @@ func (r LateRule) String() string {
 // LateRecord is one record a runtime dropped as late.
 type LateRecord struct {
 	RecordRef
+	// Key is the key (I9) of the dropped rows, "" for every row of the
+	// record: one record's rows (after an explode) may go to tasks at
+	// different watermarks.
+	Key string
 	// Watermark is the watermark the drop was judged at (ms).
 	Watermark dataflow.Time
 	// Batch is the index in [Outcome.Batches] of the micro-batch that

@@ -62,18 +62,40 @@ type LatencySummary struct {
 }
 
 // ReferenceCheck is the check against the reference answer as the summary
-// reports it ([CheckResult]).
+// reports it ([CheckResult]). Windows to Mismatched compare with the
+// reference without the verified late drops; Full with the full answer.
+// OK ("matches") means no unverified drop and equal after the verified
+// exclusions.
 type ReferenceCheck struct {
-	Windows     int  `json:"windows"`
-	Matching    int  `json:"matching"`
-	Lost        int  `json:"lost"`
-	Duplicated  int  `json:"duplicated"`
-	Mismatched  int  `json:"mismatched"`
-	DroppedLate int  `json:"dropped_late"`
-	LateWindows int  `json:"late_windows"`
-	FullWindows int  `json:"full_windows,omitempty"`
-	Stateless   bool `json:"stateless,omitempty"`
-	OK          bool `json:"ok"`
+	Windows    int `json:"windows"`
+	Matching   int `json:"matching"`
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+	Mismatched int `json:"mismatched"`
+	// DroppedLate counts every reported drop; LateVerified the first
+	// deliveries the model's rule explains, LateReplays the verified drops
+	// of replays (lost to lateness after a replay), LateUnverified the rest.
+	DroppedLate    int    `json:"dropped_late"`
+	LateVerified   int    `json:"late_verified"`
+	LateReplays    int    `json:"late_replays"`
+	LateUnverified int    `json:"late_unverified"`
+	LateRule       string `json:"late_rule"`
+	LateWindows    int    `json:"late_windows"`
+	FullWindows    int    `json:"full_windows,omitempty"`
+	// Full is the comparison with the full (batch) answer.
+	Full      FullSummary `json:"full"`
+	Stateless bool        `json:"stateless,omitempty"`
+	OK        bool        `json:"ok"`
+}
+
+// FullSummary is [FullCheck] in the summary.
+type FullSummary struct {
+	Windows    int  `json:"windows"`
+	Matching   int  `json:"matching"`
+	Lost       int  `json:"lost"`
+	Duplicated int  `json:"duplicated"`
+	Mismatched int  `json:"mismatched"`
+	OK         bool `json:"ok"`
 }
 
 // NewSummary builds the summary of one run.
@@ -89,6 +111,9 @@ func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckRe
 		Reference: ReferenceCheck{
 			Windows: c.Windows, Matching: c.Matching, Lost: c.Lost, Duplicated: c.Duplicated,
 			Mismatched: c.Mismatched, DroppedLate: c.DroppedLate, LateWindows: c.LateWindows, FullWindows: c.FullWindows,
+			LateVerified: c.Late.Verified, LateReplays: c.Late.Replays, LateUnverified: c.Late.Unverified, LateRule: out.LateRule.String(),
+			Full: FullSummary{Windows: c.Full.Windows, Matching: c.Full.Matching, Lost: c.Full.Lost, Duplicated: c.Full.Duplicated,
+				Mismatched: c.Full.Mismatched, OK: c.Full.OK()},
 			Stateless: c.Stateless, OK: c.OK(),
 		},
 		Counters: map[string]int64{},

@@ -12,6 +12,18 @@ type ReferenceOptions struct {
 	// any step: the records a runtime reports it dropped (or sent to its late
 	// output) as late, so the check compares like with like (I8).
 	Exclude func(partition int, offset int64) bool
+	// ExcludeWindows, if set, leaves a record out of some of its windows:
+	// those whose End lies in (lo, hi] when ok. It expresses each model's
+	// late rule: (MinTime, MaxTime] leaves the record out of every window
+	// (I5), (MinTime, W] out of the windows ending at or before a watermark
+	// W (Spark's per-window rule), (X, MaxTime] out of the windows still
+	// open when a task that held the record lost its state at watermark X.
+	// A session record is left out when its proto-session end t + Gap lies
+	// in (lo, hi]; a record of a count, global or unwindowed aggregation or
+	// of a stateless pipeline is left out whole. key is the row's key (I9):
+	// one record's rows (after an explode) may go to tasks at different
+	// watermarks, so a drop can be for one key only.
+	ExcludeWindows func(partition int, offset int64, key string) (lo, hi Time, ok bool)
 }
 
 // Reference is the exact, batch answer of pipeline p over a bounded input
@@ -51,11 +63,21 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	var sink func(Row)
 	var finish func() ([]Result, error)
 	if p.Agg == nil {
-		sink, finish, err = referenceEmit(p.Emit, last)
+		var emit func(Row)
+		emit, finish, err = referenceEmit(p.Emit, last)
+		sink = func(r Row) {
+			if opts.ExcludeWindows != nil {
+				if _, _, ok := opts.ExcludeWindows(cur.Partition, cur.Offset, ""); ok {
+					return
+				}
+			}
+			emit(r)
+		}
 	} else {
 		var ra *refAggregation
 		ra, err = newRefAggregation(p.Agg, last)
 		if err == nil {
+			ra.exclude = opts.ExcludeWindows
 			sink = func(r Row) { ra.add(r, cur) }
 			finish = ra.results
 		}
@@ -87,6 +109,65 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	}
 	SortResults(rs)
 	return rs, nil
+}
+
+// exclusion is one record's windows to leave out: End in (lo, hi] when ok.
+type exclusion struct {
+	lo, hi Time
+	ok     bool
+}
+
+func (e exclusion) drops(end Time) bool { return e.ok && e.lo < end && end <= e.hi }
+
+// AggregationInput runs p's stateless steps over records and calls fn for
+// each row reaching p's aggregation, with the record it came from and the
+// row's time in the aggregation's domain (event time from the TimeCol, or
+// the record's [Record.ProcessingTime]; for count, global and unwindowed
+// aggregations the record's processing time). It is how a check recomputes
+// the watermark a model's policy could have produced from the records a
+// runtime had delivered. A stateless pipeline makes no calls. The row passed
+// to fn is reused after fn returns.
+func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record, t Time, row Row)) error {
+	schemas, err := p.Schemas()
+	if err != nil {
+		return err
+	}
+	if p.Agg == nil {
+		return nil
+	}
+	last := schemas[len(schemas)-1]
+	timeIdx := -1
+	if p.Agg.Domain == EventTime && p.Agg.TimeCol != "" {
+		switch p.Agg.Window.Kind {
+		case WindowFixed, WindowSliding, WindowSession:
+			if _, timeIdx, err = last.Lookup(p.Agg.TimeCol); err != nil {
+				return err
+			}
+		}
+	}
+	var cur Record
+	run := func(r Row) {
+		t := cur.ProcessingTime()
+		if timeIdx >= 0 {
+			t = r[timeIdx].Time()
+		}
+		fn(cur, t, r)
+	}
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
+			return fmt.Errorf("dataflow: pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
+		}
+	}
+	nIn := len(p.Input.Fields)
+	for rec := range records {
+		if len(rec.Row) != nIn {
+			return fmt.Errorf("dataflow: pipeline %q: record at partition %d offset %d has %d columns, the input schema %v has %d",
+				p.Name, rec.Partition, rec.Offset, len(rec.Row), p.Input, nIn)
+		}
+		cur = rec
+		run(rec.Row)
+	}
+	return nil
 }
 
 // compileRefStep returns a function that applies step s (from schema in to
@@ -262,6 +343,7 @@ type refAggregation struct {
 	aggKind []Kind
 	keys    map[string]*refKey
 	keyBuf  []byte
+	exclude func(partition int, offset int64, key string) (lo, hi Time, ok bool)
 	wins    []Window // Assign scratch
 }
 
@@ -315,9 +397,22 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 	return ra, nil
 }
 
-// add folds one row reaching the aggregation, from record rec, in.
+// add folds one row reaching the aggregation, from record rec, in, leaving
+// it out of the windows ReferenceOptions.ExcludeWindows names.
 func (ra *refAggregation) add(r Row, rec Record) {
+	w := ra.a.Window
 	ra.keyBuf = AppendKey(ra.keyBuf[:0], r, ra.keyIdx)
+	var ex exclusion
+	if ra.exclude != nil {
+		ex.lo, ex.hi, ex.ok = ra.exclude(rec.Partition, rec.Offset, string(ra.keyBuf))
+		if ex.ok {
+			switch w.Kind {
+			case WindowFixed, WindowSliding, WindowSession:
+			default:
+				return // whole: no window end to compare
+			}
+		}
+	}
 	k, ok := ra.keys[string(ra.keyBuf)]
 	if !ok {
 		k = &refKey{wins: make(map[Window]*refGroup)}
@@ -327,13 +422,24 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	if ra.timeIdx >= 0 {
 		t = r[ra.timeIdx].Time()
 	}
-	w := ra.a.Window
 	switch w.Kind {
 	case WindowFixed, WindowSliding:
 		ra.wins = w.Assign(ra.wins[:0], t)
+		if ex.ok {
+			kept := ra.wins[:0]
+			for _, win := range ra.wins {
+				if !ex.drops(win.End) {
+					kept = append(kept, win)
+				}
+			}
+			ra.wins = kept // a key left with no window gives no result
+		}
 	case WindowCount:
 		ra.wins = w.AssignCount(ra.wins[:0], k.n)
 	case WindowSession:
+		if ex.drops(t + Time(w.Gap)) {
+			return
+		}
 		vals := make([]Value, len(ra.aggIdx))
 		for i, x := range ra.aggIdx {
 			if x >= 0 {
