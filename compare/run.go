@@ -32,6 +32,12 @@ type DataSpec struct {
 	InputDir string
 	// Partitions is the number of log partitions (default 4).
 	Partitions int
+	// Skew is the event-time disorder of built-in data (zero: the dataset's
+	// default, [datasets.DefaultSkew]); InOrder turns disorder off, and Skew
+	// must then be zero. Neither applies to InputDir, whose file holds the
+	// arrival order it was generated with.
+	Skew    datasets.Skew
+	InOrder bool
 }
 
 // Validate reports a spec that cannot be run, naming the flag to change.
@@ -81,9 +87,12 @@ func ExtraColumns(p *dataflow.Pipeline) []string {
 const DefaultEvents = 200_000
 
 // DataConfig returns the datasets config of workload w's built-in data
-// under d: d's values, else the workload's, else the defaults.
+// under d: d's values, else the workload's, else the defaults. The event-time
+// rate is d.EventRate, else d.Rate when ingestion is paced (so event time
+// follows the wall clock), else [Workload.EventRate], else the dataset's.
 func DataConfig(w *Workload, d DataSpec) datasets.Config {
-	cfg := datasets.Config{Events: d.Events, Seed: d.Seed, Partitions: d.Partitions, EventRate: d.EventRate}
+	cfg := datasets.Config{Events: d.Events, Seed: d.Seed, Partitions: d.Partitions, EventRate: d.EventRate,
+		Skew: d.Skew, InOrder: d.InOrder}
 	if cfg.Events == 0 {
 		cfg.Events = w.Events
 	}

@@ -28,7 +28,12 @@ func GrepDomains() []string {
 // out-of-orderness, no idle timeout, no allowed lateness and drops late
 // records (counted and reported by the runtime, C2). request-rate windows by
 // processing time (ingest time, I7), so nothing is late; count-window counts
-// elements, so it has no watermark.
+// elements, so it has no watermark, and its results' window bounds are the
+// key's element ordinals (dataflow I6), not milliseconds.
+//
+// The top-N workloads' value is "tag=count,tag=count,…": at most 10 tags by
+// count descending, ties by tag ascending ([dataflow.TopN]); the approximate
+// one's counts are Count-Min estimates ([dataflow.ApproxTopN]).
 func Workloads() []*Workload {
 	return []*Workload{
 		{
@@ -48,7 +53,7 @@ func Workloads() []*Workload {
 			Name:        "hashtag-topn",
 			Dataset:     "hashtags",
 			EventRate:   20, // 10,000 s of event time in 200k tweets: three or four hours
-			Description: "top 10 hashtags per 2-byte prefix per event-time hour, exact; watermark 5 s, lateness 0",
+			Description: "top 10 hashtags per 2-byte prefix per event-time hour, exact: value tag=count,… by count descending, ties by tag ascending (byte order), a tag repeated in one tweet counted each time; watermark 5 s, lateness 0",
 			Pipeline: func(map[string]*dataflow.Table) (*dataflow.Pipeline, error) {
 				return hashtagPipeline("hashtag-topn", dataflow.TopN("hashtag", 10))
 			},
@@ -57,7 +62,7 @@ func Workloads() []*Workload {
 			Name:        "hashtag-approx-topn",
 			Dataset:     "hashtags",
 			EventRate:   20, // 10,000 s of event time in 200k tweets: three or four hours
-			Description: "top 10 hashtags per 2-byte prefix per event-time hour, approximated by a Count-Min sketch; watermark 5 s, lateness 0",
+			Description: "top 10 hashtags per 2-byte prefix per event-time hour, approximated by a Count-Min sketch: value tag=count,… with the sketch's estimates (never below the true counts) by estimate descending, ties by tag ascending (byte order); watermark 5 s, lateness 0",
 			Pipeline: func(map[string]*dataflow.Table) (*dataflow.Pipeline, error) {
 				return hashtagPipeline("hashtag-approx-topn", dataflow.ApproxTopN("hashtag", 10))
 			},
@@ -94,7 +99,7 @@ func Workloads() []*Workload {
 			Dataset:     "transactions",
 			Events:      1_000_000, // 100 transactions per card on average: half the cards fill a window
 			EventRate:   200,
-			Description: "sum of amount per card every 100 transactions of that card (count windows 100/100); no watermark",
+			Description: "sum of amount per card every 100 transactions of that card (count windows 100/100); window_start_ms and window_end_ms hold the card's element ordinals [k*100, k*100+100), not milliseconds; no watermark",
 			Pipeline:    countWindowPipeline,
 		},
 	}

@@ -673,7 +673,8 @@ func (a *approxTopNAcc) refresh() {
 	a.setCandidates(a.cands)
 }
 
-// Result is "value=estimate,..." for the n candidates of largest estimate.
+// Result is "value=estimate,..." for the n candidates of largest estimate,
+// ties by value ascending ([formatTop], the order of [TopN]).
 func (a *approxTopNAcc) Result() Value {
 	es := make([]valueCount, len(a.cands))
 	for i, c := range a.cands {

@@ -24,10 +24,12 @@ const (
 	// AggDistinct counts distinct values of Col exactly. Result int64.
 	AggDistinct
 	// AggTopN lists the N most frequent values of Col, exactly, as text
-	// "value=count,value=count" by count descending then value ascending.
+	// "value=count,value=count" by count descending then value ascending
+	// (see [TopN] for the exact format).
 	AggTopN
 	// AggApproxTopN is AggTopN estimated by a Count-Min sketch with a
-	// heavy-hitter heap (Width x Depth counters), in the same text form.
+	// heavy-hitter heap (Width x Depth counters), in the same text form
+	// (see [ApproxTopN]).
 	AggApproxTopN
 	// AggApproxDistinct estimates AggDistinct with HyperLogLog (2^Precision
 	// registers). Result int64.
@@ -68,18 +70,44 @@ type Agg struct {
 	Precision    uint8
 }
 
-// Count, Sum, Min, Max, Mean, Distinct, TopN, ApproxTopN, ApproxDistinct and
-// Span build aggregates with default parameters.
-func Count() Agg                       { return Agg{Kind: AggCount} }
-func Sum(col string) Agg               { return Agg{Kind: AggSum, Col: col} }
-func Min(col string) Agg               { return Agg{Kind: AggMin, Col: col} }
-func Max(col string) Agg               { return Agg{Kind: AggMax, Col: col} }
-func Mean(col string) Agg              { return Agg{Kind: AggMean, Col: col} }
-func Distinct(col string) Agg          { return Agg{Kind: AggDistinct, Col: col} }
-func TopN(col string, n int) Agg       { return Agg{Kind: AggTopN, Col: col, N: n} }
+// Count, Sum, Min, Max, Mean, Distinct, ApproxDistinct and Span build
+// aggregates with default parameters; TopN and ApproxTopN follow.
+func Count() Agg                    { return Agg{Kind: AggCount} }
+func Sum(col string) Agg            { return Agg{Kind: AggSum, Col: col} }
+func Min(col string) Agg            { return Agg{Kind: AggMin, Col: col} }
+func Max(col string) Agg            { return Agg{Kind: AggMax, Col: col} }
+func Mean(col string) Agg           { return Agg{Kind: AggMean, Col: col} }
+func Distinct(col string) Agg       { return Agg{Kind: AggDistinct, Col: col} }
+func ApproxDistinct(col string) Agg { return Agg{Kind: AggApproxDistinct, Col: col} }
+func Span(col string) Agg           { return Agg{Kind: AggSpan, Col: col} }
+
+// TopN lists the n most frequent values of col, exactly. Its result is a
+// string value (KindString):
+//
+//	value=count,value=count,...
+//
+// with at most n entries (fewer when the window holds fewer distinct values;
+// "" when it holds none), each the value's text ([Value.AppendText]), '=' and
+// its count in decimal, joined by ',' with no spaces. Entries are ordered by
+// count descending, then by value ascending ([Value.Compare]: strings in byte
+// order, so "#Go" before "#go" before "#go2"; numbers numerically); the same
+// order decides which of several values tied at the n-th count are listed.
+// The result therefore does not depend on arrival order or on how partial
+// aggregates were merged. Values are not escaped: a value holding ',' or
+// '=' (a hashtag token such as "#go," keeps its comma) makes the text
+// ambiguous to split. Every added value counts, so a value that occurs twice
+// in one record's exploded tokens counts 2 ([ExplodeStep] keeps repeats).
+func TopN(col string, n int) Agg { return Agg{Kind: AggTopN, Col: col, N: n} }
+
+// ApproxTopN estimates [TopN] with a Count-Min sketch (Width x Depth
+// counters) and a bounded set of candidate values (max(8n, 64)). Its result
+// has TopN's format and order, with each count replaced by the sketch's
+// estimate, which is never below the true count: entries by estimate
+// descending, then value ascending, over the candidates. The candidate set
+// is a heuristic: a frequent value can be missed, and which of several values
+// tied in estimate stay candidates in a full set can depend on arrival order
+// and merges; the order of the listed entries cannot.
 func ApproxTopN(col string, n int) Agg { return Agg{Kind: AggApproxTopN, Col: col, N: n} }
-func ApproxDistinct(col string) Agg    { return Agg{Kind: AggApproxDistinct, Col: col} }
-func Span(col string) Agg              { return Agg{Kind: AggSpan, Col: col} }
 
 // Named returns g with output column name as.
 func (g Agg) Named(as string) Agg {

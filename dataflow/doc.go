@@ -25,6 +25,19 @@
 // Expressions ([Expr]) and steps ([Step]) are plain data, so each runtime
 // compiles them its own way: rows and closures ([Compile]) or column kernels.
 //
+// # Tokens and top-N
+//
+// [ExplodeStep] emits one record per matching token, repeats included: the
+// tweet "#a #b #a" exploded with Explode("text", "#", "hashtag") gives three
+// records (#a, #b, #a), so a hashtag repeated in one tweet counts once per
+// occurrence in any later aggregate. Tokens are split on ASCII white space
+// only and keep any punctuation ("#go," is its own tag).
+//
+// [TopN] renders its result as "value=count,value=count,..." (no spaces,
+// values not escaped), at most N entries by count descending, ties by value
+// ascending in [Value.Compare] order (byte order for strings); [ApproxTopN]
+// has the same format and order with Count-Min estimates for counts.
+//
 // # Conventions
 //
 // These hold in every package of weir; code and tests cite them by name.

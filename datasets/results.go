@@ -20,6 +20,14 @@ import (
 // Result files (DESIGN.md): columns window_start_ms, window_end_ms, key,
 // value, then the workload's extra columns; rows as given (callers sort with
 // [dataflow.SortResults]). The format follows the extension.
+//
+// window_start_ms and window_end_ms are a window's bounds [start, end) in ms
+// since the Unix epoch (0 and 0 for a stateless pipeline's rows, as grep's),
+// with one exception: for count windows (dataflow I6) they hold element
+// ordinals of the key, [k*slide, k*slide+size) (the count-window workload: 0
+// and 100 for a card's first 100 transactions, 100 and 200 for the next), not
+// milliseconds. A top-N value is the text "value=count,value=count,..."
+// ([dataflow.TopN]).
 
 // resultFormats lists the result file extensions [WriteResults] supports.
 var resultFormats = []string{".csv", ".jsonl", ".parquet"}

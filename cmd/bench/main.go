@@ -75,7 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   bench                                  run every workload on every runtime, checked against the reference
   bench list                             workloads, runtimes, experiments
-  bench gen WORKLOAD --events N --seed S --out DIR
+  bench gen WORKLOAD --events N --seed S --out DIR [--out-of-order P --max-delay D --late P --late-delay D]
+            run 'bench gen -h' for every flag
   bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [flags]
             run 'bench run -h' for every flag
   bench suite [EXPERIMENT...] [--quick] --out DIR
@@ -240,13 +241,13 @@ func oneWorkload(cmd string, pos []string, stderr io.Writer) (*compare.Workload,
 
 func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench gen", stderr)
-	events := fs.Int64("events", 0, "number of events (0: the workload's default)")
-	eventRate := fs.Float64("event-rate", 0, "events per second of event time (0: the workload's default)")
-	seed := fs.Uint64("seed", 1, "seed of the generator (same seed, same events)")
-	partitions := fs.Int("partitions", 0, "log partitions (0: the default, 4)")
+	data := addDataFlags(fs, "gen")
 	out := fs.String("out", "", "output directory (required): DIR/events.parquet plus DIR/<table>.parquet")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
 		return exitUsage // the flag package has printed the problem
 	}
 	w, ok := oneWorkload("gen", pos, stderr)
@@ -257,8 +258,13 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench gen: --out DIR is required")
 		return exitUsage
 	}
+	d, err := data.spec()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		return exitUsage
+	}
 	start := time.Now()
-	log, tables, err := compare.LoadData(ctx, w, compare.DataSpec{Events: *events, EventRate: *eventRate, Seed: *seed, Partitions: *partitions})
+	log, tables, err := compare.LoadData(ctx, w, d)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench gen: %v\n", err)
 		return exitUsage
@@ -299,14 +305,12 @@ func (b *byteSize) Set(s string) error {
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench run", stderr)
 	runtime := fs.String("runtime", "", "runtime: "+strings.Join(compare.Runtimes(), ", ")+" (required)")
-	input := fs.String("input", "", "read DIR/events.parquet written by `bench gen` instead of built-in data")
-	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted")
+	input := fs.String("input", "", "read `DIR`/events.parquet written by bench gen instead of built-in data")
+	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted: window_start_ms, window_end_ms, key, value, extra columns;\n"+
+		"for count windows (count-window) window_start_ms and window_end_ms hold the key's element ordinals [k*slide, k*slide+size), not milliseconds")
 	summary := fs.String("summary", "", "write the run's summary to FILE.json")
-	events := fs.Int64("events", 0, "built-in data: number of events (0: the workload's default)")
-	eventRate := fs.Float64("event-rate", 0, "built-in data: events per second of event time (0: the workload's default)")
-	seed := fs.Uint64("seed", 1, "built-in data: seed; also seeds fault injection")
-	rate := fs.Float64("rate", 0, "pace ingestion at this many events/s (0: fill the log before the run)")
-	partitions := fs.Int("partitions", 0, "built-in data: log partitions (0: the default, 4)")
+	data := addDataFlags(fs, "run")
+	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
 	var crash int64List
 	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
 	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step")
@@ -360,8 +364,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return exitUsage
 	}
-	d := compare.DataSpec{Events: *events, EventRate: *eventRate, Seed: *seed, Rate: *rate, InputDir: *input, Partitions: *partitions}
-	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: *seed}
+	d, err := data.spec()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return exitUsage
+	}
+	if *input != "" {
+		if name := data.skewFlagSet(); name != "" {
+			fmt.Fprintf(stderr, "bench run: --%s shapes built-in data only; the file of --input keeps the arrival order `bench gen` gave it (drop --%s, or pass it to bench gen)\n", name, name)
+			return exitUsage
+		}
+	}
+	d.Rate, d.InputDir = *rate, *input
+	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
 	if err != nil {
@@ -467,7 +482,7 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 // cmdReport is `bench report`: REPORT.md and figures from a suite directory.
 func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench report", stderr)
-	in := fs.String("in", "", "suite directory written by `bench suite --out DIR` (required)")
+	in := fs.String("in", "", "suite directory `DIR` written by bench suite --out DIR (required)")
 	out := fs.String("out", "REPORT.md", "the report to write")
 	figures := fs.String("figures", "", "directory of the SVG figures (default: docs/figures beside the report)")
 	gen := fs.String("generator", "", "the command line quoted at the top of the report (default: the suite's, then this report's)")

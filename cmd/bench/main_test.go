@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,6 +57,14 @@ func TestUsageErrors(t *testing.T) {
 		{"missing input", []string{"run", "ysb", "--runtime", "reference", "--input", filepath.Join(dir, "nope")}, exitUsage, "nope"},
 		{"gen without out", []string{"gen", "ysb"}, exitUsage, "--out"},
 		{"gen unknown workload", []string{"gen", "yahoo", "--out", dir}, exitUsage, "unknown workload"},
+		{"gen late above 1", []string{"gen", "ysb", "--out", dir, "--late", "1.5"}, exitUsage, "--late 1.5: want a share between 0 and 1"},
+		{"gen late NaN", []string{"gen", "ysb", "--out", dir, "--late", "NaN"}, exitUsage, "--late NaN: want a share between 0 and 1"},
+		{"gen negative out-of-order", []string{"gen", "ysb", "--out", dir, "--out-of-order", "-0.1"}, exitUsage, "--out-of-order -0.1: want a share between 0 and 1"},
+		{"gen shares above 1", []string{"gen", "ysb", "--out", dir, "--out-of-order", "0.6", "--late", "0.5"}, exitUsage, "add up to at most 1"},
+		{"gen negative max-delay", []string{"gen", "ysb", "--out", dir, "--max-delay", "-1s"}, exitUsage, "--max-delay -1s: want a duration of at least 1ms"},
+		{"gen tiny late-delay", []string{"gen", "ysb", "--out", dir, "--late", "0.1", "--late-delay", "1ms"}, exitUsage, "--late-delay 1ms: want a duration of at least 2ms"},
+		{"run late above 1", []string{"run", "ysb", "--runtime", "reference", "--late", "2"}, exitUsage, "--late 2: want a share between 0 and 1"},
+		{"run skew with input", []string{"run", "ysb", "--runtime", "reference", "--input", dir, "--late", "0.1"}, exitUsage, "--late shapes built-in data only"},
 		{"list with arguments", []string{"list", "x"}, exitUsage, "no arguments"},
 	}
 	for _, tc := range tests {
@@ -91,6 +102,16 @@ func TestList(t *testing.T) {
 	for _, s := range []string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window", "reference", "experiments"} {
 		assert.Contains(t, out, s)
 	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "count-window ") {
+			assert.Contains(t, l, "element ordinals", "count-window says its window columns are not milliseconds")
+			assert.Contains(t, l, "not milliseconds")
+		}
+		if strings.HasPrefix(strings.TrimSpace(l), "hashtag-topn ") {
+			assert.Contains(t, l, "tag=count,", "hashtag-topn says its value format")
+			assert.Contains(t, l, "ties by tag ascending")
+		}
+	}
 }
 
 func TestHelp(t *testing.T) {
@@ -100,6 +121,108 @@ func TestHelp(t *testing.T) {
 	code, _, stderr := bench(t, "run", "-h")
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stderr, "-checkpoint-interval")
+	assert.Contains(t, stderr, "0: the workload's default, or with --rate the ingest rate, so event time follows the wall clock",
+		"--event-rate says what 0 does when paced (compare.DataConfig)")
+	assert.Contains(t, stderr, "element ordinals [k*slide, k*slide+size), not milliseconds", "--out says what count windows' bounds hold")
+	for _, f := range []string{"-out-of-order", "-max-delay", "-late ", "-late-delay"} {
+		assert.Contains(t, stderr, f, "run has the skew flags")
+	}
+
+	code, _, stderr = bench(t, "gen", "-h")
+	assert.Equal(t, exitOK, code, "gen -h is not an error")
+	assert.Contains(t, stderr, "partitioned by the dataset's key column")
+	assert.Contains(t, stderr, "(0: the default, 4)")
+	for _, f := range []string{"-out-of-order", "-max-delay", "-late ", "-late-delay"} {
+		assert.Contains(t, stderr, f, "gen has the skew flags")
+	}
+}
+
+// lateRecords loads the dataset directory dir and counts, per partition, the
+// records whose event time is more than bound behind the largest event time
+// before them: the records a watermark of that bound has passed. inOrder
+// reports whether every partition is in event-time order.
+func lateRecords(t *testing.T, dir, dataset string, bound time.Duration) (late int, inOrder bool) {
+	t.Helper()
+	log, _, err := datasets.LoadDir(t.Context(), dir, dataset, datasets.Config{})
+	require.NoError(t, err)
+	gen, err := datasets.Lookup(dataset)
+	require.NoError(t, err)
+	tcol := gen.Schema().Index("event_time")
+	inOrder = true
+	var row dataflow.Row
+	for p := range log.Partitions() {
+		var most int64
+		for off := range log.End(p) {
+			row, _ = log.Read(p, off, row)
+			et := row[tcol].I
+			if off == 0 {
+				most = et
+			}
+			if et < most {
+				inOrder = false
+			}
+			if et < most-bound.Milliseconds() {
+				late++
+			}
+			most = max(most, et)
+		}
+	}
+	return late, inOrder
+}
+
+// TestGenSkew: gen's skew flags reach the generated data, read back from the
+// file. The default has no late records; --late gives them; --out-of-order 0
+// with --late 0 gives data in event-time order.
+func TestGenSkew(t *testing.T) {
+	const events = 20_000
+	gen := func(flags ...string) string {
+		dir := t.TempDir()
+		// 500 events/s: 40 s of event time, room for 6-12 s delays.
+		args := append([]string{"gen", "ysb", "--events", strconv.Itoa(events), "--event-rate", "500", "--seed", "5", "--out", dir}, flags...)
+		code, _, stderr := bench(t, args...)
+		require.Equal(t, exitOK, code, stderr)
+		return dir
+	}
+	const bound = 5 * time.Second // the workloads' watermark bound
+
+	late, inOrder := lateRecords(t, gen(), "ysb", bound)
+	assert.Zero(t, late, "the default skew (up to 2 s) has no record 5 s late")
+	assert.False(t, inOrder, "the default skew has out-of-order records")
+
+	late, _ = lateRecords(t, gen("--late", "0.05", "--late-delay", "12s"), "ysb", bound)
+	// 5% of 20,000 are delayed 6-12 s; those near the end of the 40 s
+	// arrive after the last event, behind less than the bound.
+	assert.Greater(t, late, events/100, "--late 0.05 --late-delay 12s: records behind the watermark")
+	assert.Less(t, late, events*6/100, "no more late records than the late share")
+
+	late, inOrder = lateRecords(t, gen("--out-of-order", "0", "--late", "0"), "ysb", bound)
+	assert.Zero(t, late)
+	assert.True(t, inOrder, "--out-of-order 0 --late 0: event-time order")
+}
+
+// TestDataFlagsShared: run's data flags are gen's, and select the same skew.
+func TestDataFlagsShared(t *testing.T) {
+	for _, cmd := range []string{"gen", "run"} {
+		fs := newFlagSet(cmd, io.Discard)
+		d := addDataFlags(fs, cmd)
+		_, err := parseArgs(fs, []string{"--out-of-order", "0.1", "--max-delay", "1s", "--late", "0.02", "--late-delay", "20s", "--partitions", "3"})
+		require.NoError(t, err, cmd)
+		s, err := d.spec()
+		require.NoError(t, err, cmd)
+		assert.Equal(t, datasets.Skew{OutOfOrder: 0.1, Delay: time.Second, Late: 0.02, LateDelay: 20 * time.Second}, s.Skew, cmd)
+		assert.False(t, s.InOrder, cmd)
+		assert.Equal(t, 3, s.Partitions, cmd)
+		assert.Equal(t, "out-of-order", d.skewFlagSet(), "%s: the first skew flag given, in flag order", cmd)
+
+		fs = newFlagSet(cmd, io.Discard)
+		d = addDataFlags(fs, cmd)
+		_, err = parseArgs(fs, nil)
+		require.NoError(t, err, cmd)
+		s, err = d.spec()
+		require.NoError(t, err, cmd)
+		assert.Equal(t, compare.DataSpec{Seed: 1}, s, "%s without flags: the dataset's default skew", cmd)
+		assert.Empty(t, d.skewFlagSet(), cmd)
+	}
 }
 
 // TestGenRunRoundTrip writes ysb data with gen, runs the reference on it
