@@ -65,6 +65,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
 		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
+		LateRule: LateRuleDataflow, // recordstream's windowed bolts follow I4/I5 (W2)
 	}
 	if out.Counters == nil {
 		out.Counters = map[string]int64{}
@@ -76,7 +77,8 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 		out.Counters["complete_latency_max_us"] = us(c.Max())
 	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset}})
+		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset},
+			Key: l.Key, Watermark: l.Watermark, Replay: l.Replay, LostAbove: l.LostAbove})
 	}
 	for name, s := range rep.Series {
 		ps := make([]Point, len(s))

@@ -242,12 +242,12 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 	for _, hw := range r.hw {
 		rep.Events += hw
 	}
-	seen := map[RecordRef]bool{}
+	seen := map[LateRecord]bool{}
 	for _, w := range t.windows {
-		for _, ref := range w.late {
-			if !seen[ref] {
-				seen[ref] = true
-				rep.Late = append(rep.Late, ref)
+		for _, l := range w.late {
+			if !seen[l] {
+				seen[l] = true
+				rep.Late = append(rep.Late, l)
 			}
 		}
 	}
@@ -487,7 +487,10 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *eoTask) error {
 	}
 	d := checkpoint.NewDecoder(secs["late"])
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
-		w.late = append(w.late, RecordRef{Partition: int(d.Varint()), Offset: d.Varint()})
+		l := LateRecord{RecordRef: RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
+		l.Watermark = dataflow.Time(d.Varint())
+		l.Key = d.String()
+		w.late = append(w.late, l)
 	}
 	st.records = d.Varint()
 	if d.Err() != nil {

@@ -194,6 +194,8 @@ func (w *windowTask) runEO(ctx context.Context, inc *incarnation, st *eoTask) er
 		for _, r := range w.late {
 			late = binary.AppendVarint(late, int64(r.Partition))
 			late = binary.AppendVarint(late, r.Offset)
+			late = binary.AppendVarint(late, int64(r.Watermark))
+			late = checkpoint.AppendString(late, r.Key)
 		}
 		late = binary.AppendVarint(late, st.records)
 		buf = checkpoint.AppendSection(buf[at:], "late", late)

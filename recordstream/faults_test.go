@@ -17,7 +17,7 @@ func compareCounts(t *testing.T, p *dataflow.Pipeline, src *memSource, rep *Repo
 	t.Helper()
 	late := map[RecordRef]bool{}
 	for _, r := range rep.Late {
-		late[r] = true
+		late[r.RecordRef] = true
 	}
 	want, err := dataflow.Reference(p, src.All(), dataflow.ReferenceOptions{Exclude: func(part int, off int64) bool {
 		return late[RecordRef{Partition: part, Offset: off}]

@@ -38,6 +38,9 @@ type sinkStats struct {
 //   - S1 A pane whose index is not above the largest index already seen for
 //     its window and key is a duplicate (a re-fire after a replay); it is
 //     counted and still applied, as an at-least-once sink would.
+//   - S3 A pane of a window task's correction operator (W4) holds only
+//     replays of a fired processing-time window: it is added to the
+//     window's value, as discarding panes are.
 //   - S2 In a stateless pipeline with acking, a record already seen under
 //     another tree is a duplicate.
 type sinkTask struct {
@@ -114,7 +117,7 @@ func (s *sinkTask) pane(tp *Tuple, now int64) error {
 		s.stats.duplicates++ // S1
 	}
 	e.maxIndex = max(e.maxIndex, tp.Aux)
-	if !s.discarding {
+	if !s.discarding && tp.Partition&paneIncrement == 0 {
 		e.r.Value = tp.Row[1]
 		copy(e.r.Extra, tp.Row[2:])
 		return nil

@@ -96,8 +96,9 @@ type Report struct {
 	// Results is the final value per window and key (sorted), or one row per
 	// emitted record for a stateless pipeline (duplicates included).
 	Results []dataflow.Result
-	// Late lists the records dropped (or side-output) as late.
-	Late []RecordRef
+	// Late lists the records dropped (or side-output) as late, each with
+	// the watermark it was judged at (W2).
+	Late []LateRecord
 	// Events is the number of log records read for the first time.
 	Events int64
 	// Elapsed is the wall time of the run.
@@ -124,6 +125,25 @@ type Report struct {
 type RecordRef struct {
 	Partition int
 	Offset    int64
+}
+
+// LateRecord is one record a windowed bolt dropped as late (W2): what an
+// outside check needs to verify the drop under dataflow's I4/I5.
+type LateRecord struct {
+	RecordRef
+	// Key is the dropped row's key (I9).
+	Key string
+	// Watermark is the bolt's watermark when it dropped the row: the
+	// minimum over its input spouts of the watermarks they had sent.
+	Watermark dataflow.Time
+	// Replay says the dropped tuple was a replay (at-least-once). Its
+	// earlier delivery is in the row's windows that ended at or before
+	// LostAbove and missing from the others: the watermark at which a crash
+	// lost the bolt's state holding it (MinTime if it was lost in the queue
+	// before reaching a window, MaxTime if no crash lost it: a timeout or
+	// a lost ack replayed it).
+	Replay    bool
+	LostAbove dataflow.Time
 }
 
 // Sample is one point of a series: seconds since the start, value.

@@ -3,6 +3,7 @@ package recordstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -32,6 +33,7 @@ type held struct {
 	t    dataflow.Time
 	root uint64
 	edge uint64
+	ref  RecordRef // what a crash loses (W4)
 }
 
 // keyHold is the per-key queue of held tuples for count and session windows.
@@ -57,6 +59,16 @@ type windowStats struct {
 //     of the input, longer than any message timeout; their tuples are acked
 //     on receipt (as a plain Storm bolt with in-memory state), so a crash of
 //     their task loses what it held even with acking.
+//   - W4 Only a pipeline with an event-time watermark (fixed, sliding or
+//     session windows in event time) drops records as late (I5). A
+//     pipeline without one (count windows, processing-time windows) takes
+//     every tuple, replays included: a count-window replay is a new element
+//     of its key; a processing-time replay whose window has fired goes into
+//     a correction operator whose panes the sink adds to the window's value
+//     (an update, counted as a duplicate when the record was counted
+//     already). A crash records, for each tuple it loses, the watermark at
+//     which it lost it, so a late replay reports which of its windows lack
+//     its earlier delivery ([LateRecord.LostAbove]).
 type windowTask struct {
 	*taskBase
 	t     *topo
@@ -72,7 +84,11 @@ type windowTask struct {
 	finished bool
 	mode     holdMode
 	panes    []Tuple
-	late     []RecordRef
+	late     []LateRecord
+	lostAt   map[RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
+	hasWM    bool                        // W4: the pipeline has an event-time watermark
+	after    *dataflow.WindowOperator    // W4: processing-time replays whose window fired
+	afterH   []held                      // their tuples, acked when after fires
 	heap     []held
 	keys     map[string]*keyHold
 	key      []byte
@@ -86,7 +102,12 @@ func (w *windowTask) init() error {
 	w.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(w.id)+2000))
 	w.eos = make([]bool, len(t.spouts))
 	w.lateness = dataflow.Millis(t.agg.AllowedLateness)
+	switch k := t.agg.Window.Kind; {
+	case t.agg.Domain == dataflow.EventTime && (k == dataflow.WindowFixed || k == dataflow.WindowSliding || k == dataflow.WindowSession):
+		w.hasWM = true
+	}
 	if t.acking {
+		w.lostAt = map[RecordRef]dataflow.Time{}
 		switch t.agg.Window.Kind {
 		case dataflow.WindowFixed, dataflow.WindowSliding:
 			w.mode = holdExpiry
@@ -149,6 +170,35 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	}
 }
 
+// paneIncrement marks a pane of the correction operator (W4) in
+// Tuple.Partition: the sink adds it to the window's value.
+const paneIncrement = 1 << 16
+
+// onIncrement queues a pane of the correction operator.
+func (w *windowTask) onIncrement(p dataflow.Pane) {
+	w.onPane(p)
+	w.panes[len(w.panes)-1].Partition |= paneIncrement
+}
+
+// flushAfter fires the correction operator (W4) and acks its tuples.
+func (w *windowTask) flushAfter(ctx context.Context) error {
+	if w.after == nil {
+		return nil
+	}
+	w.after.Finish()
+	w.after = nil
+	if err := w.sendPanes(ctx); err != nil {
+		return err
+	}
+	for _, h := range w.afterH {
+		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
+			return err
+		}
+	}
+	w.afterH = w.afterH[:0]
+	return nil
+}
+
 func (w *windowTask) sendPanes(ctx context.Context) error {
 	for i := range w.panes {
 		if err := w.out.put(ctx, &w.panes[i]); err != nil {
@@ -176,7 +226,7 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 
 // hold keeps tp's ack until its windows are gone (W1).
 func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
-	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge}
+	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
 	switch w.mode {
 	case holdReceipt:
@@ -317,6 +367,9 @@ func (w *windowTask) finish(ctx context.Context) error {
 		return nil
 	}
 	w.finished = true
+	if err := w.flushAfter(ctx); err != nil {
+		return err
+	}
 	w.op.Finish()
 	if err := w.sendPanes(ctx); err != nil {
 		return err
@@ -326,6 +379,9 @@ func (w *windowTask) finish(ctx context.Context) error {
 
 // advance applies the tracker's watermark to the operator.
 func (w *windowTask) advance(ctx context.Context) error {
+	if err := w.flushAfter(ctx); err != nil {
+		return err
+	}
 	if w.finished {
 		return nil
 	}
@@ -353,6 +409,9 @@ func (w *windowTask) process(ctx context.Context, b *batch) error {
 		case MsgData:
 			if w.t.crashNow() {
 				w.stats.lost += int64(len(b.ts) - i)
+				for j := i; j < len(b.ts); j++ {
+					w.lose(&b.ts[j], dataflow.MinTime)
+				}
 				return errCrashed
 			}
 			w.stats.records++
@@ -386,14 +445,13 @@ func (w *windowTask) process(ctx context.Context, b *batch) error {
 }
 
 func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
+	if !w.hasWM {
+		return w.onDataNoWatermark(ctx, tp)
+	}
 	if w.finished {
 		// After the end of the input nothing can take the record: it is
 		// late for every window (a replay that came too late).
-		w.late = append(w.late, RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
-		if w.mode != holdNone {
-			return w.sendAck(ctx, tp.Root, tp.Edge)
-		}
-		return nil
+		return w.dropLate(ctx, tp, dataflow.MaxTime)
 	}
 	late := w.op.Add(tp.Row, tp.Ingest)
 	if len(w.panes) > 0 {
@@ -402,11 +460,7 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 		}
 	}
 	if late {
-		w.late = append(w.late, RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
-		if w.mode != holdNone {
-			return w.sendAck(ctx, tp.Root, tp.Edge) // W2
-		}
-		return nil
+		return w.dropLate(ctx, tp, w.op.Watermark()) // W2
 	}
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
@@ -415,6 +469,68 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 		return w.hold(ctx, tp)
 	}
 	return nil
+}
+
+// dropLate reports tp as late at watermark wm and acks it (W2).
+func (w *windowTask) dropLate(ctx context.Context, tp *Tuple, wm dataflow.Time) error {
+	l := LateRecord{RecordRef: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
+	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
+	l.Key = string(w.key)
+	if l.Replay {
+		if at, ok := w.lostAt[l.RecordRef]; ok {
+			l.LostAbove = at
+		}
+	}
+	w.late = append(w.late, l)
+	if w.mode != holdNone {
+		return w.sendAck(ctx, tp.Root, tp.Edge)
+	}
+	return nil
+}
+
+// onDataNoWatermark takes a tuple of a pipeline without a watermark: it is
+// never late (W4).
+func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *Tuple) error {
+	if tp.Aux == 1 {
+		w.stats.replaysIn++
+	}
+	w.finished = false // a replay after the end: finish again at the next end-of-input watermark
+	if w.op.IsLateTime(tp.Time) {
+		// A processing-time window that has fired: correct it.
+		if w.after == nil {
+			op, err := dataflow.NewWindowOperator(w.t.agg, w.t.aggIn, dataflow.OperatorConfig{Emit: w.onIncrement, Late: func(dataflow.Row, int64) {}})
+			if err != nil {
+				return err
+			}
+			w.after = op
+		}
+		if w.after.Add(tp.Row, tp.Ingest) {
+			return fmt.Errorf("recordstream: the correction operator found a tuple of %v late", tp.Win)
+		}
+		if w.mode != holdNone {
+			w.afterH = append(w.afterH, held{root: tp.Root, edge: tp.Edge, ref: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}})
+		}
+		return nil
+	}
+	if w.op.Add(tp.Row, tp.Ingest) {
+		return fmt.Errorf("recordstream: a pipeline without a watermark found a tuple late")
+	}
+	if len(w.panes) > 0 {
+		if err := w.sendPanes(ctx); err != nil {
+			return err
+		}
+	}
+	if w.mode != holdNone {
+		return w.hold(ctx, tp)
+	}
+	return nil
+}
+
+// lose records that a crash lost tp at watermark wm (W4).
+func (w *windowTask) lose(tp *Tuple, wm dataflow.Time) {
+	if w.lostAt != nil && tp.Kind == MsgData {
+		w.lostAt[RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
+	}
 }
 
 // crash loses the task's queued tuples and its state, then restarts it
@@ -427,6 +543,21 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 // an unbounded share of the stream when producers run at full speed).
 func (w *windowTask) crash() error {
 	w.stats.crashes++
+	if w.lostAt != nil {
+		wm := w.op.Watermark()
+		for _, h := range w.heap {
+			w.lostAt[h.ref] = wm
+		}
+		for _, kh := range w.keys {
+			for _, h := range kh.q {
+				w.lostAt[h.ref] = wm
+			}
+		}
+		for _, h := range w.afterH {
+			w.lostAt[h.ref] = dataflow.MinTime
+		}
+	}
+	w.after, w.afterH = nil, w.afterH[:0]
 	for range len(w.in.ch) {
 		b := <-w.in.ch
 		for i := range b.ts {
@@ -439,6 +570,7 @@ func (w *windowTask) crash() error {
 				}
 			case MsgData:
 				w.stats.lost++
+				w.lose(tp, dataflow.MinTime)
 			}
 		}
 		b.release()
