@@ -15,10 +15,20 @@
 //   - C1 A failed check is never hidden: [CheckResult] counts every lost,
 //     duplicated and mismatched window, [CheckResult.OK] is false when any
 //     is non-zero, and the CLI exits non-zero on it.
-//   - C2 Late records are checked exactly: a runtime reports every record it
-//     dropped as late ([Outcome.Late]); the reference of that run excludes
-//     exactly those records ([RunOne]), and the check counts them as
-//     dropped_late, with the number of reference windows they changed.
+//   - C2 Late drops are verified, never taken on a runtime's word: a runtime
+//     reports every record it dropped as late ([Outcome.Late]) with the
+//     watermark the drop saw, and declares its model's documented rule
+//     ([LateRule]). [VerifyLate] recomputes from the log the highest
+//     watermark that rule's policy could have produced from what had been
+//     delivered before the record, and whether the record was late at the
+//     reported watermark. Only verified drops are excluded from the
+//     reference, from exactly the windows the rule drops them from; an
+//     unverified drop makes the run not match. A pipeline without a
+//     watermark (count or processing-time windows, stateless) can never
+//     drop a record. Each run reports separately: equal to the full answer
+//     or not ([CheckResult.Full]); verified drops, replays lost to
+//     lateness, unverified drops; equal after the verified exclusions
+//     ("matches", [CheckResult.OK]).
 //   - C3 Runners are built by [NewRunner] from a map made in a function (no
 //     init registration, no global mutable state).
 //   - C4 compare holds logic a library user would need (building the log,

@@ -40,7 +40,13 @@
 //
 // # Conventions
 //
-// These hold in every package of weir; code and tests cite them by name.
+// I1-I3 and I6-I9 hold in every package of weir; code and tests cite them
+// by name. I4 and I5 are the watermark and late rule of this package's
+// [WindowOperator] and of recordstream, which wraps it. microbatch's
+// Structured-Streaming mode follows Spark's rule instead (microbatch's E1
+// and E2: a global maximum, and a row dropped only from its windows that
+// end at or before the watermark). The check in compare verifies each
+// drop under the rule of the model that made it (compare's C2).
 //
 //   - I1 Windows are half-open, [Start, End), in milliseconds since the Unix
 //     epoch ([Time]).
