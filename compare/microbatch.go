@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/microbatch"
 )
@@ -88,6 +89,11 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 			}
 		}
 	}
+	// A log closed before the run was filled before the clock started
+	// (--rate 0, --input): Structured Streaming's first trigger reads all of
+	// it, however long loading took (the ingest times of a load are those of
+	// the parquet scan, spread over its duration).
+	cfg.FilledBeforeStart = job.Log.Closed()
 	src := microbatchSource{ArrowSource: datasets.NewArrowSource(job.Log), l: job.Log}
 	defer src.Release()
 	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
@@ -98,8 +104,19 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
 		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
 	}
+	// Spark's rule (LateRuleSpark) applies to Structured Streaming's
+	// event-time windows with a watermark; DStreams, processing-time,
+	// count and global windows and stateless pipelines drop nothing.
+	if rep.Watermarked {
+		out.LateRule = LateRuleSpark
+	}
+	out.Batches = make([]BatchDelivery, len(rep.Batches))
+	for i, b := range rep.Batches {
+		out.Batches[i] = BatchDelivery{End: b.End, Watermark: dataflow.Time(b.Watermark)}
+	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset}})
+		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset},
+			Watermark: dataflow.Time(l.Watermark), Batch: l.Batch})
 	}
 	for name, s := range rep.Series {
 		ps := make([]Point, len(s))

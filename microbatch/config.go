@@ -155,6 +155,16 @@ type Config struct {
 	// Parallelism is how many tasks of one job run at once (default
 	// GOMAXPROCS). A job has one task per partition with data.
 	Parallelism int
+	// FilledBeforeStart says the log was complete before Run started (the
+	// DESIGN's --rate 0: the log is filled before the clock starts). In
+	// event-time mode the first trigger then reads every record already in
+	// the log, as Structured Streaming's first micro-batch reads all
+	// available offsets, instead of catching up the ingest-time slices of
+	// the filling (D1); the batches and the watermark then no longer
+	// depend on how fast the log was filled. A rate limit still splits the
+	// backlog. DStream mode keeps the ingest-time slices, which
+	// processing-time windows need (D3).
+	FilledBeforeStart bool
 	// MaxBatchRows caps the rows of one Arrow record batch read from the
 	// source (default 65536).
 	MaxBatchRows int

@@ -53,6 +53,9 @@
 //     of the oldest unread record; later batches follow every B. A batch is
 //     generated when the clock reaches its time, or at once when the log is
 //     closed (a filled log is caught up as Spark reschedules down times).
+//     With [Config.FilledBeforeStart] (the log was complete before Run) the
+//     first event-time batch reads the whole log, as Structured
+//     Streaming's first trigger reads every available offset.
 //   - D2 (direct approach) Batch t reads, per partition, the half-open offset range from the
 //     previous batch's end to the first record ingested at or after t: the
 //     records ingested in [t-B, t). A record ingested exactly at t belongs to
@@ -80,14 +83,28 @@
 //     per row; the commit merges cells into the state.
 //   - K5 Keyed state is changed only by commits, one batch at a time in
 //     batch order, so a failed batch leaves no trace in it.
-//   - E1 Structured Streaming's watermark is max event time seen minus the
-//     delay (MaxOutOfOrderness + AllowedLateness), computed at the end of a
-//     batch and applied from the next; it starts at -inf and never
-//     decreases. Processing-time windows use the ingest time of the oldest
-//     unread record instead (nothing is late).
-//   - E2 A row whose event time is <= the watermark is late: it is dropped
-//     and its record reported once in [Report.Late]. A window is final, and
-//     its state dropped (Append emits it), once its end is <= the watermark.
+//   - E1 Structured Streaming's watermark (models.md 3.1): the watermark
+//     of batch b is the largest event time over every row reaching the
+//     aggregation (after the stateless steps: filter, map, lookup,
+//     explode; late rows included) of every partition, delivered in the
+//     batches before b, minus the delay (MaxOutOfOrderness +
+//     AllowedLateness). It is set after a batch commits and used by the
+//     next; it starts at -inf (math.MinInt64) and never decreases. The
+//     maximum is global: partitions far apart in event time push it to the
+//     one furthest ahead, as Spark's accumulator of maxes does.
+//     [BatchInfo.Watermark] is the value a batch applied. Processing-time
+//     windows use the ingest time of the oldest unread record instead
+//     (nothing is late).
+//   - E2 Spark's late-row rule (models.md 3.2, WatermarkSupport's
+//     window.end <= watermark): a row of a fixed or sliding window is
+//     dropped from each of its windows whose end is <= W, the watermark of
+//     its batch, and kept in the others (so a row with event time <= W
+//     still counts in a window ending after W); a session row is dropped
+//     when t + gap <= W (3.4). A record with a row dropped from at least one
+//     window is reported once in [Report.Late], with its batch and W. A
+//     window is final, and its state dropped (Append emits it), once its
+//     end is <= W; a session row kept with t + gap > W that overlaps a
+//     session already evicted starts a new session, as in Spark.
 //   - F1 A failed batch is recomputed from its recorded offset ranges.
 //   - F2 After every CheckpointEvery-th batch commits, the offsets, the
 //     watermark, the keyed state and the rate controller are written

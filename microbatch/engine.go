@@ -47,6 +47,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 		if err != nil {
 			return nil, err
 		}
+		rs.rewind(d.seq)
 		err = d.run(ctx)
 		if errors.Is(err, errDriverCrash) {
 			rs.counters["driver_restarts"]++
@@ -76,7 +77,7 @@ type runState struct {
 	counters  map[string]int64
 	series    map[string][]Point
 	batches   []BatchInfo
-	late      []RecordRef
+	late      []LateRecord // Batch holds the batch's seq until report
 	events    int64
 	emissions int64
 }
@@ -86,19 +87,44 @@ func (rs *runState) report(pl *plan) *Report {
 		Results: rs.sink.results(), Events: rs.events, Elapsed: rs.end.Sub(rs.start), Emissions: rs.emissions,
 		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series,
 	}
-	slices.SortFunc(rs.late, func(a, b RecordRef) int {
+	slices.SortFunc(rs.late, func(a, b LateRecord) int {
 		if a.Partition != b.Partition {
 			return a.Partition - b.Partition
 		}
 		return int(min(max(a.Offset-b.Offset, -1), 1))
 	})
-	r.Late = slices.Compact(rs.late)
+	r.Late = slices.CompactFunc(rs.late, func(a, b LateRecord) bool { return a.RecordRef == b.RecordRef })
+	for i := range r.Late {
+		seq := int64(r.Late[i].Batch)
+		r.Late[i].Batch, _ = slices.BinarySearchFunc(rs.batches, seq, func(b BatchInfo, seq int64) int { return int(min(max(b.Seq-seq, -1), 1)) })
+	}
+	r.Watermarked = pl.watermarked()
 	if r.Elapsed < 0 {
 		r.Elapsed = 0
 	}
 	r.Counters["late_records"] = int64(len(r.Late))
 	r.Counters["batches"] = int64(len(rs.batches))
 	return r
+}
+
+// rewind forgets what the batches from seq on committed: a new driver
+// incarnation restarts from its checkpoint (seq is the first batch it
+// computes, 0 without one) and commits them again, so the report lists each
+// batch, its late records and its records once, as the surviving run
+// committed them (F2).
+func (rs *runState) rewind(seq int64) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	keep := rs.batches[:0]
+	rs.events = 0
+	for _, b := range rs.batches {
+		if b.Seq < seq {
+			keep = append(keep, b)
+			rs.events += b.Records
+		}
+	}
+	rs.batches = keep
+	rs.late = slices.DeleteFunc(rs.late, func(l LateRecord) bool { return int64(l.Batch) >= seq })
 }
 
 // batch is one generated batch: its time and offset ranges (D1, D2).
@@ -237,6 +263,7 @@ func (d *driver) generate(ctx context.Context) error {
 	defer d.genFinished()
 	bMs := d.cfg.BatchInterval.Milliseconds()
 	clock := d.cfg.Clock
+	filled := false
 	for {
 		closed := d.src.Closed() // read before End: a closed log's End is final
 		if d.nextT == math.MinInt64 {
@@ -251,6 +278,15 @@ func (d *driver) generate(ctx context.Context) error {
 				continue
 			}
 			d.nextT = (floorDiv(first, bMs) + 1) * bMs
+		}
+		if !filled && closed && d.cfg.FilledBeforeStart && d.cfg.Mode == ModeEventTime {
+			// The log was complete before the clock started: the first
+			// trigger reads all of it (Structured Streaming reads every
+			// available offset), not the ingest-time slices of its filling.
+			filled = true
+			if last, ok := d.lastIngestMs(); ok {
+				d.nextT = max(d.nextT, (floorDiv(last, bMs)+1)*bMs)
+			}
 		}
 		t := d.nextT
 		if !closed || d.cfg.Backpressure {
@@ -291,6 +327,17 @@ func (d *driver) firstIngestMs() (int64, bool) {
 		}
 	}
 	return first, ok
+}
+
+// lastIngestMs is the ingest time of the newest record in the log.
+func (d *driver) lastIngestMs() (int64, bool) {
+	last, ok := int64(math.MinInt64), false
+	for p := range d.offsets {
+		if end := d.src.End(p); d.offsets[p] < end {
+			last, ok = max(last, floorDiv(d.src.IngestAt(p, end-1), 1e6)), true
+		}
+	}
+	return last, ok
 }
 
 // cut makes the batch at time tMs: for each partition the records from the
@@ -625,11 +672,13 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	wmApplied := d.st.wm
 	var maxEv int64 = math.MinInt64
 	var records int64
-	var late []RecordRef
+	var late []LateRecord
 	for _, o := range outs {
 		maxEv = max(maxEv, o.maxEvent)
 		records += o.records
-		late = append(late, o.late...)
+		for _, r := range o.late {
+			late = append(late, LateRecord{RecordRef: r, Batch: int(b.seq), Watermark: wmApplied})
+		}
 	}
 	var results []output
 	if d.p.shape != shapeEmit {
@@ -679,7 +728,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	}
 	end := clock.Now()
 	info := BatchInfo{
-		Seq: b.seq, Time: time.UnixMilli(b.tMs), Ranges: b.ranges, Records: b.records,
+		Seq: b.seq, Time: time.UnixMilli(b.tMs), Ranges: b.ranges, End: b.after, Records: b.records,
 		Submission: b.submitted, ProcessingStart: start, ProcessingEnd: end,
 		SchedulingDelay: start.Sub(b.submitted), ProcessingDelay: end.Sub(start),
 		QueuedBatches: queued, HeldBytes: b.held, RateLimit: b.rate, Watermark: wmApplied, Attempts: attempts,

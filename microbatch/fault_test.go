@@ -44,7 +44,7 @@ func TestFaultsStillMatchReference(t *testing.T) {
 			p := sh[tc.pipeline]
 			rep, err := Run(context.Background(), p, src, cfg)
 			require.NoError(t, err)
-			requireSameResults(t, reference(t, p, l, rep.Late), rep.Results)
+			requireSparkResults(t, p, l, rep)
 			var crashes, fails int64
 			for _, f := range tc.failures {
 				if f.Kind == CrashDriver {

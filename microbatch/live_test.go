@@ -59,7 +59,7 @@ func TestLiveSchedulingDelayGrows(t *testing.T) {
 		// 2 ms per record: 2 s of work per 1 s batch.
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1})
 		require.NoError(t, err)
-		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
+		requireSparkResults(t, liveShape(), l, rep)
 		n := len(rep.Batches)
 		require.Greater(t, n, 4)
 		assert.Greater(t, rep.Batches[n-2].SchedulingDelay, rep.Batches[2].SchedulingDelay, "scheduling delay grows")
@@ -97,7 +97,7 @@ func TestLiveBackpressure(t *testing.T) {
 		go fillPaced(t.Context(), t, l, 10, 8*time.Second)
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, Backpressure: true})
 		require.NoError(t, err)
-		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
+		requireSparkResults(t, liveShape(), l, rep)
 		var maxSched time.Duration
 		limited := false
 		for _, b := range rep.Batches {
@@ -150,7 +150,7 @@ func TestReceiverMode(t *testing.T) {
 		go fillPaced(t.Context(), t, l, 10, 5*time.Second)
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{Receiver: true, BlockInterval: 200 * time.Millisecond, BatchInterval: time.Second, Allocator: mem})
 		require.NoError(t, err)
-		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
+		requireSparkResults(t, liveShape(), l, rep)
 		assert.Equal(t, l.Len(), rep.Events)
 		assert.Greater(t, len(rep.Batches), 4)
 		mem.AssertSize(t, 0)
@@ -182,7 +182,7 @@ func TestReceiverModeFaults(t *testing.T) {
 			Failures: []Failure{{AfterRecords: 1500, Kind: CrashDriver}, {AfterRecords: 3500}}}
 		rep, err := Run(t.Context(), liveShape(), newLogSource(l), cfg)
 		require.NoError(t, err)
-		requireSameResults(t, reference(t, liveShape(), l, rep.Late), rep.Results)
+		requireSparkResults(t, liveShape(), l, rep)
 		assert.Equal(t, int64(1), rep.Counters["driver_restarts"])
 		assert.Equal(t, int64(1), rep.Counters["failed_batches"])
 	})

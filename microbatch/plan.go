@@ -221,7 +221,10 @@ type aggExec struct {
 	parent []int32   // session shape: union-find over cells
 
 	// Per task.
-	wm       int64 // late iff event time <= wm (event-time domain)
+	// lateWM is the watermark late rows are judged at (E2): the batch's
+	// watermark in event-time mode for event-time fixed, sliding and
+	// session windows, else math.MinInt64 (nothing is late).
+	lateWM   int64
 	late     []RecordRef
 	maxEvent int64
 	records  int64
@@ -245,7 +248,10 @@ func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
 
 // startTask resets the per-task state.
 func (a *aggExec) startTask(wm int64) {
-	a.wm, a.late, a.maxEvent, a.records, a.out, a.slow = wm, nil, math.MinInt64, 0, nil, 0
+	if !a.p.watermarked() {
+		wm = math.MinInt64
+	}
+	a.lateWM, a.late, a.maxEvent, a.records, a.out, a.slow = wm, nil, math.MinInt64, 0, nil, 0
 	if a.part != nil {
 		// The last task's cells go to the driver at its end; the next
 		// task likely needs about as many.
@@ -422,23 +428,10 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		a.emit(x)
 		return
 	}
-	// Late rows (Spark: event time <= watermark) are dropped and reported
-	// once per input record (E2).
-	if p.timeIdx >= 0 && a.wm > math.MinInt64 && p.shape != shapeBatchWin && p.cfg.Mode == ModeEventTime {
-		sel := x.selOut()
-		last := int32(-1)
-		tv := &x.cols[p.timeIdx]
-		for _, r := range x.sel {
-			if tv.int(r) <= a.wm {
-				if b := x.baseRow(r); b != last {
-					a.late = append(a.late, RecordRef{Partition: part, Offset: base + int64(b)})
-					last = b
-				}
-				continue
-			}
-			sel = append(sel, r)
-		}
-		x.sel = sel
+	// Spark's late-row rule (E2): a row is dropped from each of its
+	// windows whose end is <= the watermark, and its record reported once.
+	if a.lateWM > math.MinInt64 {
+		a.dropLate(x, part, base)
 	}
 	if len(x.sel) == 0 {
 		return
@@ -493,6 +486,9 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 			for _, r := range x.sel {
 				a.winBuf = w.Assign(a.winBuf[:0], dataflow.Time(a.timeOf(x, r)))
 				for _, win := range a.winBuf {
+					if int64(win.End) <= a.lateWM {
+						continue // late for this window only (E2)
+					}
 					rows = append(rows, r)
 					cells = append(cells, a.cellFor(a.slotOf(win), a.gids[r]))
 				}
@@ -530,6 +526,77 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		a.rows = rows
 	}
 	a.cells = cells
+}
+
+// watermarked reports whether the run drops late rows by a watermark:
+// Structured Streaming's event-time fixed, sliding and session windows.
+func (p *plan) watermarked() bool {
+	return p.cfg.Mode == ModeEventTime && p.timeIdx >= 0 && (p.shape == shapeTimeWin || p.shape == shapeSession)
+}
+
+// dropLate applies Spark's late-row rule (E2, models.md 3.2) to the live
+// rows of the frame: a row of a fixed or sliding window is dropped from each
+// of its windows whose end is <= the watermark and kept in the others (the
+// sliding-window loop of consume skips the dropped ones); a session row is
+// dropped when t + gap <= the watermark. The record of a row dropped from
+// at least one window is reported once. Rows with event time above the
+// watermark lose no window (every window ends after its rows' times), so
+// the per-row work is one comparison except for the few rows at or below
+// the watermark. The dropped rows still count towards the batch's maximum
+// event time (E1): Spark's EventTimeWatermarkExec sees every row reaching
+// the aggregation before the late filter.
+func (a *aggExec) dropLate(x *exec, part int, base int64) {
+	p := a.p
+	wm := a.lateWM
+	tv := &x.cols[p.timeIdx]
+	sel := x.selOut()
+	last := int32(-1)
+	for _, r := range x.sel {
+		t := tv.int(r)
+		if t > wm {
+			sel = append(sel, r)
+			continue
+		}
+		a.maxEvent = max(a.maxEvent, t)
+		all, some := a.lateWindows(t)
+		if some {
+			if b := x.baseRow(r); b != last {
+				a.late = append(a.late, RecordRef{Partition: part, Offset: base + int64(b)})
+				last = b
+			}
+		}
+		if !all {
+			sel = append(sel, r)
+		}
+	}
+	if len(sel) != len(x.sel) {
+		x.selAll = false
+	}
+	x.sel = sel
+}
+
+// lateWindows says whether a row at event time t is dropped from all of
+// its windows and from some of them under the watermark lateWM (E2).
+func (a *aggExec) lateWindows(t int64) (all, some bool) {
+	w, wm := a.p.win, a.lateWM
+	switch w.Kind {
+	case dataflow.WindowSession:
+		late := t+w.Gap <= wm
+		return late, late
+	case dataflow.WindowFixed:
+		late := t-floorMod(t-w.Offset, w.Size)+w.Size <= wm
+		return late, late
+	}
+	a.winBuf = w.Assign(a.winBuf[:0], dataflow.Time(t))
+	all = true
+	for _, win := range a.winBuf {
+		if int64(win.End) <= wm {
+			some = true
+		} else {
+			all = false
+		}
+	}
+	return all, some
 }
 
 // fixedWindows is the hot loop of fixed event-time windows (K4): it puts

@@ -13,6 +13,17 @@ type RecordRef struct {
 	Offset    int64
 }
 
+// LateRecord is one record dropped as late (E2): the batch that delivered
+// it and the watermark that batch applied.
+type LateRecord struct {
+	RecordRef
+	// Batch is the index in [Report.Batches] of the batch that delivered
+	// the record.
+	Batch int
+	// Watermark is the watermark the batch judged the record's rows at (ms).
+	Watermark int64
+}
+
 // OffsetRange is the half-open range [From, Until) of one partition that a
 // batch read (Spark's OffsetRange).
 type OffsetRange struct {
@@ -30,7 +41,12 @@ type BatchInfo struct {
 	Seq  int64
 	Time time.Time
 	// Ranges are the offset ranges read, one per partition with data.
-	Ranges  []OffsetRange
+	Ranges []OffsetRange
+	// End[p] is partition p's offset after this batch, for every partition
+	// of the source: the records [0, End[p]) have been delivered by the end
+	// of this batch (cumulative over the run; receiver mode too, as blocks
+	// are read in offset order).
+	End     []int64
 	Records int64
 	// Submission, ProcessingStart and ProcessingEnd are clock readings.
 	Submission, ProcessingStart, ProcessingEnd   time.Time
@@ -61,8 +77,13 @@ type Report struct {
 	// idempotent sink holds it, sorted (dataflow.SortResults); for a
 	// stateless pipeline every emitted record.
 	Results []dataflow.Result
-	// Late lists the records dropped as late (each once, sorted).
-	Late []RecordRef
+	// Late lists the records dropped as late (each once, sorted by
+	// partition and offset), with the batch that dropped them.
+	Late []LateRecord
+	// Watermarked says the run judged rows late by an event-time
+	// watermark (E1, E2): event-time mode with event-time fixed, sliding
+	// or session windows. Otherwise nothing is dropped as late.
+	Watermarked bool
 	// Events is the number of source records processed (recomputations
 	// counted in Counters).
 	Events int64
@@ -73,7 +94,9 @@ type Report struct {
 	// Latency holds the event-time and processing-time latency of every
 	// emission.
 	Latency metrics.Latency
-	// Batches lists every committed batch.
+	// Batches lists every committed batch, in order, each once: a batch
+	// recomputed after a failure or a driver crash is listed as committed
+	// by the run that survived.
 	Batches []BatchInfo
 	// Counters: batches, failed_batches, recomputed_records,
 	// driver_restarts, checkpoints, checkpoint_bytes, late_records,

@@ -99,8 +99,7 @@ func runMatchesReference(t *testing.T, seed uint64) {
 						t.Skipf("unsupported: %v", ue)
 					}
 					require.NoError(t, err)
-					want := reference(t, p, l, rep.Late)
-					requireSameResults(t, want, rep.Results)
+					requireSparkResults(t, p, l, rep)
 					require.Equal(t, l.Len(), rep.Events)
 				})
 			}
@@ -116,7 +115,7 @@ func TestConcurrentJobs(t *testing.T) {
 		p := shapes()[name]
 		rep, err := Run(context.Background(), p, src, Config{Mode: ModeDStream, BatchInterval: 100 * time.Millisecond, ConcurrentJobs: 3})
 		require.NoError(t, err)
-		requireSameResults(t, reference(t, p, l, rep.Late), rep.Results)
+		requireSparkResults(t, p, l, rep)
 		for i, b := range rep.Batches {
 			require.Equal(t, int64(i), b.Seq, "batches commit in order")
 		}
@@ -156,7 +155,7 @@ func TestFramesMatchReference(t *testing.T) {
 				}
 				t.Fatal("no batch has a range longer than a frame")
 			split:
-				requireSameResults(t, reference(t, p, l, rep.Late), rep.Results)
+				requireSparkResults(t, p, l, rep)
 				late += len(rep.Late)
 			})
 		}
