@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=AbortReason,EventKind -linecomment -output=coordinator_string.go
+
 // AbortReason says why a checkpoint was aborted.
 type AbortReason uint8
 
@@ -14,30 +16,21 @@ type AbortReason uint8
 const (
 	// AbortSubsumed: a newer checkpoint completed, or a newer barrier
 	// arrived while this one was pending (C4).
-	AbortSubsumed AbortReason = iota + 1
+	AbortSubsumed AbortReason = iota + 1 // subsumed
 	// AbortTimeout: not every task acknowledged within the timeout.
-	AbortTimeout
+	AbortTimeout // timeout
 	// AbortEndOfStream: an input ended while the checkpoint was pending.
-	AbortEndOfStream
+	AbortEndOfStream // end-of-stream
 	// AbortDeclined: a task could not snapshot (for example its write failed).
-	AbortDeclined
+	AbortDeclined // declined
 	// AbortCancelled: the coordinator cancelled it.
-	AbortCancelled
+	AbortCancelled // cancelled
 	// AbortRestart: the topology restarted from a checkpoint.
-	AbortRestart
+	AbortRestart // restart
 	// AbortTooManyPending: the at-least-once tracker tracks at most
 	// [MaxTrackedCheckpoints] pending checkpoints.
-	AbortTooManyPending
+	AbortTooManyPending // too-many-pending
 )
-
-var abortNames = [...]string{"", "subsumed", "timeout", "end-of-stream", "declined", "cancelled", "restart", "too-many-pending"}
-
-func (r AbortReason) String() string {
-	if int(r) < len(abortNames) && r != 0 {
-		return abortNames[r]
-	}
-	return fmt.Sprintf("abort(%d)", uint8(r))
-}
 
 // CoordinatorConfig configures a [Coordinator]. Defaults are Flink's
 // (execution.checkpointing.*).
@@ -87,23 +80,14 @@ type EventKind uint8
 const (
 	// EventTrigger: inject barrier ID at every spout (spouts snapshot their
 	// offsets first).
-	EventTrigger EventKind = iota + 1
+	EventTrigger EventKind = iota + 1 // trigger
 	// EventComplete: every task acknowledged ID. Write its marker with
 	// [Store.Complete] (Files), then notify the sinks (notifyComplete).
-	EventComplete
+	EventComplete // complete
 	// EventAbort: checkpoint ID is aborted (Reason); delete its files with
 	// [Store.Abort].
-	EventAbort
+	EventAbort // abort
 )
-
-var eventNames = [...]string{"", "trigger", "complete", "abort"}
-
-func (k EventKind) String() string {
-	if int(k) < len(eventNames) && k != 0 {
-		return eventNames[k]
-	}
-	return fmt.Sprintf("event(%d)", uint8(k))
-}
 
 // Event is one instruction from the [Coordinator].
 type Event struct {

@@ -8,6 +8,8 @@ import (
 	"github.com/weirlab/weir/internal/invariants"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Mode,OutputKind,InputKind -linecomment -output=gate_string.go
+
 // Mode is a checkpointing mode (Flink's CheckpointingMode plus unaligned).
 type Mode uint8
 
@@ -16,27 +18,18 @@ const (
 	// Aligned is exactly-once with barrier alignment (Flink's
 	// SingleCheckpointBarrierHandler with an AlignedController): a channel
 	// whose barrier n arrived is blocked until every open channel's has (C5).
-	Aligned Mode = iota
+	Aligned Mode = iota // aligned
 	// Unaligned is exactly-once without blocking (UnalignedController): the
 	// snapshot is taken at the first barrier and the records that arrive on
 	// the other channels before their barrier are persisted as channel
 	// state (C6).
-	Unaligned
+	Unaligned // unaligned
 	// AtLeastOnce counts barriers without blocking
 	// (CheckpointBarrierTracker): the snapshot is taken when every open
 	// channel delivered barrier n, so records after the barrier on fast
 	// channels are in the state and replayed again after a restore.
-	AtLeastOnce
+	AtLeastOnce // at-least-once
 )
-
-var modeNames = [...]string{"aligned", "unaligned", "at-least-once"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("mode(%d)", uint8(m))
-}
 
 // MaxTrackedCheckpoints is how many pending checkpoints the at-least-once
 // tracker follows at once (Flink's MAX_CHECKPOINTS_TO_TRACK); a barrier for
@@ -68,31 +61,22 @@ type OutputKind uint8
 // Gate outputs.
 const (
 	// OutRecord: process Record, which came from Channel.
-	OutRecord OutputKind = iota + 1
+	OutRecord OutputKind = iota + 1 // record
 	// OutSnapshot: snapshot the task's state for checkpoint ID now, before
 	// processing anything else, then forward barrier ID on every output. In
 	// Aligned and AtLeastOnce modes the task then acknowledges; in Unaligned
 	// mode it waits for OutChannelState.
-	OutSnapshot
+	OutSnapshot // snapshot
 	// OutChannelState (Unaligned only): the channel state of checkpoint ID
 	// is complete: ChannelState[c] holds the records that arrived on channel
 	// c after the snapshot and before c's barrier. Persist them with the
 	// state and acknowledge; on restore, process them before new input.
-	OutChannelState
+	OutChannelState // channel-state
 	// OutAbort: checkpoint ID is aborted at this task (Reason): decline it.
-	OutAbort
+	OutAbort // abort
 	// OutEnd: every input channel ended; forward end-of-stream.
-	OutEnd
+	OutEnd // end
 )
-
-var outNames = [...]string{"", "record", "snapshot", "channel-state", "abort", "end"}
-
-func (k OutputKind) String() string {
-	if int(k) < len(outNames) && k != 0 {
-		return outNames[k]
-	}
-	return fmt.Sprintf("output(%d)", uint8(k))
-}
 
 // Output is one instruction from a [Gate] to its task.
 type Output[T any] struct {
@@ -112,12 +96,18 @@ type Output[T any] struct {
 // InputKind is what a task took from an input channel.
 type InputKind uint8
 
-// Gate inputs.
+// Gate inputs. The line comments are the names String prints (stringer
+// -linecomment).
 const (
-	InRecord  InputKind = iota + 1 // a data record (Record) from Channel
-	InBarrier                      // barrier ID from Channel, received at Now
-	InEnd                          // end-of-stream of Channel
-	InCancel                       // cancel checkpoint ID (CancelCheckpointMarker / coordinator abort); Channel unused
+	// InRecord: a data record (Record) from Channel.
+	InRecord InputKind = iota + 1 // record
+	// InBarrier: barrier ID from Channel, received at Now.
+	InBarrier // barrier
+	// InEnd: end-of-stream of Channel.
+	InEnd // end
+	// InCancel: cancel checkpoint ID (a CancelCheckpointMarker, or the
+	// coordinator aborted it); Channel is unused.
+	InCancel // cancel
 )
 
 // Input is one message for a [Gate]: what the task took from an input
