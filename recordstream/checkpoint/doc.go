@@ -8,9 +8,9 @@
 //     last K completed checkpoints and falling back past corrupt ones;
 //   - [Coordinator]: triggers numbered checkpoints, collects the tasks'
 //     acknowledgements, completes, subsumes and times out checkpoints;
-//   - [Gate]: the barrier handler of one task's inputs: aligned
-//     (exactly-once), at-least-once (a tracker that never blocks) and
-//     unaligned (channel state);
+//   - [Gate]: the barrier handler of one task's inputs, driven by
+//     [Gate.Step]: aligned (exactly-once), at-least-once (a tracker that
+//     never blocks) and unaligned (channel state);
 //   - [TwoPhaseSink] and [IdempotentSink]: the end-to-end exactly-once sink
 //     and the keyed-upsert sink it is compared with.
 //
