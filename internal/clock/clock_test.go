@@ -240,6 +240,30 @@ func TestSleepRealUnderSynctest(t *testing.T) {
 	})
 }
 
+// FastForward runs a paced loop at once, with the times it would see at
+// full pace.
+func TestManualFastForward(t *testing.T) {
+	m := clock.NewManual(t0)
+	var woke []time.Duration
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		defer cancel()
+		for _, d := range []time.Duration{time.Second, time.Hour, 0, time.Millisecond} {
+			if err := clock.Sleep(ctx, m, d); err != nil {
+				done <- err
+				return
+			}
+			woke = append(woke, m.Now().Sub(t0))
+		}
+		done <- nil
+	}()
+	assert.ErrorIs(t, m.FastForward(ctx), context.Canceled, "FastForward runs until ctx is done")
+	require.NoError(t, <-done)
+	want := []time.Duration{time.Second, time.Second + time.Hour, time.Second + time.Hour, time.Second + time.Hour + time.Millisecond}
+	assert.Equal(t, want, woke, "times seen by the paced loop")
+}
+
 func TestBlockUntilCanceled(t *testing.T) {
 	m := clock.NewManual(t0)
 	ctx, cancel := context.WithCancel(t.Context())

@@ -19,7 +19,9 @@
 //     at fake speed.
 //     - [*Manual]: time moves only when the test calls [Manual.Advance] or
 //     [Manual.Set]. Use [Manual.BlockUntil] to wait, without sleeping, until
-//     the code under test has armed its timers, then advance.
+//     the code under test has armed its timers, then advance; or let
+//     [Manual.FastForward] jump to each deadline as it is armed, to run a
+//     paced loop at once with the times it would see at full pace.
 //
 // # Semantics
 //

@@ -127,6 +127,30 @@ func (m *Manual) BlockUntil(ctx context.Context, n int) error {
 	}
 }
 
+// FastForward runs the code waiting on m as fast as it can go while keeping
+// the times it would see at full pace: whenever a timer or ticker is armed,
+// it sets the time to the earliest armed deadline. It returns ctx.Err() once
+// ctx is done; run it on its own goroutine, or on the test's while the code
+// under test runs on another that cancels ctx when it returns.
+//
+// The times are deterministic when one goroutine at a time waits on m (a
+// paced fill, a single loop). With several, the order in which they arm
+// their timers, and so the time each sees, depends on scheduling: use
+// [Manual.BlockUntil] and [Manual.Advance] step by step, or
+// testing/synctest, instead.
+func (m *Manual) FastForward(ctx context.Context) error {
+	for {
+		if err := m.BlockUntil(ctx, 1); err != nil {
+			return err
+		}
+		m.mu.Lock()
+		if len(m.armed) > 0 {
+			m.moveTo(m.armed[0].when)
+		}
+		m.mu.Unlock()
+	}
+}
+
 // waiter is one manual timer or ticker.
 type waiter struct {
 	m *Manual
