@@ -82,6 +82,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 		cfg.Failures = append(cfg.Failures, microbatch.Failure{AfterRecords: n, Kind: k})
 	}
 	cfg.Slow = job.Options.Slow
+	cfg.Clock = job.Options.Clock
 	if job.Progress != nil {
 		cfg.OnBatch = func(b microbatch.BatchInfo) {
 			if b.Seq%100 == 0 {

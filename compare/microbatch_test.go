@@ -9,20 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
-
-// slowLoadClock is a datasets.Clock whose time moves on as a paced fill
-// waits, without waiting: a log "loaded" over a second of ingest time, as a
-// parquet scan stamps it.
-type slowLoadClock struct{ now time.Time }
-
-func (c *slowLoadClock) Now() time.Time { return c.now }
-func (c *slowLoadClock) After(d time.Duration) <-chan time.Time {
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
 
 // A log filled before the run (--rate 0, --input) is one trigger's worth
 // in event-time mode, however long loading took; the outcome carries
@@ -35,8 +23,18 @@ func TestMicrobatchFilledLogOneBatch(t *testing.T) {
 	cfg := datasets.Config{Events: 20_000, Seed: 2}
 	l, err := datasets.NewLogFor(gen, cfg)
 	require.NoError(t, err)
-	clk := &slowLoadClock{now: time.Now().Add(-time.Hour)}
-	require.NoError(t, datasets.Fill(context.Background(), gen, l, cfg, datasets.Pacing{Rate: 20_000, Clock: clk}))
+	// The log is "loaded" over a second of ingest time an hour ago, as a
+	// parquet scan stamps it, without waiting: a manual clock jumps over
+	// every wait of the paced fill.
+	clk := clock.NewManual(time.Now().Add(-time.Hour))
+	fillCtx, filled := context.WithCancel(context.Background())
+	var fillErr error
+	go func() {
+		defer filled()
+		fillErr = datasets.Fill(fillCtx, gen, l, cfg, datasets.Pacing{Rate: 20_000, Clock: clk})
+	}()
+	_ = clk.FastForward(fillCtx)
+	require.NoError(t, fillErr)
 	for _, tc := range []struct {
 		mode    string
 		rule    LateRule

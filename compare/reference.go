@@ -2,8 +2,8 @@ package compare
 
 import (
 	"context"
-	"time"
 
+	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -34,7 +34,8 @@ func (referenceRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 			return nil, ctx.Err()
 		}
 	}
-	start := time.Now()
+	clk := clock.OrReal(job.Options.Clock)
+	start := clk.Now()
 	rs, err := referenceAnswer(job.Pipeline, job.Log, nil)
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func (referenceRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	return &Outcome{
 		Results:   rs,
 		Events:    job.Log.Len(),
-		Elapsed:   time.Since(start),
+		Elapsed:   clock.Since(clk, start),
 		Emissions: int64(len(rs)),
 		Latency:   metrics.NewLatency(),
 		Counters:  map[string]int64{"results": int64(len(rs))},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // DataSpec says where a run's input comes from: built-in data (Events,
@@ -148,8 +149,9 @@ func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 	if err := d.Validate(); err != nil {
 		return nil, &InputError{err}
 	}
+	clk := clock.OrReal(opts.Clock)
 	if d.Rate == 0 {
-		start := time.Now()
+		start := clk.Now()
 		log, tables, err := LoadData(ctx, w, d)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -157,7 +159,7 @@ func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 			}
 			return nil, &InputError{err}
 		}
-		sayf(progress, "%s: %d %s events ready in %v", w.Name, log.Len(), w.Dataset, time.Since(start).Round(time.Millisecond))
+		sayf(progress, "%s: %d %s events ready in %v", w.Name, log.Len(), w.Dataset, clock.Since(clk, start).Round(time.Millisecond))
 		return RunLog(ctx, w, r, log, tables, d, opts, progress)
 	}
 	gen, err := datasets.Lookup(w.Dataset)
@@ -176,7 +178,7 @@ func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 		fillErr error
 	)
 	sayf(progress, "%s: filling the %s log at %.0f events/s while %s reads it", w.Name, w.Dataset, d.Rate, r.Name())
-	fill.Go(func() { fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate}) })
+	fill.Go(func() { fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate, Clock: clk}) })
 	// A runner that succeeds has read the log to its end, so the filler
 	// has closed it; one that fails stops the filler. Either way the filler
 	// is waited for before RunOne returns.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -38,12 +39,19 @@ type Options struct {
 	// CrashAfter crashes a task (or the batch holding the record) once the
 	// pipeline has taken in N records; one entry per crash, in order.
 	CrashAfter []int64
-	// Slow adds this much work per record in the windowed step.
+	// Slow adds this much waiting per record in the windowed step (a slow
+	// external call, not CPU work: the task waits on the runtime's clock).
 	Slow time.Duration
 	// DropAcks is the share (0..1) of acker messages lost.
 	DropAcks float64
 	// Seed seeds fault injection and anything random in the runtime.
 	Seed uint64
+	// Clock is the run's processing-time clock: the paced fill (a
+	// DataSpec's Rate), microbatch's driver and the reference runner's
+	// timing. Nil: [clock.Real] (under testing/synctest, the bubble's fake
+	// clock). recordstream still reads its own clock until it adopts
+	// internal/clock.
+	Clock clock.Clock
 }
 
 // RecordRef names one record of the log.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // SuiteRow is one workload on one runtime configuration of a suite.
@@ -67,7 +68,7 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 		key := dataKey{w.Dataset, DataConfig(w, d)}
 		dd, ok := cache[key]
 		if !ok {
-			start := time.Now()
+			start := clock.OrReal(opts.Clock).Now()
 			log, tables, err := LoadData(ctx, w, d)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -75,7 +76,7 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 				}
 				return rows, &InputError{fmt.Errorf("dataset %s: %w", w.Dataset, err)}
 			}
-			sayf(progress, "generated %d %s events in %v", log.Len(), w.Dataset, time.Since(start).Round(time.Millisecond))
+			sayf(progress, "generated %d %s events in %v", log.Len(), w.Dataset, clock.Since(clock.OrReal(opts.Clock), start).Round(time.Millisecond))
 			dd = data{log, tables}
 			cache[key] = dd
 		}

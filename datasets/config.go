@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // DefaultStart is where the built-in event-time timeline begins:
@@ -129,23 +130,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Clock is the time source of paced filling. The real clock is the default;
-// tests run under testing/synctest (which fakes the real clock) or pass a
-// manual clock.
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// RealClock returns the wall clock.
-func RealClock() Clock { return realClock{} }
-
 // RateStep changes the pacing rate After the given time since the fill
 // started.
 type RateStep struct {
@@ -161,8 +145,10 @@ type Pacing struct {
 	// Steps change the rate at given times (sorted by After). A step's rate
 	// must be positive.
 	Steps []RateStep
-	// Clock paces and stamps ingest times (nil: the real clock).
-	Clock Clock
+	// Clock paces the fill and stamps its ingest times. Nil: [clock.Real]
+	// (the wall clock, or the synctest bubble's fake clock); tests run
+	// under testing/synctest or pass a *clock.Manual.
+	Clock clock.Clock
 }
 
 // Validate reports rates that cannot be paced.

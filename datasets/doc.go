@@ -16,6 +16,11 @@
 // For paced input, make the log with [NewLogFor] and run [Fill] with a
 // [Pacing] in a goroutine; readers follow with [Log.Wait] or [Log.Changed].
 //
+// Processing time (ingest stamps, the pace of a fill) comes only from an
+// injected internal/clock Clock ([Pacing.Clock], [LogConfig.Clock]; nil is
+// the real clock), never from the time package directly: tests run a fill
+// under testing/synctest or on a manual clock.
+//
 // # Datasets
 //
 // [Names] lists them: ysb, nexmark, weblogs, hashtags, sessions, iot,

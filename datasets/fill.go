@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // batchRows is how many events a stream generates per call: enough to
@@ -433,10 +434,8 @@ func (f *filler) runPaced(ctx context.Context, p Pacing) error {
 		}
 		// Sleep until the next event is due, but at least 1ms.
 		wait := max(p.dueAt(f.produced)-e, time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-clk.After(wait):
+		if err := clock.Sleep(ctx, clk, wait); err != nil {
+			return err
 		}
 	}
 }

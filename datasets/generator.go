@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // Generator is one built-in dataset: a deterministic event generator with a
@@ -120,9 +121,7 @@ func Fill(ctx context.Context, gen Generator, l *Log, cfg Config, p Pacing) erro
 	if p.Rate == 0 {
 		return f.runFast(ctx)
 	}
-	if p.Clock == nil {
-		p.Clock = realClock{}
-	}
+	p.Clock = clock.OrReal(p.Clock)
 	return f.runPaced(ctx, p)
 }
 

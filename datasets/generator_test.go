@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 func gen(t *testing.T, name string, cfg Config) *Log {
@@ -396,6 +397,32 @@ func TestFillPaced(t *testing.T) {
 			prev = r.IngestNanos
 		}
 	})
+}
+
+// A manual clock paces a fill step by step: at 1000 events/s the filler
+// appends one event, waits 1 ms on the clock, and is woken only by Advance,
+// so after k advances exactly k+1 events are visible, ingested k ms in.
+func TestFillPacedManualClock(t *testing.T) {
+	const events = 20
+	start := time.UnixMilli(1_700_000_000_000)
+	clk := clock.NewManual(start)
+	l, err := NewLogFor(ysbGen{}, Config{Partitions: 1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		done <- Fill(t.Context(), ysbGen{}, l, Config{Events: events, InOrder: true, Partitions: 1}, Pacing{Rate: 1000, Clock: clk})
+	}()
+	for k := range events - 1 {
+		require.NoError(t, clk.BlockUntil(t.Context(), 1), "the filler waits on the clock")
+		assert.Equal(t, int64(k+1), l.Len(), "events visible after %d ms", k)
+		_, ing := l.Read(0, int64(k), nil)
+		assert.Equal(t, start.Add(time.Duration(k)*time.Millisecond).UnixNano(), ing, "ingest time of event %d", k)
+		clk.Advance(time.Millisecond)
+	}
+	require.NoError(t, <-done)
+	assert.True(t, l.Closed())
+	assert.Equal(t, int64(events), l.Len())
+	assert.Zero(t, clk.Waiters(), "the filler left no timer behind")
 }
 
 func TestFillCancel(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // LogConfig configures a [Log]. The zero value of each field but Schema is a
@@ -23,9 +23,10 @@ type LogConfig struct {
 	// ChunkRows is the number of records per storage chunk (default 65536).
 	// Chunks are the unit of columnar reads; see [Log.Chunks].
 	ChunkRows int
-	// Now returns the ingest timestamp in ns since the epoch. Nil means the
-	// real clock; tests pass a manual clock.
-	Now func() int64
+	// Clock stamps ingest times (records appended without one, and
+	// [Log.Now]). Nil: [clock.Real]; tests pass a *clock.Manual or run
+	// under testing/synctest.
+	Clock clock.Clock
 }
 
 // Log is a partitioned, offset-addressed, append-only log of records: the
@@ -46,7 +47,7 @@ type LogConfig struct {
 type Log struct {
 	schema    dataflow.Schema
 	chunkRows int
-	now       func() int64
+	clk       clock.Clock
 	parts     []*partition
 	dicts     []*Dict // per column; nil for non-string columns
 
@@ -103,10 +104,7 @@ func NewLog(cfg LogConfig) (*Log, error) {
 	if cfg.ChunkRows == 0 {
 		cfg.ChunkRows = 1 << 16
 	}
-	if cfg.Now == nil {
-		cfg.Now = func() int64 { return time.Now().UnixNano() }
-	}
-	l := &Log{schema: cfg.Schema, chunkRows: cfg.ChunkRows, now: cfg.Now, notify: make(chan struct{})}
+	l := &Log{schema: cfg.Schema, chunkRows: cfg.ChunkRows, clk: clock.OrReal(cfg.Clock), notify: make(chan struct{})}
 	l.parts = make([]*partition, cfg.Partitions)
 	for i := range l.parts {
 		l.parts[i] = &partition{}
@@ -134,7 +132,7 @@ func (l *Log) ChunkRows() int { return l.chunkRows }
 func (l *Log) Dict(col int) *Dict { return l.dicts[col] }
 
 // Now returns the log's clock reading in ns, the clock ingest times come from.
-func (l *Log) Now() int64 { return l.now() }
+func (l *Log) Now() int64 { return l.clk.Now().UnixNano() }
 
 // End returns partition p's end offset: records [0, End) are readable.
 func (l *Log) End(p int) int64 { return l.parts[p].end.Load() }
@@ -335,7 +333,7 @@ func (a *Appender) Begin(p int, ingestNanos int64) {
 	a.c = l.chunk(p, part.size)
 	a.i = int(part.size - a.c.Base)
 	if ingestNanos == 0 {
-		ingestNanos = l.now()
+		ingestNanos = l.Now()
 	}
 	a.c.Ingest[a.i] = ingestNanos
 }

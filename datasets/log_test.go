@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 func testSchema() dataflow.Schema {
@@ -21,15 +22,10 @@ func testRow(i int64) dataflow.Row {
 	return dataflow.Row{dataflow.Int(i), dataflow.Float(float64(i) / 2), dataflow.Str(string(rune('a' + i%26))), dataflow.Timestamp(dataflow.Time(1000 + i)), dataflow.Bool(i%2 == 0)}
 }
 
-// manualNow is a manual clock for ingest times.
-type manualNow struct{ ns int64 }
-
-func (m *manualNow) now() int64 { m.ns += 1000; return m.ns }
-
-func newTestLog(t *testing.T, parts, chunk int) (*Log, *manualNow) {
+func newTestLog(t *testing.T, parts, chunk int) (*Log, *clock.Manual) {
 	t.Helper()
-	clk := &manualNow{ns: 1e15}
-	l, err := NewLog(LogConfig{Schema: testSchema(), Partitions: parts, ChunkRows: chunk, Now: clk.now})
+	clk := clock.NewManual(time.Unix(0, 1e15))
+	l, err := NewLog(LogConfig{Schema: testSchema(), Partitions: parts, ChunkRows: chunk, Clock: clk})
 	require.NoError(t, err)
 	return l, clk
 }

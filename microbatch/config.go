@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // Mode selects which of Spark's two windowing APIs a run models.
@@ -114,19 +116,6 @@ type Failure struct {
 	Kind         FailureKind
 }
 
-// Clock is the injected time source. The real clock is the default; tests
-// use testing/synctest (whose bubble fakes time) or a manual clock.
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // PIDConfig holds the constants of Spark's PID rate estimator
 // (spark.streaming.backpressure.pid.*). Zero fields take Spark's defaults:
 // proportional 1.0, integral 0.2, derived 0.0, minRate 100.
@@ -191,7 +180,14 @@ type Config struct {
 	CheckpointEvery int
 	// Failures are the faults to inject, each once.
 	Failures []Failure
-	// Slow adds this much work per record in the windowed step.
+	// Slow is the slow-operator fault: each record the windowed step takes
+	// in costs this much more, as waiting, not CPU work. It models a slow
+	// external call (a lookup, a remote store): a task that has run its
+	// records waits Slow × their number on Clock before it returns, so it
+	// holds its task slot (Parallelism) for that long but leaves the cores
+	// to the other tasks, and under testing/synctest (or a manual Clock)
+	// the wait costs no real time. Both runtimes model --slow this way.
+	// Zero: none.
 	Slow time.Duration
 	// Backpressure enables Spark's PID rate controller
 	// (spark.streaming.backpressure.enabled).
@@ -209,8 +205,11 @@ type Config struct {
 	MemoryBudget int64
 	// Allocator allocates Arrow memory (default memory.DefaultAllocator).
 	Allocator memory.Allocator
-	// Clock is the processing-time clock (default the real clock).
-	Clock Clock
+	// Clock is the processing-time clock: batch times, block intervals,
+	// the Slow fault's waits, and the submission and processing times of
+	// BatchInfo. Nil: [clock.Real] (the wall clock, or the synctest
+	// bubble's fake clock).
+	Clock clock.Clock
 	// Logger receives progress (nil: discard).
 	Logger *slog.Logger
 	// OnBatch, if set, is called after each batch commits with its figures
@@ -275,9 +274,7 @@ func (c Config) withDefaults() Config {
 	if c.Allocator == nil {
 		c.Allocator = memory.DefaultAllocator
 	}
-	if c.Clock == nil {
-		c.Clock = realClock{}
-	}
+	c.Clock = clock.OrReal(c.Clock)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -262,7 +263,7 @@ func (d *driver) signal() {
 func (d *driver) generate(ctx context.Context) error {
 	defer d.genFinished()
 	bMs := d.cfg.BatchInterval.Milliseconds()
-	clock := d.cfg.Clock
+	clk := d.cfg.Clock
 	filled := false
 	for {
 		closed := d.src.Closed() // read before End: a closed log's End is final
@@ -293,13 +294,13 @@ func (d *driver) generate(ctx context.Context) error {
 			// Batch times follow the clock (D1). A closed log needs no wait,
 			// unless a rate limit is in force, which is a rate per clock
 			// second.
-			if wait := time.UnixMilli(t).Sub(clock.Now()); wait > 0 {
+			if wait := time.UnixMilli(t).Sub(clk.Now()); wait > 0 {
 				var changed <-chan struct{} // a Close ends the wait
 				if !closed {
 					changed = d.src.Changed()
 				}
 				select {
-				case <-clock.After(wait):
+				case <-clk.After(wait):
 				case <-changed:
 				case <-ctx.Done():
 					return ctx.Err()
@@ -472,7 +473,7 @@ func (d *driver) runJobs(ctx context.Context) error {
 
 func (d *driver) runBatch(ctx context.Context, b *batch, queued int) error {
 	defer b.release()
-	clock := d.cfg.Clock
+	clk := d.cfg.Clock
 	if d.cfg.Mode == ModeEventTime || d.cfg.ConcurrentJobs == 1 {
 		// Structured Streaming runs one batch at a time: the watermark of a
 		// batch comes from the previous one.
@@ -480,7 +481,7 @@ func (d *driver) runBatch(ctx context.Context, b *batch, queued int) error {
 			return err
 		}
 	}
-	start := clock.Now()
+	start := clk.Now()
 	d.mu.Lock()
 	d.lastSched = start.Sub(b.submitted)
 	d.mu.Unlock()
@@ -611,10 +612,9 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
 	}
 	if d.cfg.Slow > 0 && a.slow > 0 {
-		select {
-		case <-d.cfg.Clock.After(time.Duration(a.slow) * d.cfg.Slow):
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		// The slow-operator fault waits; it does not burn CPU (Config.Slow).
+		if err := clock.Sleep(ctx, d.cfg.Clock, time.Duration(a.slow)*d.cfg.Slow); err != nil {
+			return nil, err
 		}
 	}
 	return a.finishTask(), nil
@@ -667,7 +667,7 @@ func (a *aggExec) finishTask() *taskOut {
 // checkpoints and records the batch's figures. Batches commit in order.
 func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, attempts int) error {
 	defer close(b.done)
-	clock := d.cfg.Clock
+	clk := d.cfg.Clock
 	rs := d.rs
 	wmApplied := d.st.wm
 	var maxEv int64 = math.MinInt64
@@ -684,7 +684,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	if d.p.shape != shapeEmit {
 		results = d.st.commit(b.seq, b.tMs, outs, b.procWM, b.final)
 	}
-	now := clock.Now()
+	now := clk.Now()
 	emitNanos := now.UnixNano()
 	rs.mu.Lock()
 	if d.p.shape == shapeEmit {
@@ -726,7 +726,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 		rs.counters["checkpoint_bytes"] += int64(n)
 		rs.mu.Unlock()
 	}
-	end := clock.Now()
+	end := clk.Now()
 	info := BatchInfo{
 		Seq: b.seq, Time: time.UnixMilli(b.tMs), Ranges: b.ranges, End: b.after, Records: b.records,
 		Submission: b.submitted, ProcessingStart: start, ProcessingEnd: end,

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,33 +15,37 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
 
-// manualClock is a datasets.Clock whose After returns at once, having moved
-// the time on: a paced fill under it stamps ingest times at the pace asked
-// for, without waiting.
-type manualClock struct{ now time.Time }
-
-func (c *manualClock) Now() time.Time { return c.now }
-func (c *manualClock) After(d time.Duration) <-chan time.Time {
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
 // pacedLog fills a closed log with a dataset's events, ingested at rate
-// events per second from testT0 on (the manual clock): a log whose batches
-// are the ingest-time slices of its filling, deterministically.
+// events per second from testT0 on (a manual clock fast-forwarded through
+// the fill's waits): a log whose batches are the ingest-time slices of its
+// filling, deterministically.
 func pacedLog(t testing.TB, dataset string, cfg datasets.Config, rate float64) (*datasets.Log, map[string]*dataflow.Table) {
 	t.Helper()
 	gen, err := datasets.Lookup(dataset)
 	require.NoError(t, err)
 	l, err := datasets.NewLogFor(gen, cfg)
 	require.NoError(t, err)
-	clk := &manualClock{now: time.UnixMilli(testT0)}
-	require.NoError(t, datasets.Fill(context.Background(), gen, l, cfg, datasets.Pacing{Rate: rate, Clock: clk}))
+	require.NoError(t, fillFastForward(t, gen, l, cfg, rate, time.UnixMilli(testT0)))
 	return l, gen.Tables(cfg.Seed)
+}
+
+// fillFastForward fills l at rate events per second of a manual clock that
+// starts at start and jumps over every wait of the filler.
+func fillFastForward(t testing.TB, gen datasets.Generator, l *datasets.Log, cfg datasets.Config, rate float64, start time.Time) error {
+	clk := clock.NewManual(start)
+	ctx, cancel := context.WithCancel(context.Background())
+	var err error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer cancel()
+		err = datasets.Fill(ctx, gen, l, cfg, datasets.Pacing{Rate: rate, Clock: clk})
+	})
+	_ = clk.FastForward(ctx) // until the fill returns
+	wg.Wait()
+	return err
 }
 
 func evAgg(a dataflow.Aggregation, bound time.Duration) dataflow.Aggregation {

@@ -54,7 +54,7 @@ func (b *block) release() {
 // reads what arrived, up to the rate limit (records/s of the clock), into a
 // block for the tracker.
 func (d *driver) receive(ctx context.Context) error {
-	clock := d.cfg.Clock
+	clk := d.cfg.Clock
 	for {
 		closed := d.src.Closed()
 		d.mu.Lock()
@@ -105,7 +105,7 @@ func (d *driver) receive(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-clock.After(d.cfg.BlockInterval):
+		case <-clk.After(d.cfg.BlockInterval):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -116,17 +116,17 @@ func (d *driver) receive(ctx context.Context) error {
 // time it allocates every block received so far to the batch (2.1).
 func (d *driver) generateFromBlocks(ctx context.Context, start []int64) error {
 	defer d.genFinished()
-	clock := d.cfg.Clock
+	clk := d.cfg.Clock
 	bMs := d.cfg.BatchInterval.Milliseconds()
 	if d.nextT == math.MinInt64 {
-		d.nextT = (floorDiv(clock.Now().UnixMilli(), bMs) + 1) * bMs
+		d.nextT = (floorDiv(clk.Now().UnixMilli(), bMs) + 1) * bMs
 	}
 	alloc := start // the receiver owns d.offsets
 	for {
 		t := d.nextT
-		if wait := time.UnixMilli(t).Sub(clock.Now()); wait > 0 {
+		if wait := time.UnixMilli(t).Sub(clk.Now()); wait > 0 {
 			select {
-			case <-clock.After(wait):
+			case <-clk.After(wait):
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -31,6 +31,7 @@ import (
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // Exit statuses.
@@ -313,7 +314,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
 	var crash int64List
 	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
-	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step")
+	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step: waiting per record, not CPU work (a slow external call), in both runtimes")
 	dropAcks := fs.Float64("drop-acks", 0, "share (0..1) of acker messages lost")
 	var f compare.RuntimeFlags
 	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
@@ -376,7 +377,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	d.Rate, d.InputDir = *rate, *input
-	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed}
+	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real()}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
 	if err != nil {

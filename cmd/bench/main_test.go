@@ -124,6 +124,7 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, stderr, "0: the workload's default, or with --rate the ingest rate, so event time follows the wall clock",
 		"--event-rate says what 0 does when paced (compare.DataConfig)")
 	assert.Contains(t, stderr, "element ordinals [k*slide, k*slide+size), not milliseconds", "--out says what count windows' bounds hold")
+	assert.Contains(t, stderr, "waiting per record, not CPU work", "--slow says what kind of time it costs")
 	for _, f := range []string{"-out-of-order", "-max-delay", "-late ", "-late-delay"} {
 		assert.Contains(t, stderr, f, "run has the skew flags")
 	}

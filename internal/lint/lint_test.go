@@ -126,6 +126,8 @@ func TestImportRulesCatch(t *testing.T) {
 		module + "/notebooks":    {ImportPath: module + "/notebooks", Imports: []string{module + "/compare"}},
 		module + "/microbatch/x": {ImportPath: module + "/microbatch/x", XTestImports: []string{module + "/compare"}},
 		module + "/cmd/bench":    {ImportPath: module + "/cmd/bench", Imports: []string{module + "/compare"}},
+		module + "/internal/clock": {ImportPath: module + "/internal/clock", Imports: []string{"fmt", module + "/datasets"},
+			Deps: []string{"fmt", module + "/datasets"}},
 	}
 	got := strings.Join(importViolations(pkgs), "\n")
 	for _, want := range []string{
@@ -135,6 +137,7 @@ func TestImportRulesCatch(t *testing.T) {
 		"recordstream depends on " + module + "/microbatch",
 		"microbatch depends on " + module + "/recordstream/checkpoint",
 		"notebooks imports compare",
+		"internal/clock depends on " + module + "/datasets: internal/clock may import only the standard library",
 	} {
 		require.Contains(t, got, want)
 	}
@@ -171,6 +174,13 @@ func importViolations(pkgs map[string]*pkg) []string {
 		case under(path, "microbatch"):
 			if d, ok := hasPrefixIn(p.Deps, module+"/recordstream"); ok {
 				errorf("%s depends on %s: microbatch must not import recordstream", path, d)
+			}
+		case under(path, "internal/clock"):
+			// The clock sits below everything that keeps time.
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard {
+					errorf("%s depends on %s: internal/clock may import only the standard library", path, d)
+				}
 			}
 		}
 		// Only datasets reads and writes Parquet.
@@ -219,5 +229,96 @@ func TestNoInit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// clockBound lists the packages that take processing time only from an
+// injected internal/clock.Clock, and the time functions that read or wait
+// on the wall clock behind the Clock's back. recordstream joins the list
+// when it adopts internal/clock.
+var (
+	clockBound   = []string{"microbatch", "datasets"}
+	wallClockUse = map[string]bool{
+		"Now": true, "Since": true, "Until": true, "After": true, "AfterFunc": true,
+		"Sleep": true, "Tick": true, "NewTimer": true, "NewTicker": true,
+	}
+)
+
+// TestInjectedClock enforces STYLE.md's "time comes in through an injected
+// clock": the non-test code of clockBound packages calls none of the time
+// package's clock functions.
+func TestInjectedClock(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, p := range ours(listPackages(t)) {
+		if !slices.ContainsFunc(clockBound, func(dir string) bool { return under(p.ImportPath, dir) }) {
+			continue
+		}
+		for _, name := range p.GoFiles {
+			file := filepath.Join(p.Dir, name)
+			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Logf("%s: %v (being edited?)", file, err)
+				continue
+			}
+			for _, pos := range wallClockCalls(f) {
+				t.Errorf("%s: %s: take the time from the injected internal/clock.Clock", fset.Position(pos.pos), pos.name)
+			}
+		}
+	}
+}
+
+type wallClockCall struct {
+	pos  token.Pos
+	name string
+}
+
+// wallClockCalls returns the uses of the time package's clock functions in
+// f (under whatever name f imports "time").
+func wallClockCalls(f *ast.File) []wallClockCall {
+	timeName := ""
+	for _, imp := range f.Imports {
+		if imp.Path.Value == `"time"` {
+			timeName = "time"
+			if imp.Name != nil {
+				timeName = imp.Name.Name
+			}
+		}
+	}
+	if timeName == "" {
+		return nil
+	}
+	var out []wallClockCall
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == timeName && wallClockUse[sel.Sel.Name] {
+			out = append(out, wallClockCall{sel.Pos(), timeName + "." + sel.Sel.Name})
+		}
+		return true
+	})
+	return out
+}
+
+// TestInjectedClockCatches checks the rule on made-up files.
+func TestInjectedClockCatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"direct", "package p\nimport \"time\"\nvar _ = time.Now()\nvar _ = time.Duration(0)\n", []string{"time.Now"}},
+		{"renamed", "package p\nimport t \"time\"\nfunc f() { <-t.After(1); _ = t.NewTicker }\n", []string{"t.After", "t.NewTicker"}},
+		{"no time import", "package p\nvar time struct{ Now int }\nvar _ = time.Now\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parser.ParseFile(token.NewFileSet(), "p.go", tc.src, 0)
+			require.NoError(t, err)
+			var got []string
+			for _, c := range wallClockCalls(f) {
+				got = append(got, c.name)
+			}
+			require.Equal(t, tc.want, got, "wallClockCalls(%q)", tc.src)
+		})
 	}
 }
