@@ -234,7 +234,7 @@ func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
 	case holdExpiry:
 		ts := int64(tp.Time)
 		fn := a.Window
-		last := ts - floorMod(ts-fn.Offset, fn.Period)
+		last := ts - dataflow.FloorMod(ts-fn.Offset, fn.Period)
 		h.exp = last + fn.Size + w.lateness
 		w.push(h)
 	case holdCount, holdSession:
@@ -351,14 +351,6 @@ func (w *windowTask) pop() held {
 		i = j
 	}
 	return h
-}
-
-func floorMod(a, b int64) int64 {
-	m := a % b
-	if m < 0 {
-		m += b
-	}
-	return m
 }
 
 // finish fires every remaining window (end of input) and acks everything.
