@@ -39,7 +39,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	rs := &runState{
 		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
 		counters: map[string]int64{},
-		series:   map[string][]Point{},
+		series:   map[string]metrics.Series{},
 	}
 	rs.latency = metrics.NewLatency().Since(rs.start.UnixNano())
 	for {
@@ -75,7 +75,7 @@ type runState struct {
 	fired     []bool
 	latency   metrics.Latency
 	counters  map[string]int64
-	series    map[string][]Point
+	series    map[string]metrics.Series
 	batches   []BatchInfo
 	late      []LateRecord // Batch holds the batch's seq until report
 	events    int64
@@ -751,7 +751,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.mu.Lock()
 	rs.batches = append(rs.batches, info)
 	ts := end.Sub(rs.start).Seconds()
-	add := func(name string, v float64) { rs.series[name] = append(rs.series[name], Point{T: ts, V: v}) }
+	add := func(name string, v float64) { rs.series[name] = append(rs.series[name], metrics.Point{T: ts, V: v}) }
 	add("input_records", float64(b.records))
 	add("scheduling_delay_ms", float64(info.SchedulingDelay.Milliseconds()))
 	add("processing_delay_ms", float64(info.ProcessingDelay.Milliseconds()))

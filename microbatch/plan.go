@@ -217,7 +217,7 @@ type aggExec struct {
 	// watermark in event-time mode for event-time fixed, sliding and
 	// session windows, else math.MinInt64 (nothing is late).
 	lateWM   int64
-	late     []RecordRef
+	late     []dataflow.RecordRef
 	maxEvent int64
 	records  int64
 	out      []emitted
@@ -545,7 +545,7 @@ func (a *aggExec) dropLate(x *exec, part int, base int64) {
 		all, some := a.lateWindows(t)
 		if some {
 			if b := x.baseRow(r); b != last {
-				a.late = append(a.late, RecordRef{Partition: part, Offset: base + int64(b)})
+				a.late = append(a.late, dataflow.RecordRef{Partition: part, Offset: base + int64(b)})
 				last = b
 			}
 		}

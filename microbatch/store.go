@@ -27,7 +27,7 @@ type output struct {
 type taskOut struct {
 	part     *cellSet
 	keys     []string
-	late     []RecordRef
+	late     []dataflow.RecordRef
 	maxEvent int64
 	records  int64
 	out      []emitted
