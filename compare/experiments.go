@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/microbatch"
 )
 
@@ -88,8 +89,8 @@ func cell(c any) string {
 
 // Line is one labelled line of a [Series].
 type Line struct {
-	Label  string  `json:"label"`
-	Points []Point `json:"points"`
+	Label  string         `json:"label"`
+	Points metrics.Series `json:"points"`
 }
 
 // Series is the data of one figure: lines over a shared x axis.
@@ -715,7 +716,7 @@ func runLatency(ctx context.Context, quick bool, progress func(string)) *Experim
 		line := Line{Label: configName(e)}
 		for _, r := range rates {
 			if p, ok := row(grep, e, DataSpec{Events: int64(r * seconds), Rate: r}); ok {
-				line.Points = append(line.Points, Point{T: r, V: p})
+				line.Points = append(line.Points, metrics.Point{T: r, V: p})
 				p50s[line.Label] = append(p50s[line.Label], p)
 			}
 		}
@@ -884,7 +885,7 @@ func runTimeDomains(ctx context.Context, quick bool, progress func(string)) *Exp
 			}
 			ch := rep.Check
 			res.Table.add("4 event-time, bound sweep", "ysb", rep.Runner, b.String(), rep.Summary.Results, lateText(ch), share, ch.LateWindows, ch.String())
-			line.Points = append(line.Points, Point{T: b.Seconds(), V: share})
+			line.Points = append(line.Points, metrics.Point{T: b.Seconds(), V: share})
 			if e.Runtime == "recordstream" {
 				shares = append(shares, share)
 			}

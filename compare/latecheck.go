@@ -34,7 +34,7 @@ type LateAccount struct {
 // exclusionKey names the rows a drop applies to: one record, one key ("" for
 // every key of the record).
 type exclusionKey struct {
-	ref RecordRef
+	ref dataflow.RecordRef
 	key string
 }
 
@@ -54,7 +54,7 @@ func (e exclusions) add(k exclusionKey, lo, hi dataflow.Time) {
 
 // lookup is the ExcludeWindows function of the reference.
 func (e exclusions) lookup(partition int, offset int64, key string) (lo, hi dataflow.Time, ok bool) {
-	ref := RecordRef{Partition: partition, Offset: offset}
+	ref := dataflow.RecordRef{Partition: partition, Offset: offset}
 	r, ok := e[exclusionKey{ref, key}]
 	if !ok {
 		r, ok = e[exclusionKey{ref, ""}]
@@ -68,7 +68,7 @@ func (e exclusions) lookup(partition int, offset int64, key string) (lo, hi data
 type lateFacts struct {
 	// t is the aggregation-row time of each dropped record; a record
 	// missing from t reached no aggregation.
-	t map[RecordRef]dataflow.Time
+	t map[dataflow.RecordRef]dataflow.Time
 	// prefixMax[p][i] is the largest aggregation-row time of partition p
 	// over offsets below queries[p][i] (MinTime if none).
 	queries   [][]int64
@@ -87,8 +87,8 @@ func (f *lateFacts) before(p int, off int64) dataflow.Time {
 
 // recompute makes one pass over the log through the pipeline's steps.
 func recompute(p *dataflow.Pipeline, log *datasets.Log, late []LateRecord, queries [][]int64) (*lateFacts, error) {
-	f := &lateFacts{t: make(map[RecordRef]dataflow.Time, len(late)), queries: queries, prefixMax: make([][]dataflow.Time, len(queries))}
-	want := make(map[RecordRef]bool, len(late))
+	f := &lateFacts{t: make(map[dataflow.RecordRef]dataflow.Time, len(late)), queries: queries, prefixMax: make([][]dataflow.Time, len(queries))}
+	want := make(map[dataflow.RecordRef]bool, len(late))
 	for _, l := range late {
 		want[l.RecordRef] = true
 	}
@@ -114,7 +114,7 @@ func recompute(p *dataflow.Pipeline, log *datasets.Log, late []LateRecord, queri
 		}
 		resolve(part, rec.Offset) // maxima over offsets below rec's
 		run[part] = max(run[part], t)
-		ref := RecordRef{Partition: part, Offset: rec.Offset}
+		ref := dataflow.RecordRef{Partition: part, Offset: rec.Offset}
 		if want[ref] {
 			if _, seen := f.t[ref]; !seen {
 				f.t[ref] = t
@@ -168,7 +168,7 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 	unverified := func(l LateRecord, format string, args ...any) {
 		acc.Unverified++
 		if len(acc.Examples) < maxExamples {
-			acc.Examples = append(acc.Examples, fmt.Sprintf("partition %d offset %d (watermark %s): ", l.Partition, l.Offset, timeText(l.Watermark))+fmt.Sprintf(format, args...))
+			acc.Examples = append(acc.Examples, fmt.Sprintf("%v (watermark %s): ", l.RecordRef, timeText(l.Watermark))+fmt.Sprintf(format, args...))
 		}
 	}
 	if !hasWatermark || out.LateRule == LateRuleNone {

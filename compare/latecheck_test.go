@@ -45,7 +45,7 @@ func latePipeline(t *testing.T, w dataflow.WindowFn) *dataflow.Pipeline {
 }
 
 func drop(p int, off int64, wmS int64) LateRecord {
-	return LateRecord{RecordRef: RecordRef{Partition: p, Offset: off}, Watermark: dataflow.Time(wmS * 1000)}
+	return LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}, Watermark: dataflow.Time(wmS * 1000)}
 }
 
 // TestVerifyLateDataflow: under I4/I5 a drop is verified only at a

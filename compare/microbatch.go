@@ -10,25 +10,9 @@ import (
 	"github.com/weirlab/weir/microbatch"
 )
 
-// microbatchSource serves a log to microbatch: the Arrow batches of
-// datasets.ArrowSource plus the ingest-time search of the log, which the
-// job generator uses to cut each batch at its batch time.
-type microbatchSource struct {
-	*datasets.ArrowSource
-	l *datasets.Log
-}
-
-var _ microbatch.Source = microbatchSource{}
-
-func (s microbatchSource) OffsetAtIngest(p int, from, nanos int64) int64 {
-	return max(from, s.l.OffsetAtIngest(p, nanos))
-}
-
-func (s microbatchSource) IngestAt(p int, off int64) int64 {
-	var v int64
-	s.l.Chunks(p, off, off+1, func(c *datasets.Chunk, lo, _ int) bool { v = c.Ingest[lo]; return false })
-	return v
-}
+// The log's Arrow view is microbatch's source: microbatch defines the
+// interface, and datasets satisfies it without either importing the other.
+var _ microbatch.Source = (*datasets.ArrowSource)(nil)
 
 // microbatchRunner runs jobs on the Spark model (issue 4).
 type microbatchRunner struct {
@@ -95,7 +79,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	// it, however long loading took (the ingest times of a load are those of
 	// the parquet scan, spread over its duration).
 	cfg.FilledBeforeStart = job.Log.Closed()
-	src := microbatchSource{ArrowSource: datasets.NewArrowSource(job.Log), l: job.Log}
+	src := datasets.NewArrowSource(job.Log)
 	defer src.Release()
 	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
 	if err != nil {
@@ -103,7 +87,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	}
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
-		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
+		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series,
 	}
 	// Spark's rule (LateRuleSpark) applies to Structured Streaming's
 	// event-time windows with a watermark; DStreams, processing-time,
@@ -116,15 +100,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 		out.Batches[i] = BatchDelivery{End: b.End, Watermark: dataflow.Time(b.Watermark)}
 	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset},
-			Watermark: dataflow.Time(l.Watermark), Batch: l.Batch})
-	}
-	for name, s := range rep.Series {
-		ps := make([]Point, len(s))
-		for i, p := range s {
-			ps[i] = Point{T: p.T, V: p.V}
-		}
-		out.Series[name] = ps
+		out.Late = append(out.Late, LateRecord{RecordRef: l.RecordRef, Watermark: dataflow.Time(l.Watermark), Batch: l.Batch})
 	}
 	return out, nil
 }

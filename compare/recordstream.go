@@ -64,7 +64,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	}
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
-		Latency: rep.Latency, Counters: rep.Counters, Series: map[string][]Point{},
+		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series,
 		LateRule: LateRuleDataflow, // recordstream's windowed bolts follow I4/I5 (W2)
 	}
 	if out.Counters == nil {
@@ -77,15 +77,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 		out.Counters["complete_latency_max_us"] = us(c.Max())
 	}
 	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: RecordRef{Partition: l.Partition, Offset: l.Offset},
-			Key: l.Key, Watermark: l.Watermark, Replay: l.Replay, LostAbove: l.LostAbove})
-	}
-	for name, s := range rep.Series {
-		ps := make([]Point, len(s))
-		for i, p := range s {
-			ps[i] = Point{T: p.T, V: p.V}
-		}
-		out.Series[name] = ps
+		out.Late = append(out.Late, LateRecord{RecordRef: l.RecordRef, Key: l.Key, Watermark: l.Watermark, Replay: l.Replay, LostAbove: l.LostAbove})
 	}
 	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/internal/metrics"
 )
 
 func fakeResults() *SuiteResults {
@@ -20,8 +22,8 @@ func fakeResults() *SuiteResults {
 				Name: "acker-cost", Claim: "L5.1", Statement: "Acking costs throughput.", Seconds: 1.5,
 				Table: Table{Columns: []string{"configuration", "events/s"}, Rows: [][]string{{"at-most-once", "100"}, {"at-least-once | 1 acker", "40"}}},
 				Series: []Series{{Name: "rate", Title: "Rate <by> config", XLabel: "x", YLabel: "y", Lines: []Line{
-					{Label: "a", Points: []Point{{T: 1, V: 2}, {T: 2, V: 3}}},
-					{Label: "b", Points: []Point{{T: 1, V: 1}}},
+					{Label: "a", Points: metrics.Series{{T: 1, V: 2}, {T: 2, V: 3}}},
+					{Label: "b", Points: metrics.Series{{T: 1, V: 1}}},
 				}}},
 				Verdict: "holds: acking keeps 40% of the throughput",
 				Notes:   []string{"YSB, best of 3."},
@@ -84,8 +86,8 @@ func TestLineChartSVG(t *testing.T) {
 	for _, s := range []Series{
 		fakeResults().Experiments[0].Series[0],
 		{Name: "empty", Title: "nothing"},
-		{Name: "flat", Lines: []Line{{Label: "one", Points: []Point{{T: 3, V: 0}}}}},
-		{Name: "log", LogY: true, Lines: []Line{{Label: "l", Points: []Point{{T: 0, V: 0.5}, {T: 1, V: 500}}}}},
+		{Name: "flat", Lines: []Line{{Label: "one", Points: metrics.Series{{T: 3, V: 0}}}}},
+		{Name: "log", LogY: true, Lines: []Line{{Label: "l", Points: metrics.Series{{T: 0, V: 0.5}, {T: 1, V: 500}}}}},
 	} {
 		svg := LineChartSVG(s)
 		// Well-formed XML, escaped text.

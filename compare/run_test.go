@@ -40,7 +40,7 @@ func (f fakeRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	if f.late != nil {
 		opts.Exclude = func(p int, off int64) bool {
 			if f.late(p, off) {
-				late = append(late, LateRecord{RecordRef: RecordRef{p, off}})
+				late = append(late, LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}})
 				return true
 			}
 			return false

@@ -54,12 +54,6 @@ type Options struct {
 	Clock clock.Clock
 }
 
-// RecordRef names one record of the log.
-type RecordRef struct {
-	Partition int
-	Offset    int64
-}
-
 // LateRule names the documented rule by which a runtime's model drops
 // records as late. The check does not take a runtime's word that a record
 // was late: it recomputes, from the log and the run's record of deliveries,
@@ -100,7 +94,7 @@ func (r LateRule) String() string {
 
 // LateRecord is one record a runtime dropped as late.
 type LateRecord struct {
-	RecordRef
+	dataflow.RecordRef
 	// Key is the key (I9) of the dropped rows, "" for every row of the
 	// record: one record's rows (after an explode) may go to tasks at
 	// different watermarks.
@@ -160,12 +154,6 @@ type Outcome struct {
 	// replayed, acker_messages, batches, scheduling_delay_ms, checkpoints...
 	Counters map[string]int64
 	// Series are per-runtime time series (queue depth, batch delays, rate
-	// limit) for plots, keyed by name.
-	Series map[string][]Point
-}
-
-// Point is one sample of a time series: seconds since the run started, value.
-type Point struct {
-	T float64
-	V float64
+	// limit) for plots, keyed by name: the runtime's report's own.
+	Series map[string]metrics.Series
 }

@@ -31,7 +31,9 @@
 // tweet "#a #b #a" exploded with Explode("text", "#", "hashtag") gives three
 // records (#a, #b, #a), so a hashtag repeated in one tweet counts once per
 // occurrence in any later aggregate. Tokens are split on ASCII white space
-// only and keep any punctuation ("#go," is its own tag).
+// only and keep any punctuation ("#go," is its own tag). [AppendTokens] is
+// that tokenizer; every evaluator (Reference, microbatch's kernels) uses it,
+// so they cannot disagree on what a token is.
 //
 // [TopN] renders its result as "value=count,value=count,..." (no spaces,
 // values not escaped), at most N entries by count descending, ties by value
@@ -52,12 +54,14 @@
 //     epoch ([Time]).
 //   - I2 Fixed and sliding windows are aligned to the epoch plus offset:
 //     they start at Offset + k*Period for integer k, computed with a floor
-//     modulo so negative timestamps land in the right window. A time t lies
+//     modulo ([FloorMod], [FloorDiv]) so negative timestamps land in the
+//     right window. A time t lies
 //     in every window [s, s+Size) with s <= t < s+Size ([WindowFn.Assign]).
 //   - I3 An event at time t opens the session [t, t+Gap). Two sessions of a
 //     key merge only when they overlap; touching sessions do not, so an event
 //     exactly Gap after the last one starts a new session (Beam's rule,
-//     [MergeSessions]).
+//     [MergeSession]; [MergeSessions] for a list). Reference, the
+//     WindowOperator and microbatch all merge by MergeSession.
 //   - I4 A watermark W means no more records with event time < W are
 //     expected. A window [s, e) is complete, and fires on time, when W >= e.
 //     A partition's watermark is the largest event time it has delivered minus

@@ -377,7 +377,7 @@ func (o *WindowOperator) IsLateTime(t Time) bool {
 // already exist.
 func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 	o.st.stats.Records++
-	ts := Time(floorDiv(ingestNanos, 1e6))
+	ts := Time(FloorDiv(ingestNanos, 1e6))
 	if o.timeIdx >= 0 {
 		ts = row[o.timeIdx].Time()
 	}
@@ -424,7 +424,7 @@ func (o *WindowOperator) cacheSlot(w Window) int {
 	if o.fn.Kind != WindowSliding {
 		return 0 // one window per record: the slot holds the last one
 	}
-	return int(floorMod(floorDiv(int64(w.Start)-o.fn.Offset, o.fn.Period), cacheSlots))
+	return int(FloorMod(FloorDiv(int64(w.Start)-o.fn.Offset, o.fn.Period), cacheSlots))
 }
 
 // lateRecord counts a late record and hands it to the late output.
@@ -530,7 +530,7 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 		return
 	}
 	st := &o.st
-	tick := floorDiv(int64(nowMs), int64(o.earlyEvery))
+	tick := FloorDiv(int64(nowMs), int64(o.earlyEvery))
 	if st.earlySet && tick <= st.lastTick {
 		return
 	}
@@ -702,13 +702,15 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window, 
 		}
 		return 1
 	})
-	last = first - 1
-	for last+1 < len(ks.sessions) && ks.sessions[last+1].w.Start < w.End {
-		last++
-	}
-	span = w
-	for _, s := range ks.sessions[first : last+1] {
-		span = span.Span(s.w)
+	// The run grows while the next session merges with the span so far
+	// ([MergeSession]); a session disjoint from w is disjoint from the span.
+	last, span = first-1, w
+	for last+1 < len(ks.sessions) {
+		m, merges := MergeSession(span, ks.sessions[last+1].w)
+		if !merges {
+			break
+		}
+		last, span = last+1, m
 	}
 	for _, s := range ks.sessions[first : last+1] {
 		if s.closed && s.w != span {

@@ -94,6 +94,36 @@ type ExplodeStep struct {
 	Col, Prefix, As string
 }
 
+// AppendTokens appends to dst the tokens of s that start with prefix (every
+// token when prefix is empty), in order and repeats included, and returns the
+// extended slice: the values [ExplodeStep] emits, in every evaluator. Tokens
+// are the non-empty runs of s between ASCII white space (space, \t, \n, \v,
+// \f, \r); unlike strings.Fields it does not split on Unicode spaces, so
+// every runtime splits the same bytes the same way, and it keeps punctuation
+// ("#go," is a token). The tokens are substrings of s, sharing its memory;
+// AppendTokens allocates only when dst has no room for them, so a caller
+// reusing dst (dst[:0]) splits without allocating.
+func AppendTokens(dst []string, s, prefix string) []string {
+	for i := 0; i < len(s); {
+		for i < len(s) && isASCIISpace(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && !isASCIISpace(s[j]) {
+			j++
+		}
+		if j > i && strings.HasPrefix(s[i:j], prefix) {
+			dst = append(dst, s[i:j])
+		}
+		i = j
+	}
+	return dst
+}
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
 // LookupStep joins each record with a static table (an inner join): the
 // record's column On is looked up in the table's column Key, and the table's
 // columns Cols are added to the record. A record whose value has no row in the

@@ -218,12 +218,10 @@ func compileRefStep(s Step, in, out Schema, next func(Row)) (func(Row), error) {
 	case ExplodeStep:
 		col, at := in.Index(s.Col), out.Index(s.As)
 		var buf Row
+		var toks []string
 		return func(r Row) {
-			text := r[col].S
-			for tok := range asciiFields(text) {
-				if len(tok) < len(s.Prefix) || tok[:len(s.Prefix)] != s.Prefix {
-					continue
-				}
+			toks = AppendTokens(toks[:0], r[col].S, s.Prefix)
+			for _, tok := range toks {
 				buf = append(buf[:0], r...)
 				if at < len(buf) {
 					buf[at] = Str(tok)
@@ -263,33 +261,6 @@ func compileRefStep(s Step, in, out Schema, next func(Row)) (func(Row), error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("dataflow: unknown step %T", s)
-}
-
-// asciiFields yields the runs of s between ASCII white space (space, \t, \n,
-// \v, \f, \r): the tokens of [ExplodeStep]. Unlike strings.Fields it does not
-// split on Unicode spaces, so every runtime can split bytes the same way.
-func asciiFields(s string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		start := -1
-		for i := 0; i <= len(s); i++ {
-			if i == len(s) || isASCIISpace(s[i]) {
-				if start >= 0 {
-					if !yield(s[start:i]) {
-						return
-					}
-					start = -1
-				}
-				continue
-			}
-			if start < 0 {
-				start = i
-			}
-		}
-	}
-}
-
-func isASCIISpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // referenceEmit returns the sink and the finish of a stateless pipeline.

@@ -327,21 +327,18 @@ type Record struct {
 }
 
 // ProcessingTime is the record's processing timestamp: its ingest time in ms.
-func (r Record) ProcessingTime() Time { return Time(floorDiv(r.IngestNanos, 1e6)) }
+func (r Record) ProcessingTime() Time { return Time(FloorDiv(r.IngestNanos, 1e6)) }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
+// RecordRef names one record of the source log: the partition it is in and
+// its offset there. The pair is what both runtimes report about a record
+// (microbatch's and recordstream's late records, compare's check) and what
+// [ReferenceOptions] excludes by.
+type RecordRef struct {
+	Partition int
+	Offset    int64
 }
 
-// floorMod returns a mod b in [0, b) for b > 0, also for negative a.
-func floorMod(a, b int64) int64 {
-	m := a % b
-	if m < 0 {
-		m += b
-	}
-	return m
+// String renders the reference as "partition P offset O".
+func (r RecordRef) String() string {
+	return "partition " + strconv.Itoa(r.Partition) + " offset " + strconv.FormatInt(r.Offset, 10)
 }

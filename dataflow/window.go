@@ -169,10 +169,10 @@ func (w WindowFn) MaxWindowsPerElement() int {
 func (w WindowFn) Assign(dst []Window, t Time) []Window {
 	switch w.Kind {
 	case WindowFixed:
-		s := Time(int64(t) - floorMod(int64(t)-w.Offset, w.Size))
+		s := Time(int64(t) - FloorMod(int64(t)-w.Offset, w.Size))
 		return append(dst, Window{Start: s, End: s + Time(w.Size)})
 	case WindowSliding:
-		last := int64(t) - floorMod(int64(t)-w.Offset, w.Period)
+		last := int64(t) - FloorMod(int64(t)-w.Offset, w.Period)
 		for s := last; s > int64(t)-w.Size; s -= w.Period {
 			dst = append(dst, Window{Start: Time(s), End: Time(s + w.Size)})
 		}
@@ -196,10 +196,21 @@ func (w WindowFn) AssignCount(dst []Window, n int64) []Window {
 	return dst
 }
 
-// MergeSessions merges overlapping session windows in place and returns the
-// merged list sorted by start (I3): windows merge when they overlap, touching
-// windows do not, so an element exactly gap after the previous one starts a
-// new session (Beam's rule). The input order does not matter.
+// MergeSession is the session-merge rule (I3) that every evaluator applies:
+// two sessions of a key merge when they overlap, into their span (the
+// smallest window covering both); touching sessions ([0,10) and [10,20)) do
+// not merge, so an element exactly Gap after the last one starts a new
+// session (Beam's rule). ok is false, and merged is a, when they do not.
+func MergeSession(a, b Window) (merged Window, ok bool) {
+	if !a.Overlaps(b) {
+		return a, false
+	}
+	return a.Span(b), true
+}
+
+// MergeSessions merges overlapping session windows in place by
+// [MergeSession] and returns the merged list sorted by start (I3). The input
+// order does not matter.
 func MergeSessions(ws []Window) []Window {
 	if len(ws) < 2 {
 		return ws
@@ -208,15 +219,41 @@ func MergeSessions(ws []Window) []Window {
 	out := ws[:1]
 	for _, w := range ws[1:] {
 		last := &out[len(out)-1]
-		if w.Start < last.End {
-			if w.End > last.End {
-				last.End = w.End
-			}
+		if m, ok := MergeSession(*last, w); ok {
+			*last = m
 			continue
 		}
 		out = append(out, w)
 	}
 	return out
+}
+
+// FloorDiv returns a / b rounded towards negative infinity (Go's / rounds
+// towards zero), for either sign of a and b: FloorDiv(-1, 10) is -1 where
+// -1/10 is 0. Window assignment needs it so that negative times land in the
+// right window (I2), and ns-to-ms conversions of ingest times use it.
+// b must not be 0; like Go's /, FloorDiv(math.MinInt64, -1) overflows to
+// math.MinInt64.
+func FloorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// FloorMod returns a mod b in [0, b) for b > 0, also for negative a: the
+// offset of a from the largest multiple of b at or below it, so that
+// a == FloorDiv(a, b)*b + FloorMod(a, b). Window sizes, periods and slot
+// counts, its operands, are validated positive; for b < 0 it returns a % b
+// plus b when a % b is negative, which is not the floor modulo (the check
+// is kept to one comparison because window assignment runs it per record).
+func FloorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
 }
 
 // sortWindows sorts by start then end; insertion sort, as session lists per

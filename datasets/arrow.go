@@ -58,7 +58,9 @@ func ArrowSchema(s dataflow.Schema) (*arrow.Schema, error) {
 }
 
 // ArrowSource serves a [Log] as Arrow record batches of offset ranges: the
-// input of the microbatch runtime. It is safe for concurrent use.
+// input of the microbatch runtime, whose Source interface it satisfies as
+// it is (datasets does not import microbatch; compare, which wires the
+// two, asserts it at compile time). It is safe for concurrent use.
 //
 // Batches share memory with the log wherever they can: int64, timestamp and
 // float64 columns, the ingest column and dictionary indices wrap the log's
@@ -135,6 +137,18 @@ func (s *ArrowSource) Closed() bool { return s.l.Closed() }
 
 // EventTimeShift returns the log's [Log.EventTimeShift].
 func (s *ArrowSource) EventTimeShift() int64 { return s.l.EventTimeShift() }
+
+// OffsetAtIngest returns the first offset of partition p at or after from
+// whose record was ingested at or after nanos (ns since the epoch), or
+// End(p) if there is none: [Log.OffsetAtIngest], not below from. The
+// microbatch job generator cuts each batch at its batch time with it.
+func (s *ArrowSource) OffsetAtIngest(p int, from, nanos int64) int64 {
+	return max(from, s.l.OffsetAtIngest(p, nanos))
+}
+
+// IngestAt returns the ingest time (ns) of the record at offset off of
+// partition p ([Log.IngestAt]); off must be below End(p).
+func (s *ArrowSource) IngestAt(p int, off int64) int64 { return s.l.IngestAt(p, off) }
 
 // Read returns record batches covering offsets [from, to) of partition p in
 // order, each of at most maxRows rows (0: [DefaultMaxBatchRows]); a batch

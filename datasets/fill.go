@@ -235,14 +235,6 @@ func shareThreshold(p float64) uint64 {
 	return uint64(p * (1 << 63) * 2)
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
 // step generates n events and appends those whose arrival time has come.
 func (f *filler) step(n int, ingest int64) {
 	b := f.b
@@ -310,7 +302,7 @@ func (f *filler) writeRows(ingest int64) {
 	l, b := f.l, f.b
 	if !f.shiftSet {
 		f.shiftSet = true
-		l.SetEventTimeShift(floorDiv(ingest, 1e6) - b.ints[f.tcol][f.ord[0]])
+		l.SetEventTimeShift(dataflow.FloorDiv(ingest, 1e6) - b.ints[f.tcol][f.ord[0]])
 	}
 	for p := range f.byPart {
 		f.byPart[p] = f.byPart[p][:0]

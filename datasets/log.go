@@ -473,6 +473,13 @@ func (d *Dict) Values(dst []string) []string {
 	return dst
 }
 
+// IngestAt returns the ingest time (ns since the epoch) of the record at
+// offset off of partition p; off must be below End(p).
+func (l *Log) IngestAt(p int, off int64) int64 {
+	c := l.chunk(p, off)
+	return c.Ingest[off-c.Base]
+}
+
 // OffsetAtIngest returns the first offset of partition p whose ingest time
 // is at least ns, or End(p) if there is none, by binary search: ingest times
 // are non-decreasing within a partition.

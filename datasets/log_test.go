@@ -201,6 +201,21 @@ func TestOffsetAtIngest(t *testing.T) {
 	}
 	empty, _ := newTestLog(t, 1, 4)
 	assert.Equal(t, int64(0), empty.OffsetAtIngest(0, 5))
+
+	// IngestAt reads one record's ingest time, across chunk boundaries
+	// (4 rows a chunk); the Arrow view answers both as microbatch.Source
+	// asks: the search never goes below from.
+	src := NewArrowSource(l)
+	defer src.Release()
+	for off, ns := range ingest {
+		assert.Equal(t, ns, l.IngestAt(0, int64(off)), "IngestAt(0, %d)", off)
+		assert.Equal(t, ns, src.IngestAt(0, int64(off)), "ArrowSource.IngestAt(0, %d)", off)
+	}
+	for _, tc := range []struct {
+		from, ns, want int64
+	}{{0, 30, 3}, {4, 30, 4}, {5, 11, 5}, {2, 61, 9}, {9, 0, 9}} {
+		assert.Equal(t, tc.want, src.OffsetAtIngest(0, tc.from, tc.ns), "ArrowSource.OffsetAtIngest(0, %d, %d)", tc.from, tc.ns)
+	}
 }
 
 func TestNewLogErrors(t *testing.T) {

@@ -395,7 +395,7 @@ func scanParquet(path string, r io.ReaderAt, size int64, s dataflow.Schema, fn f
 					case dataflow.KindBool:
 						row[i] = dataflow.Bool(v.Boolean())
 					default:
-						row[i] = dataflow.Value{K: fd.Kind, I: floorDiv(v.Int64(), cols[i].scale)}
+						row[i] = dataflow.Value{K: fd.Kind, I: dataflow.FloorDiv(v.Int64(), cols[i].scale)}
 					}
 				}
 				for i := range row {
@@ -572,7 +572,7 @@ func LoadDir(ctx context.Context, dir, name string, cfg Config) (*Log, map[strin
 			p = int(partitionOf(row[key], parts))
 		}
 		if n == 0 {
-			l.SetEventTimeShift(floorDiv(ingest, 1e6) - row[tcol].I)
+			l.SetEventTimeShift(dataflow.FloorDiv(ingest, 1e6) - row[tcol].I)
 		}
 		a.AppendRow(p, ingest, row)
 		n++

@@ -7,13 +7,15 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/datasets"
 )
 
 // K4: once a task's cells exist, running the kernels over a record batch
 // allocates nothing, whatever the number of rows.
 func TestHotPathAllocatesNothing(t *testing.T) {
 	l := testLog(t, 9, 4000, 1, 10_000, 100)
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	for _, name := range []string{"fixed-count", "lookup-having", "sliding-multi", "proc-fixed"} {

@@ -93,7 +93,7 @@ func BenchmarkYSB(b *testing.B) {
 }
 
 func benchRun(b *testing.B, p *dataflow.Pipeline, l *datasets.Log) {
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	b.ReportAllocs()
 	var batches int
 	cpu0 := cpuNanos()
@@ -141,7 +141,7 @@ func BenchmarkYSBTask(b *testing.B) {
 	require.NoError(b, err)
 	x, err := pl.newExec()
 	require.NoError(b, err)
-	recs, err := newLogSource(l).Read(0, 0, l.End(0), cfg.Allocator, cfg.MaxBatchRows)
+	recs, err := datasets.NewArrowSource(l).Read(0, 0, l.End(0), cfg.Allocator, cfg.MaxBatchRows)
 	require.NoError(b, err)
 	defer func() {
 		for _, r := range recs {

@@ -45,7 +45,7 @@ func TestEventTimeBoundaries(t *testing.T) {
 	})
 	p := dataflow.NewPipeline("b", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(time.Second),
 		TimeCol: "event_time", Aggs: []dataflow.Agg{dataflow.Count()}})
-	rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: time.Second})
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: time.Second})
 	require.NoError(t, err)
 	require.Len(t, rep.Batches, 4)
 	recs := []int64{2, 3, 2, 1}
@@ -57,7 +57,7 @@ func TestEventTimeBoundaries(t *testing.T) {
 		assert.Equal(t, emitted[i], b.Emitted, "batch %d emissions", i)
 		assert.Equal(t, time.UnixMilli(testT0+int64(i+1)*1000), b.Time, "batch %d time", i)
 	}
-	assert.Equal(t, []LateRecord{{RecordRef{0, 4}, 1, 5999}, {RecordRef{0, 6}, 2, 6000}}, rep.Late)
+	assert.Equal(t, []LateRecord{{dataflow.RecordRef{Partition: 0, Offset: 4}, 1, 5999}, {dataflow.RecordRef{Partition: 0, Offset: 6}, 2, 6000}}, rep.Late)
 	want := []dataflow.Result{
 		{Window: dataflow.Window{Start: 5000, End: 6000}, Key: "k", Value: dataflow.Int(3)},
 		{Window: dataflow.Window{Start: 6000, End: 7000}, Key: "k", Value: dataflow.Int(1)},
@@ -72,7 +72,7 @@ func TestEventTimeBoundaries(t *testing.T) {
 	pp := dataflow.NewPipeline("b", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(2 * time.Second),
 		Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()}})
 	for _, m := range []Mode{ModeDStream, ModeEventTime} {
-		rep, err := Run(context.Background(), pp, newLogSource(l), Config{Mode: m, BatchInterval: time.Second})
+		rep, err := Run(context.Background(), pp, datasets.NewArrowSource(l), Config{Mode: m, BatchInterval: time.Second})
 		require.NoError(t, err)
 		requireSameResults(t, []dataflow.Result{
 			{Window: dataflow.Window{Start: testT0, End: testT0 + 2000}, Key: "k", Value: dataflow.Int(5)},
@@ -87,12 +87,12 @@ func TestInverseReduceMatches(t *testing.T) {
 	l := testLog(t, 5, 2000, 2, 30_000, 0)
 	p := dataflow.NewPipeline("inv", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"page"}, Window: dataflow.SlidingWindows(6*time.Second, 2*time.Second),
 		Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("amount"), dataflow.Sum("score")}})
-	rep, err := Run(context.Background(), p, newLogSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, InverseReduce: true})
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, InverseReduce: true})
 	require.NoError(t, err)
 	requireSameResults(t, reference(t, p, l, nil), rep.Results)
 	bad := dataflow.NewPipeline("inv", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"page"}, Window: dataflow.SlidingWindows(6*time.Second, 2*time.Second),
 		Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Max("amount")}})
-	_, err = Run(context.Background(), bad, newLogSource(l), Config{Mode: ModeDStream, InverseReduce: true})
+	_, err = Run(context.Background(), bad, datasets.NewArrowSource(l), Config{Mode: ModeDStream, InverseReduce: true})
 	var ue *dataflow.UnsupportedError
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Reason, "no inverse")
@@ -105,7 +105,7 @@ func TestDStreamStateOps(t *testing.T) {
 	p := shapes()["fixed-count"]
 	var calls [2]int64
 	for i, op := range []StateOp{MapWithState, UpdateStateByKey} {
-		rep, err := Run(context.Background(), p, newLogSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, StateOp: op})
+		rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, StateOp: op})
 		require.NoError(t, err)
 		requireSparkResults(t, p, l, rep)
 		assert.Empty(t, rep.Late, "DStreams drop nothing as late")
@@ -127,7 +127,7 @@ func TestMapWithStateTimeout(t *testing.T) {
 	p := dataflow.NewPipeline("idle", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"event_time"}, Aggs: []dataflow.Agg{dataflow.Count()}})
 	cells := map[time.Duration]int64{}
 	for _, to := range []time.Duration{0, 2 * time.Second} {
-		rep, err := Run(context.Background(), p, newLogSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, StateTimeout: to})
+		rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{Mode: ModeDStream, BatchInterval: time.Second, StateTimeout: to})
 		require.NoError(t, err)
 		cells[to] = rep.Counters["state_cells"]
 	}

@@ -22,7 +22,7 @@
 // The caller:
 //
 //  1. provides a [Source]: the replayable log as Arrow record batches of
-//     offset ranges (compare adapts *datasets.ArrowSource);
+//     offset ranges (*datasets.ArrowSource is one);
 //  2. treats a *dataflow.UnsupportedError as the model's refusal (count
 //     windows, DStream sessions, windows that are not multiples of the
 //     batch interval, ...) and a *MemoryBudgetError as the lecture's

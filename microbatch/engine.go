@@ -40,7 +40,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	rs := &runState{
 		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
 		counters: map[string]int64{},
-		series:   map[string][]Point{},
+		series:   map[string]metrics.Series{},
 	}
 	rs.latency = metrics.NewLatency().Since(rs.start.UnixNano())
 	for {
@@ -76,7 +76,7 @@ type runState struct {
 	fired     []bool
 	latency   metrics.Latency
 	counters  map[string]int64
-	series    map[string][]Point
+	series    map[string]metrics.Series
 	batches   []BatchInfo
 	late      []LateRecord // Batch holds the batch's seq until report
 	events    int64
@@ -278,7 +278,7 @@ func (d *driver) generate(ctx context.Context) error {
 				}
 				continue
 			}
-			d.nextT = (floorDiv(first, bMs) + 1) * bMs
+			d.nextT = (dataflow.FloorDiv(first, bMs) + 1) * bMs
 		}
 		if !filled && closed && d.cfg.FilledBeforeStart && d.cfg.Mode == ModeEventTime {
 			// The log was complete before the clock started: the first
@@ -286,7 +286,7 @@ func (d *driver) generate(ctx context.Context) error {
 			// available offset), not the ingest-time slices of its filling.
 			filled = true
 			if last, ok := d.lastIngestMs(); ok {
-				d.nextT = max(d.nextT, (floorDiv(last, bMs)+1)*bMs)
+				d.nextT = max(d.nextT, (dataflow.FloorDiv(last, bMs)+1)*bMs)
 			}
 		}
 		t := d.nextT
@@ -324,7 +324,7 @@ func (d *driver) firstIngestMs() (int64, bool) {
 	first, ok := int64(math.MaxInt64), false
 	for p := range d.offsets {
 		if d.offsets[p] < d.src.End(p) {
-			first, ok = min(first, floorDiv(d.src.IngestAt(p, d.offsets[p]), 1e6)), true
+			first, ok = min(first, dataflow.FloorDiv(d.src.IngestAt(p, d.offsets[p]), 1e6)), true
 		}
 	}
 	return first, ok
@@ -335,7 +335,7 @@ func (d *driver) lastIngestMs() (int64, bool) {
 	last, ok := int64(math.MinInt64), false
 	for p := range d.offsets {
 		if end := d.src.End(p); d.offsets[p] < end {
-			last, ok = max(last, floorDiv(d.src.IngestAt(p, end-1), 1e6)), true
+			last, ok = max(last, dataflow.FloorDiv(d.src.IngestAt(p, end-1), 1e6)), true
 		}
 	}
 	return last, ok
@@ -386,7 +386,7 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 		}
 		if until[p] < ends[p] {
 			final = false
-			b.procWM = min(b.procWM, floorDiv(d.src.IngestAt(p, until[p]), 1e6))
+			b.procWM = min(b.procWM, dataflow.FloorDiv(d.src.IngestAt(p, until[p]), 1e6))
 		} else if !closed {
 			b.procWM = min(b.procWM, tMs)
 		}
@@ -692,7 +692,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 		for _, o := range outs {
 			for _, e := range o.out {
 				rows = append(rows, e.res)
-				ms := floorDiv(e.ingest, 1e6)
+				ms := dataflow.FloorDiv(e.ingest, 1e6)
 				rs.latency.Observe(emitNanos, ms, e.ingest)
 			}
 		}
@@ -751,7 +751,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.mu.Lock()
 	rs.batches = append(rs.batches, info)
 	ts := end.Sub(rs.start).Seconds()
-	add := func(name string, v float64) { rs.series[name] = append(rs.series[name], Point{T: ts, V: v}) }
+	add := func(name string, v float64) { rs.series[name] = append(rs.series[name], metrics.Point{T: ts, V: v}) }
 	add("input_records", float64(b.records))
 	add("scheduling_delay_ms", float64(info.SchedulingDelay.Milliseconds()))
 	add("processing_delay_ms", float64(info.ProcessingDelay.Milliseconds()))

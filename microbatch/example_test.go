@@ -31,7 +31,7 @@ func ExampleRun() {
 		Key: []string{"user"}, Window: dataflow.FixedWindows(time.Second), TimeCol: "event_time",
 		Aggs: []dataflow.Agg{dataflow.Count()},
 	})
-	rep, err := microbatch.Run(context.Background(), p, src{datasets.NewArrowSource(l), l}, microbatch.Config{BatchInterval: 500 * time.Millisecond})
+	rep, err := microbatch.Run(context.Background(), p, datasets.NewArrowSource(l), microbatch.Config{BatchInterval: 500 * time.Millisecond})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,7 +3,6 @@ package microbatch
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -471,7 +470,8 @@ func (c *compiler) compileLookup(li *lookupIndex) (step, error) {
 }
 
 // compileExplode is the flat-map: a new frame with one row per matching
-// token. Tokens are substrings of the input strings, valid for the batch.
+// token ([dataflow.AppendTokens], the tokenizer every evaluator uses).
+// Tokens are substrings of the input strings, valid for the batch.
 func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (step, error) {
 	col := s.Index(st.Col)
 	as := s.Index(st.As)
@@ -486,21 +486,10 @@ func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (s
 		parent, tokens = parent[:0], tokens[:0]
 		v := &x.cols[col]
 		for _, r := range x.sel {
-			text := v.str(r)
-			for len(text) > 0 {
-				i := 0
-				for i < len(text) && isSpace(text[i]) {
-					i++
-				}
-				j := i
-				for j < len(text) && !isSpace(text[j]) {
-					j++
-				}
-				if j > i && strings.HasPrefix(text[i:j], prefix) {
-					parent = append(parent, r)
-					tokens = append(tokens, text[i:j])
-				}
-				text = text[j:]
+			n0 := len(tokens)
+			tokens = dataflow.AppendTokens(tokens, v.str(r), prefix)
+			for range len(tokens) - n0 {
+				parent = append(parent, r)
 			}
 		}
 		n := len(parent)
@@ -544,10 +533,6 @@ func (c *compiler) compileExplode(st dataflow.ExplodeStep, s dataflow.Schema) (s
 		x.selAll = false
 		return nil
 	}, nil
-}
-
-func isSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
 // keyText renders a key column value the way dataflow.AppendKey does.

@@ -10,13 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
 )
 
 // Injected batch failures and driver crashes still give the reference
 // answer exactly (F1-F3).
 func TestFaultsStillMatchReference(t *testing.T) {
 	l := testLog(t, 2, 3000, 3, 20_000, 2000)
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	sh := shapes()
 	cases := []struct {
 		name     string
@@ -88,7 +89,7 @@ func TestSparkWindowMessages(t *testing.T) {
 	l := testLog(t, 3, 10, 1, 1000, 0)
 	p := dataflow.NewPipeline("p", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user"}, Domain: dataflow.ProcessingTime,
 		Window: dataflow.FixedWindows(1500 * time.Millisecond), Aggs: []dataflow.Agg{dataflow.Count()}})
-	_, err = Run(context.Background(), p, newLogSource(l), Config{Mode: ModeDStream})
+	_, err = Run(context.Background(), p, datasets.NewArrowSource(l), Config{Mode: ModeDStream})
 	var ue *dataflow.UnsupportedError
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Reason, "The window duration of windowed DStream (1500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)")
@@ -114,7 +115,7 @@ func TestUnsupportedWindows(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Run(context.Background(), tc.p, newLogSource(l), tc.cfg)
+			_, err := Run(context.Background(), tc.p, datasets.NewArrowSource(l), tc.cfg)
 			var ue *dataflow.UnsupportedError
 			require.ErrorAs(t, err, &ue)
 			assert.Contains(t, ue.Error(), tc.want)

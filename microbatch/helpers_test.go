@@ -13,26 +13,6 @@ import (
 	"github.com/weirlab/weir/datasets"
 )
 
-// logSource adapts a datasets log to Source, as compare does.
-type logSource struct {
-	*datasets.ArrowSource
-	l *datasets.Log
-}
-
-func newLogSource(l *datasets.Log) logSource {
-	return logSource{ArrowSource: datasets.NewArrowSource(l), l: l}
-}
-
-func (s logSource) OffsetAtIngest(p int, from, nanos int64) int64 {
-	return max(from, s.l.OffsetAtIngest(p, nanos))
-}
-
-func (s logSource) IngestAt(p int, off int64) int64 {
-	var v int64
-	s.l.Chunks(p, off, off+1, func(c *datasets.Chunk, lo, _ int) bool { v = c.Ingest[lo]; return false })
-	return v
-}
-
 var testSchema = dataflow.NewSchema(
 	dataflow.Field{Name: "user", Kind: dataflow.KindString},
 	dataflow.Field{Name: "page", Kind: dataflow.KindString},
@@ -125,20 +105,20 @@ func requireSameResults(t *testing.T, want, got []dataflow.Result) {
 func head(rs []dataflow.Result) []dataflow.Result { return rs[:min(len(rs), 8)] }
 
 // reference is dataflow.Reference over the log minus the late records.
-func reference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []RecordRef) []dataflow.Result {
+func reference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []dataflow.RecordRef) []dataflow.Result {
 	t.Helper()
-	ex := map[RecordRef]bool{}
+	ex := map[dataflow.RecordRef]bool{}
 	for _, r := range late {
 		ex[r] = true
 	}
-	want, err := dataflow.Reference(p, l.All(), dataflow.ReferenceOptions{Exclude: func(p int, off int64) bool { return ex[RecordRef{p, off}] }})
+	want, err := dataflow.Reference(p, l.All(), dataflow.ReferenceOptions{Exclude: func(p int, off int64) bool { return ex[dataflow.RecordRef{Partition: p, Offset: off}] }})
 	require.NoError(t, err)
 	return want
 }
 
 // lateRefs are the records of late.
-func lateRefs(late []LateRecord) []RecordRef {
-	rs := make([]RecordRef, len(late))
+func lateRefs(late []LateRecord) []dataflow.RecordRef {
+	rs := make([]dataflow.RecordRef, len(late))
 	for i, l := range late {
 		rs[i] = l.RecordRef
 	}
@@ -170,7 +150,7 @@ func sparkReference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []
 	lo := int64(math.MinInt64)
 	for j := 0; j <= len(wms); j++ {
 		hi := int64(math.MaxInt64)
-		var ex []RecordRef
+		var ex []dataflow.RecordRef
 		if j < len(wms) {
 			hi = wms[j]
 			for _, r := range late {
@@ -242,7 +222,7 @@ func sessionWindows(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, rep *Re
 	for bi, b := range rep.Batches {
 		for part, end := range b.End {
 			for off := prev[part]; off < end; off++ {
-				for _, r := range rows[RecordRef{part, off}] {
+				for _, r := range rows[dataflow.RecordRef{Partition: part, Offset: off}] {
 					if r.t+gap <= b.Watermark {
 						continue
 					}
@@ -285,7 +265,7 @@ type aggRow struct {
 // the rows it gives the aggregation (key text and event time), by record:
 // one dataflow.Reference run of the steps over the records with their
 // reference appended as an extra input column.
-func aggInputRows(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[RecordRef][]aggRow {
+func aggInputRows(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[dataflow.RecordRef][]aggRow {
 	t.Helper()
 	const refCol = "_ref"
 	in := dataflow.NewSchema(append(slices.Clone(p.Input.Fields), dataflow.Field{Name: refCol, Kind: dataflow.KindInt64})...)
@@ -302,10 +282,10 @@ func aggInputRows(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[Recor
 	}
 	rs, err := dataflow.Reference(q, recs, dataflow.ReferenceOptions{})
 	require.NoError(t, err)
-	out := map[RecordRef][]aggRow{}
+	out := map[dataflow.RecordRef][]aggRow{}
 	for _, r := range rs {
 		v := r.Extra[0].I
-		ref := RecordRef{int(v >> 40), v & (1<<40 - 1)}
+		ref := dataflow.RecordRef{Partition: int(v >> 40), Offset: v & (1<<40 - 1)}
 		out[ref] = append(out[ref], aggRow{r.Key, r.Value.I})
 	}
 	return out
@@ -314,9 +294,9 @@ func aggInputRows(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[Recor
 // aggInputTimes runs the pipeline's steps over each record of l and returns
 // the largest event time of the rows it gives the aggregation, by record,
 // or ok false for a record that gives none (filtered out).
-func aggInputTimes(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[RecordRef]int64 {
+func aggInputTimes(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[dataflow.RecordRef]int64 {
 	t.Helper()
-	out := map[RecordRef]int64{}
+	out := map[dataflow.RecordRef]int64{}
 	for ref, rs := range aggInputRows(t, p, l) {
 		m := int64(math.MinInt64)
 		for _, r := range rs {
@@ -354,7 +334,7 @@ func checkSparkLate(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, rep *Re
 		for part, end := range b.End {
 			require.GreaterOrEqual(t, end, prev[part], "batch %d partition %d", i, part)
 			for off := prev[part]; off < end; off++ {
-				if v, ok := times[RecordRef{part, off}]; ok {
+				if v, ok := times[dataflow.RecordRef{Partition: part, Offset: off}]; ok {
 					maxEv = max(maxEv, v)
 				}
 			}

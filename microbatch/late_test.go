@@ -76,7 +76,7 @@ func TestSparkLateRuleYSB(t *testing.T) {
 	cfg := datasets.Config{Events: 20_000, Seed: 2, EventRate: 1000, Skew: datasets.Skew{Delay: 2 * time.Second, OutOfOrder: 0.1, Late: 0.01, LateDelay: 20 * time.Second}}
 	l, tables := pacedLog(t, "ysb", cfg, 20_000)
 	p := ysbShape(t, tables)
-	rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: 50 * time.Millisecond})
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: 50 * time.Millisecond})
 	require.NoError(t, err)
 	require.Greater(t, len(rep.Batches), 10)
 	n := checkSparkLate(t, p, l, rep)
@@ -85,7 +85,7 @@ func TestSparkLateRuleYSB(t *testing.T) {
 	// Some rows are at or below their batch's watermark and yet kept: their
 	// window ends after it. Under "event time <= W" they were dropped.
 	times := aggInputTimes(t, p, l)
-	late := map[RecordRef]bool{}
+	late := map[dataflow.RecordRef]bool{}
 	for _, r := range rep.Late {
 		late[r.RecordRef] = true
 	}
@@ -94,7 +94,7 @@ func TestSparkLateRuleYSB(t *testing.T) {
 	for _, b := range rep.Batches {
 		for part, end := range b.End {
 			for off := prev[part]; off < end; off++ {
-				if tm, ok := times[RecordRef{part, off}]; ok && tm <= b.Watermark && !late[RecordRef{part, off}] {
+				if tm, ok := times[dataflow.RecordRef{Partition: part, Offset: off}]; ok && tm <= b.Watermark && !late[dataflow.RecordRef{Partition: part, Offset: off}] {
 					kept++
 				}
 			}
@@ -132,7 +132,7 @@ func TestOpenWindowRowKept(t *testing.T) {
 	p := dataflow.NewPipeline("open", testSchema).Aggregate(evAgg(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(10 * time.Second), Aggs: []dataflow.Agg{dataflow.Count()}}, 5*time.Second))
 	for _, bi := range []time.Duration{50 * time.Millisecond, 20 * time.Millisecond} {
 		t.Run(bi.String(), func(t *testing.T) {
-			rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: bi})
+			rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: bi})
 			require.NoError(t, err)
 			last := rep.Batches[len(rep.Batches)-1]
 			require.Equal(t, int64(152_000), last.Watermark, "the burst sets the watermark before the view arrives")
@@ -153,7 +153,7 @@ func TestFilledBeforeStart(t *testing.T) {
 	cfg := datasets.Config{Events: 20_000, Seed: 2}
 	l, tables := pacedLog(t, "ysb", cfg, 20_000) // ingest over 1 s: a slow load
 	p := ysbShape(t, tables)
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	bi := 50 * time.Millisecond
 	rep, err := Run(context.Background(), p, src, Config{BatchInterval: bi, FilledBeforeStart: true})
 	require.NoError(t, err)
@@ -176,7 +176,7 @@ func TestFilledBeforeStart(t *testing.T) {
 func TestRecomputedBatchesListedOnce(t *testing.T) {
 	l := testLog(t, 3, 4000, 3, 20_000, 3000)
 	p := shapes()["sliding-multi"]
-	rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: 200 * time.Millisecond, CheckpointEvery: 3,
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: 200 * time.Millisecond, CheckpointEvery: 3,
 		Failures: []Failure{{AfterRecords: 900}, {AfterRecords: 1700, Kind: CrashDriver}, {AfterRecords: 3100, Kind: CrashDriver}}})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), rep.Counters["driver_restarts"])
@@ -238,7 +238,7 @@ func TestSparkLateProperty(t *testing.T) {
 			gen, _ := datasets.Lookup(sh.dataset)
 			p := sh.p(tables, gen.Schema())
 			require.NoError(t, p.Validate())
-			rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: bi, Parallelism: 1 + r.IntN(3), MaxBatchRows: 64 + r.IntN(512)})
+			rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: bi, Parallelism: 1 + r.IntN(3), MaxBatchRows: 64 + r.IntN(512)})
 			require.NoError(t, err)
 			n := checkSparkLate(t, p, l, rep)
 			requireSparkResults(t, p, l, rep)
@@ -269,7 +269,7 @@ func TestSessionSplitByEviction(t *testing.T) {
 	require.NoError(t, a.Flush())
 	l.Close()
 	p := dataflow.NewPipeline("s", testSchema).Aggregate(evAgg(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SessionWindows(time.Second), Aggs: []dataflow.Agg{dataflow.Count()}}, 0))
-	rep, err := Run(context.Background(), p, newLogSource(l), Config{BatchInterval: time.Second})
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: time.Second})
 	require.NoError(t, err)
 	require.Len(t, rep.Batches, 3)
 	assert.Empty(t, rep.Late)

@@ -57,7 +57,7 @@ func TestLiveSchedulingDelayGrows(t *testing.T) {
 		l := liveLog(t)
 		go fillPaced(t.Context(), t, l, 10, 8*time.Second) // 1000 records/s
 		// 2 ms per record: 2 s of work per 1 s batch.
-		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1})
+		rep, err := Run(t.Context(), liveShape(), datasets.NewArrowSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1})
 		require.NoError(t, err)
 		requireSparkResults(t, liveShape(), l, rep)
 		n := len(rep.Batches)
@@ -78,7 +78,7 @@ func TestLiveMemoryBudget(t *testing.T) {
 			defer close(filled)
 			fillPaced(ctx, t, l, 10, 8*time.Second)
 		}()
-		_, err := Run(ctx, liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, MemoryBudget: 150_000})
+		_, err := Run(ctx, liveShape(), datasets.NewArrowSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, MemoryBudget: 150_000})
 		var mb *MemoryBudgetError
 		require.ErrorAs(t, err, &mb)
 		assert.Greater(t, mb.QueuedBatches, 1)
@@ -95,7 +95,7 @@ func TestLiveBackpressure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := liveLog(t)
 		go fillPaced(t.Context(), t, l, 10, 8*time.Second)
-		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, Backpressure: true})
+		rep, err := Run(t.Context(), liveShape(), datasets.NewArrowSource(l), Config{BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, Backpressure: true})
 		require.NoError(t, err)
 		requireSparkResults(t, liveShape(), l, rep)
 		var maxSched time.Duration
@@ -133,7 +133,7 @@ func TestCancelStopsEveryGoroutine(t *testing.T) {
 			time.Sleep(3500 * time.Millisecond)
 			cancel()
 		}()
-		_, err := Run(ctx, liveShape(), newLogSource(l), Config{BatchInterval: 500 * time.Millisecond})
+		_, err := Run(ctx, liveShape(), datasets.NewArrowSource(l), Config{BatchInterval: 500 * time.Millisecond})
 		require.True(t, errors.Is(err, context.Canceled), "Run = %v, want context.Canceled", err)
 		stopFill()
 		<-filled
@@ -148,7 +148,7 @@ func TestReceiverMode(t *testing.T) {
 		l := liveLog(t)
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 		go fillPaced(t.Context(), t, l, 10, 5*time.Second)
-		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{Receiver: true, BlockInterval: 200 * time.Millisecond, BatchInterval: time.Second, Allocator: mem})
+		rep, err := Run(t.Context(), liveShape(), datasets.NewArrowSource(l), Config{Receiver: true, BlockInterval: 200 * time.Millisecond, BatchInterval: time.Second, Allocator: mem})
 		require.NoError(t, err)
 		requireSparkResults(t, liveShape(), l, rep)
 		assert.Equal(t, l.Len(), rep.Events)
@@ -164,7 +164,7 @@ func TestReceiverMode(t *testing.T) {
 			defer close(filled)
 			fillPaced(ctx, t, l, 10, 8*time.Second)
 		}()
-		_, err := Run(ctx, liveShape(), newLogSource(l), Config{Receiver: true, BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, MemoryBudget: 100_000, Allocator: mem})
+		_, err := Run(ctx, liveShape(), datasets.NewArrowSource(l), Config{Receiver: true, BatchInterval: time.Second, Slow: 2 * time.Millisecond, Parallelism: 1, MemoryBudget: 100_000, Allocator: mem})
 		var mb *MemoryBudgetError
 		require.ErrorAs(t, err, &mb)
 		cancel()
@@ -180,7 +180,7 @@ func TestReceiverModeFaults(t *testing.T) {
 		go fillPaced(t.Context(), t, l, 10, 5*time.Second)
 		cfg := Config{Receiver: true, BatchInterval: time.Second, CheckpointDir: t.TempDir(),
 			Failures: []Failure{{AfterRecords: 1500, Kind: CrashDriver}, {AfterRecords: 3500}}}
-		rep, err := Run(t.Context(), liveShape(), newLogSource(l), cfg)
+		rep, err := Run(t.Context(), liveShape(), datasets.NewArrowSource(l), cfg)
 		require.NoError(t, err)
 		requireSparkResults(t, liveShape(), l, rep)
 		assert.Equal(t, int64(1), rep.Counters["driver_restarts"])

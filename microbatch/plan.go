@@ -178,16 +178,8 @@ func (pl *plan) batchWindows(w dataflow.WindowFn, cfg *Config) error {
 		}
 	}
 	pl.lenMs, pl.slideMs = w.Size, w.Period
-	pl.alignMs = floorMod(w.Offset+w.Size, w.Period)
+	pl.alignMs = dataflow.FloorMod(w.Offset+w.Size, w.Period)
 	return nil
-}
-
-func floorMod(a, b int64) int64 {
-	m := a % b
-	if m < 0 {
-		m += b
-	}
-	return m
 }
 
 // aggExec is the per-task end of the pipeline: it turns the frame's live
@@ -225,7 +217,7 @@ type aggExec struct {
 	// watermark in event-time mode for event-time fixed, sliding and
 	// session windows, else math.MinInt64 (nothing is late).
 	lateWM   int64
-	late     []RecordRef
+	late     []dataflow.RecordRef
 	maxEvent int64
 	records  int64
 	out      []emitted
@@ -372,15 +364,7 @@ func (a *aggExec) timeOf(x *exec, r int32) int64 {
 	if a.p.timeIdx >= 0 {
 		return x.cols[a.p.timeIdx].int(r)
 	}
-	return floorDiv(x.ingest[x.baseRow(r)], 1e6)
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
+	return dataflow.FloorDiv(x.ingest[x.baseRow(r)], 1e6)
 }
 
 // cellFor returns the cell of key g in window w, adding it.
@@ -474,7 +458,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 			lastStart, slot := int64(math.MinInt64), 0
 			for _, r := range x.sel {
 				t := a.timeOf(x, r)
-				s := t - floorMod(t-w.Offset, w.Size)
+				s := t - dataflow.FloorMod(t-w.Offset, w.Size)
 				if s != lastStart {
 					lastStart = s
 					slot = a.slotOf(dataflow.Window{Start: dataflow.Time(s), End: dataflow.Time(s + w.Size)})
@@ -561,7 +545,7 @@ func (a *aggExec) dropLate(x *exec, part int, base int64) {
 		all, some := a.lateWindows(t)
 		if some {
 			if b := x.baseRow(r); b != last {
-				a.late = append(a.late, RecordRef{Partition: part, Offset: base + int64(b)})
+				a.late = append(a.late, dataflow.RecordRef{Partition: part, Offset: base + int64(b)})
 				last = b
 			}
 		}
@@ -584,7 +568,7 @@ func (a *aggExec) lateWindows(t int64) (all, some bool) {
 		late := t+w.Gap <= wm
 		return late, late
 	case dataflow.WindowFixed:
-		late := t-floorMod(t-w.Offset, w.Size)+w.Size <= wm
+		late := t-dataflow.FloorMod(t-w.Offset, w.Size)+w.Size <= wm
 		return late, late
 	}
 	a.winBuf = w.Assign(a.winBuf[:0], dataflow.Time(t))
@@ -621,7 +605,7 @@ func (a *aggExec) fixedWindows(x *exec, keyInts []int64, ingest []int64) {
 	for k, r := range x.sel {
 		t := tv[r]
 		if t < lo || t >= hi {
-			lo = t - floorMod(t-w.Offset, w.Size)
+			lo = t - dataflow.FloorMod(t-w.Offset, w.Size)
 			hi = lo + w.Size
 			slot = a.slotOf(dataflow.Window{Start: dataflow.Time(lo), End: dataflow.Time(hi)})
 			m = a.cellOf[slot]
@@ -669,14 +653,17 @@ func (a *aggExec) sessionCell(g int32, w dataflow.Window) int32 {
 	keep := live[:0]
 	for _, c := range live {
 		cw := a.part.win[c]
-		if cw.Overlaps(w) || (root >= 0 && cw.Overlaps(a.part.win[root])) {
-			if root < 0 {
+		if root < 0 {
+			if m, ok := dataflow.MergeSession(cw, w); ok {
 				root = c
-				a.part.win[c] = cw.Span(w)
+				a.part.win[c] = m
 				keep = append(keep, c)
 				continue
 			}
-			a.part.win[root] = a.part.win[root].Span(cw)
+		} else if m, ok := dataflow.MergeSession(a.part.win[root], cw); ok {
+			// The root's window covers w: merging with it covers merging
+			// with w.
+			a.part.win[root] = m
 			a.parent[c] = root
 			continue
 		}
@@ -693,10 +680,12 @@ func (a *aggExec) sessionCell(g int32, w dataflow.Window) int32 {
 		w := a.part.win[root]
 		k2 := keep[:0]
 		for _, c := range keep {
-			if c != root && a.part.win[c].Overlaps(w) {
-				w = w.Span(a.part.win[c])
-				a.parent[c] = root
-				continue
+			if c != root {
+				if m, ok := dataflow.MergeSession(w, a.part.win[c]); ok {
+					w = m
+					a.parent[c] = root
+					continue
+				}
 			}
 			k2 = append(k2, c)
 		}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/weirlab/weir/dataflow"
 )
 
 // block is what the receiver stores every block interval (2.2): the records
@@ -119,7 +121,7 @@ func (d *driver) generateFromBlocks(ctx context.Context, start []int64) error {
 	clk := d.cfg.Clock
 	bMs := d.cfg.BatchInterval.Milliseconds()
 	if d.nextT == math.MinInt64 {
-		d.nextT = (floorDiv(clk.Now().UnixMilli(), bMs) + 1) * bMs
+		d.nextT = (dataflow.FloorDiv(clk.Now().UnixMilli(), bMs) + 1) * bMs
 	}
 	alloc := start // the receiver owns d.offsets
 	for {
@@ -149,7 +151,7 @@ func (d *driver) generateFromBlocks(ctx context.Context, start []int64) error {
 		closed := d.src.Closed()
 		for p, off := range alloc {
 			if off < d.src.End(p) {
-				b.procWM = min(b.procWM, floorDiv(d.src.IngestAt(p, off), 1e6))
+				b.procWM = min(b.procWM, dataflow.FloorDiv(d.src.IngestAt(p, off), 1e6))
 			} else if !closed {
 				b.procWM = min(b.procWM, t)
 			}

@@ -7,16 +7,10 @@ import (
 	"github.com/weirlab/weir/internal/metrics"
 )
 
-// RecordRef names one record of the source log.
-type RecordRef struct {
-	Partition int
-	Offset    int64
-}
-
 // LateRecord is one record dropped as late (E2): the batch that delivered
 // it and the watermark that batch applied.
 type LateRecord struct {
-	RecordRef
+	dataflow.RecordRef
 	// Batch is the index in [Report.Batches] of the batch that delivered
 	// the record.
 	Batch int
@@ -65,12 +59,6 @@ type BatchInfo struct {
 	Emitted int
 }
 
-// Point is one sample of a time series: seconds since the run started and
-// a value.
-type Point struct {
-	T, V float64
-}
-
 // Report is what a run produced and measured.
 type Report struct {
 	// Results holds the final value of each window and key as the
@@ -104,5 +92,5 @@ type Report struct {
 	Counters map[string]int64
 	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
 	// queued_batches, held_bytes, rate_limit, input_records, per batch.
-	Series map[string][]Point
+	Series map[string]metrics.Series
 }

@@ -87,7 +87,7 @@ func TestRunMatchesReference(t *testing.T) {
 
 func runMatchesReference(t *testing.T, seed uint64) {
 	l := testLog(t, seed, 3000, 3, 20_000, 2000)
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	for name, p := range shapes() {
 		for _, mode := range []Mode{ModeEventTime, ModeDStream} {
 			for _, bi := range []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second} {
@@ -110,7 +110,7 @@ func runMatchesReference(t *testing.T, seed uint64) {
 // Concurrent jobs compute batches in parallel but commit them in order.
 func TestConcurrentJobs(t *testing.T) {
 	l := testLog(t, 11, 3000, 3, 20_000, 0)
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	for _, name := range []string{"proc-sliding", "fixed-count", "stateless"} {
 		p := shapes()[name]
 		rep, err := Run(context.Background(), p, src, Config{Mode: ModeDStream, BatchInterval: 100 * time.Millisecond, ConcurrentJobs: 3})
@@ -136,7 +136,7 @@ func TestFramesMatchReference(t *testing.T) {
 	}
 	require.NoError(t, a.Flush())
 	l.Close()
-	src := newLogSource(l)
+	src := datasets.NewArrowSource(l)
 	late := 0
 	for name, p := range shapes() {
 		for _, mode := range []Mode{ModeEventTime, ModeDStream} {

@@ -11,8 +11,8 @@ import (
 // as Spark's direct Kafka stream reads Kafka: every batch takes a half-open
 // offset range [from, to) per partition, and reading the same range again
 // gives the same records, which is what makes a batch recomputable.
-// *datasets.ArrowSource satisfies it (compare asserts this); tests build
-// their own.
+// *datasets.ArrowSource satisfies it directly (compare asserts this at
+// compile time); tests may build their own.
 //
 // Implementations must be safe for concurrent use: tasks read partitions in
 // parallel while the job generator polls End.

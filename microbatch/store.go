@@ -27,7 +27,7 @@ type output struct {
 type taskOut struct {
 	part     *cellSet
 	keys     []string
-	late     []RecordRef
+	late     []dataflow.RecordRef
 	maxEvent int64
 	records  int64
 	out      []emitted
@@ -253,14 +253,15 @@ func (s *store) evict(outs []output) []output {
 }
 
 // mergeSession folds a task's session (cell c of part) into the key's
-// sessions, merging every one it overlaps (I3).
+// sessions, merging every one that merges with it by
+// [dataflow.MergeSession] (I3); the merged session spans all of them.
 func (s *store) mergeSession(key string, part *cellSet, c int32, seq int64) {
 	w := part.win[c]
 	live := s.sess[key]
 	root := int32(-1)
 	keep := live[:0]
 	for _, d := range live {
-		if !s.cells.win[d].Overlaps(w) {
+		if _, ok := dataflow.MergeSession(s.cells.win[d], w); !ok {
 			keep = append(keep, d)
 			continue
 		}
@@ -362,7 +363,7 @@ func (s *store) commitBatchWindows(tMs int64, tasks []*taskOut, final bool) []ou
 // windowAt emits the window ending at batch time t, if t is a window end.
 func (s *store) windowAt(t int64, outs []output) []output {
 	p := s.p
-	if floorMod(t-p.alignMs, p.slideMs) != 0 {
+	if dataflow.FloorMod(t-p.alignMs, p.slideMs) != 0 {
 		return outs
 	}
 	var win *cellSet

@@ -12,21 +12,6 @@ import (
 	"github.com/weirlab/weir/microbatch"
 )
 
-type src struct {
-	*datasets.ArrowSource
-	l *datasets.Log
-}
-
-func (s src) OffsetAtIngest(p int, from, nanos int64) int64 {
-	return max(from, s.l.OffsetAtIngest(p, nanos))
-}
-
-func (s src) IngestAt(p int, off int64) int64 {
-	var v int64
-	s.l.Chunks(p, off, off+1, func(c *datasets.Chunk, lo, _ int) bool { v = c.Ingest[lo]; return false })
-	return v
-}
-
 // BenchmarkWorkloads runs the named workloads end to end (generation
 // excluded) in event-time mode with 1 s batches.
 func BenchmarkWorkloads(b *testing.B) {
@@ -38,7 +23,7 @@ func BenchmarkWorkloads(b *testing.B) {
 			require.NoError(b, err)
 			p, err := w.Pipeline(tables)
 			require.NoError(b, err)
-			s := src{datasets.NewArrowSource(l), l}
+			s := datasets.NewArrowSource(l)
 			b.ReportAllocs()
 			for b.Loop() {
 				_, err := microbatch.Run(context.Background(), p, s, microbatch.Config{BatchInterval: time.Second})

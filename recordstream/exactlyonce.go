@@ -237,7 +237,7 @@ func (r *eoRunner) countIncomplete(errs []error) int {
 // committed output.
 func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, error) {
 	t := inc.t
-	rep := &Report{Counters: r.counters, Series: map[string][]Sample{}, Latency: r.latency,
+	rep := &Report{Counters: r.counters, Series: map[string]metrics.Series{}, Latency: r.latency,
 		Complete: metrics.NewHistogram(), Elapsed: elapsed}
 	for _, hw := range r.hw {
 		rep.Events += hw
@@ -487,7 +487,7 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *eoTask) error {
 	}
 	d := checkpoint.NewDecoder(secs["late"])
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
-		l := LateRecord{RecordRef: RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
+		l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
 		l.Watermark = dataflow.Time(d.Varint())
 		l.Key = d.String()
 		w.late = append(w.late, l)

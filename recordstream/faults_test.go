@@ -15,12 +15,12 @@ import (
 // from the reference), and how many reference windows the run missed.
 func compareCounts(t *testing.T, p *dataflow.Pipeline, src *memSource, rep *Report) (diffs []int64, missing int) {
 	t.Helper()
-	late := map[RecordRef]bool{}
+	late := map[dataflow.RecordRef]bool{}
 	for _, r := range rep.Late {
 		late[r.RecordRef] = true
 	}
 	want, err := dataflow.Reference(p, src.All(), dataflow.ReferenceOptions{Exclude: func(part int, off int64) bool {
-		return late[RecordRef{Partition: part, Offset: off}]
+		return late[dataflow.RecordRef{Partition: part, Offset: off}]
 	}})
 	require.NoError(t, err)
 	got := map[resKey]int64{}

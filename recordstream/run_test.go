@@ -59,12 +59,12 @@ func shapes() map[string]*dataflow.Pipeline {
 // run reported late.
 func check(t *testing.T, p *dataflow.Pipeline, src *memSource, rep *Report) {
 	t.Helper()
-	late := map[RecordRef]bool{}
+	late := map[dataflow.RecordRef]bool{}
 	for _, r := range rep.Late {
 		late[r.RecordRef] = true
 	}
 	want, err := dataflow.Reference(p, src.All(), dataflow.ReferenceOptions{Exclude: func(part int, off int64) bool {
-		return late[RecordRef{Partition: part, Offset: off}]
+		return late[dataflow.RecordRef{Partition: part, Offset: off}]
 	}})
 	require.NoError(t, err)
 	require.Equal(t, len(want), len(rep.Results), "number of results")

@@ -118,19 +118,13 @@ type Report struct {
 	Counters map[string]int64
 	// Series are sampled per task: "queue_batches/<task>" and
 	// "busy/<task>" (fraction of the interval spent working).
-	Series map[string][]Sample
-}
-
-// RecordRef names one log record.
-type RecordRef struct {
-	Partition int
-	Offset    int64
+	Series map[string]metrics.Series
 }
 
 // LateRecord is one record a windowed bolt dropped as late (W2): what an
 // outside check needs to verify the drop under dataflow's I4/I5.
 type LateRecord struct {
-	RecordRef
+	dataflow.RecordRef
 	// Key is the dropped row's key (I9).
 	Key string
 	// Watermark is the bolt's watermark when it dropped the row: the
@@ -144,11 +138,6 @@ type LateRecord struct {
 	// a lost ack replayed it).
 	Replay    bool
 	LostAbove dataflow.Time
-}
-
-// Sample is one point of a series: seconds since the start, value.
-type Sample struct {
-	T, V float64
 }
 
 // taskBase is what every task has: its id, its inbox, its input tasks
@@ -373,7 +362,7 @@ func (t *topo) run(ctx context.Context) (*Report, error) {
 			cancel(err)
 		}
 	}
-	series := map[string][]Sample{}
+	series := map[string]metrics.Series{}
 	stopSampler := make(chan struct{})
 	var samplerWG sync.WaitGroup
 	if t.cfg.SampleInterval > 0 {
@@ -403,7 +392,7 @@ func (t *topo) run(ctx context.Context) (*Report, error) {
 
 // sample records every task's queue depth and busy fraction every
 // SampleInterval of real time until stop is closed.
-func (t *topo) sample(stop <-chan struct{}, series map[string][]Sample) {
+func (t *topo) sample(stop <-chan struct{}, series map[string]metrics.Series) {
 	tick := time.NewTicker(t.cfg.SampleInterval)
 	defer tick.Stop()
 	last := make([]int64, len(t.all))
@@ -418,15 +407,15 @@ func (t *topo) sample(stop <-chan struct{}, series map[string][]Sample) {
 			ts := float64(t.now()-t.start) / 1e9
 			for i, b := range t.all {
 				busy := b.busy.Load()
-				series["queue_batches/"+b.name] = append(series["queue_batches/"+b.name], Sample{T: ts, V: float64(len(b.in.ch))})
-				series["busy/"+b.name] = append(series["busy/"+b.name], Sample{T: ts, V: min(1, float64(busy-last[i])/dt)})
+				series["queue_batches/"+b.name] = append(series["queue_batches/"+b.name], metrics.Point{T: ts, V: float64(len(b.in.ch))})
+				series["busy/"+b.name] = append(series["busy/"+b.name], metrics.Point{T: ts, V: min(1, float64(busy-last[i])/dt)})
 				last[i] = busy
 			}
 		}
 	}
 }
 
-func (t *topo) report(series map[string][]Sample) *Report {
+func (t *topo) report(series map[string]metrics.Series) *Report {
 	r := &Report{Counters: map[string]int64{}, Series: series, Latency: metrics.NewLatency(), Complete: metrics.NewHistogram()}
 	r.Elapsed = time.Duration(t.now() - t.start)
 	add := func(k string, v int64) { r.Counters[k] += v }

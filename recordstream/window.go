@@ -33,7 +33,7 @@ type held struct {
 	t    dataflow.Time
 	root uint64
 	edge uint64
-	ref  RecordRef // what a crash loses (W4)
+	ref  dataflow.RecordRef // what a crash loses (W4)
 }
 
 // keyHold is the per-key queue of held tuples for count and session windows.
@@ -85,10 +85,10 @@ type windowTask struct {
 	mode     holdMode
 	panes    []Tuple
 	late     []LateRecord
-	lostAt   map[RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
-	hasWM    bool                        // W4: the pipeline has an event-time watermark
-	after    *dataflow.WindowOperator    // W4: processing-time replays whose window fired
-	afterH   []held                      // their tuples, acked when after fires
+	lostAt   map[dataflow.RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
+	hasWM    bool                                 // W4: the pipeline has an event-time watermark
+	after    *dataflow.WindowOperator             // W4: processing-time replays whose window fired
+	afterH   []held                               // their tuples, acked when after fires
 	heap     []held
 	keys     map[string]*keyHold
 	key      []byte
@@ -107,7 +107,7 @@ func (w *windowTask) init() error {
 		w.hasWM = true
 	}
 	if t.acking {
-		w.lostAt = map[RecordRef]dataflow.Time{}
+		w.lostAt = map[dataflow.RecordRef]dataflow.Time{}
 		switch t.agg.Window.Kind {
 		case dataflow.WindowFixed, dataflow.WindowSliding:
 			w.mode = holdExpiry
@@ -226,7 +226,7 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 
 // hold keeps tp's ack until its windows are gone (W1).
 func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
-	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
+	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
 	switch w.mode {
 	case holdReceipt:
@@ -234,7 +234,7 @@ func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
 	case holdExpiry:
 		ts := int64(tp.Time)
 		fn := a.Window
-		last := ts - floorMod(ts-fn.Offset, fn.Period)
+		last := ts - dataflow.FloorMod(ts-fn.Offset, fn.Period)
 		h.exp = last + fn.Size + w.lateness
 		w.push(h)
 	case holdCount, holdSession:
@@ -353,14 +353,6 @@ func (w *windowTask) pop() held {
 	return h
 }
 
-func floorMod(a, b int64) int64 {
-	m := a % b
-	if m < 0 {
-		m += b
-	}
-	return m
-}
-
 // finish fires every remaining window (end of input) and acks everything.
 func (w *windowTask) finish(ctx context.Context) error {
 	if w.finished {
@@ -473,7 +465,7 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 
 // dropLate reports tp as late at watermark wm and acks it (W2).
 func (w *windowTask) dropLate(ctx context.Context, tp *Tuple, wm dataflow.Time) error {
-	l := LateRecord{RecordRef: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
+	l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
 	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 	l.Key = string(w.key)
 	if l.Replay {
@@ -508,7 +500,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *Tuple) error {
 			return fmt.Errorf("recordstream: the correction operator found a tuple of %v late", tp.Win)
 		}
 		if w.mode != holdNone {
-			w.afterH = append(w.afterH, held{root: tp.Root, edge: tp.Edge, ref: RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}})
+			w.afterH = append(w.afterH, held{root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}})
 		}
 		return nil
 	}
@@ -529,7 +521,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *Tuple) error {
 // lose records that a crash lost tp at watermark wm (W4).
 func (w *windowTask) lose(tp *Tuple, wm dataflow.Time) {
 	if w.lostAt != nil && tp.Kind == MsgData {
-		w.lostAt[RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
+		w.lostAt[dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
 	}
 }
 

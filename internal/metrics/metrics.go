@@ -1,7 +1,10 @@
 // Package metrics holds the measurement pieces both runtimes and compare
 // share: latency histograms (HdrHistogram, so percentiles come from the
-// whole distribution, never from a sample average) and the two latency
-// figures of Karimov et al. (ICDE 2018) that DESIGN.md fixes.
+// whole distribution, never from a sample average), the two latency
+// figures of Karimov et al. (ICDE 2018) that DESIGN.md fixes, and the time
+// series ([Series] of [Point]) the runtimes sample and compare plots. There
+// is one definition of each, so a runtime's report hands them to compare
+// as they are, without conversion.
 //
 // A Histogram is not safe for concurrent use: give each goroutine its own
 // and Merge them when the run ends.
@@ -118,3 +121,16 @@ func (l Latency) Merge(o Latency) {
 	l.EventTime.Merge(o.EventTime)
 	l.ProcessingTime.Merge(o.ProcessingTime)
 }
+
+// Point is one sample of a time series: T is its x coordinate, seconds
+// since the run started for a runtime's series (the swept quantity, such as
+// the offered load, in a figure of compare), and V its value. It has no
+// JSON tags on purpose: results files hold points as {"T":t,"V":v}.
+type Point struct {
+	T, V float64
+}
+
+// Series is a time series in sampling order (T does not decrease within a
+// runtime's series). Reports keep one per name, as map[string]Series;
+// whoever holds a report owns its series and may keep them.
+type Series []Point

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -50,4 +51,16 @@ func TestLatencySinceRunStart(t *testing.T) {
 	s := l.ProcessingTime.Summarize()
 	assert.InDelta(t, 5, s.P50, 0.01, "a record from before the run counts from the run's start")
 	assert.InDelta(t, 8, s.Max, 0.01, "a record ingested during the run counts from its ingest")
+}
+
+// TestSeriesJSON pins the JSON form of a series, which results.json files
+// (compare's figures) keep: points as {"T":t,"V":v}.
+func TestSeriesJSON(t *testing.T) {
+	b, err := json.Marshal(Series{{T: 0.5, V: 2}, {T: 1, V: -3.25}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"T":0.5,"V":2},{"T":1,"V":-3.25}]`, string(b))
+	assert.Equal(t, `[{"T":0.5,"V":2},{"T":1,"V":-3.25}]`, string(b), "field order and names")
+	var back Series
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, Series{{T: 0.5, V: 2}, {T: 1, V: -3.25}}, back)
 }
