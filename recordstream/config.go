@@ -23,9 +23,13 @@ type Source interface {
 	// Read returns the record at offset off of partition p in dst (reused
 	// when large enough) and its ingest time in ns. off must be below End(p).
 	Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64)
-	// Wait blocks until partition p has a record at offset off (nil), the
-	// log is closed with no such record (io.EOF), or ctx is done.
-	Wait(ctx context.Context, p int, off int64) error
+	// Closed reports whether the log is complete: no more records will be
+	// appended. Read it before End: once it is true, End is final.
+	Closed() bool
+	// Changed returns a channel that is closed when new records are
+	// published or the log is closed. Take it before reading End, so that
+	// a publication between the two is not missed.
+	Changed() <-chan struct{}
 	// EventTimeShift maps the dataset's event times onto wall-clock ms.
 	EventTimeShift() int64
 }
@@ -137,21 +141,10 @@ type Config struct {
 	Seed uint64
 	// Logger receives debug lines; nil discards.
 	Logger *slog.Logger
-	// Restore, if set, restarts the topology from a snapshot: spouts start
-	// at its offsets and tasks restore their states (exactly-once hook).
-	Restore *Snapshot
 	// CheckpointConfig configures the exactly-once mode (checkpoint
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.
 	CheckpointConfig
-}
-
-// Snapshot is the restartable state of a topology: the next offset of each
-// spout's partition and each task's state by task id, as written by the
-// tasks' AppendSnapshot hooks.
-type Snapshot struct {
-	Offsets []int64
-	Tasks   map[int][]byte
 }
 
 func (c *Config) withDefaults() Config {

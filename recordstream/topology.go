@@ -12,6 +12,8 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+	"golang.org/x/sync/errgroup"
 )
 
 // Component names a kind of task in the compiled topology.
@@ -159,7 +161,64 @@ type taskBase struct {
 	name   string
 	in     *inbox
 	inputs []int
+	chanOf []int        // input channel by sending task id; -1 if none
 	busy   atomic.Int64 // ns spent working, for sampling
+	slow   *time.Timer  // the slow fault's wait (pay), made on first use
+}
+
+// receive takes the task's next input batch. A notice of the protocol (if
+// any) is handled instead, and nil returned.
+func (b *taskBase) receive(ctx context.Context, p boltProtocol) (*batch, error) {
+	var notices <-chan checkpoint.ID
+	if p != nil {
+		notices = p.notices()
+	}
+	select {
+	case bt := <-b.in.ch:
+		return bt, nil
+	case id := <-notices:
+		return nil, p.notice(ctx, id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pay waits out the slow fault's accumulated cost, once per batch rather
+// than per record. Faults.Slow models a slow call (waiting, not CPU work,
+// as in microbatch): the task is idle meanwhile and the other tasks keep
+// the cores. A timer wakes late by its granularity; the overshoot is
+// credited to the next batch (debt goes negative), so the cost per record
+// is the configured one on average.
+func (b *taskBase) pay(ctx context.Context, debt *time.Duration) error {
+	if *debt <= 0 {
+		return nil
+	}
+	if b.slow == nil {
+		b.slow = time.NewTimer(*debt)
+	} else {
+		b.slow.Reset(*debt)
+	}
+	start := time.Now()
+	select {
+	case <-b.slow.C:
+	case <-ctx.Done():
+		b.slow.Stop()
+		return ctx.Err()
+	}
+	*debt -= time.Since(start)
+	return nil
+}
+
+// chanIndex maps sending task ids to input channel indexes.
+func chanIndex(inputs []int, tasks int) []int {
+	m := make([]int, tasks)
+	for i := range m {
+		m[i] = -1
+	}
+	for ch, id := range inputs {
+		m[id] = ch
+	}
+	return m
 }
 
 // topo is one run of a compiled topology.
@@ -188,6 +247,7 @@ type topo struct {
 	taken   atomic.Int64 // records taken in by the crashable tasks
 	crashAt []int64
 	start   int64
+	restore []int64 // the spouts' first offsets (exactly-once restore); nil: 0
 }
 
 // Run compiles p to a topology reading src, runs it to the end of the
@@ -201,14 +261,16 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 		return runExactlyOnce(ctx, p, src, cfg, cfg.CheckpointConfig)
 	}
 	c := cfg.withDefaults()
-	t, err := compile(p, src, c)
+	t, err := compile(p, src, c, nil)
 	if err != nil {
 		return nil, err
 	}
 	return t.run(ctx)
 }
 
-func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
+// compile builds the topology of p over src; offsets, if not nil, are the
+// spouts' first offsets (a restore).
+func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*topo, error) {
 	schemas, err := p.Schemas()
 	if err != nil {
 		return nil, err
@@ -242,9 +304,10 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 		}
 	}
 	t.crashAt = append(t.crashAt, cfg.Faults.CrashAfter...)
-	if cfg.Restore != nil && len(cfg.Restore.Offsets) != src.Partitions() {
-		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(cfg.Restore.Offsets), src.Partitions())
+	if offsets != nil && len(offsets) != src.Partitions() {
+		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(offsets), src.Partitions())
 	}
+	t.restore = offsets
 
 	nSp, nWin, nAck := src.Partitions(), cfg.Parallelism, 0
 	if p.Agg == nil {
@@ -309,6 +372,9 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 			a.out = append(a.out, newEdge(s.in, qb, bs, nil))
 		}
 	}
+	for _, b := range t.all {
+		b.chanOf = chanIndex(b.inputs, len(t.all))
+	}
 	for _, s := range t.spouts {
 		if err := s.init(); err != nil {
 			return nil, err
@@ -359,58 +425,73 @@ func (t *topo) rng(task int) *rand.Rand {
 func (t *topo) now() int64 { return t.cfg.Clock.Now() }
 
 func (t *topo) run(ctx context.Context) (*Report, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	t.start = t.now()
-	var wg sync.WaitGroup
-	var firstErr error
-	var errOnce sync.Once
-	fail := func(err error) {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			errOnce.Do(func() { firstErr = err })
-		}
-		if err != nil {
-			cancel(err)
-		}
-	}
 	series := map[string][]Sample{}
-	stopSampler := make(chan struct{})
-	var samplerWG sync.WaitGroup
+	var services []func(context.Context) error
 	if t.cfg.SampleInterval > 0 {
-		samplerWG.Go(func() { t.sample(stopSampler, series) })
+		services = append(services, func(ctx context.Context) error { t.sample(ctx, series); return nil })
 	}
-	for _, s := range t.spouts {
-		wg.Go(func() { fail(s.run(ctx)) })
-	}
-	for _, w := range t.windows {
-		wg.Go(func() { fail(w.run(ctx)) })
-	}
-	wg.Go(func() { fail(t.sink.run(ctx)) })
-	for _, a := range t.ackers {
-		wg.Go(func() { fail(a.run(ctx)) })
-	}
-	wg.Wait()
-	close(stopSampler)
-	samplerWG.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = context.Cause(ctx)
-	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err := t.runTasks(ctx, services, nil); err != nil {
+		return nil, err
 	}
 	return t.report(series), nil
 }
 
+// runTasks runs every task of the topology on its own goroutine, and the
+// services (the sampler; the exactly-once coordinator and snapshot writers)
+// beside them until the tasks are done, then calls sinkDone (if not nil)
+// when the sink has returned. It returns the first error of any of them
+// (which cancels the others) once every goroutine it started has exited
+// (R1).
+func (t *topo) runTasks(ctx context.Context, services []func(context.Context) error, sinkDone func()) error {
+	g, gctx := errgroup.WithContext(ctx)
+	svcCtx, stop := context.WithCancel(gctx)
+	defer stop()
+	for _, s := range services {
+		g.Go(func() error { return s(svcCtx) })
+	}
+	var tasks sync.WaitGroup
+	spawn := func(run func(context.Context) error) {
+		tasks.Add(1)
+		g.Go(func() error {
+			defer tasks.Done()
+			return run(gctx)
+		})
+	}
+	for _, s := range t.spouts {
+		spawn(s.run)
+	}
+	for _, w := range t.windows {
+		spawn(w.run)
+	}
+	spawn(func(ctx context.Context) error {
+		err := t.sink.run(ctx)
+		if sinkDone != nil {
+			sinkDone()
+		}
+		return err
+	})
+	for _, a := range t.ackers {
+		spawn(a.run)
+	}
+	g.Go(func() error {
+		tasks.Wait()
+		stop() // the services end with the tasks
+		return nil
+	})
+	return g.Wait()
+}
+
 // sample records every task's queue depth and busy fraction every
-// SampleInterval of real time until stop is closed.
-func (t *topo) sample(stop <-chan struct{}, series map[string][]Sample) {
+// SampleInterval until ctx is done.
+func (t *topo) sample(ctx context.Context, series map[string][]Sample) {
 	tick := time.NewTicker(t.cfg.SampleInterval)
 	defer tick.Stop()
 	last := make([]int64, len(t.all))
 	lastAt := time.Now()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case now := <-tick.C:
 			dt := float64(now.Sub(lastAt))
