@@ -14,10 +14,48 @@
 //   - [TwoPhaseSink] and [IdempotentSink]: the end-to-end exactly-once sink
 //     and the keyed-upsert sink it is compared with.
 //
-// The package imports only the standard library and dataflow. It starts no
-// goroutines and reads no clock: time is passed in by the caller. Only
+// The package imports only the standard library, dataflow and
+// internal/invariants. It starts no goroutines and reads no clock: time is
+// passed in by the caller. Only
 // [Store] does I/O, through the [FS] interface, so tests can inject faults.
 // recordstream/exactlyonce*.go wires these pieces into the runtime.
+//
+// # Using a Gate
+//
+// A [Gate] is a pure state machine, like raft's RawNode: it is handed what
+// arrived and returns what to do. Create it with [NewGate] for the task's
+// number of input channels and its [Mode]; then, on the task's goroutine:
+//
+//  1. Take the next message from an input channel and make it an [Input]:
+//     InRecord with the Record, InBarrier with the barrier's ID and the
+//     time it was received (Now), InEnd for the channel's end-of-stream;
+//     a cancellation of checkpoint ID (a CancelCheckpointMarker or the
+//     coordinator's abort) is InCancel, with no channel.
+//  2. If the record points into memory the task reuses (a pooled tuple, a
+//     buffer of the channel), ask [Gate.Retains] for its channel first and
+//     copy the record when it reports true: the gate keeps such a record
+//     beyond the call (queued on a blocked channel, or as unaligned channel
+//     state) and returns it, unchanged, in a later Step. A record the
+//     gate does not retain is only copied into the outputs of this Step.
+//  3. Call [Gate.Step] with a slice the task owns, emptied (outs[:0]):
+//     outs, err = g.Step(outs[:0], in). Step appends the outputs and never
+//     keeps the slice, so one slice reused for every call makes the steady
+//     state allocation-free. An error means the input was bad (a channel
+//     out of range, a message after its channel's end-of-stream): the gate
+//     is unchanged, and the task should fail rather than go on.
+//  4. Carry out the outputs in order, before the next Step. [OutRecord]:
+//     process Record. [OutSnapshot]: snapshot the state for ID now, before
+//     the next output, forward barrier ID on every output, then (Aligned,
+//     AtLeastOnce) acknowledge ID with the Alignment. [OutChannelState]
+//     (Unaligned): persist ChannelState, which the task now owns, with the
+//     snapshot taken at OutSnapshot, and acknowledge. [OutAbort]: decline
+//     ID (Reason). [OutEnd]: forward end-of-stream; the gate takes no more
+//     input. The outputs' records and ChannelState are the task's from
+//     here on; the slice itself stays the task's for the next Step.
+//  5. Repeat from 1. While a channel is [Gate.Blocked], a task may stop
+//     reading it (its messages would only be queued); [Gate.Buffered]
+//     says how many messages the gate holds, [Gate.Pending] which
+//     checkpoint is in progress.
 //
 // # Protocol
 //

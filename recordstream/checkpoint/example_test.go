@@ -12,24 +12,34 @@ import (
 // the barrier on channel 0 waits until channel 1's barrier arrives and the
 // task has snapshotted.
 func ExampleGate() {
-	g, err := checkpoint.NewGate(checkpoint.GateConfig{Mode: checkpoint.Aligned, Channels: 2},
-		func(o checkpoint.Output[string]) {
+	g, err := checkpoint.NewGate[string](checkpoint.GateConfig{Mode: checkpoint.Aligned, Channels: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	now := time.Unix(0, 0)
+	var outs []checkpoint.Output[string] // reused by every Step
+	for _, in := range []checkpoint.Input[string]{
+		{Kind: checkpoint.InRecord, Channel: 0, Record: "a"},
+		{Kind: checkpoint.InBarrier, Channel: 0, ID: 1, Now: now},
+		{Kind: checkpoint.InRecord, Channel: 0, Record: "b"}, // held: channel 0 is blocked
+		{Kind: checkpoint.InRecord, Channel: 1, Record: "c"},
+		{Kind: checkpoint.InBarrier, Channel: 1, ID: 1, Now: now}, // snapshot, then b is released
+	} {
+		outs, err = g.Step(outs[:0], in)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, o := range outs {
 			switch o.Kind {
 			case checkpoint.OutRecord:
 				fmt.Println("process", o.Record)
 			case checkpoint.OutSnapshot:
 				fmt.Println("snapshot", o.ID)
 			}
-		})
-	if err != nil {
-		panic(err)
+		}
 	}
-	now := time.Unix(0, 0)
-	_ = g.Record(0, "a")
-	_ = g.Barrier(0, 1, now)
-	_ = g.Record(0, "b") // held: channel 0 is blocked
-	_ = g.Record(1, "c")
-	_ = g.Barrier(1, 1, now)
 	// Output:
 	// process a
 	// process c

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/weirlab/weir/internal/invariants"
 )
 
 // Mode is a checkpointing mode (Flink's CheckpointingMode plus unaligned).
@@ -107,20 +109,34 @@ type Output[T any] struct {
 	ChannelState [][]T
 }
 
-type itemKind uint8
+// InputKind is what a task took from an input channel.
+type InputKind uint8
 
+// Gate inputs.
 const (
-	itemRecord itemKind = iota
-	itemBarrier
-	itemEnd
+	InRecord  InputKind = iota + 1 // a data record (Record) from Channel
+	InBarrier                      // barrier ID from Channel, received at Now
+	InEnd                          // end-of-stream of Channel
+	InCancel                       // cancel checkpoint ID (CancelCheckpointMarker / coordinator abort); Channel unused
 )
+
+// Input is one message for a [Gate]: what the task took from an input
+// channel, or a cancellation.
+type Input[T any] struct {
+	Kind    InputKind
+	Channel int
+	Record  T
+	ID      ID
+	Now     time.Time
+}
 
 // item is a message queued on a blocked channel.
 type item[T any] struct {
-	kind itemKind
+	kind InputKind
 	id   ID
 	now  time.Time
 	rec  T
+	seq  uint64 // arrival number at the gate, for the order invariant (G2)
 }
 
 // queue is a FIFO that reuses its backing array once drained.
@@ -150,27 +166,41 @@ type tracked struct {
 }
 
 // Gate is the barrier handler of one task's input channels (Flink's
-// CheckpointBarrierHandler): the task hands it every message it takes from
-// its inputs (records, barriers, end-of-stream, each with its channel) and
-// the gate calls emit with what to do, in order: process a record, snapshot,
-// abort, end. In Aligned mode it holds back the records of blocked channels
-// and releases them after the snapshot (C5). Obsolete barriers (an id below
-// the current one, or equal to it when it is no longer pending) are ignored;
-// a newer barrier while a checkpoint is pending aborts it (subsumed); an
-// input's end-of-stream while a checkpoint is pending aborts it.
+// CheckpointBarrierHandler), a pure state machine in the style of raft's
+// RawNode: the task hands every message it takes from its inputs to
+// [Gate.Step] (records, barriers, end-of-stream, each with its channel, and
+// cancellations), and Step appends what the task must do, in order: process
+// a record, snapshot, persist channel state, abort, end. In Aligned mode it
+// holds back the records of blocked channels and releases them after the
+// snapshot (C5). Obsolete barriers (an id below the current one, or equal to
+// it when it is no longer pending) are ignored; a newer barrier while a
+// checkpoint is pending aborts it (subsumed); an input's end-of-stream while
+// a checkpoint is pending aborts it. The caller's duties are listed in the
+// package documentation ("Using a Gate").
 //
-// Records held by the gate are kept as given until emitted: T must stay
-// valid (own its memory). emit must not call back into the gate.
+// Records held by the gate are kept as given until Step returns them in an
+// [OutRecord] or an [OutChannelState]: T must stay valid (own its memory)
+// while [Gate.Retains] reported true for its channel.
+//
+// Between calls to Step the gate keeps these invariants (checked under
+// -tags invariants):
+//
+//   - G1 every unblocked channel's queue is empty;
+//   - G2 each channel's queued messages are in arrival order;
+//   - G3 in Aligned mode a blocked channel's barrier has arrived;
+//   - G4 nArrived is the number of channels whose barrier has arrived;
+//   - G5 the at-least-once tracker's ids strictly increase, all above the
+//     newest snapshotted one.
 //
 // Gate is not safe for concurrent use; the task's goroutine owns it.
 type Gate[T any] struct {
 	mode Mode
-	emit func(Output[T])
 
 	open    int    // channels not ended
 	ended   []bool // per channel
 	blocked []bool // per channel (Aligned)
 	queues  []queue[T]
+	seq     uint64 // messages queued so far (G2)
 
 	// The checkpoint in progress (Aligned, Unaligned).
 	cur      ID
@@ -182,25 +212,26 @@ type Gate[T any] struct {
 
 	tracked []tracked // AtLeastOnce: pending checkpoints, oldest first
 	done    ID        // AtLeastOnce: newest checkpoint snapshotted
-
-	draining bool
 }
 
 // ErrEnded is returned for messages on a channel after its end-of-stream.
 var ErrEnded = errors.New("checkpoint: message after end-of-stream")
 
-// NewGate returns a gate over cfg.Channels input channels that reports to
-// emit.
-func NewGate[T any](cfg GateConfig, emit func(Output[T])) (*Gate[T], error) {
+// ErrChannel is returned for a message on a channel the gate does not have.
+var ErrChannel = errors.New("checkpoint: input channel out of range")
+
+// ErrInputKind is returned for an [Input] whose Kind is not one of the
+// InputKind constants.
+var ErrInputKind = errors.New("checkpoint: unknown input kind")
+
+// NewGate returns a gate over cfg.Channels input channels.
+func NewGate[T any](cfg GateConfig) (*Gate[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if emit == nil {
-		return nil, errors.New("checkpoint: NewGate needs an emit function")
-	}
 	n := cfg.Channels
 	return &Gate[T]{
-		mode: cfg.Mode, emit: emit, open: n,
+		mode: cfg.Mode, open: n,
 		ended: make([]bool, n), blocked: make([]bool, n), queues: make([]queue[T], n),
 		arrived: make([]bool, n),
 	}, nil
@@ -208,7 +239,7 @@ func NewGate[T any](cfg GateConfig, emit func(Output[T])) (*Gate[T], error) {
 
 func (g *Gate[T]) check(ch int) error {
 	if ch < 0 || ch >= len(g.ended) {
-		return fmt.Errorf("checkpoint: input channel %d out of range [0, %d)", ch, len(g.ended))
+		return fmt.Errorf("%w: channel %d not in [0, %d)", ErrChannel, ch, len(g.ended))
 	}
 	if g.ended[ch] {
 		return fmt.Errorf("%w on channel %d", ErrEnded, ch)
@@ -216,67 +247,54 @@ func (g *Gate[T]) check(ch int) error {
 	return nil
 }
 
-// Record handles a data record from channel ch: emitted at once, or queued
-// while ch is blocked.
-func (g *Gate[T]) Record(ch int, rec T) error {
-	if err := g.check(ch); err != nil {
-		return err
-	}
-	if g.blocked[ch] {
-		g.queues[ch].push(item[T]{kind: itemRecord, rec: rec})
-		return nil
-	}
-	g.record(ch, rec)
-	return nil
-}
-
-// Barrier handles barrier id from channel ch, received at now.
-func (g *Gate[T]) Barrier(ch int, id ID, now time.Time) error {
-	if err := g.check(ch); err != nil {
-		return err
-	}
-	if g.blocked[ch] {
-		g.queues[ch].push(item[T]{kind: itemBarrier, id: id, now: now})
-		return nil
-	}
-	g.barrier(ch, id, now)
-	g.drain()
-	return nil
-}
-
-// EndOfStream handles the end of channel ch.
-func (g *Gate[T]) EndOfStream(ch int) error {
-	if err := g.check(ch); err != nil {
-		return err
-	}
-	if g.blocked[ch] {
-		g.queues[ch].push(item[T]{kind: itemEnd})
-		return nil
-	}
-	g.end(ch)
-	g.drain()
-	return nil
-}
-
-// Cancel aborts checkpoint id if it is pending at this task (a
-// CancelCheckpointMarker, or the coordinator aborted it): blocked channels
-// are released.
-func (g *Gate[T]) Cancel(id ID) {
-	switch g.mode {
-	case AtLeastOnce:
-		for i, t := range g.tracked {
-			if t.id == id {
-				g.tracked = append(g.tracked[:i], g.tracked[i+1:]...)
-				g.emit(Output[T]{Kind: OutAbort, ID: id, Reason: AbortCancelled})
-				return
-			}
+// Step hands the gate one input and appends to dst, in order, what the task
+// must do. The caller owns dst and reuses it (dst[:0]); Step never retains
+// dst. A record on a blocked channel is queued and appends nothing; a
+// barrier or an end-of-stream may release queued messages of other
+// channels, whose outputs follow in the same call. An error (a channel out
+// of range, [ErrChannel]; a message after the channel's end-of-stream,
+// [ErrEnded]; an unknown kind, [ErrInputKind]) returns dst as given and
+// leaves the gate unchanged.
+//
+// A cancel (InCancel, Channel unused) aborts checkpoint ID if it is pending
+// at this task (a CancelCheckpointMarker, or the coordinator aborted it):
+// blocked channels are released.
+//
+// Step on a record of an unblocked channel with no unaligned checkpoint
+// pending allocates nothing, and nor does a whole aligned checkpoint once
+// the queues have grown to their size (see the AllocsPerRun tests).
+func (g *Gate[T]) Step(dst []Output[T], in Input[T]) ([]Output[T], error) {
+	switch in.Kind {
+	case InRecord, InBarrier, InEnd:
+		if err := g.check(in.Channel); err != nil {
+			return dst, err
 		}
+	case InCancel:
+		dst = g.cancel(dst, in.ID)
+		g.assertInvariants()
+		return dst, nil
 	default:
-		if g.pending && g.cur == id {
-			g.abortCurrent(AbortCancelled)
-			g.drain()
-		}
+		return dst, fmt.Errorf("%w %d", ErrInputKind, in.Kind)
 	}
+	ch := in.Channel
+	if g.blocked[ch] {
+		g.seq++
+		g.queues[ch].push(item[T]{kind: in.Kind, id: in.ID, now: in.Now, rec: in.Record, seq: g.seq})
+		g.assertInvariants()
+		return dst, nil
+	}
+	switch in.Kind {
+	case InRecord:
+		dst = g.record(dst, ch, in.Record) // releases nothing: no drain
+	case InBarrier:
+		dst = g.barrier(dst, ch, in.ID, in.Now)
+		dst = g.drain(dst)
+	case InEnd:
+		dst = g.end(dst, ch)
+		dst = g.drain(dst)
+	}
+	g.assertInvariants()
+	return dst, nil
 }
 
 // Pending returns the checkpoint in progress, if any (for AtLeastOnce the
@@ -311,34 +329,51 @@ func (g *Gate[T]) Buffered() int {
 	return n
 }
 
-func (g *Gate[T]) record(ch int, rec T) {
+func (g *Gate[T]) cancel(dst []Output[T], id ID) []Output[T] {
+	switch g.mode {
+	case AtLeastOnce:
+		for i, t := range g.tracked {
+			if t.id == id {
+				g.tracked = append(g.tracked[:i], g.tracked[i+1:]...)
+				return append(dst, Output[T]{Kind: OutAbort, ID: id, Reason: AbortCancelled})
+			}
+		}
+	default:
+		if g.pending && g.cur == id {
+			dst = g.abortCurrent(dst, AbortCancelled)
+			dst = g.drain(dst)
+		}
+	}
+	return dst
+}
+
+func (g *Gate[T]) record(dst []Output[T], ch int, rec T) []Output[T] {
 	if g.mode == Unaligned && g.pending && !g.arrived[ch] {
 		g.chState[ch] = append(g.chState[ch], rec)
 	}
-	g.emit(Output[T]{Kind: OutRecord, Channel: ch, Record: rec})
+	return append(dst, Output[T]{Kind: OutRecord, Channel: ch, Record: rec})
 }
 
-func (g *Gate[T]) barrier(ch int, id ID, now time.Time) {
+func (g *Gate[T]) barrier(dst []Output[T], ch int, id ID, now time.Time) []Output[T] {
 	if g.mode == AtLeastOnce {
-		g.track(id, now)
-		return
+		return g.track(dst, id, now)
 	}
 	switch {
 	case id < g.cur || (id == g.cur && !g.pending):
-		return // obsolete
+		return dst // obsolete
 	case id > g.cur:
 		if g.pending {
-			g.abortCurrent(AbortSubsumed)
+			dst = g.abortCurrent(dst, AbortSubsumed)
 		}
 		g.cur, g.pending, g.first, g.nArrived = id, true, now, 0
 		clear(g.arrived)
 		if g.mode == Unaligned {
-			g.chState = make([][]T, len(g.ended))
-			g.emit(Output[T]{Kind: OutSnapshot, ID: id})
+			g.chState = make([][]T, len(g.ended)) // handed to the task with OutChannelState
+			dst = append(dst, Output[T]{Kind: OutSnapshot, ID: id})
 		}
 	}
 	if g.arrived[ch] {
-		return
+		return dst
 	}
 	g.arrived[ch] = true
 	g.nArrived++
@@ -346,30 +381,29 @@ func (g *Gate[T]) barrier(ch int, id ID, now time.Time) {
 		g.blocked[ch] = true
 	}
 	if g.nArrived < g.open {
-		return
+		return dst
 	}
 	g.pending = false
 	align := now.Sub(g.first)
 	if g.mode == Unaligned {
 		st := g.chState
 		g.chState = nil
-		g.emit(Output[T]{Kind: OutChannelState, ID: id, Alignment: align, ChannelState: st})
-		return
+		return append(dst, Output[T]{Kind: OutChannelState, ID: id, Alignment: align, ChannelState: st})
 	}
 	clear(g.blocked)
-	g.emit(Output[T]{Kind: OutSnapshot, ID: id, Alignment: align})
+	return append(dst, Output[T]{Kind: OutSnapshot, ID: id, Alignment: align})
 }
 
-func (g *Gate[T]) abortCurrent(r AbortReason) {
+func (g *Gate[T]) abortCurrent(dst []Output[T], r AbortReason) []Output[T] {
 	g.pending = false
 	g.chState = nil
 	clear(g.blocked)
-	g.emit(Output[T]{Kind: OutAbort, ID: g.cur, Reason: r})
+	return append(dst, Output[T]{Kind: OutAbort, ID: g.cur, Reason: r})
 }
 
-func (g *Gate[T]) track(id ID, now time.Time) {
+func (g *Gate[T]) track(dst []Output[T], id ID, now time.Time) []Output[T] {
 	if id <= g.done {
-		return
+		return dst
 	}
 	i := 0
 	for i < len(g.tracked) && g.tracked[i].id != id {
@@ -377,56 +411,52 @@ func (g *Gate[T]) track(id ID, now time.Time) {
 	}
 	if i == len(g.tracked) {
 		if len(g.tracked) > 0 && id < g.tracked[len(g.tracked)-1].id {
-			return // an older checkpoint than the newest tracked one: obsolete
+			return dst // an older checkpoint than the newest tracked one: obsolete
 		}
 		if len(g.tracked) == MaxTrackedCheckpoints {
 			old := g.tracked[0].id
 			g.tracked = append(g.tracked[:0], g.tracked[1:]...)
-			g.emit(Output[T]{Kind: OutAbort, ID: old, Reason: AbortTooManyPending})
+			dst = append(dst, Output[T]{Kind: OutAbort, ID: old, Reason: AbortTooManyPending})
 			i--
 		}
 		g.tracked = append(g.tracked, tracked{id: id, first: now})
 	}
 	g.tracked[i].count++
 	if g.tracked[i].count < g.open {
-		return
+		return dst
 	}
 	t := g.tracked[i]
 	for _, old := range g.tracked[:i] {
-		g.emit(Output[T]{Kind: OutAbort, ID: old.id, Reason: AbortSubsumed})
+		dst = append(dst, Output[T]{Kind: OutAbort, ID: old.id, Reason: AbortSubsumed})
 	}
 	g.tracked = append(g.tracked[:0], g.tracked[i+1:]...)
 	g.done = id
-	g.emit(Output[T]{Kind: OutSnapshot, ID: id, Alignment: now.Sub(t.first)})
+	return append(dst, Output[T]{Kind: OutSnapshot, ID: id, Alignment: now.Sub(t.first)})
 }
 
-func (g *Gate[T]) end(ch int) {
+func (g *Gate[T]) end(dst []Output[T], ch int) []Output[T] {
 	g.ended[ch] = true
 	g.open--
 	switch {
 	case g.mode == AtLeastOnce:
 		for _, t := range g.tracked {
-			g.emit(Output[T]{Kind: OutAbort, ID: t.id, Reason: AbortEndOfStream})
+			dst = append(dst, Output[T]{Kind: OutAbort, ID: t.id, Reason: AbortEndOfStream})
 		}
 		g.tracked = g.tracked[:0]
 	case g.pending:
-		g.abortCurrent(AbortEndOfStream)
+		dst = g.abortCurrent(dst, AbortEndOfStream)
 	}
 	if g.open == 0 {
-		g.emit(Output[T]{Kind: OutEnd})
+		dst = append(dst, Output[T]{Kind: OutEnd})
 	}
+	return dst
 }
 
 // drain processes the queued messages of unblocked channels until every
-// unblocked channel's queue is empty (the gate's invariant between calls).
-// A released barrier may block its channel again or complete a checkpoint,
-// which unblocks others, so it loops until nothing moves.
-func (g *Gate[T]) drain() {
-	if g.draining {
-		return
-	}
-	g.draining = true
-	defer func() { g.draining = false }()
+// unblocked channel's queue is empty (G1). A released barrier may block its
+// channel again or complete a checkpoint, which unblocks others, so it
+// loops until nothing moves.
+func (g *Gate[T]) drain(dst []Output[T]) []Output[T] {
 	for moved := true; moved; {
 		moved = false
 		for ch := range g.queues {
@@ -435,14 +465,46 @@ func (g *Gate[T]) drain() {
 				moved = true
 				it := q.pop()
 				switch it.kind {
-				case itemRecord:
-					g.record(ch, it.rec)
-				case itemBarrier:
-					g.barrier(ch, it.id, it.now)
-				case itemEnd:
-					g.end(ch)
+				case InRecord:
+					dst = g.record(dst, ch, it.rec)
+				case InBarrier:
+					dst = g.barrier(dst, ch, it.id, it.now)
+				case InEnd:
+					dst = g.end(dst, ch)
 				}
 			}
 		}
+	}
+	return dst
+}
+
+// assertInvariants checks G1-G5 under -tags invariants; it compiles to
+// nothing otherwise.
+func (g *Gate[T]) assertInvariants() {
+	if !invariants.Enabled {
+		return
+	}
+	n := 0
+	for ch := range g.queues {
+		q := &g.queues[ch]
+		invariants.Assertf(g.blocked[ch] || q.len() == 0,
+			"checkpoint: G1: unblocked channel %d holds %d queued messages", ch, q.len())
+		for i := q.head + 1; i < len(q.items); i++ {
+			invariants.Assertf(q.items[i-1].seq < q.items[i].seq,
+				"checkpoint: G2: channel %d queue out of arrival order at %d (%d after %d)", ch, i, q.items[i].seq, q.items[i-1].seq)
+		}
+		invariants.Assertf(g.mode != Aligned || !g.blocked[ch] || g.arrived[ch],
+			"checkpoint: G3: channel %d blocked but barrier %v has not arrived", ch, g.cur)
+		invariants.Assertf(g.mode == Aligned || !g.blocked[ch],
+			"checkpoint: G3: channel %d blocked in %v mode", ch, g.mode)
+		if g.arrived[ch] {
+			n++
+		}
+	}
+	invariants.Assertf(n == g.nArrived, "checkpoint: G4: nArrived %d, but %d channels arrived", g.nArrived, n)
+	prev := g.done
+	for i, t := range g.tracked {
+		invariants.Assertf(t.id > prev, "checkpoint: G5: tracked[%d] = %v after %v", i, t.id, prev)
+		prev = t.id
 	}
 }

@@ -38,32 +38,44 @@ func formatOutput(o Output[string]) string {
 // i ms. It returns the outputs of each step.
 func runGate(t *testing.T, mode Mode, channels int, script string) []string {
 	t.Helper()
-	var outs []string
-	g, err := NewGate(GateConfig{Mode: mode, Channels: channels}, func(o Output[string]) {
-		outs = append(outs, formatOutput(o))
-	})
+	g, err := NewGate[string](GateConfig{Mode: mode, Channels: channels})
 	require.NoError(t, err)
 	var got []string
+	var outs []Output[string]
 	t0 := time.Unix(0, 0)
 	for i, st := range strings.Fields(script) {
-		outs = outs[:0]
 		now := t0.Add(time.Duration(i) * time.Millisecond)
 		ch, arg, _ := strings.Cut(st[1:], ":")
 		c, _ := strconv.Atoi(ch)
+		var in Input[string]
 		switch st[0] {
 		case 'r':
-			require.NoError(t, g.Record(c, arg))
+			in = Input[string]{Kind: InRecord, Channel: c, Record: arg}
 		case 'b':
 			id, _ := strconv.Atoi(arg)
-			require.NoError(t, g.Barrier(c, ID(id), now))
+			in = Input[string]{Kind: InBarrier, Channel: c, ID: ID(id), Now: now}
 		case 'e':
-			require.NoError(t, g.EndOfStream(c))
+			in = Input[string]{Kind: InEnd, Channel: c}
 		case 'x':
-			g.Cancel(ID(c))
+			in = Input[string]{Kind: InCancel, ID: ID(c)}
 		}
-		got = append(got, strings.Join(outs, " "))
+		outs, err = g.Step(outs[:0], in)
+		require.NoError(t, err)
+		var strs []string
+		for _, o := range outs {
+			strs = append(strs, formatOutput(o))
+		}
+		got = append(got, strings.Join(strs, " "))
 	}
 	return got
+}
+
+// step hands g one input and returns its outputs in a new slice.
+func step[T any](t *testing.T, g *Gate[T], in Input[T]) []Output[T] {
+	t.Helper()
+	outs, err := g.Step(nil, in)
+	require.NoError(t, err, "Step(%v)", in.Kind)
+	return outs
 }
 
 // TestGate checks the barrier handler over event sequences: each case is a
@@ -127,36 +139,65 @@ func TestGate(t *testing.T) {
 }
 
 func TestGateAlignmentTime(t *testing.T) {
-	var align []time.Duration
-	g, err := NewGate(GateConfig{Channels: 2}, func(o Output[int]) {
-		if o.Kind == OutSnapshot {
-			align = append(align, o.Alignment)
-		}
-	})
+	g, err := NewGate[int](GateConfig{Channels: 2})
 	require.NoError(t, err)
 	t0 := time.Unix(0, 0)
-	require.NoError(t, g.Barrier(0, 1, t0))
-	require.NoError(t, g.Record(0, 5))
+	assert.Empty(t, step(t, g, Input[int]{Kind: InBarrier, Channel: 0, ID: 1, Now: t0}))
+	assert.Empty(t, step(t, g, Input[int]{Kind: InRecord, Channel: 0, Record: 5}))
 	assert.True(t, g.Blocked(0))
+	assert.True(t, g.Retains(0))
+	assert.False(t, g.Retains(1))
 	assert.Equal(t, 1, g.Buffered())
 	id, pending := g.Pending()
 	assert.True(t, pending)
 	assert.Equal(t, ID(1), id)
-	require.NoError(t, g.Barrier(1, 1, t0.Add(7*time.Millisecond)))
-	assert.Equal(t, []time.Duration{7 * time.Millisecond}, align)
+	outs := step(t, g, Input[int]{Kind: InBarrier, Channel: 1, ID: 1, Now: t0.Add(7 * time.Millisecond)})
+	assert.Equal(t, []Output[int]{
+		{Kind: OutSnapshot, ID: 1, Alignment: 7 * time.Millisecond},
+		{Kind: OutRecord, Channel: 0, Record: 5},
+	}, outs)
 	assert.Zero(t, g.Buffered())
 }
 
+// TestGateErrors checks that bad inputs are errors that leave the gate and
+// dst as they were.
 func TestGateErrors(t *testing.T) {
-	_, err := NewGate(GateConfig{}, func(Output[int]) {})
+	_, err := NewGate[int](GateConfig{})
 	assert.ErrorContains(t, err, "at least one input channel")
-	_, err = NewGate[int](GateConfig{Channels: 1}, nil)
-	assert.Error(t, err)
-	g, err := NewGate(GateConfig{Channels: 1}, func(Output[int]) {})
+	_, err = NewGate[int](GateConfig{Channels: 1, Mode: AtLeastOnce + 1})
+	assert.ErrorContains(t, err, "unknown checkpointing mode")
+
+	g, err := NewGate[int](GateConfig{Channels: 2})
 	require.NoError(t, err)
-	assert.ErrorContains(t, g.Record(1, 0), "out of range")
-	require.NoError(t, g.EndOfStream(0))
-	assert.ErrorIs(t, g.Record(0, 0), ErrEnded)
+	dst := []Output[int]{{Kind: OutRecord, Record: 9}}
+	step(t, g, Input[int]{Kind: InBarrier, Channel: 0, ID: 1})
+	for _, in := range []Input[int]{
+		{Kind: InRecord, Channel: 2},
+		{Kind: InBarrier, Channel: -1, ID: 1},
+		{Kind: 0, Channel: 0},
+		{Kind: InCancel + 1, Channel: 0},
+	} {
+		got, err := g.Step(dst, in)
+		assert.Error(t, err, "Step(%+v)", in)
+		assert.Equal(t, dst, got, "Step(%+v) returns dst as given", in)
+	}
+	_, err = g.Step(nil, Input[int]{Kind: InRecord, Channel: 2})
+	assert.ErrorIs(t, err, ErrChannel)
+	_, err = g.Step(nil, Input[int]{Kind: 7})
+	assert.ErrorIs(t, err, ErrInputKind)
+	id, pending := g.Pending()
+	assert.Equal(t, ID(1), id)
+	assert.True(t, pending, "the errors left checkpoint 1 pending")
+	assert.True(t, g.Blocked(0))
+	assert.Zero(t, g.Buffered())
+
+	step(t, g, Input[int]{Kind: InEnd, Channel: 1}) // aborts 1, unblocks 0
+	_, err = g.Step(nil, Input[int]{Kind: InRecord, Channel: 1})
+	assert.ErrorIs(t, err, ErrEnded)
+	_, err = g.Step(nil, Input[int]{Kind: InEnd, Channel: 1})
+	assert.ErrorIs(t, err, ErrEnded)
+	assert.Equal(t, []Output[int]{{Kind: OutRecord, Channel: 0, Record: 3}},
+		step(t, g, Input[int]{Kind: InRecord, Channel: 0, Record: 3}), "channel 0 after the errors")
 }
 
 // TestGateAlignedNeverReorders checks C5 on random interleavings: in Aligned
@@ -184,24 +225,9 @@ func TestGateAlignedNeverReorders(t *testing.T) {
 		epochOf := func(rec int) ID { return ID((rec % 1000) / (perChannel / barriers)) }
 		var epoch ID // snapshots emitted so far
 		next := [channels]int{}
-		g, err := NewGate(GateConfig{Channels: channels}, func(o Output[int]) {
-			switch o.Kind {
-			case OutRecord:
-				if epochOf(o.Record) != epoch {
-					t.Fatalf("seed %d: record %d of epoch %d emitted after snapshot %d", seed, o.Record, epochOf(o.Record), epoch)
-				}
-				if want := o.Channel*1000 + next[o.Channel]; o.Record != want {
-					t.Fatalf("seed %d: channel %d emitted %d, want %d", seed, o.Channel, o.Record, want)
-				}
-				next[o.Channel]++
-			case OutSnapshot:
-				epoch++
-				if o.ID != epoch {
-					t.Fatalf("seed %d: snapshot %d, want %d", seed, o.ID, epoch)
-				}
-			}
-		})
+		g, err := NewGate[int](GateConfig{Channels: channels})
 		require.NoError(t, err)
+		var outs []Output[int]
 		pos := [channels]int{}
 		for {
 			var live []int
@@ -216,10 +242,28 @@ func TestGateAlignedNeverReorders(t *testing.T) {
 			c := live[r.IntN(len(live))]
 			m := streams[c][pos[c]]
 			pos[c]++
+			in := Input[int]{Kind: InRecord, Channel: c, Record: m.rec}
 			if m.barrier != 0 {
-				require.NoError(t, g.Barrier(c, m.barrier, time.Time{}))
-			} else {
-				require.NoError(t, g.Record(c, m.rec))
+				in = Input[int]{Kind: InBarrier, Channel: c, ID: m.barrier}
+			}
+			outs, err = g.Step(outs[:0], in)
+			require.NoError(t, err)
+			for _, o := range outs {
+				switch o.Kind {
+				case OutRecord:
+					if epochOf(o.Record) != epoch {
+						t.Fatalf("seed %d: record %d of epoch %d emitted after snapshot %d", seed, o.Record, epochOf(o.Record), epoch)
+					}
+					if want := o.Channel*1000 + next[o.Channel]; o.Record != want {
+						t.Fatalf("seed %d: channel %d emitted %d, want %d", seed, o.Channel, o.Record, want)
+					}
+					next[o.Channel]++
+				case OutSnapshot:
+					epoch++
+					if o.ID != epoch {
+						t.Fatalf("seed %d: snapshot %d, want %d", seed, o.ID, epoch)
+					}
+				}
 			}
 		}
 		assert.Equal(t, ID(barriers-1), epoch, "seed %d", seed)
@@ -229,21 +273,56 @@ func TestGateAlignedNeverReorders(t *testing.T) {
 	}
 }
 
-func TestGateRecordAllocs(t *testing.T) {
-	g, err := NewGate(GateConfig{Channels: 4}, func(Output[int]) {})
-	require.NoError(t, err)
-	allocs := testing.AllocsPerRun(1000, func() { _ = g.Record(2, 7) })
-	assert.Zero(t, allocs, "Gate.Record on an unblocked channel")
+// TestGateStepAllocs locks in the steady state: Step allocates nothing for
+// a record on an unblocked channel, nor for a whole aligned checkpoint
+// (barriers, a held record, the snapshot and the release) with a reused
+// dst, once the queues have grown.
+func TestGateStepAllocs(t *testing.T) {
+	t.Run("record", func(t *testing.T) {
+		g, err := NewGate[int](GateConfig{Channels: 4})
+		require.NoError(t, err)
+		dst := make([]Output[int], 0, 4)
+		allocs := testing.AllocsPerRun(1000, func() {
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InRecord, Channel: 2, Record: 7})
+		})
+		assert.Zero(t, allocs, "Step(record) on an unblocked channel")
+	})
+	t.Run("aligned-checkpoint", func(t *testing.T) {
+		g, err := NewGate[int](GateConfig{Channels: 2})
+		require.NoError(t, err)
+		dst := make([]Output[int], 0, 8)
+		id := ID(0)
+		now := time.Unix(0, 0)
+		cycle := func() {
+			id++
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InRecord, Channel: 1, Record: 1})
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InBarrier, Channel: 0, ID: id, Now: now})
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InRecord, Channel: 0, Record: 2}) // held
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InRecord, Channel: 0, Record: 3}) // held
+			dst, _ = g.Step(dst[:0], Input[int]{Kind: InBarrier, Channel: 1, ID: id, Now: now})
+		}
+		cycle() // grow the queue once
+		require.Len(t, dst, 3, "the last step of a cycle: snapshot and two released records")
+		allocs := testing.AllocsPerRun(200, cycle)
+		assert.Zero(t, allocs, "one aligned checkpoint cycle")
+		assert.Equal(t, []Output[int]{
+			{Kind: OutSnapshot, ID: id},
+			{Kind: OutRecord, Channel: 0, Record: 2},
+			{Kind: OutRecord, Channel: 0, Record: 3},
+		}, dst)
+	})
 }
 
 func BenchmarkGateRecord(b *testing.B) {
-	var n int
-	g, err := NewGate(GateConfig{Channels: 4}, func(o Output[int]) { n += o.Record })
+	g, err := NewGate[int](GateConfig{Channels: 4})
 	require.NoError(b, err)
+	dst := make([]Output[int], 0, 4)
+	n := 0
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_ = g.Record(i&3, 1)
+		dst, _ = g.Step(dst[:0], Input[int]{Kind: InRecord, Channel: i & 3, Record: 1})
+		n += dst[0].Record
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/record")
@@ -264,38 +343,44 @@ func FuzzGate(f *testing.F) {
 		sent := [channels]int{}
 		var lastSnap ID
 		ends := 0
-		g, err := NewGate(GateConfig{Mode: Mode(mode % 3), Channels: channels}, func(o Output[rec]) {
-			switch o.Kind {
-			case OutRecord:
-				if o.Record.seq != next[o.Record.ch] {
-					t.Fatalf("channel %d emitted record %d, want %d", o.Record.ch, o.Record.seq, next[o.Record.ch])
-				}
-				next[o.Record.ch]++
-			case OutSnapshot:
-				if o.ID <= lastSnap {
-					t.Fatalf("snapshot %d after %d", o.ID, lastSnap)
-				}
-				lastSnap = o.ID
-			case OutEnd:
-				ends++
-			}
-		})
+		g, err := NewGate[rec](GateConfig{Mode: Mode(mode % 3), Channels: channels})
 		require.NoError(t, err)
+		var outs []Output[rec]
+		feed := func(in Input[rec]) {
+			outs, err = g.Step(outs[:0], in)
+			require.NoError(t, err)
+			for _, o := range outs {
+				switch o.Kind {
+				case OutRecord:
+					if o.Record.seq != next[o.Record.ch] {
+						t.Fatalf("channel %d emitted record %d, want %d", o.Record.ch, o.Record.seq, next[o.Record.ch])
+					}
+					next[o.Record.ch]++
+				case OutSnapshot:
+					if o.ID <= lastSnap {
+						t.Fatalf("snapshot %d after %d", o.ID, lastSnap)
+					}
+					lastSnap = o.ID
+				case OutEnd:
+					ends++
+				}
+			}
+		}
 		now := time.Unix(0, 0)
 		for _, op := range ops {
 			ch := int(op&0x3f) % channels
 			switch op >> 6 {
 			case 0, 1:
-				require.NoError(t, g.Record(ch, rec{ch, sent[ch]}))
+				feed(Input[rec]{Kind: InRecord, Channel: ch, Record: rec{ch, sent[ch]}})
 				sent[ch]++
 			case 2:
-				require.NoError(t, g.Barrier(ch, ID(op&0x0f)+1, now))
+				feed(Input[rec]{Kind: InBarrier, Channel: ch, ID: ID(op&0x0f) + 1, Now: now})
 			case 3:
-				g.Cancel(ID(op&0x0f) + 1)
+				feed(Input[rec]{Kind: InCancel, ID: ID(op&0x0f) + 1})
 			}
 		}
 		for ch := range channels {
-			require.NoError(t, g.EndOfStream(ch))
+			feed(Input[rec]{Kind: InEnd, Channel: ch})
 		}
 		assert.Equal(t, sent, next, "records emitted per channel")
 		assert.Equal(t, 1, ends, "end emitted once")

@@ -32,8 +32,10 @@ var simSeeds = flag.Int("sim.seeds", 60, "number of seeds of the randomized cras
 
 const simWindow = 4
 
+// simMsg is one message on a simulated channel: kind InRecord, InBarrier or
+// InEnd.
 type simMsg struct {
-	kind   itemKind
+	kind   InputKind
 	id     ID
 	key    string
 	value  int64
@@ -75,6 +77,7 @@ type sim struct {
 	bolts    []*simBolt
 	sink     *simSink
 	restarts int
+	outs     []Output[simMsg] // reused by deliver
 }
 
 func (s *sim) spoutID(p int) TaskID { return TaskID(p) }
@@ -112,12 +115,12 @@ func (s *sim) start() {
 	s.bolts = make([]*simBolt, s.nBolts)
 	for b := range s.bolts {
 		sb := &simBolt{count: map[string]int64{}, sum: map[string]int64{}}
-		sb.gate, err = NewGate(GateConfig{Mode: s.mode, Channels: np}, func(o Output[simMsg]) { s.onBolt(b, o) })
+		sb.gate, err = NewGate[simMsg](GateConfig{Mode: s.mode, Channels: np})
 		require.NoError(t, err)
 		s.bolts[b] = sb
 	}
 	s.sink = &simSink{sink: NewTwoPhaseSink(s.sinkID(), s.out)}
-	s.sink.gate, err = NewGate(GateConfig{Mode: s.mode, Channels: s.nBolts}, s.onSink)
+	s.sink.gate, err = NewGate[simMsg](GateConfig{Mode: s.mode, Channels: s.nBolts})
 	require.NoError(t, err)
 
 	c, err := s.store.Latest()
@@ -175,7 +178,7 @@ func (s *sim) handle(evs []Event) {
 				}
 				s.ack(s.spoutID(p), e.ID, binary.LittleEndian.AppendUint64(nil, uint64(s.offsets[p])), 0)
 				for b := range s.nBolts {
-					s.toBolt[p][b] = append(s.toBolt[p][b], simMsg{kind: itemBarrier, id: e.ID})
+					s.toBolt[p][b] = append(s.toBolt[p][b], simMsg{kind: InBarrier, id: e.ID})
 				}
 			}
 		case EventComplete:
@@ -195,7 +198,7 @@ func (s *sim) boltRecord(b int, m simMsg) {
 	if n := sb.count[m.key]; n%simWindow == 0 {
 		r := dataflow.Result{Window: dataflow.Window{Start: dataflow.Time(n - simWindow), End: dataflow.Time(n)}, Key: m.key, Value: dataflow.Int(sb.sum[m.key])}
 		sb.sum[m.key] = 0
-		s.toSink[b] = append(s.toSink[b], simMsg{result: r})
+		s.toSink[b] = append(s.toSink[b], simMsg{kind: InRecord, result: r})
 	}
 }
 
@@ -217,7 +220,7 @@ func (s *sim) onBolt(b int, o Output[simMsg]) {
 		s.boltRecord(b, o.Record)
 	case OutSnapshot:
 		sb.encoded = s.boltState(b)
-		s.toSink[b] = append(s.toSink[b], simMsg{kind: itemBarrier, id: o.ID})
+		s.toSink[b] = append(s.toSink[b], simMsg{kind: InBarrier, id: o.ID})
 		if s.mode != Unaligned {
 			s.ack(s.boltID(b), o.ID, AppendSection(sb.encoded, "channels", binary.AppendUvarint(nil, 0)), o.Alignment)
 		}
@@ -236,7 +239,7 @@ func (s *sim) onBolt(b int, o Output[simMsg]) {
 		}
 		s.ack(s.boltID(b), o.ID, AppendSection(sb.encoded, "channels", cs), o.Alignment)
 	case OutEnd:
-		s.toSink[b] = append(s.toSink[b], simMsg{kind: itemEnd})
+		s.toSink[b] = append(s.toSink[b], simMsg{kind: InEnd})
 	}
 }
 
@@ -303,7 +306,7 @@ func (s *sim) step() bool {
 			s.ended[p] = true
 			s.coord.Stop() // a finished task cannot acknowledge
 			for b := range s.nBolts {
-				s.toBolt[p][b] = append(s.toBolt[p][b], simMsg{kind: itemEnd})
+				s.toBolt[p][b] = append(s.toBolt[p][b], simMsg{kind: InEnd})
 			}
 			return true
 		}
@@ -314,26 +317,26 @@ func (s *sim) step() bool {
 	case 1: // a bolt takes a message from spout p
 		msg := s.toBolt[m.a][m.b][0]
 		s.toBolt[m.a][m.b] = s.toBolt[m.a][m.b][1:]
-		s.deliver(s.bolts[m.b].gate, m.a, msg)
+		for _, o := range s.deliver(s.bolts[m.b].gate, m.a, msg) {
+			s.onBolt(m.b, o)
+		}
 	case 2: // the sink takes a message from bolt b
 		msg := s.toSink[m.a][0]
 		s.toSink[m.a] = s.toSink[m.a][1:]
-		s.deliver(s.sink.gate, m.a, msg)
+		for _, o := range s.deliver(s.sink.gate, m.a, msg) {
+			s.onSink(o)
+		}
 	}
 	return true
 }
 
-func (s *sim) deliver(g *Gate[simMsg], ch int, m simMsg) {
+// deliver hands m from channel ch to g and returns the gate's outputs in
+// s.outs, valid until the next deliver (handling them never delivers).
+func (s *sim) deliver(g *Gate[simMsg], ch int, m simMsg) []Output[simMsg] {
 	var err error
-	switch m.kind {
-	case itemRecord:
-		err = g.Record(ch, m)
-	case itemBarrier:
-		err = g.Barrier(ch, m.id, s.now)
-	case itemEnd:
-		err = g.EndOfStream(ch)
-	}
+	s.outs, err = g.Step(s.outs[:0], Input[simMsg]{Kind: m.kind, Channel: ch, Record: m, ID: m.id, Now: s.now})
 	require.NoError(s.t, err)
+	return s.outs
 }
 
 // simInput makes P partitions of records over keys k0..k(K-1), a key in one
@@ -345,7 +348,7 @@ func simInput(r *rand.Rand, parts, keys, records int) ([][]simMsg, []dataflow.Re
 		k := r.IntN(keys)
 		key := fmt.Sprintf("k%d", k)
 		v := int64(r.IntN(100))
-		in[k%parts] = append(in[k%parts], simMsg{key: key, value: v})
+		in[k%parts] = append(in[k%parts], simMsg{kind: InRecord, key: key, value: v})
 		perKey[key] = append(perKey[key], v)
 	}
 	var want []dataflow.Result
