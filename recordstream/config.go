@@ -1,7 +1,6 @@
 package recordstream
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"

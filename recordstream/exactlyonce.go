@@ -2,12 +2,10 @@ package recordstream
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"

@@ -2,9 +2,6 @@ package recordstream
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
 
 	"github.com/weirlab/weir/recordstream/checkpoint"
