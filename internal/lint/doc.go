@@ -1,6 +1,8 @@
 // Package lint holds weir's lint rules as tests (after pebble's
 // internal/lint): `go test ./internal/lint` fails when the import graph of
-// DESIGN.md is broken (dataflow imports only the standard library;
+// DESIGN.md is broken (dataflow depends only on the standard library, on
+// dataflow/... and on internal/invariants, which is itself
+// standard-library-only;
 // recordstream imports neither Arrow nor microbatch, directly or
 // transitively; microbatch does not import recordstream; only datasets
 // imports parquet-go; only cmd/bench imports compare, though tests may), when a package is a
