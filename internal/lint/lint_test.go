@@ -123,7 +123,9 @@ func TestImportRulesCatch(t *testing.T) {
 			Deps: []string{module + "/dataflow", module + "/internal/invariants", module + "/internal/metrics"}},
 		module + "/internal/invariants": {ImportPath: module + "/internal/invariants", Imports: []string{"fmt", module + "/internal/metrics"},
 			Deps: []string{"fmt", module + "/internal/metrics"}},
-		module + "/internal/metrics": {ImportPath: module + "/internal/metrics"},
+		module + "/internal/metrics": {ImportPath: module + "/internal/metrics", Imports: []string{module + "/internal/script"}},
+		module + "/internal/script":  {ImportPath: module + "/internal/script"},
+		module + "/dataflow/y":       {ImportPath: module + "/dataflow/y", TestImports: []string{module + "/internal/script"}},
 		module + "/recordstream": {ImportPath: module + "/recordstream", Imports: []string{module + "/datasets"},
 			Deps: []string{module + "/datasets", "github.com/apache/arrow/go/v17/arrow", module + "/microbatch"}},
 		module + "/microbatch":   {ImportPath: module + "/microbatch", Deps: []string{module + "/recordstream/checkpoint"}},
@@ -142,12 +144,14 @@ func TestImportRulesCatch(t *testing.T) {
 		"recordstream depends on " + module + "/microbatch",
 		"microbatch depends on " + module + "/recordstream/checkpoint",
 		"notebooks imports compare",
+		"internal/metrics imports internal/script: only tests may",
 	} {
 		require.Contains(t, got, want)
 	}
 	require.NotContains(t, got, "cmd/bench imports")
 	require.NotContains(t, got, "microbatch/x imports", "tests may use compare's workloads")
 	require.NotContains(t, got, "datasets imports")
+	require.NotContains(t, got, "dataflow/y imports", "tests may use internal/script")
 	require.NotContains(t, got, "depends on "+module+"/internal/invariants", "dataflow may use the debug assertions")
 	require.NotContains(t, got, "depends on "+module+"/dataflow:", "dataflow's subpackages may use dataflow")
 }
@@ -195,6 +199,13 @@ func importViolations(pkgs map[string]*pkg) []string {
 		if !under(path, "datasets") {
 			if d, ok := hasPrefixIn(slices.Concat(p.Imports, p.TestImports, p.XTestImports), "github.com/parquet-go/parquet-go"); ok {
 				errorf("%s imports %s: only datasets may import parquet-go; use datasets' readers and writers", path, d)
+			}
+		}
+		// internal/script is a test harness (it imports testing and
+		// registers -update): tests only.
+		if !under(path, "internal/script") {
+			if _, ok := hasPrefixIn(p.Imports, module+"/internal/script"); ok {
+				errorf("%s imports internal/script: only tests may", path)
 			}
 		}
 		// compare is the harness: only the CLI builds on it. Tests may use
