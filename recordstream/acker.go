@@ -1,5 +1,7 @@
 package recordstream
 
+import "github.com/weirlab/weir/internal/invariants"
+
 // AckKind is the stream of an acker message: Storm's __ack_init, __ack_ack,
 // __ack_fail and __ack_reset_timeout.
 type AckKind uint8
@@ -89,6 +91,17 @@ func NewAcker() *Acker {
 // Execute applies one message in the order of Acker.execute (mechanics.md
 // 1.1) and reports whether the spout must be told, and what.
 func (a *Acker) Execute(m AckMsg, nowNanos int64) (AckResult, bool) {
+	if invariants.Enabled {
+		prev, had := a.pending.Get(m.Root)
+		before := a.pending.Len()
+		res, report := a.execute(m, nowNanos)
+		a.checkExecute(m, prev, had, before, res, report)
+		return res, report
+	}
+	return a.execute(m, nowNanos)
+}
+
+func (a *Acker) execute(m AckMsg, nowNanos int64) (AckResult, bool) {
 	curr, ok := a.pending.Get(m.Root)
 	if !ok {
 		curr = ackObject{startNano: nowNanos, spoutTask: -1}
@@ -124,6 +137,55 @@ func (a *Acker) Execute(m AckMsg, nowNanos int64) (AckResult, bool) {
 	}
 	a.store(m.Root, curr, ok)
 	return AckResult{}, false
+}
+
+// checkExecute asserts the value accounting of one Execute (A1, A3) from
+// the root's entry before it (prev, had) and the pending count before it:
+// the entry's XOR is the old one XOR the message's value; the tree is
+// reported complete exactly when that is 0 after the INIT, and failed only
+// when it is not; a reported tree's entry is gone and an entry kept is one
+// that cannot report yet; Pending moves by exactly the entry made or
+// removed. Debug-only (-tags invariants).
+func (a *Acker) checkExecute(m AckMsg, prev ackObject, had bool, before int, res AckResult, report bool) {
+	curr, held := a.pending.Get(m.Root)
+	after := a.pending.Len()
+	want := before
+	switch {
+	case held && !had:
+		want++
+	case had && !held:
+		want--
+	}
+	if after != want {
+		invariants.Assertf(false, "A2: pending %d -> %d for root %#x (held before %v, after %v)", before, after, m.Root, had, held)
+	}
+	if m.Kind < AckInit || m.Kind > AckResetTimeout {
+		if report || held != had || curr != prev {
+			invariants.Assertf(false, "A1: acker message of kind %v changed root %#x", m.Kind, m.Root)
+		}
+		return
+	}
+	val := prev.val
+	if m.Kind == AckInit || m.Kind == AckAck {
+		val ^= m.Val
+	}
+	switch {
+	case !report:
+		if !held || curr.val != val {
+			invariants.Assertf(false, "A1: root %#x kept with XOR %#x (held %v), want %#x", m.Root, curr.val, held, val)
+		}
+		if curr.spoutTask >= 0 && (curr.val == 0 || curr.failed || curr.reset) {
+			invariants.Assertf(false, "A1: root %#x kept after its INIT with XOR %#x, failed %v, reset %v: it should have reported", m.Root, curr.val, curr.failed, curr.reset)
+		}
+	case res.Kind == AckAck, res.Kind == AckFail:
+		if held || (res.Kind == AckAck) != (val == 0) {
+			invariants.Assertf(false, "A1: root %#x reported %v with XOR %#x (still held %v)", m.Root, res.Kind, val, held)
+		}
+	default:
+		if res.Kind != AckResetTimeout || !held || curr.reset || curr.spoutTask < 0 || curr.val != val || val == 0 {
+			invariants.Assertf(false, "A1: root %#x reported %v with XOR %#x (held %v)", m.Root, res.Kind, val, held)
+		}
+	}
 }
 
 // store writes curr back: a new entry goes to the newest bucket; an existing

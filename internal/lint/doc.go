@@ -1,11 +1,17 @@
 // Package lint holds weir's lint rules as tests (after pebble's
 // internal/lint): `go test ./internal/lint` fails when the import graph of
-// DESIGN.md is broken (dataflow imports only the standard library;
-// recordstream imports neither Arrow nor microbatch, directly or
-// transitively; microbatch does not import recordstream; only datasets
-// imports parquet-go; only cmd/bench imports compare, though tests may), when a package is a
-// grab bag (util, common, helpers, types) or when non-test code has an
-// init function.
+// DESIGN.md is broken, when a package is a grab bag (util, common, helpers,
+// types) or when non-test code has an init function. The import rules:
+//
+//   - dataflow depends (directly or transitively) only on the standard
+//     library, on dataflow/... and on internal/invariants, which is itself
+//     standard-library-only;
+//   - recordstream imports neither Arrow nor microbatch, directly or
+//     transitively;
+//   - microbatch does not import recordstream;
+//   - only datasets imports parquet-go;
+//   - only cmd/bench imports compare, though tests may;
+//   - only tests import internal/script.
 //
 // The package has no code of its own; it runs `go list` and parses files,
 // so its tests need the go command (found through GOROOT or PATH).
