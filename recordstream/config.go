@@ -33,6 +33,8 @@ type Source interface {
 	EventTimeShift() int64
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Guarantee -linecomment
+
 // Guarantee is the delivery guarantee of a run.
 type Guarantee uint8
 
@@ -40,29 +42,20 @@ type Guarantee uint8
 const (
 	// AtMostOnce runs without ackers: nothing is tracked, a tuple lost in a
 	// crashed task is gone.
-	AtMostOnce Guarantee = iota
+	AtMostOnce Guarantee = iota // at-most-once
 	// AtLeastOnce tracks every spout tuple's tree with XOR ackers and
 	// replays failed or timed-out records from the log.
-	AtLeastOnce
+	AtLeastOnce // at-least-once
 	// ExactlyOnce is the Flink model (barriers, aligned snapshots), built in
 	// recordstream/checkpoint and wired in exactlyonce*.go.
-	ExactlyOnce
+	ExactlyOnce // exactly-once
 )
 
-var guaranteeNames = [...]string{"at-most-once", "at-least-once", "exactly-once"}
-
-func (g Guarantee) String() string {
-	if int(g) < len(guaranteeNames) {
-		return guaranteeNames[g]
-	}
-	return fmt.Sprintf("guarantee(%d)", g)
-}
-
-// ParseGuarantee parses the CLI form of a guarantee.
+// ParseGuarantee parses a guarantee's name (its String form).
 func ParseGuarantee(s string) (Guarantee, error) {
-	for i, n := range guaranteeNames {
-		if s == n {
-			return Guarantee(i), nil
+	for g := AtMostOnce; g <= ExactlyOnce; g++ {
+		if s == g.String() {
+			return g, nil
 		}
 	}
 	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)

@@ -10,41 +10,14 @@ import (
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 )
-
-// SpoutPendingBuckets is the number of buckets of a spout's pending map: a
-// tree not completed is failed between T and 2T after its emit (R1 of
-// [RotatingMap], mechanics.md 1.4).
-const SpoutPendingBuckets = 2
 
 // pendingInfo is what a spout keeps per tracked tuple: the offset to replay
 // and the emit time for the complete latency.
 type pendingInfo struct {
 	off  int64
 	emit int64
-}
-
-// spoutPending is a spout's pure timeout core: the pending map and its
-// rotation every message timeout T, driven by the caller's clock readings.
-// It is not safe for concurrent use.
-type spoutPending struct {
-	m          *RotatingMap[pendingInfo]
-	timeout    int64
-	lastRotate int64
-	expire     func(uint64, pendingInfo)
-}
-
-func newSpoutPending(timeout time.Duration, now int64, expire func(uint64, pendingInfo)) *spoutPending {
-	m, _ := NewRotatingMap[pendingInfo](SpoutPendingBuckets) // 2 >= 2
-	return &spoutPending{m: m, timeout: int64(timeout), lastRotate: now, expire: expire}
-}
-
-// tick rotates once per elapsed timeout; expired entries go to expire.
-func (p *spoutPending) tick(now int64) {
-	for now-p.lastRotate >= p.timeout {
-		p.m.Rotate(p.expire)
-		p.lastRotate += p.timeout
-	}
 }
 
 type spoutStats struct {
@@ -70,7 +43,7 @@ type spoutTask struct {
 	rng   *rand.Rand
 	drop  *rand.Rand
 
-	pending *spoutPending
+	pending *acking.Pending[pendingInfo] // tracked trees (at-least-once)
 	replay  []int64
 	nowc    int64         // coarse clock, refreshed per burst
 	proto   spoutProtocol // nil: Storm's spout
@@ -125,7 +98,7 @@ func (s *spoutTask) init() error {
 		s.procTime = a.Domain == dataflow.ProcessingTime
 	}
 	if t.acking {
-		s.pending = newSpoutPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
+		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
 	}
 	return nil
 }
@@ -147,21 +120,21 @@ func (s *spoutTask) onResults(b *batch) {
 			if s.pending == nil {
 				continue
 			}
-			switch AckKind(m.Aux) {
-			case AckAck:
-				if info, ok := s.pending.m.Remove(m.Root); ok {
+			switch acking.AckKind(m.Aux) {
+			case acking.AckAck:
+				if info, ok := s.pending.Remove(m.Root); ok {
 					s.stats.acked++
 					s.lastAck = s.nowc
 					s.complete.RecordNanos(s.nowc - info.emit)
 				} // else: it timed out already; a late ack is ignored
-			case AckFail:
-				if info, ok := s.pending.m.Remove(m.Root); ok {
+			case acking.AckFail:
+				if info, ok := s.pending.Remove(m.Root); ok {
 					s.stats.failed++
 					s.replay = append(s.replay, info.off)
 				}
-			case AckResetTimeout:
-				if info, ok := s.pending.m.Get(m.Root); ok {
-					s.pending.m.Put(m.Root, info)
+			case acking.AckResetTimeout:
+				if info, ok := s.pending.Get(m.Root); ok {
+					s.pending.Put(m.Root, info)
 				}
 			}
 		}
@@ -178,7 +151,7 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	e := s.out[0]
 	if len(s.out) > 1 {
 		s.key = dataflow.AppendKey(s.key[:0], row, t.keyIdx)
-		e = s.out[Fields.Choose(len(s.out), t.hashKey(s.key), nil, 0)]
+		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
 	}
 	tp, err := e.slot(ctx)
 	if err != nil {
@@ -239,7 +212,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	s.row = row
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
 	if s.tracked() && pass {
-		s.curRoot = newRootID(s.rng)
+		s.curRoot = acking.NewRootID(s.rng)
 	}
 	if pass {
 		if err := s.chain.run(ctx, row); err != nil {
@@ -252,11 +225,11 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 		// (C1). Storm would send an INIT with value 0 and ack at once.
 		return nil
 	}
-	s.pending.m.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
-	return s.sendAck(ctx, AckInit, s.curRoot, s.curXOR)
+	s.pending.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
+	return s.sendAck(ctx, acking.AckInit, s.curRoot, s.curXOR)
 }
 
-func (s *spoutTask) sendAck(ctx context.Context, kind AckKind, root, val uint64) error {
+func (s *spoutTask) sendAck(ctx context.Context, kind acking.AckKind, root, val uint64) error {
 	s.stats.ackerMsgs++
 	if p := s.t.cfg.Faults.DropAcks; p > 0 && s.drop.Float64() < p {
 		s.stats.ackerDropped++
@@ -334,12 +307,12 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than --max-spout-pending allows; raise it or set it to 0 (unlimited)")
 
 func (s *spoutTask) checkStall() error {
-	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.m.Len() == 0 && len(s.replay) == 0) {
+	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.Len() == 0 && len(s.replay) == 0) {
 		s.lastAck = s.nowc
 		return nil
 	}
 	if s.nowc-s.lastAck > 4*int64(s.t.cfg.MessageTimeout) {
-		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.m.Len())
+		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.Len())
 	}
 	return nil
 }
@@ -397,7 +370,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 			if err := s.checkStall(); err != nil {
 				return err
 			}
-			s.pending.tick(s.nowc)
+			s.pending.Tick(s.nowc)
 		}
 		// 4. a burst: replays first, then new records.
 		progressed, err := s.burst(ctx, &end)
@@ -450,7 +423,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 				}
 				s.endSent, s.lastEndWM = true, now
 			}
-			if !s.tracked() || s.pending.m.Len() == 0 {
+			if !s.tracked() || s.pending.Len() == 0 {
 				if err := s.finish(ctx); err != nil {
 					return err
 				}
@@ -511,17 +484,17 @@ func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
 
 // heldBack reports whether max spout pending stops the spout from emitting.
 func (s *spoutTask) heldBack() bool {
-	return s.tracked() && s.t.cfg.MaxSpoutPending > 0 && s.pending.m.Len() >= s.t.cfg.MaxSpoutPending
+	return s.tracked() && s.t.cfg.MaxSpoutPending > 0 && s.pending.Len() >= s.t.cfg.MaxSpoutPending
 }
 
 // deadline returns the clock reading at which the spout must look again
 // without being woken (the next rotation of its pending map, the stall
 // check), or at if that is earlier and not 0; 0 means none.
 func (s *spoutTask) deadline(at int64) int64 {
-	if s.tracked() && (s.pending.m.Len() > 0 || len(s.replay) > 0) {
-		d := s.pending.lastRotate + s.pending.timeout
+	if s.tracked() && (s.pending.Len() > 0 || len(s.replay) > 0) {
+		d := s.pending.NextRotation()
 		if s.t.cfg.MaxSpoutPending > 0 {
-			d = min(d, s.lastAck+4*s.pending.timeout+1)
+			d = min(d, s.lastAck+4*s.pending.Timeout()+1)
 		}
 		if at == 0 || d < at {
 			at = d

@@ -16,81 +16,52 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Component names a kind of task in the compiled topology.
-type Component uint8
+// component names a kind of task in the compiled topology.
+type component uint8
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=component,grouping -linecomment
 
 // The components of a compiled pipeline.
 const (
-	// ComponentSpout reads one log partition (with the stateless steps
+	// componentSpout reads one log partition (with the stateless steps
 	// chained in).
-	ComponentSpout Component = iota
-	// ComponentWindow is the windowed aggregation bolt (fields grouping on
+	componentSpout component = iota // spout
+	// componentWindow is the windowed aggregation bolt (fields grouping on
 	// the key).
-	ComponentWindow
-	// ComponentSink keeps the final value per window and key (global
+	componentWindow // window
+	// componentSink keeps the final value per window and key (global
 	// grouping: one task).
-	ComponentSink
-	// ComponentAcker is Storm's __acker (fields grouping on the root id).
-	ComponentAcker
+	componentSink // sink
+	// componentAcker is Storm's __acker (fields grouping on the root id).
+	componentAcker // acker
 )
 
-var componentNames = [...]string{"spout", "window", "sink", "acker"}
+// grouping is how a stream's tuples are spread over the consumer's tasks
+// (mechanics.md 1.6), for the groupings the compiled topologies use.
+// Target tasks are sorted ascending.
+type grouping uint8
 
-func (c Component) String() string {
-	if int(c) < len(componentNames) {
-		return componentNames[c]
-	}
-	return fmt.Sprintf("component(%d)", c)
-}
-
-// Grouping is how a stream's tuples are spread over the consumer's tasks
-// (mechanics.md 1.6). Target tasks are sorted ascending.
-type Grouping uint8
-
-// Groupings.
 const (
-	// Shuffle sends tuples round-robin over the targets.
-	Shuffle Grouping = iota
-	// Fields sends each tuple to hash(fields) mod n, so equal keys meet in
-	// one task.
-	Fields
-	// All sends every tuple to every target (watermarks, EOS).
-	All
-	// Global sends everything to the lowest target task.
-	Global
-	// LocalOrShuffle prefers targets in the producer's worker; the topology
-	// runs in one worker, so it is Shuffle.
-	LocalOrShuffle
-	// Direct lets the producer name the target (acker to spout).
-	Direct
+	// fields sends each tuple to hash(fields) mod n, so equal keys meet in
+	// one task: spouts to window tasks, bolts to ackers (on the root id).
+	fields grouping = iota // fields
+	// global sends everything to the lowest target task: window tasks (or
+	// spouts) to the sink.
+	global // global
+	// direct lets the producer name the target: acker to spout.
+	direct // direct
 )
 
-var groupingNames = [...]string{"shuffle", "fields", "all", "global", "local-or-shuffle", "direct"}
-
-func (g Grouping) String() string {
-	if int(g) < len(groupingNames) {
-		return groupingNames[g]
-	}
-	return fmt.Sprintf("grouping(%d)", g)
-}
-
-// Choose returns the index among n sorted targets of a tuple for groupings
-// that pick one target: hash is the fields hash (Fields), rr the
-// producer's round-robin counter (Shuffle, LocalOrShuffle), direct the
-// chosen index (Direct). All has no single target and returns -1.
-func (g Grouping) Choose(n int, hash uint64, rr *uint64, direct int) int {
+// choose returns the index among n sorted targets of a tuple: hash is the
+// fields hash (fields), target the chosen index (direct).
+func (g grouping) choose(n int, hash uint64, target int) int {
 	switch g {
-	case Fields:
+	case fields:
 		return int(hash % uint64(n))
-	case Global:
-		return 0
-	case Direct:
-		return direct
-	case Shuffle, LocalOrShuffle:
-		*rr++
-		return int(*rr % uint64(n))
+	case direct:
+		return target
 	}
-	return -1
+	return 0
 }
 
 // Report is what a run produced and measured.
@@ -157,7 +128,7 @@ type Sample struct {
 // (upstream task ids, for alignment and EOS counting) and its live stats.
 type taskBase struct {
 	id     int
-	comp   Component
+	comp   component
 	name   string
 	in     *inbox
 	inputs []int
@@ -316,21 +287,21 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	if t.acking {
 		nAck = cfg.Ackers
 	}
-	newBase := func(comp Component, i int) *taskBase {
+	newBase := func(comp component, i int) *taskBase {
 		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i),
 			in: &inbox{ch: make(chan *batch, cfg.QueueBatches)}}
 		t.all = append(t.all, b)
 		return b
 	}
 	for i := range nSp {
-		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(ComponentSpout, i), t: t, part: i})
+		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(componentSpout, i), t: t, part: i})
 	}
 	for i := range nWin {
-		t.windows = append(t.windows, &windowTask{taskBase: newBase(ComponentWindow, i), t: t, index: i})
+		t.windows = append(t.windows, &windowTask{taskBase: newBase(componentWindow, i), t: t, index: i})
 	}
-	t.sink = &sinkTask{taskBase: newBase(ComponentSink, 0), t: t}
+	t.sink = &sinkTask{taskBase: newBase(componentSink, 0), t: t}
 	for i := range nAck {
-		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(ComponentAcker, i), t: t})
+		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(componentAcker, i), t: t})
 	}
 
 	// Wire the edges. Spouts drain their inbox while blocked (Q4).
@@ -397,7 +368,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 // ackerFor routes an acker message by fields grouping on the root id
 // (mechanics.md 1.1).
 func (t *topo) ackerFor(root uint64) int {
-	return Fields.Choose(len(t.ackers), root, nil, 0)
+	return fields.choose(len(t.ackers), root, 0)
 }
 
 // hashKey hashes a key's text for the fields grouping.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 )
 
 // errCrashed stops the processing of a batch when an injected crash hits.
@@ -214,7 +215,7 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(AckAck), root, val, int32(w.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(acking.AckAck), root, val, int32(w.id)
 	return e.commit(ctx)
 }
 

@@ -128,6 +128,8 @@ func TestImportRulesCatch(t *testing.T) {
 		module + "/dataflow/y":       {ImportPath: module + "/dataflow/y", TestImports: []string{module + "/internal/script"}},
 		module + "/recordstream": {ImportPath: module + "/recordstream", Imports: []string{module + "/datasets"},
 			Deps: []string{module + "/datasets", "github.com/apache/arrow/go/v17/arrow", module + "/microbatch"}},
+		module + "/recordstream/internal/acking": {ImportPath: module + "/recordstream/internal/acking",
+			Deps: []string{"fmt", module + "/internal/invariants", module + "/internal/metrics"}},
 		module + "/microbatch":   {ImportPath: module + "/microbatch", Deps: []string{module + "/recordstream/checkpoint"}},
 		module + "/datasets":     {ImportPath: module + "/datasets", Imports: []string{"github.com/parquet-go/parquet-go"}},
 		module + "/notebooks":    {ImportPath: module + "/notebooks", Imports: []string{module + "/compare"}},
@@ -145,6 +147,7 @@ func TestImportRulesCatch(t *testing.T) {
 		"microbatch depends on " + module + "/recordstream/checkpoint",
 		"notebooks imports compare",
 		"internal/metrics imports internal/script: only tests may",
+		"recordstream/internal/acking depends on " + module + "/internal/metrics: recordstream's pure cores may import only",
 	} {
 		require.Contains(t, got, want)
 	}
@@ -177,6 +180,14 @@ func importViolations(pkgs map[string]*pkg) []string {
 			for _, d := range p.Deps {
 				if dp, ok := pkgs[d]; ok && !dp.Standard {
 					errorf("%s depends on %s: internal/invariants may import only the standard library", path, d)
+				}
+			}
+		case under(path, "recordstream/internal"):
+			// recordstream's pure cores (acker, rotating map, pending
+			// tables): the standard library and the debug assertions only.
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard && !under(d, "internal/invariants") {
+					errorf("%s depends on %s: recordstream's pure cores may import only the standard library and internal/invariants", path, d)
 				}
 			}
 		case under(path, "recordstream"):
