@@ -81,8 +81,9 @@ type Faults struct {
 	// pipeline the sink task crashes instead.
 	CrashAfter []int64
 	// Slow is the extra cost per record in the windowed bolt, or in the
-	// sink of a stateless pipeline (a busy wait on the real clock, since it
-	// models work; batched so it does not read the clock per record).
+	// sink of a stateless pipeline. It models a slow call, so the task
+	// waits (it does not burn CPU, as in microbatch): once per batch, for
+	// the cost of the batch's records.
 	Slow time.Duration
 	// DropAcks is the share (0..1) of acker messages lost, chosen by a
 	// seeded generator.

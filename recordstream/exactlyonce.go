@@ -30,6 +30,13 @@ import (
 //	  a task crashes: cancel the incarnation, wait for every goroutine,
 //	  restart from the latest complete checkpoint (E2).
 //
+// The files: this one has the configuration, the restart loop and the
+// run's report; exactlyonce_run.go one incarnation and its coordinator and
+// snapshot-writer goroutines; exactlyonce_barriers.go the protocols that
+// fill the tasks' protocol slot (the barrier gate of every bolt, the
+// barrier injector of every spout, the sink's transactional output);
+// exactlyonce_state.go the encoding of the tasks' state and its restore.
+//
 //   - E1 Tasks never block on I/O for a checkpoint: they encode their state
 //     and hand it to the writer goroutine, then go on processing.
 //   - E2 A crash of any task restarts the whole topology from the newest
