@@ -172,6 +172,18 @@ func (c *Config) withDefaults() Config {
 	return d
 }
 
+// ConfigError is a configuration that cannot run, naming the [Config] (or
+// [CheckpointConfig]) field at fault so that a caller can name its own
+// option for it (the CLI names its flag).
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return "recordstream: " + e.Field + ": " + e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // Validate reports a configuration that cannot run.
 func (c *Config) Validate() error {
 	switch {

@@ -85,7 +85,7 @@ type CheckpointConfig struct {
 func (c *CheckpointConfig) Validate() error {
 	switch {
 	case c.Unaligned && c.AtLeastOnceCheckpoints:
-		return errors.New("recordstream: cannot use unaligned checkpoints with at-least-once checkpointing; drop --unaligned or the at-least-once checkpoint mode")
+		return &ConfigError{Field: "Unaligned", Err: errors.New("unaligned checkpoints cannot be used with at-least-once checkpointing (AtLeastOnceCheckpoints); drop one of the two")}
 	case c.CheckpointInterval < 0:
 		return fmt.Errorf("recordstream: checkpoint interval must be positive, got %v", c.CheckpointInterval)
 	case c.KeepCheckpoints < 0 || c.CheckpointTimeout < 0 || c.MaxRestarts < 0:

@@ -304,7 +304,7 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 // no tree completing for four message timeouts: windowed bolts hold their
 // tuples until the window expires, so a window holding more tuples than max
 // spout pending can never fire (Storm checks this for count windows only).
-var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than --max-spout-pending allows; raise it or set it to 0 (unlimited)")
+var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than Config.MaxSpoutPending allows; raise it or set it to 0 (unlimited)")
 
 func (s *spoutTask) checkStall() error {
 	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.Len() == 0 && len(s.replay) == 0) {

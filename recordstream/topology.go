@@ -270,8 +270,8 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 			a.Window.Size+a.Window.Period > int64(cfg.MaxSpoutPending) {
 			// Storm's WindowedBoltExecutor check: window tuples are acked
 			// only when they expire.
-			return nil, fmt.Errorf("recordstream: window count (length + sliding interval) value %d is more than max spout pending value %d; raise --max-spout-pending or set it to 0",
-				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)
+			return nil, &ConfigError{Field: "MaxSpoutPending", Err: fmt.Errorf("window count (length + sliding interval) value %d is more than max spout pending value %d; raise it or set it to 0 (unlimited)",
+				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)}
 		}
 	}
 	t.crashAt = append(t.crashAt, cfg.Faults.CrashAfter...)
