@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/weirlab/weir/internal/invariants"
 )
 
 // PaneTiming says when a pane fired relative to the watermark (Beam's
@@ -177,6 +179,9 @@ type WindowOperator struct {
 	// the last snapshot (or restored one), so a large state is encoded
 	// without growing the buffer again and again.
 	snapHint int
+	// inv is the state of the debug-only checks (operator_invariants.go);
+	// nil without -tags invariants.
+	inv *opChecks
 }
 
 // opState is the part of the operator a snapshot holds; Restore builds a new
@@ -415,6 +420,9 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 			o.afterAdd(ws)
 		}
 	}
+	if invariants.Enabled {
+		o.checkInvariants()
+	}
 	return false
 }
 
@@ -485,6 +493,9 @@ func (o *WindowOperator) Merge(key string, w Window, partial []Accumulator, n in
 	ws.maxEvent = max(ws.maxEvent, maxEventTime)
 	ws.maxIngest = max(ws.maxIngest, maxIngestNanos)
 	o.afterAdd(ws)
+	if invariants.Enabled {
+		o.checkInvariants()
+	}
 }
 
 // AdvanceWatermark raises the watermark to w (a lower or equal w is ignored:
@@ -517,6 +528,9 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		st.timers.pop(o)
 		o.removeWindow(ws)
 	}
+	if invariants.Enabled {
+		o.checkInvariants()
+	}
 }
 
 // OnProcessingTime tells the operator the processing time (ms) for early
@@ -547,6 +561,9 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 	}
 	clear(st.dirty)
 	st.dirty = st.dirty[:0]
+	if invariants.Enabled {
+		o.checkInvariants()
+	}
 }
 
 // Finish ends a bounded input: it advances the watermark to [MaxTime], which
@@ -581,6 +598,9 @@ func (o *WindowOperator) newWindow(ks *keyState, w Window) *winState {
 		for i, g := range o.agg.Aggs {
 			ws.accs[i] = g.NewAccumulator(o.aggKinds[i])
 		}
+	}
+	if invariants.Enabled {
+		o.checkNewWindow(w)
 	}
 	ws.ks, ws.w = ks, w
 	ws.n, ws.since, ws.pane = 0, 0, 0
@@ -1089,6 +1109,9 @@ func (o *WindowOperator) Restore(b []byte) error {
 	}
 	o.st = st
 	o.snapHint = len(b) + len(b)/8
+	if invariants.Enabled {
+		o.checkRestored()
+	}
 	return nil
 }
 

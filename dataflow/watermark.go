@@ -1,6 +1,10 @@
 package dataflow
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/weirlab/weir/internal/invariants"
+)
 
 // WatermarkTracker derives an operator's event-time watermark from several
 // inputs (the partitions of the log, or the upstream tasks of a bolt), as I4
@@ -90,8 +94,12 @@ func (t *WatermarkTracker) Observe(input int, eventTime, nowMs Time) {
 	t.touch(nowMs)
 	in.hasData = true
 	in.active = nowMs
+	old := in.wm
 	if w := subSat(eventTime, t.delay); w > in.wm {
 		in.wm = w
+	}
+	if invariants.Enabled && (in.wm < old || in.wm < subSat(eventTime, t.delay)) {
+		invariants.Assertf(false, "W1: input %d watermark %d after %d and event time %d - delay %d", input, in.wm, old, eventTime, t.delay)
 	}
 }
 
@@ -104,8 +112,12 @@ func (t *WatermarkTracker) Advance(input int, w, nowMs Time) {
 	t.touch(nowMs)
 	in.hasData = true
 	in.active = nowMs
+	old := in.wm
 	if w > in.wm {
 		in.wm = w
+	}
+	if invariants.Enabled && (in.wm < old || in.wm < w) {
+		invariants.Assertf(false, "W1: input %d watermark %d after %d and the message %d", input, in.wm, old, w)
 	}
 }
 
@@ -125,6 +137,7 @@ func (t *WatermarkTracker) Finish(input int) {
 // again behind the others), the previous value holds.
 func (t *WatermarkTracker) Current(nowMs Time) Time {
 	t.touch(nowMs)
+	prev := t.current
 	m := MaxTime
 	active := 0
 	for i := range t.inputs {
@@ -142,7 +155,29 @@ func (t *WatermarkTracker) Current(nowMs Time) Time {
 	if active > 0 && m > t.current {
 		t.current = m
 	}
+	if invariants.Enabled {
+		t.checkCurrent(prev)
+	}
 	return t.current
+}
+
+// checkCurrent asserts W1 after Current: the combined watermark did not go
+// back from prev, and it is no higher than the highest input watermark (it
+// was once the minimum of inputs whose watermarks only rise).
+func (t *WatermarkTracker) checkCurrent(prev Time) {
+	if t.current < prev {
+		invariants.Assertf(false, "W1: watermark went back from %d to %d", prev, t.current)
+	}
+	if t.current == MinTime {
+		return
+	}
+	top := MinTime
+	for i := range t.inputs {
+		top = max(top, t.inputs[i].wm)
+	}
+	if t.current > top {
+		invariants.Assertf(false, "W1: watermark %d above every input's (highest %d)", t.current, top)
+	}
 }
 
 // Idle reports whether input is idle at processing time nowMs.

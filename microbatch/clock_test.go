@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/clock"
 )
 
@@ -22,7 +23,7 @@ func TestDriverOnRealClockUnderSynctest(t *testing.T) {
 		const slow = 100 * time.Microsecond
 		l := liveLog(t)
 		go fillPaced(t.Context(), t, l, 10, 3*time.Second) // 1000 records/s
-		rep, err := Run(t.Context(), liveShape(), newLogSource(l), Config{
+		rep, err := Run(t.Context(), liveShape(), datasets.NewArrowSource(l), Config{
 			BatchInterval: interval, Slow: slow, Parallelism: 1, Clock: clock.Real(),
 		})
 		require.NoError(t, err)

@@ -1,12 +1,16 @@
 package recordstream
 
-import "context"
+import (
+	"context"
+
+	"github.com/weirlab/weir/recordstream/internal/acking"
+)
 
 type ackerStats struct {
 	results int64
 }
 
-// ackerTask wraps the pure [Acker] in a task: it takes init and ack
+// ackerTask wraps the pure [acking.Acker] in a task: it takes init and ack
 // messages from its queue (fields grouping on the root id) and answers the
 // spout that owns a completed or failed tree with a direct emit. It rotates
 // its map every message timeout of the injected clock. One goroutine owns it.
@@ -14,13 +18,13 @@ type ackerTask struct {
 	*taskBase
 	t          *topo
 	out        []*edge // one per spout task, indexed by spout id (direct grouping)
-	core       *Acker
+	core       *acking.Acker
 	lastRotate int64
 	stats      ackerStats
 }
 
 func (a *ackerTask) init() {
-	a.core = NewAcker()
+	a.core = acking.NewAcker()
 	a.lastRotate = a.t.now()
 }
 
@@ -46,12 +50,12 @@ func (a *ackerTask) run(ctx context.Context) error {
 			case MsgEOS:
 				eos[m.Src] = true
 			case MsgAck:
-				res, ok := a.core.Execute(AckMsg{Kind: AckKind(m.Aux), Root: m.Root, Val: m.Edge, SpoutTask: int(m.Src)}, now)
+				res, ok := a.core.Execute(acking.AckMsg{Kind: acking.AckKind(m.Aux), Root: m.Root, Val: m.Edge, SpoutTask: int(m.Src)}, now)
 				if !ok {
 					continue
 				}
 				a.stats.results++
-				e := a.out[Direct.Choose(len(a.out), 0, nil, res.SpoutTask)]
+				e := a.out[direct.choose(len(a.out), 0, res.SpoutTask)]
 				tp, err := e.slot(ctx)
 				if err != nil {
 					return err

@@ -14,7 +14,7 @@ import (
 // transfer) and of the windowed bolt (operator Add for an existing window).
 func TestTaskLoopsDoNotAllocate(t *testing.T) {
 	src, p := ysbFixture(1<<14, 1)
-	tp, err := compile(p, src, (&Config{Parallelism: 2}).withDefaults())
+	tp, err := compile(p, src, (&Config{Parallelism: 2}).withDefaults(), nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

@@ -1,9 +1,7 @@
 package recordstream
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"runtime"
 	"syscall"
@@ -83,16 +81,12 @@ type colSource struct {
 	ingest [][]int64   // partition -> ingest ns
 }
 
-func (c *colSource) Schema() dataflow.Schema { return c.schema }
-func (c *colSource) Partitions() int         { return len(c.cols) }
-func (c *colSource) End(p int) int64         { return int64(len(c.ingest[p])) }
-func (c *colSource) EventTimeShift() int64   { return 0 }
-func (c *colSource) Wait(ctx context.Context, p int, off int64) error {
-	if off < c.End(p) {
-		return nil
-	}
-	return io.EOF
-}
+func (c *colSource) Schema() dataflow.Schema  { return c.schema }
+func (c *colSource) Partitions() int          { return len(c.cols) }
+func (c *colSource) End(p int) int64          { return int64(len(c.ingest[p])) }
+func (c *colSource) EventTimeShift() int64    { return 0 }
+func (c *colSource) Closed() bool             { return true }
+func (c *colSource) Changed() <-chan struct{} { return closedChan() }
 
 func (c *colSource) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
 	n := c.schema.Len()

@@ -1,7 +1,6 @@
 package recordstream
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,12 +22,18 @@ type Source interface {
 	// Read returns the record at offset off of partition p in dst (reused
 	// when large enough) and its ingest time in ns. off must be below End(p).
 	Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64)
-	// Wait blocks until partition p has a record at offset off (nil), the
-	// log is closed with no such record (io.EOF), or ctx is done.
-	Wait(ctx context.Context, p int, off int64) error
+	// Closed reports whether the log is complete: no more records will be
+	// appended. Read it before End: once it is true, End is final.
+	Closed() bool
+	// Changed returns a channel that is closed when new records are
+	// published or the log is closed. Take it before reading End, so that
+	// a publication between the two is not missed.
+	Changed() <-chan struct{}
 	// EventTimeShift maps the dataset's event times onto wall-clock ms.
 	EventTimeShift() int64
 }
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Guarantee -linecomment
 
 // Guarantee is the delivery guarantee of a run.
 type Guarantee uint8
@@ -37,29 +42,20 @@ type Guarantee uint8
 const (
 	// AtMostOnce runs without ackers: nothing is tracked, a tuple lost in a
 	// crashed task is gone.
-	AtMostOnce Guarantee = iota
+	AtMostOnce Guarantee = iota // at-most-once
 	// AtLeastOnce tracks every spout tuple's tree with XOR ackers and
 	// replays failed or timed-out records from the log.
-	AtLeastOnce
+	AtLeastOnce // at-least-once
 	// ExactlyOnce is the Flink model (barriers, aligned snapshots), built in
 	// recordstream/checkpoint and wired in exactlyonce*.go.
-	ExactlyOnce
+	ExactlyOnce // exactly-once
 )
 
-var guaranteeNames = [...]string{"at-most-once", "at-least-once", "exactly-once"}
-
-func (g Guarantee) String() string {
-	if int(g) < len(guaranteeNames) {
-		return guaranteeNames[g]
-	}
-	return fmt.Sprintf("guarantee(%d)", g)
-}
-
-// ParseGuarantee parses the CLI form of a guarantee.
+// ParseGuarantee parses a guarantee's name (its String form).
 func ParseGuarantee(s string) (Guarantee, error) {
-	for i, n := range guaranteeNames {
-		if s == n {
-			return Guarantee(i), nil
+	for g := AtMostOnce; g <= ExactlyOnce; g++ {
+		if s == g.String() {
+			return g, nil
 		}
 	}
 	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
@@ -85,8 +81,9 @@ type Faults struct {
 	// pipeline the sink task crashes instead.
 	CrashAfter []int64
 	// Slow is the extra cost per record in the windowed bolt, or in the
-	// sink of a stateless pipeline (a busy wait on the real clock, since it
-	// models work; batched so it does not read the clock per record).
+	// sink of a stateless pipeline. It models a slow call, so the task
+	// waits (it does not burn CPU, as in microbatch): once per batch, for
+	// the cost of the batch's records.
 	Slow time.Duration
 	// DropAcks is the share (0..1) of acker messages lost, chosen by a
 	// seeded generator.
@@ -137,21 +134,10 @@ type Config struct {
 	Seed uint64
 	// Logger receives debug lines; nil discards.
 	Logger *slog.Logger
-	// Restore, if set, restarts the topology from a snapshot: spouts start
-	// at its offsets and tasks restore their states (exactly-once hook).
-	Restore *Snapshot
 	// CheckpointConfig configures the exactly-once mode (checkpoint
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.
 	CheckpointConfig
-}
-
-// Snapshot is the restartable state of a topology: the next offset of each
-// spout's partition and each task's state by task id, as written by the
-// tasks' AppendSnapshot hooks.
-type Snapshot struct {
-	Offsets []int64
-	Tasks   map[int][]byte
 }
 
 func (c *Config) withDefaults() Config {
@@ -185,6 +171,18 @@ func (c *Config) withDefaults() Config {
 	}
 	return d
 }
+
+// ConfigError is a configuration that cannot run, naming the [Config] (or
+// [CheckpointConfig]) field at fault so that a caller can name its own
+// option for it (the CLI names its flag).
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return "recordstream: " + e.Field + ": " + e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Validate reports a configuration that cannot run.
 func (c *Config) Validate() error {

@@ -9,9 +9,10 @@
 // recordstream must not import Arrow, microbatch or datasets (which imports
 // Arrow): records reach it one at a time through [Source], which
 // *datasets.Log satisfies; compare wires the two together. Its pure cores
-// ([Acker], [RotatingMap], the spout's pending map) read no clock and start
-// no goroutines; [Run] owns every goroutine it starts and returns only after
-// all have exited.
+// (the XOR acker, the rotating map of timeouts and the spout's pending map,
+// in recordstream/internal/acking, which imports only the standard library)
+// read no clock and start no goroutines; [Run] owns every goroutine it
+// starts and returns only after all have exited (R1).
 //
 // # Usage
 //
@@ -46,6 +47,18 @@
 //	    every emission; a stateless pipeline goes from the spouts to the sink;
 //	  - with AtLeastOnce, Ackers acker tasks.
 //
+// # One loop per task kind
+//
+// Each task kind (spout, window bolt, sink, acker) has one loop, whatever
+// the guarantee (spout.go, window.go, sink.go, ackertask.go). Storm's acking
+// is part of the tasks, switched on by AtLeastOnce. What another model adds
+// sits in the task's protocol slot (protocol.go): nil for Storm's modes,
+// where every message goes straight to the task's handler; for ExactlyOnce,
+// Flink's barrier gate in front of each bolt's handler and a barrier
+// injector in each spout (exactlyonce_barriers.go). A spout that has
+// nothing to do waits in one select on its inbox, the log's change signal,
+// its protocol's triggers, one reused timer and ctx: no task polls.
+//
 // # Invariants
 //
 //   - Q1 Data and control messages (watermark, barrier, EOS) share one
@@ -56,10 +69,16 @@
 //     bounded by QueueBatches x BatchSize tuples per edge.
 //   - Q4 A spout blocked on a full queue keeps draining its acker results,
 //     so the acker->spout stream never closes a cycle of full queues.
-//   - A1-A4 ([Acker]) the XOR bookkeeping; R1 ([RotatingMap]) timeouts
-//     between T and 2T for the spout's 2 buckets.
-//   - W1-W3 (window.go) when windowed tuples are acked; S1-S2 (sink.go)
-//     what counts as a duplicate.
+//   - R1 [Run] returns only after every goroutine it started has exited.
+//   - C1 A record the chained stateless steps drop never becomes a tuple:
+//     no transfer, no acker message, nothing to track.
+//   - P1 A spout reads the filter's columns first and the others only for a
+//     record that passes (pushdown.go).
+//   - P2 A data tuple carries only the columns the aggregation reads.
+//   - W1-W4 (window.go) when windowed tuples are acked and which drops are
+//     late; S1-S3 (sink.go) what counts as a duplicate; E1-E3
+//     (exactlyonce.go) the exactly-once mode; AK1-AK4 and RM1
+//     (internal/acking) the XOR bookkeeping and the timeouts.
 //
 // # Guarantees and their limits
 //
@@ -76,16 +95,15 @@
 // unwindowed aggregations hold state longer than any timeout, so their
 // tuples are acked on receipt (W3).
 //
+// ExactlyOnce, the Flink way (mechanics.md 4.1, exactlyonce.go): barriers,
+// aligned (or unaligned, or at-least-once) snapshots written off the task
+// goroutines, a two-phase-commit sink, and a restart of the whole topology
+// from the newest complete checkpoint after a crash (E1-E3).
+//
 // Faults ([Faults]): a crash hits the window task that takes in the N-th
-// record (the sink for a stateless pipeline); it loses its queue, its state
-// and the rest of its batch, and restarts empty. Count windows restart
-// their ordinals after a crash, so at-least-once with crashes is exact only
-// for time windows.
-//
-// # Exactly-once hooks
-//
-// Config.Guarantee ExactlyOnce runs exactlyonce*.go. The hooks it uses:
-// control messages in the data queues (MsgBarrier, Q1), each task's input
-// task ids (taskBase.inputs), the window bolt's AppendSnapshot/Restore (the
-// operator's), the spouts' next offsets (Config.Restore).
+// record (the sink for a stateless pipeline); in Storm's modes it loses its
+// queue, its state and the rest of its batch, and restarts empty. Count
+// windows restart their ordinals after a crash, so at-least-once with
+// crashes is exact only for time windows. The slow fault is waiting, not
+// CPU work: the task sleeps its accumulated cost once per batch.
 package recordstream

@@ -2,10 +2,11 @@ package recordstream
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/weirlab/weir/dataflow"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=MsgKind -linecomment
 
 // MsgKind says what a queue element carries. Data tuples and control
 // messages travel in one queue, in order, so a watermark, barrier or EOS
@@ -16,34 +17,25 @@ type MsgKind uint8
 const (
 	// MsgData is a data tuple: Row, its origin (Partition, Offset, Ingest),
 	// its event time, and its message id (Root, Edge) when tracked.
-	MsgData MsgKind = iota
+	MsgData MsgKind = iota // data
 	// MsgWatermark carries the sender's watermark in Time; MaxTime means
 	// the sender reached the end of its input.
-	MsgWatermark
+	MsgWatermark // watermark
 	// MsgBarrier carries checkpoint id Aux (exactly-once mode).
-	MsgBarrier
+	MsgBarrier // barrier
 	// MsgEOS says the sender will send nothing more on this queue.
-	MsgEOS
+	MsgEOS // eos
 	// MsgAck is an acker input: Aux is the AckKind, Root the tree, Edge the
 	// XOR value; for AckInit, Src is the spout task.
-	MsgAck
+	MsgAck // ack
 	// MsgAckResult is an acker's answer to a spout: Aux is AckAck, AckFail
 	// or AckResetTimeout, Root the tree, Ingest the time delta in ns.
-	MsgAckResult
+	MsgAckResult // ack_result
 	// MsgPane is a window result for the sink: Row holds key, value and
 	// extra columns, Win the window, Time the max event time, Ingest the max
 	// ingest time, Aux the pane index and Partition the pane timing.
-	MsgPane
+	MsgPane // pane
 )
-
-var msgKindNames = [...]string{"data", "watermark", "barrier", "eos", "ack", "ack_result", "pane"}
-
-func (k MsgKind) String() string {
-	if int(k) < len(msgKindNames) {
-		return msgKindNames[k]
-	}
-	return fmt.Sprintf("msg(%d)", k)
-}
 
 // Tuple is one queue element. Tuples live in reused batches: a Tuple handed
 // to a task is valid until the task is done with its batch, and its Row's

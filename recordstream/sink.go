@@ -9,6 +9,8 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 )
 
 type resKey struct {
@@ -59,13 +61,19 @@ type sinkTask struct {
 	extraIdx   []int
 	key        []byte
 	slowDebt   time.Duration
-	shift      int64 // the log's event-time shift at init; emissions read it afresh (a paced log sets it when filling starts)
+	nowc       int64        // clock reading, refreshed per batch
+	eos        []bool       // per input channel
+	eosN       int          // channels ended
+	proto      boltProtocol // nil: Storm's modes
+	txn        *eoSink      // exactly-once: where emissions go
+	shift      int64        // the log's event-time shift at init; emissions read it afresh (a paced log sets it when filling starts)
 	latency    metrics.Latency
 	stats      sinkStats
 }
 
 func (s *sinkTask) init() error {
 	t := s.t
+	s.eos = make([]bool, len(s.inputs))
 	s.latency = metrics.NewLatency().Since(t.now())
 	s.shift = t.src.EventTimeShift()
 	if a := t.agg; a != nil {
@@ -92,12 +100,6 @@ func (s *sinkTask) init() error {
 		s.seen = map[recKey]uint64{}
 	}
 	return nil
-}
-
-// AppendSnapshot appends the sink's pending output (exactly-once hook): the
-// number of kept results. The 2PC sink of the exactly-once mode replaces it.
-func (s *sinkTask) AppendSnapshot(dst []byte) ([]byte, error) {
-	return fmt.Appendf(dst, "%d", len(s.final)+len(s.rows)), nil
 }
 
 func (s *sinkTask) pane(tp *Tuple, now int64) error {
@@ -163,7 +165,7 @@ func (s *sinkTask) sendAck(ctx context.Context, root, val uint64) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(AckAck), root, val, int32(s.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(acking.AckAck), root, val, int32(s.id)
 	return e.commit(ctx)
 }
 
@@ -181,83 +183,112 @@ func (s *sinkTask) results() []dataflow.Result {
 	return out
 }
 
-func (s *sinkTask) process(ctx context.Context, b *batch, eos []bool, eosN *int) error {
-	now := s.t.now()
+// process hands one batch to the task, through its protocol if it has one;
+// it returns errCrashed when an injected crash hits (stateless pipelines:
+// the sink takes the records in).
+func (s *sinkTask) process(ctx context.Context, b *batch) error {
+	s.nowc = s.t.now()
 	for i := range b.ts {
 		tp := &b.ts[i]
-		switch tp.Kind {
-		case MsgPane:
-			if err := s.pane(tp, now); err != nil {
-				return err
-			}
-		case MsgData:
-			if !s.windowed && s.t.crashNow() {
-				s.stats.lost += int64(len(b.ts) - i)
-				return errCrashed
-			}
-			s.slowDebt += s.t.cfg.Faults.Slow
-			if err := s.record(ctx, tp, now); err != nil {
-				return err
-			}
-		case MsgEOS:
-			s.markEOS(tp, eos, eosN)
+		if tp.Kind == MsgData && !s.windowed && s.t.crashNow() {
+			s.stats.lost += int64(len(b.ts) - i)
+			return errCrashed
+		}
+		ch := s.chanOf[tp.Src]
+		var err error
+		if s.proto == nil {
+			err = s.handle(ctx, ch, tp)
+		} else {
+			err = s.proto.input(ctx, s, ch, tp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if s.proto != nil {
+		return s.proto.endBatch(ctx, s)
+	}
+	return nil
+}
+
+// handle handles one message from input channel ch: a pane, a record of a
+// stateless pipeline, or end-of-stream.
+func (s *sinkTask) handle(ctx context.Context, ch int, tp *Tuple) error {
+	switch tp.Kind {
+	case MsgPane:
+		if s.txn != nil {
+			return s.transact(tp)
+		}
+		return s.pane(tp, s.nowc)
+	case MsgData:
+		s.slowDebt += s.t.cfg.Faults.Slow
+		if s.txn != nil {
+			return s.transact(tp)
+		}
+		return s.record(ctx, tp, s.nowc)
+	case MsgEOS:
+		if !s.eos[ch] {
+			s.eos[ch] = true
+			s.eosN++
 		}
 	}
 	return nil
 }
 
-func (s *sinkTask) markEOS(tp *Tuple, eos []bool, eosN *int) {
-	for j, in := range s.inputs {
-		if in == int(tp.Src) && !eos[j] {
-			eos[j] = true
-			*eosN++
-		}
-	}
-}
-
 // crash loses the queued tuples (stateless pipelines only: the kept results
 // count as delivered output).
-func (s *sinkTask) crash(eos []bool, eosN *int) {
+func (s *sinkTask) crash() {
 	s.stats.crashes++
-	for {
-		select {
-		case b := <-s.in.ch:
-			for i := range b.ts {
-				tp := &b.ts[i]
-				switch tp.Kind {
-				case MsgEOS:
-					s.markEOS(tp, eos, eosN)
-				case MsgData:
-					s.stats.lost++
+	for range len(s.in.ch) {
+		b := <-s.in.ch
+		for i := range b.ts {
+			tp := &b.ts[i]
+			switch tp.Kind {
+			case MsgEOS:
+				if ch := s.chanOf[tp.Src]; !s.eos[ch] {
+					s.eos[ch] = true
+					s.eosN++
 				}
+			case MsgData:
+				s.stats.lost++
 			}
-			b.release()
-		default:
-			return
 		}
+		b.release()
 	}
 }
 
+// run is the sink's loop, for every guarantee.
 func (s *sinkTask) run(ctx context.Context) error {
-	eos := make([]bool, len(s.inputs))
-	eosN := 0
-	for eosN < len(eos) {
-		var b *batch
-		select {
-		case b = <-s.in.ch:
-		case <-ctx.Done():
-			return ctx.Err()
+	if s.proto != nil {
+		if err := s.proto.start(ctx, s); err != nil {
+			return err
+		}
+	}
+	for s.eosN < len(s.eos) {
+		b, err := s.receive(ctx, s.proto)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			continue // a notice
 		}
 		start := s.t.now()
-		err := s.process(ctx, b, eos, &eosN)
+		err = s.process(ctx, b)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
-			s.crash(eos, &eosN)
+			if s.proto != nil {
+				if err := s.proto.crash(); err != nil {
+					return err
+				}
+			}
+			s.crash()
 		case err != nil:
 			return err
 		}
-		spin(&s.slowDebt)
+		if err := s.pay(ctx, &s.slowDebt); err != nil {
+			return err
+		}
 		s.busy.Add(s.t.now() - start)
 		if len(s.in.ch) == 0 {
 			for _, e := range s.acks {
@@ -265,6 +296,11 @@ func (s *sinkTask) run(ctx context.Context) error {
 					return err
 				}
 			}
+		}
+	}
+	if s.proto != nil {
+		if err := s.proto.finish(ctx, s); err != nil {
+			return err
 		}
 	}
 	for _, e := range s.acks {
@@ -278,4 +314,32 @@ func (s *sinkTask) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// forward has nothing to do: the sink has no outputs.
+func (s *sinkTask) forward(context.Context, checkpoint.ID) error { return nil }
+
+// transact writes a pane (or a stateless record) to the exactly-once
+// mode's sink: the current transaction of the two-phase-commit sink, or the
+// idempotent sink.
+func (s *sinkTask) transact(tp *Tuple) error {
+	var e checkpoint.Emission
+	switch tp.Kind {
+	case MsgPane:
+		e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S, Value: tp.Row[1]}
+		if len(tp.Row) > 2 {
+			e.Result.Extra = slices.Clone(tp.Row[2:])
+		}
+		e.Pane = int(tp.Aux)
+	case MsgData:
+		row := tp.Row
+		s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
+		e.Result = dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}
+		for _, x := range s.extraIdx {
+			e.Result.Extra = append(e.Result.Extra, row[x])
+		}
+	}
+	e.MaxEventTime, e.MaxIngestNanos = tp.Time, tp.Ingest
+	s.stats.emissions++
+	return s.txn.write(e, s.nowc)
 }

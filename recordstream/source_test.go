@@ -1,9 +1,7 @@
 package recordstream
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"iter"
 	"math/rand/v2"
 	"strings"
@@ -29,14 +27,16 @@ func (m *memSource) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int6
 	return append(dst[:0], r.Row...), r.IngestNanos
 }
 
-func (m *memSource) Wait(ctx context.Context, p int, off int64) error {
-	if off < m.End(p) {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return io.EOF
+// Closed: the log is complete from the start.
+func (m *memSource) Closed() bool { return true }
+
+// Changed returns a closed channel: a closed log does not change.
+func (m *memSource) Changed() <-chan struct{} { return closedChan() }
+
+func closedChan() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 func (m *memSource) All() iter.Seq[dataflow.Record] {

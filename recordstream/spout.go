@@ -4,47 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 )
-
-// SpoutPendingBuckets is the number of buckets of a spout's pending map: a
-// tree not completed is failed between T and 2T after its emit (R1 of
-// [RotatingMap], mechanics.md 1.4).
-const SpoutPendingBuckets = 2
 
 // pendingInfo is what a spout keeps per tracked tuple: the offset to replay
 // and the emit time for the complete latency.
 type pendingInfo struct {
 	off  int64
 	emit int64
-}
-
-// spoutPending is a spout's pure timeout core: the pending map and its
-// rotation every message timeout T, driven by the caller's clock readings.
-// It is not safe for concurrent use.
-type spoutPending struct {
-	m          *RotatingMap[pendingInfo]
-	timeout    int64
-	lastRotate int64
-	expire     func(uint64, pendingInfo)
-}
-
-func newSpoutPending(timeout time.Duration, now int64, expire func(uint64, pendingInfo)) *spoutPending {
-	m, _ := NewRotatingMap[pendingInfo](SpoutPendingBuckets) // 2 >= 2
-	return &spoutPending{m: m, timeout: int64(timeout), lastRotate: now, expire: expire}
-}
-
-// tick rotates once per elapsed timeout; expired entries go to expire.
-func (p *spoutPending) tick(now int64) {
-	for now-p.lastRotate >= p.timeout {
-		p.m.Rotate(p.expire)
-		p.lastRotate += p.timeout
-	}
 }
 
 type spoutStats struct {
@@ -70,9 +43,12 @@ type spoutTask struct {
 	rng   *rand.Rand
 	drop  *rand.Rand
 
-	pending *spoutPending
+	pending *acking.Pending[pendingInfo] // tracked trees (at-least-once)
 	replay  []int64
-	nowc    int64 // coarse clock, refreshed per burst
+	nowc    int64         // coarse clock, refreshed per burst
+	proto   spoutProtocol // nil: Storm's spout
+	hw      *int64        // the highest offset ever read + 1 (across restarts in exactly-once)
+	hwOwn   int64
 
 	// current record
 	curOff    int64
@@ -113,15 +89,16 @@ func (s *spoutTask) init() error {
 	s.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(s.id)+1000))
 	s.complete = metrics.NewHistogram()
 	s.maxT = dataflow.MinTime
-	if t.cfg.Restore != nil {
-		s.next = t.cfg.Restore.Offsets[s.part]
+	if t.restore != nil {
+		s.next = t.restore[s.part]
 	}
+	s.hw = &s.hwOwn
 	if a := t.agg; a != nil {
 		s.ooo = dataflow.Time(dataflow.Millis(a.Watermark.MaxOutOfOrderness))
 		s.procTime = a.Domain == dataflow.ProcessingTime
 	}
 	if t.acking {
-		s.pending = newSpoutPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
+		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
 	}
 	return nil
 }
@@ -143,21 +120,21 @@ func (s *spoutTask) onResults(b *batch) {
 			if s.pending == nil {
 				continue
 			}
-			switch AckKind(m.Aux) {
-			case AckAck:
-				if info, ok := s.pending.m.Remove(m.Root); ok {
+			switch acking.AckKind(m.Aux) {
+			case acking.AckAck:
+				if info, ok := s.pending.Remove(m.Root); ok {
 					s.stats.acked++
 					s.lastAck = s.nowc
 					s.complete.RecordNanos(s.nowc - info.emit)
 				} // else: it timed out already; a late ack is ignored
-			case AckFail:
-				if info, ok := s.pending.m.Remove(m.Root); ok {
+			case acking.AckFail:
+				if info, ok := s.pending.Remove(m.Root); ok {
 					s.stats.failed++
 					s.replay = append(s.replay, info.off)
 				}
-			case AckResetTimeout:
-				if info, ok := s.pending.m.Get(m.Root); ok {
-					s.pending.m.Put(m.Root, info)
+			case acking.AckResetTimeout:
+				if info, ok := s.pending.Get(m.Root); ok {
+					s.pending.Put(m.Root, info)
 				}
 			}
 		}
@@ -174,7 +151,7 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	e := s.out[0]
 	if len(s.out) > 1 {
 		s.key = dataflow.AppendKey(s.key[:0], row, t.keyIdx)
-		e = s.out[Fields.Choose(len(s.out), t.hashKey(s.key), nil, 0)]
+		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
 	}
 	tp, err := e.slot(ctx)
 	if err != nil {
@@ -235,7 +212,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	s.row = row
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
 	if s.tracked() && pass {
-		s.curRoot = newRootID(s.rng)
+		s.curRoot = acking.NewRootID(s.rng)
 	}
 	if pass {
 		if err := s.chain.run(ctx, row); err != nil {
@@ -248,11 +225,11 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 		// (C1). Storm would send an INIT with value 0 and ack at once.
 		return nil
 	}
-	s.pending.m.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
-	return s.sendAck(ctx, AckInit, s.curRoot, s.curXOR)
+	s.pending.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
+	return s.sendAck(ctx, acking.AckInit, s.curRoot, s.curXOR)
 }
 
-func (s *spoutTask) sendAck(ctx context.Context, kind AckKind, root, val uint64) error {
+func (s *spoutTask) sendAck(ctx context.Context, kind acking.AckKind, root, val uint64) error {
 	s.stats.ackerMsgs++
 	if p := s.t.cfg.Faults.DropAcks; p > 0 && s.drop.Float64() < p {
 		s.stats.ackerDropped++
@@ -282,8 +259,6 @@ func (s *spoutTask) broadcast(ctx context.Context, kind MsgKind, tm dataflow.Tim
 	return nil
 }
 
-// watermark is the partition's watermark: the largest event time emitted
-// minus the bound of out-of-orderness (processing time: the largest ingest
 // maybeWatermark sends the spout's watermark after a burst: every
 // WatermarkEvery records, and whenever the spout ran out of input (idle), so
 // downstream windows fire without waiting for more data.
@@ -298,6 +273,8 @@ func (s *spoutTask) maybeWatermark(ctx context.Context, idle bool) error {
 	return nil
 }
 
+// watermark is the partition's watermark: the largest event time emitted
+// minus the bound of out-of-orderness (processing time: the largest ingest
 // time).
 func (s *spoutTask) watermark() dataflow.Time {
 	if s.maxT == dataflow.MinTime {
@@ -327,30 +304,15 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 // no tree completing for four message timeouts: windowed bolts hold their
 // tuples until the window expires, so a window holding more tuples than max
 // spout pending can never fire (Storm checks this for count windows only).
-var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than --max-spout-pending allows; raise it or set it to 0 (unlimited)")
+var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than Config.MaxSpoutPending allows; raise it or set it to 0 (unlimited)")
 
 func (s *spoutTask) checkStall() error {
-	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.m.Len() == 0 && len(s.replay) == 0) {
+	if s.t.cfg.MaxSpoutPending == 0 || (s.pending.Len() == 0 && len(s.replay) == 0) {
 		s.lastAck = s.nowc
 		return nil
 	}
 	if s.nowc-s.lastAck > 4*int64(s.t.cfg.MessageTimeout) {
-		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.m.Len())
-	}
-	return nil
-}
-
-// idle waits up to a millisecond for acker results (Storm's spout wait
-// strategy sleeps 1 ms when nextTuple emits nothing).
-func (s *spoutTask) idle(ctx context.Context) error {
-	s.timer.Reset(time.Millisecond)
-	select {
-	case b := <-s.in.ch:
-		s.onResults(b)
-		s.timer.Stop() // Go >= 1.23: no stale tick after Stop
-	case <-s.timer.C:
-	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.Len())
 	}
 	return nil
 }
@@ -359,17 +321,29 @@ func (s *spoutTask) idle(ctx context.Context) error {
 // and the clock.
 const spoutBurst = 64
 
-// run is the spout loop of mechanics.md 1.3: consume acker results, time
-// out, emit replays first and new records while under max spout pending,
-// and at the end of the partition wait for every tree before sending EOS.
+// endWatermarkEvery is how often a spout at the end of its partition sends
+// the end-of-input watermark again while trees are pending, so that a
+// restarted bolt learns it too.
+const endWatermarkEvery = int64(10 * time.Millisecond)
+
+// run is the spout loop of mechanics.md 1.3, for every guarantee: consume
+// acker results, take a checkpoint trigger, time out, emit replays first and
+// new records while under max spout pending, send watermarks; at the end of
+// the partition wait for every tree, then send end-of-stream. When there is
+// nothing to do it waits in one select on its inbox, the log's change
+// signal, the protocol's triggers, one reused timer (the next timeout) and
+// ctx: it never polls.
 func (s *spoutTask) run(ctx context.Context) error {
 	t := s.t
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
+	var trig <-chan checkpoint.ID
+	if s.proto != nil {
+		trig = s.proto.triggers()
+	}
 	end := t.src.End(s.part)
 	atEnd := false
-	maxPending := t.cfg.MaxSpoutPending
 	windows := t.agg != nil
 	for {
 		// 1. acker results, every iteration.
@@ -381,46 +355,27 @@ func (s *spoutTask) run(ctx context.Context) error {
 				drained = true
 			}
 		}
+		// 2. a checkpoint trigger.
+		select {
+		case id := <-trig:
+			if err := s.proto.checkpoint(ctx, s, id); err != nil {
+				return err
+			}
+		default:
+		}
 		start := t.now()
 		s.nowc = start
-		// 2. timeouts.
+		// 3. timeouts.
 		if s.tracked() {
 			if err := s.checkStall(); err != nil {
 				return err
 			}
-			s.pending.tick(s.nowc)
+			s.pending.Tick(s.nowc)
 		}
-		// 3. emit a burst: replays first, then new records.
-		progressed := 0
-		for progressed < spoutBurst {
-			if s.tracked() && maxPending > 0 && s.pending.m.Len() >= maxPending {
-				break // replays too: they re-enter through nextTuple in Storm
-			}
-			if n := len(s.replay); n > 0 {
-				off := s.replay[0]
-				s.replay = s.replay[1:]
-				if len(s.replay) == 0 {
-					s.replay = s.replay[:0:cap(s.replay)]
-				}
-				s.stats.replayed++
-				if err := s.emitRecordAs(ctx, off, true); err != nil {
-					return err
-				}
-				progressed++
-				continue
-			}
-			if s.next >= end {
-				end = t.src.End(s.part)
-				if s.next >= end {
-					break
-				}
-			}
-			if err := s.emitRecord(ctx, s.next); err != nil {
-				return err
-			}
-			s.next++
-			s.stats.events++
-			progressed++
+		// 4. a burst: replays first, then new records.
+		progressed, err := s.burst(ctx, &end)
+		if err != nil {
+			return err
 		}
 		if windows {
 			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
@@ -435,51 +390,144 @@ func (s *spoutTask) run(ctx context.Context) error {
 		if err := s.flushAll(ctx); err != nil {
 			return err
 		}
-		if s.next >= end && !atEnd {
-			wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
-			err := t.src.Wait(wctx, s.part, s.next)
-			cancel()
-			switch {
-			case errors.Is(err, io.EOF):
+		// 5. wait for something to do.
+		changed := t.src.Changed() // before reading End: no lost wake-up
+		if !atEnd && s.next >= end {
+			closed := t.src.Closed()
+			if end = t.src.End(s.part); s.next >= end && closed {
 				atEnd = true
-			case err == nil, errors.Is(err, context.DeadlineExceeded):
-				end = t.src.End(s.part)
-				continue
-			default:
-				return err
 			}
 		}
-		if !atEnd {
-			if s.next < end { // held back by max spout pending
-				if err := s.idle(ctx); err != nil {
+		switch {
+		case s.heldBack():
+			// Only an acker result (or a timeout) frees a slot.
+			if err := s.wait(ctx, trig, nil, s.deadline(0)); err != nil {
+				return err
+			}
+		case len(s.replay) > 0 || s.next < end:
+			// More to emit.
+		case !atEnd:
+			if err := s.wait(ctx, trig, changed, s.deadline(0)); err != nil {
+				return err
+			}
+		default:
+			// The end of the partition: say so (again now and then while
+			// trees are pending).
+			now := t.now()
+			if windows && (!s.endSent || now-s.lastEndWM >= endWatermarkEvery) {
+				if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
 					return err
 				}
+				if err := s.flushAll(ctx); err != nil {
+					return err
+				}
+				s.endSent, s.lastEndWM = true, now
 			}
-			continue
-		}
-		if len(s.replay) > 0 {
-			continue
-		}
-		// End of the partition: say so (and again now and then while trees
-		// are pending, so a restarted bolt learns it too).
-		now := t.now()
-		if windows && (!s.endSent || now-s.lastEndWM >= int64(10*time.Millisecond)) {
-			if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
+			if !s.tracked() || s.pending.Len() == 0 {
+				if err := s.finish(ctx); err != nil {
+					return err
+				}
+				if s.proto != nil {
+					return s.proto.afterEnd(ctx, s)
+				}
+				return nil
+			}
+			at := int64(0)
+			if windows {
+				at = s.lastEndWM + endWatermarkEvery
+			}
+			if err := s.wait(ctx, trig, nil, s.deadline(at)); err != nil {
 				return err
 			}
-			if err := s.flushAll(ctx); err != nil {
-				return err
-			}
-			s.endSent, s.lastEndWM = true, now
-		}
-		if !s.tracked() || s.pending.m.Len() == 0 {
-			return s.finish(ctx)
-		}
-		// Wait for acker results (or a timeout tick).
-		if err := s.idle(ctx); err != nil {
-			return err
 		}
 	}
+}
+
+// burst emits up to spoutBurst records: replays first, then new ones, while
+// under max spout pending (replays too: they re-enter through nextTuple in
+// Storm). end is the partition's end offset as last read.
+func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
+	progressed := 0
+	for progressed < spoutBurst && !s.heldBack() {
+		if len(s.replay) > 0 {
+			off := s.replay[0]
+			s.replay = s.replay[1:]
+			if len(s.replay) == 0 {
+				s.replay = s.replay[:0:cap(s.replay)]
+			}
+			s.stats.replayed++
+			if err := s.emitRecordAs(ctx, off, true); err != nil {
+				return progressed, err
+			}
+			progressed++
+			continue
+		}
+		if s.next >= *end {
+			if *end = s.t.src.End(s.part); s.next >= *end {
+				break
+			}
+		}
+		if err := s.emitRecord(ctx, s.next); err != nil {
+			return progressed, err
+		}
+		s.next++
+		if s.next > *s.hw {
+			*s.hw = s.next
+			s.stats.events++
+		} else {
+			s.stats.replayed++ // read again after a restore (exactly-once)
+		}
+		progressed++
+	}
+	return progressed, nil
+}
+
+// heldBack reports whether max spout pending stops the spout from emitting.
+func (s *spoutTask) heldBack() bool {
+	return s.tracked() && s.t.cfg.MaxSpoutPending > 0 && s.pending.Len() >= s.t.cfg.MaxSpoutPending
+}
+
+// deadline returns the clock reading at which the spout must look again
+// without being woken (the next rotation of its pending map, the stall
+// check), or at if that is earlier and not 0; 0 means none.
+func (s *spoutTask) deadline(at int64) int64 {
+	if s.tracked() && (s.pending.Len() > 0 || len(s.replay) > 0) {
+		d := s.pending.NextRotation()
+		if s.t.cfg.MaxSpoutPending > 0 {
+			d = min(d, s.lastAck+4*s.pending.Timeout()+1)
+		}
+		if at == 0 || d < at {
+			at = d
+		}
+	}
+	return at
+}
+
+// wait blocks until an acker result arrives (handled here), the log
+// changes (changed, nil to ignore), a checkpoint trigger arrives (handled
+// here), the clock reaches deadline (0: no deadline) or ctx is done.
+func (s *spoutTask) wait(ctx context.Context, trig <-chan checkpoint.ID, changed <-chan struct{}, deadline int64) error {
+	var timeout <-chan time.Time
+	if deadline != 0 {
+		d := time.Duration(deadline - s.t.now())
+		if d <= 0 {
+			return nil
+		}
+		s.timer.Reset(d)
+		defer s.timer.Stop() // Go >= 1.23: no stale tick after Stop
+		timeout = s.timer.C
+	}
+	select {
+	case b := <-s.in.ch:
+		s.onResults(b)
+	case <-changed:
+	case id := <-trig:
+		return s.proto.checkpoint(ctx, s, id)
+	case <-timeout:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }
 
 // finish sends EOS downstream and to the ackers, then drains the inbox until

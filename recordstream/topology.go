@@ -12,83 +12,56 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+	"golang.org/x/sync/errgroup"
 )
 
-// Component names a kind of task in the compiled topology.
-type Component uint8
+// component names a kind of task in the compiled topology.
+type component uint8
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=component,grouping -linecomment
 
 // The components of a compiled pipeline.
 const (
-	// ComponentSpout reads one log partition (with the stateless steps
+	// componentSpout reads one log partition (with the stateless steps
 	// chained in).
-	ComponentSpout Component = iota
-	// ComponentWindow is the windowed aggregation bolt (fields grouping on
+	componentSpout component = iota // spout
+	// componentWindow is the windowed aggregation bolt (fields grouping on
 	// the key).
-	ComponentWindow
-	// ComponentSink keeps the final value per window and key (global
+	componentWindow // window
+	// componentSink keeps the final value per window and key (global
 	// grouping: one task).
-	ComponentSink
-	// ComponentAcker is Storm's __acker (fields grouping on the root id).
-	ComponentAcker
+	componentSink // sink
+	// componentAcker is Storm's __acker (fields grouping on the root id).
+	componentAcker // acker
 )
 
-var componentNames = [...]string{"spout", "window", "sink", "acker"}
+// grouping is how a stream's tuples are spread over the consumer's tasks
+// (mechanics.md 1.6), for the groupings the compiled topologies use.
+// Target tasks are sorted ascending.
+type grouping uint8
 
-func (c Component) String() string {
-	if int(c) < len(componentNames) {
-		return componentNames[c]
-	}
-	return fmt.Sprintf("component(%d)", c)
-}
-
-// Grouping is how a stream's tuples are spread over the consumer's tasks
-// (mechanics.md 1.6). Target tasks are sorted ascending.
-type Grouping uint8
-
-// Groupings.
 const (
-	// Shuffle sends tuples round-robin over the targets.
-	Shuffle Grouping = iota
-	// Fields sends each tuple to hash(fields) mod n, so equal keys meet in
-	// one task.
-	Fields
-	// All sends every tuple to every target (watermarks, EOS).
-	All
-	// Global sends everything to the lowest target task.
-	Global
-	// LocalOrShuffle prefers targets in the producer's worker; the topology
-	// runs in one worker, so it is Shuffle.
-	LocalOrShuffle
-	// Direct lets the producer name the target (acker to spout).
-	Direct
+	// fields sends each tuple to hash(fields) mod n, so equal keys meet in
+	// one task: spouts to window tasks, bolts to ackers (on the root id).
+	fields grouping = iota // fields
+	// global sends everything to the lowest target task: window tasks (or
+	// spouts) to the sink.
+	global // global
+	// direct lets the producer name the target: acker to spout.
+	direct // direct
 )
 
-var groupingNames = [...]string{"shuffle", "fields", "all", "global", "local-or-shuffle", "direct"}
-
-func (g Grouping) String() string {
-	if int(g) < len(groupingNames) {
-		return groupingNames[g]
-	}
-	return fmt.Sprintf("grouping(%d)", g)
-}
-
-// Choose returns the index among n sorted targets of a tuple for groupings
-// that pick one target: hash is the fields hash (Fields), rr the
-// producer's round-robin counter (Shuffle, LocalOrShuffle), direct the
-// chosen index (Direct). All has no single target and returns -1.
-func (g Grouping) Choose(n int, hash uint64, rr *uint64, direct int) int {
+// choose returns the index among n sorted targets of a tuple: hash is the
+// fields hash (fields), target the chosen index (direct).
+func (g grouping) choose(n int, hash uint64, target int) int {
 	switch g {
-	case Fields:
+	case fields:
 		return int(hash % uint64(n))
-	case Global:
-		return 0
-	case Direct:
-		return direct
-	case Shuffle, LocalOrShuffle:
-		*rr++
-		return int(*rr % uint64(n))
+	case direct:
+		return target
 	}
-	return -1
+	return 0
 }
 
 // Report is what a run produced and measured.
@@ -144,11 +117,68 @@ type LateRecord struct {
 // (upstream task ids, for alignment and EOS counting) and its live stats.
 type taskBase struct {
 	id     int
-	comp   Component
+	comp   component
 	name   string
 	in     *inbox
 	inputs []int
+	chanOf []int        // input channel by sending task id; -1 if none
 	busy   atomic.Int64 // ns spent working, for sampling
+	slow   *time.Timer  // the slow fault's wait (pay), made on first use
+}
+
+// receive takes the task's next input batch. A notice of the protocol (if
+// any) is handled instead, and nil returned.
+func (b *taskBase) receive(ctx context.Context, p boltProtocol) (*batch, error) {
+	var notices <-chan checkpoint.ID
+	if p != nil {
+		notices = p.notices()
+	}
+	select {
+	case bt := <-b.in.ch:
+		return bt, nil
+	case id := <-notices:
+		return nil, p.notice(ctx, id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pay waits out the slow fault's accumulated cost, once per batch rather
+// than per record. Faults.Slow models a slow call (waiting, not CPU work,
+// as in microbatch): the task is idle meanwhile and the other tasks keep
+// the cores. A timer wakes late by its granularity; the overshoot is
+// credited to the next batch (debt goes negative), so the cost per record
+// is the configured one on average.
+func (b *taskBase) pay(ctx context.Context, debt *time.Duration) error {
+	if *debt <= 0 {
+		return nil
+	}
+	if b.slow == nil {
+		b.slow = time.NewTimer(*debt)
+	} else {
+		b.slow.Reset(*debt)
+	}
+	start := time.Now()
+	select {
+	case <-b.slow.C:
+	case <-ctx.Done():
+		b.slow.Stop()
+		return ctx.Err()
+	}
+	*debt -= time.Since(start)
+	return nil
+}
+
+// chanIndex maps sending task ids to input channel indexes.
+func chanIndex(inputs []int, tasks int) []int {
+	m := make([]int, tasks)
+	for i := range m {
+		m[i] = -1
+	}
+	for ch, id := range inputs {
+		m[id] = ch
+	}
+	return m
 }
 
 // topo is one run of a compiled topology.
@@ -177,6 +207,7 @@ type topo struct {
 	taken   atomic.Int64 // records taken in by the crashable tasks
 	crashAt []int64
 	start   int64
+	restore []int64 // the spouts' first offsets (exactly-once restore); nil: 0
 }
 
 // Run compiles p to a topology reading src, runs it to the end of the
@@ -190,14 +221,16 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 		return runExactlyOnce(ctx, p, src, cfg, cfg.CheckpointConfig)
 	}
 	c := cfg.withDefaults()
-	t, err := compile(p, src, c)
+	t, err := compile(p, src, c, nil)
 	if err != nil {
 		return nil, err
 	}
 	return t.run(ctx)
 }
 
-func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
+// compile builds the topology of p over src; offsets, if not nil, are the
+// spouts' first offsets (a restore).
+func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*topo, error) {
 	schemas, err := p.Schemas()
 	if err != nil {
 		return nil, err
@@ -226,14 +259,15 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 			a.Window.Size+a.Window.Period > int64(cfg.MaxSpoutPending) {
 			// Storm's WindowedBoltExecutor check: window tuples are acked
 			// only when they expire.
-			return nil, fmt.Errorf("recordstream: window count (length + sliding interval) value %d is more than max spout pending value %d; raise --max-spout-pending or set it to 0",
-				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)
+			return nil, &ConfigError{Field: "MaxSpoutPending", Err: fmt.Errorf("window count (length + sliding interval) value %d is more than max spout pending value %d; raise it or set it to 0 (unlimited)",
+				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)}
 		}
 	}
 	t.crashAt = append(t.crashAt, cfg.Faults.CrashAfter...)
-	if cfg.Restore != nil && len(cfg.Restore.Offsets) != src.Partitions() {
-		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(cfg.Restore.Offsets), src.Partitions())
+	if offsets != nil && len(offsets) != src.Partitions() {
+		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(offsets), src.Partitions())
 	}
+	t.restore = offsets
 
 	nSp, nWin, nAck := src.Partitions(), cfg.Parallelism, 0
 	if p.Agg == nil {
@@ -242,21 +276,21 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 	if t.acking {
 		nAck = cfg.Ackers
 	}
-	newBase := func(comp Component, i int) *taskBase {
+	newBase := func(comp component, i int) *taskBase {
 		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i),
 			in: &inbox{ch: make(chan *batch, cfg.QueueBatches)}}
 		t.all = append(t.all, b)
 		return b
 	}
 	for i := range nSp {
-		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(ComponentSpout, i), t: t, part: i})
+		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(componentSpout, i), t: t, part: i})
 	}
 	for i := range nWin {
-		t.windows = append(t.windows, &windowTask{taskBase: newBase(ComponentWindow, i), t: t, index: i})
+		t.windows = append(t.windows, &windowTask{taskBase: newBase(componentWindow, i), t: t, index: i})
 	}
-	t.sink = &sinkTask{taskBase: newBase(ComponentSink, 0), t: t}
+	t.sink = &sinkTask{taskBase: newBase(componentSink, 0), t: t}
 	for i := range nAck {
-		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(ComponentAcker, i), t: t})
+		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(componentAcker, i), t: t})
 	}
 
 	// Wire the edges. Spouts drain their inbox while blocked (Q4).
@@ -298,6 +332,9 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 			a.out = append(a.out, newEdge(s.in, qb, bs, nil))
 		}
 	}
+	for _, b := range t.all {
+		b.chanOf = chanIndex(b.inputs, len(t.all))
+	}
 	for _, s := range t.spouts {
 		if err := s.init(); err != nil {
 			return nil, err
@@ -320,7 +357,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config) (*topo, error) {
 // ackerFor routes an acker message by fields grouping on the root id
 // (mechanics.md 1.1).
 func (t *topo) ackerFor(root uint64) int {
-	return Fields.Choose(len(t.ackers), root, nil, 0)
+	return fields.choose(len(t.ackers), root, 0)
 }
 
 // hashKey hashes a key's text for the fields grouping.
@@ -348,58 +385,73 @@ func (t *topo) rng(task int) *rand.Rand {
 func (t *topo) now() int64 { return t.cfg.Clock.Now() }
 
 func (t *topo) run(ctx context.Context) (*Report, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	t.start = t.now()
-	var wg sync.WaitGroup
-	var firstErr error
-	var errOnce sync.Once
-	fail := func(err error) {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			errOnce.Do(func() { firstErr = err })
-		}
-		if err != nil {
-			cancel(err)
-		}
-	}
 	series := map[string]metrics.Series{}
-	stopSampler := make(chan struct{})
-	var samplerWG sync.WaitGroup
+	var services []func(context.Context) error
 	if t.cfg.SampleInterval > 0 {
-		samplerWG.Go(func() { t.sample(stopSampler, series) })
+		services = append(services, func(ctx context.Context) error { t.sample(ctx, series); return nil })
 	}
-	for _, s := range t.spouts {
-		wg.Go(func() { fail(s.run(ctx)) })
-	}
-	for _, w := range t.windows {
-		wg.Go(func() { fail(w.run(ctx)) })
-	}
-	wg.Go(func() { fail(t.sink.run(ctx)) })
-	for _, a := range t.ackers {
-		wg.Go(func() { fail(a.run(ctx)) })
-	}
-	wg.Wait()
-	close(stopSampler)
-	samplerWG.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = context.Cause(ctx)
-	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err := t.runTasks(ctx, services, nil); err != nil {
+		return nil, err
 	}
 	return t.report(series), nil
 }
 
+// runTasks runs every task of the topology on its own goroutine, and the
+// services (the sampler; the exactly-once coordinator and snapshot writers)
+// beside them until the tasks are done, then calls sinkDone (if not nil)
+// when the sink has returned. It returns the first error of any of them
+// (which cancels the others) once every goroutine it started has exited
+// (R1).
+func (t *topo) runTasks(ctx context.Context, services []func(context.Context) error, sinkDone func()) error {
+	g, gctx := errgroup.WithContext(ctx)
+	svcCtx, stop := context.WithCancel(gctx)
+	defer stop()
+	for _, s := range services {
+		g.Go(func() error { return s(svcCtx) })
+	}
+	var tasks sync.WaitGroup
+	spawn := func(run func(context.Context) error) {
+		tasks.Add(1)
+		g.Go(func() error {
+			defer tasks.Done()
+			return run(gctx)
+		})
+	}
+	for _, s := range t.spouts {
+		spawn(s.run)
+	}
+	for _, w := range t.windows {
+		spawn(w.run)
+	}
+	spawn(func(ctx context.Context) error {
+		err := t.sink.run(ctx)
+		if sinkDone != nil {
+			sinkDone()
+		}
+		return err
+	})
+	for _, a := range t.ackers {
+		spawn(a.run)
+	}
+	g.Go(func() error {
+		tasks.Wait()
+		stop() // the services end with the tasks
+		return nil
+	})
+	return g.Wait()
+}
+
 // sample records every task's queue depth and busy fraction every
-// SampleInterval of real time until stop is closed.
-func (t *topo) sample(stop <-chan struct{}, series map[string]metrics.Series) {
+// SampleInterval until ctx is done.
+func (t *topo) sample(ctx context.Context, series map[string]metrics.Series) {
 	tick := time.NewTicker(t.cfg.SampleInterval)
 	defer tick.Stop()
 	last := make([]int64, len(t.all))
 	lastAt := time.Now()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case now := <-tick.C:
 			dt := float64(now.Sub(lastAt))

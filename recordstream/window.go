@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 )
 
 // errCrashed stops the processing of a batch when an injected crash hits.
@@ -94,6 +96,7 @@ type windowTask struct {
 	key      []byte
 	lateness int64
 	slowDebt time.Duration
+	proto    boltProtocol // nil: Storm's modes
 	stats    windowStats
 }
 
@@ -142,14 +145,6 @@ func (w *windowTask) reset() error {
 	w.keys = map[string]*keyHold{}
 	return nil
 }
-
-// Snapshot hooks for the exactly-once mode.
-
-// AppendSnapshot appends the bolt's state (its window operator) to dst.
-func (w *windowTask) AppendSnapshot(dst []byte) ([]byte, error) { return w.op.AppendSnapshot(dst) }
-
-// Restore restores the bolt's state from b.
-func (w *windowTask) Restore(b []byte) error { return w.op.Restore(b) }
 
 // onPane queues a pane as a sink tuple; it is sent after the operator call
 // returns (the callback cannot block on a full queue with a context).
@@ -220,7 +215,7 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(AckAck), root, val, int32(w.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(acking.AckAck), root, val, int32(w.id)
 	return e.commit(ctx)
 }
 
@@ -391,47 +386,58 @@ func (w *windowTask) advance(ctx context.Context) error {
 	return w.releaseUpTo(ctx, wm)
 }
 
-// process handles one batch; it returns errCrashed when an injected crash
-// hits (the rest of the batch is lost).
+// process hands one batch to the task, through its protocol if it has one;
+// it returns errCrashed when an injected crash hits (the rest of the batch
+// is lost).
 func (w *windowTask) process(ctx context.Context, b *batch) error {
-	slow := w.t.cfg.Faults.Slow
 	for i := range b.ts {
 		tp := &b.ts[i]
-		switch tp.Kind {
-		case MsgData:
-			if w.t.crashNow() {
-				w.stats.lost += int64(len(b.ts) - i)
-				for j := i; j < len(b.ts); j++ {
-					w.lose(&b.ts[j], dataflow.MinTime)
-				}
-				return errCrashed
+		if tp.Kind == MsgData && w.t.crashNow() {
+			w.stats.lost += int64(len(b.ts) - i)
+			for j := i; j < len(b.ts); j++ {
+				w.lose(&b.ts[j], dataflow.MinTime)
 			}
-			w.stats.records++
-			w.slowDebt += slow
-			if err := w.onData(ctx, tp); err != nil {
-				return err
-			}
-		case MsgWatermark:
-			in := int(tp.Src)
-			if tp.Time == dataflow.MaxTime {
-				w.tracker.Finish(in)
-			} else {
-				w.tracker.Advance(in, tp.Time, dataflow.Time(w.t.now()/1e6))
-			}
-			if err := w.advance(ctx); err != nil {
-				return err
-			}
-		case MsgEOS:
-			in := int(tp.Src)
-			if !w.eos[in] {
-				w.eos[in] = true
-				w.eosN++
-				w.tracker.Finish(in)
-			}
-			if err := w.advance(ctx); err != nil {
-				return err
-			}
+			return errCrashed
 		}
+		ch := w.chanOf[tp.Src]
+		var err error
+		if w.proto == nil {
+			err = w.handle(ctx, ch, tp)
+		} else {
+			err = w.proto.input(ctx, w, ch, tp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if w.proto != nil {
+		return w.proto.endBatch(ctx, w)
+	}
+	return nil
+}
+
+// handle handles one message from input channel ch (the spout of that
+// index).
+func (w *windowTask) handle(ctx context.Context, ch int, tp *Tuple) error {
+	switch tp.Kind {
+	case MsgData:
+		w.stats.records++
+		w.slowDebt += w.t.cfg.Faults.Slow
+		return w.onData(ctx, tp)
+	case MsgWatermark:
+		if tp.Time == dataflow.MaxTime {
+			w.tracker.Finish(ch)
+		} else {
+			w.tracker.Advance(ch, tp.Time, dataflow.Time(w.t.now()/1e6))
+		}
+		return w.advance(ctx)
+	case MsgEOS:
+		if !w.eos[ch] {
+			w.eos[ch] = true
+			w.eosN++
+			w.tracker.Finish(ch)
+		}
+		return w.advance(ctx)
 	}
 	return nil
 }
@@ -556,8 +562,8 @@ func (w *windowTask) crash() error {
 			tp := &b.ts[i]
 			switch tp.Kind {
 			case MsgEOS:
-				if in := int(tp.Src); !w.eos[in] {
-					w.eos[in] = true
+				if ch := w.chanOf[tp.Src]; !w.eos[ch] {
+					w.eos[ch] = true
 					w.eosN++
 				}
 			case MsgData:
@@ -569,18 +575,6 @@ func (w *windowTask) crash() error {
 	}
 	w.panes = w.panes[:0]
 	return w.reset()
-}
-
-// spin burns the accumulated slow-fault cost on the real clock (it models
-// work, not waiting), once per batch rather than per record.
-func spin(debt *time.Duration) {
-	if *debt <= 0 {
-		return
-	}
-	start := time.Now()
-	for time.Since(start) < *debt {
-	}
-	*debt = 0
 }
 
 func (w *windowTask) flushAll(ctx context.Context) error {
@@ -595,21 +589,36 @@ func (w *windowTask) flushAll(ctx context.Context) error {
 	return nil
 }
 
+// run is the window bolt's loop, for every guarantee: take a batch, hand
+// it to the task (through the protocol, if any), fire early panes, pay the
+// slow fault, flush when the inbox is empty; at the end of every input,
+// finish and send end-of-stream.
 func (w *windowTask) run(ctx context.Context) error {
 	t := w.t
 	early := t.agg.Trigger.EarlyEvery > 0
+	if w.proto != nil {
+		if err := w.proto.start(ctx, w); err != nil {
+			return err
+		}
+	}
 	for w.eosN < len(w.eos) {
-		var b *batch
-		select {
-		case b = <-w.in.ch:
-		case <-ctx.Done():
-			return ctx.Err()
+		b, err := w.receive(ctx, w.proto)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			continue // a notice
 		}
 		start := t.now()
-		err := w.process(ctx, b)
+		err = w.process(ctx, b)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
+			if w.proto != nil {
+				if err := w.proto.crash(); err != nil {
+					return err
+				}
+			}
 			if err := w.crash(); err != nil {
 				return err
 			}
@@ -622,7 +631,9 @@ func (w *windowTask) run(ctx context.Context) error {
 				return err
 			}
 		}
-		spin(&w.slowDebt)
+		if err := w.pay(ctx, &w.slowDebt); err != nil {
+			return err
+		}
 		w.busy.Add(t.now() - start)
 		if len(w.in.ch) == 0 {
 			if err := w.flushAll(ctx); err != nil {
@@ -632,6 +643,11 @@ func (w *windowTask) run(ctx context.Context) error {
 	}
 	if err := w.finish(ctx); err != nil {
 		return err
+	}
+	if w.proto != nil {
+		if err := w.proto.finish(ctx, w); err != nil {
+			return err
+		}
 	}
 	for _, e := range append(slices.Clip(w.acks), w.out) {
 		tp, err := e.slot(ctx)
@@ -646,5 +662,7 @@ func (w *windowTask) run(ctx context.Context) error {
 	return nil
 }
 
-// spin burns the bolt's accumulated slow-fault cost.
-func (w *windowTask) spin() { spin(&w.slowDebt) }
+// forward sends barrier id to the sink (exactly-once).
+func (w *windowTask) forward(ctx context.Context, id checkpoint.ID) error {
+	return sendBarrier(ctx, w.out, w.id, id)
+}

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/recordstream"
 )
 
 // Exit statuses.
@@ -43,7 +45,7 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -144,6 +146,28 @@ func matches(r compare.SuiteRow) string {
 		return "NO (error: " + r.Err.Error() + ")"
 	}
 	return r.Report.Check.String()
+}
+
+// withFlag names the flag behind a runtime's configuration error: the
+// libraries name their Config fields, the command line its flags.
+func withFlag(err error) error {
+	flag := func(field string) string {
+		switch field {
+		case "MaxSpoutPending":
+			return "--max-spout-pending"
+		case "Unaligned":
+			return "--unaligned"
+		}
+		return ""
+	}
+	var ce *recordstream.ConfigError
+	switch {
+	case errors.As(err, &ce) && flag(ce.Field) != "":
+		return fmt.Errorf("%w (flag %s)", err, flag(ce.Field))
+	case errors.Is(err, recordstream.ErrSpoutStalled):
+		return fmt.Errorf("%w (flag --max-spout-pending)", err)
+	}
+	return err
 }
 
 func humanRate(r float64) string {
@@ -385,7 +409,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &unsupported) {
 			err = unsupported // the model's reason, in one line
 		}
-		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 		return exitCodeOf(err)
 	}
 	code := exitOK

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/recordstream"
 )
 
 // bench runs the command in process and returns its exit code and output.
@@ -337,4 +339,23 @@ func TestRunReportsDifferences(t *testing.T) {
 		assert.Contains(t, out, "NO (", "a failed check is printed")
 		assert.Contains(t, stderr, "difference:")
 	}
+}
+
+// TestWithFlagNamesTheFlag checks that a runtime's configuration error,
+// which names a Config field, reaches the user with the flag to change.
+func TestWithFlagNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&recordstream.ConfigError{Field: "MaxSpoutPending", Err: errors.New("too small")}, "(flag --max-spout-pending)"},
+		{&recordstream.ConfigError{Field: "Unaligned", Err: errors.New("conflict")}, "(flag --unaligned)"},
+		{fmt.Errorf("run: %w", recordstream.ErrSpoutStalled), "(flag --max-spout-pending)"},
+	} {
+		got := withFlag(tc.err).Error()
+		assert.Contains(t, got, tc.want, "withFlag(%v)", tc.err)
+		assert.ErrorIs(t, withFlag(tc.err), tc.err)
+	}
+	plain := errors.New("plain")
+	assert.Equal(t, plain, withFlag(plain), "an error without a field is unchanged")
 }

@@ -1,27 +1,43 @@
-// Package invariants holds the switch for expensive internal assertions
-// (pebble's internal/invariants): checks that walk a data structure or
-// recount what a core already keeps, too slow for a release build but
-// worth running in tests.
+// Package invariants holds weir's debug-only assertions (after pebble's
+// internal/invariants): checks too expensive for a release build, such as
+// re-deriving a heap's order or a per-key count after every call, that are
+// compiled in only with the build tag `invariants`:
+//
+//	go test -tags invariants ./dataflow/... ./recordstream/... ./microbatch/... ./datasets/...
+//
+// CI runs the runtime packages once with the tag (.ci/run); release builds
+// and benchmarks run without it.
 //
 // # Usage
 //
-// Guard a check with the constant, so a release build compiles it out
-// entirely (arguments included):
+// Guard an expensive check with the constant [Enabled], so that without the
+// tag the compiler drops the whole block as dead code:
 //
 //	if invariants.Enabled {
-//		invariants.Assertf(q.sorted(), "checkpoint: queue of channel %d out of order", ch)
+//		invariants.Assertf(heapOrdered(w.timers), "window timers out of order: %v", w.timers)
 //	}
 //
-// Build or test with the tag to turn the checks on:
+// The caller's duties:
 //
-//	go test -tags invariants ./recordstream/checkpoint/
+//  1. Call [Assertf] bare only when its condition and arguments are already
+//     computed values: Go evaluates a call's arguments before the call, so
+//     without the tag `Assertf(expensive(), ...)` still runs expensive().
+//     Without the tag Assertf is an empty function that the compiler inlines
+//     to nothing; its variadic arguments do not escape, so the call costs no
+//     allocation (TestAssertfOffAllocatesNothing pins this).
+//  2. Say in the message which invariant broke, naming it as the package's
+//     doc comment does (W1, A2, ...), with the values that show it.
+//  3. Keep the check free of side effects: with the tag on, a correct
+//     program must behave exactly as without it, only slower.
 //
-// # Rules
+// # What an assertion is for
 //
-//   - An assertion checks the code's own state, never input data: bad input
-//     is an error, not a panic.
-//   - [Assertf] panics when [Enabled] and cond is false; without the tag it
-//     does nothing and is inlined away. Its arguments are still evaluated,
-//     which is why a costly check goes inside `if invariants.Enabled`.
-//   - The package has no state and starts nothing.
+// A failed assertion means weir's own code is wrong: a broken invariant, an
+// impossible state. It panics with a string "invariant violated: <msg>".
+// Bad input data, files, configuration and cancellation are never asserted;
+// they give errors (STYLE.md, Errors).
+//
+// The package imports only the standard library, so that dataflow (which
+// may import nothing else) may use it; internal/lint allows dataflow this
+// one dependency.
 package invariants

@@ -117,10 +117,19 @@ func TestImportRulesCatch(t *testing.T) {
 		"fmt":                                  std("fmt"),
 		"github.com/apache/arrow/go/v17/arrow": dep("github.com/apache/arrow/go/v17/arrow"),
 		"github.com/parquet-go/parquet-go":     dep("github.com/parquet-go/parquet-go"),
-		module + "/dataflow": {ImportPath: module + "/dataflow", Imports: []string{"fmt", "github.com/parquet-go/parquet-go"},
-			Deps: []string{"fmt", "github.com/parquet-go/parquet-go"}},
+		module + "/dataflow": {ImportPath: module + "/dataflow", Imports: []string{"fmt", "github.com/parquet-go/parquet-go", module + "/internal/invariants"},
+			Deps: []string{"fmt", "github.com/parquet-go/parquet-go", module + "/internal/invariants"}},
+		module + "/dataflow/x": {ImportPath: module + "/dataflow/x", Imports: []string{module + "/dataflow", module + "/internal/metrics"},
+			Deps: []string{module + "/dataflow", module + "/internal/invariants", module + "/internal/metrics"}},
+		module + "/internal/invariants": {ImportPath: module + "/internal/invariants", Imports: []string{"fmt", module + "/internal/metrics"},
+			Deps: []string{"fmt", module + "/internal/metrics"}},
+		module + "/internal/metrics": {ImportPath: module + "/internal/metrics", Imports: []string{module + "/internal/script"}},
+		module + "/internal/script":  {ImportPath: module + "/internal/script"},
+		module + "/dataflow/y":       {ImportPath: module + "/dataflow/y", TestImports: []string{module + "/internal/script"}},
 		module + "/recordstream": {ImportPath: module + "/recordstream", Imports: []string{module + "/datasets"},
 			Deps: []string{module + "/datasets", "github.com/apache/arrow/go/v17/arrow", module + "/microbatch"}},
+		module + "/recordstream/internal/acking": {ImportPath: module + "/recordstream/internal/acking",
+			Deps: []string{"fmt", module + "/internal/invariants", module + "/internal/metrics"}},
 		module + "/microbatch":   {ImportPath: module + "/microbatch", Deps: []string{module + "/recordstream/checkpoint"}},
 		module + "/datasets":     {ImportPath: module + "/datasets", Imports: []string{"github.com/parquet-go/parquet-go"}},
 		module + "/notebooks":    {ImportPath: module + "/notebooks", Imports: []string{module + "/compare"}},
@@ -131,19 +140,26 @@ func TestImportRulesCatch(t *testing.T) {
 	}
 	got := strings.Join(importViolations(pkgs), "\n")
 	for _, want := range []string{
-		"dataflow depends on github.com/parquet-go/parquet-go: dataflow may import only the standard library",
+		"dataflow depends on github.com/parquet-go/parquet-go: dataflow may import only the standard library and internal/invariants",
+		"dataflow/x depends on " + module + "/internal/metrics: dataflow may import only",
+		"internal/invariants depends on " + module + "/internal/metrics: internal/invariants may import only the standard library",
 		"dataflow imports github.com/parquet-go/parquet-go: only datasets may import parquet-go",
 		"recordstream depends on github.com/apache/arrow/go/v17/arrow",
 		"recordstream depends on " + module + "/microbatch",
 		"microbatch depends on " + module + "/recordstream/checkpoint",
 		"notebooks imports compare",
 		"internal/clock depends on " + module + "/datasets: internal/clock may import only the standard library",
+		"internal/metrics imports internal/script: only tests may",
+		"recordstream/internal/acking depends on " + module + "/internal/metrics: recordstream's pure cores may import only",
 	} {
 		require.Contains(t, got, want)
 	}
 	require.NotContains(t, got, "cmd/bench imports")
 	require.NotContains(t, got, "microbatch/x imports", "tests may use compare's workloads")
 	require.NotContains(t, got, "datasets imports")
+	require.NotContains(t, got, "dataflow/y imports", "tests may use internal/script")
+	require.NotContains(t, got, "depends on "+module+"/internal/invariants", "dataflow may use the debug assertions")
+	require.NotContains(t, got, "depends on "+module+"/dataflow:", "dataflow's subpackages may use dataflow")
 }
 
 // importViolations applies the import rules to a `go list -deps` graph.
@@ -154,10 +170,27 @@ func importViolations(pkgs map[string]*pkg) []string {
 		path := p.ImportPath
 		switch {
 		case under(path, "dataflow"):
-			// dataflow imports only the standard library (directly or not).
+			// dataflow depends (directly or not) only on the standard
+			// library, on dataflow/..., and on internal/invariants, which
+			// is itself standard-library-only (the next case).
 			for _, d := range p.Deps {
-				if dp, ok := pkgs[d]; ok && !dp.Standard && !under(d, "dataflow") {
-					errorf("%s depends on %s: dataflow may import only the standard library", path, d)
+				if dp, ok := pkgs[d]; ok && !dp.Standard && !under(d, "dataflow") && !under(d, "internal/invariants") {
+					errorf("%s depends on %s: dataflow may import only the standard library and internal/invariants", path, d)
+				}
+			}
+		case under(path, "internal/invariants"):
+			// dataflow builds on it, so it must stay standard-library-only.
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard {
+					errorf("%s depends on %s: internal/invariants may import only the standard library", path, d)
+				}
+			}
+		case under(path, "recordstream/internal"):
+			// recordstream's pure cores (acker, rotating map, pending
+			// tables): the standard library and the debug assertions only.
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard && !under(d, "internal/invariants") {
+					errorf("%s depends on %s: recordstream's pure cores may import only the standard library and internal/invariants", path, d)
 				}
 			}
 		case under(path, "recordstream"):
@@ -187,6 +220,13 @@ func importViolations(pkgs map[string]*pkg) []string {
 		if !under(path, "datasets") {
 			if d, ok := hasPrefixIn(slices.Concat(p.Imports, p.TestImports, p.XTestImports), "github.com/parquet-go/parquet-go"); ok {
 				errorf("%s imports %s: only datasets may import parquet-go; use datasets' readers and writers", path, d)
+			}
+		}
+		// internal/script is a test harness (it imports testing and
+		// registers -update): tests only.
+		if !under(path, "internal/script") {
+			if _, ok := hasPrefixIn(p.Imports, module+"/internal/script"); ok {
+				errorf("%s imports internal/script: only tests may", path)
 			}
 		}
 		// compare is the harness: only the CLI builds on it. Tests may use

@@ -1,54 +1,7 @@
-// Package script runs script-style golden tests (raft's datadriven format):
-// a test file in testdata/ is a sequence of commands, each with the output
-// expected from it, so a new case is a text edit and the expected output is
-// regenerated rather than typed.
-//
-// # File format
-//
-//	# A comment line; blank lines separate cases.
-//	barrier ch=1 id=3 late
-//	optional input lines
-//	----
-//	expected output,
-//	up to the next blank line
-//
-// A command line is a name and arguments: key=value, key=(v1,v2) for
-// several values, or a bare key with none. An output that holds blank lines
-// is written between two double separators:
-//
-//	cmd
-//	----
-//	----
-//	output with
-//
-//	a blank line
-//	----
-//	----
-//
-// # Usage
-//
-//	func TestGate(t *testing.T) {
-//		script.Walk(t, "testdata/gate", func(t *testing.T, path string) {
-//			g := newHarness() // fresh state per file
-//			script.RunFile(t, path, func(t *testing.T, c *script.Cmd) string {
-//				return g.run(t, c)
-//			})
-//		})
-//	}
-//
-// [RunFile] calls f for each command in file order, on the test's goroutine,
-// and compares what f returns with the expected output. With
-// `go test -update` it writes the outputs into the file instead (comments,
-// commands and inputs stay as they were); review the diff like code.
-//
-// The package owns the -update flag: a test package that uses it must not
-// define its own. It is for tests only and imports nothing but the standard
-// library and testing.
 package script
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,260 +10,162 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected output of script tests in testdata")
+// update is the -update flag: rewrite the files with the actual output. See
+// the package doc for why it is a package-level variable.
+var update = flag.Bool("update", false, "script: rewrite testdata files with the actual output")
 
-// Cmd is one command of a script file.
+// Cmd is one case of a script file: a command line, its input and (to the
+// harness) its expected output.
 type Cmd struct {
-	// Name is the command's first word.
+	// Name is the first word of the command line.
 	Name string
-	// Args are the command's arguments, in order.
+	// Args are the command's arguments in the order written.
 	Args []Arg
-	// Input is the text between the command line and the separator, with
-	// a final newline when not empty.
+	// Input is the lines between the command and the `----` line, joined
+	// by newlines, without a final newline; empty when there are none.
 	Input string
-	// Pos is where the command is, "file:line", for messages.
+	// Pos is "file:line" of the command line, for messages.
 	Pos string
 }
 
-// Arg is one argument of a command: key=value has one value, key=(a,b)
-// several, a bare key none.
+// Arg is one argument of a command: `key` (no values), `key=val` (one) or
+// `key=(a,b)` (a list, each value trimmed of spaces).
 type Arg struct {
 	Key  string
 	Vals []string
 }
 
-// Arg returns the first value of the argument key, and whether the command
-// has that argument (a bare key has the value "").
+// Arg returns the value of the argument key and whether the command has it.
+// A bare `key` gives "" and a list `key=(a,b)` its values joined by commas
+// ("a,b"); for the list itself read c.Args.
 func (c *Cmd) Arg(key string) (string, bool) {
 	for _, a := range c.Args {
 		if a.Key == key {
-			if len(a.Vals) == 0 {
-				return "", true
-			}
-			return a.Vals[0], true
+			return strings.Join(a.Vals, ","), true
 		}
 	}
 	return "", false
 }
 
-// Int returns the argument key as an integer; a missing or malformed one
-// fails the test.
-func (c *Cmd) Int(t testing.TB, key string) int {
+// Int returns the argument key as an int, failing the test (at c.Pos) when
+// the command lacks it or it is not a decimal integer.
+func (c *Cmd) Int(t *testing.T, key string) int {
 	t.Helper()
-	v, ok := c.Arg(key)
+	s, ok := c.Arg(key)
 	if !ok {
-		t.Fatalf("%s: %s: missing argument %s", c.Pos, c.Name, key)
+		t.Fatalf("%s: %s: missing argument %s=", c.Pos, c.Name, key)
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.Atoi(s)
 	if err != nil {
-		t.Fatalf("%s: %s: argument %s: %v", c.Pos, c.Name, key, err)
+		t.Fatalf("%s: %s: argument %s=%q is not an integer", c.Pos, c.Name, key, s)
 	}
 	return n
 }
 
-// Walk runs f as a subtest, named after the file, for every .txt file in
-// dir, in name order. A dir without any fails the test.
-func Walk(t *testing.T, dir string, f func(t *testing.T, path string)) {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil {
-		t.Fatal(err)
+// String formats the command line as it would be written in a file.
+func (c *Cmd) String() string {
+	var b strings.Builder
+	b.WriteString(c.Name)
+	for _, a := range c.Args {
+		b.WriteByte(' ')
+		b.WriteString(a.Key)
+		switch len(a.Vals) {
+		case 0:
+		case 1:
+			b.WriteByte('=')
+			b.WriteString(a.Vals[0])
+		default:
+			b.WriteString("=(" + strings.Join(a.Vals, ",") + ")")
+		}
 	}
-	if len(paths) == 0 {
-		t.Fatalf("script: no .txt files in %s", dir)
-	}
-	slices.Sort(paths)
-	for _, p := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(p), ".txt"), func(t *testing.T) { f(t, p) })
-	}
+	return b.String()
 }
 
-// RunFile runs the commands of the script file at path through f and
-// checks each output against the file (or, with -update, writes it there).
+// RunFile runs the cases of the file at path in order: f gets each command
+// and returns its output, which must equal the case's expected output. With
+// -update the file is rewritten with the actual outputs instead.
 func RunFile(t *testing.T, path string, f func(t *testing.T, c *Cmd) string) {
 	t.Helper()
+	runFile(t, t, path, *update, f)
+}
+
+// Walk runs every .txt file under dir (recursively, in lexical order) as a
+// subtest named after its path relative to dir, with RunFile. It fails the
+// test when dir holds no .txt file, so a misspelt directory does not pass.
+func Walk(t *testing.T, dir string, f func(t *testing.T, c *Cmd) string) {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".txt") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("script: walk %s: %v", dir, err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("script: no .txt files under %s", dir)
+	}
+	slices.Sort(files)
+	for _, path := range files {
+		name, err := filepath.Rel(dir, path)
+		if err != nil {
+			name = path
+		}
+		t.Run(strings.TrimSuffix(filepath.ToSlash(name), ".txt"), func(t *testing.T) {
+			RunFile(t, path, f)
+		})
+	}
+}
+
+// reporter is where mismatches and file errors go: the test itself, or a
+// recorder in the harness's own tests.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// runFile is RunFile with the reporter and the update mode passed in.
+func runFile(t *testing.T, r reporter, path string, rewrite bool, f func(t *testing.T, c *Cmd) string) {
+	r.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	cases, err := parse(path, lines)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outs []string
-	for _, cs := range cases {
-		got := f(t, &cs.cmd)
-		if got != "" && !strings.HasSuffix(got, "\n") {
-			got += "\n"
-		}
-		outs = append(outs, got)
-		if !*update && got != cs.want {
-			t.Errorf("%s: %s\ngot:\n%swant:\n%s", cs.cmd.Pos, cs.line, got, cs.want)
-		}
-	}
-	if !*update {
+		r.Fatalf("script: %v", err)
 		return
 	}
-	if err := os.WriteFile(path, []byte(rewrite(lines, cases, outs)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// scriptCase is one command of a file and where its expected output is.
-type scriptCase struct {
-	cmd  Cmd
-	line string // the command line as written
-	want string
-	// sep and end delimit the separator and the expected output in the
-	// file's lines, [sep, end), for -update.
-	sep, end int
-}
-
-const separator = "----"
-
-func parse(path string, lines []string) ([]scriptCase, error) {
-	var cases []scriptCase
-	for i := 0; i < len(lines); {
-		l := strings.TrimSpace(lines[i])
-		if l == "" || strings.HasPrefix(l, "#") {
-			i++
-			continue
-		}
-		pos := fmt.Sprintf("%s:%d", path, i+1)
-		cmd, err := parseLine(l)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pos, err)
-		}
-		cmd.Pos = pos
-		cs := scriptCase{line: l}
-		i++
-		var input []string
-		for i < len(lines) && lines[i] != separator {
-			input = append(input, lines[i])
-			i++
-		}
-		if i == len(lines) {
-			return nil, fmt.Errorf("%s: %s: no %q after the command", pos, cmd.Name, separator)
-		}
-		cmd.Input = joinLines(input)
-		cs.sep = i
-		i++
-		var out []string
-		if i < len(lines) && lines[i] == separator { // double separator: output may hold blank lines
-			i++
-			for i < len(lines) && (lines[i] != separator || i+1 >= len(lines) || lines[i+1] != separator) {
-				out = append(out, lines[i])
-				i++
-			}
-			if i == len(lines) {
-				return nil, fmt.Errorf("%s: %s: output not closed by two %q lines", pos, cmd.Name, separator)
-			}
-			i += 2
-		} else {
-			for i < len(lines) && lines[i] != "" {
-				out = append(out, lines[i])
-				i++
-			}
-		}
-		cs.end = i
-		cs.want = joinLines(out)
-		cs.cmd = cmd
-		cases = append(cases, cs)
-	}
-	return cases, nil
-}
-
-func joinLines(ls []string) string {
-	if len(ls) == 0 {
-		return ""
-	}
-	return strings.Join(ls, "\n") + "\n"
-}
-
-// parseLine splits a command line into its name and arguments.
-func parseLine(l string) (Cmd, error) {
-	var c Cmd
-	fields, err := splitFields(l)
+	cases, err := parse(path, string(data))
 	if err != nil {
-		return c, err
+		r.Fatalf("script: %v", err)
+		return
 	}
-	c.Name = fields[0]
-	for _, f := range fields[1:] {
-		key, val, ok := strings.Cut(f, "=")
-		a := Arg{Key: key}
-		switch {
-		case !ok:
-		case strings.HasPrefix(val, "("):
-			if !strings.HasSuffix(val, ")") {
-				return c, fmt.Errorf("argument %s: unclosed %q", key, "(")
-			}
-			if inner := val[1 : len(val)-1]; inner != "" {
-				a.Vals = strings.Split(inner, ",")
-			}
-		default:
-			a.Vals = []string{val}
+	for i := range cases {
+		c := &cases[i]
+		got := normalize(f(t, &c.cmd))
+		c.got = got
+		if !rewrite && got != c.want {
+			r.Errorf("%s: %s: output differs\ngot:\n%swant:\n%s", c.cmd.Pos, c.cmd.String(), got, c.want)
 		}
-		c.Args = append(c.Args, a)
 	}
-	return c, nil
+	if rewrite {
+		out := rewriteFile(string(data), cases)
+		if out != string(data) {
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				r.Fatalf("script: %v", err)
+			}
+		}
+	}
 }
 
-// splitFields splits on spaces outside parentheses, so key=(a, b) is one
-// field.
-func splitFields(l string) ([]string, error) {
-	var fields []string
-	depth, start := 0, -1
-	for i, r := range l {
-		switch {
-		case r == '(':
-			depth++
-		case r == ')':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("unbalanced %q in %q", ")", l)
-			}
-		case r == ' ' || r == '\t':
-			if depth == 0 {
-				if start >= 0 {
-					fields = append(fields, l[start:i])
-				}
-				start = -1
-				continue
-			}
-		}
-		if start < 0 {
-			start = i
-		}
+// normalize gives a non-empty output a final newline, as expected outputs
+// are stored.
+func normalize(s string) string {
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		s += "\n"
 	}
-	if depth != 0 {
-		return nil, fmt.Errorf("unbalanced %q in %q", "(", l)
-	}
-	if start >= 0 {
-		fields = append(fields, l[start:])
-	}
-	for i, f := range fields {
-		fields[i] = strings.ReplaceAll(f, " ", "")
-	}
-	return fields, nil
-}
-
-// rewrite returns the file with each case's expected output replaced by
-// outs[i]; everything else stays as it was.
-func rewrite(lines []string, cases []scriptCase, outs []string) string {
-	var b strings.Builder
-	prev := 0
-	for i, cs := range cases {
-		b.WriteString(joinLines(lines[prev:cs.sep]))
-		b.WriteString(separator + "\n")
-		if strings.Contains(outs[i], "\n\n") || strings.HasPrefix(outs[i], "\n") {
-			b.WriteString(separator + "\n" + outs[i] + separator + "\n" + separator + "\n")
-		} else {
-			b.WriteString(outs[i])
-		}
-		prev = cs.end
-	}
-	rest := lines[prev:]
-	b.WriteString(strings.Join(rest, "\n"))
-	return b.String()
+	return s
 }

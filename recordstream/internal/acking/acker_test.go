@@ -1,4 +1,4 @@
-package recordstream
+package acking
 
 import (
 	"math/rand/v2"
@@ -10,9 +10,9 @@ import (
 )
 
 // naiveTree is the obviously-correct tracker the acker is checked against:
-// a tree is complete when its init and every ack have arrived (A1), failed
+// a tree is complete when its init and every ack have arrived (AK1), failed
 // when a fail has arrived, and either is reported only once the init has
-// (A3), completion first.
+// (AK3), completion first.
 type naiveTree struct {
 	ackMsgs  int // init + one ack per tuple
 	acksSeen int
@@ -71,7 +71,7 @@ func FuzzAcker(f *testing.F) {
 			trees[root] = nt
 			all = append(all, msgs...)
 		}
-		// Any order: acks may overtake the init (A3).
+		// Any order: acks may overtake the init (AK3).
 		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		a := NewAcker()
 		anyFail := false
@@ -118,7 +118,7 @@ func FuzzAcker(f *testing.F) {
 func TestAckerEarlyAckWaitsForInit(t *testing.T) {
 	a := NewAcker()
 	_, ok := a.Execute(AckMsg{Kind: AckAck, Root: 7, Val: 42}, 0)
-	require.False(t, ok, "an ack before the init must wait (A3)")
+	require.False(t, ok, "an ack before the init must wait (AK3)")
 	res, ok := a.Execute(AckMsg{Kind: AckInit, Root: 7, Val: 42, SpoutTask: 3}, 5)
 	require.True(t, ok)
 	assert.Equal(t, AckResult{Kind: AckAck, Root: 7, SpoutTask: 3, DeltaNanos: 5}, res)
@@ -133,7 +133,7 @@ func TestAckerRotateDropsSilently(t *testing.T) {
 		require.Equal(t, 1, a.Pending())
 	}
 	a.Rotate()
-	assert.Zero(t, a.Pending(), "dropped after %d rotations (A4)", AckerBuckets)
+	assert.Zero(t, a.Pending(), "dropped after %d rotations (AK4)", AckerBuckets)
 }
 
 func TestRotatingMapNeedsTwoBuckets(t *testing.T) {
@@ -150,14 +150,14 @@ func TestSpoutTimeoutBetweenTAnd2T(t *testing.T) {
 	for _, phase := range []int64{0, 1, T / 3, T / 2, T - step} {
 		var failedAt int64 = -1
 		now := int64(1000) * T
-		p := newSpoutPending(time.Duration(T), now, func(uint64, pendingInfo) { failedAt = now })
+		p := NewPending(time.Duration(T), now, func(uint64, int64) { failedAt = now })
 		now += phase
-		p.tick(now)
+		p.Tick(now)
 		put := now
-		p.m.Put(1, pendingInfo{off: 5, emit: now})
+		p.Put(1, 5)
 		for failedAt < 0 && now < put+3*T {
 			now += step
-			p.tick(now)
+			p.Tick(now)
 		}
 		require.GreaterOrEqual(t, failedAt, put, "phase %d: never failed", phase)
 		assert.GreaterOrEqual(t, failedAt-put, T, "phase %d: failed before T", phase)

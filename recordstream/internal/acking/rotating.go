@@ -1,4 +1,4 @@
-package recordstream
+package acking
 
 import "fmt"
 
@@ -7,7 +7,7 @@ import "fmt"
 // and removes the key from the older ones; [RotatingMap.Rotate] drops the
 // oldest bucket, handing each of its entries to the expire callback, and adds
 // an empty newest bucket. If Rotate runs every T, an entry expires between
-// T*(n-1) and T*n after its last Put (R1): with the spout's 2 buckets
+// T*(n-1) and T*n after its last Put (RM1): with the spout's 2 buckets
 // between T and 2T, with the acker's 3 between 2T and 3T.
 //
 // Keys are non-zero uint64 ids (tree root ids). RotatingMap is not safe for
@@ -21,7 +21,7 @@ type RotatingMap[V any] struct {
 // NewRotatingMap returns a map with n >= 2 buckets.
 func NewRotatingMap[V any](n int) (*RotatingMap[V], error) {
 	if n < 2 {
-		return nil, fmt.Errorf("recordstream: rotating map needs at least 2 buckets, got %d", n)
+		return nil, fmt.Errorf("acking: rotating map needs at least 2 buckets, got %d", n)
 	}
 	m := &RotatingMap[V]{buckets: make([]*idTable[V], n)}
 	for i := range m.buckets {

@@ -1,11 +1,11 @@
-package recordstream
+package acking
 
 // idTable is an open-addressing hash table from non-zero uint64 ids (root
 // ids, which are random) to values, with linear probing and backward-shift
 // deletion. It replaces a Go map on the acker's and the spouts' per-tuple
 // path: one probe sequence per operation, no tombstones, and clearing keeps
 // the slots for reuse, so a steady state does not allocate. Key 0 marks an
-// empty slot; callers never use it ([newRootID]).
+// empty slot; callers never use it ([NewRootID]).
 type idTable[V any] struct {
 	keys  []uint64
 	vals  []V
@@ -138,8 +138,8 @@ func (t *idTable[V]) clear() {
 
 func (t *idTable[V]) len() int { return t.n }
 
-// newRootID draws a random tree id; 0 is reserved for empty table slots.
-func newRootID(rng interface{ Uint64() uint64 }) uint64 {
+// NewRootID draws a random tree id; 0 is reserved for empty table slots.
+func NewRootID(rng interface{ Uint64() uint64 }) uint64 {
 	for {
 		if id := rng.Uint64(); id != 0 {
 			return id

@@ -1,4 +1,8 @@
-package recordstream
+package acking
+
+import "github.com/weirlab/weir/internal/invariants"
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=AckKind -linecomment
 
 // AckKind is the stream of an acker message: Storm's __ack_init, __ack_ack,
 // __ack_fail and __ack_reset_timeout.
@@ -6,27 +10,18 @@ type AckKind uint8
 
 // Acker input streams.
 const (
-	AckInvalid AckKind = iota
+	AckInvalid AckKind = iota // invalid
 	// AckInit comes from a spout: Root, Val = XOR of the first-level edge
 	// ids, SpoutTask.
-	AckInit
+	AckInit // init
 	// AckAck comes from a bolt: Root, Val = the acked tuple's edge id XOR the
 	// ids of the tuples it emitted anchored to it.
-	AckAck
+	AckAck // ack
 	// AckFail comes from a bolt that failed a tuple of the tree.
-	AckFail
+	AckFail // fail
 	// AckResetTimeout asks to restart the tree's timeout.
-	AckResetTimeout
+	AckResetTimeout // reset_timeout
 )
-
-var ackKindNames = [...]string{"invalid", "init", "ack", "fail", "reset_timeout"}
-
-func (k AckKind) String() string {
-	if int(k) < len(ackKindNames) {
-		return ackKindNames[k]
-	}
-	return "ack_kind(?)"
-}
 
 // AckMsg is one message to an acker task.
 type AckMsg struct {
@@ -47,7 +42,7 @@ type AckResult struct {
 }
 
 // ackObject is the acker's state per pending root: about 20 bytes, so the
-// acker's memory is O(pending spout tuples) whatever the tree size (A2).
+// acker's memory is O(pending spout tuples) whatever the tree size (AK2).
 type ackObject struct {
 	val       uint64
 	startNano int64
@@ -64,14 +59,14 @@ const AckerBuckets = 3
 // Acker is the pure core of Storm's acker bolt (daemon/Acker.java): one XOR
 // value per pending root. Its invariants:
 //
-//   - A1 val is the XOR of every edge id created in the tree and not yet
+//   - AK1 val is the XOR of every edge id created in the tree and not yet
 //     acked; the tree is complete exactly when val returns to 0 after the
 //     spout's INIT (false completion has probability 2^-64 per update).
-//   - A2 State is one ackObject per root whatever the tree size.
-//   - A3 An ACK or FAIL may arrive before the INIT (they travel on different
+//   - AK2 State is one ackObject per root whatever the tree size.
+//   - AK3 An ACK or FAIL may arrive before the INIT (they travel on different
 //     paths); the entry then waits with spoutTask -1 and never reports until
 //     the INIT arrives.
-//   - A4 The acker never fails a tree on timeout: its map drops stale entries
+//   - AK4 The acker never fails a tree on timeout: its map drops stale entries
 //     silently on [Acker.Rotate]; timeouts are the spout's job.
 //
 // Acker does no I/O and reads no clock: the wrapper passes the time in. It is
@@ -89,6 +84,17 @@ func NewAcker() *Acker {
 // Execute applies one message in the order of Acker.execute (mechanics.md
 // 1.1) and reports whether the spout must be told, and what.
 func (a *Acker) Execute(m AckMsg, nowNanos int64) (AckResult, bool) {
+	if invariants.Enabled {
+		prev, had := a.pending.Get(m.Root)
+		before := a.pending.Len()
+		res, report := a.execute(m, nowNanos)
+		a.checkExecute(m, prev, had, before, res, report)
+		return res, report
+	}
+	return a.execute(m, nowNanos)
+}
+
+func (a *Acker) execute(m AckMsg, nowNanos int64) (AckResult, bool) {
 	curr, ok := a.pending.Get(m.Root)
 	if !ok {
 		curr = ackObject{startNano: nowNanos, spoutTask: -1}
@@ -126,6 +132,55 @@ func (a *Acker) Execute(m AckMsg, nowNanos int64) (AckResult, bool) {
 	return AckResult{}, false
 }
 
+// checkExecute asserts the value accounting of one Execute (AK1, AK3) from
+// the root's entry before it (prev, had) and the pending count before it:
+// the entry's XOR is the old one XOR the message's value; the tree is
+// reported complete exactly when that is 0 after the INIT, and failed only
+// when it is not; a reported tree's entry is gone and an entry kept is one
+// that cannot report yet; Pending moves by exactly the entry made or
+// removed. Debug-only (-tags invariants).
+func (a *Acker) checkExecute(m AckMsg, prev ackObject, had bool, before int, res AckResult, report bool) {
+	curr, held := a.pending.Get(m.Root)
+	after := a.pending.Len()
+	want := before
+	switch {
+	case held && !had:
+		want++
+	case had && !held:
+		want--
+	}
+	if after != want {
+		invariants.Assertf(false, "AK2: pending %d -> %d for root %#x (held before %v, after %v)", before, after, m.Root, had, held)
+	}
+	if m.Kind < AckInit || m.Kind > AckResetTimeout {
+		if report || held != had || curr != prev {
+			invariants.Assertf(false, "AK1: acker message of kind %v changed root %#x", m.Kind, m.Root)
+		}
+		return
+	}
+	val := prev.val
+	if m.Kind == AckInit || m.Kind == AckAck {
+		val ^= m.Val
+	}
+	switch {
+	case !report:
+		if !held || curr.val != val {
+			invariants.Assertf(false, "AK1: root %#x kept with XOR %#x (held %v), want %#x", m.Root, curr.val, held, val)
+		}
+		if curr.spoutTask >= 0 && (curr.val == 0 || curr.failed || curr.reset) {
+			invariants.Assertf(false, "AK1: root %#x kept after its INIT with XOR %#x, failed %v, reset %v: it should have reported", m.Root, curr.val, curr.failed, curr.reset)
+		}
+	case res.Kind == AckAck, res.Kind == AckFail:
+		if held || (res.Kind == AckAck) != (val == 0) {
+			invariants.Assertf(false, "AK1: root %#x reported %v with XOR %#x (still held %v)", m.Root, res.Kind, val, held)
+		}
+	default:
+		if res.Kind != AckResetTimeout || !held || curr.reset || curr.spoutTask < 0 || curr.val != val || val == 0 {
+			invariants.Assertf(false, "AK1: root %#x reported %v with XOR %#x (held %v)", m.Root, res.Kind, val, held)
+		}
+	}
+}
+
 // store writes curr back: a new entry goes to the newest bucket; an existing
 // one stays in its bucket (Storm mutates the AckObject in place), except for
 // RESET_TIMEOUT, which re-puts it.
@@ -138,7 +193,7 @@ func (a *Acker) store(root uint64, curr ackObject, existed bool) {
 }
 
 // Rotate is the acker's tick (every message timeout): it drops the oldest
-// bucket silently (A4).
+// bucket silently (AK4).
 func (a *Acker) Rotate() { a.pending.Rotate(nil) }
 
 // Pending returns the number of roots the acker tracks.

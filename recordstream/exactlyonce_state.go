@@ -1,0 +1,192 @@
+package recordstream
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/recordstream/checkpoint"
+)
+
+// The encoding of the tasks' state in a checkpoint (E3), and its restore.
+//
+//	spout:   "offset"   varint next offset
+//	window:  "op"       the window operator's snapshot (dataflow)
+//	         "late"     uvarint n, n × (partition, offset, watermark varints, key string)
+//	         "channels" unaligned only: the channel state, as tuples
+//	sink:    "txns"     the two-phase-commit sink's pre-committed transactions
+//	         "channels" unaligned only
+
+// appendSpoutState encodes a spout's state: its next offset.
+func appendSpoutState(dst []byte, next int64) []byte {
+	return checkpoint.AppendSection(dst, "offset", binary.AppendVarint(nil, next))
+}
+
+// restoreOffsets decodes every spout's next offset from c.
+func restoreOffsets(c *checkpoint.Checkpoint, partitions int) ([]int64, error) {
+	offsets := make([]int64, partitions)
+	for p := range offsets {
+		secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(p)])
+		if err != nil {
+			return nil, fmt.Errorf("recordstream: restore spout %d from %v: %w", p, c.ID, err)
+		}
+		d := checkpoint.NewDecoder(secs["offset"])
+		offsets[p] = d.Varint()
+		if d.Err() != nil {
+			return nil, fmt.Errorf("recordstream: restore spout %d from %v: %w", p, c.ID, d.Err())
+		}
+	}
+	return offsets, nil
+}
+
+// appendState encodes the window bolt's state behind dst's room for the
+// file header. The operator's state, the largest part, goes straight into
+// the buffer behind room for the "op" section header, so that it is never
+// copied on its way to the file; the section header is then written just
+// before it and the result starts that much later in dst's array.
+func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
+	const sec = 1 + len("op") + binary.MaxVarintLen64
+	room := len(dst) + sec
+	buf := append(dst, make([]byte, sec)...)
+	buf, err := w.op.AppendSnapshot(buf)
+	if err != nil {
+		return nil, err
+	}
+	var head [sec]byte
+	h := checkpoint.AppendString(head[:0], "op")
+	h = binary.AppendUvarint(h, uint64(len(buf)-room))
+	at := room - len(h) - len(dst)
+	copy(buf[room-len(h):], h)
+	late := binary.AppendUvarint(nil, uint64(len(w.late)))
+	for _, r := range w.late {
+		late = binary.AppendVarint(late, int64(r.Partition))
+		late = binary.AppendVarint(late, r.Offset)
+		late = binary.AppendVarint(late, int64(r.Watermark))
+		late = checkpoint.AppendString(late, r.Key)
+	}
+	return checkpoint.AppendSection(buf[at:], "late", late), nil
+}
+
+// appendState pre-commits the sink's current transaction as checkpoint id's
+// and encodes the pre-committed transactions.
+func (s *sinkTask) appendState(dst []byte, id checkpoint.ID) ([]byte, error) {
+	var txns []byte
+	if tpc := s.txn.tpc; tpc != nil {
+		tpc.PreCommit(id)
+		txns = tpc.AppendSnapshot(nil)
+	}
+	return checkpoint.AppendSection(dst, "txns", txns), nil
+}
+
+// restore gives the windowed bolts and the sink their state from the
+// restored checkpoint (the spouts took their offsets in compile).
+func (inc *incarnation) restore() error {
+	c := inc.restored
+	// The bolts decode their states in parallel: with large state,
+	// decoding dominates the recovery time.
+	errs := make([]error, len(inc.t.windows))
+	var wg sync.WaitGroup
+	for i, w := range inc.t.windows {
+		wg.Go(func() { errs[i] = inc.restoreWindow(w, inc.windows[i]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s := inc.t.sink
+	secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(s.id)])
+	if err != nil {
+		return fmt.Errorf("recordstream: restore sink from %v: %w", c.ID, err)
+	}
+	if tpc := inc.sink.txn.tpc; tpc != nil {
+		if err := tpc.Restore(secs["txns"]); err != nil {
+			return err
+		}
+	}
+	if inc.sink.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore sink channel state from %v: %w", c.ID, err)
+	}
+	return nil
+}
+
+// restoreWindow gives one windowed bolt its state: operator, late records
+// and channel state.
+func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
+	c := inc.restored
+	payload := c.Tasks[checkpoint.TaskID(w.id)]
+	st.snapHint = len(payload) + len(payload)/8
+	secs, err := checkpoint.Sections(payload)
+	if err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
+	}
+	if err := w.op.Restore(secs["op"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
+	}
+	d := checkpoint.NewDecoder(secs["late"])
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
+		l.Watermark = dataflow.Time(d.Varint())
+		l.Key = d.String()
+		w.late = append(w.late, l)
+	}
+	if d.Err() != nil {
+		return fmt.Errorf("recordstream: restore %s late records from %v: %w", w.name, c.ID, d.Err())
+	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", w.name, c.ID, err)
+	}
+	return nil
+}
+
+// appendTuples encodes tuples as channel state.
+func appendTuples(dst []byte, ts []*Tuple) []byte {
+	dst = appendUvarint(dst, uint64(len(ts)))
+	for _, tp := range ts {
+		dst = appendUvarint(dst, uint64(tp.Kind))
+		dst = appendVarints(dst, int64(tp.Src), int64(tp.Partition), tp.Offset, tp.Ingest, int64(tp.Time),
+			tp.Aux, int64(tp.Win.Start), int64(tp.Win.End))
+		dst = checkpoint.AppendRow(dst, tp.Row)
+	}
+	return dst
+}
+
+func decodeTuples(b []byte) ([]*Tuple, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	d := checkpoint.NewDecoder(b)
+	n := d.Uvarint()
+	if n > uint64(d.Len()) {
+		return nil, fmt.Errorf("%w: %d tuples in %d bytes", checkpoint.ErrCorrupt, n, d.Len())
+	}
+	ts := make([]*Tuple, 0, n)
+	for range n {
+		tp := &Tuple{}
+		tp.Kind = MsgKind(d.Uvarint())
+		tp.Src = int32(d.Varint())
+		tp.Partition = int32(d.Varint())
+		tp.Offset = d.Varint()
+		tp.Ingest = d.Varint()
+		tp.Time = dataflow.Time(d.Varint())
+		tp.Aux = d.Varint()
+		tp.Win.Start = dataflow.Time(d.Varint())
+		tp.Win.End = dataflow.Time(d.Varint())
+		tp.Row = d.Row(nil)
+		ts = append(ts, tp)
+	}
+	if d.Err() != nil {
+		return nil, d.Err()
+	}
+	return ts, nil
+}
+
+func appendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+
+func appendVarints(dst []byte, vs ...int64) []byte {
+	for _, v := range vs {
+		dst = binary.AppendVarint(dst, v)
+	}
+	return dst
+}

@@ -1,0 +1,85 @@
+package recordstream
+
+import (
+	"context"
+
+	"github.com/weirlab/weir/recordstream/checkpoint"
+)
+
+// The protocol slot. Every task kind has one loop (spout.go, window.go,
+// sink.go), whatever the guarantee. What a guarantee adds to a task beyond
+// Storm's acking (which the tasks do themselves, switched on by
+// topo.acking) sits in one slot of the task, filled once when the topology
+// is built:
+//
+//	inbox ──▶ crash point ──▶ [ bolt protocol ] ──▶ handle(ch, tuple)
+//	                            nil: straight through (at-most-once,
+//	                                 at-least-once)
+//	                            gateProtocol: Flink's barrier gate
+//	                                 (exactly-once): holds back, snapshots,
+//	                                 forwards barriers
+//
+//	spout loop: emit bursts; [ spout protocol ] triggers() is one more case
+//	of its wait; checkpoint(id) snapshots offsets and injects barrier id;
+//	afterEnd() is what a finished spout still does.
+//
+// The slot is shaped for the models still to come: Trident's batch
+// coordinator (batch begin and commit markers arrive like barriers; the
+// commit of a batch's state update is a snapshot in transaction order) and
+// a MillWheel-style commit (a protocol that deduplicates records before
+// handle and commits state and output at endBatch) plug in as further
+// implementations. The interfaces are unexported (sealed): only this
+// package implements them.
+
+// boltProtocol is a bolt's delivery protocol: it stands between the task's
+// inbox and its handling of messages. A nil boltProtocol passes every
+// message straight to the task (Storm's modes). One task goroutine owns it.
+type boltProtocol interface {
+	// start runs before the task takes its first input (restored channel
+	// state goes to b.handle here).
+	start(ctx context.Context, b bolt) error
+	// input hands over tp, which arrived on input channel ch, and calls
+	// b.handle for every message the task must handle now, in order. tp is
+	// valid until its batch is released, after the call: a protocol that
+	// keeps it copies it.
+	input(ctx context.Context, b bolt, ch int, tp *Tuple) error
+	// endBatch runs after each input batch.
+	endBatch(ctx context.Context, b bolt) error
+	// notices is a channel the task's wait also selects on (nil for none);
+	// notice handles what it delivered.
+	notices() <-chan checkpoint.ID
+	notice(ctx context.Context, id checkpoint.ID) error
+	// crash reports an injected crash of the task: nil lets the task
+	// restart alone (Storm), errCrashed restarts the whole topology (E2).
+	crash() error
+	// finish runs once every input has ended, before the task sends its
+	// own end-of-stream.
+	finish(ctx context.Context, b bolt) error
+}
+
+// bolt is a task as its protocol sees it.
+type bolt interface {
+	// handle handles one message from input channel ch (data, watermark,
+	// pane or end-of-stream).
+	handle(ctx context.Context, ch int, tp *Tuple) error
+	// appendState appends the task's state for checkpoint id as sections
+	// to dst, whose first checkpoint.SnapshotHeaderSize bytes are room for
+	// the file header; the result still starts with that room, possibly at
+	// a later offset of dst's array (a section filled in place).
+	appendState(dst []byte, id checkpoint.ID) ([]byte, error)
+	// forward sends barrier id on every output, flushed.
+	forward(ctx context.Context, id checkpoint.ID) error
+}
+
+// spoutProtocol is a spout's delivery protocol. A nil spoutProtocol is
+// Storm's spout. One spout goroutine owns it.
+type spoutProtocol interface {
+	// triggers delivers checkpoint triggers (nil for none).
+	triggers() <-chan checkpoint.ID
+	// checkpoint records the spout's state for checkpoint id and injects
+	// the barrier downstream.
+	checkpoint(ctx context.Context, s *spoutTask, id checkpoint.ID) error
+	// afterEnd runs after the spout sent end-of-stream downstream and
+	// returns when the spout may exit.
+	afterEnd(ctx context.Context, s *spoutTask) error
+}
