@@ -642,17 +642,19 @@ func (b *builder) agg() dataflow.Agg {
 		func() dataflow.Agg { return dataflow.Distinct(pick(b.r, all)) },
 		func() dataflow.Agg { return dataflow.TopN(pick(b.r, all), 1+b.r.IntN(4)) },
 		func() dataflow.Agg {
+			// Small sketches mostly: a default HyperLogLog is 16 KiB per
+			// window and key, which dominates the cost of a test run.
 			g := dataflow.ApproxDistinct(pick(b.r, all))
-			if b.chance(0.5) {
-				g.Precision = uint8(4 + b.r.IntN(15))
+			if b.chance(0.8) {
+				g.Precision = uint8(4 + b.r.IntN(9))
 			}
 			return g
 		})
 	if len(small) > 0 {
 		makers = append(makers, func() dataflow.Agg {
 			g := dataflow.ApproxTopN(pick(b.r, small), 1+b.r.IntN(4))
-			if b.chance(0.5) {
-				g.Width, g.Depth = 16+b.r.IntN(64), 1+b.r.IntN(4)
+			if b.chance(0.8) {
+				g.Width, g.Depth = 16+b.r.IntN(240), 1+b.r.IntN(4)
 			}
 			return g
 		})
