@@ -14,7 +14,9 @@ import (
 	"github.com/weirlab/weir/datasets"
 )
 
-// shapes are the pipeline shapes the differential test runs.
+// shapes are hand-picked pipeline shapes, kept as examples. The main
+// equality test is compare's TestDifferential (random pipelines over every
+// dataset, every runtime configuration, the bench's check).
 func shapes() map[string]*dataflow.Pipeline {
 	ev := func(a dataflow.Aggregation) dataflow.Aggregation {
 		a.TimeCol = "event_time"

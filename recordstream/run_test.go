@@ -21,7 +21,10 @@ func cats() *dataflow.Table {
 		Rows: []dataflow.Row{{dataflow.Str("view"), dataflow.Str("g1")}, {dataflow.Str("click"), dataflow.Str("g2")}}}
 }
 
-// shapes are the pipeline shapes every configuration must get right.
+// shapes are hand-picked pipeline shapes every configuration must get
+// right, kept as examples. The main equality test is compare's
+// TestDifferential (random pipelines over every dataset, every runtime
+// configuration, the bench's check).
 func shapes() map[string]*dataflow.Pipeline {
 	wm := dataflow.WatermarkPolicy{MaxOutOfOrderness: 100 * time.Millisecond}
 	return map[string]*dataflow.Pipeline{
