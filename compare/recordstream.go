@@ -58,6 +58,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 		Seed:       job.Options.Seed,
 	}
 	cfg.Seed = job.Options.Seed
+	cfg.Clock = job.Options.Clock
 	rep, err := recordstream.Run(ctx, job.Pipeline, job.Log, cfg)
 	if err != nil {
 		return nil, err

@@ -47,10 +47,8 @@ type Options struct {
 	// Seed seeds fault injection and anything random in the runtime.
 	Seed uint64
 	// Clock is the run's processing-time clock: the paced fill (a
-	// DataSpec's Rate), microbatch's driver and the reference runner's
-	// timing. Nil: [clock.Real] (under testing/synctest, the bubble's fake
-	// clock). recordstream still reads its own clock until it adopts
-	// internal/clock.
+	// DataSpec's Rate), both runtimes and the reference runner's timing.
+	// Nil: [clock.Real] (under testing/synctest, the bubble's fake clock).
 	Clock clock.Clock
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // Source is the replayable partitioned log the spouts read, one spout task
@@ -60,17 +61,6 @@ func ParseGuarantee(s string) (Guarantee, error) {
 	}
 	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
 }
-
-// Clock gives processing time. The real clock is the default; tests pass a
-// manual clock so timeouts are testable.
-type Clock interface {
-	// Now returns the time in ns since the Unix epoch.
-	Now() int64
-}
-
-type realClock struct{}
-
-func (realClock) Now() int64 { return time.Now().UnixNano() }
 
 // Faults are the deterministic faults of a run.
 type Faults struct {
@@ -128,8 +118,10 @@ type Config struct {
 	SampleInterval time.Duration
 	// Faults are injected faults.
 	Faults Faults
-	// Clock gives processing time (default: the real clock).
-	Clock Clock
+	// Clock gives processing time: timestamps, the spouts' timeout timer,
+	// the slow fault's wait, the coordinator's and the sampler's tickers.
+	// Nil: [clock.Real] (the wall clock, or the synctest bubble's).
+	Clock clock.Clock
 	// Seed seeds edge and root ids.
 	Seed uint64
 	// Logger receives debug lines; nil discards.
@@ -163,9 +155,7 @@ func (c *Config) withDefaults() Config {
 	if d.SampleInterval == 0 {
 		d.SampleInterval = 100 * time.Millisecond
 	}
-	if d.Clock == nil {
-		d.Clock = realClock{}
-	}
+	d.Clock = clock.OrReal(d.Clock)
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -174,26 +174,26 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 	}
 	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store, firstID: maxID + 1,
 		out: checkpoint.NewCommitted(), hw: make([]int64, src.Partitions()),
-		latency: metrics.NewLatency().Since(c.Clock.Now()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
+		latency: metrics.NewLatency().Since(c.Clock.Now().UnixNano()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
 		recovery: metrics.NewHistogram(), counters: map[string]int64{}, seed: maphash.MakeSeed()}
 	if cp.IdempotentSink {
 		r.idem = checkpoint.NewIdempotentSink()
 	}
-	start := c.Clock.Now()
+	start := c.Clock.Now().UnixNano()
 	for restarts := 0; ; restarts++ {
 		inc, err := r.newIncarnation()
 		if err != nil {
 			return nil, err
 		}
 		if restarts > 0 {
-			r.recovery.RecordNanos(c.Clock.Now() - r.crashAt)
+			r.recovery.RecordNanos(c.Clock.Now().UnixNano() - r.crashAt)
 		}
 		err = inc.run(ctx)
 		r.taken = inc.t.taken.Load()
 		inc.collect()
 		switch {
 		case errors.Is(err, errCrashed):
-			r.crashAt = c.Clock.Now()
+			r.crashAt = c.Clock.Now().UnixNano()
 			r.counters["crashes"]++
 			r.counters["restarts"]++
 			if restarts >= cp.MaxRestarts {
@@ -203,7 +203,7 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 		case err != nil:
 			return nil, err
 		}
-		return r.report(inc, time.Duration(c.Clock.Now()-start))
+		return r.report(inc, time.Duration(c.Clock.Now().UnixNano()-start))
 	}
 }
 

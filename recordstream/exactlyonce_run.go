@@ -175,14 +175,14 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tick := time.NewTicker(max(time.Millisecond, min(r.cp.CheckpointInterval/10, 50*time.Millisecond)))
+	tick := r.cfg.Clock.NewTicker(max(time.Millisecond, min(r.cp.CheckpointInterval/10, 50*time.Millisecond)))
 	defer tick.Stop()
 	var evs []checkpoint.Event
 	finished := 0
 	for {
 		evs = evs[:0]
 		select {
-		case <-tick.C:
+		case <-tick.C():
 			evs = coord.Tick(now(), evs)
 		case a := <-inc.acks:
 			r.align.Record(a.ack.Alignment)

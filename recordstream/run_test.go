@@ -146,3 +146,21 @@ func bubbleGoroutines() int {
 }
 
 var bubbleHeader = regexp.MustCompile(`(?m)^goroutine \d+ \[[^\]]*synctest bubble`)
+
+// TestSlowFaultWaitsOnTheClock runs the slow fault on the real clock in a
+// synctest bubble, where time moves only while every goroutine waits: the
+// fault is waiting, not CPU work, so the run's elapsed time is exactly the
+// windowed bolt's records times Slow (computing costs no fake time), with
+// no overshoot to credit.
+func TestSlowFaultWaitsOnTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const slow = 100 * time.Microsecond
+		src := newMemSource(5, 2000, 2, 0)
+		rep, err := Run(t.Context(), shapes()["fixed"], src, Config{Faults: Faults{Slow: slow}, SampleInterval: -1})
+		require.NoError(t, err)
+		check(t, shapes()["fixed"], src, rep)
+		in := rep.Counters["records_in"]
+		require.Positive(t, in)
+		assert.Equal(t, time.Duration(in)*slow, rep.Elapsed, "elapsed = %d records in x %v", in, slow)
+	})
+}

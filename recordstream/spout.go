@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 	"github.com/weirlab/weir/recordstream/internal/acking"
@@ -66,7 +67,7 @@ type spoutTask struct {
 	lastAck   int64 // clock reading of the last completed tree, or of having nothing pending
 	stats     spoutStats
 	complete  *metrics.Histogram
-	timer     *time.Timer
+	timer     clock.Timer
 	ooo       dataflow.Time
 	procTime  bool
 }
@@ -335,7 +336,7 @@ const endWatermarkEvery = int64(10 * time.Millisecond)
 // ctx: it never polls.
 func (s *spoutTask) run(ctx context.Context) error {
 	t := s.t
-	s.timer = time.NewTimer(time.Hour)
+	s.timer = t.cfg.Clock.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
 	var trig <-chan checkpoint.ID
@@ -515,7 +516,7 @@ func (s *spoutTask) wait(ctx context.Context, trig <-chan checkpoint.ID, changed
 		}
 		s.timer.Reset(d)
 		defer s.timer.Stop() // Go >= 1.23: no stale tick after Stop
-		timeout = s.timer.C
+		timeout = s.timer.C()
 	}
 	select {
 	case b := <-s.in.ch:

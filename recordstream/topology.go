@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 	"golang.org/x/sync/errgroup"
@@ -123,7 +124,8 @@ type taskBase struct {
 	inputs []int
 	chanOf []int        // input channel by sending task id; -1 if none
 	busy   atomic.Int64 // ns spent working, for sampling
-	slow   *time.Timer  // the slow fault's wait (pay), made on first use
+	clk    clock.Clock
+	slow   clock.Timer // the slow fault's wait (pay), made on first use
 }
 
 // receive takes the task's next input batch. A notice of the protocol (if
@@ -154,18 +156,18 @@ func (b *taskBase) pay(ctx context.Context, debt *time.Duration) error {
 		return nil
 	}
 	if b.slow == nil {
-		b.slow = time.NewTimer(*debt)
+		b.slow = b.clk.NewTimer(*debt)
 	} else {
 		b.slow.Reset(*debt)
 	}
-	start := time.Now()
+	start := b.clk.Now()
 	select {
-	case <-b.slow.C:
+	case <-b.slow.C():
 	case <-ctx.Done():
 		b.slow.Stop()
 		return ctx.Err()
 	}
-	*debt -= time.Since(start)
+	*debt -= clock.Since(b.clk, start)
 	return nil
 }
 
@@ -277,7 +279,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		nAck = cfg.Ackers
 	}
 	newBase := func(comp component, i int) *taskBase {
-		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i),
+		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i), clk: cfg.Clock,
 			in: &inbox{ch: make(chan *batch, cfg.QueueBatches)}}
 		t.all = append(t.all, b)
 		return b
@@ -382,7 +384,8 @@ func (t *topo) rng(task int) *rand.Rand {
 	return rand.New(rand.NewPCG(t.cfg.Seed^0x9e3779b97f4a7c15, uint64(task)+1))
 }
 
-func (t *topo) now() int64 { return t.cfg.Clock.Now() }
+// now returns the clock's reading in ns since the Unix epoch.
+func (t *topo) now() int64 { return t.cfg.Clock.Now().UnixNano() }
 
 func (t *topo) run(ctx context.Context) (*Report, error) {
 	t.start = t.now()
@@ -445,15 +448,15 @@ func (t *topo) runTasks(ctx context.Context, services []func(context.Context) er
 // sample records every task's queue depth and busy fraction every
 // SampleInterval until ctx is done.
 func (t *topo) sample(ctx context.Context, series map[string]metrics.Series) {
-	tick := time.NewTicker(t.cfg.SampleInterval)
+	tick := t.cfg.Clock.NewTicker(t.cfg.SampleInterval)
 	defer tick.Stop()
 	last := make([]int64, len(t.all))
-	lastAt := time.Now()
+	lastAt := t.cfg.Clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
+		case now := <-tick.C():
 			dt := float64(now.Sub(lastAt))
 			lastAt = now
 			ts := float64(t.now()-t.start) / 1e9

@@ -274,10 +274,9 @@ func TestNoInit(t *testing.T) {
 
 // clockBound lists the packages that take processing time only from an
 // injected internal/clock.Clock, and the time functions that read or wait
-// on the wall clock behind the Clock's back. recordstream joins the list
-// when it adopts internal/clock.
+// on the wall clock behind the Clock's back.
 var (
-	clockBound   = []string{"microbatch", "datasets"}
+	clockBound   = []string{"microbatch", "datasets", "recordstream"}
 	wallClockUse = map[string]bool{
 		"Now": true, "Since": true, "Until": true, "After": true, "AfterFunc": true,
 		"Sleep": true, "Tick": true, "NewTimer": true, "NewTicker": true,
