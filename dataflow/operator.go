@@ -29,6 +29,13 @@ const (
 	// PaneLate is a pane fired for records accepted after the on-time pane,
 	// within the allowed lateness (I5).
 	PaneLate
+	// PaneMerged is not a firing but a notice: session Window of Key, which
+	// had fired (early) panes, merged into the larger session [Pane.Into].
+	// Its panes stand for part of Into from now on: a sink that keeps a
+	// value per window moves the window's value to Into (combining it with
+	// Into's, for discarding panes), so that only the final sessions remain
+	// (I8). The notice carries no value.
+	PaneMerged
 )
 
 func (t PaneTiming) String() string {
@@ -39,6 +46,8 @@ func (t PaneTiming) String() string {
 		return "on-time"
 	case PaneLate:
 		return "late"
+	case PaneMerged:
+		return "merged"
 	}
 	return "timing(" + strconv.Itoa(int(t)) + ")"
 }
@@ -64,6 +73,8 @@ type Pane struct {
 	MaxEventTime Time
 	// MaxIngestNanos is the largest ingest time among the same records.
 	MaxIngestNanos int64
+	// Into is the session Window merged into (PaneMerged only).
+	Into Window
 }
 
 // OperatorConfig holds the callbacks of a [WindowOperator]. Both are called
@@ -129,15 +140,18 @@ type OperatorStats struct {
 // as past its on-time firing: it fires late panes. A session that has emitted
 // an on-time or late pane is closed: a record that would change its bounds by
 // merging is late too (Beam's rule for merging with a closed window), so the
-// panes emitted always stand for windows of the final answer. Early panes do
-// not close a session: a speculative pane may be for bounds the session later
-// outgrows.
+// on-time and late panes always stand for windows of the final answer. Early
+// panes do not close a session: a speculative pane may be for bounds the
+// session later outgrows, and when it does the operator emits a
+// [PaneMerged] notice for the outgrown window, naming the session it merged
+// into.
 //
 // The result of a run is exact in this sense: the last pane of every window
 // (or, for discarding panes, the combination of its panes) equals
 // [Reference] over the input minus the records sent to
 // [OperatorConfig.Late] (I8), whatever the order of the records and the
-// watermarks, except for speculative session panes as said above.
+// watermarks, for a receiver that applies [PaneMerged] notices (moves the
+// outgrown session's value to the one it merged into).
 //
 // # State and cost
 //
@@ -684,6 +698,15 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 		return ws
 	}
 	target := ks.sessions[first]
+	if o.emit != nil {
+		// Sessions that fired panes for bounds they now outgrow (early
+		// panes; closed sessions never merge) tell the sink (PaneMerged).
+		for _, s := range ks.sessions[first : last+1] {
+			if s.pane > 0 && s.w != span {
+				o.emit(Pane{Result: Result{Window: s.w, Key: ks.key}, Timing: PaneMerged, Index: s.pane, Into: span})
+			}
+		}
+	}
 	for _, s := range ks.sessions[first+1 : last+1] {
 		for i, a := range s.accs {
 			target.accs[i].Merge(a)

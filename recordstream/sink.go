@@ -45,6 +45,9 @@ type sinkStats struct {
 //     window's value, as discarding panes are.
 //   - S2 In a stateless pipeline with acking, a record already seen under
 //     another tree is a duplicate.
+//   - S4 A [dataflow.PaneMerged] notice moves the value kept for a session
+//     that fired early panes to the session it merged into, so the sink
+//     keeps only final sessions (dataflow's I8).
 type sinkTask struct {
 	*taskBase
 	t    *topo
@@ -103,6 +106,9 @@ func (s *sinkTask) init() error {
 }
 
 func (s *sinkTask) pane(tp *Tuple, now int64) error {
+	if paneTiming(tp) == dataflow.PaneMerged {
+		return s.merge(tp)
+	}
 	s.stats.emissions++
 	s.latency.Observe(now, int64(tp.Time)+s.t.src.EventTimeShift(), tp.Ingest)
 	k := resKey{w: tp.Win, key: tp.Row[0].S}
@@ -124,16 +130,47 @@ func (s *sinkTask) pane(tp *Tuple, now int64) error {
 		copy(e.r.Extra, tp.Row[2:])
 		return nil
 	}
+	return s.combine(e, tp.Row[1], tp.Row[2:])
+}
+
+// combine adds a pane's value and extra values to e's (discarding panes,
+// increments).
+func (s *sinkTask) combine(e *sinkEntry, v dataflow.Value, extra []dataflow.Value) error {
 	var err error
-	if e.r.Value, err = dataflow.CombineResults(s.kinds[0], e.r.Value, tp.Row[1]); err != nil {
+	if e.r.Value, err = dataflow.CombineResults(s.kinds[0], e.r.Value, v); err != nil {
 		return err
 	}
 	for i := range e.r.Extra {
-		if e.r.Extra[i], err = dataflow.CombineResults(s.kinds[i+1], e.r.Extra[i], tp.Row[2+i]); err != nil {
+		if e.r.Extra[i], err = dataflow.CombineResults(s.kinds[i+1], e.r.Extra[i], extra[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// merge applies a PaneMerged notice (S4): the key's session tp.Win, which
+// fired early panes, merged into a larger session; its value moves there.
+// Discarding panes combine with what the larger session has; accumulating
+// ones give way to it (its next pane covers both).
+func (s *sinkTask) merge(tp *Tuple) error {
+	k := resKey{w: tp.Win, key: tp.Row[0].S}
+	e := s.final[k]
+	if e == nil {
+		return nil
+	}
+	delete(s.final, k)
+	into := resKey{w: mergedInto(tp), key: k.key}
+	t := s.final[into]
+	if t == nil {
+		e.r.Window = into.w
+		s.final[into] = e
+		return nil
+	}
+	t.maxIndex = max(t.maxIndex, e.maxIndex)
+	if !s.discarding {
+		return nil
+	}
+	return s.combine(t, e.r.Value, e.r.Extra)
 }
 
 func (s *sinkTask) record(ctx context.Context, tp *Tuple, now int64) error {

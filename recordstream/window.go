@@ -160,6 +160,9 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	row = append(row, p.Extra...)
 	*tp = Tuple{Kind: MsgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
 		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing)}
+	if p.Timing == dataflow.PaneMerged {
+		setMergedInto(tp, p.Into)
+	}
 	if w.mode == holdSession && p.Timing == dataflow.PaneOnTime {
 		w.releaseSession(p.Key, p.Window)
 	}
@@ -168,6 +171,22 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 // paneIncrement marks a pane of the correction operator (W4) in
 // Tuple.Partition: the sink adds it to the window's value.
 const paneIncrement = 1 << 16
+
+// paneTiming returns the timing of a pane tuple.
+func paneTiming(tp *Tuple) dataflow.PaneTiming {
+	return dataflow.PaneTiming(tp.Partition &^ paneIncrement)
+}
+
+// setMergedInto and mergedInto carry a PaneMerged notice's target session
+// in the pane tuple's Root and Edge, which panes do not use (they are
+// unanchored).
+func setMergedInto(tp *Tuple, into dataflow.Window) {
+	tp.Root, tp.Edge = uint64(into.Start), uint64(into.End)
+}
+
+func mergedInto(tp *Tuple) dataflow.Window {
+	return dataflow.Window{Start: dataflow.Time(tp.Root), End: dataflow.Time(tp.Edge)}
+}
 
 // onIncrement queues a pane of the correction operator.
 func (w *windowTask) onIncrement(p dataflow.Pane) {
