@@ -3,50 +3,42 @@ package dataflow
 import (
 	"errors"
 	"fmt"
-	"strconv"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=AggKind -linecomment
 
 // AggKind names an aggregate function.
 type AggKind uint8
 
 // Aggregate functions. Exact ones first, then the approximate sketches.
 const (
-	AggInvalid AggKind = iota
+	AggInvalid AggKind = iota // invalid
 	// AggCount counts records (Col is ignored). Result int64.
-	AggCount
+	AggCount // count
 	// AggSum sums Col. Result int64 for integer columns, float64 otherwise.
-	AggSum
+	AggSum // sum
 	// AggMin and AggMax keep the least and greatest value of Col.
-	AggMin
-	AggMax
+	AggMin // min
+	AggMax // max
 	// AggMean is the arithmetic mean of Col. Result float64.
-	AggMean
+	AggMean // mean
 	// AggDistinct counts distinct values of Col exactly. Result int64.
-	AggDistinct
+	AggDistinct // distinct
 	// AggTopN lists the N most frequent values of Col, exactly, as text
 	// "value=count,value=count" by count descending then value ascending
 	// (see [TopN] for the exact format).
-	AggTopN
+	AggTopN // top_n
 	// AggApproxTopN is AggTopN estimated by a Count-Min sketch with a
 	// heavy-hitter heap (Width x Depth counters), in the same text form
 	// (see [ApproxTopN]).
-	AggApproxTopN
+	AggApproxTopN // approx_top_n
 	// AggApproxDistinct estimates AggDistinct with HyperLogLog (2^Precision
 	// registers). Result int64.
-	AggApproxDistinct
+	AggApproxDistinct // approx_distinct
 	// AggSpan is max(Col) - min(Col): a session's duration from its
 	// timestamps. Result int64 (or float64 for float columns).
-	AggSpan
+	AggSpan // span
 )
-
-var aggNames = [...]string{"invalid", "count", "sum", "min", "max", "mean", "distinct", "top_n", "approx_top_n", "approx_distinct", "span"}
-
-func (k AggKind) String() string {
-	if int(k) < len(aggNames) {
-		return aggNames[k]
-	}
-	return "agg(" + strconv.Itoa(int(k)) + ")"
-}
 
 // Combinable reports whether results of this kind over disjoint parts of a
 // window combine into the result over the whole ([CombineResults]); only such
@@ -137,7 +129,7 @@ func (g Agg) String() string {
 }
 
 func (g Agg) validate(in Schema) error {
-	if g.Kind == AggInvalid || int(g.Kind) >= len(aggNames) {
+	if g.Kind == AggInvalid || g.Kind > AggSpan {
 		return errors.New("dataflow: unknown aggregate")
 	}
 	if g.Kind == AggCount {

@@ -17,6 +17,8 @@ type Expr interface {
 	exprNode()
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Op -linecomment
+
 // Op is a binary or unary operator.
 type Op uint8
 
@@ -24,30 +26,21 @@ type Op uint8
 // are int64 (or timestamp) and float64 otherwise; Div by an int64 zero is an
 // evaluation of 0 (SQL engines give NULL; we have no nulls in hot paths).
 const (
-	OpEq Op = iota + 1
-	OpNe
-	OpLt
-	OpLe
-	OpGt
-	OpGe
-	OpAnd
-	OpOr
-	OpNot
-	OpAdd
-	OpSub
-	OpMul
-	OpDiv
-	OpMod
+	OpEq  Op = iota + 1 // ==
+	OpNe                // !=
+	OpLt                // <
+	OpLe                // <=
+	OpGt                // >
+	OpGe                // >=
+	OpAnd               // &&
+	OpOr                // ||
+	OpNot               // !
+	OpAdd               // +
+	OpSub               // -
+	OpMul               // *
+	OpDiv               // /
+	OpMod               // %
 )
-
-var opNames = [...]string{"", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "!", "+", "-", "*", "/", "%"}
-
-func (o Op) String() string {
-	if int(o) < len(opNames) {
-		return opNames[o]
-	}
-	return fmt.Sprintf("op(%d)", o)
-}
 
 func (o Op) comparison() bool { return o >= OpEq && o <= OpGe }
 func (o Op) logical() bool    { return o == OpAnd || o == OpOr || o == OpNot }
@@ -79,29 +72,22 @@ type FuncExpr struct {
 	Arg Value
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Func -linecomment
+
 // Func names a built-in function.
 type Func uint8
 
 // Built-in functions.
 const (
 	// FuncPrefix(s, n) is the first n bytes of s (all of s if shorter).
-	FuncPrefix Func = iota + 1
+	FuncPrefix Func = iota + 1 // prefix
 	// FuncHasPrefix(s, p) reports whether s starts with p.
-	FuncHasPrefix
+	FuncHasPrefix // has_prefix
 	// FuncContains(s, sub) reports whether sub occurs in s.
-	FuncContains
+	FuncContains // contains
 	// FuncLower(s) is s in lower case (ASCII).
-	FuncLower
+	FuncLower // lower
 )
-
-var funcNames = [...]string{"", "prefix", "has_prefix", "contains", "lower"}
-
-func (f Func) String() string {
-	if int(f) < len(funcNames) {
-		return funcNames[f]
-	}
-	return fmt.Sprintf("func(%d)", f)
-}
 
 func (ColExpr) exprNode()    {}
 func (LitExpr) exprNode()    {}

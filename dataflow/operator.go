@@ -12,6 +12,8 @@ import (
 	"github.com/weirlab/weir/internal/invariants"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=PaneTiming -linecomment
+
 // PaneTiming says when a pane fired relative to the watermark (Beam's
 // PaneInfo timing).
 type PaneTiming uint8
@@ -21,36 +23,22 @@ const (
 	// PaneEarly is a speculative pane, fired before the watermark passed the
 	// end of the window (Trigger.EarlyEvery, Trigger.AfterCount, and every
 	// firing of a global window before the end of the input).
-	PaneEarly PaneTiming = iota + 1
+	PaneEarly PaneTiming = iota + 1 // early
 	// PaneOnTime is the pane fired when the watermark passes the end of the
 	// window (I4), or when a count window is full (I6), or for global and
 	// unwindowed aggregations at the end of the input.
-	PaneOnTime
+	PaneOnTime // on-time
 	// PaneLate is a pane fired for records accepted after the on-time pane,
 	// within the allowed lateness (I5).
-	PaneLate
+	PaneLate // late
 	// PaneMerged is not a firing but a notice: session Window of Key, which
 	// had fired (early) panes, merged into the larger session [Pane.Into].
 	// Its panes stand for part of Into from now on: a sink that keeps a
 	// value per window moves the window's value to Into (combining it with
 	// Into's, for discarding panes), so that only the final sessions remain
 	// (I8). The notice carries no value.
-	PaneMerged
+	PaneMerged // merged
 )
-
-func (t PaneTiming) String() string {
-	switch t {
-	case PaneEarly:
-		return "early"
-	case PaneOnTime:
-		return "on-time"
-	case PaneLate:
-		return "late"
-	case PaneMerged:
-		return "merged"
-	}
-	return "timing(" + strconv.Itoa(int(t)) + ")"
-}
 
 // Pane is one firing of one window of one key: its [Result] (Having already
 // applied) and where it stands among the window's firings. The pane and its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/script"
 )
 
 // opSchema is the input of the operator tests: a key, an event time and a
@@ -21,30 +23,6 @@ var opSchema = dataflow.NewSchema(
 	dataflow.Field{Name: "t", Kind: dataflow.KindTimestamp},
 	dataflow.Field{Name: "v", Kind: dataflow.KindInt64},
 )
-
-// opStep is one step of an operator case (prism strategy_test style): an
-// input, then the panes it must emit, in order, and whether the record was
-// late.
-type opStep struct {
-	kind   string // "add", "wm", "proc", "finish"
-	key    string
-	t      int64 // event time (add), watermark (wm) or processing time (proc)
-	v      int64
-	ingest int64 // ms
-	want   []string
-	late   bool
-}
-
-func opAdd(key string, t, v int64) opStep { return opStep{kind: "add", key: key, t: t, v: v} }
-func opAddAt(key string, t, v, ingestMs int64) opStep {
-	return opStep{kind: "add", key: key, t: t, v: v, ingest: ingestMs}
-}
-func opWM(w int64) opStep     { return opStep{kind: "wm", t: w} }
-func opProc(now int64) opStep { return opStep{kind: "proc", t: now} }
-func opFinish() opStep        { return opStep{kind: "finish"} }
-
-func (s opStep) panes(p ...string) opStep { s.want = p; return s }
-func (s opStep) isLate() opStep           { s.late = true; return s }
 
 // opPane renders a pane as "key [start, end) timing#index value extra...".
 func opPane(p dataflow.Pane) string {
@@ -79,333 +57,154 @@ func opRow(key string, t, v int64) dataflow.Row {
 	return dataflow.Row{dataflow.Str(key), dataflow.Timestamp(dataflow.Time(t)), dataflow.Int(v)}
 }
 
-// do runs one step and returns the panes it emitted and whether the record
-// was late.
-func (h *opHarness) do(s opStep) (got []string, late bool) {
-	n := len(h.panes)
-	switch s.kind {
-	case "add":
-		late = h.op.Add(opRow(s.key, s.t, s.v), s.ingest*1e6)
-	case "wm":
-		h.op.AdvanceWatermark(dataflow.Time(s.t))
-	case "proc":
-		h.op.OnProcessingTime(dataflow.Time(s.t))
-	case "finish":
-		h.op.Finish()
-	}
-	for _, p := range h.panes[n:] {
-		got = append(got, opPane(p))
-	}
-	return got, late
+// TestWindowOperatorScript runs testdata/operator/*.txt: each file makes an
+// operator with new and drives it; every command prints the panes it
+// emitted, one a line as opPane renders them, then "late" when the record
+// was late. Commands:
+//
+//	new window=KIND [size=MS] [period=MS] [gap=MS] [aggs=(sum,count)]
+//	    [lateness=MS] [late-firings] [after-count=N] [early-every=MS]
+//	    [discarding] [processing] [having=(value>1,key!=c)]
+//	                         an operator keyed by k over (k, t, v); KIND is
+//	                         fixed, sliding, session, count, global or none;
+//	                         sum aggregates v; processing uses ingest times
+//	add k=KEY t=T v=V [ingest=MS]  Add a record
+//	advance wm=T             AdvanceWatermark
+//	proc now=MS              OnProcessingTime
+//	finish                   Finish
+//	stats                    Stats, and the rows the Late callback got
+func TestWindowOperatorScript(t *testing.T) {
+	var (
+		h    *opHarness
+		file *testing.T // the file h belongs to: each file starts afresh
+	)
+	script.Walk(t, "testdata/operator", func(t *testing.T, c *script.Cmd) string {
+		if file != t {
+			h, file = nil, t
+		}
+		if c.Name == "new" {
+			h = newOpHarness(t, opScriptAggregation(t, c))
+			return ""
+		}
+		if h == nil {
+			t.Fatalf("%s: %s before new", c.Pos, c.Name)
+		}
+		n := len(h.panes)
+		late := false
+		switch c.Name {
+		case "add":
+			key, ok := c.Arg("k")
+			if !ok {
+				t.Fatalf("%s: add needs k=", c.Pos)
+			}
+			row := opRow(key, int64(scriptTimeArg(t, c, "t", 0)), int64(c.Int(t, "v")))
+			late = h.op.Add(row, int64(scriptIntArg(t, c, "ingest", 0))*1e6)
+		case "advance":
+			h.op.AdvanceWatermark(scriptTimeArg(t, c, "wm", 0))
+		case "proc":
+			h.op.OnProcessingTime(scriptTimeArg(t, c, "now", 0))
+		case "finish":
+			h.op.Finish()
+		case "stats":
+			st := h.op.Stats()
+			return fmt.Sprintf("records=%d late=%d open=%d panes=%d late-rows=%d",
+				st.Records, st.Late, st.OpenWindows, st.Panes, len(h.late))
+		default:
+			t.Fatalf("%s: unknown command %q", c.Pos, c.Name)
+		}
+		var out strings.Builder
+		for _, p := range h.panes[n:] {
+			out.WriteString(opPane(p) + "\n")
+		}
+		if late {
+			out.WriteString("late\n")
+		}
+		return out.String()
+	})
 }
 
-func (s opStep) String() string {
-	switch s.kind {
-	case "add":
-		return fmt.Sprintf("add(%s, t=%d, v=%d)", s.key, s.t, s.v)
-	case "finish":
-		return "finish()"
+// opScriptAggregation builds the aggregation of a new command.
+func opScriptAggregation(t *testing.T, c *script.Cmd) dataflow.Aggregation {
+	t.Helper()
+	ms := func(key string) time.Duration { return time.Duration(scriptIntArg(t, c, key, 0)) * time.Millisecond }
+	a := dataflow.Aggregation{Key: []string{"k"}, TimeCol: "t"}
+	kind, _ := c.Arg("window")
+	switch kind {
+	case "fixed":
+		a.Window = dataflow.FixedWindows(ms("size"))
+	case "sliding":
+		a.Window = dataflow.SlidingWindows(ms("size"), ms("period"))
+	case "session":
+		a.Window = dataflow.SessionWindows(ms("gap"))
+	case "count":
+		a.Window = dataflow.CountWindows(int64(c.Int(t, "size")), int64(c.Int(t, "period")))
+	case "global":
+		a.Window = dataflow.GlobalWindows()
+	case "none":
+	default:
+		t.Fatalf("%s: new: window=%q is not fixed, sliding, session, count, global or none", c.Pos, kind)
 	}
-	return fmt.Sprintf("%s(%d)", s.kind, s.t)
+	aggs := []string{"sum"}
+	for _, arg := range c.Args {
+		switch arg.Key {
+		case "aggs":
+			aggs = arg.Vals
+		case "having":
+			a.Having = opScriptHaving(t, c, arg.Vals)
+		}
+	}
+	for _, g := range aggs {
+		switch g {
+		case "sum":
+			a.Aggs = append(a.Aggs, dataflow.Sum("v"))
+		case "count":
+			a.Aggs = append(a.Aggs, dataflow.Count())
+		default:
+			t.Fatalf("%s: new: aggregate %q is not sum or count", c.Pos, g)
+		}
+	}
+	a.AllowedLateness = ms("lateness")
+	a.Trigger.EarlyEvery = ms("early-every")
+	a.Trigger.AfterCount = int64(scriptIntArg(t, c, "after-count", 0))
+	_, a.Trigger.LateFirings = c.Arg("late-firings")
+	if _, ok := c.Arg("discarding"); ok {
+		a.Accumulation = dataflow.Discarding
+	}
+	if _, ok := c.Arg("processing"); ok {
+		a.Domain, a.TimeCol = dataflow.ProcessingTime, ""
+	}
+	return a
 }
 
-func TestWindowOperator(t *testing.T) {
-	ms := time.Millisecond
-	fixed10 := dataflow.FixedWindows(10 * ms)
-	sum := []dataflow.Agg{dataflow.Sum("v")}
-	count := []dataflow.Agg{dataflow.Count()}
-	base := func(w dataflow.WindowFn, aggs []dataflow.Agg) dataflow.Aggregation {
-		return dataflow.Aggregation{Key: []string{"k"}, Window: w, TimeCol: "t", Aggs: aggs}
-	}
-	with := func(a dataflow.Aggregation, f func(*dataflow.Aggregation)) dataflow.Aggregation {
-		f(&a)
-		return a
-	}
-	cases := []struct {
-		name  string
-		agg   dataflow.Aggregation
-		steps []opStep
-	}{{
-		name: "fixed window fires exactly when W >= end (I4)",
-		agg:  base(fixed10, sum),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 9, 2),
-			opAdd("b", 5, 10),
-			opAdd("a", 10, 100),
-			opWM(9),
-			opWM(10).panes("a [0, 10) on-time#0 3", "b [0, 10) on-time#0 10"),
-			opWM(19),
-			opWM(25).panes("a [10, 20) on-time#0 100"),
-		},
-	}, {
-		name: "a record is late once W >= end + lateness (I5)",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.AllowedLateness = 5 * ms
-			a.Trigger.LateFirings = true
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opAdd("a", 2, 2).panes("a [0, 10) late#1 3"),
-			opWM(14),
-			opAdd("a", 3, 4).panes("a [0, 10) late#2 7"),
-			opWM(15),
-			opAdd("a", 4, 8).isLate(),
-			opFinish(),
-		},
-	}, {
-		name: "late records without late firings fire one closing pane",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.AllowedLateness = 5 * ms
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opAdd("a", 2, 2),
-			opAdd("a", 3, 4),
-			opWM(14),
-			opWM(15).panes("a [0, 10) late#1 7"),
-			opFinish(),
-		},
-	}, {
-		name: "zero lateness: a record behind the watermark is late at once",
-		agg:  base(fixed10, count),
-		steps: []opStep{
-			opAdd("a", 9, 1),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opAdd("a", 9, 1).isLate(),
-			opAdd("a", 10, 1),
-			opFinish().panes("a [10, 20) on-time#0 1"),
-		},
-	}, {
-		name: "a new window behind the watermark but within lateness fires late panes",
-		agg: with(base(fixed10, count), func(a *dataflow.Aggregation) {
-			a.AllowedLateness = 100 * ms
-			a.Trigger.LateFirings = true
-		}),
-		steps: []opStep{
-			opWM(50),
-			opAdd("a", 5, 1).panes("a [0, 10) late#0 1"),
-			opAdd("a", 6, 1).panes("a [0, 10) late#1 2"),
-			opWM(110),
-			opAdd("a", 7, 1).isLate(),
-		},
-	}, {
-		name: "sliding windows: a record late for one of its windows is late for all",
-		agg:  base(dataflow.SlidingWindows(10*ms, 5*ms), count),
-		steps: []opStep{
-			opAdd("a", 7, 1),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opAdd("a", 3, 1).isLate(), // [-5, 5) and [0, 10) are both done
-			opAdd("a", 8, 1).isLate(), // [0, 10) is done, [5, 15) is open
-			opAdd("a", 10, 1),         // [5, 15) and [10, 20)
-			opWM(15).panes("a [5, 15) on-time#0 2"),
-			opFinish().panes("a [10, 20) on-time#0 1"),
-		},
-	}, {
-		name: "early panes every EarlyEvery of processing time, for windows with new data",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.Trigger.EarlyEvery = 100 * ms
-		}),
-		steps: []opStep{
-			opAdd("b", 1, 10),
-			opAdd("a", 1, 1),
-			opProc(0).panes("a [0, 10) early#0 1", "b [0, 10) early#0 10"),
-			opAdd("a", 2, 2),
-			opProc(99),
-			opProc(100).panes("a [0, 10) early#1 3"),
-			opProc(250),
-			opWM(10).panes("a [0, 10) on-time#2 3", "b [0, 10) on-time#1 10"),
-			opAdd("a", 12, 5),
-			opProc(300).panes("a [10, 20) early#0 5"),
-		},
-	}, {
-		name: "after-count, accumulating",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.Trigger.AfterCount = 2
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opAdd("a", 2, 2).panes("a [0, 10) early#0 3"),
-			opAdd("a", 3, 4),
-			opWM(10).panes("a [0, 10) on-time#1 7"),
-		},
-	}, {
-		name: "after-count, discarding",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.Trigger.AfterCount = 2
-			a.Accumulation = dataflow.Discarding
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opAdd("a", 2, 2).panes("a [0, 10) early#0 3"),
-			opAdd("a", 3, 4),
-			opAdd("b", 3, 4),
-			opAdd("b", 3, 4).panes("b [0, 10) early#0 8"),
-			opWM(10).panes("a [0, 10) on-time#1 4", "b [0, 10) on-time#1 0"), // FIRE_ALWAYS
-		},
-	}, {
-		name: "discarding late firings carry only the late record",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.Accumulation = dataflow.Discarding
-			a.AllowedLateness = 10 * ms
-			a.Trigger.LateFirings = true
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opAdd("a", 2, 2),
-			opWM(10).panes("a [0, 10) on-time#0 3"),
-			opAdd("a", 3, 4).panes("a [0, 10) late#1 4"),
-			opFinish(),
-		},
-	}, {
-		name: "sessions: touching sessions do not merge (I3)",
-		agg:  base(dataflow.SessionWindows(10*ms), count),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 10, 1),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opWM(20).panes("a [10, 20) on-time#0 1"),
-		},
-	}, {
-		name: "sessions: overlapping sessions merge, a bridging record joins two",
-		agg:  base(dataflow.SessionWindows(10*ms), sum),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 9, 2),  // [0, 19)
-			opAdd("a", 30, 4), // [30, 40)
-			opAdd("a", 20, 8), // [20, 30): touches both, merges with neither
-			opAdd("b", 25, 100),
-			opAdd("a", 25, 16), // [25, 35) joins [20, 30) and [30, 40)
-			opWM(19).panes("a [0, 19) on-time#0 3"),
-			opWM(39).panes("b [25, 35) on-time#0 100"),
-			opWM(40).panes("a [20, 40) on-time#0 28"),
-			opFinish().panes(),
-		},
-	}, {
-		name: "sessions: a record is late when W > t + lateness",
-		agg: with(base(dataflow.SessionWindows(10*ms), count), func(a *dataflow.Aggregation) {
-			a.AllowedLateness = 5 * ms
-		}),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opWM(15).panes("a [0, 10) on-time#0 1"), // dropped at W >= 15
-			opAdd("a", 9, 1).isLate(),               // [9, 19) would overlap the dropped [0, 10)
-			opAdd("a", 10, 1),                       // cannot overlap anything dropped
-			opAdd("a", 16, 1),
-			opWM(25),
-			opWM(26).panes("a [10, 26) on-time#0 2"),
-			opAdd("a", 21, 1).isLate(), // W > 21 + 5
-			opFinish(),
-		},
-	}, {
-		name: "sessions: a closed session's bounds do not change",
-		agg: with(base(dataflow.SessionWindows(10*ms), count), func(a *dataflow.Aggregation) {
-			a.AllowedLateness = 20 * ms
-			a.Trigger.LateFirings = true
-		}),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 5, 1),
-			opWM(15).panes("a [0, 15) on-time#0 2"),
-			opAdd("a", 1, 1).panes("a [0, 15) late#1 3"), // inside: same bounds
-			opAdd("a", 8, 1).isLate(),                    // [8, 18) would grow it
-			opAdd("a", 15, 1),                            // touches: a new session
-			opFinish().panes("a [15, 25) on-time#0 1"),
-		},
-	}, {
-		name: "tumbling count windows fire when full; a partial window is not emitted (I6)",
-		agg:  base(dataflow.CountWindows(3, 3), sum),
-		steps: []opStep{
-			opAdd("a", 100, 1),
-			opAdd("b", 0, 5),
-			opAdd("a", 0, 2),
-			opAdd("a", 50, 4).panes("a [0, 3) on-time#0 7"),
-			opAdd("a", 0, 8),
-			opWM(1000),
-			opFinish().panes(),
-		},
-	}, {
-		name: "sliding count windows",
-		agg:  base(dataflow.CountWindows(2, 1), sum),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 0, 2).panes("a [0, 2) on-time#0 3"),
-			opAdd("a", 0, 4).panes("a [1, 3) on-time#0 6"),
-		},
-	}, {
-		name: "global windows with after-count, on time at finish",
-		agg: with(base(dataflow.GlobalWindows(), sum), func(a *dataflow.Aggregation) {
-			a.Trigger.AfterCount = 2
-		}),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("a", 1000, 2).panes("a [0, 0) early#0 3"),
-			opWM(1 << 40),
-			opAdd("a", 0, 4),
-			opFinish().panes("a [0, 0) on-time#1 7"),
-			opAdd("a", 0, 8).isLate(),
-		},
-	}, {
-		name: "unwindowed aggregation fires only at finish",
-		agg: with(base(dataflow.WindowFn{}, sum), func(a *dataflow.Aggregation) {
-			a.Trigger.AfterCount = 1
-			a.Trigger.EarlyEvery = time.Millisecond
-		}),
-		steps: []opStep{
-			opAdd("a", 0, 1),
-			opAdd("b", 0, 2),
-			opProc(1000),
-			opAdd("a", 0, 4),
-			opWM(1 << 40),
-			opFinish().panes("a [0, 0) on-time#0 5", "b [0, 0) on-time#0 2"),
-		},
-	}, {
-		name: "having filters panes",
-		agg: with(base(fixed10, []dataflow.Agg{dataflow.Count(), dataflow.Sum("v")}), func(a *dataflow.Aggregation) {
-			a.Having = dataflow.And(dataflow.Gt(dataflow.Col("value"), dataflow.LitInt(1)), dataflow.Ne(dataflow.Col("key"), dataflow.LitStr("c")))
-		}),
-		steps: []opStep{
-			opAdd("a", 1, 1),
-			opAdd("b", 1, 1),
-			opAdd("b", 2, 5),
-			opAdd("c", 1, 1),
-			opAdd("c", 2, 5),
-			opWM(10).panes("b [0, 10) on-time#0 2 6"),
-		},
-	}, {
-		name: "processing-time windows use the ingest time (I7)",
-		agg: with(base(fixed10, sum), func(a *dataflow.Aggregation) {
-			a.Domain = dataflow.ProcessingTime
-			a.TimeCol = ""
-		}),
-		steps: []opStep{
-			opAddAt("a", 999, 1, 3),
-			opAddAt("a", -5, 2, 12),
-			opWM(10).panes("a [0, 10) on-time#0 1"),
-			opFinish().panes("a [10, 20) on-time#0 2"),
-		},
-	}}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newOpHarness(t, tc.agg)
-			for i, s := range tc.steps {
-				got, late := h.do(s)
-				assert.Equal(t, s.want, got, "step %d %v: panes", i, s)
-				assert.Equal(t, s.late, late, "step %d %v: late", i, s)
+// opScriptHaving parses having=(value>1,key!=c): the conjunction of
+// comparisons of an output column with an integer or string literal.
+func opScriptHaving(t *testing.T, c *script.Cmd, conds []string) dataflow.Expr {
+	t.Helper()
+	ops := []struct {
+		op string
+		f  func(l, r dataflow.Expr) dataflow.Expr
+	}{{">=", dataflow.Ge}, {"<=", dataflow.Le}, {"!=", dataflow.Ne}, {">", dataflow.Gt}, {"<", dataflow.Lt}, {"=", dataflow.Eq}}
+	var xs []dataflow.Expr
+	for _, cond := range conds {
+		found := false
+		for _, o := range ops {
+			col, lit, ok := strings.Cut(cond, o.op)
+			if !ok {
+				continue
 			}
-			nLate := 0
-			for _, s := range tc.steps {
-				if s.late {
-					nLate++
-				}
+			r := dataflow.LitStr(lit)
+			if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+				r = dataflow.LitInt(n)
 			}
-			assert.Len(t, h.late, nLate, "rows sent to the late output")
-			assert.Equal(t, int64(nLate), h.op.Stats().Late, "Stats().Late")
-			assert.Equal(t, int64(len(h.panes)), h.op.Stats().Panes, "Stats().Panes")
-		})
+			xs = append(xs, o.f(dataflow.Col(col), r))
+			found = true
+			break
+		}
+		if !found {
+			t.Fatalf("%s: new: having condition %q is not COL OP LITERAL", c.Pos, cond)
+		}
 	}
+	return dataflow.And(xs...)
 }
 
 func TestWindowOperatorLateSideOutput(t *testing.T) {

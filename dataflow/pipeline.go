@@ -243,25 +243,20 @@ type Emit struct {
 	Extra []string
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=TimeDomain -linecomment
+
 // TimeDomain says which clock windows are measured in.
 type TimeDomain uint8
 
 // Time domains.
 const (
 	// EventTime windows by the time in the record's TimeCol.
-	EventTime TimeDomain = iota
+	EventTime TimeDomain = iota // event-time
 	// ProcessingTime windows by the record's ingest time in the log
 	// (Record.ProcessingTime), so every runtime and the reference see the
 	// same processing timestamps for the same log.
-	ProcessingTime
+	ProcessingTime // processing-time
 )
-
-func (d TimeDomain) String() string {
-	if d == ProcessingTime {
-		return "processing-time"
-	}
-	return "event-time"
-}
 
 // WatermarkPolicy says how a runtime derives its event-time watermark
 // (see [WatermarkTracker]).
@@ -275,23 +270,20 @@ type WatermarkPolicy struct {
 	IdleTimeout time.Duration
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=LateAction -linecomment
+
 // LateAction says what happens to a record that is late for all its windows.
 type LateAction uint8
 
 // Late actions.
 const (
 	// LateDrop drops the record and counts it.
-	LateDrop LateAction = iota
+	LateDrop LateAction = iota // drop
 	// LateSideOutput emits the record to the late output (and counts it).
-	LateSideOutput
+	LateSideOutput // side-output
 )
 
-func (a LateAction) String() string {
-	if a == LateSideOutput {
-		return "side-output"
-	}
-	return "drop"
-}
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Accumulation -linecomment
 
 // Accumulation says what a pane holds when a window fires more than once.
 type Accumulation uint8
@@ -299,19 +291,12 @@ type Accumulation uint8
 // Accumulation modes.
 const (
 	// Accumulating panes hold everything in the window so far.
-	Accumulating Accumulation = iota
+	Accumulating Accumulation = iota // accumulating
 	// Discarding panes hold only what arrived since the previous firing.
 	// Only aggregations whose results combine (count, sum, min, max) may
 	// discard, so the final value of a window can be rebuilt from its panes.
-	Discarding
+	Discarding // discarding
 )
-
-func (a Accumulation) String() string {
-	if a == Discarding {
-		return "discarding"
-	}
-	return "accumulating"
-}
 
 // Trigger says when a window emits panes. The zero Trigger fires once, when
 // the watermark passes the end of the window (on time); windows that take

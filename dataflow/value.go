@@ -7,29 +7,22 @@ import (
 	"time"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind -linecomment
+
 // Kind is the type of a column or a value.
 type Kind uint8
 
 // The kinds a column can have. The zero Kind is invalid, so a forgotten type
 // is caught by [Schema.Validate].
 const (
-	KindInvalid Kind = iota
-	KindInt64
-	KindFloat64
-	KindString
-	KindBool
+	KindInvalid Kind = iota // invalid
+	KindInt64               // int64
+	KindFloat64             // float64
+	KindString              // string
+	KindBool                // bool
 	// KindTimestamp is milliseconds since the Unix epoch, stored as an int64.
-	KindTimestamp
+	KindTimestamp // timestamp
 )
-
-var kindNames = [...]string{"invalid", "int64", "float64", "string", "bool", "timestamp"}
-
-func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "kind(" + strconv.Itoa(int(k)) + ")"
-}
 
 // Numeric reports whether values of k take part in arithmetic.
 func (k Kind) Numeric() bool { return k == KindInt64 || k == KindFloat64 || k == KindTimestamp }
@@ -252,7 +245,7 @@ func (s Schema) Validate() error {
 		if f.Name == "" {
 			return fmt.Errorf("dataflow: schema field %d has no name", i)
 		}
-		if f.Kind == KindInvalid || int(f.Kind) >= len(kindNames) {
+		if f.Kind == KindInvalid || f.Kind > KindTimestamp {
 			return fmt.Errorf("dataflow: schema field %q has no valid kind", f.Name)
 		}
 		if seen[f.Name] {

@@ -10,112 +10,51 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/script"
 )
 
-// wmStep is one step of a watermark tracker case: an observation, a
-// watermark message or a finish on one input, then the expected Current at
-// processing time now.
-type wmStep struct {
-	op    string // "obs", "adv", "fin" or "" (only query)
-	input int
-	t     dataflow.Time // event time or watermark
-	now   dataflow.Time
-	want  dataflow.Time
-}
-
-func TestWatermarkTracker(t *testing.T) {
-	const minT, maxT = dataflow.MinTime, dataflow.MaxTime
-	cases := []struct {
-		name   string
-		inputs int
-		policy dataflow.WatermarkPolicy
-		steps  []wmStep
-	}{{
-		name:   "one input: max event time minus the bound",
-		inputs: 1,
-		policy: dataflow.WatermarkPolicy{MaxOutOfOrderness: 5 * time.Millisecond},
-		steps: []wmStep{
-			{op: "", want: minT},
-			{op: "obs", t: 100, want: 95},
-			{op: "obs", t: 90, want: 95}, // out of order: the maximum stays
-			{op: "obs", t: 120, want: 115},
-		},
-	}, {
-		name:   "minimum over inputs, MinTime until each has data",
-		inputs: 3,
-		steps: []wmStep{
-			{op: "obs", input: 0, t: 100, want: minT},
-			{op: "obs", input: 1, t: 50, want: minT},
-			{op: "obs", input: 2, t: 70, want: 50},
-			{op: "obs", input: 1, t: 200, want: 70},
-			{op: "adv", input: 2, t: 150, want: 100},
-			{op: "adv", input: 2, t: 10, want: 100}, // a lower message is ignored
-		},
-	}, {
-		name:   "finished inputs count as MaxTime",
-		inputs: 2,
-		steps: []wmStep{
-			{op: "obs", input: 0, t: 10, want: minT},
-			{op: "fin", input: 1, want: 10},
-			{op: "fin", input: 0, want: maxT},
-		},
-	}, {
-		name:   "idle input is excluded, and the watermark never goes back when it returns",
-		inputs: 2,
-		policy: dataflow.WatermarkPolicy{IdleTimeout: 100 * time.Millisecond},
-		steps: []wmStep{
-			{op: "obs", input: 0, t: 1000, now: 0, want: minT},
-			{op: "obs", input: 1, t: 500, now: 0, want: 500},
-			{op: "obs", input: 0, t: 2000, now: 99, want: 500},
-			// input 1 has been silent for 100 ms: idle.
-			{op: "obs", input: 0, t: 3000, now: 100, want: 3000},
-			// input 1 is back behind the others: it counts again, but W1 holds the value.
-			{op: "obs", input: 1, t: 600, now: 150, want: 3000},
-			{op: "obs", input: 0, t: 4000, now: 160, want: 3000},
-			{op: "obs", input: 1, t: 3500, now: 170, want: 3500},
-		},
-	}, {
-		name:   "an input that never has data goes idle after the timeout",
-		inputs: 2,
-		policy: dataflow.WatermarkPolicy{IdleTimeout: 100 * time.Millisecond},
-		steps: []wmStep{
-			{op: "obs", input: 0, t: 1000, now: 1000, want: minT},
-			{op: "", now: 1099, want: minT},
-			{op: "obs", input: 0, t: 1000, now: 1100, want: 1000},
-		},
-	}, {
-		name:   "all idle: the watermark holds",
-		inputs: 2,
-		policy: dataflow.WatermarkPolicy{IdleTimeout: 10 * time.Millisecond},
-		steps: []wmStep{
-			{op: "obs", input: 0, t: 100, now: 0, want: minT},
-			{op: "obs", input: 1, t: 200, now: 0, want: 100},
-			{op: "", now: 50, want: 100},
-		},
-	}, {
-		name:   "no underflow near MinTime",
-		inputs: 1,
-		policy: dataflow.WatermarkPolicy{MaxOutOfOrderness: time.Second},
-		steps: []wmStep{
-			{op: "obs", t: minT + 10, want: minT},
-		},
-	}}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := dataflow.NewWatermarkTracker(tc.inputs, tc.policy)
-			for i, s := range tc.steps {
-				switch s.op {
-				case "obs":
-					tr.Observe(s.input, s.t, s.now)
-				case "adv":
-					tr.Advance(s.input, s.t, s.now)
-				case "fin":
-					tr.Finish(s.input)
-				}
-				assert.Equal(t, s.want, tr.Current(s.now), "step %d (%s input %d t=%d now=%d): Current", i, s.op, s.input, s.t, s.now)
-			}
-		})
-	}
+// TestWatermarkTrackerScript runs testdata/watermark/*.txt. Commands:
+//
+//	new inputs=N [delay=MS] [idle=MS]  a tracker (MaxOutOfOrderness, IdleTimeout)
+//	obs in=I t=T [now=N]               Observe a record with event time T
+//	adv in=I w=T [now=N]               Advance with a watermark message
+//	fin in=I [now=N]                   Finish the input
+//	current [now=N]                    no change, only the query
+//
+// Every command but new prints Current(now) (now defaults to 0).
+func TestWatermarkTrackerScript(t *testing.T) {
+	var (
+		tr   *dataflow.WatermarkTracker
+		file *testing.T // the file tr belongs to: each file starts afresh
+	)
+	script.Walk(t, "testdata/watermark", func(t *testing.T, c *script.Cmd) string {
+		if file != t {
+			tr, file = nil, t
+		}
+		if c.Name == "new" {
+			tr = dataflow.NewWatermarkTracker(c.Int(t, "inputs"), dataflow.WatermarkPolicy{
+				MaxOutOfOrderness: time.Duration(scriptIntArg(t, c, "delay", 0)) * time.Millisecond,
+				IdleTimeout:       time.Duration(scriptIntArg(t, c, "idle", 0)) * time.Millisecond,
+			})
+			return ""
+		}
+		if tr == nil {
+			t.Fatalf("%s: %s before new", c.Pos, c.Name)
+		}
+		now := scriptTimeArg(t, c, "now", 0)
+		switch c.Name {
+		case "obs":
+			tr.Observe(c.Int(t, "in"), scriptTimeArg(t, c, "t", 0), now)
+		case "adv":
+			tr.Advance(c.Int(t, "in"), scriptTimeArg(t, c, "w", 0), now)
+		case "fin":
+			tr.Finish(c.Int(t, "in"))
+		case "current":
+		default:
+			t.Fatalf("%s: unknown command %q", c.Pos, c.Name)
+		}
+		return scriptTime(tr.Current(now))
+	})
 }
 
 // TestWatermarkNeverDecreases checks W1 on random observations, messages,

@@ -40,6 +40,8 @@ func (w Window) String() string {
 	return "[" + strconv.FormatInt(int64(w.Start), 10) + ", " + strconv.FormatInt(int64(w.End), 10) + ")"
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=WindowKind -linecomment
+
 // WindowKind names a window assigner.
 type WindowKind uint8
 
@@ -47,22 +49,13 @@ type WindowKind uint8
 const (
 	// WindowNone: the aggregation runs over the whole input per key, as a
 	// global window that fires once at the end (batch semantics).
-	WindowNone WindowKind = iota
-	WindowFixed
-	WindowSliding
-	WindowSession
-	WindowCount
-	WindowGlobal
+	WindowNone    WindowKind = iota // none
+	WindowFixed                     // fixed
+	WindowSliding                   // sliding
+	WindowSession                   // session
+	WindowCount                     // count
+	WindowGlobal                    // global
 )
-
-var windowKindNames = [...]string{"none", "fixed", "sliding", "session", "count", "global"}
-
-func (k WindowKind) String() string {
-	if int(k) < len(windowKindNames) {
-		return windowKindNames[k]
-	}
-	return "window(" + strconv.Itoa(int(k)) + ")"
-}
 
 // WindowFn is a window assigner. Build one with [FixedWindows],
 // [SlidingWindows], [SessionWindows], [CountWindows] or [GlobalWindows]; the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/internal/invariants"
 )
 
 // LogConfig configures a [Log]. The zero value of each field but Schema is a
@@ -193,7 +194,11 @@ func (l *Log) Changed() <-chan struct{} {
 // chunk returns the chunk holding offset off of partition p.
 func (l *Log) chunk(p int, off int64) *Chunk {
 	cs := *l.parts[p].chunks.Load()
-	return cs[off/int64(l.chunkRows)]
+	c := cs[off/int64(l.chunkRows)]
+	if invariants.Enabled && (off < c.Base || off >= c.Base+int64(l.chunkRows)) {
+		invariants.Assertf(false, "log: offset %d of partition %d is not in its chunk [%d, %d)", off, p, c.Base, c.Base+int64(l.chunkRows))
+	}
+	return c
 }
 
 // Read returns the record at offset off of partition p in dst (resized to

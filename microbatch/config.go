@@ -12,6 +12,8 @@ import (
 	"github.com/weirlab/weir/internal/clock"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Mode -linecomment
+
 // Mode selects which of Spark's two windowing APIs a run models.
 type Mode uint8
 
@@ -20,19 +22,12 @@ const (
 	// session windows, a watermark (max event time minus the delay, computed
 	// at the end of a batch and applied from the next), append and update
 	// output modes. It is the default.
-	ModeEventTime Mode = iota
+	ModeEventTime Mode = iota // event-time
 	// ModeDStream is Spark Streaming's DStreams: processing-time windows
 	// window(length, slide) over whole batches, reduceByKeyAndWindow with or
 	// without an inverse, and updateStateByKey / mapWithState for keyed state.
-	ModeDStream
+	ModeDStream // dstream
 )
-
-func (m Mode) String() string {
-	if m == ModeDStream {
-		return "dstream"
-	}
-	return "event-time"
-}
 
 // ParseMode parses "dstream" or "event-time".
 func ParseMode(s string) (Mode, error) {
@@ -45,28 +40,22 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("microbatch: unknown mode %q; use dstream or event-time", s)
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=OutputMode -linecomment
+
 // OutputMode is Structured Streaming's output mode.
 type OutputMode uint8
 
 const (
 	// OutputAuto is Append for windowed aggregations and Update for
 	// unwindowed ones (which Spark cannot run in Append mode).
-	OutputAuto OutputMode = iota
+	OutputAuto OutputMode = iota // auto
 	// OutputAppend emits each window once, when the watermark passes its end.
-	OutputAppend
+	OutputAppend // append
 	// OutputUpdate emits every window and key that changed in a batch.
-	OutputUpdate
+	OutputUpdate // update
 )
 
-func (o OutputMode) String() string {
-	switch o {
-	case OutputAppend:
-		return "append"
-	case OutputUpdate:
-		return "update"
-	}
-	return "auto"
-}
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=StateOp -linecomment
 
 // StateOp is the DStream operator that holds keyed state across batches for
 // aggregations that are not processing-time windows (event-time windows,
@@ -76,18 +65,13 @@ type StateOp uint8
 const (
 	// MapWithState calls the state function only for keys with new data in a
 	// batch (plus keys timing out), and emits those. The default.
-	MapWithState StateOp = iota
+	MapWithState StateOp = iota // mapWithState
 	// UpdateStateByKey calls the state function for every key in the state
 	// every batch, and emits the whole state every batch.
-	UpdateStateByKey
+	UpdateStateByKey // updateStateByKey
 )
 
-func (s StateOp) String() string {
-	if s == UpdateStateByKey {
-		return "updateStateByKey"
-	}
-	return "mapWithState"
-}
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=FailureKind -linecomment
 
 // FailureKind is what an injected fault does.
 type FailureKind uint8
@@ -95,19 +79,12 @@ type FailureKind uint8
 const (
 	// FailBatch fails the job of the batch holding the N-th record; the batch
 	// is recomputed from its offset ranges.
-	FailBatch FailureKind = iota
+	FailBatch FailureKind = iota // fail-batch
 	// CrashDriver crashes the driver at the batch holding the N-th record:
 	// everything in memory is lost and the run restarts from the last
 	// checkpoint.
-	CrashDriver
+	CrashDriver // crash-driver
 )
-
-func (k FailureKind) String() string {
-	if k == CrashDriver {
-		return "crash-driver"
-	}
-	return "fail-batch"
-}
 
 // Failure is one injected fault: it fires once, in the batch during which
 // the pipeline has taken in AfterRecords records in total.

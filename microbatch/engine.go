@@ -14,6 +14,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/internal/invariants"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -380,6 +381,9 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 	}
 	final := closed
 	for p := range n {
+		if invariants.Enabled && until[p] < d.offsets[p] {
+			invariants.Assertf(false, "D2: batch %d would read partition %d back from offset %d to %d", b.seq, p, d.offsets[p], until[p])
+		}
 		if until[p] > d.offsets[p] {
 			b.ranges = append(b.ranges, OffsetRange{Partition: p, From: d.offsets[p], Until: until[p]})
 			b.records += until[p] - d.offsets[p]

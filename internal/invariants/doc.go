@@ -25,9 +25,13 @@
 //     Without the tag Assertf is an empty function that the compiler inlines
 //     to nothing; its variadic arguments do not escape, so the call costs no
 //     allocation (TestAssertfOffAllocatesNothing pins this).
-//  2. Say in the message which invariant broke, naming it as the package's
+//  2. In a per-record path, test the condition yourself and call
+//     `invariants.Assertf(false, ...)` only when it fails: with the tag on,
+//     Assertf's arguments are boxed into interfaces at every call, which
+//     allocates, and the zero-allocation tests run under the tag too.
+//  3. Say in the message which invariant broke, naming it as the package's
 //     doc comment does (W1, A2, ...), with the values that show it.
-//  3. Keep the check free of side effects: with the tag on, a correct
+//  4. Keep the check free of side effects: with the tag on, a correct
 //     program must behave exactly as without it, only slower.
 //
 // # What an assertion is for

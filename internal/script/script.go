@@ -117,6 +117,7 @@ func Walk(t *testing.T, dir string, f func(t *testing.T, c *Cmd) string) {
 			name = path
 		}
 		t.Run(strings.TrimSuffix(filepath.ToSlash(name), ".txt"), func(t *testing.T) {
+			t.Helper()
 			RunFile(t, path, f)
 		})
 	}
