@@ -3,7 +3,8 @@
 // watermarks, triggers and aggregates, and [Reference], the exact evaluator
 // of a pipeline on bounded input that every runtime is checked against.
 //
-// dataflow imports only the standard library. It starts no goroutines, does
+// dataflow imports only the standard library (and its own binary encoding,
+// package wire, which does too). It starts no goroutines, does
 // no I/O and reads no clock: time comes in as arguments (event time from the
 // records, processing time from the records' ingest times or from the caller).
 // Its state machines ([WatermarkTracker], [WindowOperator]) are
