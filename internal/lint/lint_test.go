@@ -126,6 +126,10 @@ func TestImportRulesCatch(t *testing.T) {
 		module + "/notebooks":    {ImportPath: module + "/notebooks", Imports: []string{module + "/compare"}},
 		module + "/microbatch/x": {ImportPath: module + "/microbatch/x", XTestImports: []string{module + "/compare"}},
 		module + "/cmd/bench":    {ImportPath: module + "/cmd/bench", Imports: []string{module + "/compare"}},
+		module + "/internal/snapshot": {ImportPath: module + "/internal/snapshot", Imports: []string{module + "/dataflow/wire"},
+			Deps: []string{"fmt", module + "/dataflow/wire"}},
+		module + "/dataflow/wire": {ImportPath: module + "/dataflow/wire", Imports: []string{module + "/dataflow"},
+			Deps: []string{"fmt", module + "/dataflow"}},
 	}
 	got := strings.Join(importViolations(pkgs), "\n")
 	for _, want := range []string{
@@ -135,6 +139,8 @@ func TestImportRulesCatch(t *testing.T) {
 		"recordstream depends on " + module + "/microbatch",
 		"microbatch depends on " + module + "/recordstream/checkpoint",
 		"notebooks imports compare",
+		"internal/snapshot depends on " + module + "/dataflow/wire: it may import only the standard library",
+		"dataflow/wire depends on " + module + "/dataflow: it may import only the standard library",
 	} {
 		require.Contains(t, got, want)
 	}
@@ -171,6 +177,15 @@ func importViolations(pkgs map[string]*pkg) []string {
 		case under(path, "microbatch"):
 			if d, ok := hasPrefixIn(p.Deps, module+"/recordstream"); ok {
 				errorf("%s depends on %s: microbatch must not import recordstream", path, d)
+			}
+		}
+		// The shared snapshot store and the binary encoding sit below both
+		// runtimes and dataflow: the standard library only.
+		if under(path, "internal/snapshot") || under(path, "dataflow/wire") {
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard {
+					errorf("%s depends on %s: it may import only the standard library", path, d)
+				}
 			}
 		}
 		// Only datasets reads and writes Parquet.
