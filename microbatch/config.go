@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 // Mode selects which of Spark's two windowing APIs a run models.
@@ -187,6 +189,13 @@ type Config struct {
 	// FailBatch failure needs none: the batch is recomputed from its
 	// offsets).
 	CheckpointDir string
+	// CheckpointFS is the file system checkpoints are written to (nil: the
+	// operating system's): tests give a snapshot.MemFS, or a
+	// snapshot.FaultFS to inject failures and damage. A checkpoint that
+	// fails to be written, its directory sync included, fails the run; a
+	// damaged newest checkpoint is skipped on restore, counted in the
+	// checkpoint_fallbacks counter and logged.
+	CheckpointFS snapshot.FS
 	// CheckpointEvery checkpoints every this many batches (default 1).
 	CheckpointEvery int
 	// Failures are the faults to inject, each once.
