@@ -1,12 +1,13 @@
 package dataflow
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/weirlab/weir/dataflow/wire"
 )
 
 // This file implements [Accumulator] for every [AggKind].
@@ -20,9 +21,9 @@ import (
 //	+------+---------+----------+-----------------------------+
 //	  1 B     1 B        1 B
 //
-// Integers in payloads are varints; a value is its kind byte, then a varint
-// (numbers, bool, float bits) or a uvarint length and the bytes (strings).
-// UnmarshalBinary checks the magic, version, kind and every length against the
+// Payloads are written with package wire: integers are varints, floats 8
+// bytes, values as [AppendValue] writes them (a kind byte, then a varint or
+// a length-prefixed string). UnmarshalBinary checks the magic, version, kind and every length against the
 // bytes left, so truncated or corrupt input gives an error wrapping
 // [ErrCorruptState], never a panic or a huge allocation.
 
@@ -96,15 +97,16 @@ func (a *countAcc) Merge(o Accumulator) {
 }
 func (a *countAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggCount)
-	return binary.AppendVarint(dst, a.n), nil
+	return wire.AppendVarint(dst, a.n), nil
 }
 func (a *countAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggCount)
-	n := d.varint()
+	d := wire.NewDecoder(b)
+	accHeader(d, AggCount)
+	n := d.Varint()
 	if n < 0 {
-		d.fail("negative count")
+		d.Fail("negative count")
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggCount); err != nil {
 		return err
 	}
 	a.n = n
@@ -128,13 +130,14 @@ func (a *sumIntAcc) Merge(o Accumulator) {
 func (a *sumIntAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggSum)
 	dst = append(dst, 0) // 0: int64 sum
-	return binary.AppendVarint(dst, a.s), nil
+	return wire.AppendVarint(dst, a.s), nil
 }
 func (a *sumIntAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggSum)
-	d.flag(false, "an int64 sum")
-	s := d.varint()
-	if err := d.finish(); err != nil {
+	d := wire.NewDecoder(b)
+	accHeader(d, AggSum)
+	accFlag(d, false, "an int64 sum")
+	s := d.Varint()
+	if err := accFinish(d, AggSum); err != nil {
 		return err
 	}
 	a.s = s
@@ -156,13 +159,14 @@ func (a *sumFloatAcc) Merge(o Accumulator) {
 func (a *sumFloatAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggSum)
 	dst = append(dst, 1) // 1: float64 sum
-	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.s)), nil
+	return wire.AppendFloat(dst, a.s), nil
 }
 func (a *sumFloatAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggSum)
-	d.flag(true, "a float64 sum")
-	s := d.float()
-	if err := d.finish(); err != nil {
+	d := wire.NewDecoder(b)
+	accHeader(d, AggSum)
+	accFlag(d, true, "a float64 sum")
+	s := d.Float()
+	if err := accFinish(d, AggSum); err != nil {
 		return err
 	}
 	a.s = s
@@ -212,20 +216,21 @@ func (a *extremeAcc) AppendBinary(dst []byte) ([]byte, error) {
 	if !a.set {
 		return append(dst, 0), nil
 	}
-	return appendValue(append(dst, 1), a.v), nil
+	return AppendValue(append(dst, 1), a.v), nil
 }
 func (a *extremeAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, a.kind())
-	set := d.byte()
+	d := wire.NewDecoder(b)
+	accHeader(d, a.kind())
+	set := d.Byte()
 	var v Value
 	switch set {
 	case 0:
 	case 1:
-		v = d.value()
+		v = DecodeValue(d)
 	default:
-		d.fail("bad presence flag")
+		d.Fail("bad presence flag")
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, a.kind()); err != nil {
 		return err
 	}
 	a.v, a.set = v, set == 1
@@ -277,28 +282,29 @@ func (a *meanAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggMean)
 	if a.float {
 		dst = append(dst, 1)
-		dst = binary.AppendVarint(dst, a.n)
-		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.sumF)), nil
+		dst = wire.AppendVarint(dst, a.n)
+		return wire.AppendFloat(dst, a.sumF), nil
 	}
 	dst = append(dst, 0)
-	dst = binary.AppendVarint(dst, a.n)
-	return binary.AppendVarint(dst, a.sumI), nil
+	dst = wire.AppendVarint(dst, a.n)
+	return wire.AppendVarint(dst, a.sumI), nil
 }
 func (a *meanAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggMean)
-	d.flag(a.float, "a mean of this column kind")
-	n := d.varint()
+	d := wire.NewDecoder(b)
+	accHeader(d, AggMean)
+	accFlag(d, a.float, "a mean of this column kind")
+	n := d.Varint()
 	if n < 0 {
-		d.fail("negative count")
+		d.Fail("negative count")
 	}
 	var sumI int64
 	var sumF float64
 	if a.float {
-		sumF = d.float()
+		sumF = d.Float()
 	} else {
-		sumI = d.varint()
+		sumI = d.Varint()
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggMean); err != nil {
 		return err
 	}
 	a.n, a.sumI, a.sumF = n, sumI, sumF
@@ -372,29 +378,30 @@ func (a *spanAcc) AppendBinary(dst []byte) ([]byte, error) {
 	}
 	dst = append(dst, 1)
 	if a.float {
-		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.flo))
-		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.fhi)), nil
+		dst = wire.AppendFloat(dst, a.flo)
+		return wire.AppendFloat(dst, a.fhi), nil
 	}
-	dst = binary.AppendVarint(dst, a.lo)
-	return binary.AppendVarint(dst, a.hi), nil
+	dst = wire.AppendVarint(dst, a.lo)
+	return wire.AppendVarint(dst, a.hi), nil
 }
 func (a *spanAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggSpan)
-	d.flag(a.float, "a span of this column kind")
+	d := wire.NewDecoder(b)
+	accHeader(d, AggSpan)
+	accFlag(d, a.float, "a span of this column kind")
 	n := spanAcc{float: a.float}
-	switch d.byte() {
+	switch d.Byte() {
 	case 0:
 	case 1:
 		n.set = true
 		if a.float {
-			n.flo, n.fhi = d.float(), d.float()
+			n.flo, n.fhi = d.Float(), d.Float()
 		} else {
-			n.lo, n.hi = d.varint(), d.varint()
+			n.lo, n.hi = d.Varint(), d.Varint()
 		}
 	default:
-		d.fail("bad presence flag")
+		d.Fail("bad presence flag")
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggSpan); err != nil {
 		return err
 	}
 	*a = n
@@ -427,20 +434,21 @@ func (a *distinctAcc) AppendBinary(dst []byte) ([]byte, error) {
 		vs = append(vs, v)
 	}
 	slices.SortFunc(vs, Value.Compare)
-	dst = binary.AppendUvarint(dst, uint64(len(vs)))
+	dst = wire.AppendUvarint(dst, uint64(len(vs)))
 	for _, v := range vs {
-		dst = appendValue(dst, v)
+		dst = AppendValue(dst, v)
 	}
 	return dst, nil
 }
 func (a *distinctAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggDistinct)
-	n := d.count()
+	d := wire.NewDecoder(b)
+	accHeader(d, AggDistinct)
+	n := d.Count()
 	set := make(map[Value]struct{}, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		set[canonical(d.value())] = struct{}{}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		set[canonical(DecodeValue(d))] = struct{}{}
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggDistinct); err != nil {
 		return err
 	}
 	a.set = set
@@ -482,29 +490,30 @@ func (a *topNAcc) AppendBinary(dst []byte) ([]byte, error) {
 		es = append(es, valueCount{v, c})
 	}
 	slices.SortFunc(es, func(x, y valueCount) int { return x.v.Compare(y.v) })
-	dst = binary.AppendUvarint(dst, uint64(len(es)))
+	dst = wire.AppendUvarint(dst, uint64(len(es)))
 	for _, e := range es {
-		dst = appendValue(dst, e.v)
-		dst = binary.AppendVarint(dst, e.n)
+		dst = AppendValue(dst, e.v)
+		dst = wire.AppendVarint(dst, e.n)
 	}
 	return dst, nil
 }
 func (a *topNAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggTopN)
-	n := d.count()
+	d := wire.NewDecoder(b)
+	accHeader(d, AggTopN)
+	n := d.Count()
 	counts := make(map[Value]int64, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		v := canonical(d.value())
-		c := d.varint()
+	for i := 0; i < n && d.Err() == nil; i++ {
+		v := canonical(DecodeValue(d))
+		c := d.Varint()
 		if c <= 0 {
-			d.fail("non-positive count")
+			d.Fail("non-positive count")
 		}
 		if _, dup := counts[v]; dup {
-			d.fail("duplicate value " + v.String())
+			d.Fail("duplicate value " + v.String())
 		}
 		counts[v] = c
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggTopN); err != nil {
 		return err
 	}
 	a.counts = counts
@@ -685,45 +694,46 @@ func (a *approxTopNAcc) Result() Value {
 
 func (a *approxTopNAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggApproxTopN)
-	dst = binary.AppendUvarint(dst, uint64(a.cms.width))
-	dst = binary.AppendUvarint(dst, uint64(a.cms.depth))
+	dst = wire.AppendUvarint(dst, uint64(a.cms.width))
+	dst = wire.AppendUvarint(dst, uint64(a.cms.depth))
 	for _, x := range a.cms.cells {
-		dst = binary.AppendUvarint(dst, uint64(x))
+		dst = wire.AppendUvarint(dst, uint64(x))
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(a.cands)))
+	dst = wire.AppendUvarint(dst, uint64(len(a.cands)))
 	for _, c := range a.cands {
-		dst = appendValue(dst, c.v)
+		dst = AppendValue(dst, c.v)
 	}
 	return dst, nil
 }
 
 func (a *approxTopNAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggApproxTopN)
-	if w, dp := d.uvarint(), d.uvarint(); d.err == nil && (w != uint64(a.cms.width) || dp != uint64(a.cms.depth)) {
-		d.fail(fmt.Sprintf("sketch is %dx%d, want %dx%d (the same Agg)", w, dp, a.cms.width, a.cms.depth))
+	d := wire.NewDecoder(b)
+	accHeader(d, AggApproxTopN)
+	if w, dp := d.Uvarint(), d.Uvarint(); d.Err() == nil && (w != uint64(a.cms.width) || dp != uint64(a.cms.depth)) {
+		d.Fail(fmt.Sprintf("sketch is %dx%d, want %dx%d (the same Agg)", w, dp, a.cms.width, a.cms.depth))
 	}
 	cells := make([]uint32, len(a.cms.cells))
-	for i := 0; i < len(cells) && d.err == nil; i++ {
-		x := d.uvarint()
+	for i := 0; i < len(cells) && d.Err() == nil; i++ {
+		x := d.Uvarint()
 		if x > math.MaxUint32 {
-			d.fail("counter out of range")
+			d.Fail("counter out of range")
 		}
 		cells[i] = uint32(x)
 	}
-	n := d.count()
-	if d.err == nil && n > a.cap {
-		d.fail(fmt.Sprintf("%d candidates, more than the cap %d", n, a.cap))
+	n := d.Count()
+	if d.Err() == nil && n > a.cap {
+		d.Fail(fmt.Sprintf("%d candidates, more than the cap %d", n, a.cap))
 	}
 	cands := make([]candidate, 0, a.cap)
-	for i := 0; i < n && d.err == nil; i++ {
-		v := canonical(d.value())
+	for i := 0; i < n && d.Err() == nil; i++ {
+		v := canonical(DecodeValue(d))
 		h := hashValue(v)
 		if slices.ContainsFunc(cands, func(c candidate) bool { return c.h == h && c.v == v }) {
-			d.fail("duplicate candidate " + v.String())
+			d.Fail("duplicate candidate " + v.String())
 		}
 		cands = append(cands, candidate{h: h, v: v})
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggApproxTopN); err != nil {
 		return err
 	}
 	a.cms.cells = cells
@@ -752,21 +762,22 @@ func (a *approxDistinctAcc) AppendBinary(dst []byte) ([]byte, error) {
 	return append(dst, a.hll.reg...), nil
 }
 func (a *approxDistinctAcc) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, AggApproxDistinct)
-	if p := d.byte(); d.err == nil && p != a.hll.p {
-		d.fail(fmt.Sprintf("precision %d, want %d (the same Agg)", p, a.hll.p))
+	d := wire.NewDecoder(b)
+	accHeader(d, AggApproxDistinct)
+	if p := d.Byte(); d.Err() == nil && p != a.hll.p {
+		d.Fail(fmt.Sprintf("precision %d, want %d (the same Agg)", p, a.hll.p))
 	}
-	raw := d.bytes(len(a.hll.reg))
-	if d.err == nil {
+	raw := d.Next(len(a.hll.reg))
+	if d.Err() == nil {
 		mr := a.hll.maxRank()
 		for _, r := range raw {
 			if r > mr {
-				d.fail(fmt.Sprintf("register rank %d above %d", r, mr))
+				d.Fail(fmt.Sprintf("register rank %d above %d", r, mr))
 				break
 			}
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := accFinish(d, AggApproxDistinct); err != nil {
 		return err
 	}
 	copy(a.hll.reg, raw)
@@ -779,171 +790,36 @@ func appendHeader(dst []byte, k AggKind) []byte {
 	return append(dst, accMagic, accVersion, byte(k))
 }
 
-// appendValue appends v's kind and its varint or length-prefixed bytes.
-func appendValue(dst []byte, v Value) []byte {
-	dst = append(dst, byte(v.K))
-	if v.K == KindInvalid {
-		return append(dst, 0)
-	}
-	if v.K == KindString {
-		dst = binary.AppendUvarint(dst, uint64(len(v.S)))
-		return append(dst, v.S...)
-	}
-	return binary.AppendVarint(dst, v.I)
-}
-
-// decoder reads an accumulator encoding with a sticky error: after the first
-// problem every read returns zero and finish reports it.
-type decoder struct {
-	b    []byte
-	kind AggKind
-	err  error
-}
-
-func newDecoder(b []byte, k AggKind) *decoder {
-	d := &decoder{b: b, kind: k}
-	if len(b) < 3 {
-		d.fail("truncated header")
-		return d
-	}
+// accHeader reads and checks the header of an accumulator encoding of
+// kind k (magic, version, kind), failing d on a mismatch.
+func accHeader(d *wire.Decoder, k AggKind) {
+	h := d.Next(3)
 	switch {
-	case b[0] != accMagic:
-		d.fail("not an accumulator encoding (bad magic byte)")
-	case b[1] != accVersion:
-		d.fail(fmt.Sprintf("format version %d, this build reads version %d", b[1], accVersion))
-	case AggKind(b[2]) != k:
-		d.fail(fmt.Sprintf("state of a %v aggregate; unmarshal it into an accumulator of the same Agg", AggKind(b[2])))
+	case h == nil:
+		d.Fail("truncated header")
+	case h[0] != accMagic:
+		d.Fail("not an accumulator encoding (bad magic byte)")
+	case h[1] != accVersion:
+		d.Fail(fmt.Sprintf("format version %d, this build reads version %d", h[1], accVersion))
+	case AggKind(h[2]) != k:
+		d.Fail(fmt.Sprintf("state of a %v aggregate; unmarshal it into an accumulator of the same Agg", AggKind(h[2])))
 	}
-	d.b = b[3:]
-	return d
 }
 
-func (d *decoder) fail(msg string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %v: %s", ErrCorruptState, d.kind, msg)
-	}
-	d.b = nil
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 1 {
-		d.fail("truncated")
-		return 0
-	}
-	x := d.b[0]
-	d.b = d.b[1:]
-	return x
-}
-
-func (d *decoder) bytes(n int) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n < 0 || len(d.b) < n {
-		d.fail("truncated")
-		return nil
-	}
-	x := d.b[:n]
-	d.b = d.b[n:]
-	return x
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("truncated or overlong varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return x
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	x, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("truncated or overlong varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return x
-}
-
-func (d *decoder) float() float64 {
-	b := d.bytes(8)
-	if b == nil {
-		return 0
-	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(b))
-}
-
-// count reads an element count and checks that at least that many bytes
-// remain (every element takes one or more), so corrupt input cannot make
-// the caller allocate a huge map.
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.b)) {
-		d.fail(fmt.Sprintf("%d elements in %d bytes", n, len(d.b)))
-		return 0
-	}
-	return int(n)
-}
-
-// flag reads the column-kind flag of sum, mean and span and checks it
+// accFlag reads the column-kind flag of sum, mean and span and checks it
 // against the receiver's.
-func (d *decoder) flag(float bool, what string) {
-	f := d.byte()
-	if d.err != nil {
-		return
-	}
-	if f > 1 || (f == 1) != float {
-		d.fail("not the state of " + what + "; unmarshal into an accumulator of the same Agg and column kind")
+func accFlag(d *wire.Decoder, float bool, what string) {
+	f := d.Byte()
+	if d.Err() == nil && (f > 1 || (f == 1) != float) {
+		d.Fail("not the state of " + what + "; unmarshal into an accumulator of the same Agg and column kind")
 	}
 }
 
-func (d *decoder) value() Value {
-	k := Kind(d.byte())
-	if d.err != nil {
-		return Value{}
+// accFinish reports the first problem of an accumulator decoding of kind
+// k, or bytes left after the state, as an error wrapping [ErrCorruptState].
+func accFinish(d *wire.Decoder, k AggKind) error {
+	if err := d.Finish(); err != nil {
+		return fmt.Errorf("%w: %v: %w", ErrCorruptState, k, err)
 	}
-	switch k {
-	case KindString:
-		n := d.uvarint()
-		if d.err == nil && n > uint64(len(d.b)) {
-			d.fail("truncated string")
-			return Value{}
-		}
-		return Str(string(d.bytes(int(n))))
-	case KindInt64, KindFloat64, KindTimestamp:
-		return Value{K: k, I: d.varint()}
-	case KindBool:
-		i := d.varint()
-		if i != 0 && i != 1 {
-			d.fail("bool value out of range")
-		}
-		return Value{K: k, I: i}
-	case KindInvalid: // the null Value, which min and max may hold
-		if d.varint() != 0 {
-			d.fail("null value with bits")
-		}
-		return Value{}
-	}
-	d.fail(fmt.Sprintf("bad value kind %d", k))
-	return Value{}
-}
-
-// finish reports the first error, or trailing bytes after the state.
-func (d *decoder) finish() error {
-	if d.err == nil && len(d.b) > 0 {
-		d.fail(fmt.Sprintf("%d trailing bytes", len(d.b)))
-	}
-	return d.err
+	return nil
 }

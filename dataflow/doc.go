@@ -3,10 +3,11 @@
 // watermarks, triggers and aggregates, and [Reference], the exact evaluator
 // of a pipeline on bounded input that every runtime is checked against.
 //
-// dataflow imports only the standard library and internal/invariants (the
-// debug-only assertions, themselves standard-library-only: with -tags
-// invariants the tracker and the operator check their state after every
-// call, see operator_invariants.go). It starts no goroutines, does
+// dataflow imports only the standard library, its own binary encoding
+// (package wire, which does too) and internal/invariants (the debug-only
+// assertions, themselves standard-library-only: with -tags invariants the
+// tracker and the operator check their state after every call, see
+// operator_invariants.go). It starts no goroutines, does
 // no I/O and reads no clock: time comes in as arguments (event time from the
 // records, processing time from the records' ingest times or from the caller).
 // Its state machines ([WatermarkTracker], [WindowOperator]) are

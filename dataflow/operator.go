@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/weirlab/weir/dataflow/wire"
 	"github.com/weirlab/weir/internal/invariants"
 )
 
@@ -984,7 +985,8 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 	return i > i0
 }
 
-// The snapshot layout (all integers varints, u: unsigned):
+// The snapshot layout, written with package wire (all integers varints, u:
+// unsigned):
 //
 //	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
 //	| "WOPS" | 2 | kind | uaggs | wm | early 1B| lastTick | records, late, panes | ugroups | group...
@@ -1024,17 +1026,17 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	dst = slices.Grow(dst, o.snapHint)
 	dst = append(dst, snapshotMagic...)
 	dst = append(dst, snapshotVersion, byte(o.fn.Kind))
-	dst = binary.AppendUvarint(dst, uint64(len(o.aggIdx)))
-	dst = binary.AppendVarint(dst, int64(st.wm))
+	dst = wire.AppendUvarint(dst, uint64(len(o.aggIdx)))
+	dst = wire.AppendVarint(dst, int64(st.wm))
 	dst = append(dst, boolByte(st.earlySet))
-	dst = binary.AppendVarint(dst, st.lastTick)
-	dst = binary.AppendVarint(dst, st.stats.Records)
-	dst = binary.AppendVarint(dst, st.stats.Late)
-	dst = binary.AppendVarint(dst, st.stats.Panes)
+	dst = wire.AppendVarint(dst, st.lastTick)
+	dst = wire.AppendVarint(dst, st.stats.Records)
+	dst = wire.AppendVarint(dst, st.stats.Late)
+	dst = wire.AppendVarint(dst, st.stats.Panes)
 	var err error
 	switch o.fn.Kind {
 	case WindowSession, WindowCount:
-		dst = binary.AppendUvarint(dst, uint64(len(st.keys)))
+		dst = wire.AppendUvarint(dst, uint64(len(st.keys)))
 		for _, ks := range st.keys {
 			ws := ks.sessions
 			if o.fn.Kind == WindowCount {
@@ -1048,7 +1050,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 			}
 		}
 	default:
-		dst = binary.AppendUvarint(dst, uint64(len(st.wins)))
+		dst = wire.AppendUvarint(dst, uint64(len(st.wins)))
 		for _, w := range st.wins {
 			dst = appendGroupHead(dst, w.ks, 1)
 			if dst, err = o.appendWindow(dst, w); err != nil {
@@ -1063,21 +1065,21 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 }
 
 func appendGroupHead(dst []byte, ks *keyState, windows int) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(ks.key)))
+	dst = wire.AppendUvarint(dst, uint64(len(ks.key)))
 	dst = append(dst, ks.key...)
-	dst = binary.AppendVarint(dst, ks.ordinal)
-	return binary.AppendUvarint(dst, uint64(windows))
+	dst = wire.AppendVarint(dst, ks.ordinal)
+	return wire.AppendUvarint(dst, uint64(windows))
 }
 
 // appendWindow appends one window and its accumulators.
 func (o *WindowOperator) appendWindow(dst []byte, w *winState) ([]byte, error) {
-	dst = binary.AppendVarint(dst, int64(w.w.Start))
-	dst = binary.AppendVarint(dst, int64(w.w.End))
-	dst = binary.AppendVarint(dst, w.n)
-	dst = binary.AppendVarint(dst, w.since)
-	dst = binary.AppendVarint(dst, int64(w.maxEvent))
-	dst = binary.AppendVarint(dst, w.maxIngest)
-	dst = binary.AppendUvarint(dst, uint64(w.pane))
+	dst = wire.AppendVarint(dst, int64(w.w.Start))
+	dst = wire.AppendVarint(dst, int64(w.w.End))
+	dst = wire.AppendVarint(dst, w.n)
+	dst = wire.AppendVarint(dst, w.since)
+	dst = wire.AppendVarint(dst, int64(w.maxEvent))
+	dst = wire.AppendVarint(dst, w.maxIngest)
+	dst = wire.AppendUvarint(dst, uint64(w.pane))
 	dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1)
 	for i, a := range w.accs {
 		// Prefix the accumulator's bytes with their length: reserve one
@@ -1226,28 +1228,28 @@ func chunkMaker[T any, P interface {
 }
 
 func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
-	r := snapReader{b: b}
 	if len(b) < len(snapshotMagic)+2 || string(b[:len(snapshotMagic)]) != snapshotMagic {
 		return opState{}, fmt.Errorf("%w: not a window operator snapshot", ErrCorruptState)
 	}
-	r.b = b[len(snapshotMagic):]
-	if v := r.byte(); v != snapshotVersion {
+	r := wire.NewDecoder(b)
+	r.Next(len(snapshotMagic))
+	if v := r.Byte(); v != snapshotVersion {
 		return opState{}, fmt.Errorf("%w: snapshot version %d, this build reads version %d", ErrCorruptState, v, snapshotVersion)
 	}
-	if k := WindowKind(r.byte()); k != o.fn.Kind {
+	if k := WindowKind(r.Byte()); k != o.fn.Kind {
 		return opState{}, fmt.Errorf("%w: snapshot of %v windows restored into an operator of %v windows", ErrCorruptState, k, o.fn.Kind)
 	}
-	if n := r.uvarint(); n != uint64(len(o.aggIdx)) {
+	if n := r.Uvarint(); n != uint64(len(o.aggIdx)) {
 		return opState{}, fmt.Errorf("%w: snapshot has %d aggregates, the operator %d", ErrCorruptState, n, len(o.aggIdx))
 	}
 	st := opState{wm: MinTime}
-	st.wm = Time(r.varint())
-	st.earlySet = r.byte() != 0
-	st.lastTick = r.varint()
-	st.stats.Records = r.varint()
-	st.stats.Late = r.varint()
-	st.stats.Panes = r.varint()
-	ngroups := r.count()
+	st.wm = Time(r.Varint())
+	st.earlySet = r.Byte() != 0
+	st.lastTick = r.Varint()
+	st.stats.Records = r.Varint()
+	st.stats.Late = r.Varint()
+	st.stats.Panes = r.Varint()
+	ngroups := r.Count()
 	perKey := o.fn.Kind == WindowSession || o.fn.Kind == WindowCount
 	// Sessions and count windows write one group per key, and global and
 	// unwindowed aggregations have one window per key.
@@ -1266,10 +1268,10 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	for i, g := range o.agg.Aggs {
 		alloc.newAcc[i] = accMaker(g, o.aggKinds[i])
 	}
-	for g := 0; g < ngroups && r.err == nil; g++ {
-		kb := r.bytes()
-		ordinal := r.varint()
-		if r.err != nil {
+	for g := 0; g < ngroups && r.Err() == nil; g++ {
+		kb := r.Bytes()
+		ordinal := r.Varint()
+		if r.Err() != nil {
 			break
 		}
 		// Each map probe of a million-key state is a cache miss or two, so
@@ -1292,12 +1294,12 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 		if ks.ordinal != ordinal || ordinal < 0 {
 			return opState{}, fmt.Errorf("%w: bad count ordinal %d for key %q", ErrCorruptState, ordinal, ks.key)
 		}
-		nwins := r.count()
-		if r.err == nil && nwins == 0 && o.fn.Kind != WindowCount {
+		nwins := r.Count()
+		if r.Err() == nil && nwins == 0 && o.fn.Kind != WindowCount {
 			return opState{}, fmt.Errorf("%w: key %q has no windows", ErrCorruptState, ks.key)
 		}
-		for i := 0; i < nwins && r.err == nil; i++ {
-			ws, err := o.decodeWindow(&r, ks, &alloc)
+		for i := 0; i < nwins && r.Err() == nil; i++ {
+			ws, err := o.decodeWindow(r, ks, &alloc)
 			if err != nil {
 				return opState{}, err
 			}
@@ -1306,11 +1308,8 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 			}
 		}
 	}
-	if r.err != nil {
-		return opState{}, r.err
-	}
-	if len(r.b) != 0 {
-		return opState{}, fmt.Errorf("%w: %d bytes after the snapshot", ErrCorruptState, len(r.b))
+	if err := r.Finish(); err != nil {
+		return opState{}, corruptSnapshot(err)
 	}
 	// placeWindow appended the windows to the timers unordered; heapify
 	// them in O(n) rather than push them one by one in O(n log n).
@@ -1320,18 +1319,18 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	return st, nil
 }
 
-func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState, alloc *restoreAlloc) (*winState, error) {
+func (o *WindowOperator) decodeWindow(r *wire.Decoder, ks *keyState, alloc *restoreAlloc) (*winState, error) {
 	var start, end Time
-	start = Time(r.varint())
-	end = Time(r.varint())
-	n := r.varint()
-	since := r.varint()
-	maxEvent := Time(r.varint())
-	maxIngest := r.varint()
-	pane := r.uvarint()
-	flags := r.byte()
-	if r.err != nil {
-		return nil, r.err
+	start = Time(r.Varint())
+	end = Time(r.Varint())
+	n := r.Varint()
+	since := r.Varint()
+	maxEvent := Time(r.Varint())
+	maxIngest := r.Varint()
+	pane := r.Uvarint()
+	flags := r.Byte()
+	if r.Err() != nil {
+		return nil, corruptSnapshot(r.Err())
 	}
 	w := Window{Start: start, End: end}
 	if flags > 3 {
@@ -1345,9 +1344,9 @@ func (o *WindowOperator) decodeWindow(r *snapReader, ks *keyState, alloc *restor
 		pane: int(pane), fired: flags&1 != 0, closed: flags&2 != 0, heapIdx: -1}
 	ws.accs = alloc.accSlice(len(o.agg.Aggs))
 	for i := range o.agg.Aggs {
-		enc := r.bytes()
-		if r.err != nil {
-			return nil, r.err
+		enc := r.Bytes()
+		if r.Err() != nil {
+			return nil, corruptSnapshot(r.Err())
 		}
 		ws.accs[i] = alloc.newAcc[i]()
 		if err := ws.accs[i].UnmarshalBinary(enc); err != nil {
@@ -1412,77 +1411,7 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// snapReader decodes a snapshot with a sticky error: after the first
-// problem every read returns zero.
-type snapReader struct {
-	b   []byte
-	err error
-}
-
-func (r *snapReader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: snapshot truncated or corrupt reading %s", ErrCorruptState, what)
-	}
-	r.b = nil
-}
-
-func (r *snapReader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.fail("a byte")
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *snapReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("an unsigned integer")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *snapReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("an integer")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads a number of items that each take at least one byte, so it
-// cannot exceed the bytes left (no huge allocations from corrupt input).
-func (r *snapReader) count() int {
-	v := r.uvarint()
-	if v > uint64(len(r.b)) {
-		r.fail("a count")
-		return 0
-	}
-	return int(v)
-}
-
-func (r *snapReader) bytes() []byte {
-	n := r.uvarint()
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.fail("a length")
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+// corruptSnapshot wraps a decoding error of a snapshot as [ErrCorruptState].
+func corruptSnapshot(err error) error {
+	return fmt.Errorf("%w: window operator snapshot: %w", ErrCorruptState, err)
 }

@@ -1,29 +1,37 @@
 package microbatch
 
 import (
-	"bytes"
-	"encoding/gob"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
+	"sync"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 // checkpoints stores the driver's checkpoints (F2): offsets, watermark,
 // keyed state and the rate controller, after a batch commits.
+// [snapshotCheckpoints] is the implementation; the interface lets runState
+// hold none (nil) when a run takes no checkpoints.
 type checkpoints interface {
-	save(seq int64, data []byte) error
-	// latest returns the newest checkpoint, or ok false if there is none.
-	latest() (data []byte, ok bool, err error)
+	// save writes a new checkpoint with the payload encode appends to the
+	// buffer it is given, and returns the size of the file written.
+	save(encode func(dst []byte) ([]byte, error)) (int, error)
+	// latest returns the payload of the newest usable checkpoint, or ok
+	// false if there is none, and the newer checkpoints it skipped (each
+	// error names the bad path).
+	latest() (payload []byte, ok bool, skipped []error, err error)
 }
 
 // openCheckpoints returns the store cfg asks for: a directory, a temporary
 // directory when a driver crash is injected without one (removed by
-// cleanup), or nil (no checkpoints) when there is neither.
+// cleanup), or nil (no checkpoints) when there is neither. The store is on
+// cfg.CheckpointFS (nil: the operating system's files).
 func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
 	dir := cfg.CheckpointDir
 	cleanup := func() {}
@@ -43,265 +51,390 @@ func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
 		}
 		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	st, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cfg.CheckpointFS, Keep: keepCheckpoints})
+	if err != nil {
+		cleanup()
 		return nil, nil, fmt.Errorf("microbatch: checkpoint directory: %w", err)
 	}
-	return &dirCheckpoints{dir: dir}, cleanup, nil
+	last, err := st.MaxID()
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("microbatch: checkpoint directory: %w", err)
+	}
+	return &snapshotCheckpoints{st: st, next: last + 1}, cleanup, nil
 }
 
-// dirCheckpoints writes each checkpoint atomically: a temporary file,
-// fsync, rename, fsync of the directory. It keeps the last two.
-type dirCheckpoints struct{ dir string }
+// keepCheckpoints is how many completed checkpoints a run keeps: two, so
+// that a damaged newest one leaves one to fall back to.
+const keepCheckpoints = snapshot.DefaultKeep
 
-const ckPrefix = "checkpoint-"
+// driverTask is the one task that writes each checkpoint: the driver.
+const driverTask snapshot.TaskID = 0
 
-func (c *dirCheckpoints) save(seq int64, data []byte) error {
-	name := filepath.Join(c.dir, fmt.Sprintf("%s%020d", ckPrefix, seq))
-	f, err := os.CreateTemp(c.dir, ".tmp-checkpoint-")
-	if err != nil {
-		return fmt.Errorf("microbatch: checkpoint: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("microbatch: checkpoint: %w", err)
-	}
-	if d, err := os.Open(c.dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	names, err := c.list()
-	if err != nil {
-		return err
-	}
-	for _, old := range names[:max(len(names)-2, 0)] {
-		os.Remove(filepath.Join(c.dir, old))
-	}
-	return nil
+// snapshotCheckpoints keeps the checkpoints in a [snapshot.Store]: one task
+// file per checkpoint (the driver's), atomic writes whose every failure,
+// the directory sync's included, is returned (S3), and a restore that falls
+// back past damaged checkpoints (S4).
+type snapshotCheckpoints struct {
+	st *snapshot.Store
+	mu sync.Mutex // guards next and hint
+	// next is the id of the next checkpoint: above every id in the store
+	// when the run started, so ids increase across incarnations (S1).
+	next snapshot.ID
+	// hint is the size of the last payload: the next one's buffer is made
+	// a little larger, so that encoding it grows the buffer at most once.
+	hint int
 }
 
-func (c *dirCheckpoints) list() ([]string, error) {
-	ents, err := os.ReadDir(c.dir)
+func (c *snapshotCheckpoints) save(encode func(dst []byte) ([]byte, error)) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The payload is encoded after room for the file header, which Frame
+	// fills in place: a large state is not copied to be framed.
+	buf := make([]byte, snapshot.HeaderSize, snapshot.Overhead+c.hint+c.hint/8)
+	buf, err := encode(buf)
 	if err != nil {
-		return nil, fmt.Errorf("microbatch: checkpoint: %w", err)
+		return 0, err
 	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ckPrefix) {
-			names = append(names, e.Name())
+	c.hint = len(buf) - snapshot.HeaderSize
+	id := c.next
+	c.next++
+	f, err := c.st.WriteEncoded(id, driverTask, snapshot.Frame(buf, id, driverTask))
+	if err != nil {
+		return 0, fmt.Errorf("microbatch: checkpoint: %w", err)
+	}
+	// A checkpoint that is complete but whose older ones could not all be
+	// deleted is still a good checkpoint; the next completion retries the
+	// deletion, so the prune error is not the batch's failure.
+	if _, err := c.st.Complete(id, []snapshot.TaskFile{f}); err != nil {
+		return 0, fmt.Errorf("microbatch: checkpoint: %w", err)
+	}
+	return int(f.Size), nil
+}
+
+func (c *snapshotCheckpoints) latest() ([]byte, bool, []error, error) {
+	ck, err := c.st.Latest()
+	if errors.Is(err, snapshot.ErrNoCheckpoint) {
+		// Every directory was unusable (or there was none): start over,
+		// reporting what was skipped. errors.Join's parts after the first
+		// are the skipped checkpoints.
+		var skipped []error
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			skipped = j.Unwrap()[1:]
+		}
+		return nil, false, skipped, nil
+	}
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("microbatch: read checkpoint: %w", err)
+	}
+	p, ok := ck.Tasks[driverTask]
+	if !ok {
+		return nil, false, nil, fmt.Errorf("microbatch: checkpoint %s has no %s file", c.st.CheckpointDir(ck.ID), driverTask)
+	}
+	return p, true, ck.Skipped, nil
+}
+
+// The checkpoint payload, in package wire's encoding (u: uvarint, f: float,
+// b: byte, s: string; everything else a varint):
+//
+//	"WMBK" | version b | seq | nextT | taken | u#offsets offset... | wm | maxEvent | lastBatch
+//	       | pid: firstRun b, latestTime, latestRate f, latestError f | rate f
+//	       | cells(with lastUpd) | u#batches (batch time, cells)... | prev b [cells]
+//	cells:  u#specs mode b... | lastUpd b | u#cells cell...
+//	cell:   start | end | key s | n | maxEv | maxIng | [lastUpd] | agg...
+//	agg:    by mode: count: nothing; sums, means, min/max of ints: i; of floats: f f;
+//	        min/max of strings: has b, s; span: i, j or f, g; others: the accumulator's bytes
+//
+// Batches are written in increasing batch time, so equal states give equal
+// bytes. The version changes with any change to this layout.
+const (
+	ckMagic   = "WMBK"
+	ckVersion = 1
+)
+
+// ErrCorruptCheckpoint is wrapped by the error of a restore whose
+// checkpoint passed the store's checks (size, CRC) but does not decode as
+// this build's checkpoint of this pipeline: written by another version or
+// for another plan.
+var ErrCorruptCheckpoint = errors.New("microbatch: checkpoint does not match this build or pipeline")
+
+// appendCells appends the cells of cs (live nil: all) and, when lastUpd is
+// not nil, each cell's last update time.
+func appendCells(dst []byte, cs *cellSet, live func(c int32) bool, lastUpd []int64) ([]byte, error) {
+	dst = wire.AppendUvarint(dst, uint64(len(cs.specs)))
+	for _, sp := range cs.specs {
+		dst = append(dst, byte(sp.mode))
+	}
+	dst = append(dst, boolByte(lastUpd != nil))
+	n := 0
+	for c := range int32(cs.len()) {
+		if live == nil || live(c) {
+			n++
 		}
 	}
-	slices.Sort(names)
-	return names, nil
-}
-
-func (c *dirCheckpoints) latest() ([]byte, bool, error) {
-	names, err := c.list()
-	if err != nil || len(names) == 0 {
-		return nil, false, err
-	}
-	b, err := os.ReadFile(filepath.Join(c.dir, names[len(names)-1]))
-	if err != nil {
-		return nil, false, fmt.Errorf("microbatch: read checkpoint: %w", err)
-	}
-	return b, true, nil
-}
-
-// ckState is the checkpoint's content.
-type ckState struct {
-	Seq, NextT, Taken int64
-	Offsets           []int64
-	WM, MaxEvent      int64
-	LastBatch         int64
-	Cells             ckCells
-	Batches           map[int64]ckCells
-	Prev              *ckCells
-	PID               pidState
-	Rate              float64
-}
-
-type ckCells struct {
-	Win     []dataflow.Window
-	Key     []string
-	N       []int64
-	MaxEv   []int64
-	MaxIng  []int64
-	LastUpd []int64
-	Aggs    []ckAgg
-}
-
-type ckAgg struct {
-	I, J []int64
-	F, G []float64
-	S    []string
-	Has  []bool
-	Acc  [][]byte
-}
-
-// encodeCells copies the live cells (live nil: all).
-func encodeCells(cs *cellSet, live func(c int32) bool, lastUpd []int64) (ckCells, error) {
-	out := ckCells{Aggs: make([]ckAgg, len(cs.specs))}
+	dst = wire.AppendUvarint(dst, uint64(n))
+	var acc []byte // scratch for accumulator states
 	for c := range int32(cs.len()) {
 		if live != nil && !live(c) {
 			continue
 		}
-		out.Win = append(out.Win, cs.win[c])
-		out.Key = append(out.Key, cs.key[c])
-		out.N = append(out.N, cs.n[c])
-		out.MaxEv = append(out.MaxEv, cs.maxEv[c])
-		out.MaxIng = append(out.MaxIng, cs.maxIng[c])
+		dst = wire.AppendVarint(dst, int64(cs.win[c].Start))
+		dst = wire.AppendVarint(dst, int64(cs.win[c].End))
+		dst = wire.AppendString(dst, cs.key[c])
+		dst = wire.AppendVarint(dst, cs.n[c])
+		dst = wire.AppendVarint(dst, cs.maxEv[c])
+		dst = wire.AppendVarint(dst, cs.maxIng[c])
 		if lastUpd != nil {
-			out.LastUpd = append(out.LastUpd, lastUpd[c])
+			dst = wire.AppendVarint(dst, lastUpd[c])
 		}
-		for j := range cs.specs {
-			a, o := &cs.a[j], &out.Aggs[j]
-			if len(a.i) > 0 {
-				o.I = append(o.I, a.i[c])
-			}
-			if len(a.j) > 0 {
-				o.J = append(o.J, a.j[c])
-			}
-			if len(a.f) > 0 {
-				o.F = append(o.F, a.f[c])
-			}
-			if len(a.g) > 0 {
-				o.G = append(o.G, a.g[c])
-			}
-			if len(a.s) > 0 {
-				o.S = append(o.S, a.s[c])
-				o.Has = append(o.Has, a.has[c])
-			}
-			if len(a.acc) > 0 {
-				b, err := a.acc[c].AppendBinary(nil)
-				if err != nil {
-					return out, err
+		for j, sp := range cs.specs {
+			a := &cs.a[j]
+			switch sp.mode {
+			case modeCount:
+			case modeSumI, modeMeanI, modeMinI, modeMaxI:
+				dst = wire.AppendVarint(dst, a.i[c])
+			case modeSumF, modeMean, modeMinF, modeMaxF:
+				dst = wire.AppendFloat(dst, a.f[c])
+			case modeMinS, modeMaxS:
+				dst = append(dst, boolByte(a.has[c]))
+				dst = wire.AppendString(dst, a.s[c])
+			case modeSpanI:
+				dst = wire.AppendVarint(dst, a.i[c])
+				dst = wire.AppendVarint(dst, a.j[c])
+			case modeSpanF:
+				dst = wire.AppendFloat(dst, a.f[c])
+				dst = wire.AppendFloat(dst, a.g[c])
+			case modeAcc:
+				var err error
+				if acc, err = a.acc[c].AppendBinary(acc[:0]); err != nil {
+					return dst, fmt.Errorf("microbatch: checkpoint aggregate %d (%v) of key %q: %w", j, sp.agg, cs.key[c], err)
 				}
-				o.Acc = append(o.Acc, b)
+				dst = wire.AppendBytes(dst, acc)
 			}
 		}
 	}
-	return out, nil
+	return dst, nil
 }
 
-// decodeCells appends the cells to cs through add, which returns the new
-// cell's index.
-func decodeCells(in ckCells, cs *cellSet, add func(w dataflow.Window, key string) int32) error {
-	for k := range in.N {
-		c := add(in.Win[k], in.Key[k])
-		cs.n[c], cs.maxEv[c], cs.maxIng[c] = in.N[k], in.MaxEv[k], in.MaxIng[k]
-		for j := range cs.specs {
-			a, o := &cs.a[j], &in.Aggs[j]
-			if len(o.I) > 0 {
-				a.i[c] = o.I[k]
-			}
-			if len(o.J) > 0 {
-				a.j[c] = o.J[k]
-			}
-			if len(o.F) > 0 {
-				a.f[c] = o.F[k]
-			}
-			if len(o.G) > 0 {
-				a.g[c] = o.G[k]
-			}
-			if len(o.S) > 0 {
-				a.s[c], a.has[c] = o.S[k], o.Has[k]
-			}
-			if len(o.Acc) > 0 {
-				if err := a.acc[c].UnmarshalBinary(o.Acc[k]); err != nil {
-					return fmt.Errorf("microbatch: checkpoint: %w", err)
+// decodeCells reads cells written by appendCells into cs through add, which
+// returns the new cell's index, and returns their last update times (nil
+// if none were written).
+func decodeCells(d *wire.Decoder, cs *cellSet, add func(w dataflow.Window, key string) int32) ([]int64, error) {
+	if n := d.Count(); d.Err() == nil && n != len(cs.specs) {
+		return nil, fmt.Errorf("%w: %d aggregates, the pipeline has %d", ErrCorruptCheckpoint, n, len(cs.specs))
+	}
+	for _, sp := range cs.specs {
+		if m := aggMode(d.Byte()); d.Err() == nil && m != sp.mode {
+			return nil, fmt.Errorf("%w: aggregate %v held as mode %d, the pipeline's is %d", ErrCorruptCheckpoint, sp.agg, m, sp.mode)
+		}
+	}
+	hasUpd := d.Byte()
+	if hasUpd > 1 {
+		d.Fail("bad update-times flag")
+	}
+	wantUpd := hasUpd == 1
+	n := d.Count()
+	var lastUpd []int64
+	if wantUpd {
+		lastUpd = make([]int64, 0, n)
+	}
+	for ; n > 0 && d.Err() == nil; n-- {
+		w := dataflow.Window{Start: dataflow.Time(d.Varint()), End: dataflow.Time(d.Varint())}
+		key := d.String()
+		cn, maxEv, maxIng := d.Varint(), d.Varint(), d.Varint()
+		if wantUpd {
+			lastUpd = append(lastUpd, d.Varint())
+		}
+		if d.Err() != nil {
+			break
+		}
+		c := add(w, key)
+		cs.n[c], cs.maxEv[c], cs.maxIng[c] = cn, maxEv, maxIng
+		for j, sp := range cs.specs {
+			a := &cs.a[j]
+			switch sp.mode {
+			case modeCount:
+			case modeSumI, modeMeanI, modeMinI, modeMaxI:
+				a.i[c] = d.Varint()
+			case modeSumF, modeMean, modeMinF, modeMaxF:
+				a.f[c] = d.Float()
+			case modeMinS, modeMaxS:
+				has := d.Byte()
+				if has > 1 {
+					d.Fail("bad presence flag")
+				}
+				a.has[c], a.s[c] = has == 1, d.String()
+			case modeSpanI:
+				a.i[c], a.j[c] = d.Varint(), d.Varint()
+			case modeSpanF:
+				a.f[c], a.g[c] = d.Float(), d.Float()
+			case modeAcc:
+				b := d.Bytes()
+				if d.Err() != nil {
+					break
+				}
+				if err := a.acc[c].UnmarshalBinary(b); err != nil {
+					return nil, fmt.Errorf("%w: aggregate %v of key %q: %w", ErrCorruptCheckpoint, sp.agg, key, err)
 				}
 			}
 		}
 	}
-	return nil
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptCheckpoint, err)
+	}
+	return lastUpd, nil
 }
 
-// checkpoint saves the state after batch b and returns its size.
-func (d *driver) checkpoint(b *batch) (int, error) {
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// appendState appends the checkpoint payload of the state after batch b.
+func (d *driver) appendState(dst []byte, b *batch) ([]byte, error) {
 	st := d.st
-	s := ckState{Seq: b.seq + 1, NextT: b.tMs + d.cfg.BatchInterval.Milliseconds(), Taken: b.taken + b.records,
-		Offsets: b.after, WM: st.wm, MaxEvent: st.maxEvent, LastBatch: st.lastBatch, PID: d.pid.state()}
+	dst = append(dst, ckMagic...)
+	dst = append(dst, ckVersion)
+	dst = wire.AppendVarint(dst, b.seq+1)
+	dst = wire.AppendVarint(dst, b.tMs+d.cfg.BatchInterval.Milliseconds())
+	dst = wire.AppendVarint(dst, b.taken+b.records)
+	dst = wire.AppendUvarint(dst, uint64(len(b.after)))
+	for _, o := range b.after {
+		dst = wire.AppendVarint(dst, o)
+	}
+	dst = wire.AppendVarint(dst, st.wm)
+	dst = wire.AppendVarint(dst, st.maxEvent)
+	dst = wire.AppendVarint(dst, st.lastBatch)
+	pid := d.pid.state()
+	dst = append(dst, boolByte(pid.FirstRun))
+	dst = wire.AppendVarint(dst, pid.LatestTime)
+	dst = wire.AppendFloat(dst, pid.LatestRate)
+	dst = wire.AppendFloat(dst, pid.LatestError)
 	d.mu.Lock()
-	s.Rate = d.rate
+	rate := d.rate
 	d.mu.Unlock()
+	dst = wire.AppendFloat(dst, rate)
 	var err error
-	if s.Cells, err = encodeCells(st.cells, func(c int32) bool { return !st.dead[c] }, st.lastUpd); err != nil {
-		return 0, err
+	if dst, err = appendCells(dst, st.cells, func(c int32) bool { return !st.dead[c] }, st.lastUpd); err != nil {
+		return dst, err
 	}
-	if len(st.batches) > 0 {
-		s.Batches = map[int64]ckCells{}
-		for t, cs := range st.batches {
-			if s.Batches[t], err = encodeCells(cs, nil, nil); err != nil {
-				return 0, err
-			}
+	dst = wire.AppendUvarint(dst, uint64(len(st.batches)))
+	for _, t := range slices.Sorted(maps.Keys(st.batches)) {
+		dst = wire.AppendVarint(dst, t)
+		if dst, err = appendCells(dst, st.batches[t], nil, nil); err != nil {
+			return dst, err
 		}
 	}
+	dst = append(dst, boolByte(st.prevWin != nil))
 	if st.prevWin != nil {
-		p, err := encodeCells(st.prevWin, nil, nil)
-		if err != nil {
-			return 0, err
+		if dst, err = appendCells(dst, st.prevWin, nil, nil); err != nil {
+			return dst, err
 		}
-		s.Prev = &p
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
-		return 0, fmt.Errorf("microbatch: checkpoint: %w", err)
-	}
-	return buf.Len(), d.rs.ck.save(b.seq, buf.Bytes())
+	return dst, nil
 }
 
-// restore loads the last checkpoint, if any, into a new driver.
+// checkpoint saves the state after batch b and returns the size of the
+// file written.
+func (d *driver) checkpoint(b *batch) (int, error) {
+	return d.rs.ck.save(func(dst []byte) ([]byte, error) { return d.appendState(dst, b) })
+}
+
+// restore loads the last usable checkpoint, if any, into a new driver. It
+// counts each newer checkpoint it had to skip because it was damaged (not
+// merely unfinished) as a checkpoint_fallbacks and logs it.
 func (d *driver) restore() error {
 	if d.rs.ck == nil {
 		return nil
 	}
-	data, ok, err := d.rs.ck.latest()
-	if err != nil || !ok {
+	payload, ok, skipped, err := d.rs.ck.latest()
+	if err != nil {
 		return err
 	}
-	var s ckState
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return fmt.Errorf("microbatch: checkpoint: %w", err)
+	fallbacks := 0
+	for _, e := range skipped {
+		if !errors.Is(e, snapshot.ErrIncomplete) {
+			fallbacks++
+			d.cfg.Logger.Warn("microbatch: skipped a damaged checkpoint", "err", e)
+		}
 	}
-	d.seq, d.nextT, d.taken = s.Seq, s.NextT, s.Taken
-	copy(d.offsets, s.Offsets)
+	if fallbacks > 0 {
+		d.rs.mu.Lock()
+		d.rs.counters["checkpoint_fallbacks"] += int64(fallbacks)
+		d.rs.mu.Unlock()
+	}
+	if !ok {
+		return nil
+	}
+	if err := d.decodeState(payload); err != nil {
+		return fmt.Errorf("microbatch: restore checkpoint: %w", err)
+	}
+	return nil
+}
+
+// decodeState restores the driver from a payload written by appendState.
+func (d *driver) decodeState(payload []byte) error {
+	r := wire.NewDecoder(payload)
+	if m := r.Next(len(ckMagic)); r.Err() != nil || string(m) != ckMagic {
+		return fmt.Errorf("%w: not a microbatch checkpoint", ErrCorruptCheckpoint)
+	}
+	if v := r.Byte(); v != ckVersion {
+		return fmt.Errorf("%w: version %d, this build reads version %d", ErrCorruptCheckpoint, v, ckVersion)
+	}
+	seq, nextT, taken := r.Varint(), r.Varint(), r.Varint()
+	offsets := make([]int64, r.Count())
+	for i := range offsets {
+		offsets[i] = r.Varint()
+	}
+	wm, maxEvent, lastBatch := r.Varint(), r.Varint(), r.Varint()
+	firstRun := r.Byte()
+	pid := pidState{FirstRun: firstRun == 1, LatestTime: r.Varint(), LatestRate: r.Float(), LatestError: r.Float()}
+	if firstRun > 1 {
+		r.Fail("bad PID first-run flag")
+	}
+	rate := r.Float()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrCorruptCheckpoint, err)
+	}
+	d.seq, d.nextT, d.taken = seq, nextT, taken
+	copy(d.offsets, offsets)
 	st := d.st
-	st.wm, st.maxEvent, st.lastBatch = s.WM, s.MaxEvent, s.LastBatch
-	if err := decodeCells(s.Cells, st.cells, func(w dataflow.Window, key string) int32 {
+	st.wm, st.maxEvent, st.lastBatch = wm, maxEvent, lastBatch
+	lastUpd, err := decodeCells(r, st.cells, func(w dataflow.Window, key string) int32 {
 		c := st.addCell(wkey{w, key})
 		if d.p.shape == shapeSession {
 			st.sess[key] = append(st.sess[key], c)
 		}
 		return c
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	copy(st.lastUpd, s.Cells.LastUpd)
-	for t, in := range s.Batches {
+	copy(st.lastUpd, lastUpd)
+	for n := r.Count(); n > 0 && r.Err() == nil; n-- {
+		t := r.Varint()
 		cs := newCellSet(d.p.specs)
-		if err := decodeCells(in, cs, func(w dataflow.Window, key string) int32 { return cs.add(w, -1, key) }); err != nil {
+		if _, err := decodeCells(r, cs, func(w dataflow.Window, key string) int32 { return cs.add(w, -1, key) }); err != nil {
 			return err
 		}
 		st.batches[t] = cs
 	}
-	if s.Prev != nil {
+	if hasPrev := r.Byte(); hasPrev == 1 {
 		cs := newCellSet(d.p.specs)
-		if err := decodeCells(*s.Prev, cs, func(w dataflow.Window, key string) int32 { return cs.add(w, -1, key) }); err != nil {
+		if _, err := decodeCells(r, cs, func(w dataflow.Window, key string) int32 { return cs.add(w, -1, key) }); err != nil {
 			return err
 		}
 		st.prevWin = cs
+	} else if hasPrev > 1 {
+		r.Fail("bad previous-window flag")
 	}
-	d.pid.restore(s.PID)
-	d.rate = s.Rate
+	if err := r.Finish(); err != nil {
+		return fmt.Errorf("%w: %w", ErrCorruptCheckpoint, err)
+	}
+	d.pid.restore(pid)
+	d.rate = rate
 	if d.nextT == 0 {
 		d.nextT = math.MinInt64
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 //go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Mode -linecomment
@@ -153,6 +154,13 @@ type Config struct {
 	// FailBatch failure needs none: the batch is recomputed from its
 	// offsets).
 	CheckpointDir string
+	// CheckpointFS is the file system checkpoints are written to (nil: the
+	// operating system's): tests give a snapshot.MemFS, or a
+	// snapshot.FaultFS to inject failures and damage. A checkpoint that
+	// fails to be written, its directory sync included, fails the run; a
+	// damaged newest checkpoint is skipped on restore, counted in the
+	// checkpoint_fallbacks counter and logged.
+	CheckpointFS snapshot.FS
 	// CheckpointEvery checkpoints every this many batches (default 1).
 	CheckpointEvery int
 	// Failures are the faults to inject, each once.

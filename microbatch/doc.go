@@ -108,8 +108,12 @@
 //   - F1 A failed batch is recomputed from its recorded offset ranges.
 //   - F2 After every CheckpointEvery-th batch commits, the offsets, the
 //     watermark, the keyed state and the rate controller are written
-//     atomically (temporary file, fsync, rename); a driver crash restarts
-//     from the last checkpoint and recomputes the batches after it.
+//     atomically (temporary file, fsync, rename, directory sync) to the
+//     store both runtimes share (internal/snapshot, on
+//     [Config.CheckpointFS]); a failed write fails the run. A driver crash
+//     restarts from the newest checkpoint that is complete and undamaged
+//     (a damaged newer one is skipped, logged and counted in
+//     checkpoint_fallbacks) and recomputes the batches after it.
 //   - F3 The sink is idempotent by batch: a window and key keeps the value of
 //     the latest batch that wrote it, and a recomputed batch writes the same
 //     values, so the output equals the reference answer under any injected

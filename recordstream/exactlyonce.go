@@ -10,6 +10,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/metrics"
+	"github.com/weirlab/weir/internal/snapshot"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
@@ -76,7 +77,7 @@ type CheckpointConfig struct {
 	IdempotentSink bool
 	// CheckpointFS is the file system of the checkpoint store (nil: the
 	// operating system's); tests inject faults through it.
-	CheckpointFS checkpoint.FS
+	CheckpointFS snapshot.FS
 	// MaxRestarts bounds the restarts of one run (default 1000).
 	MaxRestarts int
 }
@@ -99,7 +100,7 @@ func (c CheckpointConfig) withDefaults() CheckpointConfig {
 		c.CheckpointInterval = time.Second
 	}
 	if c.KeepCheckpoints == 0 {
-		c.KeepCheckpoints = checkpoint.DefaultKeep
+		c.KeepCheckpoints = snapshot.DefaultKeep
 	}
 	if c.MaxRestarts == 0 {
 		c.MaxRestarts = 1000
@@ -127,7 +128,7 @@ type eoRunner struct {
 	src   Source
 	cfg   Config
 	cp    CheckpointConfig
-	store *checkpoint.Store
+	store *snapshot.Store
 	// firstID: checkpoints with smaller ids were in the directory before
 	// this run and are never restored.
 	firstID checkpoint.ID
@@ -164,7 +165,7 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	store, err := checkpoint.NewStore(checkpoint.StoreConfig{Dir: dir, FS: cp.CheckpointFS, Keep: cp.KeepCheckpoints})
+	store, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cp.CheckpointFS, Keep: cp.KeepCheckpoints})
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +209,9 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 }
 
 // latest returns the newest complete checkpoint of this run, or nil.
-func (r *eoRunner) latest() (*checkpoint.Checkpoint, error) {
+func (r *eoRunner) latest() (*snapshot.Checkpoint, error) {
 	c, err := r.store.Latest()
-	if errors.Is(err, checkpoint.ErrNoCheckpoint) {
+	if errors.Is(err, snapshot.ErrNoCheckpoint) {
 		return nil, nil
 	}
 	if err != nil {
@@ -218,7 +219,7 @@ func (r *eoRunner) latest() (*checkpoint.Checkpoint, error) {
 	}
 	r.counters["checkpoint_fallbacks"] += int64(len(c.Skipped) - r.countIncomplete(c.Skipped))
 	for _, e := range c.Skipped {
-		if !errors.Is(e, checkpoint.ErrIncomplete) {
+		if !errors.Is(e, snapshot.ErrIncomplete) {
 			r.cfg.Logger.Warn("recordstream: skipped a damaged checkpoint", "err", e)
 		}
 	}
@@ -231,7 +232,7 @@ func (r *eoRunner) latest() (*checkpoint.Checkpoint, error) {
 func (r *eoRunner) countIncomplete(errs []error) int {
 	n := 0
 	for _, e := range errs {
-		if errors.Is(e, checkpoint.ErrIncomplete) {
+		if errors.Is(e, snapshot.ErrIncomplete) {
 			n++
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
+	"github.com/weirlab/weir/internal/snapshot"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
@@ -161,7 +163,7 @@ func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*
 		}
 		return b.forward(ctx, o.ID)
 	case checkpoint.OutChannelState:
-		buf := checkpoint.AppendSection(p.pending, "channels", appendTuples(nil, slices.Concat(o.ChannelState...)))
+		buf := wire.AppendSection(p.pending, "channels", appendTuples(nil, slices.Concat(o.ChannelState...)))
 		p.pending = nil
 		return p.write(ctx, o.ID, buf, o.Alignment)
 	case checkpoint.OutAbort:
@@ -186,9 +188,9 @@ func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*
 func (p *gateProtocol) buffer() []byte {
 	select {
 	case b := <-p.spare:
-		return b[:checkpoint.SnapshotHeaderSize]
+		return b[:snapshot.HeaderSize]
 	default:
-		return make([]byte, checkpoint.SnapshotHeaderSize, checkpoint.SnapshotHeaderSize+max(p.snapHint, 4096))
+		return make([]byte, snapshot.HeaderSize, snapshot.HeaderSize+max(p.snapHint, 4096))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/weirlab/weir/internal/snapshot"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
@@ -18,8 +19,8 @@ type writeReq struct {
 	id   checkpoint.ID
 	task checkpoint.TaskID
 	// payload is the task's state; when framed, it starts with
-	// checkpoint.SnapshotHeaderSize bytes of room for the file header, and
-	// the writer frames it in place ([checkpoint.FrameSnapshot]) instead of
+	// snapshot.HeaderSize bytes of room for the file header, and
+	// the writer frames it in place ([snapshot.Frame]) instead of
 	// copying a large state.
 	payload []byte
 	framed  bool
@@ -44,7 +45,7 @@ type incarnation struct {
 	r *eoRunner
 	t *topo
 
-	restored *checkpoint.Checkpoint
+	restored *snapshot.Checkpoint
 	trig     []chan checkpoint.ID // per spout
 	writes   chan writeReq
 	acks     chan ackMsg
@@ -246,10 +247,10 @@ func (inc *incarnation) writer(ctx context.Context) error {
 		case req := <-inc.writes:
 			var enc []byte
 			if req.framed {
-				enc = checkpoint.FrameSnapshot(req.payload, req.id, req.task)
+				enc = snapshot.Frame(req.payload, req.id, req.task)
 			} else {
-				enc = checkpoint.AppendSnapshot(make([]byte, 0, len(req.payload)+checkpoint.SnapshotOverhead),
-					checkpoint.Snapshot{Checkpoint: req.id, Task: req.task, Payload: req.payload})
+				enc = snapshot.Append(make([]byte, 0, len(req.payload)+snapshot.Overhead),
+					snapshot.TaskState{Checkpoint: req.id, Task: req.task, Payload: req.payload})
 			}
 			f, err := inc.r.store.WriteEncoded(req.id, req.task, enc)
 			if req.recycle != nil {

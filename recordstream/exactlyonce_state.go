@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
+	"github.com/weirlab/weir/internal/snapshot"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
@@ -21,18 +23,18 @@ import (
 
 // appendSpoutState encodes a spout's state: its next offset.
 func appendSpoutState(dst []byte, next int64) []byte {
-	return checkpoint.AppendSection(dst, "offset", binary.AppendVarint(nil, next))
+	return wire.AppendSection(dst, "offset", binary.AppendVarint(nil, next))
 }
 
 // restoreOffsets decodes every spout's next offset from c.
-func restoreOffsets(c *checkpoint.Checkpoint, partitions int) ([]int64, error) {
+func restoreOffsets(c *snapshot.Checkpoint, partitions int) ([]int64, error) {
 	offsets := make([]int64, partitions)
 	for p := range offsets {
-		secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(p)])
+		secs, err := wire.Sections(c.Tasks[checkpoint.TaskID(p)])
 		if err != nil {
 			return nil, fmt.Errorf("recordstream: restore spout %d from %v: %w", p, c.ID, err)
 		}
-		d := checkpoint.NewDecoder(secs["offset"])
+		d := wire.NewDecoder(secs["offset"])
 		offsets[p] = d.Varint()
 		if d.Err() != nil {
 			return nil, fmt.Errorf("recordstream: restore spout %d from %v: %w", p, c.ID, d.Err())
@@ -55,7 +57,7 @@ func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
 		return nil, err
 	}
 	var head [sec]byte
-	h := checkpoint.AppendString(head[:0], "op")
+	h := wire.AppendString(head[:0], "op")
 	h = binary.AppendUvarint(h, uint64(len(buf)-room))
 	at := room - len(h) - len(dst)
 	copy(buf[room-len(h):], h)
@@ -64,9 +66,9 @@ func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
 		late = binary.AppendVarint(late, int64(r.Partition))
 		late = binary.AppendVarint(late, r.Offset)
 		late = binary.AppendVarint(late, int64(r.Watermark))
-		late = checkpoint.AppendString(late, r.Key)
+		late = wire.AppendString(late, r.Key)
 	}
-	return checkpoint.AppendSection(buf[at:], "late", late), nil
+	return wire.AppendSection(buf[at:], "late", late), nil
 }
 
 // appendState pre-commits the sink's current transaction as checkpoint id's
@@ -77,7 +79,7 @@ func (s *sinkTask) appendState(dst []byte, id checkpoint.ID) ([]byte, error) {
 		tpc.PreCommit(id)
 		txns = tpc.AppendSnapshot(nil)
 	}
-	return checkpoint.AppendSection(dst, "txns", txns), nil
+	return wire.AppendSection(dst, "txns", txns), nil
 }
 
 // restore gives the windowed bolts and the sink their state from the
@@ -96,7 +98,7 @@ func (inc *incarnation) restore() error {
 		return err
 	}
 	s := inc.t.sink
-	secs, err := checkpoint.Sections(c.Tasks[checkpoint.TaskID(s.id)])
+	secs, err := wire.Sections(c.Tasks[checkpoint.TaskID(s.id)])
 	if err != nil {
 		return fmt.Errorf("recordstream: restore sink from %v: %w", c.ID, err)
 	}
@@ -117,14 +119,14 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 	c := inc.restored
 	payload := c.Tasks[checkpoint.TaskID(w.id)]
 	st.snapHint = len(payload) + len(payload)/8
-	secs, err := checkpoint.Sections(payload)
+	secs, err := wire.Sections(payload)
 	if err != nil {
 		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
 	}
 	if err := w.op.Restore(secs["op"]); err != nil {
 		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
 	}
-	d := checkpoint.NewDecoder(secs["late"])
+	d := wire.NewDecoder(secs["late"])
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
 		l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
 		l.Watermark = dataflow.Time(d.Varint())
@@ -147,7 +149,7 @@ func appendTuples(dst []byte, ts []*Tuple) []byte {
 		dst = appendUvarint(dst, uint64(tp.Kind))
 		dst = appendVarints(dst, int64(tp.Src), int64(tp.Partition), tp.Offset, tp.Ingest, int64(tp.Time),
 			tp.Aux, int64(tp.Win.Start), int64(tp.Win.End))
-		dst = checkpoint.AppendRow(dst, tp.Row)
+		dst = dataflow.AppendRow(dst, tp.Row)
 	}
 	return dst
 }
@@ -156,10 +158,10 @@ func decodeTuples(b []byte) ([]*Tuple, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	d := checkpoint.NewDecoder(b)
+	d := wire.NewDecoder(b)
 	n := d.Uvarint()
 	if n > uint64(d.Len()) {
-		return nil, fmt.Errorf("%w: %d tuples in %d bytes", checkpoint.ErrCorrupt, n, d.Len())
+		return nil, fmt.Errorf("%w: %d tuples in %d bytes", wire.ErrCorrupt, n, d.Len())
 	}
 	ts := make([]*Tuple, 0, n)
 	for range n {
@@ -173,7 +175,7 @@ func decodeTuples(b []byte) ([]*Tuple, error) {
 		tp.Aux = d.Varint()
 		tp.Win.Start = dataflow.Time(d.Varint())
 		tp.Win.End = dataflow.Time(d.Varint())
-		tp.Row = d.Row(nil)
+		tp.Row = dataflow.DecodeRow(d, nil)
 		ts = append(ts, tp)
 	}
 	if d.Err() != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 var eoSeeds = flag.Int("eo.seeds", 20, "number of seeds of the exactly-once crash tests")
@@ -119,7 +119,7 @@ func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
 // corruptFS flips a byte of every task file it reads from checkpoints with
 // an odd id, so that a restore must skip them.
 type corruptFS struct {
-	checkpoint.OSFS
+	snapshot.OSFS
 	mu      sync.Mutex
 	flipped int
 }

@@ -63,7 +63,7 @@ type bolt interface {
 	// pane or end-of-stream).
 	handle(ctx context.Context, ch int, tp *Tuple) error
 	// appendState appends the task's state for checkpoint id as sections
-	// to dst, whose first checkpoint.SnapshotHeaderSize bytes are room for
+	// to dst, whose first snapshot.HeaderSize bytes are room for
 	// the file header; the result still starts with that room, possibly at
 	// a later offset of dst's array (a section filled in place).
 	appendState(dst []byte, id checkpoint.ID) ([]byte, error)

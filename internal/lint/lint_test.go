@@ -137,6 +137,10 @@ func TestImportRulesCatch(t *testing.T) {
 		module + "/cmd/bench":    {ImportPath: module + "/cmd/bench", Imports: []string{module + "/compare"}},
 		module + "/internal/clock": {ImportPath: module + "/internal/clock", Imports: []string{"fmt", module + "/datasets"},
 			Deps: []string{"fmt", module + "/datasets"}},
+		module + "/internal/snapshot": {ImportPath: module + "/internal/snapshot", Imports: []string{module + "/dataflow/wire"},
+			Deps: []string{"fmt", module + "/dataflow/wire"}},
+		module + "/dataflow/wire": {ImportPath: module + "/dataflow/wire", Imports: []string{module + "/dataflow"},
+			Deps: []string{"fmt", module + "/dataflow"}},
 	}
 	got := strings.Join(importViolations(pkgs), "\n")
 	for _, want := range []string{
@@ -151,6 +155,8 @@ func TestImportRulesCatch(t *testing.T) {
 		"internal/clock depends on " + module + "/datasets: internal/clock may import only the standard library",
 		"internal/metrics imports internal/script: only tests may",
 		"recordstream/internal/acking depends on " + module + "/internal/metrics: recordstream's pure cores may import only",
+		"internal/snapshot depends on " + module + "/dataflow/wire: it may import only the standard library",
+		"dataflow/wire depends on " + module + "/dataflow: it may import only the standard library",
 	} {
 		require.Contains(t, got, want)
 	}
@@ -159,7 +165,7 @@ func TestImportRulesCatch(t *testing.T) {
 	require.NotContains(t, got, "datasets imports")
 	require.NotContains(t, got, "dataflow/y imports", "tests may use internal/script")
 	require.NotContains(t, got, "depends on "+module+"/internal/invariants", "dataflow may use the debug assertions")
-	require.NotContains(t, got, "depends on "+module+"/dataflow:", "dataflow's subpackages may use dataflow")
+	require.NotContains(t, got, "dataflow/x depends on "+module+"/dataflow:", "dataflow's subpackages may use dataflow")
 }
 
 // importViolations applies the import rules to a `go list -deps` graph.
@@ -213,6 +219,15 @@ func importViolations(pkgs map[string]*pkg) []string {
 			for _, d := range p.Deps {
 				if dp, ok := pkgs[d]; ok && !dp.Standard {
 					errorf("%s depends on %s: internal/clock may import only the standard library", path, d)
+				}
+			}
+		}
+		// The shared snapshot store and the binary encoding sit below both
+		// runtimes and dataflow: the standard library only.
+		if under(path, "internal/snapshot") || under(path, "dataflow/wire") {
+			for _, d := range p.Deps {
+				if dp, ok := pkgs[d]; ok && !dp.Standard {
+					errorf("%s depends on %s: it may import only the standard library", path, d)
 				}
 			}
 		}

@@ -1,11 +1,7 @@
-// Package checkpoint holds the pure cores and the file I/O of recordstream's
-// exactly-once mode, Flink's asynchronous barrier snapshots (a variant of
-// Chandy-Lamport; see ../../../shared/reference/mechanics.md section 4):
+// Package checkpoint holds the pure cores of recordstream's exactly-once
+// mode, Flink's asynchronous barrier snapshots (a variant of Chandy-Lamport;
+// see ../../../shared/reference/mechanics.md section 4):
 //
-//   - [AppendSnapshot] and [DecodeSnapshot]: the file format of one task's
-//     state in one checkpoint;
-//   - [Store]: a checkpoint directory on disk, written atomically, keeping the
-//     last K completed checkpoints and falling back past corrupt ones;
 //   - [Coordinator]: triggers numbered checkpoints, collects the tasks'
 //     acknowledgements, completes, subsumes and times out checkpoints;
 //   - [Gate]: the barrier handler of one task's inputs, driven by
@@ -14,11 +10,16 @@
 //   - [TwoPhaseSink] and [IdempotentSink]: the end-to-end exactly-once sink
 //     and the keyed-upsert sink it is compared with.
 //
-// The package imports only the standard library, dataflow and
-// internal/invariants. It starts no goroutines and reads no clock: time is
-// passed in by the caller. Only
-// [Store] does I/O, through the [FS] interface, so tests can inject faults.
-// recordstream/exactlyonce*.go wires these pieces into the runtime.
+// The checkpoint files themselves are written by the store both runtimes
+// share, package internal/snapshot (atomic writes, CRC-32C, the _COMPLETED
+// marker, fallback past damaged checkpoints; [ID], [TaskID] and [TaskFile]
+// are its types), and task payloads are encoded with package dataflow/wire
+// ([AppendEmission] adds the sink's emissions to it).
+//
+// The package imports only the standard library, dataflow, internal/snapshot
+// and internal/invariants. It starts no goroutines, does no I/O and reads no
+// clock: time is passed in by the caller. recordstream/exactlyonce*.go wires
+// these pieces and the store into the runtime.
 //
 // # Using a Gate
 //
@@ -65,7 +66,7 @@
 //	                                      c1: barrier n: all arrived
 //	                                      snapshot state, forward n ─▶ pre-commit txn n
 //	  ◀──────────────────── Ack(n, t) ──────────────────────────────── Ack(n, sink)
-//	  all acked: Store.Complete(n) writes chk-n/_COMPLETED
+//	  all acked: snapshot.Store.Complete(n) writes chk-n/_COMPLETED
 //	  notifyComplete(n) ──────────────────────────────────────────────▶ commit txn n
 //
 // # Invariants
@@ -75,10 +76,11 @@
 //   - C2 A checkpoint is complete only when every task has acknowledged it
 //     and its _COMPLETED marker, written last and atomically, lists every
 //     task file with its size and CRC-32C. A directory without a valid
-//     marker is never restored.
+//     marker is never restored (the store's S2).
 //   - C3 Every file is written to a temporary name in the same directory,
 //     synced, renamed over its final name, and the directory synced, so a
-//     crash leaves either the old file or the new one, never a torn file.
+//     crash leaves either the old file or the new one, never a torn file
+//     (the store's S3).
 //   - C4 A newer completed checkpoint subsumes every older pending one.
 //   - C5 Aligned mode processes no record that follows barrier n on a
 //     channel before the task has snapshotted n; so the snapshot reflects

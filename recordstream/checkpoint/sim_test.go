@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 var simSeeds = flag.Int("sim.seeds", 60, "number of seeds of the randomized crash simulation")
@@ -63,7 +65,7 @@ type sim struct {
 	mode     Mode
 	parts    [][]simMsg // input
 	nBolts   int
-	store    *Store
+	store    *snapshot.Store
 	out      *Committed
 	now      time.Time
 	interval int // steps between checkpoints
@@ -125,16 +127,16 @@ func (s *sim) start() {
 
 	c, err := s.store.Latest()
 	if err != nil {
-		require.ErrorIs(t, err, ErrNoCheckpoint)
+		require.ErrorIs(t, err, snapshot.ErrNoCheckpoint)
 		return
 	}
 	for p := range np {
 		s.offsets[p] = int64(binary.LittleEndian.Uint64(c.Tasks[s.spoutID(p)]))
 	}
 	for b, sb := range s.bolts {
-		secs, err := Sections(c.Tasks[s.boltID(b)])
+		secs, err := wire.Sections(c.Tasks[s.boltID(b)])
 		require.NoError(t, err)
-		d := NewDecoder(secs["state"])
+		d := wire.NewDecoder(secs["state"])
 		for n := d.Uvarint(); n > 0; n-- {
 			k := d.String()
 			sb.count[k] = d.Varint()
@@ -142,26 +144,26 @@ func (s *sim) start() {
 		}
 		require.NoError(t, d.Err())
 		// C6: replay channel state before new input.
-		d = NewDecoder(secs["channels"])
+		d = wire.NewDecoder(secs["channels"])
 		for n := d.Uvarint(); n > 0; n-- {
 			k := d.String()
 			s.boltRecord(b, simMsg{key: k, value: d.Varint()})
 		}
 		require.NoError(t, d.Err())
 	}
-	secs, err := Sections(c.Tasks[s.sinkID()])
+	secs, err := wire.Sections(c.Tasks[s.sinkID()])
 	require.NoError(t, err)
 	require.NoError(t, s.sink.sink.Restore(secs["state"]))
-	d := NewDecoder(secs["channels"])
+	d := wire.NewDecoder(secs["channels"])
 	for n := d.Uvarint(); n > 0; n-- {
 		pane := int(d.Uvarint())
-		s.sink.sink.Write(d.Result(), pane)
+		s.sink.sink.Write(dataflow.DecodeResult(d), pane)
 	}
 	require.NoError(t, d.Err())
 }
 
 func (s *sim) ack(task TaskID, id ID, payload []byte, align time.Duration) {
-	f, err := s.store.WriteTask(Snapshot{Checkpoint: id, Task: task, Payload: payload})
+	f, err := s.store.WriteTask(snapshot.TaskState{Checkpoint: id, Task: task, Payload: payload})
 	require.NoError(s.t, err)
 	evs, err := s.coord.Ack(id, Ack{Task: task, File: f, Alignment: align}, s.now, nil)
 	require.NoError(s.t, err)
@@ -206,11 +208,11 @@ func (s *sim) boltState(b int) []byte {
 	sb := s.bolts[b]
 	st := binary.AppendUvarint(nil, uint64(len(sb.count)))
 	for _, k := range slices.Sorted(maps.Keys(sb.count)) {
-		st = AppendString(st, k)
+		st = wire.AppendString(st, k)
 		st = binary.AppendVarint(st, sb.count[k])
 		st = binary.AppendVarint(st, sb.sum[k])
 	}
-	return AppendSection(nil, "state", st)
+	return wire.AppendSection(nil, "state", st)
 }
 
 func (s *sim) onBolt(b int, o Output[simMsg]) {
@@ -222,7 +224,7 @@ func (s *sim) onBolt(b int, o Output[simMsg]) {
 		sb.encoded = s.boltState(b)
 		s.toSink[b] = append(s.toSink[b], simMsg{kind: InBarrier, id: o.ID})
 		if s.mode != Unaligned {
-			s.ack(s.boltID(b), o.ID, AppendSection(sb.encoded, "channels", binary.AppendUvarint(nil, 0)), o.Alignment)
+			s.ack(s.boltID(b), o.ID, wire.AppendSection(sb.encoded, "channels", binary.AppendUvarint(nil, 0)), o.Alignment)
 		}
 	case OutChannelState:
 		var cs []byte
@@ -233,11 +235,11 @@ func (s *sim) onBolt(b int, o Output[simMsg]) {
 		cs = binary.AppendUvarint(cs, uint64(n))
 		for _, rs := range o.ChannelState {
 			for _, m := range rs {
-				cs = AppendString(cs, m.key)
+				cs = wire.AppendString(cs, m.key)
 				cs = binary.AppendVarint(cs, m.value)
 			}
 		}
-		s.ack(s.boltID(b), o.ID, AppendSection(sb.encoded, "channels", cs), o.Alignment)
+		s.ack(s.boltID(b), o.ID, wire.AppendSection(sb.encoded, "channels", cs), o.Alignment)
 	case OutEnd:
 		s.toSink[b] = append(s.toSink[b], simMsg{kind: InEnd})
 	}
@@ -250,9 +252,9 @@ func (s *sim) onSink(o Output[simMsg]) {
 		k.sink.Write(o.Record.result, o.Record.pane)
 	case OutSnapshot:
 		k.sink.PreCommit(o.ID)
-		k.encoded = AppendSection(nil, "state", k.sink.AppendSnapshot(nil))
+		k.encoded = wire.AppendSection(nil, "state", k.sink.AppendSnapshot(nil))
 		if s.mode != Unaligned {
-			s.ack(s.sinkID(), o.ID, AppendSection(k.encoded, "channels", binary.AppendUvarint(nil, 0)), o.Alignment)
+			s.ack(s.sinkID(), o.ID, wire.AppendSection(k.encoded, "channels", binary.AppendUvarint(nil, 0)), o.Alignment)
 		}
 	case OutChannelState:
 		var n int
@@ -263,10 +265,10 @@ func (s *sim) onSink(o Output[simMsg]) {
 		for _, rs := range o.ChannelState {
 			for _, m := range rs {
 				cs = binary.AppendUvarint(cs, uint64(m.pane))
-				cs = AppendResult(cs, m.result)
+				cs = dataflow.AppendResult(cs, m.result)
 			}
 		}
-		s.ack(s.sinkID(), o.ID, AppendSection(k.encoded, "channels", cs), o.Alignment)
+		s.ack(s.sinkID(), o.ID, wire.AppendSection(k.encoded, "channels", cs), o.Alignment)
 	case OutEnd:
 		k.sink.EndOfInput()
 		k.ended = true
@@ -369,7 +371,7 @@ func runSim(t *testing.T, mode Mode, seed uint64) (s *sim, want []dataflow.Resul
 	r := rand.New(rand.NewPCG(seed, uint64(mode)))
 	parts := 1 + r.IntN(3)
 	in, want := simInput(r, parts, 12, 150+r.IntN(150))
-	store, err := NewStore(StoreConfig{Dir: "/chk", FS: newMemFS(), Keep: 1 + r.IntN(2)})
+	store, err := snapshot.NewStore(snapshot.Config{Dir: "/chk", FS: snapshot.NewMemFS(), Keep: 1 + r.IntN(2)})
 	require.NoError(t, err)
 	s = &sim{t: t, r: r, mode: mode, parts: in, nBolts: 1 + r.IntN(3), store: store, out: NewCommitted(),
 		now: time.Unix(0, 0), interval: 5 + r.IntN(40)}

@@ -1,13 +1,13 @@
 package checkpoint
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
 	"sync"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
 )
 
 // Emission is one pane as a sink received it: a window's result for a key
@@ -215,10 +215,10 @@ func (s *TwoPhaseSink) PendingEmissions() int {
 // The current (open) transaction is not part of it; call
 // [TwoPhaseSink.PreCommit] first.
 func (s *TwoPhaseSink) AppendSnapshot(dst []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s.pre)))
+	dst = wire.AppendUvarint(dst, uint64(len(s.pre)))
 	for _, t := range s.pre {
-		dst = binary.AppendUvarint(dst, uint64(t.id))
-		dst = binary.AppendUvarint(dst, uint64(len(t.es)))
+		dst = wire.AppendUvarint(dst, uint64(t.id))
+		dst = wire.AppendUvarint(dst, uint64(len(t.es)))
 		for _, e := range t.es {
 			dst = AppendEmission(dst, e)
 		}
@@ -232,7 +232,7 @@ func (s *TwoPhaseSink) AppendSnapshot(dst []byte) []byte {
 // since that checkpoint is dropped: the replay produces it again.
 func (s *TwoPhaseSink) Restore(b []byte) error {
 	s.current, s.pre = nil, nil
-	d := NewDecoder(b)
+	d := wire.NewDecoder(b)
 	n := d.Uvarint()
 	for range n {
 		if d.Err() != nil {
@@ -241,10 +241,10 @@ func (s *TwoPhaseSink) Restore(b []byte) error {
 		t := txn{id: ID(d.Uvarint())}
 		m := d.Uvarint()
 		if m > uint64(d.Len()) {
-			return fmt.Errorf("checkpoint: restore sink %v: %w: %d emissions in %d bytes", s.task, ErrCorrupt, m, d.Len())
+			return fmt.Errorf("checkpoint: restore sink %v: %w: %d emissions in %d bytes", s.task, wire.ErrCorrupt, m, d.Len())
 		}
 		for range m {
-			t.es = append(t.es, d.Emission())
+			t.es = append(t.es, DecodeEmission(d))
 		}
 		s.pre = append(s.pre, t)
 	}
@@ -252,7 +252,7 @@ func (s *TwoPhaseSink) Restore(b []byte) error {
 		return fmt.Errorf("checkpoint: restore sink %v: %w", s.task, d.Err())
 	}
 	if d.Len() != 0 {
-		return fmt.Errorf("checkpoint: restore sink %v: %w: %d trailing bytes", s.task, ErrCorrupt, d.Len())
+		return fmt.Errorf("checkpoint: restore sink %v: %w: %d trailing bytes", s.task, wire.ErrCorrupt, d.Len())
 	}
 	s.CommitAll()
 	return nil

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
 )
 
 func res(start int64, key string, v int64) dataflow.Result {
@@ -60,8 +61,8 @@ func TestTwoPhaseSinkRestoreCommitsPreCommitted(t *testing.T) {
 	require.NoError(t, s2.Restore(snap))
 	assert.Equal(t, []Emission{{Result: r, Pane: 2}}, out.Emissions())
 
-	require.ErrorIs(t, s2.Restore(snap[:len(snap)-1]), ErrCorrupt)
-	require.ErrorIs(t, s2.Restore(append(snap, 0)), ErrCorrupt)
+	require.ErrorIs(t, s2.Restore(snap[:len(snap)-1]), wire.ErrCorrupt)
+	require.ErrorIs(t, s2.Restore(append(snap, 0)), wire.ErrCorrupt)
 }
 
 func TestTwoPhaseSinkCountsDuplicates(t *testing.T) {
@@ -91,16 +92,16 @@ func TestIdempotentSink(t *testing.T) {
 	assert.Equal(t, int64(2), s.Overwrites())
 }
 
-func TestEncodingRoundTrip(t *testing.T) {
-	row := dataflow.Row{dataflow.Int(-5), dataflow.Str("hé"), dataflow.Float(2.5), dataflow.Bool(true), dataflow.Timestamp(1700000000000), {}}
-	b := AppendRow(nil, row)
-	d := NewDecoder(b)
-	assert.Equal(t, row, d.Row(nil))
-	require.NoError(t, d.Err())
-	assert.Zero(t, d.Len())
+func TestEmissionEncodingRoundTrip(t *testing.T) {
+	e := Emission{Result: res(10, "k", 7), Pane: 3, MaxEventTime: 19, MaxIngestNanos: 1 << 40}
+	e.Result.Extra = dataflow.Row{dataflow.Str("hé"), dataflow.Float(2.5), {}}
+	b := AppendEmission(nil, e)
+	d := wire.NewDecoder(b)
+	assert.Equal(t, e, DecodeEmission(d))
+	require.NoError(t, d.Finish())
 	for n := range len(b) {
-		d := NewDecoder(b[:n])
-		d.Row(nil)
-		assert.ErrorIs(t, d.Err(), ErrCorrupt, "Row of %d of %d bytes", n, len(b))
+		d := wire.NewDecoder(b[:n])
+		DecodeEmission(d)
+		assert.ErrorIs(t, d.Err(), wire.ErrCorrupt, "DecodeEmission of %d of %d bytes", n, len(b))
 	}
 }

@@ -1,4 +1,4 @@
-package checkpoint
+package snapshot
 
 import (
 	"errors"
@@ -10,8 +10,10 @@ import (
 )
 
 // FS is the file system a [Store] writes to: the few operations an atomic
-// write and a directory scan need. [OSFS] is the real one; tests wrap it to
-// inject failures (pebble's vfs/errorfs is the model).
+// write and a directory scan need. [OSFS] is the real one, [MemFS] an
+// in-memory one, and [FaultFS] wraps either to inject failures.
+// Implementations must be safe for concurrent use: a Store writes the
+// files of different tasks concurrently.
 type FS interface {
 	// MkdirAll creates a directory and its parents.
 	MkdirAll(dir string) error
@@ -19,10 +21,11 @@ type FS interface {
 	CreateTemp(dir, pattern string) (File, error)
 	// Rename renames a file, replacing newpath atomically.
 	Rename(oldpath, newpath string) error
-	// Remove removes a file; RemoveAll a directory tree.
+	// Remove removes a file.
 	Remove(name string) error
+	// RemoveAll removes a directory tree; a missing one is not an error.
 	RemoveAll(dir string) error
-	// ReadFile reads a whole file.
+	// ReadFile reads a whole file. The caller owns the returned slice.
 	ReadFile(name string) ([]byte, error)
 	// ReadDir lists the names in dir, sorted.
 	ReadDir(dir string) ([]string, error)
@@ -72,7 +75,9 @@ func (OSFS) ReadDir(dir string) ([]string, error) {
 	return names, nil
 }
 
-// SyncDir implements FS.
+// SyncDir implements FS. On a file system that cannot sync a directory
+// (the error is fs.ErrInvalid or errors.ErrUnsupported) it returns nil: the
+// rename is still atomic, only its durability is the file system's.
 func (OSFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -82,7 +87,6 @@ func (OSFS) SyncDir(dir string) error {
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
-	// Some file systems cannot sync a directory; the rename is still atomic.
 	if errors.Is(err, fs.ErrInvalid) || errors.Is(err, errors.ErrUnsupported) {
 		return nil
 	}
@@ -90,9 +94,10 @@ func (OSFS) SyncDir(dir string) error {
 }
 
 // WriteFileAtomic writes data to path so that a crash leaves either the old
-// file or the complete new one (C3): it writes a temporary file in the same
+// file or the complete new one (S3): it writes a temporary file in the same
 // directory, syncs it, renames it over path and syncs the directory. The
-// temporary file is removed on failure.
+// temporary file is removed on failure. Every failure, the directory sync's
+// included, is returned, wrapped with the path.
 func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -100,13 +105,16 @@ func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	}
 	f, err := fsys.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", path, err)
+		return fmt.Errorf("snapshot: write %s: %w", path, err)
 	}
 	tmp := f.Name()
+	renamed := false
 	defer func() {
 		if err != nil {
-			_ = fsys.Remove(tmp) // best effort; the error that matters is err
-			err = fmt.Errorf("checkpoint: write %s: %w", path, err)
+			if !renamed {
+				_ = fsys.Remove(tmp) // best effort; the error that matters is err
+			}
+			err = fmt.Errorf("snapshot: write %s: %w", path, err)
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
@@ -123,5 +131,6 @@ func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	if err = fsys.Rename(tmp, path); err != nil {
 		return err
 	}
+	renamed = true
 	return fsys.SyncDir(dir)
 }

@@ -1,4 +1,4 @@
-package checkpoint
+package snapshot
 
 import (
 	"bufio"
@@ -12,24 +12,7 @@ import (
 	"strings"
 )
 
-// The directory layout of a [Store]:
-//
-//	dir/
-//	  chk-7/
-//	    task-0.snap      one snapshot file per task (AppendSnapshot format)
-//	    task-1.snap
-//	    _COMPLETED       written last: every task file with size and CRC-32C
-//	  chk-8/             a checkpoint in progress (no marker yet)
-//
-// The marker is text, one field per line, ending with the CRC-32C of the
-// lines before it:
-//
-//	weir checkpoint 1
-//	id 7
-//	tasks 2
-//	task 0 1234 0a1b2c3d
-//	task 1 99 89abcdef
-//	crc32c 01234567
+// The directory and marker layouts are in the package comment.
 const (
 	markerName   = "_COMPLETED"
 	markerHeader = "weir checkpoint 1"
@@ -40,8 +23,8 @@ const (
 // two, so that a corrupt newest one leaves an older one to fall back to.
 const DefaultKeep = 2
 
-// StoreConfig configures a [Store].
-type StoreConfig struct {
+// Config configures a [Store].
+type Config struct {
 	// Dir is the checkpoint directory. Required.
 	Dir string
 	// FS is the file system; nil means [OSFS].
@@ -52,19 +35,21 @@ type StoreConfig struct {
 }
 
 // Validate reports a configuration the store cannot use.
-func (c *StoreConfig) Validate() error {
+func (c *Config) Validate() error {
 	if c.Dir == "" {
-		return errors.New("checkpoint: StoreConfig.Dir is empty; give a checkpoint directory")
+		return errors.New("snapshot: Config.Dir is empty; give a checkpoint directory")
 	}
 	if c.Keep < 0 {
-		return fmt.Errorf("checkpoint: StoreConfig.Keep is %d; keep at least 1 completed checkpoint (0 means %d)", c.Keep, DefaultKeep)
+		return fmt.Errorf("snapshot: Config.Keep is %d; keep at least 1 completed checkpoint (0 means %d)", c.Keep, DefaultKeep)
 	}
 	return nil
 }
 
-// Store is a checkpoint directory on disk (layout above). WriteTask may be
-// called concurrently for different tasks; Complete, Abort and Latest are
-// called by the coordinator's goroutine. Store itself holds no mutable state.
+// Store is a checkpoint directory (layout in the package comment).
+// WriteTask and WriteEncoded may be called concurrently for different
+// tasks; Complete, Abort, Latest and Load by one goroutine at a time (a
+// checkpoint coordinator's, a driver's). Store itself holds no mutable
+// state: everything is in its [FS].
 type Store struct {
 	dir  string
 	fs   FS
@@ -72,7 +57,7 @@ type Store struct {
 }
 
 // NewStore returns a store over cfg.Dir, creating the directory.
-func NewStore(cfg StoreConfig) (*Store, error) {
+func NewStore(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -83,7 +68,7 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 		cfg.Keep = DefaultKeep
 	}
 	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
-		return nil, fmt.Errorf("checkpoint: create checkpoint directory: %w", err)
+		return nil, fmt.Errorf("snapshot: create checkpoint directory: %w", err)
 	}
 	return &Store{dir: cfg.Dir, fs: cfg.FS, keep: cfg.Keep}, nil
 }
@@ -109,18 +94,18 @@ type TaskFile struct {
 	CRC uint32
 }
 
-// WriteTask encodes snap and writes it atomically (C3) to its task file.
-func (s *Store) WriteTask(snap Snapshot) (TaskFile, error) {
-	buf := AppendSnapshot(make([]byte, 0, len(snap.Payload)+SnapshotOverhead), snap)
-	return s.WriteEncoded(snap.Checkpoint, snap.Task, buf)
+// WriteTask encodes ts and writes it atomically (S3) to its task file.
+func (s *Store) WriteTask(ts TaskState) (TaskFile, error) {
+	buf := Append(make([]byte, 0, len(ts.Payload)+Overhead), ts)
+	return s.WriteEncoded(ts.Checkpoint, ts.Task, buf)
 }
 
-// WriteEncoded writes a snapshot already encoded by [AppendSnapshot] for
+// WriteEncoded writes a snapshot file already encoded by [Append] or [Frame] for
 // (id, task): the path for callers that encode on the task's goroutine and
 // write on another.
 func (s *Store) WriteEncoded(id ID, task TaskID, encoded []byte) (TaskFile, error) {
 	if err := s.fs.MkdirAll(s.CheckpointDir(id)); err != nil {
-		return TaskFile{}, fmt.Errorf("checkpoint: create %s: %w", s.CheckpointDir(id), err)
+		return TaskFile{}, fmt.Errorf("snapshot: create %s: %w", s.CheckpointDir(id), err)
 	}
 	if err := WriteFileAtomic(s.fs, s.TaskPath(id, task), encoded); err != nil {
 		return TaskFile{}, err
@@ -128,7 +113,7 @@ func (s *Store) WriteEncoded(id ID, task TaskID, encoded []byte) (TaskFile, erro
 	return TaskFile{Task: task, Size: int64(len(encoded)), CRC: Checksum(encoded)}, nil
 }
 
-// Complete makes checkpoint id complete (C2) by writing its _COMPLETED
+// Complete makes checkpoint id complete (S2) by writing its _COMPLETED
 // marker listing files, then deletes what is no longer needed: completed
 // checkpoints beyond the newest Keep and unfinished ones older than id. A
 // failure to delete is not an error of Complete (the checkpoint is complete);
@@ -138,7 +123,7 @@ func (s *Store) Complete(id ID, files []TaskFile) (pruneErr, err error) {
 	slices.SortFunc(files, func(a, b TaskFile) int { return int(a.Task) - int(b.Task) })
 	for i := 1; i < len(files); i++ {
 		if files[i].Task == files[i-1].Task {
-			return nil, fmt.Errorf("checkpoint: complete %v: %v listed twice", id, files[i].Task)
+			return nil, fmt.Errorf("snapshot: complete %v: %v listed twice", id, files[i].Task)
 		}
 	}
 	if err := WriteFileAtomic(s.fs, filepath.Join(s.CheckpointDir(id), markerName), encodeMarker(id, files)); err != nil {
@@ -150,13 +135,13 @@ func (s *Store) Complete(id ID, files []TaskFile) (pruneErr, err error) {
 // Abort deletes the files of an unfinished checkpoint.
 func (s *Store) Abort(id ID) error {
 	if err := s.fs.RemoveAll(s.CheckpointDir(id)); err != nil {
-		return fmt.Errorf("checkpoint: abort %v: %w", id, err)
+		return fmt.Errorf("snapshot: abort %v: %w", id, err)
 	}
 	return nil
 }
 
 // prune deletes completed checkpoints beyond the newest keep and unfinished
-// ones older than the newest completed one (done).
+// ones older than the newest completed one (done), S5.
 func (s *Store) prune(done ID) error {
 	ids, err := s.ids()
 	if err != nil {
@@ -188,7 +173,7 @@ func (s *Store) hasMarker(id ID) bool {
 func (s *Store) ids() ([]ID, error) {
 	names, err := s.fs.ReadDir(s.dir)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: list %s: %w", s.dir, err)
+		return nil, fmt.Errorf("snapshot: list %s: %w", s.dir, err)
 	}
 	var ids []ID
 	for _, n := range names {
@@ -209,7 +194,7 @@ func (s *Store) ids() ([]ID, error) {
 
 // MaxID returns the largest checkpoint id with a directory in the store,
 // complete or not (0 if none): a restarted coordinator numbers its
-// checkpoints above it (C1).
+// checkpoints above it (S1).
 func (s *Store) MaxID() (ID, error) {
 	ids, err := s.ids()
 	if err != nil || len(ids) == 0 {
@@ -233,10 +218,10 @@ type Checkpoint struct {
 
 // ErrNoCheckpoint is returned by [Store.Latest] when no complete, valid
 // checkpoint exists.
-var ErrNoCheckpoint = errors.New("checkpoint: no complete checkpoint")
+var ErrNoCheckpoint = errors.New("snapshot: no complete checkpoint")
 
 // Latest returns the newest complete checkpoint whose marker and task files
-// are all present and valid. Newer directories that are unfinished or
+// are all present and valid (S4). Newer directories that are unfinished or
 // damaged are skipped and reported in [Checkpoint.Skipped]. With none usable
 // it returns an error wrapping [ErrNoCheckpoint] and every problem found.
 func (s *Store) Latest() (*Checkpoint, error) {
@@ -259,7 +244,7 @@ func (s *Store) Latest() (*Checkpoint, error) {
 
 // ErrIncomplete is wrapped by the error of [Store.Load] for a checkpoint
 // with no _COMPLETED marker: it never completed.
-var ErrIncomplete = errors.New("checkpoint: incomplete")
+var ErrIncomplete = errors.New("snapshot: incomplete")
 
 // Load reads and verifies checkpoint id: its marker, and every task file it
 // lists (present, the listed size and CRC, a valid snapshot of this id and
@@ -271,7 +256,7 @@ func (s *Store) Load(id ID) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: %s has no %s marker (unfinished or aborted)", ErrIncomplete, s.CheckpointDir(id), markerName)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: read %s: %w", mpath, err)
+		return nil, fmt.Errorf("snapshot: read %s: %w", mpath, err)
 	}
 	mid, files, err := decodeMarker(mpath, mb)
 	if err != nil {
@@ -285,7 +270,7 @@ func (s *Store) Load(id ID) (*Checkpoint, error) {
 		p := s.TaskPath(id, f.Task)
 		b, err := s.fs.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint: %v is missing a task file: %w", id, err)
+			return nil, fmt.Errorf("snapshot: %v is missing a task file: %w", id, err)
 		}
 		if int64(len(b)) != f.Size {
 			return nil, &CorruptError{Path: p, Problem: fmt.Sprintf("size %d bytes, the marker says %d", len(b), f.Size)}
@@ -293,14 +278,14 @@ func (s *Store) Load(id ID) (*Checkpoint, error) {
 		if crc := Checksum(b); crc != f.CRC {
 			return nil, &CorruptError{Path: p, Problem: fmt.Sprintf("checksum %08x, the marker says %08x", crc, f.CRC)}
 		}
-		snap, err := DecodeSnapshot(p, b)
+		ts, err := Decode(p, b)
 		if err != nil {
 			return nil, err
 		}
-		if snap.Checkpoint != id || snap.Task != f.Task {
-			return nil, &CorruptError{Path: p, Problem: fmt.Sprintf("holds %v of %v, want %v of %v", snap.Task, snap.Checkpoint, f.Task, id)}
+		if ts.Checkpoint != id || ts.Task != f.Task {
+			return nil, &CorruptError{Path: p, Problem: fmt.Sprintf("holds %v of %v, want %v of %v", ts.Task, ts.Checkpoint, f.Task, id)}
 		}
-		c.Tasks[f.Task] = snap.Payload
+		c.Tasks[f.Task] = ts.Payload
 		c.Size += f.Size
 	}
 	return c, nil
