@@ -152,39 +152,14 @@ type diffKnownBug struct {
 	flaky bool
 }
 
-// diffKnownBugs is the table of known runtime bugs (reported, not fixed
-// here: recordstream is being rewritten).
+// diffKnownBugs is the table of known runtime bugs, reported and not yet
+// fixed.
 func diffKnownBugs() []diffKnownBug {
-	return []diffKnownBug{{
-		config: "recordstream/",
-		applies: func(p *dataflow.Pipeline) bool {
-			a := p.Agg
-			return a != nil && a.Window.Kind == dataflow.WindowSession && (a.Trigger.EarlyEvery > 0 || a.Trigger.AfterCount > 0)
-		},
-		// Every reference session is right; the extra results are the
-		// early or count panes of sessions that later merged.
-		signature: func(c CheckResult) bool {
-			return c.Lost == 0 && c.Mismatched == 0 && c.Matching == c.Windows && c.Late.Unverified == 0 && c.Duplicated > 0
-		},
-		issue: "session windows with early (EarlyEvery) or count (AfterCount) triggers: the sink keeps, keyed by window, " +
-			"the panes a session fired before it merged with a later one, so the output holds sessions the answer does not have " +
-			"(duplicated windows, every reference session right)",
-	}, {
-		config: "recordstream/",
-		applies: func(p *dataflow.Pipeline) bool {
-			a := p.Agg
-			return a != nil && a.Window.Kind == dataflow.WindowGlobal && a.Watermark.IdleTimeout > 0
-		},
-		// Partial values, nothing reported late.
-		signature: func(c CheckResult) bool {
-			return c.Lost == 0 && c.Duplicated == 0 && c.Late.Unverified == 0 && c.DroppedLate == 0 && c.Mismatched > 0
-		},
-		issue: "global windows with an idle timeout, rarely and only under load (seen at -diff.seed=20261201 case 42, " +
-			"hashtags, 3 partitions, on every guarantee at p=1 and p=2): some keys' final values cover only the later part " +
-			"of their records, with no late drop reported; suspected: idleness lets the watermark pass a partition still " +
-			"delivering, the global window fires and its state restarts",
-		flaky: true,
-	}}
+	// Fixed and removed: session panes that outlived a merge (now
+	// dataflow.PaneMerged), and a watermark that jumped to the end of the
+	// input while an idle partition still had records (now held by
+	// dataflow.WatermarkTracker).
+	return nil
 }
 
 func (d diffRefusal) match(config string, p *dataflow.Pipeline) bool {

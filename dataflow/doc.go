@@ -77,9 +77,11 @@
 //     late output (Beam and Flink drop it per window; weir drops it whole so
 //     that excluding the reported records from the reference gives the
 //     runtime's exact answer). A session record is late once W > t + L
-//     (Flink's element-late rule), and a record that would grow a session
-//     that has already fired is late (Beam's closed window), so a late
-//     record can never open a session the reference would have merged.
+//     (Flink's element-late rule), so a late record can never open a
+//     session the reference would have merged. A session that fired panes
+//     may still grow by merging until its state is dropped; a runtime then
+//     moves what its sink kept for the outgrown session to the merged one
+//     ([PaneMerged]).
 //   - I6 Count windows are per key, over the key's elements in arrival order
 //     (the order of the log; the count-window workload's log is partitioned
 //     by the key, so every reader sees the same order). Their bounds are

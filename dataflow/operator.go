@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -81,11 +80,9 @@ type OperatorConfig struct {
 
 // OperatorStats are a [WindowOperator]'s counters.
 type OperatorStats struct {
-	// Records counts the records taken in by Add, plus the records that
-	// Merge's partial aggregates stand for.
+	// Records counts the records taken in by Add.
 	Records int64
-	// Late counts the late records given to Add, plus the
-	// records of partial aggregates Merge dropped as late.
+	// Late counts the late records given to Add.
 	Late int64
 	// OpenWindows is the number of (key, window) states held now.
 	OpenWindows int64
@@ -126,14 +123,11 @@ type OperatorStats struct {
 // of its windows is late, or for sessions when W > t + AllowedLateness. A
 // late record goes into no window, to [OperatorConfig.Late], and is
 // counted. A window created behind the watermark (W >= e, but not late) counts
-// as past its on-time firing: it fires late panes. A session that has emitted
-// an on-time or late pane is closed: a record that would change its bounds by
-// merging is late too (Beam's rule for merging with a closed window), so the
-// on-time and late panes always stand for windows of the final answer. Early
-// panes do not close a session: a speculative pane may be for bounds the
-// session later outgrows, and when it does the operator emits a
-// [PaneMerged] notice for the outgrown window, naming the session it merged
-// into.
+// as past its on-time firing: it fires late panes. A session that has fired
+// panes may still grow by merging, until the watermark drops it (I5): the
+// operator then emits a [PaneMerged] notice for the outgrown window, naming
+// the session it merged into, and the merged session fires on its own (on
+// time, or late panes if the watermark has passed its end).
 //
 // The result of a run is exact in this sense: the last pane of every window
 // (or, for discarding panes, the combination of its panes) equals
@@ -241,7 +235,8 @@ type winState struct {
 	maxIngest int64
 	pane      int  // index of the next pane
 	fired     bool // the on-time moment has passed (I4): later records are late records
-	closed    bool // it has emitted an on-time or late pane: a session's bounds are final
+	closed    bool // it has emitted an on-time or late pane for its current bounds
+	shown     bool // a pane was emitted (after Having) for it or a session merged into it: a sink holds a value for it
 	heapIdx   int  // position in opState.timers, -1 when not there
 	inDirty   bool // in opState.dirty
 	dead      bool // removed while in the dirty list; not recycled
@@ -354,8 +349,7 @@ func (o *WindowOperator) IsLate(w Window) bool {
 //     session; no record at or after W - AllowedLateness can.
 //
 // Global and unwindowed aggregations take every record until Finish; count
-// windows every record. A runtime that pre-aggregates for
-// [WindowOperator.Merge] filters its records with IsLateTime first.
+// windows every record.
 func (o *WindowOperator) IsLateTime(t Time) bool {
 	switch o.fn.Kind {
 	case WindowCount:
@@ -376,9 +370,7 @@ func (o *WindowOperator) IsLateTime(t Time) bool {
 
 // Add takes in one record with its ingest time (ns since the Unix epoch) and
 // reports whether it was late ([WindowOperator.IsLateTime]), in which case
-// it went to [OperatorConfig.Late] and into no window. A session record is
-// also late when joining its session would change the bounds of a closed
-// session (see [WindowOperator]). Its time is the TimeCol value for event-time
+// it went to [OperatorConfig.Late] and into no window. Its time is the TimeCol value for event-time
 // aggregations and its ingest time in ms for processing-time ones (I7). It
 // may fire panes (AfterCount, late firings, full count windows). The row is
 // read during the call only. Add does not allocate when the record's windows
@@ -398,9 +390,6 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 		o.addCount(row, ts, ingestNanos)
 	case WindowSession:
 		ws := o.sessionFor(o.keyState(), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
-		if ws == nil {
-			return o.lateRecord(row, ingestNanos)
-		}
 		o.addRow(ws, row, ts, ingestNanos)
 		o.afterAdd(ws)
 	default:
@@ -445,60 +434,6 @@ func (o *WindowOperator) lateRecord(row Row, ingestNanos int64) bool {
 		o.late(row, ingestNanos)
 	}
 	return true
-}
-
-// Merge folds in the pre-aggregated state of n records of one key and window
-// (a micro-batch's partial aggregates): partial[i] was made by
-// a.Aggs[i].NewAccumulator and is only read. maxEventTime and maxIngestNanos
-// are the largest times among the n records; key is rendered by [AppendKey].
-// The window is ignored for global and unwindowed aggregations; for sessions
-// it is the span of the records' proto-sessions, merged with the key's
-// overlapping sessions. Callers report late records one by one, so they
-// leave out the records [WindowOperator.IsLateTime] finds late before they
-// pre-aggregate, and give the records of a part [WindowOperator.Accepts]
-// refuses to Add instead; a part Merge gets all the same (a late window, a
-// session starting behind W - AllowedLateness or changing a closed session)
-// is dropped and its n records counted as late. Merge
-// on count windows, or with the wrong number of accumulators, is a programmer
-// error and panics.
-func (o *WindowOperator) Merge(key string, w Window, partial []Accumulator, n int64, maxEventTime Time, maxIngestNanos int64) {
-	if o.fn.Kind == WindowCount {
-		panic("dataflow: WindowOperator.Merge on count windows; count windows take records one by one (Add)")
-	}
-	if len(partial) != len(o.aggIdx) {
-		panic("dataflow: WindowOperator.Merge got " + strconv.Itoa(len(partial)) + " accumulators for " + strconv.Itoa(len(o.aggIdx)) + " aggregates")
-	}
-	o.st.stats.Records += n
-	if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
-		w = GlobalWindow
-	}
-	if o.IsLate(w) || (o.fn.Kind == WindowSession && o.IsLateTime(w.Start)) {
-		o.st.stats.Late += n
-		return
-	}
-	o.keyBuf = append(o.keyBuf[:0], key...)
-	ks := o.keyState()
-	var ws *winState
-	if o.fn.Kind == WindowSession {
-		if ws = o.sessionFor(ks, w); ws == nil {
-			o.st.stats.Late += n
-			return
-		}
-	} else if ws = o.st.wins[winKey{ks, w}]; ws == nil {
-		ws = o.newWindow(ks, w)
-		o.st.wins[winKey{ks, w}] = ws
-	}
-	for i, p := range partial {
-		ws.accs[i].Merge(p)
-	}
-	ws.n += n
-	ws.since += n
-	ws.maxEvent = max(ws.maxEvent, maxEventTime)
-	ws.maxIngest = max(ws.maxIngest, maxIngestNanos)
-	o.afterAdd(ws)
-	if invariants.Enabled {
-		o.checkInvariants()
-	}
 }
 
 // AdvanceWatermark raises the watermark to w (a lower or equal w is ignored:
@@ -609,7 +544,7 @@ func (o *WindowOperator) newWindow(ks *keyState, w Window) *winState {
 	ws.n, ws.since, ws.pane = 0, 0, 0
 	ws.maxEvent, ws.maxIngest = MinTime, 0
 	ws.heapIdx = -1
-	ws.inDirty, ws.dead, ws.closed = false, false, false
+	ws.inDirty, ws.dead, ws.closed, ws.shown = false, false, false, false
 	// A window created behind the watermark is past its on-time moment: its
 	// records are late records (Flink's EventTimeTrigger fires such a window
 	// at once; here it fires late panes).
@@ -667,34 +602,31 @@ func (o *WindowOperator) recycle(ws *winState) {
 	}
 }
 
-// sessionFor returns the session of ks that a record or partial aggregate
-// with (proto-)window w joins: w merged with every session of the key it
-// overlaps (touching sessions stay apart, I3), their accumulators merged
-// into one state whose timers are updated. It returns nil, and changes
-// nothing, when the merge would change the bounds of a session that has
-// emitted an on-time or late pane: such a session is closed (Beam: merging
-// with a closed window gives a closed window, and the element is dropped),
-// so the record is late. Without this rule the earlier pane would stand for
-// a window that no longer exists, and no sink could rebuild the answer.
+// sessionFor returns the session of ks that a record with proto-window w
+// joins: w merged with every session of the key it overlaps (touching
+// sessions stay apart, I3), their accumulators merged into one state whose
+// timers are updated. A merged session that had fired panes (early, on
+// time or late: the watermark has not yet dropped it, I5) is announced
+// with a [PaneMerged] notice, so that a sink moves what it kept for it to
+// the merged session (Beam merges windows whose trigger is not finished;
+// the notice is what lets an upsert sink follow).
 func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
-	first, last, span, ok := overlappingSessions(ks, w)
-	if !ok {
-		return nil
-	}
+	first, last, span := overlappingSessions(ks, w)
 	if last < first {
 		ws := o.newWindow(ks, w)
 		ks.sessions = slices.Insert(ks.sessions, first, ws)
 		return ws
 	}
 	target := ks.sessions[first]
-	if o.emit != nil {
-		// Sessions that fired panes for bounds they now outgrow (early
-		// panes; closed sessions never merge) tell the sink (PaneMerged).
-		for _, s := range ks.sessions[first : last+1] {
-			if s.pane > 0 && s.w != span {
-				o.emit(Pane{Result: Result{Window: s.w, Key: ks.key}, Timing: PaneMerged, Index: s.pane, Into: span})
-			}
+	// Sessions that emitted panes for bounds they now outgrow tell the sink
+	// (PaneMerged); the merged session is shown if any of them was, since
+	// the sink has moved their values to it.
+	shown := false
+	for _, s := range ks.sessions[first : last+1] {
+		if s.shown && s.w != span && o.emit != nil {
+			o.emit(Pane{Result: Result{Window: s.w, Key: ks.key}, Timing: PaneMerged, Index: s.pane, Into: span})
 		}
+		shown = shown || s.shown
 	}
 	for _, s := range ks.sessions[first+1 : last+1] {
 		for i, a := range s.accs {
@@ -714,18 +646,19 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 	if span != target.w {
 		target.w = span
 		// The merged session is a new window: it fires on time when the
-		// watermark passes its end, unless that has already happened.
+		// watermark passes its end, unless that has already happened (then
+		// it fires late panes); no pane stands for its bounds yet.
 		target.fired = o.st.wm >= span.End
+		target.closed, target.shown = false, shown
 		o.st.timers.fix(target.heapIdx, o)
 	}
 	return target
 }
 
 // overlappingSessions finds the run ks.sessions[first:last+1] of sessions
-// that w overlaps (empty, last < first, when none does; first is then where
-// w goes) and the span of w and the run. ok is false when the span would
-// change the bounds of a closed session.
-func overlappingSessions(ks *keyState, w Window) (first, last int, span Window, ok bool) {
+// that w overlaps (empty: last < first, and first is where w goes) and the
+// span of w merged with them.
+func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) {
 	// Sessions are disjoint and sorted by start, so by end too: the ones w
 	// overlaps are a run starting at the first session ending after w starts.
 	first, _ = slices.BinarySearchFunc(ks.sessions, w.Start, func(s *winState, t Time) int {
@@ -744,42 +677,7 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window, 
 		}
 		last, span = last+1, m
 	}
-	for _, s := range ks.sessions[first : last+1] {
-		if s.closed && s.w != span {
-			return first, last, span, false
-		}
-	}
-	return first, last, span, true
-}
-
-// Accepts reports whether [WindowOperator.Merge] would take a partial
-// aggregate for key (rendered by [AppendKey]) and window w now, rather than
-// drop it as late: w is not late, and for sessions w does not start behind
-// W - AllowedLateness nor change the bounds of a closed session. A runtime
-// that must report late records one by one gives the records of a part it
-// refuses to [WindowOperator.Add] instead, which sorts them out.
-func (o *WindowOperator) Accepts(key string, w Window) bool {
-	switch o.fn.Kind {
-	case WindowCount:
-		return false
-	case WindowNone, WindowGlobal:
-		w = GlobalWindow
-	}
-	if o.IsLate(w) {
-		return false
-	}
-	if o.fn.Kind != WindowSession {
-		return true
-	}
-	if o.IsLateTime(w.Start) {
-		return false
-	}
-	ks := o.st.keys[key]
-	if ks == nil {
-		return true
-	}
-	_, _, _, ok := overlappingSessions(ks, w)
-	return ok
+	return first, last, span
 }
 
 // addCount adds a record to the count windows of its key (I6) and fires the
@@ -877,6 +775,7 @@ func (o *WindowOperator) fire(ws *winState, timing PaneTiming) {
 		}
 	}
 	o.st.stats.Panes++
+	ws.shown = true
 	if o.emit != nil {
 		o.emit(p)
 	}
@@ -993,7 +892,8 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 //	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
 //	group:  ulen key-bytes | ordinal | uwindows | window...
 //	window: start | end | n | since | maxEvent | maxIngest | upane | flags 1B | (ulen acc-bytes) x aggs
-//	flags:  1 fired on time (or created behind the watermark), 2 closed (emitted an on-time or late pane)
+//	flags:  1 fired on time (or created behind the watermark), 2 closed (emitted an on-time or late pane),
+//	        4 shown (a pane was emitted for its current bounds)
 //
 // Sessions and count windows write one group per key with the key's
 // windows (and its count ordinal); fixed, sliding, global and unwindowed
@@ -1080,7 +980,7 @@ func (o *WindowOperator) appendWindow(dst []byte, w *winState) ([]byte, error) {
 	dst = wire.AppendVarint(dst, int64(w.maxEvent))
 	dst = wire.AppendVarint(dst, w.maxIngest)
 	dst = wire.AppendUvarint(dst, uint64(w.pane))
-	dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1)
+	dst = append(dst, boolByte(w.fired)|boolByte(w.closed)<<1|boolByte(w.shown)<<2)
 	for i, a := range w.accs {
 		// Prefix the accumulator's bytes with their length: reserve one
 		// byte, enough for the small accumulators (count, sum, min, max,
@@ -1333,7 +1233,7 @@ func (o *WindowOperator) decodeWindow(r *wire.Decoder, ks *keyState, alloc *rest
 		return nil, corruptSnapshot(r.Err())
 	}
 	w := Window{Start: start, End: end}
-	if flags > 3 {
+	if flags > 7 {
 		return nil, fmt.Errorf("%w: bad window flags %#x", ErrCorruptState, flags)
 	}
 	if start >= end || n < 0 || since < 0 || since > n || pane > 1<<31 {
@@ -1341,7 +1241,7 @@ func (o *WindowOperator) decodeWindow(r *wire.Decoder, ks *keyState, alloc *rest
 	}
 	ws := alloc.window()
 	*ws = winState{ks: ks, w: w, n: n, since: since, maxEvent: maxEvent, maxIngest: maxIngest,
-		pane: int(pane), fired: flags&1 != 0, closed: flags&2 != 0, heapIdx: -1}
+		pane: int(pane), fired: flags&1 != 0, closed: flags&2 != 0, shown: flags&4 != 0, heapIdx: -1}
 	ws.accs = alloc.accSlice(len(o.agg.Aggs))
 	for i := range o.agg.Aggs {
 		enc := r.Bytes()

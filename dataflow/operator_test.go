@@ -240,84 +240,6 @@ func TestWindowOperatorPaneTimes(t *testing.T) {
 }
 
 // TestWindowOperatorMerge checks that partial aggregates merged with Merge
-// give the same panes as the records added one by one.
-func TestWindowOperatorMerge(t *testing.T) {
-	for _, w := range []dataflow.WindowFn{
-		dataflow.FixedWindows(100 * time.Millisecond),
-		dataflow.SlidingWindows(100*time.Millisecond, 40*time.Millisecond),
-		dataflow.SessionWindows(30 * time.Millisecond),
-		dataflow.GlobalWindows(),
-	} {
-		t.Run(w.String(), func(t *testing.T) {
-			a := dataflow.Aggregation{Key: []string{"k"}, Window: w, TimeCol: "t",
-				Aggs: []dataflow.Agg{dataflow.Sum("v"), dataflow.Count(), dataflow.Max("t")}}
-			byAdd := newOpHarness(t, a)
-			byMerge := newOpHarness(t, a)
-			rng := rand.New(rand.NewPCG(3, 4))
-			var rows []dataflow.Row
-			for range 300 {
-				rows = append(rows, opRow(string(rune('a'+rng.IntN(3))), int64(rng.IntN(1000)), int64(rng.IntN(100))))
-			}
-			// One "batch": pre-aggregate per key and (proto-)window.
-			type kw struct {
-				key string
-				w   dataflow.Window
-			}
-			type part struct {
-				accs []dataflow.Accumulator
-				n    int64
-				max  dataflow.Time
-			}
-			parts := map[kw]*part{}
-			var order []kw
-			for _, r := range rows {
-				byAdd.op.Add(r, 0)
-				for _, win := range w.Assign(nil, r[1].Time()) {
-					if w.Kind == dataflow.WindowSession {
-						win = dataflow.Window{Start: r[1].Time(), End: r[1].Time() + dataflow.Time(w.Gap)}
-					}
-					k := kw{r[0].S, win}
-					p := parts[k]
-					if p == nil {
-						p = &part{max: dataflow.MinTime}
-						for _, g := range a.Aggs {
-							kind := dataflow.KindInvalid
-							if g.Col != "" {
-								f, _, _ := opSchema.Lookup(g.Col)
-								kind = f.Kind
-							}
-							p.accs = append(p.accs, g.NewAccumulator(kind))
-						}
-						parts[k] = p
-						order = append(order, k)
-					}
-					p.accs[0].Add(r[2])
-					p.accs[1].Add(dataflow.Value{})
-					p.accs[2].Add(r[1])
-					p.n++
-					p.max = max(p.max, r[1].Time())
-				}
-			}
-			for _, k := range order {
-				p := parts[k]
-				byMerge.op.Merge(k.key, k.w, p.accs, p.n, p.max, 0)
-			}
-			byAdd.op.Finish()
-			byMerge.op.Finish()
-			sortPanes := func(ps []dataflow.Pane) []string {
-				var out []string
-				for _, p := range ps {
-					out = append(out, opPane(p)+" max="+p.MaxEventTime.String())
-				}
-				slices.Sort(out)
-				return out
-			}
-			require.NotEmpty(t, byAdd.panes)
-			assert.Equal(t, sortPanes(byAdd.panes), sortPanes(byMerge.panes), "panes by Merge vs by Add")
-		})
-	}
-}
-
 // opRandomRecords is a random input for the differential and snapshot tests.
 func opRandomRecords(seed uint64, n int) []dataflow.Record {
 	rng := rand.New(rand.NewPCG(seed, 11))
@@ -699,9 +621,6 @@ func TestWindowOperatorExact(t *testing.T) {
 	runs := 0
 	for wname, w := range windows {
 		for tname, tr := range triggers {
-			if w.Kind == dataflow.WindowSession && (tr.EarlyEvery > 0 || tr.AfterCount > 0) {
-				continue // speculative session panes may be for bounds the session outgrows
-			}
 			for _, acc := range []dataflow.Accumulation{dataflow.Accumulating, dataflow.Discarding} {
 				for _, lateness := range []time.Duration{0, 60 * ms} {
 					name := fmt.Sprintf("%s/%s/%v/lateness=%v", wname, tname, acc, lateness)
@@ -744,24 +663,55 @@ func opCheckExact(t *testing.T, name string, seed uint64, a dataflow.Aggregation
 	}
 	final := map[wk]dataflow.Result{}
 	late := map[int64]bool{}
+	combine := func(prev, p dataflow.Result) dataflow.Result {
+		v, err := dataflow.CombineResults(a.Aggs[0].Kind, prev.Value, p.Value)
+		require.NoError(t, err)
+		prev.Value = v
+		prev.Extra = slices.Clone(prev.Extra)
+		for i := range prev.Extra {
+			prev.Extra[i], err = dataflow.CombineResults(a.Aggs[i+1].Kind, prev.Extra[i], p.Extra[i])
+			require.NoError(t, err)
+		}
+		return prev
+	}
+	var op *dataflow.WindowOperator
 	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{
 		Emit: func(p dataflow.Pane) {
 			k := wk{p.Window, p.Key}
+			if p.Timing == dataflow.PaneMerged {
+				// What was kept for the outgrown session moves to the one it
+				// merged into, as a sink does (combined with it for
+				// discarding panes; superseded by its next pane otherwise).
+				prev, ok := final[k]
+				if !ok {
+					return // its panes were all suppressed by Having
+				}
+				delete(final, k)
+				into := wk{p.Into, p.Key}
+				cur, ok := final[into]
+				prev.Window = p.Into
+				if !ok {
+					final[into] = prev
+					return
+				}
+				if a.Accumulation == dataflow.Discarding {
+					final[into] = combine(cur, prev)
+				}
+				return
+			}
 			prev, ok := final[k]
 			if !ok || a.Accumulation == dataflow.Accumulating {
 				final[k] = p.Result
 				return
 			}
-			v, err := dataflow.CombineResults(a.Aggs[0].Kind, prev.Value, p.Value)
-			require.NoError(t, err)
-			prev.Value = v
-			for i := range prev.Extra {
-				prev.Extra[i], err = dataflow.CombineResults(a.Aggs[i+1].Kind, prev.Extra[i], p.Extra[i])
-				require.NoError(t, err)
-			}
-			final[k] = prev
+			final[k] = combine(prev, p.Result)
 		},
-		Late: func(_ dataflow.Row, ingest int64) { late[ingest/1e6] = true },
+		Late: func(row dataflow.Row, ingest int64) {
+			late[ingest/1e6] = true
+			// Every drop is late under I5, as a check can verify.
+			require.True(t, op.IsLateTime(row[1].Time()) || a.Domain == dataflow.ProcessingTime,
+				"%s: dropped t=%v at watermark %v, not late under I5", name, row[1].Time(), op.Watermark())
+		},
 	})
 	require.NoError(t, err, "%s: NewWindowOperator", name)
 	maxT := dataflow.MinTime
@@ -798,147 +748,6 @@ func opCheckExact(t *testing.T, name string, seed uint64, a dataflow.Aggregation
 // records IsLateTime finds late are reported, the others pre-aggregated per
 // key and window (sessions merged within the batch), each part merged when
 // Accepts takes it and added record by record otherwise; then the watermark
-// advances. The result must equal Reference minus the reported records.
-func TestWindowOperatorMergeExact(t *testing.T) {
-	ms := time.Millisecond
-	for _, w := range []dataflow.WindowFn{
-		dataflow.FixedWindows(100 * ms),
-		dataflow.SlidingWindows(100*ms, 40*ms),
-		dataflow.SessionWindows(15 * ms),
-		dataflow.GlobalWindows(),
-	} {
-		for _, lateness := range []time.Duration{0, 60 * ms} {
-			for _, tr := range []dataflow.Trigger{{}, {LateFirings: true}} {
-				name := fmt.Sprintf("%v/lateness=%v/late-firings=%v", w, lateness, tr.LateFirings)
-				t.Run(name, func(t *testing.T) {
-					a := dataflow.Aggregation{Key: []string{"k"}, Window: w, TimeCol: "t", AllowedLateness: lateness,
-						Trigger: tr, Aggs: []dataflow.Agg{dataflow.Sum("v"), dataflow.Count(), dataflow.Max("t")}}
-					for seed := uint64(1); seed <= 3; seed++ {
-						opCheckMergeExact(t, seed, a)
-					}
-				})
-			}
-		}
-	}
-}
-
-func opCheckMergeExact(t *testing.T, seed uint64, a dataflow.Aggregation) {
-	rng := rand.New(rand.NewPCG(seed, 31))
-	recs := make([]dataflow.Record, 600)
-	for i := range recs {
-		recs[i] = dataflow.Record{
-			Row:    opRow(fmt.Sprintf("k%d", rng.IntN(4)), int64(i)*2+int64(rng.IntN(120))-60, int64(rng.IntN(50))),
-			Offset: int64(i), IngestNanos: int64(i) * 1e6,
-		}
-	}
-	bound := dataflow.Time(rng.IntN(60))
-	type wk struct {
-		w   dataflow.Window
-		key string
-	}
-	final := map[wk]dataflow.Result{}
-	late := map[int64]bool{}
-	lateByOp := 0
-	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{
-		Emit: func(p dataflow.Pane) { final[wk{p.Window, p.Key}] = p.Result },
-		Late: func(_ dataflow.Row, ingest int64) { late[ingest/1e6] = true; lateByOp++ },
-	})
-	require.NoError(t, err)
-	type part struct {
-		key  string
-		w    dataflow.Window
-		recs []dataflow.Record
-	}
-	maxT := dataflow.MinTime
-	refused := 0
-	const batch = 25
-	for b := 0; b < len(recs); b += batch {
-		var parts []*part
-		byKW := map[wk]*part{}
-		protos := map[string][]dataflow.Window{}
-		for _, r := range recs[b : b+batch] {
-			ts := r.Row[1].Time()
-			maxT = max(maxT, ts)
-			if op.IsLateTime(ts) {
-				late[r.Offset] = true
-				continue
-			}
-			if a.Window.Kind == dataflow.WindowSession {
-				protos[r.Row[0].S] = append(protos[r.Row[0].S], dataflow.Window{Start: ts, End: ts + dataflow.Time(a.Window.Gap)})
-			}
-			for _, win := range a.Window.Assign(nil, ts) {
-				k := wk{win, r.Row[0].S}
-				if byKW[k] == nil {
-					byKW[k] = &part{key: k.key, w: win}
-					parts = append(parts, byKW[k])
-				}
-				byKW[k].recs = append(byKW[k].recs, r)
-			}
-		}
-		if a.Window.Kind == dataflow.WindowSession {
-			// Regroup the records by their merged session within the batch.
-			sessions := map[string][]dataflow.Window{}
-			for k, ps := range protos {
-				sessions[k] = dataflow.MergeSessions(ps)
-			}
-			var merged []*part
-			for _, p := range parts {
-				for _, s := range sessions[p.key] {
-					if s.Contains(p.w.Start) {
-						m := byKW[wk{s, p.key}]
-						if m == nil || m == p {
-							m = &part{key: p.key, w: s}
-							byKW[wk{s, p.key}] = m
-							merged = append(merged, m)
-						}
-						m.recs = append(m.recs, p.recs...)
-					}
-				}
-			}
-			parts = merged
-		}
-		for _, p := range parts {
-			if !op.Accepts(p.key, p.w) {
-				refused++
-				for _, r := range p.recs {
-					op.Add(r.Row, r.IngestNanos)
-				}
-				continue
-			}
-			accs := make([]dataflow.Accumulator, len(a.Aggs))
-			accs[0] = a.Aggs[0].NewAccumulator(dataflow.KindInt64)
-			accs[1] = a.Aggs[1].NewAccumulator(dataflow.KindInvalid)
-			accs[2] = a.Aggs[2].NewAccumulator(dataflow.KindTimestamp)
-			mx := dataflow.MinTime
-			for _, r := range p.recs {
-				accs[0].Add(r.Row[2])
-				accs[1].Add(dataflow.Value{})
-				accs[2].Add(r.Row[1])
-				mx = max(mx, r.Row[1].Time())
-			}
-			op.Merge(p.key, p.w, accs, int64(len(p.recs)), mx, 0)
-		}
-		op.AdvanceWatermark(maxT - bound)
-	}
-	op.Finish()
-	t.Logf("seed %d: %d records late before pre-aggregation, %d by Add, %d parts refused", seed, len(late)-lateByOp, lateByOp, refused)
-	require.Equal(t, int64(lateByOp), op.Stats().Late, "seed %d: Stats().Late counts only records reported one by one", seed)
-	p := dataflow.NewPipeline("merge", opSchema).Aggregate(a)
-	want, err := dataflow.Reference(p, slices.Values(recs), dataflow.ReferenceOptions{
-		Exclude: func(_ int, off int64) bool { return late[off] },
-	})
-	require.NoError(t, err)
-	got := make([]dataflow.Result, 0, len(final))
-	for _, r := range final {
-		got = append(got, r)
-	}
-	dataflow.SortResults(got)
-	require.Equal(t, len(want), len(got), "seed %d (%d late): number of windows", seed, len(late))
-	for i := range want {
-		require.True(t, opResultsMatch(want[i], got[i]), "seed %d result %d: operator %v, reference %v", seed, i, got[i], want[i])
-	}
-}
-
 // BenchmarkWindowOperatorSnapshot measures AppendSnapshot and Restore of a
 // large keyed state: a count and a sum per key over the whole input
 // (WindowNone), as the exactly-once state benchmarks of recordstream hold.

@@ -139,9 +139,13 @@ func (t *WatermarkTracker) Current(nowMs Time) Time {
 	t.touch(nowMs)
 	prev := t.current
 	m := MaxTime
-	active := 0
+	open, active := 0, 0
 	for i := range t.inputs {
 		in := &t.inputs[i]
+		if in.finished {
+			continue // its MaxTime bounds nothing
+		}
+		open++
 		if t.isIdle(in, nowMs) {
 			continue
 		}
@@ -152,7 +156,10 @@ func (t *WatermarkTracker) Current(nowMs Time) Time {
 		}
 		m = min(m, in.wm)
 	}
-	if active > 0 && m > t.current {
+	// Finished inputs alone do not move the watermark while an unfinished
+	// one is idle: it may still deliver, so the end of the input (MaxTime)
+	// comes only when every input has finished.
+	if (active > 0 || open == 0) && m > t.current {
 		t.current = m
 	}
 	if invariants.Enabled {

@@ -274,18 +274,24 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 		es = r.out.Emissions()
 	}
 	var tp Tuple
+	var merges int64 // notices, not emissions
 	for _, e := range es {
 		if view.windowed {
-			tp.Kind, tp.Win, tp.Aux = MsgPane, e.Result.Window, int64(e.Pane)
+			tp.Kind, tp.Win, tp.Aux, tp.Partition = MsgPane, e.Result.Window, int64(e.Pane), 0
 			tp.Row = append(tp.Row[:0], dataflow.Str(e.Result.Key), e.Result.Value)
 			tp.Row = append(tp.Row, e.Result.Extra...)
+			if e.Merged {
+				tp.Partition = int32(dataflow.PaneMerged)
+				setMergedInto(&tp, e.Into)
+				merges++
+			}
 			_ = view.pane(&tp, 0) // combining results of one aggregate kind cannot fail
 		} else {
 			view.rows = append(view.rows, e.Result)
 		}
 	}
 	rep.Results = view.results()
-	rep.Emissions = int64(len(es))
+	rep.Emissions = int64(len(es)) - merges
 	rep.Counters["duplicates"] = view.stats.duplicates
 	rep.Counters["goodput"] = rep.Emissions - view.stats.duplicates
 	rep.Counters["committed_transactions"] = int64(r.out.Transactions())

@@ -249,6 +249,10 @@ func (s *eoSink) write(e checkpoint.Emission, now int64) error {
 		s.tpc.WriteEmission(e)
 		return nil
 	}
+	if e.Merged {
+		s.idem.Merge(e.Result.Key, e.Result.Window, e.Into)
+		return nil
+	}
 	s.idem.Write(e.Result, e.Pane)
 	s.r.latency.Observe(now, int64(e.MaxEventTime)+s.r.src.EventTimeShift(), e.MaxIngestNanos)
 	return nil

@@ -110,7 +110,9 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		p.txn.tpc.OnCommit = func(es []checkpoint.Emission) {
 			now := t.now()
 			for _, e := range es {
-				r.latency.Observe(now, int64(e.MaxEventTime)+shift, e.MaxIngestNanos)
+				if !e.Merged {
+					r.latency.Observe(now, int64(e.MaxEventTime)+shift, e.MaxIngestNanos)
+				}
 			}
 		}
 	}

@@ -363,6 +363,11 @@ func (s *sinkTask) transact(tp *Tuple) error {
 	var e checkpoint.Emission
 	switch tp.Kind {
 	case MsgPane:
+		if paneTiming(tp) == dataflow.PaneMerged {
+			e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S}
+			e.Pane, e.Merged, e.Into = int(tp.Aux), true, mergedInto(tp)
+			return s.txn.write(e, s.nowc) // a notice, not an emission (S4)
+		}
 		e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S, Value: tp.Row[1]}
 		if len(tp.Row) > 2 {
 			e.Result.Extra = slices.Clone(tp.Row[2:])

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/invariants"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 	"github.com/weirlab/weir/recordstream/internal/acking"
 )
@@ -36,6 +37,7 @@ type held struct {
 	root uint64
 	edge uint64
 	ref  dataflow.RecordRef // what a crash loses (W4)
+	kh   *keyHold           // sessions: the key's queue, to hold it again if its session grows (W1)
 }
 
 // keyHold is the per-key queue of held tuples for count and session windows.
@@ -134,7 +136,15 @@ func (w *windowTask) reset() error {
 		return err
 	}
 	w.op = op
-	w.tracker = dataflow.NewWatermarkTracker(len(t.spouts), dataflow.WatermarkPolicy{IdleTimeout: t.agg.Watermark.IdleTimeout})
+	// Processing time has no watermark policy: the bound and the idle
+	// timeout are event-time notions (W4). Its "watermark" is the smallest
+	// largest ingest time over the spouts, which a partition's records
+	// never fall behind, since ingest times rise within a partition.
+	policy := dataflow.WatermarkPolicy{IdleTimeout: t.agg.Watermark.IdleTimeout}
+	if t.agg.Domain == dataflow.ProcessingTime {
+		policy = dataflow.WatermarkPolicy{}
+	}
+	w.tracker = dataflow.NewWatermarkTracker(len(t.spouts), policy)
 	for i, done := range w.eos {
 		if done {
 			w.tracker.Finish(i)
@@ -163,8 +173,13 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	if p.Timing == dataflow.PaneMerged {
 		setMergedInto(tp, p.Into)
 	}
-	if w.mode == holdSession && p.Timing == dataflow.PaneOnTime {
-		w.releaseSession(p.Key, p.Window)
+	if w.mode == holdSession {
+		switch p.Timing {
+		case dataflow.PaneOnTime:
+			w.releaseSession(p.Key, p.Window)
+		case dataflow.PaneMerged:
+			w.reholdSession(p.Key, p.Window)
+		}
 	}
 }
 
@@ -292,7 +307,7 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 	kept := kh.q[:0]
 	for _, h := range kh.q {
 		if win.Contains(h.t) {
-			h.exp = exp
+			h.exp, h.kh = exp, kh
 			w.push(h)
 		} else {
 			kept = append(kept, h)
@@ -301,8 +316,50 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 	kh.q = kept
 }
 
+// reholdSession takes the key's tuples inside session win, which fired and
+// has now merged into a larger session ([dataflow.PaneMerged]), back from
+// the expiry heap into the key's queue: their state lives on in the merged
+// session, so they wait for its on-time pane (W1). Merges of fired sessions
+// are rare, so the heap is filtered and rebuilt.
+func (w *windowTask) reholdSession(key string, win dataflow.Window) {
+	kh := w.keys[key]
+	if kh == nil {
+		return
+	}
+	kept := w.heap[:0]
+	for _, h := range w.heap {
+		if h.kh == kh && win.Contains(h.t) {
+			kh.q = append(kh.q, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	if len(kept) == len(w.heap) {
+		return
+	}
+	w.heap = kept
+	for i := len(w.heap)/2 - 1; i >= 0; i-- {
+		w.down(i)
+	}
+	if invariants.Enabled {
+		w.checkHeap()
+	}
+}
+
+// checkHeap asserts the expiry heap's order (debug-only, -tags invariants).
+func (w *windowTask) checkHeap() {
+	for j := 1; j < len(w.heap); j++ {
+		if i := (j - 1) / 2; w.heap[i].exp > w.heap[j].exp {
+			invariants.Assertf(false, "W1: expiry heap out of order at %d (%d > %d)", j, w.heap[i].exp, w.heap[j].exp)
+		}
+	}
+}
+
 // releaseUpTo acks every held tuple whose windows are gone at watermark wm.
 func (w *windowTask) releaseUpTo(ctx context.Context, wm dataflow.Time) error {
+	if invariants.Enabled {
+		w.checkHeap()
+	}
 	for len(w.heap) > 0 && w.heap[0].exp <= int64(wm) {
 		h := w.pop()
 		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
@@ -349,22 +406,28 @@ func (w *windowTask) pop() held {
 	n := len(w.heap) - 1
 	w.heap[0] = w.heap[n]
 	w.heap = w.heap[:n]
-	for i := 0; ; {
+	w.down(0)
+	return h
+}
+
+// down restores the heap order below i.
+func (w *windowTask) down(i int) {
+	n := len(w.heap)
+	for {
 		l := 2*i + 1
 		if l >= n {
-			break
+			return
 		}
 		j := l
 		if r := l + 1; r < n && w.heap[r].exp < w.heap[l].exp {
 			j = r
 		}
 		if w.heap[i].exp <= w.heap[j].exp {
-			break
+			return
 		}
 		w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
 		i = j
 	}
-	return h
 }
 
 // finish fires every remaining window (end of input) and acks everything.

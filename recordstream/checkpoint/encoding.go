@@ -11,7 +11,13 @@ func AppendEmission(dst []byte, e Emission) []byte {
 	dst = wire.AppendVarint(dst, int64(e.Pane))
 	dst = dataflow.AppendResult(dst, e.Result)
 	dst = wire.AppendVarint(dst, int64(e.MaxEventTime))
-	return wire.AppendVarint(dst, e.MaxIngestNanos)
+	dst = wire.AppendVarint(dst, e.MaxIngestNanos)
+	if !e.Merged {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	dst = wire.AppendVarint(dst, int64(e.Into.Start))
+	return wire.AppendVarint(dst, int64(e.Into.End))
 }
 
 // DecodeEmission reads an emission written by [AppendEmission].
@@ -21,5 +27,14 @@ func DecodeEmission(d *wire.Decoder) Emission {
 	e.Result = dataflow.DecodeResult(d)
 	e.MaxEventTime = dataflow.Time(d.Varint())
 	e.MaxIngestNanos = d.Varint()
+	switch d.Byte() {
+	case 0:
+	case 1:
+		e.Merged = true
+		e.Into.Start = dataflow.Time(d.Varint())
+		e.Into.End = dataflow.Time(d.Varint())
+	default:
+		d.Fail("emission flag not 0 or 1")
+	}
 	return e
 }

@@ -19,6 +19,11 @@ type Emission struct {
 	// ingest time (ns) among the pane's records, for latency at commit.
 	MaxEventTime   dataflow.Time
 	MaxIngestNanos int64
+	// Merged marks a notice rather than a pane ([dataflow.PaneMerged]):
+	// session Result.Window of Result.Key, which fired early panes, merged
+	// into session Into. Result has no value.
+	Merged bool
+	Into   dataflow.Window
 }
 
 type windowKey struct {
@@ -73,6 +78,13 @@ func (o *Committed) commit(txn TxnID, es []Emission) bool {
 	o.committed[txn] = true
 	for _, e := range es {
 		wk := windowKey{e.Result.Window, e.Result.Key}
+		if e.Merged {
+			// The session's panes stand for part of e.Into now; its last
+			// pane is no final value of its own.
+			delete(o.last, wk)
+			o.emissions = append(o.emissions, e)
+			continue
+		}
 		pk := paneKey{wk, e.Pane}
 		if o.panes[pk] {
 			o.dups++
@@ -275,6 +287,24 @@ type IdempotentSink struct {
 // NewIdempotentSink returns an empty sink.
 func NewIdempotentSink() *IdempotentSink {
 	return &IdempotentSink{values: make(map[windowKey]dataflow.Result)}
+}
+
+// Merge applies a [dataflow.PaneMerged] notice: the value kept for key's
+// session from, which fired early panes, moves to session into (unless into
+// has one already: a later pane of into covers both).
+func (s *IdempotentSink) Merge(key string, from, into dataflow.Window) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := windowKey{from, key}
+	r, ok := s.values[k]
+	if !ok {
+		return
+	}
+	delete(s.values, k)
+	if _, ok := s.values[windowKey{into, key}]; !ok {
+		r.Window = into
+		s.values[windowKey{into, key}] = r
+	}
 }
 
 // Write upserts the value of r's window and key.
