@@ -158,7 +158,8 @@ func Runtimes() []string {
 }
 
 // NewRunner returns the runner of the named runtime configured by f. An
-// unknown name or a bad flag value gives an error saying what to change.
+// unknown name ([ErrUnknownRuntime]) or a bad value in f (a *[FieldError],
+// from [RuntimeFlags.Validate]) gives an error saying what to change.
 func NewRunner(runtime string, f RuntimeFlags) (Runner, error) {
 	mk, ok := runnerFactories()[runtime]
 	if !ok {
