@@ -34,6 +34,11 @@
 //   - C4 compare holds logic a library user would need (building the log,
 //     running, checking, summarising); cmd/bench only parses flags and
 //     prints.
+//   - C5 Errors name the fields the caller set, never the command line's
+//     flags: a bad value is a *[FieldError] whose Field is the field's name
+//     by its type ("DataSpec.Events", "RuntimeFlags.MaxSpoutPending"), and
+//     cmd/bench maps it to the flag behind it. internal/lint fails on a flag
+//     ("--name") in an error message of a library package.
 //
 // # The reference runner
 //

@@ -415,7 +415,7 @@ func runTimeouts(ctx context.Context, quick bool, progress func(string)) *Experi
 			}
 		}
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("recordstream at-least-once, parallelism 1, --slow %v per record in the windowed step (the sink for grep), %d events filled before the run (so the spout's offered load is far above capacity), each run cut after %v.", slow, events, limit))
+	res.Notes = append(res.Notes, fmt.Sprintf("recordstream at-least-once, parallelism 1, a slow step (Options.Slow, bench flag --slow) of %v per record in the windowed step (the sink for grep), %d events filled before the run (so the spout's offered load is far above capacity), each run cut after %v.", slow, events, limit))
 	switch {
 	case shortTimedOut > 0 && longTimedOut == 0:
 		res.Verdict = fmt.Sprintf("holds: with nothing failing (a slow step only), a message timeout shorter than the queueing delay timed out %d tuple trees and replayed them, while a 30 s timeout timed out none", shortTimedOut)
@@ -670,7 +670,7 @@ func runBackpressure(ctx context.Context, quick bool, progress func(string)) *Ex
 		growth = append(growth, maxD)
 	}
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("YSB paced at %.0f events/s (%d events), batch interval %v, --slow %v per record in the windowed step, so processing is slower than the batch cutter.", rate, events, bi, slow))
+	res.Notes = append(res.Notes, fmt.Sprintf("YSB paced at %.0f events/s (%d events), batch interval %v, a slow step (Options.Slow, bench flag --slow) of %v per record in the windowed step, so processing is slower than the batch cutter.", rate, events, bi, slow))
 	switch {
 	case len(growth) >= 1 && growth[0] > float64(bi.Milliseconds()) && budgetStopped:
 		bp := "did not run"

@@ -76,7 +76,7 @@ func WriteSuiteResults(dir string, r *SuiteResults) error {
 func ReadSuiteResults(dir string) (*SuiteResults, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
 	if err != nil {
-		return nil, fmt.Errorf("compare: %w; run `bench suite --out %s` first", err, dir)
+		return nil, fmt.Errorf("compare: no suite results (write them with WriteSuiteResults): %w", err)
 	}
 	var r SuiteResults
 	if err := json.Unmarshal(b, &r); err != nil {

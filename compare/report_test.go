@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/xml"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,8 @@ func TestSuiteResultsRoundTrip(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "windows.csv"))
 
 	_, err = ReadSuiteResults(filepath.Join(dir, "missing"))
-	assert.ErrorContains(t, err, "run `bench suite --out")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the caller can tell a missing directory (cmd/bench says how to make one)")
+	assert.ErrorContains(t, err, "WriteSuiteResults")
 }
 
 func TestWriteReport(t *testing.T) {

@@ -41,19 +41,20 @@ type DataSpec struct {
 	InOrder bool
 }
 
-// Validate reports a spec that cannot be run, naming the flag to change.
+// Validate reports a spec that cannot be run: a *[FieldError] naming the
+// field to change (Field "DataSpec.Events", ...) and the values it takes.
 func (d DataSpec) Validate() error {
 	switch {
 	case d.Events < 0:
-		return fmt.Errorf("--events %d: want a positive number of events", d.Events)
+		return &FieldError{Field: "DataSpec.Events", Err: fmt.Errorf("want a positive number of events, or 0 for the workload's default; got %d", d.Events)}
 	case d.EventRate < 0 || d.EventRate != d.EventRate:
-		return fmt.Errorf("--event-rate %v: want events per second of event time, or 0 for the workload's default", d.EventRate)
+		return &FieldError{Field: "DataSpec.EventRate", Err: fmt.Errorf("want events per second of event time, or 0 for the workload's default; got %v", d.EventRate)}
 	case d.Rate < 0 || d.Rate != d.Rate:
-		return fmt.Errorf("--rate %v: want events per second, or 0 to fill the log before the run", d.Rate)
+		return &FieldError{Field: "DataSpec.Rate", Err: fmt.Errorf("want events per second, or 0 to fill the log before the run; got %v", d.Rate)}
 	case d.Partitions < 0:
-		return fmt.Errorf("--partitions %d: want a positive number, or 0 for the default", d.Partitions)
+		return &FieldError{Field: "DataSpec.Partitions", Err: fmt.Errorf("want a positive number, or 0 for the default; got %d", d.Partitions)}
 	case d.InputDir != "" && d.Rate > 0:
-		return errors.New("--rate paces built-in data only; drop --rate or --input")
+		return &FieldError{Field: "DataSpec.Rate", Err: errors.New("paces built-in data only, and InputDir is set; set Rate to 0 or InputDir to empty")}
 	}
 	return nil
 }
@@ -136,6 +137,22 @@ func (e *InputError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *InputError) Unwrap() error { return e.Err }
+
+// FieldError reports a bad value in one field the caller set: Field names
+// it by its type, as "DataSpec.Events" or "RuntimeFlags.MaxSpoutPending",
+// and Err says what is wrong and which values the field takes. compare's
+// errors name fields, never command-line flags (C5); cmd/bench maps Field to
+// its flag. A FieldError about input arrives wrapped in an [InputError], so
+// errors.As finds either.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return "compare: " + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // RunOne runs workload w on runner r over the data d ([LoadData], or paced
 // filling when d.Rate > 0), then checks the results against the reference

@@ -188,16 +188,28 @@ func TestRunOneUnsupported(t *testing.T) {
 func TestRunOneBadInput(t *testing.T) {
 	r, err := NewRunner("reference", RuntimeFlags{})
 	require.NoError(t, err)
-	for _, d := range []DataSpec{
-		{Events: -1},
-		{Rate: -5},
-		{EventRate: -1},
-		{InputDir: filepath.Join(t.TempDir(), "missing")},
-		{InputDir: t.TempDir(), Rate: 10},
+	for _, tc := range []struct {
+		d     DataSpec
+		field string // the FieldError's, or "" for an error of the data itself
+	}{
+		{DataSpec{Events: -1}, "DataSpec.Events"},
+		{DataSpec{Rate: -5}, "DataSpec.Rate"},
+		{DataSpec{EventRate: -1}, "DataSpec.EventRate"},
+		{DataSpec{Partitions: -1}, "DataSpec.Partitions"},
+		{DataSpec{InputDir: filepath.Join(t.TempDir(), "missing")}, ""},
+		{DataSpec{InputDir: t.TempDir(), Rate: 10}, "DataSpec.Rate"},
 	} {
-		_, err := RunOne(t.Context(), ysb(t), r, d, Options{}, nil)
+		_, err := RunOne(t.Context(), ysb(t), r, tc.d, Options{}, nil)
 		var in *InputError
-		assert.True(t, errors.As(err, &in), "RunOne(%+v) = %v, want an InputError", d, err)
+		assert.True(t, errors.As(err, &in), "RunOne(%+v) = %v, want an InputError", tc.d, err)
+		if tc.field == "" {
+			continue
+		}
+		fe, ok := errors.AsType[*FieldError](err)
+		if assert.True(t, ok, "RunOne(%+v) = %v, want a FieldError inside the InputError", tc.d, err) {
+			assert.Equal(t, tc.field, fe.Field, "RunOne(%+v)", tc.d)
+		}
+		assert.NotContains(t, err.Error(), "--", "RunOne(%+v) names a field, not a flag", tc.d)
 	}
 }
 
@@ -236,6 +248,15 @@ func TestRunSuite(t *testing.T) {
 	assert.False(t, rows[0].Failed(), "%v", rows[0].Err)
 	assert.True(t, rows[1].Failed(), "an unknown runtime is a failure")
 	assert.ErrorIs(t, rows[1].Err, ErrUnknownRuntime)
+
+	paced := small
+	paced.Rate = 10
+	_, err = RunSuite(t.Context(), entries, ws, paced, Options{}, nil, nil)
+	_, isInput := errors.AsType[*InputError](err)
+	assert.True(t, isInput, "RunSuite on paced data = %v, want an InputError", err)
+	if fe, ok := errors.AsType[*FieldError](err); assert.True(t, ok, "RunSuite on paced data = %v, want a FieldError", err) {
+		assert.Equal(t, "DataSpec.Rate", fe.Field)
+	}
 
 	unsupported := SuiteRow{Err: &dataflow.UnsupportedError{Model: "m", Reason: "r"}}
 	assert.True(t, unsupported.Unsupported())

@@ -10,10 +10,11 @@ import (
 	"time"
 )
 
-// RuntimeFlags holds every runtime flag of the command line (DESIGN.md and
-// issues 3 to 5). The zero value of each field means "the runtime's
-// default"; each runtime reads the fields that apply to its model and
-// ignores the rest. Validate checks the values, not whether they apply.
+// RuntimeFlags holds the runtime options of a run (DESIGN.md and issues 3
+// to 5); cmd/bench sets each field from one of its flags. The zero value of
+// each field means "the runtime's default"; each runtime reads the fields
+// that apply to its model and ignores the rest. Validate checks the values,
+// not whether they apply.
 type RuntimeFlags struct {
 	// Guarantee is recordstream's delivery guarantee: "at-most-once",
 	// "at-least-once" (Storm's acker) or "exactly-once" (Flink-style
@@ -59,34 +60,35 @@ func Guarantees() []string { return []string{"at-most-once", "at-least-once", "e
 // Modes returns the values of RuntimeFlags.Mode.
 func Modes() []string { return []string{"dstream", "event-time"} }
 
-// Validate reports the first bad value, naming the flag and the fix.
+// Validate reports the first bad value: a *[FieldError] naming the field
+// (Field "RuntimeFlags.Guarantee", ...) and the fix.
 func (f RuntimeFlags) Validate() error {
 	if f.Guarantee != "" && !slices.Contains(Guarantees(), f.Guarantee) {
-		return fmt.Errorf("--guarantee %q: want one of %s", f.Guarantee, strings.Join(Guarantees(), ", "))
+		return &FieldError{Field: "RuntimeFlags.Guarantee", Err: fmt.Errorf("want one of %s; got %q", strings.Join(Guarantees(), ", "), f.Guarantee)}
 	}
 	if f.Mode != "" && !slices.Contains(Modes(), f.Mode) {
-		return fmt.Errorf("--mode %q: want one of %s", f.Mode, strings.Join(Modes(), ", "))
+		return &FieldError{Field: "RuntimeFlags.Mode", Err: fmt.Errorf("want one of %s; got %q", strings.Join(Modes(), ", "), f.Mode)}
 	}
 	for _, c := range []struct {
-		flag string
-		v    int64
+		field string
+		v     int64
 	}{
-		{"--ackers", int64(f.Ackers)},
-		{"--max-spout-pending", int64(f.MaxSpoutPending)},
-		{"--message-timeout", int64(f.MessageTimeout)},
-		{"--parallelism", int64(f.Parallelism)},
-		{"--batch-interval", int64(f.BatchInterval)},
-		{"--block-interval", int64(f.BlockInterval)},
-		{"--memory-budget", f.MemoryBudget},
-		{"--checkpoint-interval", int64(f.CheckpointInterval)},
-		{"--concurrent-jobs", int64(f.ConcurrentJobs)},
+		{"Ackers", int64(f.Ackers)},
+		{"MaxSpoutPending", int64(f.MaxSpoutPending)},
+		{"MessageTimeout", int64(f.MessageTimeout)},
+		{"Parallelism", int64(f.Parallelism)},
+		{"BatchInterval", int64(f.BatchInterval)},
+		{"BlockInterval", int64(f.BlockInterval)},
+		{"MemoryBudget", f.MemoryBudget},
+		{"CheckpointInterval", int64(f.CheckpointInterval)},
+		{"ConcurrentJobs", int64(f.ConcurrentJobs)},
 	} {
 		if c.v < 0 {
-			return fmt.Errorf("%s must not be negative; use 0 for the runtime's default", c.flag)
+			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}
 		}
 	}
 	if f.BlockInterval > 0 && f.BatchInterval > 0 && f.BlockInterval > f.BatchInterval {
-		return fmt.Errorf("--block-interval %v is longer than --batch-interval %v; use a block interval at most the batch interval", f.BlockInterval, f.BatchInterval)
+		return &FieldError{Field: "RuntimeFlags.BlockInterval", Err: fmt.Errorf("%v is longer than the batch interval (BatchInterval) %v; use a block interval at most the batch interval", f.BlockInterval, f.BatchInterval)}
 	}
 	return nil
 }
@@ -156,7 +158,8 @@ func Runtimes() []string {
 }
 
 // NewRunner returns the runner of the named runtime configured by f. An
-// unknown name or a bad flag value gives an error saying what to change.
+// unknown name ([ErrUnknownRuntime]) or a bad value in f (a *[FieldError],
+// from [RuntimeFlags.Validate]) gives an error saying what to change.
 func NewRunner(runtime string, f RuntimeFlags) (Runner, error) {
 	mk, ok := runnerFactories()[runtime]
 	if !ok {

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -26,34 +27,38 @@ func TestNewRunner(t *testing.T) {
 
 func TestRuntimeFlagsValidate(t *testing.T) {
 	tests := []struct {
-		f    RuntimeFlags
-		flag string // "" means valid
+		f     RuntimeFlags
+		field string // "" means valid
 	}{
 		{RuntimeFlags{}, ""},
 		{RuntimeFlags{Guarantee: "at-least-once", Ackers: 2, MaxSpoutPending: 1000, MessageTimeout: 30 * time.Second}, ""},
 		{RuntimeFlags{Mode: "dstream", BatchInterval: time.Second, BlockInterval: 200 * time.Millisecond, MemoryBudget: 1 << 30}, ""},
-		{RuntimeFlags{Guarantee: "exactly-twice"}, "--guarantee"},
-		{RuntimeFlags{Mode: "continuous"}, "--mode"},
-		{RuntimeFlags{Ackers: -1}, "--ackers"},
-		{RuntimeFlags{MaxSpoutPending: -1}, "--max-spout-pending"},
-		{RuntimeFlags{MessageTimeout: -time.Second}, "--message-timeout"},
-		{RuntimeFlags{Parallelism: -2}, "--parallelism"},
-		{RuntimeFlags{BatchInterval: -1}, "--batch-interval"},
-		{RuntimeFlags{MemoryBudget: -1}, "--memory-budget"},
-		{RuntimeFlags{CheckpointInterval: -1}, "--checkpoint-interval"},
-		{RuntimeFlags{ConcurrentJobs: -1}, "--concurrent-jobs"},
-		{RuntimeFlags{BatchInterval: time.Second, BlockInterval: 2 * time.Second}, "--block-interval"},
+		{RuntimeFlags{Guarantee: "exactly-twice"}, "RuntimeFlags.Guarantee"},
+		{RuntimeFlags{Mode: "continuous"}, "RuntimeFlags.Mode"},
+		{RuntimeFlags{Ackers: -1}, "RuntimeFlags.Ackers"},
+		{RuntimeFlags{MaxSpoutPending: -1}, "RuntimeFlags.MaxSpoutPending"},
+		{RuntimeFlags{MessageTimeout: -time.Second}, "RuntimeFlags.MessageTimeout"},
+		{RuntimeFlags{Parallelism: -2}, "RuntimeFlags.Parallelism"},
+		{RuntimeFlags{BatchInterval: -1}, "RuntimeFlags.BatchInterval"},
+		{RuntimeFlags{BlockInterval: -1}, "RuntimeFlags.BlockInterval"},
+		{RuntimeFlags{MemoryBudget: -1}, "RuntimeFlags.MemoryBudget"},
+		{RuntimeFlags{CheckpointInterval: -1}, "RuntimeFlags.CheckpointInterval"},
+		{RuntimeFlags{ConcurrentJobs: -1}, "RuntimeFlags.ConcurrentJobs"},
+		{RuntimeFlags{BatchInterval: time.Second, BlockInterval: 2 * time.Second}, "RuntimeFlags.BlockInterval"},
 	}
 	for _, tc := range tests {
 		err := tc.f.Validate()
-		if tc.flag == "" {
+		if tc.field == "" {
 			assert.NoError(t, err, "%+v", tc.f)
 			continue
 		}
 		require.Error(t, err, "%+v", tc.f)
-		assert.Contains(t, err.Error(), tc.flag)
+		fe, ok := errors.AsType[*FieldError](err)
+		require.True(t, ok, "Validate(%+v) = %v, want a *FieldError", tc.f, err)
+		assert.Equal(t, tc.field, fe.Field, "Validate(%+v)", tc.f)
+		assert.NotContains(t, err.Error(), "--", "Validate(%+v) names a field, not a flag", tc.f)
 		_, err = NewRunner("reference", tc.f)
-		assert.Error(t, err, "NewRunner checks the flags: %+v", tc.f)
+		assert.ErrorAs(t, err, &fe, "NewRunner checks the flags: %+v", tc.f)
 	}
 }
 

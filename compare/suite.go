@@ -51,7 +51,7 @@ func RunSuite(ctx context.Context, entries []SuiteEntry, workloads []*Workload, 
 		return nil, &InputError{err}
 	}
 	if d.Rate > 0 {
-		return nil, &InputError{errors.New("the suite runs on logs filled before each run; drop --rate")}
+		return nil, &InputError{&FieldError{Field: "DataSpec.Rate", Err: errors.New("the suite runs on logs filled before each run; set Rate to 0")}}
 	}
 	type data struct {
 		log    *datasets.Log

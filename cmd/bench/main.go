@@ -33,7 +33,6 @@ import (
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/clock"
-	"github.com/weirlab/weir/recordstream"
 )
 
 // Exit statuses.
@@ -98,7 +97,7 @@ func cmdSuite(ctx context.Context, stdout, stderr io.Writer) int {
 	})
 	printTable(stdout, rows)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", withFlag(err))
 		return exitFailed
 	}
 	failed := 0
@@ -143,31 +142,9 @@ func matches(r compare.SuiteRow) string {
 	case errors.As(r.Err, &unsupported):
 		return "unsupported: " + unsupported.Reason
 	case r.Err != nil:
-		return "NO (error: " + r.Err.Error() + ")"
+		return "NO (error: " + withFlag(r.Err).Error() + ")"
 	}
 	return r.Report.Check.String()
-}
-
-// withFlag names the flag behind a runtime's configuration error: the
-// libraries name their Config fields, the command line its flags.
-func withFlag(err error) error {
-	flag := func(field string) string {
-		switch field {
-		case "MaxSpoutPending":
-			return "--max-spout-pending"
-		case "Unaligned":
-			return "--unaligned"
-		}
-		return ""
-	}
-	var ce *recordstream.ConfigError
-	switch {
-	case errors.As(err, &ce) && flag(ce.Field) != "":
-		return fmt.Errorf("%w (flag %s)", err, flag(ce.Field))
-	case errors.Is(err, recordstream.ErrSpoutStalled):
-		return fmt.Errorf("%w (flag --max-spout-pending)", err)
-	}
-	return err
 }
 
 func humanRate(r float64) string {
@@ -258,7 +235,7 @@ func oneWorkload(cmd string, pos []string, stderr io.Writer) (*compare.Workload,
 	}
 	w, err := compare.LookupWorkload(pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "bench %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "bench %s: %v\n", cmd, withFlag(err))
 		return nil, false
 	}
 	return w, true
@@ -291,11 +268,11 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	log, tables, err := compare.LoadData(ctx, w, d)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		fmt.Fprintf(stderr, "bench gen: %v\n", withFlag(err))
 		return exitUsage
 	}
 	if err := datasets.WriteDir(*out, log, tables); err != nil {
-		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		fmt.Fprintf(stderr, "bench gen: %v\n", withFlag(err))
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %d %s events (workload %s) to %s in %.1fs\n", log.Len(), w.Dataset, w.Name, *out, time.Since(start).Seconds())
@@ -386,7 +363,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	r, err := compare.NewRunner(*runtime, f)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 		return exitUsage
 	}
 	d, err := data.spec()
@@ -397,6 +374,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *input != "" {
 		if name := data.skewFlagSet(); name != "" {
 			fmt.Fprintf(stderr, "bench run: --%s shapes built-in data only; the file of --input keeps the arrival order `bench gen` gave it (drop --%s, or pass it to bench gen)\n", name, name)
+			return exitUsage
+		}
+		if *rate > 0 {
+			// compare refuses it too (DataSpec.Rate), naming one field;
+			// here both flags are known.
+			fmt.Fprintln(stderr, "bench run: --rate paces built-in data only; drop --rate or --input")
 			return exitUsage
 		}
 	}
@@ -415,13 +398,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	if *out != "" {
 		if err := datasets.WriteResults(*out, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results); err != nil {
-			fmt.Fprintf(stderr, "bench run: %v\n", err)
+			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 			code = exitFailed
 		}
 	}
 	if *summary != "" {
 		if err := rep.Summary.WriteFile(*summary); err != nil {
-			fmt.Fprintf(stderr, "bench run: %v\n", err)
+			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 			code = exitFailed
 		}
 	}
@@ -478,7 +461,7 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	exps, err := compare.LookupExperiments(pos)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench suite: %v\n", err)
+		fmt.Fprintf(stderr, "bench suite: %v\n", withFlag(err))
 		return exitUsage
 	}
 	if *out == "" {
@@ -490,11 +473,11 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	command := "bench suite " + strings.Join(args, " ")
 	res, err := compare.RunExperiments(ctx, exps, *quick, strings.TrimSpace(command), progress)
 	if werr := compare.WriteSuiteResults(*out, res); werr != nil {
-		fmt.Fprintf(stderr, "bench suite: %v\n", werr)
+		fmt.Fprintf(stderr, "bench suite: %v\n", withFlag(werr))
 		return exitFailed
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "bench suite: %v (partial results in %s)\n", err, *out)
+		fmt.Fprintf(stderr, "bench suite: %v (partial results in %s)\n", withFlag(err), *out)
 		return exitFailed
 	}
 	for _, e := range res.Experiments {
@@ -527,8 +510,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	res, err := compare.ReadSuiteResults(*in)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "bench report: %v; run `bench suite --out %s` first\n", err, *in)
+		return exitUsage
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitUsage
 	}
 	reportDir := filepath.Dir(*out)
@@ -549,11 +536,11 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	}
 	var buf strings.Builder
 	if err := compare.WriteReport(&buf, res, compare.ReportOptions{FigureDir: figDir, FigureLink: link, Generator: g}); err != nil {
-		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
 	if err := os.WriteFile(*out, []byte(buf.String()), 0o644); err != nil {
-		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d experiments) and figures in %s\n", *out, len(res.Experiments), figDir)

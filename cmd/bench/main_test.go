@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/microbatch"
 	"github.com/weirlab/weir/recordstream"
 )
 
@@ -46,15 +48,20 @@ func TestUsageErrors(t *testing.T) {
 		{"no runtime", []string{"run", "ysb"}, exitUsage, "--runtime is required"},
 		{"unknown runtime", []string{"run", "ysb", "--runtime", "flink"}, exitUsage, "unknown runtime \"flink\""},
 		{"unknown flag", []string{"run", "ysb", "--runtime", "reference", "--turbo"}, exitUsage, "turbo"},
-		{"bad guarantee", []string{"run", "ysb", "--runtime", "reference", "--guarantee", "maybe"}, exitUsage, "--guarantee"},
-		{"bad mode", []string{"run", "ysb", "--runtime", "reference", "--mode", "x"}, exitUsage, "--mode"},
+		{"bad guarantee", []string{"run", "ysb", "--runtime", "reference", "--guarantee", "maybe"}, exitUsage, `want one of at-most-once, at-least-once, exactly-once; got "maybe" (flag --guarantee)`},
+		{"bad mode", []string{"run", "ysb", "--runtime", "reference", "--mode", "x"}, exitUsage, `got "x" (flag --mode)`},
 		{"bad memory budget", []string{"run", "ysb", "--runtime", "reference", "--memory-budget", "12XB"}, exitUsage, "memory-budget"},
 		{"bad duration", []string{"run", "ysb", "--runtime", "reference", "--batch-interval", "soon"}, exitUsage, "batch-interval"},
-		{"negative parallelism", []string{"run", "ysb", "--runtime", "reference", "--parallelism", "-1"}, exitUsage, "--parallelism"},
+		{"negative parallelism", []string{"run", "ysb", "--runtime", "reference", "--parallelism", "-1"}, exitUsage, "must not be negative; use 0 for the runtime's default (flag --parallelism)"},
 		{"bad crash-after", []string{"run", "ysb", "--runtime", "reference", "--crash-after", "x"}, exitUsage, "crash-after"},
 		{"bad drop-acks", []string{"run", "ysb", "--runtime", "reference", "--drop-acks", "2"}, exitUsage, "--drop-acks"},
-		{"negative events", []string{"run", "ysb", "--runtime", "reference", "--events", "-3"}, exitUsage, "--events"},
-		{"negative rate", []string{"run", "ysb", "--runtime", "reference", "--rate", "-3"}, exitUsage, "--rate"},
+		{"negative events", []string{"run", "ysb", "--runtime", "reference", "--events", "-3"}, exitUsage, "want a positive number of events, or 0 for the workload's default; got -3 (flag --events)"},
+		{"negative rate", []string{"run", "ysb", "--runtime", "reference", "--rate", "-3"}, exitUsage, "got -3 (flag --rate)"},
+		{"negative event rate", []string{"run", "ysb", "--runtime", "reference", "--event-rate", "-1"}, exitUsage, "got -1 (flag --event-rate)"},
+		{"negative partitions", []string{"run", "ysb", "--runtime", "reference", "--partitions", "-1"}, exitUsage, "(flag --partitions)"},
+		{"negative max spout pending", []string{"run", "ysb", "--runtime", "recordstream", "--max-spout-pending", "-1"}, exitUsage, "must not be negative; use 0 for the runtime's default (flag --max-spout-pending)"},
+		{"block longer than batch", []string{"run", "ysb", "--runtime", "microbatch", "--batch-interval", "1s", "--block-interval", "2s"}, exitUsage, "use a block interval at most the batch interval (flag --block-interval)"},
+		{"rate with input", []string{"run", "ysb", "--runtime", "reference", "--input", dir, "--rate", "10"}, exitUsage, "--rate paces built-in data only; drop --rate or --input"},
 		{"bad out format", []string{"run", "ysb", "--runtime", "reference", "--out", filepath.Join(dir, "x.txt")}, exitUsage, ".csv"},
 		{"missing input", []string{"run", "ysb", "--runtime", "reference", "--input", filepath.Join(dir, "nope")}, exitUsage, "nope"},
 		{"gen without out", []string{"gen", "ysb"}, exitUsage, "--out"},
@@ -341,21 +348,59 @@ func TestRunReportsDifferences(t *testing.T) {
 	}
 }
 
-// TestWithFlagNamesTheFlag checks that a runtime's configuration error,
-// which names a Config field, reaches the user with the flag to change.
+// TestWithFlagNamesTheFlag checks that a library's error naming one of its
+// fields reaches the user with the flag to change.
 func TestWithFlagNamesTheFlag(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want string
 	}{
-		{&recordstream.ConfigError{Field: "MaxSpoutPending", Err: errors.New("too small")}, "(flag --max-spout-pending)"},
+		{&recordstream.ConfigError{Field: "MaxSpoutPending", Err: errors.New("too small")}, "too small (flag --max-spout-pending)"},
 		{&recordstream.ConfigError{Field: "Unaligned", Err: errors.New("conflict")}, "(flag --unaligned)"},
 		{fmt.Errorf("run: %w", recordstream.ErrSpoutStalled), "(flag --max-spout-pending)"},
+		{&compare.FieldError{Field: "DataSpec.Events", Err: errors.New("bad")}, "compare: DataSpec.Events: bad (flag --events)"},
+		{&compare.InputError{Err: &compare.FieldError{Field: "DataSpec.Rate", Err: errors.New("bad")}}, "(flag --rate)"},
+		{fmt.Errorf("x: %w", &compare.FieldError{Field: "RuntimeFlags.CheckpointDir", Err: errors.New("bad")}), "(flag --checkpoint-dir)"},
+		{&microbatch.MemoryBudgetError{}, "(flags --backpressure, --batch-interval, --memory-budget)"},
 	} {
-		got := withFlag(tc.err).Error()
-		assert.Contains(t, got, tc.want, "withFlag(%v)", tc.err)
-		assert.ErrorIs(t, withFlag(tc.err), tc.err)
+		got := withFlag(tc.err)
+		assert.ErrorContains(t, got, tc.want, "withFlag(%v)", tc.err)
+		assert.ErrorIs(t, got, tc.err, "withFlag(%v) wraps it", tc.err)
 	}
-	plain := errors.New("plain")
-	assert.Equal(t, plain, withFlag(plain), "an error without a field is unchanged")
+	for _, err := range []error{
+		errors.New("plain"),
+		&compare.FieldError{Field: "DataSpec.Skew", Err: errors.New("checked by the CLI")},
+		&recordstream.ConfigError{Field: "QueueBatches", Err: errors.New("no flag sets it")},
+	} {
+		assert.Equal(t, err, withFlag(err), "withFlag(%v): an error without a flag behind it is unchanged", err)
+	}
+	assert.NoError(t, withFlag(nil))
+}
+
+// TestFieldFlagsComplete checks fieldFlags against the two sides it joins:
+// every field of compare's DataSpec and RuntimeFlags has its flag (or is
+// listed as checked by the CLI itself), and every flag it names exists in
+// bench run or bench gen.
+func TestFieldFlagsComplete(t *testing.T) {
+	flags := fieldFlags()
+	byCLI := map[string]bool{"compare.DataSpec.Skew": true, "compare.DataSpec.InOrder": true}
+	for _, typ := range []reflect.Type{reflect.TypeFor[compare.DataSpec](), reflect.TypeFor[compare.RuntimeFlags](), reflect.TypeFor[compare.Options]()} {
+		for f := range typ.Fields() {
+			name := "compare." + typ.Name() + "." + f.Name
+			if typ.Name() == "Options" && f.Name == "Clock" {
+				continue // the CLI always passes the real clock
+			}
+			if !byCLI[name] {
+				assert.NotEmpty(t, flags[name], "fieldFlags has no flag for %s", name)
+			}
+		}
+	}
+	_, _, runHelp := bench(t, "run", "-h")
+	_, _, genHelp := bench(t, "gen", "-h")
+	for field, flag := range flags {
+		name := "  -" + strings.TrimPrefix(flag, "--")
+		assert.True(t, strings.Contains(runHelp, name+" ") || strings.Contains(runHelp, name+"\n") ||
+			strings.Contains(genHelp, name+" ") || strings.Contains(genHelp, name+"\n"),
+			"fieldFlags maps %s to %s, which neither bench run nor bench gen defines", field, flag)
+	}
 }

@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -373,6 +375,133 @@ func TestInjectedClockCatches(t *testing.T) {
 				got = append(got, c.name)
 			}
 			require.Equal(t, tc.want, got, "wallClockCalls(%q)", tc.src)
+		})
+	}
+}
+
+// TestNoFlagsInLibraryErrors enforces issue 9's "library errors do not
+// name CLI flags": outside cmd/, no string literal in an errors.New or
+// fmt.Errorf call contains a flag ("--name"). A library names the field
+// the caller set (compare.FieldError, recordstream.ConfigError) and
+// cmd/bench maps the field to its flag. Text for people that is not an
+// error (a result's notes) may name the flag that reproduces it, saying so.
+func TestNoFlagsInLibraryErrors(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, p := range ours(listPackages(t)) {
+		if under(p.ImportPath, "cmd") {
+			continue
+		}
+		for _, name := range p.GoFiles {
+			file := filepath.Join(p.Dir, name)
+			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Logf("%s: %v (being edited?)", file, err)
+				continue
+			}
+			for _, c := range flagsInErrors(f) {
+				t.Errorf("%s: %s names the flag %s: name the field the caller set (a typed error such as compare.FieldError) and let cmd/bench map it to its flag",
+					fset.Position(c.pos), c.call, c.flag)
+			}
+		}
+	}
+}
+
+// flagPattern is a command-line flag inside a message: two dashes and a
+// lower-case letter.
+var flagPattern = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+
+type flagInError struct {
+	pos        token.Pos
+	call, flag string
+}
+
+// flagsInErrors returns the flags in the string literals of f's
+// errors.New and fmt.Errorf calls (under whatever names f imports errors
+// and fmt), anywhere in their arguments, each literal once.
+func flagsInErrors(f *ast.File) []flagInError {
+	ctors := map[string]string{} // package name in f -> its error constructor
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		ctor := map[string]string{"errors": "New", "fmt": "Errorf"}[path]
+		if ctor == "" {
+			continue
+		}
+		name := path
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		ctors[name] = ctor
+	}
+	if len(ctors) == 0 {
+		return nil
+	}
+	var out []flagInError
+	seen := map[token.Pos]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		pkg, ok := sel.X.(*ast.Ident)
+		if !ok || ctors[pkg.Name] != sel.Sel.Name {
+			return true
+		}
+		for _, arg := range call.Args {
+			ast.Inspect(arg, func(n ast.Node) bool {
+				lit, ok := n.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING || seen[lit.Pos()] {
+					return true
+				}
+				seen[lit.Pos()] = true
+				v, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					return true
+				}
+				if fl := flagPattern.FindString(v); fl != "" {
+					out = append(out, flagInError{lit.Pos(), pkg.Name + "." + sel.Sel.Name, fl})
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return out
+}
+
+// TestNoFlagsInLibraryErrorsCatches checks the rule on made-up files.
+func TestNoFlagsInLibraryErrorsCatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string // call: flag
+	}{
+		{"errors.New", "package p\nimport \"errors\"\nvar e = errors.New(\"--rate paces built-in data only\")\n",
+			[]string{"errors.New: --rate"}},
+		{"fmt.Errorf", "package p\nimport \"fmt\"\nfunc f(n int) error { return fmt.Errorf(\"%d: use --max-spout-pending 0\", n) }\n",
+			[]string{"fmt.Errorf: --max-spout-pending"}},
+		{"raw string and concatenation", "package p\nimport \"fmt\"\nvar e = fmt.Errorf(\"bad: \" + `run bench suite --out %s`, \"d\")\n",
+			[]string{"fmt.Errorf: --out"}},
+		{"an argument, nested once", "package p\nimport (\"errors\"; \"fmt\")\nvar e = fmt.Errorf(\"%w (flag %s)\", errors.New(\"x\"), \"--unaligned\")\n",
+			[]string{"fmt.Errorf: --unaligned"}},
+		{"nested constructor reported once", "package p\nimport (\"errors\"; \"fmt\")\nvar e = fmt.Errorf(\"w: %w\", errors.New(\"drop --input\"))\n",
+			[]string{"fmt.Errorf: --input"}},
+		{"renamed imports", "package p\nimport (e \"errors\"; f \"fmt\")\nvar a, b = e.New(\"--mode\"), f.Errorf(\"--seed\")\n",
+			[]string{"e.New: --mode", "f.Errorf: --seed"}},
+		{"not an error constructor", "package p\nimport \"fmt\"\nvar s = fmt.Sprintf(\"(bench flag --slow) %v\", 1)\n// errors.New(\"--x\")\n", nil},
+		{"field names and dashes that are no flag", "package p\nimport \"errors\"\nvar e = errors.New(\"DataSpec.Rate: a -- b, -1, --5\")\n", nil},
+		{"no errors or fmt import", "package p\nvar errors struct{ New func(string) error }\nvar e = errors.New(\"--rate\")\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parser.ParseFile(token.NewFileSet(), "p.go", tc.src, 0)
+			require.NoError(t, err)
+			var got []string
+			for _, c := range flagsInErrors(f) {
+				got = append(got, c.call+": "+c.flag)
+			}
+			require.Equal(t, tc.want, got, "flagsInErrors(%q)", tc.src)
 		})
 	}
 }
