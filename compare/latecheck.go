@@ -86,7 +86,7 @@ func (f *lateFacts) before(p int, off int64) dataflow.Time {
 }
 
 // recompute makes one pass over the log through the pipeline's steps.
-func recompute(p *dataflow.Pipeline, log *datasets.Log, late []LateRecord, queries [][]int64) (*lateFacts, error) {
+func recompute(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.LateRecord, queries [][]int64) (*lateFacts, error) {
 	f := &lateFacts{t: make(map[dataflow.RecordRef]dataflow.Time, len(late)), queries: queries, prefixMax: make([][]dataflow.Time, len(queries))}
 	want := make(map[dataflow.RecordRef]bool, len(late))
 	for _, l := range late {
@@ -165,7 +165,7 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 	a := p.Agg
 	hasWatermark := a != nil && a.Domain == dataflow.EventTime && a.TimeCol != "" &&
 		(a.Window.Kind == dataflow.WindowFixed || a.Window.Kind == dataflow.WindowSliding || a.Window.Kind == dataflow.WindowSession)
-	unverified := func(l LateRecord, format string, args ...any) {
+	unverified := func(l dataflow.LateRecord, format string, args ...any) {
 		acc.Unverified++
 		if len(acc.Examples) < maxExamples {
 			acc.Examples = append(acc.Examples, fmt.Sprintf("%v (watermark %s): ", l.RecordRef, timeText(l.Watermark))+fmt.Sprintf(format, args...))

@@ -44,8 +44,8 @@ func latePipeline(t *testing.T, w dataflow.WindowFn) *dataflow.Pipeline {
 	return p
 }
 
-func drop(p int, off int64, wmS int64) LateRecord {
-	return LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}, Watermark: dataflow.Time(wmS * 1000)}
+func drop(p int, off int64, wmS int64) dataflow.LateRecord {
+	return dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}, Watermark: dataflow.Time(wmS * 1000)}
 }
 
 // TestVerifyLateDataflow: under I4/I5 a drop is verified only at a
@@ -59,7 +59,7 @@ func TestVerifyLateDataflow(t *testing.T) {
 	p := latePipeline(t, dataflow.FixedWindows(10*time.Second))
 	for _, tc := range []struct {
 		name     string
-		drop     LateRecord
+		drop     dataflow.LateRecord
 		verified bool
 	}{
 		{"late at the highest allowed watermark", drop(0, 1, 15), true},
@@ -71,7 +71,7 @@ func TestVerifyLateDataflow(t *testing.T) {
 		{"no such record", drop(0, 9, 15), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			acc, ex, err := VerifyLate(p, l, &Outcome{Late: []LateRecord{tc.drop}, LateRule: LateRuleDataflow})
+			acc, ex, err := VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{tc.drop}, LateRule: LateRuleDataflow})
 			require.NoError(t, err)
 			assert.Equal(t, 1, acc.Reported)
 			if tc.verified {
@@ -94,7 +94,7 @@ func TestVerifyLateReplay(t *testing.T) {
 	r := drop(0, 0, 30) // t = 5 s: windows [-10,10) and [0,20)
 	r.Replay = true
 	r.LostAbove = 10_000
-	acc, ex, err := VerifyLate(p, l, &Outcome{Late: []LateRecord{r}, LateRule: LateRuleDataflow})
+	acc, ex, err := VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{r}, LateRule: LateRuleDataflow})
 	require.NoError(t, err)
 	assert.Equal(t, 1, acc.Replays)
 	assert.Zero(t, acc.Unverified)
@@ -103,12 +103,12 @@ func TestVerifyLateReplay(t *testing.T) {
 	assert.Equal(t, [2]dataflow.Time{10_000, dataflow.MaxTime}, [2]dataflow.Time{lo, hi}, "left out of the windows ending after the loss")
 
 	r.LostAbove = 40_000 // after the drop's watermark: not explained
-	acc, _, err = VerifyLate(p, l, &Outcome{Late: []LateRecord{r}, LateRule: LateRuleDataflow})
+	acc, _, err = VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{r}, LateRule: LateRuleDataflow})
 	require.NoError(t, err)
 	assert.Equal(t, 1, acc.Unverified)
 
 	r.LostAbove, r.Watermark = 0, 1_000 // not late at 1 s
-	acc, _, err = VerifyLate(p, l, &Outcome{Late: []LateRecord{r}, LateRule: LateRuleDataflow})
+	acc, _, err = VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{r}, LateRule: LateRuleDataflow})
 	require.NoError(t, err)
 	assert.Equal(t, 1, acc.Unverified)
 }
@@ -122,14 +122,14 @@ func TestVerifyLateSpark(t *testing.T) {
 	l := lateLog(t, []int64{20, 3, 150, 12}, []int64{157})
 	p := latePipeline(t, dataflow.FixedWindows(10*time.Second))
 	batches := []BatchDelivery{{End: []int64{1, 1}, Watermark: dataflow.MinTime}, {End: []int64{4, 1}, Watermark: 152_000}}
-	mk := func(off int64, batch int, wm int64) LateRecord {
+	mk := func(off int64, batch int, wm int64) dataflow.LateRecord {
 		d := drop(0, off, 0)
 		d.Batch, d.Watermark = batch, dataflow.Time(wm)
 		return d
 	}
 	for _, tc := range []struct {
 		name     string
-		drop     LateRecord
+		drop     dataflow.LateRecord
 		verified bool
 	}{
 		{"window [0,10) ended before 152", mk(1, 1, 152_000), true},
@@ -140,7 +140,7 @@ func TestVerifyLateSpark(t *testing.T) {
 		{"no batch", mk(1, 7, 152_000), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			acc, ex, err := VerifyLate(p, l, &Outcome{Late: []LateRecord{tc.drop}, LateRule: LateRuleSpark, Batches: batches})
+			acc, ex, err := VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{tc.drop}, LateRule: LateRuleSpark, Batches: batches})
 			require.NoError(t, err)
 			if tc.verified {
 				assert.Equal(t, 1, acc.Verified, "%v", acc.Examples)
@@ -154,7 +154,7 @@ func TestVerifyLateSpark(t *testing.T) {
 	}
 	// A watermark above the global maximum minus the delay is not Spark's.
 	high := []BatchDelivery{batches[0], {End: []int64{4, 1}, Watermark: 153_000}}
-	acc, _, err := VerifyLate(p, l, &Outcome{Late: []LateRecord{mk(1, 1, 153_000)}, LateRule: LateRuleSpark, Batches: high})
+	acc, _, err := VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{mk(1, 1, 153_000)}, LateRule: LateRuleSpark, Batches: high})
 	require.NoError(t, err)
 	assert.Equal(t, 1, acc.Unverified)
 }
@@ -168,7 +168,7 @@ func TestVerifyLateWithoutWatermark(t *testing.T) {
 	})
 	require.NoError(t, p.Validate())
 	for _, rule := range []LateRule{LateRuleNone, LateRuleDataflow, LateRuleSpark} {
-		acc, ex, err := VerifyLate(p, l, &Outcome{Late: []LateRecord{drop(0, 1, 100)}, LateRule: rule})
+		acc, ex, err := VerifyLate(p, l, &Outcome{Late: []dataflow.LateRecord{drop(0, 1, 100)}, LateRule: rule})
 		require.NoError(t, err)
 		assert.Equal(t, 1, acc.Unverified, "%v", rule)
 		assert.Empty(t, ex)

@@ -99,8 +99,6 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	for i, b := range rep.Batches {
 		out.Batches[i] = BatchDelivery{End: b.End, Watermark: dataflow.Time(b.Watermark)}
 	}
-	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: l.RecordRef, Watermark: dataflow.Time(l.Watermark), Batch: l.Batch})
-	}
+	out.Late = rep.Late
 	return out, nil
 }

@@ -77,8 +77,6 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 		out.Counters["complete_latency_p99_us"] = us(c.Quantile(99))
 		out.Counters["complete_latency_max_us"] = us(c.Max())
 	}
-	for _, l := range rep.Late {
-		out.Late = append(out.Late, LateRecord{RecordRef: l.RecordRef, Key: l.Key, Watermark: l.Watermark, Replay: l.Replay, LostAbove: l.LostAbove})
-	}
+	out.Late = rep.Late
 	return out, nil
 }

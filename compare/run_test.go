@@ -35,12 +35,12 @@ func (f fakeRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	var late []LateRecord
+	var late []dataflow.LateRecord
 	opts := dataflow.ReferenceOptions{}
 	if f.late != nil {
 		opts.Exclude = func(p int, off int64) bool {
 			if f.late(p, off) {
-				late = append(late, LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}})
+				late = append(late, dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: p, Offset: off}})
 				return true
 			}
 			return false

@@ -90,28 +90,6 @@ func (r LateRule) String() string {
 	return "none (no watermark: nothing may be dropped as late)"
 }
 
-// LateRecord is one record a runtime dropped as late.
-type LateRecord struct {
-	dataflow.RecordRef
-	// Key is the key (I9) of the dropped rows, "" for every row of the
-	// record: one record's rows (after an explode) may go to tasks at
-	// different watermarks.
-	Key string
-	// Watermark is the watermark the drop was judged at (ms).
-	Watermark dataflow.Time
-	// Batch is the index in [Outcome.Batches] of the micro-batch that
-	// delivered the record (LateRuleSpark).
-	Batch int
-	// Replay says the dropped delivery was a replay of a record delivered
-	// before (at-least-once). Its earlier delivery reached its windows
-	// ending at or before LostAbove and is missing from the later ones,
-	// because the task holding them crashed at that watermark: MaxTime if
-	// the runtime lost nothing of it (the replay came from a timeout or a
-	// lost ack), MinTime if the earlier delivery reached no window.
-	Replay    bool
-	LostAbove dataflow.Time
-}
-
 // BatchDelivery is one micro-batch as the check of LateRuleSpark needs it.
 type BatchDelivery struct {
 	// End[p] is the offset after the last record of partition p delivered
@@ -130,7 +108,7 @@ type Outcome struct {
 	// Late lists the records the runtime dropped (or sent to its late output)
 	// as late, each with what the check needs to verify the drop under
 	// LateRule (C2). Only verified drops are excluded from the reference.
-	Late []LateRecord
+	Late []dataflow.LateRecord
 	// LateRule is the documented rule of the runtime's model by which it
 	// drops late records; the check applies it ([VerifyLate]).
 	LateRule LateRule

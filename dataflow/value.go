@@ -335,3 +335,28 @@ type RecordRef struct {
 func (r RecordRef) String() string {
 	return "partition " + strconv.Itoa(r.Partition) + " offset " + strconv.FormatInt(r.Offset, 10)
 }
+
+// LateRecord is one record a runtime dropped as late, with what a check
+// needs to verify the drop under the runtime's documented rule (I4/I5 for
+// recordstream, Spark's for microbatch's event-time mode). Both runtimes
+// report drops in this form, and compare verifies them.
+type LateRecord struct {
+	RecordRef
+	// Key is the key (I9) of the dropped rows; "" for every row of the
+	// record (one record's rows, after an explode, may meet different
+	// watermarks; microbatch drops a record whole).
+	Key string
+	// Watermark is the watermark the drop was judged at (ms).
+	Watermark Time
+	// Batch is the index of the micro-batch that delivered the record
+	// (microbatch; 0 elsewhere).
+	Batch int
+	// Replay says the dropped delivery was a replay of a record delivered
+	// before (at-least-once). Its earlier delivery reached its windows
+	// ending at or before LostAbove and is missing from the later ones,
+	// because the task holding them crashed at that watermark: MaxTime if
+	// the runtime lost nothing of it (the replay came from a timeout or a
+	// lost ack), MinTime if the earlier delivery reached no window.
+	Replay    bool
+	LostAbove Time
+}

@@ -57,7 +57,10 @@ func TestEventTimeBoundaries(t *testing.T) {
 		assert.Equal(t, emitted[i], b.Emitted, "batch %d emissions", i)
 		assert.Equal(t, time.UnixMilli(testT0+int64(i+1)*1000), b.Time, "batch %d time", i)
 	}
-	assert.Equal(t, []LateRecord{{dataflow.RecordRef{Partition: 0, Offset: 4}, 1, 5999}, {dataflow.RecordRef{Partition: 0, Offset: 6}, 2, 6000}}, rep.Late)
+	assert.Equal(t, []dataflow.LateRecord{
+		{RecordRef: dataflow.RecordRef{Partition: 0, Offset: 4}, Batch: 1, Watermark: 5999, LostAbove: dataflow.MaxTime},
+		{RecordRef: dataflow.RecordRef{Partition: 0, Offset: 6}, Batch: 2, Watermark: 6000, LostAbove: dataflow.MaxTime},
+	}, rep.Late)
 	want := []dataflow.Result{
 		{Window: dataflow.Window{Start: 5000, End: 6000}, Key: "k", Value: dataflow.Int(3)},
 		{Window: dataflow.Window{Start: 6000, End: 7000}, Key: "k", Value: dataflow.Int(1)},

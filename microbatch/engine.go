@@ -79,7 +79,7 @@ type runState struct {
 	counters  map[string]int64
 	series    map[string]metrics.Series
 	batches   []BatchInfo
-	late      []LateRecord // Batch holds the batch's seq until report
+	late      []dataflow.LateRecord // Batch holds the batch's seq until report
 	events    int64
 	emissions int64
 }
@@ -89,13 +89,13 @@ func (rs *runState) report(pl *plan) *Report {
 		Results: rs.sink.results(), Events: rs.events, Elapsed: rs.end.Sub(rs.start), Emissions: rs.emissions,
 		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series,
 	}
-	slices.SortFunc(rs.late, func(a, b LateRecord) int {
+	slices.SortFunc(rs.late, func(a, b dataflow.LateRecord) int {
 		if a.Partition != b.Partition {
 			return a.Partition - b.Partition
 		}
 		return int(min(max(a.Offset-b.Offset, -1), 1))
 	})
-	r.Late = slices.CompactFunc(rs.late, func(a, b LateRecord) bool { return a.RecordRef == b.RecordRef })
+	r.Late = slices.CompactFunc(rs.late, func(a, b dataflow.LateRecord) bool { return a.RecordRef == b.RecordRef })
 	for i := range r.Late {
 		seq := int64(r.Late[i].Batch)
 		r.Late[i].Batch, _ = slices.BinarySearchFunc(rs.batches, seq, func(b BatchInfo, seq int64) int { return int(min(max(b.Seq-seq, -1), 1)) })
@@ -126,7 +126,7 @@ func (rs *runState) rewind(seq int64) {
 		}
 	}
 	rs.batches = keep
-	rs.late = slices.DeleteFunc(rs.late, func(l LateRecord) bool { return int64(l.Batch) >= seq })
+	rs.late = slices.DeleteFunc(rs.late, func(l dataflow.LateRecord) bool { return int64(l.Batch) >= seq })
 }
 
 // batch is one generated batch: its time and offset ranges (D1, D2).
@@ -676,12 +676,12 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	wmApplied := d.st.wm
 	var maxEv int64 = math.MinInt64
 	var records int64
-	var late []LateRecord
+	var late []dataflow.LateRecord
 	for _, o := range outs {
 		maxEv = max(maxEv, o.maxEvent)
 		records += o.records
 		for _, r := range o.late {
-			late = append(late, LateRecord{RecordRef: r, Batch: int(b.seq), Watermark: wmApplied})
+			late = append(late, dataflow.LateRecord{RecordRef: r, Batch: int(b.seq), Watermark: dataflow.Time(wmApplied), LostAbove: dataflow.MaxTime})
 		}
 	}
 	var results []output

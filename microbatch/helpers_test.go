@@ -117,7 +117,7 @@ func reference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []dataf
 }
 
 // lateRefs are the records of late.
-func lateRefs(late []LateRecord) []dataflow.RecordRef {
+func lateRefs(late []dataflow.LateRecord) []dataflow.RecordRef {
 	rs := make([]dataflow.RecordRef, len(late))
 	for i, l := range late {
 		rs[i] = l.RecordRef
@@ -135,14 +135,14 @@ func lateRefs(late []LateRecord) []dataflow.RecordRef {
 // records judged at W[j] or above, and windows ending after every W
 // excluding none. For sessions a late record is left out entirely (its
 // rows' t + gap <= W: the whole row is dropped).
-func sparkReference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []LateRecord) []dataflow.Result {
+func sparkReference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []dataflow.LateRecord) []dataflow.Result {
 	t.Helper()
 	if len(late) == 0 || p.Agg == nil || p.Agg.Window.Kind == dataflow.WindowSession || p.Agg.Window.Kind == dataflow.WindowGlobal || p.Agg.Window.Kind == dataflow.WindowNone {
 		return reference(t, p, l, lateRefs(late))
 	}
 	wms := make([]int64, 0, len(late))
 	for _, r := range late {
-		wms = append(wms, r.Watermark)
+		wms = append(wms, int64(r.Watermark))
 	}
 	slices.Sort(wms)
 	wms = slices.Compact(wms)
@@ -154,7 +154,7 @@ func sparkReference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, late []
 		if j < len(wms) {
 			hi = wms[j]
 			for _, r := range late {
-				if r.Watermark >= hi {
+				if int64(r.Watermark) >= hi {
 					ex = append(ex, r.RecordRef)
 				}
 			}
@@ -357,16 +357,16 @@ func checkSparkLate(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, rep *Re
 			from = rep.Batches[r.Batch-1].End[r.Partition]
 		}
 		require.True(t, r.Offset >= from && r.Offset < b.End[r.Partition], "late %v: not delivered by batch %d", r, r.Batch)
-		require.Equal(t, b.Watermark, r.Watermark, "late %v", r)
+		require.Equal(t, b.Watermark, int64(r.Watermark), "late %v", r)
 		tm, ok := times[r.RecordRef]
 		require.True(t, ok, "late %v reaches no aggregation", r)
 		dropped := false
 		if a.Window.Kind == dataflow.WindowSession {
-			dropped = tm+a.Window.Gap <= r.Watermark
+			dropped = tm+a.Window.Gap <= int64(r.Watermark)
 		} else {
 			buf = a.Window.Assign(buf[:0], dataflow.Time(tm))
 			for _, w := range buf {
-				dropped = dropped || int64(w.End) <= r.Watermark
+				dropped = dropped || int64(w.End) <= int64(r.Watermark)
 			}
 		}
 		require.True(t, dropped, "late %v at event time %d loses no window under watermark %d", r, tm, r.Watermark)

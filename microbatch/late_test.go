@@ -184,7 +184,7 @@ func TestRecomputedBatchesListedOnce(t *testing.T) {
 		require.Equal(t, int64(i), b.Seq, "batch %d listed once, in order", i)
 	}
 	require.Equal(t, l.Len(), rep.Events)
-	require.True(t, slices.IsSortedFunc(rep.Late, func(a, b LateRecord) int {
+	require.True(t, slices.IsSortedFunc(rep.Late, func(a, b dataflow.LateRecord) int {
 		if a.Partition != b.Partition {
 			return a.Partition - b.Partition
 		}

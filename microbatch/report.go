@@ -7,17 +7,6 @@ import (
 	"github.com/weirlab/weir/internal/metrics"
 )
 
-// LateRecord is one record dropped as late (E2): the batch that delivered
-// it and the watermark that batch applied.
-type LateRecord struct {
-	dataflow.RecordRef
-	// Batch is the index in [Report.Batches] of the batch that delivered
-	// the record.
-	Batch int
-	// Watermark is the watermark the batch judged the record's rows at (ms).
-	Watermark int64
-}
-
 // OffsetRange is the half-open range [From, Until) of one partition that a
 // batch read (Spark's OffsetRange).
 type OffsetRange struct {
@@ -67,7 +56,7 @@ type Report struct {
 	Results []dataflow.Result
 	// Late lists the records dropped as late (each once, sorted by
 	// partition and offset), with the batch that dropped them.
-	Late []LateRecord
+	Late []dataflow.LateRecord
 	// Watermarked says the run judged rows late by an event-time
 	// watermark (E1, E2): event-time mode with event-time fixed, sliding
 	// or session windows. Otherwise nothing is dropped as late.

@@ -248,7 +248,7 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 	for _, hw := range r.hw {
 		rep.Events += hw
 	}
-	seen := map[LateRecord]bool{}
+	seen := map[dataflow.LateRecord]bool{}
 	for _, w := range t.windows {
 		for _, l := range w.late {
 			if !seen[l] {

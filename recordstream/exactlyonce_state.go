@@ -128,7 +128,7 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 	}
 	d := wire.NewDecoder(secs["late"])
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
-		l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
+		l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
 		l.Watermark = dataflow.Time(d.Varint())
 		l.Key = d.String()
 		w.late = append(w.late, l)

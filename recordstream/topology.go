@@ -72,7 +72,7 @@ type Report struct {
 	Results []dataflow.Result
 	// Late lists the records dropped (or side-output) as late, each with
 	// the watermark it was judged at (W2).
-	Late []LateRecord
+	Late []dataflow.LateRecord
 	// Events is the number of log records read for the first time.
 	Events int64
 	// Elapsed is the wall time of the run.
@@ -93,25 +93,6 @@ type Report struct {
 	// Series are sampled per task: "queue_batches/<task>" and
 	// "busy/<task>" (fraction of the interval spent working).
 	Series map[string]metrics.Series
-}
-
-// LateRecord is one record a windowed bolt dropped as late (W2): what an
-// outside check needs to verify the drop under dataflow's I4/I5.
-type LateRecord struct {
-	dataflow.RecordRef
-	// Key is the dropped row's key (I9).
-	Key string
-	// Watermark is the bolt's watermark when it dropped the row: the
-	// minimum over its input spouts of the watermarks they had sent.
-	Watermark dataflow.Time
-	// Replay says the dropped tuple was a replay (at-least-once). Its
-	// earlier delivery is in the row's windows that ended at or before
-	// LostAbove and missing from the others: the watermark at which a crash
-	// lost the bolt's state holding it (MinTime if it was lost in the queue
-	// before reaching a window, MaxTime if no crash lost it: a timeout or
-	// a lost ack replayed it).
-	Replay    bool
-	LostAbove dataflow.Time
 }
 
 // taskBase is what every task has: its id, its inbox, its input tasks

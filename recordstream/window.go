@@ -72,7 +72,7 @@ type windowStats struct {
 //     (an update, counted as a duplicate when the record was counted
 //     already). A crash records, for each tuple it loses, the watermark at
 //     which it lost it, so a late replay reports which of its windows lack
-//     its earlier delivery ([LateRecord.LostAbove]).
+//     its earlier delivery ([dataflow.LateRecord.LostAbove]).
 type windowTask struct {
 	*taskBase
 	t     *topo
@@ -88,7 +88,7 @@ type windowTask struct {
 	finished bool
 	mode     holdMode
 	panes    []Tuple
-	late     []LateRecord
+	late     []dataflow.LateRecord
 	lostAt   map[dataflow.RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
 	hasWM    bool                                 // W4: the pipeline has an event-time watermark
 	after    *dataflow.WindowOperator             // W4: processing-time replays whose window fired
@@ -553,7 +553,7 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 
 // dropLate reports tp as late at watermark wm and acks it (W2).
 func (w *windowTask) dropLate(ctx context.Context, tp *Tuple, wm dataflow.Time) error {
-	l := LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
+	l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
 	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 	l.Key = string(w.key)
 	if l.Replay {
