@@ -26,6 +26,7 @@ type chainStep struct {
 	proj    []int
 	col, as int
 	prefix  string
+	toks    []string // explode: the tokens of the current row, reused
 	on      int
 	onStr   bool
 	index   map[string]int
@@ -135,33 +136,18 @@ func (c *chain) from(ctx context.Context, i int, row dataflow.Row) error {
 	return c.emit(ctx, row)
 }
 
-// explode splits on ASCII white space without allocating: tokens are
-// substrings of the column's string.
+// explode emits one row per token of the column ([dataflow.AppendTokens],
+// the tokenizer of every evaluator) into the step's reused token buffer,
+// so it does not allocate once the buffer has grown: tokens are substrings
+// of the column's string.
 func (c *chain) explode(ctx context.Context, i int, s *chainStep, row dataflow.Row) error {
-	text := row[s.col].S
-	for j := 0; j < len(text); {
-		for j < len(text) && isSpace(text[j]) {
-			j++
+	s.toks = dataflow.AppendTokens(s.toks[:0], row[s.col].S, s.prefix)
+	for _, tok := range s.toks {
+		copy(s.buf, row)
+		s.buf[s.as] = dataflow.Str(tok)
+		if err := c.from(ctx, i+1, s.buf); err != nil {
+			return err
 		}
-		k := j
-		for k < len(text) && !isSpace(text[k]) {
-			k++
-		}
-		if k > j {
-			tok := text[j:k]
-			if len(tok) >= len(s.prefix) && tok[:len(s.prefix)] == s.prefix {
-				copy(s.buf, row)
-				s.buf[s.as] = dataflow.Str(tok)
-				if err := c.from(ctx, i+1, s.buf); err != nil {
-					return err
-				}
-			}
-		}
-		j = k
 	}
 	return nil
-}
-
-func isSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }

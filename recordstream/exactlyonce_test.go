@@ -116,8 +116,9 @@ func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
 	assert.Positive(t, restored, "no restore from a checkpoint: the test does not exercise restore")
 }
 
-// corruptFS flips a byte of every task file it reads from checkpoints with
-// an odd id, so that a restore must skip them.
+// corruptFS flips a byte of every task file it reads from the newest
+// checkpoint in the directory, so that every restore must skip it and fall
+// back to an older one (whatever the timing of checkpoints and crashes).
 type corruptFS struct {
 	snapshot.OSFS
 	mu      sync.Mutex
@@ -126,16 +127,28 @@ type corruptFS struct {
 
 func (c *corruptFS) ReadFile(name string) ([]byte, error) {
 	b, err := c.OSFS.ReadFile(name)
-	if err != nil || !strings.HasSuffix(name, ".snap") {
+	if err != nil || !strings.HasSuffix(name, ".snap") || len(b) <= 40 {
 		return b, err
 	}
+	chk := filepath.Dir(name)
 	var id int
-	if _, err := fmt.Sscanf(filepath.Base(filepath.Dir(name)), "chk-%d", &id); err == nil && id%2 == 1 && len(b) > 40 {
-		b[len(b)/2] ^= 0x40
-		c.mu.Lock()
-		c.flipped++
-		c.mu.Unlock()
+	if _, err := fmt.Sscanf(filepath.Base(chk), "chk-%d", &id); err != nil {
+		return b, nil
 	}
+	names, err := c.OSFS.ReadDir(filepath.Dir(chk))
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		var other int
+		if _, err := fmt.Sscanf(n, "chk-%d", &other); err == nil && other > id {
+			return b, nil // not the newest
+		}
+	}
+	b[len(b)/2] ^= 0x40
+	c.mu.Lock()
+	c.flipped++
+	c.mu.Unlock()
 	return b, nil
 }
 
