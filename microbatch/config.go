@@ -1,7 +1,6 @@
 package microbatch
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -204,31 +203,52 @@ type Config struct {
 
 // Validate reports a configuration that cannot run.
 func (c *Config) Validate() error {
-	if c.BatchInterval < 0 || (c.BatchInterval > 0 && c.BatchInterval < time.Millisecond) {
-		return fmt.Errorf("microbatch: batch interval %v must be at least 1ms", c.BatchInterval)
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
-	if c.BatchInterval%time.Millisecond != 0 {
-		return fmt.Errorf("microbatch: batch interval %v must be whole milliseconds", c.BatchInterval)
+	nonNegative := []struct {
+		field string
+		v     float64
+	}{
+		{"ConcurrentJobs", float64(c.ConcurrentJobs)}, {"Parallelism", float64(c.Parallelism)},
+		{"MaxBatchRows", float64(c.MaxBatchRows)}, {"CheckpointEvery", float64(c.CheckpointEvery)},
+		{"MemoryBudget", float64(c.MemoryBudget)}, {"InitialRate", c.InitialRate},
+		{"MaxRatePerPartition", c.MaxRatePerPartition}, {"Slow", float64(c.Slow)}, {"StateTimeout", float64(c.StateTimeout)},
+		{"PID.Proportional", c.PID.Proportional}, {"PID.Integral", c.PID.Integral},
+		{"PID.Derived", c.PID.Derived}, {"PID.MinRate", c.PID.MinRate},
 	}
-	if c.BlockInterval < 0 {
-		return errors.New("microbatch: 'spark.streaming.blockInterval' should be a positive value")
+	switch {
+	case c.BatchInterval < 0 || (c.BatchInterval > 0 && c.BatchInterval < time.Millisecond):
+		return bad("BatchInterval", "batch interval %v must be at least 1ms", c.BatchInterval)
+	case c.BatchInterval%time.Millisecond != 0:
+		return bad("BatchInterval", "batch interval %v must be whole milliseconds", c.BatchInterval)
+	case c.BlockInterval < 0:
+		return bad("BlockInterval", "'spark.streaming.blockInterval' should be a positive value, got %v", c.BlockInterval)
 	}
-	if c.ConcurrentJobs < 0 || c.Parallelism < 0 || c.MaxBatchRows < 0 || c.CheckpointEvery < 0 {
-		return errors.New("microbatch: concurrent jobs, parallelism, max batch rows and checkpoint interval must not be negative")
-	}
-	if c.MemoryBudget < 0 || c.InitialRate < 0 || c.MaxRatePerPartition < 0 || c.Slow < 0 || c.StateTimeout < 0 {
-		return errors.New("microbatch: memory budget, rates, slow and state timeout must not be negative")
-	}
-	if c.PID.Proportional < 0 || c.PID.Integral < 0 || c.PID.Derived < 0 || c.PID.MinRate < 0 {
-		return errors.New("microbatch: PID constants must not be negative")
+	for _, f := range nonNegative {
+		if f.v < 0 {
+			return bad(f.field, "must not be negative, got %v", f.v)
+		}
 	}
 	for i, f := range c.Failures {
 		if f.AfterRecords <= 0 {
-			return fmt.Errorf("microbatch: failure %d fires after %d records; it must be positive", i, f.AfterRecords)
+			return bad("Failures", "failure %d fires after %d records; it must be positive", i, f.AfterRecords)
 		}
 	}
 	return nil
 }
+
+// ConfigError is a configuration that cannot run, naming the [Config]
+// field at fault so that a caller can name its own option for it (the CLI
+// names its flag).
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return "microbatch: " + e.Field + ": " + e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {

@@ -174,29 +174,37 @@ func (e *ConfigError) Error() string { return "recordstream: " + e.Field + ": " 
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// Validate reports a configuration that cannot run.
+// Validate reports a configuration that cannot run, as a [*ConfigError]
+// naming the field.
 func (c *Config) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
+	}
 	switch {
 	case c.Guarantee > ExactlyOnce:
-		return fmt.Errorf("recordstream: unknown guarantee %d", c.Guarantee)
+		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
 	case c.Parallelism < 0:
-		return fmt.Errorf("recordstream: parallelism must be positive, got %d", c.Parallelism)
+		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
 	case c.Ackers < 0:
-		return fmt.Errorf("recordstream: ackers must be positive, got %d; use at-most-once to run without ackers", c.Ackers)
+		return bad("Ackers", "ackers must be positive, got %d; use at-most-once to run without ackers", c.Ackers)
 	case c.MaxSpoutPending < 0:
-		return fmt.Errorf("recordstream: max spout pending must not be negative, got %d (0 = unlimited)", c.MaxSpoutPending)
+		return bad("MaxSpoutPending", "max spout pending must not be negative, got %d (0 = unlimited)", c.MaxSpoutPending)
 	case c.MessageTimeout < 0:
-		return fmt.Errorf("recordstream: message timeout must be positive, got %v", c.MessageTimeout)
-	case c.QueueBatches < 0 || c.BatchSize < 0 || c.WatermarkEvery < 0:
-		return fmt.Errorf("recordstream: queue batches (%d), batch size (%d) and watermark interval (%d) must not be negative", c.QueueBatches, c.BatchSize, c.WatermarkEvery)
+		return bad("MessageTimeout", "message timeout must be positive, got %v", c.MessageTimeout)
+	case c.QueueBatches < 0:
+		return bad("QueueBatches", "queue batches must not be negative, got %d", c.QueueBatches)
+	case c.BatchSize < 0:
+		return bad("BatchSize", "batch size must not be negative, got %d", c.BatchSize)
+	case c.WatermarkEvery < 0:
+		return bad("WatermarkEvery", "watermark interval must not be negative, got %d", c.WatermarkEvery)
 	case c.Faults.DropAcks < 0 || c.Faults.DropAcks > 1:
-		return fmt.Errorf("recordstream: drop-acks share must be in [0, 1], got %v", c.Faults.DropAcks)
+		return bad("Faults.DropAcks", "drop-acks share must be in [0, 1], got %v", c.Faults.DropAcks)
 	case c.Faults.Slow < 0:
-		return fmt.Errorf("recordstream: slow cost must not be negative, got %v", c.Faults.Slow)
+		return bad("Faults.Slow", "slow cost must not be negative, got %v", c.Faults.Slow)
 	}
 	for _, n := range c.Faults.CrashAfter {
 		if n <= 0 {
-			return fmt.Errorf("recordstream: crash-after must be positive, got %d", n)
+			return bad("Faults.CrashAfter", "crash-after must be positive, got %d", n)
 		}
 	}
 	return nil

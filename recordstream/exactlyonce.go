@@ -88,9 +88,13 @@ func (c *CheckpointConfig) Validate() error {
 	case c.Unaligned && c.AtLeastOnceCheckpoints:
 		return &ConfigError{Field: "Unaligned", Err: errors.New("unaligned checkpoints cannot be used with at-least-once checkpointing (AtLeastOnceCheckpoints); drop one of the two")}
 	case c.CheckpointInterval < 0:
-		return fmt.Errorf("recordstream: checkpoint interval must be positive, got %v", c.CheckpointInterval)
-	case c.KeepCheckpoints < 0 || c.CheckpointTimeout < 0 || c.MaxRestarts < 0:
-		return errors.New("recordstream: kept checkpoints, checkpoint timeout and max restarts must not be negative")
+		return &ConfigError{Field: "CheckpointInterval", Err: fmt.Errorf("checkpoint interval must be positive, got %v", c.CheckpointInterval)}
+	case c.KeepCheckpoints < 0:
+		return &ConfigError{Field: "KeepCheckpoints", Err: fmt.Errorf("kept checkpoints must not be negative, got %d", c.KeepCheckpoints)}
+	case c.CheckpointTimeout < 0:
+		return &ConfigError{Field: "CheckpointTimeout", Err: fmt.Errorf("checkpoint timeout must not be negative, got %v", c.CheckpointTimeout)}
+	case c.MaxRestarts < 0:
+		return &ConfigError{Field: "MaxRestarts", Err: fmt.Errorf("max restarts must not be negative, got %d", c.MaxRestarts)}
 	}
 	return nil
 }

@@ -59,6 +59,14 @@ func fieldFlags() map[string]string {
 		"recordstream.Config.Faults.CrashAfter":  "--crash-after",
 		"recordstream.Config.Faults.Slow":        "--slow",
 		"recordstream.Config.Faults.DropAcks":    "--drop-acks",
+
+		// And the microbatch adapter into microbatch.Config.
+		"microbatch.Config.BatchInterval":  "--batch-interval",
+		"microbatch.Config.BlockInterval":  "--block-interval",
+		"microbatch.Config.ConcurrentJobs": "--concurrent-jobs",
+		"microbatch.Config.MemoryBudget":   "--memory-budget",
+		"microbatch.Config.Slow":           "--slow",
+		"microbatch.Config.Failures":       "--crash-after",
 	}
 }
 
@@ -74,6 +82,8 @@ func withFlag(err error) error {
 		fields = []string{"compare." + fe.Field}
 	} else if ce, ok := errors.AsType[*recordstream.ConfigError](err); ok {
 		fields = []string{"recordstream.Config." + ce.Field}
+	} else if ce, ok := errors.AsType[*microbatch.ConfigError](err); ok {
+		fields = []string{"microbatch.Config." + ce.Field}
 	} else if errors.Is(err, recordstream.ErrSpoutStalled) {
 		fields = []string{"recordstream.Config.MaxSpoutPending"}
 	} else if _, ok := errors.AsType[*microbatch.MemoryBudgetError](err); ok {
