@@ -93,9 +93,11 @@ type OperatorStats struct {
 // WindowOperator is the keyed window operator of an [Aggregation]: it assigns
 // records to windows per key, keeps one accumulator per aggregate for each
 // (key, window), and fires panes as the aggregation's trigger, the watermark
-// and the allowed lateness say (I3-I6). Both runtimes wrap it; it is the
-// reference semantics of triggers, accumulation and late data that
-// [Reference] does not model.
+// and the allowed lateness say (I3-I6). recordstream's window bolts wrap it
+// (microbatch evaluates its batches with its own Arrow kernels and keyed
+// state, checked against the same [Reference]); it is the reference
+// semantics of triggers, accumulation and late data that [Reference] does
+// not model.
 //
 // # Firing
 //
