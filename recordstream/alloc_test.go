@@ -64,9 +64,9 @@ func TestTaskLoopsDoNotAllocate(t *testing.T) {
 		out := append(dataflow.Row(nil), s.chain.steps[len(s.chain.steps)-1].buf...)
 		b.ts = append(b.ts, Tuple{Kind: MsgData, Row: out, Ingest: ing, Time: out[5].Time()})
 	}
-	require.NoError(t, w.process(ctx, b)) // creates the windows
+	require.NoError(t, w.deliver(ctx, b, nil, w, true)) // creates the windows
 	if a := testing.AllocsPerRun(100, func() {
-		if err := w.process(ctx, b); err != nil {
+		if err := w.deliver(ctx, b, nil, w, true); err != nil {
 			t.Fatal(err)
 		}
 	}); a != 0 {

@@ -69,6 +69,9 @@ type bolt interface {
 	appendState(dst []byte, id checkpoint.ID) ([]byte, error)
 	// forward sends barrier id on every output, flushed.
 	forward(ctx context.Context, id checkpoint.ID) error
+	// lost records the tuples an injected crash loses (the rest of the
+	// batch from the crash point).
+	lost(rest []Tuple)
 }
 
 // spoutProtocol is a spout's delivery protocol. A nil spoutProtocol is

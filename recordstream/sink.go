@@ -220,34 +220,6 @@ func (s *sinkTask) results() []dataflow.Result {
 	return out
 }
 
-// process hands one batch to the task, through its protocol if it has one;
-// it returns errCrashed when an injected crash hits (stateless pipelines:
-// the sink takes the records in).
-func (s *sinkTask) process(ctx context.Context, b *batch) error {
-	s.nowc = s.t.now()
-	for i := range b.ts {
-		tp := &b.ts[i]
-		if tp.Kind == MsgData && !s.windowed && s.t.crashNow() {
-			s.stats.lost += int64(len(b.ts) - i)
-			return errCrashed
-		}
-		ch := s.chanOf[tp.Src]
-		var err error
-		if s.proto == nil {
-			err = s.handle(ctx, ch, tp)
-		} else {
-			err = s.proto.input(ctx, s, ch, tp)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if s.proto != nil {
-		return s.proto.endBatch(ctx, s)
-	}
-	return nil
-}
-
 // handle handles one message from input channel ch: a pane, a record of a
 // stateless pipeline, or end-of-stream.
 func (s *sinkTask) handle(ctx context.Context, ch int, tp *Tuple) error {
@@ -310,7 +282,10 @@ func (s *sinkTask) run(ctx context.Context) error {
 			continue // a notice
 		}
 		start := s.t.now()
-		err = s.process(ctx, b)
+		// A stateless pipeline's records are taken in by the sink, so it is
+		// the task that crashes; a windowed one's by the window bolts.
+		s.nowc = s.t.now()
+		err = s.deliver(ctx, b, s.proto, s, !s.windowed)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
@@ -352,6 +327,9 @@ func (s *sinkTask) run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// lost counts the records an injected crash loses (stateless pipelines).
+func (s *sinkTask) lost(rest []Tuple) { s.stats.lost += int64(len(rest)) }
 
 // forward has nothing to do: the sink has no outputs.
 func (s *sinkTask) forward(context.Context, checkpoint.ID) error { return nil }

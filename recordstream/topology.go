@@ -107,6 +107,7 @@ type taskBase struct {
 	busy   atomic.Int64 // ns spent working, for sampling
 	clk    clock.Clock
 	slow   clock.Timer // the slow fault's wait (pay), made on first use
+	t      *topo
 }
 
 // receive takes the task's next input batch. A notice of the protocol (if
@@ -149,6 +150,35 @@ func (b *taskBase) pay(ctx context.Context, debt *time.Duration) error {
 		return ctx.Err()
 	}
 	*debt -= clock.Since(b.clk, start)
+	return nil
+}
+
+// deliver hands a bolt's input batch to it in order: each message straight
+// to its handler, or through its protocol when it has one (then the
+// protocol's endBatch after the batch). When crashable, each data tuple is
+// a possible injected crash point: the bolt's lost gets the rest of the
+// batch from it and deliver returns errCrashed.
+func (b *taskBase) deliver(ctx context.Context, bt *batch, p boltProtocol, h bolt, crashable bool) error {
+	for i := range bt.ts {
+		tp := &bt.ts[i]
+		if crashable && tp.Kind == MsgData && b.t.crashNow() {
+			h.lost(bt.ts[i:])
+			return errCrashed
+		}
+		ch := b.chanOf[tp.Src]
+		var err error
+		if p == nil {
+			err = h.handle(ctx, ch, tp)
+		} else {
+			err = p.input(ctx, h, ch, tp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if p != nil {
+		return p.endBatch(ctx, h)
+	}
 	return nil
 }
 
@@ -260,7 +290,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		nAck = cfg.Ackers
 	}
 	newBase := func(comp component, i int) *taskBase {
-		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i), clk: cfg.Clock,
+		b := &taskBase{id: len(t.all), comp: comp, name: fmt.Sprintf("%v-%d", comp, i), clk: cfg.Clock, t: t,
 			in: &inbox{ch: make(chan *batch, cfg.QueueBatches)}}
 		t.all = append(t.all, b)
 		return b

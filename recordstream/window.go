@@ -468,34 +468,13 @@ func (w *windowTask) advance(ctx context.Context) error {
 	return w.releaseUpTo(ctx, wm)
 }
 
-// process hands one batch to the task, through its protocol if it has one;
-// it returns errCrashed when an injected crash hits (the rest of the batch
-// is lost).
-func (w *windowTask) process(ctx context.Context, b *batch) error {
-	for i := range b.ts {
-		tp := &b.ts[i]
-		if tp.Kind == MsgData && w.t.crashNow() {
-			w.stats.lost += int64(len(b.ts) - i)
-			for j := i; j < len(b.ts); j++ {
-				w.lose(&b.ts[j], dataflow.MinTime)
-			}
-			return errCrashed
-		}
-		ch := w.chanOf[tp.Src]
-		var err error
-		if w.proto == nil {
-			err = w.handle(ctx, ch, tp)
-		} else {
-			err = w.proto.input(ctx, w, ch, tp)
-		}
-		if err != nil {
-			return err
-		}
+// lost records the tuples an injected crash loses: the rest of the batch
+// from the crash point (W4).
+func (w *windowTask) lost(rest []Tuple) {
+	w.stats.lost += int64(len(rest))
+	for i := range rest {
+		w.lose(&rest[i], dataflow.MinTime)
 	}
-	if w.proto != nil {
-		return w.proto.endBatch(ctx, w)
-	}
-	return nil
 }
 
 // handle handles one message from input channel ch (the spout of that
@@ -692,7 +671,7 @@ func (w *windowTask) run(ctx context.Context) error {
 			continue // a notice
 		}
 		start := t.now()
-		err = w.process(ctx, b)
+		err = w.deliver(ctx, b, w.proto, w, true)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
