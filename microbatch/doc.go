@@ -10,7 +10,9 @@
 //
 // microbatch must not import recordstream. It reads no wall clock outside
 // the injected [Config.Clock], and it does I/O only for checkpoints
-// ([Config.CheckpointDir]).
+// ([Config.CheckpointDir]), through the snapshot store both runtimes share
+// (internal/snapshot: atomic writes, CRC-32C, a completed marker, fallback
+// past damaged checkpoints; [Config.CheckpointFS] injects faults).
 //
 // # Usage
 //

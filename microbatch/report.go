@@ -76,7 +76,8 @@ type Report struct {
 	// by the run that survived.
 	Batches []BatchInfo
 	// Counters: batches, failed_batches, recomputed_records,
-	// driver_restarts, checkpoints, checkpoint_bytes, late_records,
+	// driver_restarts, checkpoints, checkpoint_bytes, checkpoint_fallbacks
+	// (damaged checkpoints a restore skipped), late_records,
 	// scheduling_delay_ms (sum), max_scheduling_delay_ms, state_keys, ...
 	Counters map[string]int64
 	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
