@@ -47,9 +47,9 @@ func (a *ackerTask) run(ctx context.Context) error {
 		for i := range b.ts {
 			m := &b.ts[i]
 			switch m.Kind {
-			case MsgEOS:
+			case msgEOS:
 				eos[m.Src] = true
-			case MsgAck:
+			case msgAck:
 				res, ok := a.core.Execute(acking.AckMsg{Kind: acking.AckKind(m.Aux), Root: m.Root, Val: m.Edge, SpoutTask: int(m.Src)}, now)
 				if !ok {
 					continue
@@ -60,7 +60,7 @@ func (a *ackerTask) run(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				tp.Kind, tp.Aux, tp.Root, tp.Ingest, tp.Src = MsgAckResult, int64(res.Kind), res.Root, res.DeltaNanos, int32(a.id)
+				tp.Kind, tp.Aux, tp.Root, tp.Ingest, tp.Src = msgAckResult, int64(res.Kind), res.Root, res.DeltaNanos, int32(a.id)
 				if err := e.commit(ctx); err != nil {
 					return err
 				}
@@ -81,7 +81,7 @@ func (a *ackerTask) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tp.Kind, tp.Src = MsgEOS, int32(a.id)
+		tp.Kind, tp.Src = msgEOS, int32(a.id)
 		if err := e.flush(ctx); err != nil {
 			return err
 		}

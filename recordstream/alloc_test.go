@@ -62,7 +62,7 @@ func TestTaskLoopsDoNotAllocate(t *testing.T) {
 			r, ing = src.Read(0, int64(i), row[:0])
 		}
 		out := append(dataflow.Row(nil), s.chain.steps[len(s.chain.steps)-1].buf...)
-		b.ts = append(b.ts, Tuple{Kind: MsgData, Row: out, Ingest: ing, Time: out[5].Time()})
+		b.ts = append(b.ts, tuple{Kind: msgData, Row: out, Ingest: ing, Time: out[5].Time()})
 	}
 	require.NoError(t, w.deliver(ctx, b, nil, w, true)) // creates the windows
 	if a := testing.AllocsPerRun(100, func() {

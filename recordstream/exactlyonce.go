@@ -277,11 +277,11 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 	} else {
 		es = r.out.Emissions()
 	}
-	var tp Tuple
+	var tp tuple
 	var merges int64 // notices, not emissions
 	for _, e := range es {
 		if view.windowed {
-			tp.Kind, tp.Win, tp.Aux, tp.Partition = MsgPane, e.Result.Window, int64(e.Pane), 0
+			tp.Kind, tp.Win, tp.Aux, tp.Partition = msgPane, e.Result.Window, int64(e.Pane), 0
 			tp.Row = append(tp.Row[:0], dataflow.Str(e.Result.Key), e.Result.Value)
 			tp.Row = append(tp.Row, e.Result.Extra...)
 			if e.Merged {

@@ -76,12 +76,12 @@ type gateProtocol struct {
 	inc     *incarnation
 	task    checkpoint.TaskID
 	mode    checkpoint.Mode
-	gate    *checkpoint.Gate[*Tuple]
-	outs    []checkpoint.Output[*Tuple] // reused by every Step
+	gate    *checkpoint.Gate[*tuple]
+	outs    []checkpoint.Output[*tuple] // reused by every Step
 	arena   tupleArena
 	pending []byte // Unaligned: the state taken at the first barrier
 	// replay is the restored channel state, handled before new input (C6).
-	replay   []*Tuple
+	replay   []*tuple
 	chanOf   []int // the task's input channel by sending task id
 	channels int   // input channels
 	// notify delivers completed checkpoints (the sink's two-phase commit);
@@ -100,7 +100,7 @@ type gateProtocol struct {
 func newGateProtocol(inc *incarnation, b *taskBase) (*gateProtocol, error) {
 	p := &gateProtocol{inc: inc, task: checkpoint.TaskID(b.id), mode: inc.r.cp.mode(), chanOf: b.chanOf,
 		channels: len(b.inputs), spare: make(chan []byte, 1)}
-	g, err := checkpoint.NewGate[*Tuple](checkpoint.GateConfig{Mode: p.mode, Channels: len(b.inputs)})
+	g, err := checkpoint.NewGate[*tuple](checkpoint.GateConfig{Mode: p.mode, Channels: len(b.inputs)})
 	if err != nil {
 		return nil, err
 	}
@@ -118,12 +118,12 @@ func (p *gateProtocol) start(ctx context.Context, b bolt) error {
 	return nil
 }
 
-func (p *gateProtocol) input(ctx context.Context, b bolt, ch int, tp *Tuple) error {
-	in := checkpoint.Input[*Tuple]{Channel: ch}
+func (p *gateProtocol) input(ctx context.Context, b bolt, ch int, tp *tuple) error {
+	in := checkpoint.Input[*tuple]{Channel: ch}
 	switch tp.Kind {
-	case MsgBarrier:
+	case msgBarrier:
 		in.Kind, in.ID, in.Now = checkpoint.InBarrier, checkpoint.ID(tp.Aux), time.Unix(0, p.inc.t.now())
-	case MsgEOS:
+	case msgEOS:
 		in.Kind = checkpoint.InEnd
 	default: // data, watermarks, panes
 		if p.gate.Retains(ch) {
@@ -146,7 +146,7 @@ func (p *gateProtocol) input(ctx context.Context, b bolt, ch int, tp *Tuple) err
 }
 
 // apply does what one gate output says.
-func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*Tuple]) error {
+func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*tuple]) error {
 	switch o.Kind {
 	case checkpoint.OutRecord:
 		return b.handle(ctx, o.Channel, o.Record)
@@ -170,7 +170,7 @@ func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*
 		p.inc.decline(ctx, o.ID, o.Reason)
 	case checkpoint.OutEnd:
 		// Every input ended: the task learns it channel by channel.
-		eos := Tuple{Kind: MsgEOS}
+		eos := tuple{Kind: msgEOS}
 		for ch := range p.channels {
 			if err := b.handle(ctx, ch, &eos); err != nil {
 				return err
@@ -265,7 +265,7 @@ func sendBarrier(ctx context.Context, e *edge, src int, id checkpoint.ID) error 
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Src, tp.Aux = MsgBarrier, int32(src), int64(id)
+	tp.Kind, tp.Src, tp.Aux = msgBarrier, int32(src), int64(id)
 	return e.flush(ctx)
 }
 
@@ -276,16 +276,16 @@ func sendBarrier(ctx context.Context, e *edge, src int, id checkpoint.ID) error 
 // left to the garbage collector while copies in it are still held. One task
 // goroutine owns it.
 type tupleArena struct {
-	tuples []Tuple
+	tuples []tuple
 	values []dataflow.Value
 }
 
 const arenaTuples, arenaValues = 512, 4096
 
 // clone returns a copy of tp whose Row lives in the arena.
-func (a *tupleArena) clone(tp *Tuple) *Tuple {
+func (a *tupleArena) clone(tp *tuple) *tuple {
 	if len(a.tuples) == cap(a.tuples) {
-		a.tuples = make([]Tuple, 0, arenaTuples)
+		a.tuples = make([]tuple, 0, arenaTuples)
 	}
 	n := len(tp.Row)
 	if cap(a.values)-len(a.values) < n {

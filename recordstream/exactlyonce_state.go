@@ -143,7 +143,7 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 }
 
 // appendTuples encodes tuples as channel state.
-func appendTuples(dst []byte, ts []*Tuple) []byte {
+func appendTuples(dst []byte, ts []*tuple) []byte {
 	dst = appendUvarint(dst, uint64(len(ts)))
 	for _, tp := range ts {
 		dst = appendUvarint(dst, uint64(tp.Kind))
@@ -154,7 +154,7 @@ func appendTuples(dst []byte, ts []*Tuple) []byte {
 	return dst
 }
 
-func decodeTuples(b []byte) ([]*Tuple, error) {
+func decodeTuples(b []byte) ([]*tuple, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
@@ -163,10 +163,10 @@ func decodeTuples(b []byte) ([]*Tuple, error) {
 	if n > uint64(d.Len()) {
 		return nil, fmt.Errorf("%w: %d tuples in %d bytes", wire.ErrCorrupt, n, d.Len())
 	}
-	ts := make([]*Tuple, 0, n)
+	ts := make([]*tuple, 0, n)
 	for range n {
-		tp := &Tuple{}
-		tp.Kind = MsgKind(d.Uvarint())
+		tp := &tuple{}
+		tp.Kind = msgKind(d.Uvarint())
 		tp.Src = int32(d.Varint())
 		tp.Partition = int32(d.Varint())
 		tp.Offset = d.Varint()

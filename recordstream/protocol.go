@@ -42,7 +42,7 @@ type boltProtocol interface {
 	// b.handle for every message the task must handle now, in order. tp is
 	// valid until its batch is released, after the call: a protocol that
 	// keeps it copies it.
-	input(ctx context.Context, b bolt, ch int, tp *Tuple) error
+	input(ctx context.Context, b bolt, ch int, tp *tuple) error
 	// endBatch runs after each input batch.
 	endBatch(ctx context.Context, b bolt) error
 	// notices is a channel the task's wait also selects on (nil for none);
@@ -61,7 +61,7 @@ type boltProtocol interface {
 type bolt interface {
 	// handle handles one message from input channel ch (data, watermark,
 	// pane or end-of-stream).
-	handle(ctx context.Context, ch int, tp *Tuple) error
+	handle(ctx context.Context, ch int, tp *tuple) error
 	// appendState appends the task's state for checkpoint id as sections
 	// to dst, whose first snapshot.HeaderSize bytes are room for
 	// the file header; the result still starts with that room, possibly at
@@ -71,7 +71,7 @@ type bolt interface {
 	forward(ctx context.Context, id checkpoint.ID) error
 	// lost records the tuples an injected crash loses (the rest of the
 	// batch from the crash point).
-	lost(rest []Tuple)
+	lost(rest []tuple)
 }
 
 // spoutProtocol is a spout's delivery protocol. A nil spoutProtocol is

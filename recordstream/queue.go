@@ -6,43 +6,43 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=MsgKind -linecomment
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=msgKind -linecomment
 
-// MsgKind says what a queue element carries. Data tuples and control
+// msgKind says what a queue element carries. Data tuples and control
 // messages travel in one queue, in order, so a watermark, barrier or EOS
 // sent after a tuple is received after it (Q1).
-type MsgKind uint8
+type msgKind uint8
 
 // Message kinds.
 const (
-	// MsgData is a data tuple: Row, its origin (Partition, Offset, Ingest),
+	// msgData is a data tuple: Row, its origin (Partition, Offset, Ingest),
 	// its event time, and its message id (Root, Edge) when tracked.
-	MsgData MsgKind = iota // data
-	// MsgWatermark carries the sender's watermark in Time; MaxTime means
+	msgData msgKind = iota // data
+	// msgWatermark carries the sender's watermark in Time; MaxTime means
 	// the sender reached the end of its input.
-	MsgWatermark // watermark
-	// MsgBarrier carries checkpoint id Aux (exactly-once mode).
-	MsgBarrier // barrier
-	// MsgEOS says the sender will send nothing more on this queue.
-	MsgEOS // eos
-	// MsgAck is an acker input: Aux is the AckKind, Root the tree, Edge the
+	msgWatermark // watermark
+	// msgBarrier carries checkpoint id Aux (exactly-once mode).
+	msgBarrier // barrier
+	// msgEOS says the sender will send nothing more on this queue.
+	msgEOS // eos
+	// msgAck is an acker input: Aux is the AckKind, Root the tree, Edge the
 	// XOR value; for AckInit, Src is the spout task.
-	MsgAck // ack
-	// MsgAckResult is an acker's answer to a spout: Aux is AckAck, AckFail
+	msgAck // ack
+	// msgAckResult is an acker's answer to a spout: Aux is AckAck, AckFail
 	// or AckResetTimeout, Root the tree, Ingest the time delta in ns.
-	MsgAckResult // ack_result
-	// MsgPane is a window result for the sink: Row holds key, value and
+	msgAckResult // ack_result
+	// msgPane is a window result for the sink: Row holds key, value and
 	// extra columns, Win the window, Time the max event time, Ingest the max
 	// ingest time, Aux the pane index and Partition the pane timing.
-	MsgPane // pane
+	msgPane // pane
 )
 
-// Tuple is one queue element. Tuples live in reused batches: a Tuple handed
+// tuple is one queue element. Tuples live in reused batches: a tuple handed
 // to a task is valid until the task is done with its batch, and its Row's
 // backing array belongs to the batch slot (values are copied in; strings are
 // shared, never copied).
-type Tuple struct {
-	Kind      MsgKind
+type tuple struct {
+	Kind      msgKind
 	Src       int32 // sending task id
 	Partition int32
 	Offset    int64
@@ -60,7 +60,7 @@ type Tuple struct {
 // edge's free list once the receiver is done with it (Q2: a batch is owned by
 // exactly one side at a time).
 type batch struct {
-	ts   []Tuple
+	ts   []tuple
 	edge *edge
 }
 
@@ -106,7 +106,7 @@ func newEdge(to *inbox, queueBatches, batchSize int, d *drainer) *edge {
 
 // slot returns the next tuple slot of the current batch, reset but keeping
 // its Row's capacity. Call commit after filling it.
-func (e *edge) slot(ctx context.Context) (*Tuple, error) {
+func (e *edge) slot(ctx context.Context) (*tuple, error) {
 	if e.cur == nil {
 		b, err := e.take(ctx)
 		if err != nil {
@@ -118,7 +118,7 @@ func (e *edge) slot(ctx context.Context) (*Tuple, error) {
 	n := len(b.ts)
 	b.ts = b.ts[:n+1]
 	t := &b.ts[n]
-	*t = Tuple{Row: t.Row[:0]}
+	*t = tuple{Row: t.Row[:0]}
 	return t, nil
 }
 
@@ -131,7 +131,7 @@ func (e *edge) commit(ctx context.Context) error {
 }
 
 // put appends a copy of t (its Row copied into the slot) and commits.
-func (e *edge) put(ctx context.Context, t *Tuple) error {
+func (e *edge) put(ctx context.Context, t *tuple) error {
 	s, err := e.slot(ctx)
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (e *edge) take(ctx context.Context) (*batch, error) {
 	}
 	if e.made < e.limit {
 		e.made++
-		return &batch{ts: make([]Tuple, 0, e.size), edge: e}, nil
+		return &batch{ts: make([]tuple, 0, e.size), edge: e}, nil
 	}
 	for {
 		var dch chan *batch

@@ -105,7 +105,7 @@ func (s *sinkTask) init() error {
 	return nil
 }
 
-func (s *sinkTask) pane(tp *Tuple, now int64) error {
+func (s *sinkTask) pane(tp *tuple, now int64) error {
 	if paneTiming(tp) == dataflow.PaneMerged {
 		return s.merge(tp)
 	}
@@ -152,7 +152,7 @@ func (s *sinkTask) combine(e *sinkEntry, v dataflow.Value, extra []dataflow.Valu
 // fired early panes, merged into a larger session; its value moves there.
 // Discarding panes combine with what the larger session has; accumulating
 // ones give way to it (its next pane covers both).
-func (s *sinkTask) merge(tp *Tuple) error {
+func (s *sinkTask) merge(tp *tuple) error {
 	k := resKey{w: tp.Win, key: tp.Row[0].S}
 	e := s.final[k]
 	if e == nil {
@@ -173,7 +173,7 @@ func (s *sinkTask) merge(tp *Tuple) error {
 	return s.combine(t, e.r.Value, e.r.Extra)
 }
 
-func (s *sinkTask) record(ctx context.Context, tp *Tuple, now int64) error {
+func (s *sinkTask) record(ctx context.Context, tp *tuple, now int64) error {
 	s.stats.emissions++
 	s.latency.Observe(now, int64(tp.Time)+s.t.src.EventTimeShift(), tp.Ingest)
 	row := tp.Row
@@ -202,7 +202,7 @@ func (s *sinkTask) sendAck(ctx context.Context, root, val uint64) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(acking.AckAck), root, val, int32(s.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = msgAck, int64(acking.AckAck), root, val, int32(s.id)
 	return e.commit(ctx)
 }
 
@@ -222,20 +222,20 @@ func (s *sinkTask) results() []dataflow.Result {
 
 // handle handles one message from input channel ch: a pane, a record of a
 // stateless pipeline, or end-of-stream.
-func (s *sinkTask) handle(ctx context.Context, ch int, tp *Tuple) error {
+func (s *sinkTask) handle(ctx context.Context, ch int, tp *tuple) error {
 	switch tp.Kind {
-	case MsgPane:
+	case msgPane:
 		if s.txn != nil {
 			return s.transact(tp)
 		}
 		return s.pane(tp, s.nowc)
-	case MsgData:
+	case msgData:
 		s.slowDebt += s.t.cfg.Faults.Slow
 		if s.txn != nil {
 			return s.transact(tp)
 		}
 		return s.record(ctx, tp, s.nowc)
-	case MsgEOS:
+	case msgEOS:
 		if !s.eos[ch] {
 			s.eos[ch] = true
 			s.eosN++
@@ -253,12 +253,12 @@ func (s *sinkTask) crash() {
 		for i := range b.ts {
 			tp := &b.ts[i]
 			switch tp.Kind {
-			case MsgEOS:
+			case msgEOS:
 				if ch := s.chanOf[tp.Src]; !s.eos[ch] {
 					s.eos[ch] = true
 					s.eosN++
 				}
-			case MsgData:
+			case msgData:
 				s.stats.lost++
 			}
 		}
@@ -320,7 +320,7 @@ func (s *sinkTask) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tp.Kind, tp.Src = MsgEOS, int32(s.id)
+		tp.Kind, tp.Src = msgEOS, int32(s.id)
 		if err := e.flush(ctx); err != nil {
 			return err
 		}
@@ -329,7 +329,7 @@ func (s *sinkTask) run(ctx context.Context) error {
 }
 
 // lost counts the records an injected crash loses (stateless pipelines).
-func (s *sinkTask) lost(rest []Tuple) { s.stats.lost += int64(len(rest)) }
+func (s *sinkTask) lost(rest []tuple) { s.stats.lost += int64(len(rest)) }
 
 // forward has nothing to do: the sink has no outputs.
 func (s *sinkTask) forward(context.Context, checkpoint.ID) error { return nil }
@@ -337,10 +337,10 @@ func (s *sinkTask) forward(context.Context, checkpoint.ID) error { return nil }
 // transact writes a pane (or a stateless record) to the exactly-once
 // mode's sink: the current transaction of the two-phase-commit sink, or the
 // idempotent sink.
-func (s *sinkTask) transact(tp *Tuple) error {
+func (s *sinkTask) transact(tp *tuple) error {
 	var e checkpoint.Emission
 	switch tp.Kind {
-	case MsgPane:
+	case msgPane:
 		if paneTiming(tp) == dataflow.PaneMerged {
 			e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S}
 			e.Pane, e.Merged, e.Into = int(tp.Aux), true, mergedInto(tp)
@@ -351,7 +351,7 @@ func (s *sinkTask) transact(tp *Tuple) error {
 			e.Result.Extra = slices.Clone(tp.Row[2:])
 		}
 		e.Pane = int(tp.Aux)
-	case MsgData:
+	case msgData:
 		row := tp.Row
 		s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
 		e.Result = dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}

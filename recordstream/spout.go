@@ -115,9 +115,9 @@ func (s *spoutTask) onResults(b *batch) {
 	for i := range b.ts {
 		m := &b.ts[i]
 		switch m.Kind {
-		case MsgEOS:
+		case msgEOS:
 			s.eosAckers++
-		case MsgAckResult:
+		case msgAckResult:
 			if s.pending == nil {
 				continue
 			}
@@ -158,7 +158,7 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind = MsgData
+	tp.Kind = msgData
 	tp.Src = int32(s.id)
 	tp.Partition = int32(s.part)
 	tp.Offset = s.curOff
@@ -241,12 +241,12 @@ func (s *spoutTask) sendAck(ctx context.Context, kind acking.AckKind, root, val 
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(kind), root, val, int32(s.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = msgAck, int64(kind), root, val, int32(s.id)
 	return e.commit(ctx)
 }
 
 // broadcast sends a control message to every output task.
-func (s *spoutTask) broadcast(ctx context.Context, kind MsgKind, tm dataflow.Time) error {
+func (s *spoutTask) broadcast(ctx context.Context, kind msgKind, tm dataflow.Time) error {
 	for _, e := range s.out {
 		tp, err := e.slot(ctx)
 		if err != nil {
@@ -269,7 +269,7 @@ func (s *spoutTask) maybeWatermark(ctx context.Context, idle bool) error {
 	}
 	s.sinceWM = 0
 	if wm := s.watermark(); wm != dataflow.MinTime {
-		return s.broadcast(ctx, MsgWatermark, wm)
+		return s.broadcast(ctx, msgWatermark, wm)
 	}
 	return nil
 }
@@ -416,7 +416,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 			// trees are pending).
 			now := t.now()
 			if windows && (!s.endSent || now-s.lastEndWM >= endWatermarkEvery) {
-				if err := s.broadcast(ctx, MsgWatermark, dataflow.MaxTime); err != nil {
+				if err := s.broadcast(ctx, msgWatermark, dataflow.MaxTime); err != nil {
 					return err
 				}
 				if err := s.flushAll(ctx); err != nil {
@@ -534,7 +534,7 @@ func (s *spoutTask) wait(ctx context.Context, trig <-chan checkpoint.ID, changed
 // finish sends EOS downstream and to the ackers, then drains the inbox until
 // every acker has said EOS (late acker results are ignored).
 func (s *spoutTask) finish(ctx context.Context) error {
-	if err := s.broadcast(ctx, MsgEOS, 0); err != nil {
+	if err := s.broadcast(ctx, msgEOS, 0); err != nil {
 		return err
 	}
 	for _, e := range s.acks {
@@ -542,7 +542,7 @@ func (s *spoutTask) finish(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tp.Kind, tp.Src = MsgEOS, int32(s.id)
+		tp.Kind, tp.Src = msgEOS, int32(s.id)
 		if err := e.commit(ctx); err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func (b *taskBase) pay(ctx context.Context, debt *time.Duration) error {
 func (b *taskBase) deliver(ctx context.Context, bt *batch, p boltProtocol, h bolt, crashable bool) error {
 	for i := range bt.ts {
 		tp := &bt.ts[i]
-		if crashable && tp.Kind == MsgData && b.t.crashNow() {
+		if crashable && tp.Kind == msgData && b.t.crashNow() {
 			h.lost(bt.ts[i:])
 			return errCrashed
 		}

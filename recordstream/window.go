@@ -87,7 +87,7 @@ type windowTask struct {
 	eosN     int
 	finished bool
 	mode     holdMode
-	panes    []Tuple
+	panes    []tuple
 	late     []dataflow.LateRecord
 	lostAt   map[dataflow.RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
 	hasWM    bool                                 // W4: the pipeline has an event-time watermark
@@ -163,12 +163,12 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	if n < cap(w.panes) {
 		w.panes = w.panes[:n+1]
 	} else {
-		w.panes = append(w.panes, Tuple{})
+		w.panes = append(w.panes, tuple{})
 	}
 	tp := &w.panes[n]
 	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
 	row = append(row, p.Extra...)
-	*tp = Tuple{Kind: MsgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
+	*tp = tuple{Kind: msgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
 		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing)}
 	if p.Timing == dataflow.PaneMerged {
 		setMergedInto(tp, p.Into)
@@ -184,22 +184,22 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 }
 
 // paneIncrement marks a pane of the correction operator (W4) in
-// Tuple.Partition: the sink adds it to the window's value.
+// tuple.Partition: the sink adds it to the window's value.
 const paneIncrement = 1 << 16
 
 // paneTiming returns the timing of a pane tuple.
-func paneTiming(tp *Tuple) dataflow.PaneTiming {
+func paneTiming(tp *tuple) dataflow.PaneTiming {
 	return dataflow.PaneTiming(tp.Partition &^ paneIncrement)
 }
 
 // setMergedInto and mergedInto carry a PaneMerged notice's target session
 // in the pane tuple's Root and Edge, which panes do not use (they are
 // unanchored).
-func setMergedInto(tp *Tuple, into dataflow.Window) {
+func setMergedInto(tp *tuple, into dataflow.Window) {
 	tp.Root, tp.Edge = uint64(into.Start), uint64(into.End)
 }
 
-func mergedInto(tp *Tuple) dataflow.Window {
+func mergedInto(tp *tuple) dataflow.Window {
 	return dataflow.Window{Start: dataflow.Time(tp.Root), End: dataflow.Time(tp.Edge)}
 }
 
@@ -249,12 +249,12 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 	if err != nil {
 		return err
 	}
-	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = MsgAck, int64(acking.AckAck), root, val, int32(w.id)
+	tp.Kind, tp.Aux, tp.Root, tp.Edge, tp.Src = msgAck, int64(acking.AckAck), root, val, int32(w.id)
 	return e.commit(ctx)
 }
 
 // hold keeps tp's ack until its windows are gone (W1).
-func (w *windowTask) hold(ctx context.Context, tp *Tuple) error {
+func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
 	switch w.mode {
@@ -339,7 +339,7 @@ func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 	}
 	w.heap = kept
 	for i := len(w.heap)/2 - 1; i >= 0; i-- {
-		w.down(i)
+		siftDown(w.heap, i)
 	}
 	if invariants.Enabled {
 		w.checkHeap()
@@ -406,26 +406,27 @@ func (w *windowTask) pop() held {
 	n := len(w.heap) - 1
 	w.heap[0] = w.heap[n]
 	w.heap = w.heap[:n]
-	w.down(0)
+	siftDown(w.heap, 0)
 	return h
 }
 
-// down restores the heap order below i.
-func (w *windowTask) down(i int) {
-	n := len(w.heap)
+// siftDown restores the min-heap order on exp of h below i. It works on
+// the slice, not the task, so that the loop keeps h in registers.
+func siftDown(h []held, i int) {
+	n := len(h)
 	for {
 		l := 2*i + 1
 		if l >= n {
 			return
 		}
 		j := l
-		if r := l + 1; r < n && w.heap[r].exp < w.heap[l].exp {
+		if r := l + 1; r < n && h[r].exp < h[l].exp {
 			j = r
 		}
-		if w.heap[i].exp <= w.heap[j].exp {
+		if h[i].exp <= h[j].exp {
 			return
 		}
-		w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
+		h[i], h[j] = h[j], h[i]
 		i = j
 	}
 }
@@ -470,7 +471,7 @@ func (w *windowTask) advance(ctx context.Context) error {
 
 // lost records the tuples an injected crash loses: the rest of the batch
 // from the crash point (W4).
-func (w *windowTask) lost(rest []Tuple) {
+func (w *windowTask) lost(rest []tuple) {
 	w.stats.lost += int64(len(rest))
 	for i := range rest {
 		w.lose(&rest[i], dataflow.MinTime)
@@ -479,20 +480,20 @@ func (w *windowTask) lost(rest []Tuple) {
 
 // handle handles one message from input channel ch (the spout of that
 // index).
-func (w *windowTask) handle(ctx context.Context, ch int, tp *Tuple) error {
+func (w *windowTask) handle(ctx context.Context, ch int, tp *tuple) error {
 	switch tp.Kind {
-	case MsgData:
+	case msgData:
 		w.stats.records++
 		w.slowDebt += w.t.cfg.Faults.Slow
 		return w.onData(ctx, tp)
-	case MsgWatermark:
+	case msgWatermark:
 		if tp.Time == dataflow.MaxTime {
 			w.tracker.Finish(ch)
 		} else {
 			w.tracker.Advance(ch, tp.Time, dataflow.Time(w.t.now()/1e6))
 		}
 		return w.advance(ctx)
-	case MsgEOS:
+	case msgEOS:
 		if !w.eos[ch] {
 			w.eos[ch] = true
 			w.eosN++
@@ -503,7 +504,7 @@ func (w *windowTask) handle(ctx context.Context, ch int, tp *Tuple) error {
 	return nil
 }
 
-func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
+func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 	if !w.hasWM {
 		return w.onDataNoWatermark(ctx, tp)
 	}
@@ -531,7 +532,7 @@ func (w *windowTask) onData(ctx context.Context, tp *Tuple) error {
 }
 
 // dropLate reports tp as late at watermark wm and acks it (W2).
-func (w *windowTask) dropLate(ctx context.Context, tp *Tuple, wm dataflow.Time) error {
+func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) error {
 	l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
 	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 	l.Key = string(w.key)
@@ -549,7 +550,7 @@ func (w *windowTask) dropLate(ctx context.Context, tp *Tuple, wm dataflow.Time) 
 
 // onDataNoWatermark takes a tuple of a pipeline without a watermark: it is
 // never late (W4).
-func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *Tuple) error {
+func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
 	}
@@ -586,8 +587,8 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *Tuple) error {
 }
 
 // lose records that a crash lost tp at watermark wm (W4).
-func (w *windowTask) lose(tp *Tuple, wm dataflow.Time) {
-	if w.lostAt != nil && tp.Kind == MsgData {
+func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
+	if w.lostAt != nil && tp.Kind == msgData {
 		w.lostAt[dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
 	}
 }
@@ -622,12 +623,12 @@ func (w *windowTask) crash() error {
 		for i := range b.ts {
 			tp := &b.ts[i]
 			switch tp.Kind {
-			case MsgEOS:
+			case msgEOS:
 				if ch := w.chanOf[tp.Src]; !w.eos[ch] {
 					w.eos[ch] = true
 					w.eosN++
 				}
-			case MsgData:
+			case msgData:
 				w.stats.lost++
 				w.lose(tp, dataflow.MinTime)
 			}
@@ -715,7 +716,7 @@ func (w *windowTask) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tp.Kind, tp.Src = MsgEOS, int32(w.id)
+		tp.Kind, tp.Src = msgEOS, int32(w.id)
 		if err := e.flush(ctx); err != nil {
 			return err
 		}
