@@ -7,7 +7,7 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-// CheckResult compares one run's results with the reference answer (C1).
+// CheckResult compares one run's results with the reference answer (CM1).
 // For windowed pipelines the unit is a (window, key) pair: the reference has
 // exactly one value per pair. For stateless pipelines the unit is an output
 // row, compared as multisets (duplicates count).
@@ -34,7 +34,7 @@ type CheckResult struct {
 	Duplicated int
 	// Mismatched counts reference windows whose value differs in another way.
 	Mismatched int
-	// DroppedLate is the number of drops the run reported as late (C2).
+	// DroppedLate is the number of drops the run reported as late (CM2).
 	DroppedLate int
 	// Late is the check's account of those drops: verified under the
 	// model's rule, replays lost to lateness, unverified ([VerifyLate]).
@@ -131,7 +131,7 @@ func CheckOptionsFor(p *dataflow.Pipeline, late int) CheckOptions {
 	return o
 }
 
-// Check compares a run's results got with the reference answer ref (C1).
+// Check compares a run's results got with the reference answer ref (CM1).
 // ref must hold one result per (window, key) unless opts.Stateless; got may
 // hold anything. Neither slice is modified.
 func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {

@@ -10,12 +10,14 @@
 //	rep, err := compare.RunOne(ctx, w, r, compare.DataSpec{Events: 100_000, Seed: 1}, compare.Options{}, nil)
 //	if !rep.Check.OK() { ... } // the run's results differ from the reference
 //
-// # What it owns and must not do
+// # Invariants
 //
-//   - C1 A failed check is never hidden: [CheckResult] counts every lost,
+// What compare owns and must not do:
+//
+//   - CM1 A failed check is never hidden: [CheckResult] counts every lost,
 //     duplicated and mismatched window, [CheckResult.OK] is false when any
 //     is non-zero, and the CLI exits non-zero on it.
-//   - C2 Late drops are verified, never taken on a runtime's word: a runtime
+//   - CM2 Late drops are verified, never taken on a runtime's word: a runtime
 //     reports every record it dropped as late ([Outcome.Late]) with the
 //     watermark the drop saw, and declares its model's documented rule
 //     ([LateRule]). [VerifyLate] recomputes from the log the highest
@@ -29,12 +31,12 @@
 //     or not ([CheckResult.Full]); verified drops, replays lost to
 //     lateness, unverified drops; equal after the verified exclusions
 //     ("matches", [CheckResult.OK]).
-//   - C3 Runners are built by [NewRunner] from a map made in a function (no
+//   - CM3 Runners are built by [NewRunner] from a map made in a function (no
 //     init registration, no global mutable state).
-//   - C4 compare holds logic a library user would need (building the log,
+//   - CM4 compare holds logic a library user would need (building the log,
 //     running, checking, summarising); cmd/bench only parses flags and
 //     prints.
-//   - C5 Errors name the fields the caller set, never the command line's
+//   - CM5 Errors name the fields the caller set, never the command line's
 //     flags: a bad value is a *[FieldError] whose Field is the field's name
 //     by its type ("DataSpec.Events", "RuntimeFlags.MaxSpoutPending"), and
 //     cmd/bench maps it to the flag behind it. internal/lint fails on a flag

@@ -94,7 +94,7 @@ func TestEveryLateDropIsVerified(t *testing.T) {
 			return
 		}
 		// Spark starts a new session when a kept row overlaps a session an
-		// earlier batch evicted (microbatch E2): the batch answer merges
+		// earlier batch evicted (microbatch ME2): the batch answer merges
 		// them, and the check counts the split windows rather than
 		// explaining them, so microbatch sessions are held to verified
 		// drops only.

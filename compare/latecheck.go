@@ -10,7 +10,7 @@ import (
 )
 
 // LateAccount is the check's account of the records a run dropped as late
-// (C2): how many of the drops its model's rule explains and how many it
+// (CM2): how many of the drops its model's rule explains and how many it
 // does not.
 type LateAccount struct {
 	// Rule is the model's rule the drops were checked by.

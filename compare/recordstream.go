@@ -66,7 +66,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
 		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series,
-		LateRule: LateRuleDataflow, // recordstream's windowed bolts follow I4/I5 (W2)
+		LateRule: LateRuleDataflow, // recordstream's windowed bolts follow I4/I5 (RW2)
 	}
 	if out.Counters == nil {
 		out.Counters = map[string]int64{}

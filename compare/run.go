@@ -141,7 +141,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // FieldError reports a bad value in one field the caller set: Field names
 // it by its type, as "DataSpec.Events" or "RuntimeFlags.MaxSpoutPending",
 // and Err says what is wrong and which values the field takes. compare's
-// errors name fields, never command-line flags (C5); cmd/bench maps Field to
+// errors name fields, never command-line flags (CM5); cmd/bench maps Field to
 // its flag. A FieldError about input arrives wrapped in an [InputError], so
 // errors.As finds either.
 type FieldError struct {
@@ -216,7 +216,7 @@ func sayf(progress func(string), format string, args ...any) {
 
 // RunLog runs workload w on runner r over log (with the dataset's lookup
 // tables), checks the results against the reference answer computed without
-// the records the run reported late (C2), and returns the report. d is
+// the records the run reported late (CM2), and returns the report. d is
 // recorded in the summary. The reference answer needs the whole input, so
 // the log must be closed once the runner returns.
 func RunLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, tables map[string]*dataflow.Table, d DataSpec, opts Options, progress func(string)) (*Report, error) {
@@ -284,7 +284,7 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}, nil
 }
 
-// checkOutcome checks a run's outcome (C1, C2): it verifies each late drop
+// checkOutcome checks a run's outcome (CM1, CM2): it verifies each late drop
 // under the model's rule ([VerifyLate]), compares the results with the
 // reference answer without the verified drops, and separately with the full
 // answer.
@@ -317,7 +317,7 @@ func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *f
 }
 
 // referenceAnswer is dataflow.Reference over every record of the closed
-// log l, leaving the records out of the windows ex names (C2).
+// log l, leaving the records out of the windows ex names (CM2).
 func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]dataflow.Result, error) {
 	if !l.Closed() {
 		return nil, errors.New("compare: the reference answer needs a closed (complete) log")

@@ -103,7 +103,7 @@ func ysb(t *testing.T) *Workload {
 }
 
 // TestCheckNeverHidesAFailure runs runtimes with known bugs: the check
-// must say so (C1).
+// must say so (CM1).
 func TestCheckNeverHidesAFailure(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -107,7 +107,7 @@ type Outcome struct {
 	Results []dataflow.Result
 	// Late lists the records the runtime dropped (or sent to its late output)
 	// as late, each with what the check needs to verify the drop under
-	// LateRule (C2). Only verified drops are excluded from the reference.
+	// LateRule (CM2). Only verified drops are excluded from the reference.
 	Late []dataflow.LateRecord
 	// LateRule is the documented rule of the runtime's model by which it
 	// drops late records; the check applies it ([VerifyLate]).

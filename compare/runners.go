@@ -128,7 +128,7 @@ func ParseByteSize(s string) (int64, error) {
 // runnerFactory builds a runner from validated flags.
 type runnerFactory func(f RuntimeFlags) (Runner, error)
 
-// runnerFactories maps runtime names to their constructors (C3). Each
+// runnerFactories maps runtime names to their constructors (CM3). Each
 // runtime's adapter file (compare/recordstream.go, compare/microbatch.go)
 // defines its factory; add one line here per runtime.
 func runnerFactories() map[string]runnerFactory {

@@ -33,7 +33,7 @@ func (r SuiteRow) Unsupported() bool {
 }
 
 // Failed reports whether the row is a failure: an error other than an
-// unsupported pipeline, or results that differ from the reference (C1).
+// unsupported pipeline, or results that differ from the reference (CM1).
 func (r SuiteRow) Failed() bool {
 	if r.Err != nil {
 		return !r.Unsupported()

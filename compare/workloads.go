@@ -26,7 +26,7 @@ func GrepDomains() []string {
 //
 // Every event-time workload uses a watermark bounded by 5 s of
 // out-of-orderness, no idle timeout, no allowed lateness and drops late
-// records (counted and reported by the runtime, C2). request-rate windows by
+// records (counted and reported by the runtime, CM2). request-rate windows by
 // processing time (ingest time, I7), so nothing is late; count-window counts
 // elements, so it has no watermark, and its results' window bounds are the
 // key's element ordinals (dataflow I6), not milliseconds.

@@ -44,15 +44,15 @@
 // ascending in [Value.Compare] order (byte order for strings); [ApproxTopN]
 // has the same format and order with Count-Min estimates for counts.
 //
-// # Conventions
+// # Invariants
 //
-// I1-I3 and I6-I9 hold in every package of weir; code and tests cite them
-// by name. I4 and I5 are the watermark and late rule of this package's
+// I1-I3 and I6-I9 hold in every package of weir; code and tests in any
+// package cite them by name alone. I4 and I5 are the watermark and late rule of this package's
 // [WindowOperator] and of recordstream, which wraps it. microbatch's
-// Structured-Streaming mode follows Spark's rule instead (microbatch's E1
-// and E2: a global maximum, and a row dropped only from its windows that
+// Structured-Streaming mode follows Spark's rule instead (microbatch's ME1
+// and ME2: a global maximum, and a row dropped only from its windows that
 // end at or before the watermark). The check in compare verifies each
-// drop under the rule of the model that made it (compare's C2).
+// drop under the rule of the model that made it (compare's CM2).
 //
 //   - I1 Windows are half-open, [Start, End), in milliseconds since the Unix
 //     epoch ([Time]).
@@ -99,4 +99,21 @@
 //   - I9 Keys are rendered as the text of the key columns joined by
 //     [KeySep] ([AppendKey]); results sort by window start, then key
 //     ([CompareResults]).
+//
+// The state machines' own invariants (watermark.go and
+// operator_invariants.go explain them; with -tags invariants they are
+// asserted after every call, and a failure names the id):
+//
+//   - DW1 [WatermarkTracker.Current] never decreases, whatever the inputs do.
+//   - DO1 The operator's timers are a min-heap by deadline, then start, key
+//     and end; count windows are never timers.
+//   - DO2 Every window is held exactly once (the fixed and sliding map, its
+//     key's sessions or its key's count windows), and the open counts add up.
+//   - DO3 A key's sessions are sorted and pairwise disjoint (I3).
+//   - DO4 A key's cache of recent windows and the EarlyEvery dirty list hold
+//     only live windows, each once.
+//   - DO5 A window not yet fired is not past its on-time moment (I4); no
+//     window past its allowed lateness is held or made (I5); count windows
+//     are never full (I6).
+//   - DO6 The operator's watermark never decreases (DW1), except by Restore.
 package dataflow

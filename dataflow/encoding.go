@@ -46,7 +46,7 @@ func AppendResult(dst []byte, r Result) []byte {
 }
 
 // DecodeValue reads a value written by [AppendValue]. An unknown kind, a
-// bool other than 0 or 1, or a null value with bits fails d (wire's D1).
+// bool other than 0 or 1, or a null value with bits fails d (wire's WR1).
 // Only strings allocate.
 func DecodeValue(d *wire.Decoder) Value {
 	k := Kind(d.Byte())

@@ -77,7 +77,7 @@ func TestDecodeValueRejects(t *testing.T) {
 }
 
 // TestDecodeRowAllocs: a row of non-string values decodes into a reused
-// row without allocating (wire's D4 carried to values).
+// row without allocating (wire's WR4 carried to values).
 func TestDecodeRowAllocs(t *testing.T) {
 	row := dataflow.Row{dataflow.Int(1), dataflow.Float(2), dataflow.Bool(true), dataflow.Timestamp(4), {}}
 	b := dataflow.AppendRow(nil, row)

@@ -35,7 +35,7 @@ func TestInvariantsCatchWatermarkTracker(t *testing.T) {
 	tr.Observe(1, 50, 0)
 	require.Equal(t, Time(50), tr.Current(0))
 	tr.current = 500 // above every input: it cannot be a past minimum
-	requireViolation(t, "W1: watermark 500 above every input's", func() { tr.Current(0) })
+	requireViolation(t, "DW1: watermark 500 above every input's", func() { tr.Current(0) })
 }
 
 func invOperator(t *testing.T, w WindowFn, lateness time.Duration) *WindowOperator {
@@ -58,41 +58,41 @@ func TestInvariantsCatchWindowOperator(t *testing.T) {
 		}
 		return op
 	}
-	t.Run("O1 heap order", func(t *testing.T) {
+	t.Run("DO1 heap order", func(t *testing.T) {
 		op := setup(t)
 		h := op.st.timers
 		last := len(h) - 1
 		h[0], h[last] = h[last], h[0]
 		h[0].heapIdx, h[last].heapIdx = 0, last
-		requireViolation(t, "O1: timer", func() { op.Add(invRow("a", 1), 0) })
+		requireViolation(t, "DO1: timer", func() { op.Add(invRow("a", 1), 0) })
 	})
-	t.Run("O2 per-key count", func(t *testing.T) {
+	t.Run("DO2 per-key count", func(t *testing.T) {
 		op := setup(t)
 		op.st.keys["b"].open++
-		requireViolation(t, `O2: key "b" has 2 windows, open 3`, func() { op.Add(invRow("a", 1), 0) })
+		requireViolation(t, `DO2: key "b" has 2 windows, open 3`, func() { op.Add(invRow("a", 1), 0) })
 	})
-	t.Run("O5 not fired behind the watermark", func(t *testing.T) {
+	t.Run("DO5 not fired behind the watermark", func(t *testing.T) {
 		op := invOperator(t, fixed, 100*time.Millisecond)
 		op.Add(invRow("a", 5), 0)
 		op.AdvanceWatermark(15)
 		require.Len(t, op.st.timers, 1)
 		op.st.timers[0].fired = false
-		requireViolation(t, `O5: window [0, 10) of "a" not fired at watermark 15`, func() { op.Add(invRow("a", 30), 0) })
+		requireViolation(t, `DO5: window [0, 10) of "a" not fired at watermark 15`, func() { op.Add(invRow("a", 30), 0) })
 	})
-	t.Run("O6 watermark goes back", func(t *testing.T) {
+	t.Run("DO6 watermark goes back", func(t *testing.T) {
 		op := setup(t)
 		op.AdvanceWatermark(5)
 		op.st.wm = 2
-		requireViolation(t, "O6: window operator watermark went back from 5 to 2", func() { op.Add(invRow("a", 40), 0) })
+		requireViolation(t, "DO6: window operator watermark went back from 5 to 2", func() { op.Add(invRow("a", 40), 0) })
 	})
-	t.Run("O3 sessions overlap", func(t *testing.T) {
+	t.Run("DO3 sessions overlap", func(t *testing.T) {
 		op := invOperator(t, SessionWindows(5*time.Millisecond), 0)
 		op.Add(invRow("a", 0), 0)
 		op.Add(invRow("a", 20), 0)
 		ss := op.st.keys["a"].sessions
 		require.Len(t, ss, 2)
 		ss[1].w.Start = 3
-		requireViolation(t, `O3: sessions [0, 5) and [3, 25) of key "a" overlap`, func() { op.Add(invRow("b", 0), 0) })
+		requireViolation(t, `DO3: sessions [0, 5) and [3, 25) of key "a" overlap`, func() { op.Add(invRow("b", 0), 0) })
 	})
 }
 

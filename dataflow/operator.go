@@ -439,7 +439,7 @@ func (o *WindowOperator) lateRecord(row Row, ingestNanos int64) bool {
 }
 
 // AdvanceWatermark raises the watermark to w (a lower or equal w is ignored:
-// watermarks never decrease, W1). Every window with end <= w fires its
+// watermarks never decrease, DW1). Every window with end <= w fires its
 // on-time pane (I4), in order of end, then start, then key; every window
 // with end + AllowedLateness <= w fires its closing late pane if it has
 // records since its last pane, and its state is dropped (I5).

@@ -11,7 +11,7 @@ import (
 // says: an input's watermark is the largest event time it has delivered minus
 // the policy's MaxOutOfOrderness, or the largest watermark message it has
 // received; the tracker's watermark is the minimum over the inputs that are
-// not idle, and it never decreases (W1).
+// not idle, and it never decreases (DW1).
 //
 // The tracker follows I4's convention, W = max event time - d, which differs
 // by one from Flink's BoundedOutOfOrderness (max - d - 1): a watermark W
@@ -20,7 +20,7 @@ import (
 //
 // # Invariant
 //
-//   - W1 [WatermarkTracker.Current] never decreases, whatever the inputs do:
+//   - DW1 [WatermarkTracker.Current] never decreases, whatever the inputs do:
 //     a watermark message below an input's watermark, an input coming back
 //     from idleness behind the others, or a record on an input that has
 //     finished.
@@ -49,7 +49,7 @@ type WatermarkTracker struct {
 	delay   Time // MaxOutOfOrderness in ms
 	idle    Time // IdleTimeout in ms; 0: inputs never go idle
 	inputs  []inputWatermark
-	current Time // the last value Current returned; W1: never decreases
+	current Time // the last value Current returned; DW1: never decreases
 	// started is set once the tracker has seen a processing time; start is
 	// that time, from which inputs without data count their idleness.
 	started bool
@@ -99,7 +99,7 @@ func (t *WatermarkTracker) Observe(input int, eventTime, nowMs Time) {
 		in.wm = w
 	}
 	if invariants.Enabled && (in.wm < old || in.wm < subSat(eventTime, t.delay)) {
-		invariants.Assertf(false, "W1: input %d watermark %d after %d and event time %d - delay %d", input, in.wm, old, eventTime, t.delay)
+		invariants.Assertf(false, "DW1: input %d watermark %d after %d and event time %d - delay %d", input, in.wm, old, eventTime, t.delay)
 	}
 }
 
@@ -117,7 +117,7 @@ func (t *WatermarkTracker) Advance(input int, w, nowMs Time) {
 		in.wm = w
 	}
 	if invariants.Enabled && (in.wm < old || in.wm < w) {
-		invariants.Assertf(false, "W1: input %d watermark %d after %d and the message %d", input, in.wm, old, w)
+		invariants.Assertf(false, "DW1: input %d watermark %d after %d and the message %d", input, in.wm, old, w)
 	}
 }
 
@@ -132,7 +132,7 @@ func (t *WatermarkTracker) Finish(input int) {
 
 // Current returns the watermark at processing time nowMs: the minimum of the
 // watermarks of the inputs that are not idle, or [MinTime] while one of them
-// has no data yet. It never decreases (W1): when every unfinished input is
+// has no data yet. It never decreases (DW1): when every unfinished input is
 // idle, or the minimum would go back (an input that was idle becomes active
 // again behind the others), the previous value holds.
 func (t *WatermarkTracker) Current(nowMs Time) Time {
@@ -168,12 +168,12 @@ func (t *WatermarkTracker) Current(nowMs Time) Time {
 	return t.current
 }
 
-// checkCurrent asserts W1 after Current: the combined watermark did not go
+// checkCurrent asserts DW1 after Current: the combined watermark did not go
 // back from prev, and it is no higher than the highest input watermark (it
 // was once the minimum of inputs whose watermarks only rise).
 func (t *WatermarkTracker) checkCurrent(prev Time) {
 	if t.current < prev {
-		invariants.Assertf(false, "W1: watermark went back from %d to %d", prev, t.current)
+		invariants.Assertf(false, "DW1: watermark went back from %d to %d", prev, t.current)
 	}
 	if t.current == MinTime {
 		return
@@ -183,7 +183,7 @@ func (t *WatermarkTracker) checkCurrent(prev Time) {
 		top = max(top, t.inputs[i].wm)
 	}
 	if t.current > top {
-		invariants.Assertf(false, "W1: watermark %d above every input's (highest %d)", t.current, top)
+		invariants.Assertf(false, "DW1: watermark %d above every input's (highest %d)", t.current, top)
 	}
 }
 

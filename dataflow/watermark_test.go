@@ -57,7 +57,7 @@ func TestWatermarkTrackerScript(t *testing.T) {
 	})
 }
 
-// TestWatermarkNeverDecreases checks W1 on random observations, messages,
+// TestWatermarkNeverDecreases checks DW1 on random observations, messages,
 // idleness and finishes.
 func TestWatermarkNeverDecreases(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {

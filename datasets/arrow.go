@@ -64,9 +64,9 @@ func ArrowSchema(s dataflow.Schema) (*arrow.Schema, error) {
 //
 // Batches share memory with the log wherever they can: int64, timestamp and
 // float64 columns, the ingest column and dictionary indices wrap the log's
-// chunk slices without copying (flushed rows are immutable, A1), and a
+// chunk slices without copying (flushed rows are immutable, DS5), and a
 // dictionary-encoded string column's dictionary is built once from the
-// column's [Dict] and extended as it grows (A2). Only bool columns and plain
+// column's [Dict] and extended as it grows (DS6). Only bool columns and plain
 // utf8 columns are allocated, from the caller's allocator.
 type ArrowSource struct {
 	l      *Log

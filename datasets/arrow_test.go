@@ -78,7 +78,7 @@ func TestArrowSourceZeroCopy(t *testing.T) {
 	l.Chunks(0, 0, 100, func(ch *Chunk, lo, hi int) bool { c = ch; return false })
 	assert.Same(t, &c.Floats[iotTemperature][0], &temps[0], "float column wraps the log's slice")
 	codes := recs[0].Column(iotSensorID).(*array.Dictionary).Indices().(*array.Int32).Int32Values()
-	assert.Same(t, &c.Codes[iotSensorID][0], &codes[0], "dictionary indices are the log's codes (A2)")
+	assert.Same(t, &c.Codes[iotSensorID][0], &codes[0], "dictionary indices are the log's codes (DS6)")
 }
 
 // TestArrowSourceGrowingDict reads while the log grows: dictionaries

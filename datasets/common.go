@@ -135,7 +135,7 @@ func uuids(r *rand.Rand, n int) []string {
 // (Zipf's law, s = 1) in O(1) with Vose's alias method: a uniform column
 // i, then i or its alias by a 32-bit threshold. The table is built with IEEE
 // division, addition and subtraction only (nothing the compiler may fuse),
-// so it is the same on every machine (D1).
+// so it is the same on every machine (DS1).
 type zipf struct {
 	thr   []uint32 // keep column i when the draw's high half is below thr[i]
 	alias []int32

@@ -30,25 +30,25 @@
 //
 // # Invariants
 //
-//   - D1 Determinism: the same dataset, Seed and Config give the same
+//   - DS1 Determinism: the same dataset, Seed and Config give the same
 //     records in the same partitions and order on every machine. Random
 //     choices come from PCG streams (rand.NewPCG(seed, stream)) mapped to
 //     choices with integer arithmetic; floats are made by one final
 //     conversion, never by library calls whose last bit could differ.
-//   - D2 Event time follows a timeline: event n has event time
+//   - DS2 Event time follows a timeline: event n has event time
 //     Start + n*1000/EventRate ms (sessions: its users' own schedules).
-//   - D3 Arrival order: a record's arrival time is its event time plus its
+//   - DS3 Arrival order: a record's arrival time is its event time plus its
 //     [Skew] delay, and each partition holds records in arrival order (ties
 //     by generation order). Ingest times never decrease within a partition.
-//   - D4 A file written by [WriteDir] loads back with [LoadDir] into the
+//   - DS4 A file written by [WriteDir] loads back with [LoadDir] into the
 //     same records, partitions and order (for the same partition count).
 //
-// # Arrow batches
+// Arrow batches:
 //
-//   - A1 Flushed log rows are immutable, so int64, timestamp and float64
+//   - DS5 Flushed log rows are immutable, so int64, timestamp and float64
 //     columns, dictionary indices and the ingest column of an Arrow batch
 //     wrap the log's memory without copying.
-//   - A2 A dictionary string column's Arrow dictionary is the column's
+//   - DS6 A dictionary string column's Arrow dictionary is the column's
 //     [Dict] in code order, so a batch's indices are the log's codes.
 //
 // # Files

@@ -88,7 +88,7 @@ type held struct {
 // row of the buffer and wait in a timing wheel of one bucket per millisecond
 // of arrival time (event time + delay); a bucket is written once the
 // generator's event time passes its millisecond: no later event can arrive
-// before it, so the log is in arrival order without a global sort (D3), and
+// before it, so the log is in arrival order without a global sort (DS3), and
 // the wheel holds only the delayed events of the last LateDelay (or Delay) of
 // event time. Events of one millisecond leave in generation order (a bucket
 // is FIFO). Which events are delayed is drawn as geometric gaps between

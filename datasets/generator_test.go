@@ -92,7 +92,7 @@ func dump(l *Log) string {
 	return b.String()
 }
 
-// TestDeterminism checks D1 for every dataset: the same seed gives the same
+// TestDeterminism checks DS1 for every dataset: the same seed gives the same
 // log, another seed another one.
 func TestDeterminism(t *testing.T) {
 	for _, n := range Names() {
@@ -107,7 +107,7 @@ func TestDeterminism(t *testing.T) {
 }
 
 // TestGoldenPrefix pins the first events of ysb and nexmark for seed 1, so a
-// change to the data (which breaks D1 across versions) is seen in review.
+// change to the data (which breaks DS1 across versions) is seen in review.
 func TestGoldenPrefix(t *testing.T) {
 	l := gen(t, "ysb", Config{Events: 100, Seed: 1, InOrder: true})
 	row, _ := l.Read(0, 0, nil)
@@ -138,7 +138,7 @@ func TestPartitionKey(t *testing.T) {
 	}
 }
 
-// TestSkew checks D3: in order without skew; with skew, records arrive at
+// TestSkew checks DS3: in order without skew; with skew, records arrive at
 // most Delay behind the largest event time before them, a share of them out
 // of order, and late ones LateDelay/2..LateDelay behind.
 func TestSkew(t *testing.T) {
@@ -267,7 +267,7 @@ func TestNexmark(t *testing.T) {
 
 // TestPriceTableStable checks that no entry of the price table is so close
 // to a rounding boundary that a last-bit difference in math.Pow on another
-// machine could change it (D1).
+// machine could change it (DS1).
 func TestPriceTableStable(t *testing.T) {
 	tab := newPriceTable()
 	assert.Equal(t, int64(100), tab[0])

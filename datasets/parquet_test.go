@@ -15,7 +15,7 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-// TestDirRoundTrip checks D4: WriteDir then LoadDir gives the same records
+// TestDirRoundTrip checks DS4: WriteDir then LoadDir gives the same records
 // in the same partitions and order, and the same tables.
 func TestDirRoundTrip(t *testing.T) {
 	for _, name := range []string{"ysb", "nexmark", "hashtags", "iot"} {

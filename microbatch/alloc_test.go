@@ -11,7 +11,7 @@ import (
 	"github.com/weirlab/weir/datasets"
 )
 
-// K4: once a task's cells exist, running the kernels over a record batch
+// MK4: once a task's cells exist, running the kernels over a record batch
 // allocates nothing, whatever the number of rows.
 func TestHotPathAllocatesNothing(t *testing.T) {
 	l := testLog(t, 9, 4000, 1, 10_000, 100)

@@ -28,7 +28,7 @@ func boundaryLog(t *testing.T, recs [][2]int64) *datasets.Log {
 	return l
 }
 
-// E1, E2, D2 at their boundaries: a record ingested exactly at a batch time
+// ME1, ME2, MD2 at their boundaries: a record ingested exactly at a batch time
 // goes to the next batch; the watermark is computed at the end of a batch
 // and applied from the next; a row is late for a window whose end is at or
 // below the watermark (Spark's window.end <= watermark, models.md 3.2),
@@ -70,7 +70,7 @@ func TestEventTimeBoundaries(t *testing.T) {
 	requireSameResults(t, want, rep.Results)
 	requireSparkResults(t, p, l, rep)
 
-	// Processing time (D2, D3): the record ingested exactly at T0+2000 is in
+	// Processing time (MD2, MD3): the record ingested exactly at T0+2000 is in
 	// the window [T0+2000, T0+4000), in both modes.
 	pp := dataflow.NewPipeline("b", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(2 * time.Second),
 		Domain: dataflow.ProcessingTime, Aggs: []dataflow.Agg{dataflow.Count()}})

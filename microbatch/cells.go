@@ -87,7 +87,7 @@ type aggCols struct {
 }
 
 // cellSet holds partial aggregates, one cell per (window, key), as columns
-// (K4): n is the number of records in the cell, maxEv the largest event time
+// (MK4): n is the number of records in the cell, maxEv the largest event time
 // (ms; the largest ingest ms for processing time) and maxIng the largest
 // ingest time (ns) among them, for latency.
 type cellSet struct {
@@ -261,7 +261,7 @@ func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64, cou
 				val := v.value(r)
 				if plain {
 					// Accumulators keep values; strings of plain columns
-					// point into Arrow buffers (K1), so they are copied,
+					// point into Arrow buffers (MK1), so they are copied,
 					// once per distinct value.
 					if s, ok := cs.intern[val.S]; ok {
 						val.S = s

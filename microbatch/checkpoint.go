@@ -14,7 +14,7 @@ import (
 	"github.com/weirlab/weir/internal/snapshot"
 )
 
-// checkpoints stores the driver's checkpoints (F2): offsets, watermark,
+// checkpoints stores the driver's checkpoints (MF2): offsets, watermark,
 // keyed state and the rate controller, after a batch commits.
 // [snapshotCheckpoints] is the implementation; the interface lets runState
 // hold none (nil) when a run takes no checkpoints.
@@ -42,7 +42,7 @@ func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
 		}
 		if !crash {
 			// Nothing to restart from: a failed batch is recomputed from
-			// its offsets without a checkpoint (K5).
+			// its offsets without a checkpoint (MK5).
 			return nil, cleanup, nil
 		}
 		tmp, err := os.MkdirTemp("", "weir-microbatch-checkpoint-")
@@ -73,13 +73,14 @@ const driverTask snapshot.TaskID = 0
 
 // snapshotCheckpoints keeps the checkpoints in a [snapshot.Store]: one task
 // file per checkpoint (the driver's), atomic writes whose every failure,
-// the directory sync's included, is returned (S3), and a restore that falls
-// back past damaged checkpoints (S4).
+// the directory sync's included, is returned (snapshot's SN3), and a restore
+// that falls back past damaged checkpoints (snapshot's SN4).
 type snapshotCheckpoints struct {
 	st *snapshot.Store
 	mu sync.Mutex // guards next and hint
 	// next is the id of the next checkpoint: above every id in the store
-	// when the run started, so ids increase across incarnations (S1).
+	// when the run started, so ids increase across incarnations (snapshot's
+	// SN1).
 	next snapshot.ID
 	// hint is the size of the last payload: the next one's buffer is made
 	// a little larger, so that encoding it grows the buffer at most once.

@@ -85,8 +85,9 @@ func checkpointDamage() []struct {
 }
 
 // TestCheckpointFallsBackPastDamage: a driver crash whose newest checkpoint
-// is damaged restarts from an older one (S4) and gives the same results as
-// the same crash without damage, which are the reference answer (F2).
+// is damaged restarts from an older one (snapshot's SN4) and gives the same
+// results as the same crash without damage, which are the reference answer
+// (MF2).
 func TestCheckpointFallsBackPastDamage(t *testing.T) {
 	l := testLog(t, 2, 3000, 3, 20_000, 2000)
 	src := datasets.NewArrowSource(l)
@@ -139,7 +140,7 @@ func TestCheckpointFallsBackPastDamage(t *testing.T) {
 
 // TestCheckpointWriteFaultsFailTheRun: a checkpoint that cannot be written
 // durably fails the run with the store's error naming the file, the
-// directory sync's included (S3).
+// directory sync's included (snapshot's SN3).
 func TestCheckpointWriteFaultsFailTheRun(t *testing.T) {
 	l := testLog(t, 3, 1000, 2, 8000, 500)
 	src := datasets.NewArrowSource(l)

@@ -14,7 +14,7 @@ import (
 
 // Under testing/synctest the real clock is the bubble's fake clock, so the
 // driver's figures are exact: batches are submitted at their batch times,
-// one batch interval apart (D1), and the Slow fault is waiting on the clock,
+// one batch interval apart (MD1), and the Slow fault is waiting on the clock,
 // not CPU work: a batch's processing delay is its records times Slow, to
 // the nanosecond, because computing costs no fake time.
 func TestDriverOnRealClockUnderSynctest(t *testing.T) {

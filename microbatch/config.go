@@ -107,7 +107,7 @@ type Config struct {
 	// Mode is the windowing API (default ModeEventTime).
 	Mode Mode
 	// BatchInterval is Spark's batch duration B (default 1 s). Batch times
-	// are multiples of it since the epoch (D1).
+	// are multiples of it since the epoch (MD1).
 	BatchInterval time.Duration
 	// Receiver selects receiver mode: records are pushed into blocks every
 	// BlockInterval and a batch is made of the blocks received before its
@@ -126,10 +126,10 @@ type Config struct {
 	// event-time mode the first trigger then reads every record already in
 	// the log, as Structured Streaming's first micro-batch reads all
 	// available offsets, instead of catching up the ingest-time slices of
-	// the filling (D1); the batches and the watermark then no longer
+	// the filling (MD1); the batches and the watermark then no longer
 	// depend on how fast the log was filled. A rate limit still splits the
 	// backlog. DStream mode keeps the ingest-time slices, which
-	// processing-time windows need (D3).
+	// processing-time windows need (MD3).
 	FilledBeforeStart bool
 	// MaxBatchRows caps the rows of one Arrow record batch read from the
 	// source (default 65536).

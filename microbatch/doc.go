@@ -50,7 +50,7 @@
 //
 // # Invariants
 //
-//   - D1 Batch times are epoch-aligned multiples of the batch interval B.
+//   - MD1 Batch times are epoch-aligned multiples of the batch interval B.
 //     The first batch time is the first multiple of B after the ingest time
 //     of the oldest unread record; later batches follow every B. A batch is
 //     generated when the clock reaches its time, or at once when the log is
@@ -58,34 +58,34 @@
 //     With [Config.FilledBeforeStart] (the log was complete before Run) the
 //     first event-time batch reads the whole log, as Structured
 //     Streaming's first trigger reads every available offset.
-//   - D2 (direct approach) Batch t reads, per partition, the half-open offset range from the
+//   - MD2 (direct approach) Batch t reads, per partition, the half-open offset range from the
 //     previous batch's end to the first record ingested at or after t: the
 //     records ingested in [t-B, t). A record ingested exactly at t belongs to
 //     the next batch, matching the model's half-open windows (I1). With rate
 //     control the range is clamped (Spark's maxMessagesPerPartition) and the
 //     rest waits for later batches. The ranges are recorded in [BatchInfo].
-//   - D3 A processing-time window [s, s+L) of the model (over ingest time,
+//   - MD3 A processing-time window [s, s+L) of the model (over ingest time,
 //     I7) is the DStream window(L, S) emitted at batch time s+L: the union
 //     of the batches in (s, s+L]. L, S and the window offset must be
 //     multiples of B, else Spark's error ([ValidateWindow]) as a
 //     *dataflow.UnsupportedError (the CLI exits 3).
-//   - K1 Kernels work on non-owning views of Arrow columns ([vec]); the Arrow
+//   - MK1 Kernels work on non-owning views of Arrow columns ([vec]); the Arrow
 //     records are released when the task ends, so nothing a kernel keeps may
 //     point into them (strings are cloned into keys and state).
-//   - K2 Work per dictionary entry is done once per dictionary: a string
+//   - MK2 Work per dictionary entry is done once per dictionary: a string
 //     predicate, a lookup, a string function or a key id of a dictionary
 //     column is computed for each dictionary value and then read by code.
 //     Dictionaries of one column are prefixes of one another (the log's
 //     dictionaries only grow), so these caches are extended, not rebuilt.
-//   - K3 A kernel's output buffers belong to the kernel and are reused for
+//   - MK3 A kernel's output buffers belong to the kernel and are reused for
 //     the next record batch; an exec (compiled kernels) is used by one task
 //     at a time.
-//   - K4 Aggregation is two-phase: each task folds its rows into partial
+//   - MK4 Aggregation is two-phase: each task folds its rows into partial
 //     cells (one per window and key) in columnar arrays, without allocating
 //     per row; the commit merges cells into the state.
-//   - K5 Keyed state is changed only by commits, one batch at a time in
+//   - MK5 Keyed state is changed only by commits, one batch at a time in
 //     batch order, so a failed batch leaves no trace in it.
-//   - E1 Structured Streaming's watermark (models.md 3.1): the watermark
+//   - ME1 Structured Streaming's watermark (models.md 3.1): the watermark
 //     of batch b is the largest event time over every row reaching the
 //     aggregation (after the stateless steps: filter, map, lookup,
 //     explode; late rows included) of every partition, delivered in the
@@ -97,7 +97,7 @@
 //     [BatchInfo.Watermark] is the value a batch applied. Processing-time
 //     windows use the ingest time of the oldest unread record instead
 //     (nothing is late).
-//   - E2 Spark's late-row rule (models.md 3.2, WatermarkSupport's
+//   - ME2 Spark's late-row rule (models.md 3.2, WatermarkSupport's
 //     window.end <= watermark): a row of a fixed or sliding window is
 //     dropped from each of its windows whose end is <= W, the watermark of
 //     its batch, and kept in the others (so a row with event time <= W
@@ -107,8 +107,8 @@
 //     window is final, and its state dropped (Append emits it), once its
 //     end is <= W; a session row kept with t + gap > W that overlaps a
 //     session already evicted starts a new session, as in Spark.
-//   - F1 A failed batch is recomputed from its recorded offset ranges.
-//   - F2 After every CheckpointEvery-th batch commits, the offsets, the
+//   - MF1 A failed batch is recomputed from its recorded offset ranges.
+//   - MF2 After every CheckpointEvery-th batch commits, the offsets, the
 //     watermark, the keyed state and the rate controller are written
 //     atomically (temporary file, fsync, rename, directory sync) to the
 //     store both runtimes share (internal/snapshot, on
@@ -116,13 +116,13 @@
 //     restarts from the newest checkpoint that is complete and undamaged
 //     (a damaged newer one is skipped, logged and counted in
 //     checkpoint_fallbacks) and recomputes the batches after it.
-//   - F3 The sink is idempotent by batch: a window and key keeps the value of
+//   - MF3 The sink is idempotent by batch: a window and key keeps the value of
 //     the latest batch that wrote it, and a recomputed batch writes the same
 //     values, so the output equals the reference answer under any injected
 //     failure.
-//   - B1 Batches queue while a job runs (ConcurrentJobs, default 1), so the
+//   - MB1 Batches queue while a job runs (ConcurrentJobs, default 1), so the
 //     scheduling delay is real and grows when processing is slower than B.
-//   - B2 [Config.MemoryBudget] bounds the data the queued batches hold (for
+//   - MB2 [Config.MemoryBudget] bounds the data the queued batches hold (for
 //     the direct approach: what their ranges will materialise, records times
 //     the bytes per record of the Arrow columns); beyond it the run stops
 //     with a *MemoryBudgetError instead of exhausting the machine.

@@ -113,7 +113,7 @@ func (rs *runState) report(pl *plan) *Report {
 // incarnation restarts from its checkpoint (seq is the first batch it
 // computes, 0 without one) and commits them again, so the report lists each
 // batch, its late records and its records once, as the surviving run
-// committed them (F2).
+// committed them (MF2).
 func (rs *runState) rewind(seq int64) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -129,7 +129,7 @@ func (rs *runState) rewind(seq int64) {
 	rs.late = slices.DeleteFunc(rs.late, func(l dataflow.LateRecord) bool { return int64(l.Batch) >= seq })
 }
 
-// batch is one generated batch: its time and offset ranges (D1, D2).
+// batch is one generated batch: its time and offset ranges (MD1, MD2).
 type batch struct {
 	seq     int64
 	tMs     int64
@@ -292,7 +292,7 @@ func (d *driver) generate(ctx context.Context) error {
 		}
 		t := d.nextT
 		if !closed || d.cfg.Backpressure {
-			// Batch times follow the clock (D1). A closed log needs no wait,
+			// Batch times follow the clock (MD1). A closed log needs no wait,
 			// unless a rate limit is in force, which is a rate per clock
 			// second.
 			if wait := time.UnixMilli(t).Sub(clk.Now()); wait > 0 {
@@ -382,7 +382,7 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 	final := closed
 	for p := range n {
 		if invariants.Enabled && until[p] < d.offsets[p] {
-			invariants.Assertf(false, "D2: batch %d would read partition %d back from offset %d to %d", b.seq, p, d.offsets[p], until[p])
+			invariants.Assertf(false, "MD2: batch %d would read partition %d back from offset %d to %d", b.seq, p, d.offsets[p], until[p])
 		}
 		if until[p] > d.offsets[p] {
 			b.ranges = append(b.ranges, OffsetRange{Partition: p, From: d.offsets[p], Until: until[p]})
@@ -404,7 +404,7 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 }
 
 // push queues a batch for the job runners; a queue holding more than the
-// memory budget stops the run (B2).
+// memory budget stops the run (MB2).
 func (d *driver) push(ctx context.Context, b *batch) error {
 	b.submitted = d.cfg.Clock.Now()
 	b.prevDone = d.lastDone
@@ -510,7 +510,7 @@ func (d *driver) runBatch(ctx context.Context, b *batch, queued int) error {
 			d.rs.counters["failed_batches"]++
 			d.rs.counters["recomputed_records"] += b.records
 			d.rs.mu.Unlock()
-			continue // recompute the batch from its offset ranges (F1)
+			continue // recompute the batch from its offset ranges (MF1)
 		}
 		break
 	}

@@ -24,7 +24,7 @@ func (c *compiler) newID() int64 { return c.ids.Add(1) }
 type step func(x *exec) error
 
 // exec runs the compiled pipeline over the Arrow record batches of one task
-// and pre-aggregates them (K4). An exec is owned by one goroutine at a time.
+// and pre-aggregates them (MK4). An exec is owned by one goroutine at a time.
 //
 // The frame is the current set of columns over n physical rows, with the
 // selection sel of live rows (filters shrink it; nothing is copied). Explode
@@ -114,7 +114,7 @@ func (x *exec) load(rec arrow.Record) error {
 // kernels' buffers (indexed by frame row) stay small. Running the steps on
 // slices of a record keeps those buffers and the columns' lines in cache
 // from one step to the next; a slice's results are consumed before the
-// next slice overwrites them (K3).
+// next slice overwrites them (MK3).
 func (x *exec) frame(lo, hi int) {
 	if cap(x.cols) < len(x.base)+8 {
 		x.cols = make([]vec, 0, len(x.base)+8)
@@ -342,7 +342,7 @@ func denseRows(t *dataflow.Table, kc int) []int32 {
 
 // compileLookup joins a static table (compiled once per plan: li). For a
 // dictionary column the table row of each dictionary entry is found once
-// (K2) and each record costs one array read; the table's string columns
+// (MK2) and each record costs one array read; the table's string columns
 // become dictionary columns whose dictionary is the table column and whose
 // codes are table rows, so no string is copied.
 func (c *compiler) compileLookup(li *lookupIndex) (step, error) {

@@ -9,14 +9,14 @@ import (
 
 // kexpr evaluates an expression over the selected rows of the frame
 // (x.sel) and returns a vec indexed by frame row; rows not selected hold
-// garbage. The vec's buffers belong to the kernel and are reused (K3).
+// garbage. The vec's buffers belong to the kernel and are reused (MK3).
 type kexpr func(x *exec) vec
 
 // kpred refines a selection: it returns the rows of sel for which the
 // predicate holds, written into out (which may alias sel).
 type kpred func(x *exec, sel, out []int32) []int32
 
-// dictMap is a per-dictionary-entry cache (K2): for dictionary id, vals[c]
+// dictMap is a per-dictionary-entry cache (MK2): for dictionary id, vals[c]
 // is the result for code c, for the codes computed so far.
 type dictMap[T any] struct {
 	id   int64
@@ -37,7 +37,7 @@ func (m *dictMap[T]) of(d *dictVals, f func(string) T) []T {
 // compilePred compiles a bool expression into a selection kernel, with fast
 // paths for the shapes workloads use: string column (==, !=, in,
 // has_prefix, contains) a literal on dictionary columns compares each
-// dictionary entry once and then tests codes (K2); integer column against a
+// dictionary entry once and then tests codes (MK2); integer column against a
 // literal; conjunctions chain.
 func (c *compiler) compilePred(e dataflow.Expr, s dataflow.Schema) (kpred, error) {
 	if k, err := e.Kind(s); err != nil {
@@ -243,7 +243,7 @@ func cmpStrings(op dataflow.Op, a, b string) bool {
 
 // compileExpr compiles any expression into a column kernel. String
 // functions of dictionary columns are computed once per dictionary entry and
-// keep the codes (K2).
+// keep the codes (MK2).
 func (c *compiler) compileExpr(e dataflow.Expr, s dataflow.Schema) (kexpr, dataflow.Kind, error) {
 	k, err := e.Kind(s)
 	if err != nil {

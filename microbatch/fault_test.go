@@ -14,7 +14,7 @@ import (
 )
 
 // Injected batch failures and driver crashes still give the reference
-// answer exactly (F1-F3).
+// answer exactly (MF1-MF3).
 func TestFaultsStillMatchReference(t *testing.T) {
 	l := testLog(t, 2, 3000, 3, 20_000, 2000)
 	src := datasets.NewArrowSource(l)

@@ -125,7 +125,7 @@ func lateRefs(late []dataflow.LateRecord) []dataflow.RecordRef {
 	return rs
 }
 
-// sparkReference is the exclusion oracle of Spark's late-row rule (E2,
+// sparkReference is the exclusion oracle of Spark's late-row rule (ME2,
 // models.md 3.2): dataflow.Reference over the log where each late record is
 // left out of exactly the windows the rule drops it from. For fixed and
 // sliding windows a record judged at watermark W is left out of its windows
@@ -310,7 +310,7 @@ func aggInputTimes(t *testing.T, p *dataflow.Pipeline, l *datasets.Log) map[data
 }
 
 // checkSparkLate verifies a run's late records and batches against Spark's
-// rule (E1, E2), from the log alone: the batches' End offsets grow, each
+// rule (ME1, ME2), from the log alone: the batches' End offsets grow, each
 // late record was delivered by the batch it names and judged at that
 // batch's watermark, each lost at least one window under it (sessions: t +
 // gap <= W), and each batch's watermark is the largest event time of the

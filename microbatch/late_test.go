@@ -148,7 +148,7 @@ func TestOpenWindowRowKept(t *testing.T) {
 // trigger in event-time mode, however long the filling took: one batch, as
 // for built-in data, and so nothing late. Without FilledBeforeStart the
 // batches are the ingest-time slices of the filling (a replay of a stream
-// that ran while the log filled), and DStream mode keeps those (D3).
+// that ran while the log filled), and DStream mode keeps those (MD3).
 func TestFilledBeforeStart(t *testing.T) {
 	cfg := datasets.Config{Events: 20_000, Seed: 2}
 	l, tables := pacedLog(t, "ysb", cfg, 20_000) // ingest over 1 s: a slow load

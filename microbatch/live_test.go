@@ -50,7 +50,7 @@ var liveShape = func() *dataflow.Pipeline {
 	})
 }
 
-// B1: without rate control, a job slower than the batch interval makes the
+// MB1: without rate control, a job slower than the batch interval makes the
 // queue and the scheduling delay grow batch after batch.
 func TestLiveSchedulingDelayGrows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestLiveSchedulingDelayGrows(t *testing.T) {
 	})
 }
 
-// B2: a memory budget stops such a run with a clear error.
+// MB2: a memory budget stops such a run with a clear error.
 func TestLiveMemoryBudget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := liveLog(t)

@@ -153,7 +153,7 @@ func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
 }
 
 // batchWindows maps the model's processing-time windows onto DStream
-// windows (D3): a window [s, s+size) over ingest time is the union of the
+// windows (MD3): a window [s, s+size) over ingest time is the union of the
 // batches whose times lie in (s, s+size], which is window(size, period) with
 // window ends aligned at offset+size. Length, slide and offset must be
 // multiples of the batch interval; otherwise the window is Spark's error.
@@ -183,7 +183,7 @@ func (pl *plan) batchWindows(w dataflow.WindowFn, cfg *Config) error {
 }
 
 // aggExec is the per-task end of the pipeline: it turns the frame's live
-// rows into partial aggregates (K4), late records, or emitted results.
+// rows into partial aggregates (MK4), late records, or emitted results.
 type aggExec struct {
 	p    *plan
 	part *cellSet
@@ -213,7 +213,7 @@ type aggExec struct {
 	parent []int32   // session shape: union-find over cells
 
 	// Per task.
-	// lateWM is the watermark late rows are judged at (E2): the batch's
+	// lateWM is the watermark late rows are judged at (ME2): the batch's
 	// watermark in event-time mode for event-time fixed, sliding and
 	// session windows, else math.MinInt64 (nothing is late).
 	lateWM   int64
@@ -271,7 +271,7 @@ func (a *aggExec) gidOf(k string) int32 {
 }
 
 // computeGids fills a.gids[r] for the live rows: a dictionary key column
-// costs one array read per row (K2), an integer key a map lookup, anything
+// costs one array read per row (MK2), an integer key a map lookup, anything
 // else the key's text in a map.
 func (a *aggExec) computeGids(x *exec) {
 	g := grow(&a.gids, x.n)
@@ -412,7 +412,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		a.emit(x)
 		return
 	}
-	// Spark's late-row rule (E2): a row is dropped from each of its
+	// Spark's late-row rule (ME2): a row is dropped from each of its
 	// windows whose end is <= the watermark, and its record reported once.
 	if a.lateWM > math.MinInt64 {
 		a.dropLate(x, part, base)
@@ -471,7 +471,7 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 				a.winBuf = w.Assign(a.winBuf[:0], dataflow.Time(a.timeOf(x, r)))
 				for _, win := range a.winBuf {
 					if int64(win.End) <= a.lateWM {
-						continue // late for this window only (E2)
+						continue // late for this window only (ME2)
 					}
 					rows = append(rows, r)
 					cells = append(cells, a.cellFor(a.slotOf(win), a.gids[r]))
@@ -518,7 +518,7 @@ func (p *plan) watermarked() bool {
 	return p.cfg.Mode == ModeEventTime && p.timeIdx >= 0 && (p.shape == shapeTimeWin || p.shape == shapeSession)
 }
 
-// dropLate applies Spark's late-row rule (E2, models.md 3.2) to the live
+// dropLate applies Spark's late-row rule (ME2, models.md 3.2) to the live
 // rows of the frame: a row of a fixed or sliding window is dropped from each
 // of its windows whose end is <= the watermark and kept in the others (the
 // sliding-window loop of consume skips the dropped ones); a session row is
@@ -527,7 +527,7 @@ func (p *plan) watermarked() bool {
 // watermark lose no window (every window ends after its rows' times), so
 // the per-row work is one comparison except for the few rows at or below
 // the watermark. The dropped rows still count towards the batch's maximum
-// event time (E1): Spark's EventTimeWatermarkExec sees every row reaching
+// event time (ME1): Spark's EventTimeWatermarkExec sees every row reaching
 // the aggregation before the late filter.
 func (a *aggExec) dropLate(x *exec, part int, base int64) {
 	p := a.p
@@ -560,7 +560,7 @@ func (a *aggExec) dropLate(x *exec, part int, base int64) {
 }
 
 // lateWindows says whether a row at event time t is dropped from all of
-// its windows and from some of them under the watermark lateWM (E2).
+// its windows and from some of them under the watermark lateWM (ME2).
 func (a *aggExec) lateWindows(t int64) (all, some bool) {
 	w, wm := a.p.win, a.lateWM
 	switch w.Kind {
@@ -583,7 +583,7 @@ func (a *aggExec) lateWindows(t int64) (all, some bool) {
 	return all, some
 }
 
-// fixedWindows is the hot loop of fixed event-time windows (K4): it puts
+// fixedWindows is the hot loop of fixed event-time windows (MK4): it puts
 // the cell of each live row in a.cells, and counts the row and its latest
 // times into the cell. The current window is cached, so the window
 // assignment (a division) and the slot search run once per change of

@@ -14,7 +14,7 @@ import (
 // received since the previous block, read into memory at once. A batch is
 // made of the blocks received before its time, and holds their memory
 // until it is processed: with a job slower than the batch interval,
-// received data piles up (B2).
+// received data piles up (MB2).
 type block struct {
 	ranges  []OffsetRange
 	recs    [][]arrow.Record // per range

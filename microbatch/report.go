@@ -58,7 +58,7 @@ type Report struct {
 	// partition and offset), with the batch that dropped them.
 	Late []dataflow.LateRecord
 	// Watermarked says the run judged rows late by an event-time
-	// watermark (E1, E2): event-time mode with event-time fixed, sliding
+	// watermark (ME1, ME2): event-time mode with event-time fixed, sliding
 	// or session windows. Otherwise nothing is dropped as late.
 	Watermarked bool
 	// Events is the number of source records processed (recomputations

@@ -6,7 +6,7 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-// sink is the idempotent output (F3), like foreachBatch keyed by batch id:
+// sink is the idempotent output (MF3), like foreachBatch keyed by batch id:
 // a window and key holds the value of the latest batch that wrote it, and a
 // stateless batch's rows replace whatever an earlier attempt of the same
 // batch wrote, so recomputed batches never duplicate output.

@@ -33,7 +33,7 @@ type taskOut struct {
 	out      []emitted
 }
 
-// store is the driver's keyed state across batches (K5): Structured
+// store is the driver's keyed state across batches (MK5): Structured
 // Streaming's state store in event-time mode, mapWithState/updateStateByKey
 // or the windowed DStream's remembered batches in DStream mode. It is owned
 // by the commit path: one batch at a time, in batch order.
@@ -315,7 +315,7 @@ func (s *store) compact() {
 	}
 }
 
-// commitBatchWindows runs DStream windows over batches (D3): the batch's
+// commitBatchWindows runs DStream windows over batches (MD3): the batch's
 // cells are remembered by batch time; at every window end t (align +
 // k*slide) the window covering batches (t-length, t] is emitted, as
 // reduceByKey -> window -> reduceByKey, or with InverseReduce as the

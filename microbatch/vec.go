@@ -11,7 +11,7 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-// vec is a non-owning view of one column of the current frame (K1): a slice
+// vec is a non-owning view of one column of the current frame (MK1): a slice
 // per physical row of the frame, valid until the frame changes. Exactly one
 // of i64 (int64, timestamp and bool as 0/1), f64, codes+dict (dictionary
 // strings) or strs (plain strings) is set, or isConst with c.
@@ -29,7 +29,7 @@ type vec struct {
 
 // dictVals is one dictionary's values as Go strings (cloned, so they outlive
 // the Arrow buffers). id names it for the caches of work done per
-// dictionary entry (K2): a cache built for id covers the first len(vals)
+// dictionary entry (MK2): a cache built for id covers the first len(vals)
 // codes and is extended, not rebuilt, when the dictionary grows.
 type dictVals struct {
 	id   int64
@@ -95,7 +95,7 @@ func (v *vec) value(r int32) dataflow.Value {
 }
 
 // dictCache keeps a base column's dictionary across record batches of one
-// task (K2): dictionaries of a column are prefixes of one another (the log's
+// task (MK2): dictionaries of a column are prefixes of one another (the log's
 // dictionaries are append-only), so a new batch only adds the new entries.
 type dictCache struct {
 	data arrow.ArrayData

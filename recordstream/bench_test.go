@@ -107,7 +107,7 @@ func (c *colSource) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int6
 }
 
 // ReadColumns reads only the given columns, as datasets.Log does, so the
-// benchmark takes the spout's pruned read path (P1).
+// benchmark takes the spout's pruned read path (RP1).
 func (c *colSource) ReadColumns(p int, off int64, which []int, dst dataflow.Row) (dataflow.Row, int64) {
 	if n := c.schema.Len(); len(dst) < n {
 		dst = make(dataflow.Row, n)
@@ -129,12 +129,12 @@ func (c *colSource) ReadColumns(p int, off int64, which []int, dst dataflow.Row)
 //
 // On the 2-core AMD EPYC of the study, 2^21 events,
 // go test ./recordstream -run '^$' -bench '^BenchmarkYSB$' -benchtime 3x -count 3
-// (medians; load average ~1.5; with the pruned reads P1 and projected tuples P2):
+// (medians; load average ~1.5; with the pruned reads RP1 and projected tuples RP2):
 //
 //	at-most-once    11.4 M events/s   165 cpu-ns/event
 //	at-least-once    3.6 M events/s   529 cpu-ns/event   (ratio 0.31)
 //
-// Before P1/P2 (load average ~5): 5.1 M and 2.1 M events/s, 186 and 476
+// Before RP1/RP2 (load average ~5): 5.1 M and 2.1 M events/s, 186 and 476
 // cpu-ns/event.
 //
 // The cpu-ns/event figure is the process's CPU time per event, which the

@@ -9,7 +9,7 @@ import (
 
 // chain runs a pipeline's stateless steps on one record, chained into the
 // spout task as Flink chains operators: a filtered record never becomes a
-// tuple, so it costs no transfer and no acker message (C1). Each step writes
+// tuple, so it costs no transfer and no acker message (RC1). Each step writes
 // into its own reused row, so a record through the chain allocates nothing.
 // A chain is owned by one task.
 type chain struct {

@@ -12,7 +12,7 @@
 // (the XOR acker, the rotating map of timeouts and the spout's pending map,
 // in recordstream/internal/acking, which imports only the standard library)
 // read no clock and start no goroutines; [Run] owns every goroutine it
-// starts and returns only after all have exited (R1).
+// starts and returns only after all have exited (RG1).
 //
 // # Usage
 //
@@ -35,7 +35,7 @@
 //	    offset being the message id (Storm's KafkaSpout);
 //	  - the pipeline's stateless steps (filter, map, project, lookup,
 //	    explode) are chained into the spout task, as Flink chains operators
-//	    (C1): a filtered record never becomes a tuple, costs no transfer and
+//	    (RC1): a filtered record never becomes a tuple, costs no transfer and
 //	    no acker message;
 //	  - the windowed aggregation runs in Parallelism window tasks behind a
 //	    fields grouping on the key (a key's records stay on one path, in log
@@ -61,24 +61,56 @@
 //
 // # Invariants
 //
-//   - Q1 Data and control messages (watermark, barrier, EOS) share one
+//   - RQ1 Data and control messages (watermark, barrier, EOS) share one
 //     queue per producer and consumer, in order.
-//   - Q2 A batch is owned by one side at a time; a consumer returns it to
+//   - RQ2 A batch is owned by one side at a time; a consumer returns it to
 //     its edge's free list when done, so transfers do not allocate.
-//   - Q3 A full queue blocks its producer, up to the spouts: memory is
+//   - RQ3 A full queue blocks its producer, up to the spouts: memory is
 //     bounded by QueueBatches x BatchSize tuples per edge.
-//   - Q4 A spout blocked on a full queue keeps draining its acker results,
+//   - RQ4 A spout blocked on a full queue keeps draining its acker results,
 //     so the acker->spout stream never closes a cycle of full queues.
-//   - R1 [Run] returns only after every goroutine it started has exited.
-//   - C1 A record the chained stateless steps drop never becomes a tuple:
+//   - RG1 [Run] returns only after every goroutine it started has exited.
+//   - RC1 A record the chained stateless steps drop never becomes a tuple:
 //     no transfer, no acker message, nothing to track.
-//   - P1 A spout reads the filter's columns first and the others only for a
+//   - RP1 A spout reads the filter's columns first and the others only for a
 //     record that passes (pushdown.go).
-//   - P2 A data tuple carries only the columns the aggregation reads.
-//   - W1-W4 (window.go) when windowed tuples are acked and which drops are
-//     late; S1-S3 (sink.go) what counts as a duplicate; E1-E3
-//     (exactlyonce.go) the exactly-once mode; AK1-AK4 and RM1
-//     (internal/acking) the XOR bookkeeping and the timeouts.
+//   - RP2 A data tuple carries only the columns the aggregation reads.
+//
+// The window bolt's (windowTask in window.go explains them):
+//
+//   - RW1 A tuple is acked only once every window holding it has fired and
+//     its state is dropped, so a crash before that replays it.
+//   - RW2 A late tuple is acked at once and reported in [Report.Late].
+//   - RW3 Global and unwindowed aggregations hold their state to the end of
+//     the input; their tuples are acked on receipt.
+//   - RW4 Only a pipeline with an event-time watermark drops records as
+//     late (I5); without one every tuple is taken, replays included, and a
+//     processing-time replay whose window fired goes to a correction
+//     operator.
+//
+// The sink's, on what counts as a duplicate (sinkTask in sink.go):
+//
+//   - RS1 A pane whose index is not above the largest seen for its window
+//     and key is a duplicate; it is counted and still applied.
+//   - RS2 In a stateless pipeline with acking, a record already seen under
+//     another tree is a duplicate.
+//   - RS3 A pane of a correction operator (RW4) is added to the window's
+//     value, as discarding panes are.
+//   - RS4 A [dataflow.PaneMerged] notice moves the value kept for a session
+//     to the session it merged into.
+//
+// The exactly-once mode's (exactlyonce.go):
+//
+//   - RE1 Tasks never block on I/O for a checkpoint: they hand their encoded
+//     state to the writer goroutine.
+//   - RE2 A crash of any task restarts the whole topology from the newest
+//     complete, valid checkpoint of the run (or the start of the log).
+//   - RE3 A checkpoint covers every task: spouts, windowed bolts and the
+//     sink.
+//
+// The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
+// RM1 (recordstream/internal/acking); the barrier gate's and the
+// checkpoints' are package checkpoint's CG1-CG5 and CK1-CK7.
 //
 // # Guarantees and their limits
 //
@@ -86,19 +118,19 @@
 //
 // AtLeastOnce, the Storm way (mechanics.md 1.1-1.4): a tracked record's
 // tree is acked when the windows holding its tuples have fired and expired
-// (W1), failed on a lost message after the message timeout, and replayed
+// (RW1), failed on a lost message after the message timeout, and replayed
 // from its offset. A replay that reaches a window bolt after the watermark
 // passed its window is late: it is acked and reported in [Report.Late],
 // exactly as Storm drops (or side-outputs) late tuples. With a bounded log
 // read at full speed, the spouts reach the end of their partitions quickly
 // and signal end of input; replays after that are late too. Global and
 // unwindowed aggregations hold state longer than any timeout, so their
-// tuples are acked on receipt (W3).
+// tuples are acked on receipt (RW3).
 //
 // ExactlyOnce, the Flink way (mechanics.md 4.1, exactlyonce.go): barriers,
 // aligned (or unaligned, or at-least-once) snapshots written off the task
 // goroutines, a two-phase-commit sink, and a restart of the whole topology
-// from the newest complete checkpoint after a crash (E1-E3).
+// from the newest complete checkpoint after a crash (RE1-RE3).
 //
 // Faults ([Faults]): a crash hits the window task that takes in the N-th
 // record (the sink for a stateless pipeline); in Storm's modes it loses its

@@ -29,7 +29,7 @@ import (
 //	                                   coordinator goroutine: trigger, complete
 //	                                   (marker), notifyComplete ─▶ sink commits
 //	  a task crashes: cancel the incarnation, wait for every goroutine,
-//	  restart from the latest complete checkpoint (E2).
+//	  restart from the latest complete checkpoint (RE2).
 //
 // The files: this one has the configuration, the restart loop and the
 // run's report; exactlyonce_run.go one incarnation and its coordinator and
@@ -38,13 +38,13 @@ import (
 // barrier injector of every spout, the sink's transactional output);
 // exactlyonce_state.go the encoding of the tasks' state and its restore.
 //
-//   - E1 Tasks never block on I/O for a checkpoint: they encode their state
+//   - RE1 Tasks never block on I/O for a checkpoint: they encode their state
 //     and hand it to the writer goroutine, then go on processing.
-//   - E2 A crash of any task restarts the whole topology from the newest
+//   - RE2 A crash of any task restarts the whole topology from the newest
 //     complete, valid checkpoint of this run (falling back past corrupt
 //     ones); with none, from the beginning of the log. The sink's committed
 //     output outlives restarts (it is the external system).
-//   - E3 A checkpoint covers every task: spouts (their next offset),
+//   - RE3 A checkpoint covers every task: spouts (their next offset),
 //     windowed bolts (operator state, late records, channel state) and the
 //     sink (its pre-committed transactions, channel state).
 
@@ -152,7 +152,7 @@ type eoRunner struct {
 	seed     maphash.Seed // the fields grouping's hash seed, fixed for the run
 }
 
-// runExactlyOnce runs p in the exactly-once mode (E2: restarting the
+// runExactlyOnce runs p in the exactly-once mode (RE2: restarting the
 // topology after every crash) and reports the whole run.
 func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config, cp CheckpointConfig) (*Report, error) {
 	if err := cp.Validate(); err != nil {
@@ -263,7 +263,7 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 	}
 	rep.Counters["late"] = int64(len(rep.Late))
 	// Rebuild the final values from what a reader of the sink sees, with
-	// the at-least-once sink's rules (S1: a pane index not above the one
+	// the at-least-once sink's rules (RS1: a pane index not above the one
 	// seen is a duplicate; discarding panes combine).
 	view := &sinkTask{t: t, taskBase: &taskBase{}}
 	if err := view.init(); err != nil {

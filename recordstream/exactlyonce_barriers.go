@@ -80,7 +80,8 @@ type gateProtocol struct {
 	outs    []checkpoint.Output[*tuple] // reused by every Step
 	arena   tupleArena
 	pending []byte // Unaligned: the state taken at the first barrier
-	// replay is the restored channel state, handled before new input (C6).
+	// replay is the restored channel state, handled before new input
+	// (checkpoint's CK6).
 	replay   []*tuple
 	chanOf   []int // the task's input channel by sending task id
 	channels int   // input channels
@@ -194,7 +195,7 @@ func (p *gateProtocol) buffer() []byte {
 	}
 }
 
-// write hands a framed snapshot to the writer (E1).
+// write hands a framed snapshot to the writer (RE1).
 func (p *gateProtocol) write(ctx context.Context, id checkpoint.ID, buf []byte, align time.Duration) error {
 	return p.inc.snapshot(ctx, writeReq{id: id, task: p.task, payload: buf, framed: true, recycle: p.spare, align: align})
 }
@@ -224,7 +225,7 @@ func (p *gateProtocol) notice(_ context.Context, id checkpoint.ID) error {
 	return nil
 }
 
-// crash restarts the whole topology from the latest checkpoint (E2).
+// crash restarts the whole topology from the latest checkpoint (RE2).
 func (p *gateProtocol) crash() error { return errCrashed }
 
 // finish closes the sink's input: what is not pre-committed is committed

@@ -14,7 +14,7 @@ import (
 // maxWriters is the number of snapshot writer goroutines of a run.
 const maxWriters = 4
 
-// writeReq is a task's encoded state on its way to the writer (E1).
+// writeReq is a task's encoded state on its way to the writer (RE1).
 type writeReq struct {
 	id   checkpoint.ID
 	task checkpoint.TaskID
@@ -241,7 +241,7 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 	}
 }
 
-// writer writes the tasks' snapshots (E1) and acknowledges them to the
+// writer writes the tasks' snapshots (RE1) and acknowledges them to the
 // coordinator; a failed write declines the checkpoint.
 func (inc *incarnation) writer(ctx context.Context) error {
 	for {
@@ -278,7 +278,7 @@ func (inc *incarnation) writer(ctx context.Context) error {
 	}
 }
 
-// snapshot hands a task's encoded state to the writer (E1).
+// snapshot hands a task's encoded state to the writer (RE1).
 func (inc *incarnation) snapshot(ctx context.Context, req writeReq) error {
 	select {
 	case inc.writes <- req:

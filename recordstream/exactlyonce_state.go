@@ -12,7 +12,7 @@ import (
 	"github.com/weirlab/weir/recordstream/checkpoint"
 )
 
-// The encoding of the tasks' state in a checkpoint (E3), and its restore.
+// The encoding of the tasks' state in a checkpoint (RE3), and its restore.
 //
 //	spout:   "offset"   varint next offset
 //	window:  "op"       the window operator's snapshot (dataflow)

@@ -204,7 +204,7 @@ func TestExactlyOnceLeavesNoGoroutines(t *testing.T) {
 		require.NoError(t, err)
 		require.Positive(t, rep.Counters["restarts"], "the crashes restarted the topology")
 		synctest.Wait()
-		// Run waits for every goroutine it started (R1), so none is left now.
+		// Run waits for every goroutine it started (RG1), so none is left now.
 		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after Run")
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()

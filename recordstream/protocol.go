@@ -50,7 +50,7 @@ type boltProtocol interface {
 	notices() <-chan checkpoint.ID
 	notice(ctx context.Context, id checkpoint.ID) error
 	// crash reports an injected crash of the task: nil lets the task
-	// restart alone (Storm), errCrashed restarts the whole topology (E2).
+	// restart alone (Storm), errCrashed restarts the whole topology (RE2).
 	crash() error
 	// finish runs once every input has ended, before the task sends its
 	// own end-of-stream.

@@ -9,7 +9,7 @@ import (
 // ColumnReader is implemented by sources that can read some of a record's
 // columns (*datasets.Log, a columnar log, does). A spout uses it to read only
 // the columns its pipeline uses, and the columns of a leading filter before
-// the rest, so a record the filter drops costs one column read (P1). A
+// the rest, so a record the filter drops costs one column read (RP1). A
 // source without it is read whole with [Source.Read].
 type ColumnReader interface {
 	// ReadColumns is Source.Read for the columns at positions cols: the other
@@ -146,7 +146,7 @@ func zeroRow(s dataflow.Schema) dataflow.Row {
 // key, event-time and aggregate columns, in that order, each once) and the
 // schema of that projection. A spout copies only those values into a data
 // tuple, so a tuple to a window task carries 2 values for YSB instead of 8
-// (P2). It returns nil and last itself when every column is needed.
+// (RP2). It returns nil and last itself when every column is needed.
 func projectForAgg(a *dataflow.Aggregation, last dataflow.Schema) ([]int, dataflow.Schema) {
 	var idx []int
 	add := func(name string) {

@@ -60,7 +60,7 @@ func (s *poisonSource) ReadColumns(p int, off int64, cols []int, dst dataflow.Ro
 }
 
 // TestPrunedReadsMatchReference runs every shape through a source that reads
-// columns (P1): results must still equal the reference, and a leading filter
+// columns (RP1): results must still equal the reference, and a leading filter
 // must cut the columns read.
 func TestPrunedReadsMatchReference(t *testing.T) {
 	for name, p := range shapes() {

@@ -10,7 +10,7 @@ import (
 
 // msgKind says what a queue element carries. Data tuples and control
 // messages travel in one queue, in order, so a watermark, barrier or EOS
-// sent after a tuple is received after it (Q1).
+// sent after a tuple is received after it (RQ1).
 type msgKind uint8
 
 // Message kinds.
@@ -57,7 +57,7 @@ type tuple struct {
 
 // batch is the unit of transfer between two tasks (Storm 2's producer
 // batching into a JCQueue): a reused slice of tuples that returns to its
-// edge's free list once the receiver is done with it (Q2: a batch is owned by
+// edge's free list once the receiver is done with it (RQ2: a batch is owned by
 // exactly one side at a time).
 type batch struct {
 	ts   []tuple
@@ -72,14 +72,14 @@ func (b *batch) release() {
 }
 
 // inbox is a task's receive queue: a bounded channel of batches. It is the
-// backpressure (Q3: a full inbox blocks its producers, up to the spouts).
+// backpressure (RQ3: a full inbox blocks its producers, up to the spouts).
 type inbox struct {
 	ch chan *batch
 }
 
 // drainer is what a blocked producer keeps doing: a spout drains its own
 // inbox of acker results while it waits, so the acker->spout direct stream
-// can never close a cycle of full queues (Q4). Handling a result never sends.
+// can never close a cycle of full queues (RQ4). Handling a result never sends.
 type drainer struct {
 	ch chan *batch
 	fn func(*batch)
@@ -87,7 +87,7 @@ type drainer struct {
 
 // edge is one producer task's link to one consumer task's queue. At most
 // limit batches exist per edge, allocated lazily, so memory per edge is
-// bounded (Q5). An edge is owned by its producer.
+// bounded (RQ3). An edge is owned by its producer.
 type edge struct {
 	to    *inbox
 	free  chan *batch

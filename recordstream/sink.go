@@ -37,15 +37,15 @@ type sinkStats struct {
 // discarding ones), or every record of a stateless pipeline, and measures
 // the latency of every emission. One goroutine owns it.
 //
-//   - S1 A pane whose index is not above the largest index already seen for
+//   - RS1 A pane whose index is not above the largest index already seen for
 //     its window and key is a duplicate (a re-fire after a replay); it is
 //     counted and still applied, as an at-least-once sink would.
-//   - S3 A pane of a window task's correction operator (W4) holds only
+//   - RS3 A pane of a window task's correction operator (RW4) holds only
 //     replays of a fired processing-time window: it is added to the
 //     window's value, as discarding panes are.
-//   - S2 In a stateless pipeline with acking, a record already seen under
+//   - RS2 In a stateless pipeline with acking, a record already seen under
 //     another tree is a duplicate.
-//   - S4 A [dataflow.PaneMerged] notice moves the value kept for a session
+//   - RS4 A [dataflow.PaneMerged] notice moves the value kept for a session
 //     that fired early panes to the session it merged into, so the sink
 //     keeps only final sessions (dataflow's I8).
 type sinkTask struct {
@@ -122,7 +122,7 @@ func (s *sinkTask) pane(tp *tuple, now int64) error {
 		return nil
 	}
 	if tp.Aux <= e.maxIndex {
-		s.stats.duplicates++ // S1
+		s.stats.duplicates++ // RS1
 	}
 	e.maxIndex = max(e.maxIndex, tp.Aux)
 	if !s.discarding && tp.Partition&paneIncrement == 0 {
@@ -148,7 +148,7 @@ func (s *sinkTask) combine(e *sinkEntry, v dataflow.Value, extra []dataflow.Valu
 	return nil
 }
 
-// merge applies a PaneMerged notice (S4): the key's session tp.Win, which
+// merge applies a PaneMerged notice (RS4): the key's session tp.Win, which
 // fired early panes, merged into a larger session; its value moves there.
 // Discarding panes combine with what the larger session has; accumulating
 // ones give way to it (its next pane covers both).
@@ -188,7 +188,7 @@ func (s *sinkTask) record(ctx context.Context, tp *tuple, now int64) error {
 	}
 	k := recKey{part: tp.Partition, off: tp.Offset}
 	if root, ok := s.seen[k]; ok && root != tp.Root {
-		s.stats.duplicates++ // S2
+		s.stats.duplicates++ // RS2
 	} else if !ok {
 		s.seen[k] = tp.Root
 	}
@@ -344,7 +344,7 @@ func (s *sinkTask) transact(tp *tuple) error {
 		if paneTiming(tp) == dataflow.PaneMerged {
 			e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S}
 			e.Pane, e.Merged, e.Into = int(tp.Aux), true, mergedInto(tp)
-			return s.txn.write(e, s.nowc) // a notice, not an emission (S4)
+			return s.txn.write(e, s.nowc) // a notice, not an emission (RS4)
 		}
 		e.Result = dataflow.Result{Window: tp.Win, Key: tp.Row[0].S, Value: tp.Row[1]}
 		if len(tp.Row) > 2 {

@@ -38,7 +38,7 @@ type spoutTask struct {
 	acks  []*edge
 	drain *drainer
 	chain *chain
-	plan  *readPlan // pruned reads (P1); nil reads whole records
+	plan  *readPlan // pruned reads (RP1); nil reads whole records
 	row   dataflow.Row
 	key   []byte
 	rng   *rand.Rand
@@ -110,7 +110,7 @@ func (s *spoutTask) onExpire(_ uint64, info pendingInfo) {
 }
 
 // onResults handles a batch from the ackers: tree results and EOS. It never
-// sends, so it is safe to run while blocked on a full queue (Q4).
+// sends, so it is safe to run while blocked on a full queue (RQ4).
 func (s *spoutTask) onResults(b *batch) {
 	for i := range b.ts {
 		m := &b.ts[i]
@@ -166,7 +166,7 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	if t.proj == nil {
 		tp.Row = append(tp.Row, row...)
 	} else {
-		for _, i := range t.proj { // P2
+		for _, i := range t.proj { // RP2
 			tp.Row = append(tp.Row, row[i])
 		}
 	}
@@ -223,7 +223,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	s.sinceWM++
 	if !s.tracked() || s.curN == 0 {
 		// Untracked, or filtered out inside the chain: nothing to wait for
-		// (C1). Storm would send an INIT with value 0 and ack at once.
+		// (RC1). Storm would send an INIT with value 0 and ack at once.
 		return nil
 	}
 	s.pending.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})

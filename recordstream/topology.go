@@ -71,7 +71,7 @@ type Report struct {
 	// emitted record for a stateless pipeline (duplicates included).
 	Results []dataflow.Result
 	// Late lists the records dropped (or side-output) as late, each with
-	// the watermark it was judged at (W2).
+	// the watermark it was judged at (RW2).
 	Late []dataflow.LateRecord
 	// Events is the number of log records read for the first time.
 	Events int64
@@ -200,9 +200,9 @@ type topo struct {
 	src   Source
 	p     *dataflow.Pipeline
 	agg   *dataflow.Aggregation
-	aggIn dataflow.Schema // schema of data tuples to window tasks (P2)
+	aggIn dataflow.Schema // schema of data tuples to window tasks (RP2)
 	// proj lists the columns of last a data tuple carries to a window task,
-	// nil for all of them (P2); tupleKeyIdx are the key columns in aggIn.
+	// nil for all of them (RP2); tupleKeyIdx are the key columns in aggIn.
 	proj        []int
 	tupleKeyIdx []int
 	last        dataflow.Schema // schema after the stateless steps
@@ -225,7 +225,7 @@ type topo struct {
 
 // Run compiles p to a topology reading src, runs it to the end of the
 // (closed) log, and returns what the sink kept and what the tasks measured.
-// It returns only after every goroutine it started has exited (R1).
+// It returns only after every goroutine it started has exited (RG1).
 func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -306,7 +306,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(componentAcker, i), t: t})
 	}
 
-	// Wire the edges. Spouts drain their inbox while blocked (Q4).
+	// Wire the edges. Spouts drain their inbox while blocked (RQ4).
 	qb, bs := cfg.QueueBatches, cfg.BatchSize
 	for _, s := range t.spouts {
 		s.drain = &drainer{ch: s.in.ch, fn: s.onResults}
@@ -416,7 +416,7 @@ func (t *topo) run(ctx context.Context) (*Report, error) {
 // beside them until the tasks are done, then calls sinkDone (if not nil)
 // when the sink has returned. It returns the first error of any of them
 // (which cancels the others) once every goroutine it started has exited
-// (R1).
+// (RG1).
 func (t *topo) runTasks(ctx context.Context, services []func(context.Context) error, sinkDone func()) error {
 	g, gctx := errgroup.WithContext(ctx)
 	svcCtx, stop := context.WithCancel(gctx)

@@ -23,7 +23,7 @@ type holdMode uint8
 
 const (
 	holdNone    holdMode = iota // untracked (at-most-once)
-	holdReceipt                 // global and unwindowed: acked on receipt (W3)
+	holdReceipt                 // global and unwindowed: acked on receipt (RW3)
 	holdExpiry                  // fixed, sliding: acked when the last window holding it is dropped
 	holdCount                   // count windows: acked when the last count window holding it fired
 	holdSession                 // sessions: acked when the session holding it is dropped
@@ -36,8 +36,8 @@ type held struct {
 	t    dataflow.Time
 	root uint64
 	edge uint64
-	ref  dataflow.RecordRef // what a crash loses (W4)
-	kh   *keyHold           // sessions: the key's queue, to hold it again if its session grows (W1)
+	ref  dataflow.RecordRef // what a crash loses (RW4)
+	kh   *keyHold           // sessions: the key's queue, to hold it again if its session grows (RW1)
 }
 
 // keyHold is the per-key queue of held tuples for count and session windows.
@@ -56,14 +56,14 @@ type windowStats struct {
 // over its input spouts fed by their watermark messages. One goroutine owns
 // it.
 //
-//   - W1 A tuple is acked only once every window holding it has fired and
+//   - RW1 A tuple is acked only once every window holding it has fired and
 //     its state is dropped, so a crash before that replays it.
-//   - W2 A late tuple is acked at once and reported in [Report.Late].
-//   - W3 Global and unwindowed aggregations hold their state until the end
+//   - RW2 A late tuple is acked at once and reported in [Report.Late].
+//   - RW3 Global and unwindowed aggregations hold their state until the end
 //     of the input, longer than any message timeout; their tuples are acked
 //     on receipt (as a plain Storm bolt with in-memory state), so a crash of
 //     their task loses what it held even with acking.
-//   - W4 Only a pipeline with an event-time watermark (fixed, sliding or
+//   - RW4 Only a pipeline with an event-time watermark (fixed, sliding or
 //     session windows in event time) drops records as late (I5). A
 //     pipeline without one (count windows, processing-time windows) takes
 //     every tuple, replays included: a count-window replay is a new element
@@ -89,9 +89,9 @@ type windowTask struct {
 	mode     holdMode
 	panes    []tuple
 	late     []dataflow.LateRecord
-	lostAt   map[dataflow.RecordRef]dataflow.Time // W4: at-least-once, tuples a crash lost
-	hasWM    bool                                 // W4: the pipeline has an event-time watermark
-	after    *dataflow.WindowOperator             // W4: processing-time replays whose window fired
+	lostAt   map[dataflow.RecordRef]dataflow.Time // RW4: at-least-once, tuples a crash lost
+	hasWM    bool                                 // RW4: the pipeline has an event-time watermark
+	after    *dataflow.WindowOperator             // RW4: processing-time replays whose window fired
 	afterH   []held                               // their tuples, acked when after fires
 	heap     []held
 	keys     map[string]*keyHold
@@ -137,7 +137,7 @@ func (w *windowTask) reset() error {
 	}
 	w.op = op
 	// Processing time has no watermark policy: the bound and the idle
-	// timeout are event-time notions (W4). Its "watermark" is the smallest
+	// timeout are event-time notions (RW4). Its "watermark" is the smallest
 	// largest ingest time over the spouts, which a partition's records
 	// never fall behind, since ingest times rise within a partition.
 	policy := dataflow.WatermarkPolicy{IdleTimeout: t.agg.Watermark.IdleTimeout}
@@ -183,7 +183,7 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	}
 }
 
-// paneIncrement marks a pane of the correction operator (W4) in
+// paneIncrement marks a pane of the correction operator (RW4) in
 // tuple.Partition: the sink adds it to the window's value.
 const paneIncrement = 1 << 16
 
@@ -209,7 +209,7 @@ func (w *windowTask) onIncrement(p dataflow.Pane) {
 	w.panes[len(w.panes)-1].Partition |= paneIncrement
 }
 
-// flushAfter fires the correction operator (W4) and acks its tuples.
+// flushAfter fires the correction operator (RW4) and acks its tuples.
 func (w *windowTask) flushAfter(ctx context.Context) error {
 	if w.after == nil {
 		return nil
@@ -253,7 +253,7 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 	return e.commit(ctx)
 }
 
-// hold keeps tp's ack until its windows are gone (W1).
+// hold keeps tp's ack until its windows are gone (RW1).
 func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
@@ -319,7 +319,7 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 // reholdSession takes the key's tuples inside session win, which fired and
 // has now merged into a larger session ([dataflow.PaneMerged]), back from
 // the expiry heap into the key's queue: their state lives on in the merged
-// session, so they wait for its on-time pane (W1). Merges of fired sessions
+// session, so they wait for its on-time pane (RW1). Merges of fired sessions
 // are rare, so the heap is filtered and rebuilt.
 func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 	kh := w.keys[key]
@@ -350,7 +350,7 @@ func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 func (w *windowTask) checkHeap() {
 	for j := 1; j < len(w.heap); j++ {
 		if i := (j - 1) / 2; w.heap[i].exp > w.heap[j].exp {
-			invariants.Assertf(false, "W1: expiry heap out of order at %d (%d > %d)", j, w.heap[i].exp, w.heap[j].exp)
+			invariants.Assertf(false, "RW1: expiry heap out of order at %d (%d > %d)", j, w.heap[i].exp, w.heap[j].exp)
 		}
 	}
 }
@@ -520,7 +520,7 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 		}
 	}
 	if late {
-		return w.dropLate(ctx, tp, w.op.Watermark()) // W2
+		return w.dropLate(ctx, tp, w.op.Watermark()) // RW2
 	}
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
@@ -531,7 +531,7 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 	return nil
 }
 
-// dropLate reports tp as late at watermark wm and acks it (W2).
+// dropLate reports tp as late at watermark wm and acks it (RW2).
 func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) error {
 	l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
 	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
@@ -549,7 +549,7 @@ func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) 
 }
 
 // onDataNoWatermark takes a tuple of a pipeline without a watermark: it is
-// never late (W4).
+// never late (RW4).
 func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
@@ -586,7 +586,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 	return nil
 }
 
-// lose records that a crash lost tp at watermark wm (W4).
+// lose records that a crash lost tp at watermark wm (RW4).
 func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
 	if w.lostAt != nil && tp.Kind == msgData {
 		w.lostAt[dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm

@@ -47,23 +47,23 @@
 //
 // # Invariants
 //
-//   - G1 Every generated pipeline passes [dataflow.Pipeline.Validate]; the
+//   - DT1 Every generated pipeline passes [dataflow.Pipeline.Validate]; the
 //     generator returns an error otherwise (a bug in the generator).
-//   - G2 The same seed, config and domains give the same pipelines.
-//   - G3 Only aggregates whose result the check can judge exactly are
+//   - DT2 The same seed, config and domains give the same pipelines.
+//   - DT3 Only aggregates whose result the check can judge exactly are
 //     generated: count, sum, min, max, mean and span (floats compared
 //     approximately), distinct and top-N (exact), approximate distinct
 //     (HyperLogLog is linear and seedless, so every runtime gets the same
 //     estimate), and approximate top-N only over a column with at most
 //     [SmallLimit] distinct values, where its candidate set is never full
 //     and the result does not depend on arrival order (dataflow.ApproxTopN).
-//   - G4 Count windows are keyed by a superset of the domain's partition
+//   - DT4 Count windows are keyed by a superset of the domain's partition
 //     key: their windows follow a key's arrival order (dataflow I6), which
 //     is one order only when the key's records share a partition. A domain
 //     without a partition key gets no count windows.
-//   - G5 Maps add new columns (m0, m1, ...) and never overwrite an input
-//     column, so the partition key keeps its meaning (G4).
-//   - G6 Window lengths are multiples of a unit of the configured scale:
+//   - DT5 Maps add new columns (m0, m1, ...) and never overwrite an input
+//     column, so the partition key keeps its meaning (DT4).
+//   - DT6 Window lengths are multiples of a unit of the configured scale:
 //     a quarter of [Config.EventWindow] in event time, of
 //     [Config.ProcessingWindow] in processing time (at least 1 ms).
 package dataflowtest

@@ -12,7 +12,7 @@ import (
 
 // SmallLimit is the most distinct values a column listed in [Domain.Small]
 // may hold: half of the smallest candidate set of [dataflow.ApproxTopN]
-// (64), so its set is never full and its result is exact to judge (G3).
+// (64), so its set is never full and its result is exact to judge (DT3).
 const SmallLimit = 32
 
 // Domain describes one input the generator builds pipelines over. Every
@@ -27,7 +27,7 @@ type Domain struct {
 	// Keys are the columns worth grouping by (not floats).
 	Keys []string
 	// PartitionKey is the column the input's log is partitioned by, or ""
-	// for round robin (then no count windows, G4).
+	// for round robin (then no count windows, DT4).
 	PartitionKey string
 	// Small are columns with at most [SmallLimit] distinct values.
 	Small []string
@@ -47,7 +47,7 @@ type Text struct{ Col, Prefix string }
 // Config scales the generated pipelines. The zero value is valid.
 type Config struct {
 	// EventWindow is the typical window length in event time (default
-	// 4 s): lengths are multiples of a quarter of it, up to twice it (G6).
+	// 4 s): lengths are multiples of a quarter of it, up to twice it (DT6).
 	// Choose it so the input's event-time span holds several windows.
 	EventWindow time.Duration
 	// ProcessingWindow is the typical window length in processing time
@@ -95,7 +95,7 @@ func (c *Config) Validate() error {
 }
 
 // Generator draws random valid pipelines over its domains. It holds no
-// randomness of its own (the caller passes a seeded *rand.Rand, G2) and is
+// randomness of its own (the caller passes a seeded *rand.Rand, DT2) and is
 // safe for concurrent use.
 type Generator struct {
 	cfg     Config
@@ -185,7 +185,7 @@ type Case struct {
 	Index int
 	// Domain is the domain it reads.
 	Domain *Domain
-	// Pipeline has passed Validate (G1).
+	// Pipeline has passed Validate (DT1).
 	Pipeline *dataflow.Pipeline
 	// Features are the labels of [AllFeatures] it exercises.
 	Features []string
@@ -198,7 +198,7 @@ func (c Case) String() string {
 
 // Pipeline draws pipeline number i from r, over domain i modulo the number
 // of domains (so every domain is used evenly). The error is the
-// generator's bug: a pipeline that does not validate (G1).
+// generator's bug: a pipeline that does not validate (DT1).
 func (g *Generator) Pipeline(r *rand.Rand, i int) (Case, error) {
 	d := &g.domains[i%len(g.domains)]
 	b := &builder{r: r, cfg: g.cfg, d: d, schema: d.Schema, small: map[string]bool{}, values: map[string][]dataflow.Value{}}
@@ -218,7 +218,7 @@ func (g *Generator) Pipeline(r *rand.Rand, i int) (Case, error) {
 	}
 	c := Case{Index: i, Domain: d, Pipeline: b.p, Features: Features(b.p)}
 	if err := b.p.Validate(); err != nil {
-		return c, fmt.Errorf("dataflowtest: generated an invalid pipeline (G1): %w\n%v", err, c)
+		return c, fmt.Errorf("dataflowtest: generated an invalid pipeline (DT1): %w\n%v", err, c)
 	}
 	return c, nil
 }
@@ -247,7 +247,7 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // add appends a step and moves the schema on. Every step is built against
 // b.schema; a step that does not fit is the generator's bug, which
-// Validate reports at the end (G1).
+// Validate reports at the end (DT1).
 func (b *builder) add(s dataflow.Step) {
 	b.p.Steps = append(b.p.Steps, s)
 	if out, err := s.Out(b.schema); err == nil {
@@ -312,7 +312,7 @@ func (b *builder) pred() dataflow.Expr {
 	if len(cols) == 0 {
 		return dataflow.LitBool(true)
 	}
-	slices.Sort(cols) // map order is random; G2
+	slices.Sort(cols) // map order is random; DT2
 	c := pick(b.r, cols)
 	vs := b.values[c]
 	v := pick(b.r, vs)
@@ -349,7 +349,7 @@ func (b *builder) pred() dataflow.Expr {
 	return pick(b.r, ops)(col, dataflow.Lit(v))
 }
 
-// mapStep adds a new column m<i> computed from an existing one (G5).
+// mapStep adds a new column m<i> computed from an existing one (DT5).
 func (b *builder) mapStep() {
 	var ints, floats, strs, stamps []string
 	for _, f := range b.schema.Fields {
@@ -500,7 +500,7 @@ func (b *builder) aggregate() {
 	kind := pick(b.r, kinds)
 	switch {
 	case kind == dataflow.WindowCount:
-		// G4: a superset of the partition key.
+		// DT4: a superset of the partition key.
 		a.Key = []string{pk}
 		if b.chance(0.3) {
 			for _, k := range b.chooseKeys(1) {
@@ -610,7 +610,7 @@ func (b *builder) aggregate() {
 	b.p.Aggregate(a)
 }
 
-// agg returns one aggregate over a column of the current schema (G3).
+// agg returns one aggregate over a column of the current schema (DT3).
 func (b *builder) agg() dataflow.Agg {
 	var numeric, ordered, all, small []string
 	for _, f := range b.schema.Fields {

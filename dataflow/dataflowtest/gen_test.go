@@ -40,7 +40,7 @@ func clicks() dataflowtest.Domain {
 	}
 }
 
-// TestGeneratedPipelinesValidate checks G1 and the coverage of 500
+// TestGeneratedPipelinesValidate checks DT1 and the coverage of 500
 // pipelines: every feature appears.
 func TestGeneratedPipelinesValidate(t *testing.T) {
 	g, err := dataflowtest.NewGenerator(dataflowtest.Config{}, clicks())
@@ -56,7 +56,7 @@ func TestGeneratedPipelinesValidate(t *testing.T) {
 	assert.Empty(t, cov.Missing(dataflowtest.AllFeatures()), "coverage: %v", cov)
 }
 
-// TestGeneratorDeterministic checks G2: one seed, one sequence.
+// TestGeneratorDeterministic checks DT2: one seed, one sequence.
 func TestGeneratorDeterministic(t *testing.T) {
 	g, err := dataflowtest.NewGenerator(dataflowtest.Config{}, clicks())
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestGeneratorDeterministic(t *testing.T) {
 	}
 }
 
-// TestCountWindowsKeyedByPartition checks G4.
+// TestCountWindowsKeyedByPartition checks DT4.
 func TestCountWindowsKeyedByPartition(t *testing.T) {
 	g, err := dataflowtest.NewGenerator(dataflowtest.Config{}, clicks())
 	require.NoError(t, err)

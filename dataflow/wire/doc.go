@@ -28,13 +28,13 @@
 //
 //  1. Check [Decoder.Err] (or [Decoder.Finish]) once at the end, not after
 //     every read: after the first problem every read returns a zero value
-//     (D1), so a decoding loop only needs to stop on Err when its trip
+//     (WR1), so a decoding loop only needs to stop on Err when its trip
 //     count came from the input.
 //  2. Read element counts with [Decoder.Count], never with Uvarint, before
 //     sizing a slice or map: Count fails when the count exceeds the bytes
-//     left, so corrupt input cannot ask for a huge allocation (D2).
+//     left, so corrupt input cannot ask for a huge allocation (WR2).
 //  3. Copy what must outlive the input: [Decoder.Bytes] and [Decoder.Next]
-//     return slices of it (D3).
+//     return slices of it (WR3).
 //
 // # Layout
 //
@@ -78,12 +78,12 @@
 //
 // # Invariants
 //
-//   - D1 The error is sticky: the first problem is kept, the unread input is
+//   - WR1 The error is sticky: the first problem is kept, the unread input is
 //     dropped, and every later read returns the zero value.
-//   - D2 [Decoder.Count] never returns more than the number of bytes left,
+//   - WR2 [Decoder.Count] never returns more than the number of bytes left,
 //     since every element takes at least one byte.
-//   - D3 Slices a Decoder returns alias its input; strings are copies.
-//   - D4 The reads of fixed-size values and of varints, Count, Next and
+//   - WR3 Slices a Decoder returns alias its input; strings are copies.
+//   - WR4 The reads of fixed-size values and of varints, Count, Next and
 //     Bytes allocate nothing (TestDecoderAllocs); only a failure allocates
 //     (the error).
 //

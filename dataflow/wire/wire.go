@@ -44,7 +44,7 @@ func AppendSection(dst []byte, name string, data []byte) []byte {
 }
 
 // Sections decodes a payload of sections written by [AppendSection] into a
-// map from name to data. The data slices alias b (D3). A truncated payload
+// map from name to data. The data slices alias b (WR3). A truncated payload
 // or a name that appears twice gives an error wrapping [ErrCorrupt].
 func Sections(b []byte) (map[string][]byte, error) {
 	m := make(map[string][]byte)
@@ -64,7 +64,7 @@ func Sections(b []byte) (map[string][]byte, error) {
 }
 
 // Decoder reads what the Append functions wrote, front to back. Its error
-// is sticky (D1): after the first problem every read returns a zero value
+// is sticky (WR1): after the first problem every read returns a zero value
 // and [Decoder.Err] reports the problem, wrapping [ErrCorrupt] and giving
 // the byte offset where it was found.
 //
@@ -72,7 +72,7 @@ func Sections(b []byte) (map[string][]byte, error) {
 // does not escape lives on the caller's stack. It is not safe for
 // concurrent use.
 type Decoder struct {
-	b   []byte // the unread input; nil once err is set (D1)
+	b   []byte // the unread input; nil once err is set (WR1)
 	n   int    // length of the whole input, for offsets in errors
 	err error
 }
@@ -94,7 +94,7 @@ func (d *Decoder) Len() int { return len(d.b) }
 func (d *Decoder) Offset() int { return d.n - len(d.b) }
 
 // Fail records problem at the current offset, unless an earlier problem is
-// recorded, and drops the unread input (D1). Readers call it for input
+// recorded, and drops the unread input (WR1). Readers call it for input
 // that decodes but is not valid for them ("negative count"); the message
 // names what is wrong in the reader's terms.
 func (d *Decoder) Fail(problem string) {
@@ -116,7 +116,7 @@ func (d *Decoder) Finish() error {
 
 // Byte reads one byte.
 func (d *Decoder) Byte() byte {
-	if len(d.b) == 0 { // also after an error (D1)
+	if len(d.b) == 0 { // also after an error (WR1)
 		d.Fail("truncated reading a byte")
 		return 0
 	}
@@ -164,7 +164,7 @@ func (d *Decoder) Float() float64 {
 	return f
 }
 
-// Next reads the next n bytes, which alias the input (D3); its capacity is
+// Next reads the next n bytes, which alias the input (WR3); its capacity is
 // n, so appending to it never overwrites the input.
 func (d *Decoder) Next(n int) []byte {
 	if n < 0 || n > len(d.b) {
@@ -176,7 +176,7 @@ func (d *Decoder) Next(n int) []byte {
 	return b
 }
 
-// Bytes reads a length-prefixed byte slice, which aliases the input (D3);
+// Bytes reads a length-prefixed byte slice, which aliases the input (WR3);
 // its capacity is its length.
 func (d *Decoder) Bytes() []byte {
 	n := d.Uvarint()
@@ -193,7 +193,7 @@ func (d *Decoder) Bytes() []byte {
 func (d *Decoder) String() string { return string(d.Bytes()) }
 
 // Count reads the number of elements that follow, each taking at least one
-// byte: a count larger than the bytes left fails (D2), so it is safe to
+// byte: a count larger than the bytes left fails (WR2), so it is safe to
 // size a slice or map with the result.
 func (d *Decoder) Count() int {
 	n := d.Uvarint()

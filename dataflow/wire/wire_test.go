@@ -63,7 +63,7 @@ func TestNaNRoundTrip(t *testing.T) {
 
 // TestTruncated checks that every prefix of a valid encoding fails with an
 // error wrapping ErrCorrupt and that reads after the failure return zero
-// values (D1).
+// values (WR1).
 func TestTruncated(t *testing.T) {
 	full := appendRecord(nil, record{U: 1 << 40, I: -3, F: 2, B: 4, Raw: []byte("xyz"), Blob: []byte("blob"), S: "str"})
 	for n := range len(full) {
@@ -131,7 +131,7 @@ func TestDecoderErrors(t *testing.T) {
 	})
 }
 
-// TestAliasing pins D3: Bytes and Next alias the input with capacity
+// TestAliasing pins WR3: Bytes and Next alias the input with capacity
 // their length, so an append cannot overwrite what follows.
 func TestAliasing(t *testing.T) {
 	b := wire.AppendBytes(nil, []byte("ab"))
@@ -167,7 +167,7 @@ func TestSections(t *testing.T) {
 	assert.ErrorContains(t, err, "twice")
 }
 
-// TestDecoderAllocs pins D4: the hot reads allocate nothing.
+// TestDecoderAllocs pins WR4: the hot reads allocate nothing.
 func TestDecoderAllocs(t *testing.T) {
 	var b []byte
 	for i := range 64 {

@@ -21,21 +21,21 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// Timer is a single event, as time.Timer (C1, C2).
+// Timer is a single event, as time.Timer (CL1, CL2).
 type Timer interface {
 	// C returns the channel on which the timer delivers its time.
 	C() <-chan time.Time
 	// Reset changes the timer to fire d from now. It reports whether the
 	// timer was active: neither stopped nor its value received. As in Go
 	// 1.23, a timer that is due but whose value nobody has received is
-	// still active, and Reset drops that value (C1).
+	// still active, and Reset drops that value (CL1).
 	Reset(d time.Duration) bool
 	// Stop prevents the timer from delivering its value. It reports
 	// whether the timer was active, as Reset does.
 	Stop() bool
 }
 
-// Ticker delivers ticks at a period, as time.Ticker (C1, C3).
+// Ticker delivers ticks at a period, as time.Ticker (CL1, CL3).
 type Ticker interface {
 	// C returns the channel on which the ticks are delivered.
 	C() <-chan time.Time

@@ -27,7 +27,7 @@ func tryRecv(c <-chan time.Time) (time.Time, bool) {
 }
 
 // semantics runs one script of timer and ticker steps on c, with advance
-// moving c's time on, and checks C1-C4. It is run on the manual clock and on
+// moving c's time on, and checks CL1-CL4. It is run on the manual clock and on
 // the real clock inside a synctest bubble, so the manual clock is checked
 // against the time package itself.
 func semantics(t *testing.T, c clock.Clock, advance func(time.Duration)) {
@@ -53,12 +53,12 @@ func semantics(t *testing.T, c clock.Clock, advance func(time.Duration)) {
 	assert.Equal(t, at(3500*time.Millisecond), c.Now())
 	recv("timer 0.5s", b, 500*time.Millisecond)
 	recv("timer 2.5s", a.C(), 2500*time.Millisecond)
-	recv("ticker after 3.5s: the earliest undelivered tick (C3)", tick.C(), time.Second)
-	none("ticker: the ticks at 2s and 3s were dropped (C3)", tick.C())
-	none("timer 2.5s fires once (C2)", a.C())
+	recv("ticker after 3.5s: the earliest undelivered tick (CL3)", tick.C(), time.Second)
+	none("ticker: the ticks at 2s and 3s were dropped (CL3)", tick.C())
+	none("timer 2.5s fires once (CL2)", a.C())
 
 	advance(500 * time.Millisecond)
-	recv("ticker at 4s: the grid is kept (C3)", tick.C(), 4*time.Second)
+	recv("ticker at 4s: the grid is kept (CL3)", tick.C(), 4*time.Second)
 
 	stopped := c.NewTimer(time.Second)
 	assert.True(t, stopped.Stop(), "Stop of an armed timer reports true")
@@ -70,7 +70,7 @@ func semantics(t *testing.T, c clock.Clock, advance func(time.Duration)) {
 	d := c.NewTimer(time.Second)
 	advance(time.Second) // t = 7s: d fired, nobody received
 	assert.True(t, d.Reset(time.Second), "Reset of a due timer whose value nobody received reports true (Go 1.23)")
-	none("no stale value after Reset (C1)", d.C())
+	none("no stale value after Reset (CL1)", d.C())
 	advance(time.Second) // t = 8s
 	recv("reset timer", d.C(), 8*time.Second)
 
@@ -82,7 +82,7 @@ func semantics(t *testing.T, c clock.Clock, advance func(time.Duration)) {
 	advance(time.Second) // t = 10s
 	recv("timer g", g.C(), 10*time.Second)
 	assert.False(t, g.Stop(), "Stop of a timer whose value was received reports false")
-	none("no stale value after Stop (C1)", e.C())
+	none("no stale value after Stop (CL1)", e.C())
 
 	f := c.NewTimer(time.Second)
 	advance(500 * time.Millisecond)
@@ -94,7 +94,7 @@ func semantics(t *testing.T, c clock.Clock, advance func(time.Duration)) {
 
 	tryRecv(tick.C())
 	tick.Reset(3 * time.Second)
-	none("ticker reset: no stale tick (C1)", tick.C())
+	none("ticker reset: no stale tick (CL1)", tick.C())
 	advance(3 * time.Second) // t = 14.5s
 	recv("ticker after Reset(3s)", tick.C(), 14500*time.Millisecond)
 	tick.Stop()
@@ -162,7 +162,7 @@ func TestManualFiresDueTimersInOrder(t *testing.T) {
 }
 
 // A ticker and a timer share one Advance in deadline order: the timer sees
-// the ticker's grid, and the ticker fires once per move (C3, C4).
+// the ticker's grid, and the ticker fires once per move (CL3, CL4).
 func TestManualTickerCatchUp(t *testing.T) {
 	m := clock.NewManual(t0)
 	tick := m.NewTicker(100 * time.Millisecond)

@@ -23,25 +23,25 @@
 //     [Manual.FastForward] jump to each deadline as it is armed, to run a
 //     paced loop at once with the times it would see at full pace.
 //
-// # Semantics
+// # Invariants
 //
 // Timers and tickers follow the time package's Go 1.23 rules, for both the
 // real and the manual clock:
 //
-//	C1  After Stop or Reset returns, no value sent before the call is
-//	    received from C: there is no stale tick to drain.
-//	C2  A timer fires once, at its deadline, sending the deadline's time.
-//	    Until its value is received it is still active: Stop and Reset
-//	    report true and drop the value.
-//	C3  A ticker fires at start+period, start+2·period, ... and holds at
-//	    most one undelivered tick: a receiver that falls behind (or an
-//	    Advance over several periods) gets the earliest undelivered tick
-//	    and loses the rest; the period grid is kept, never shifted.
-//	C4  A manual clock fires every timer and ticker due at or before the
-//	    new time in deadline order (ties in the order they were armed),
-//	    with Now equal to each deadline as it fires. Its time moves back
-//	    only when a test says so ([Manual.Set], a negative
-//	    [Manual.Advance]).
+//   - CL1 After Stop or Reset returns, no value sent before the call is
+//     received from C: there is no stale tick to drain.
+//   - CL2 A timer fires once, at its deadline, sending the deadline's time.
+//     Until its value is received it is still active: Stop and Reset
+//     report true and drop the value.
+//   - CL3 A ticker fires at start+period, start+2·period, ... and holds at
+//     most one undelivered tick: a receiver that falls behind (or an
+//     Advance over several periods) gets the earliest undelivered tick
+//     and loses the rest; the period grid is kept, never shifted.
+//   - CL4 A manual clock fires every timer and ticker due at or before the
+//     new time in deadline order (ties in the order they were armed),
+//     with Now equal to each deadline as it fires. Its time moves back
+//     only when a test says so ([Manual.Set], a negative
+//     [Manual.Advance]).
 //
 // # Limits
 //

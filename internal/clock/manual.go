@@ -9,7 +9,7 @@ import (
 
 // Manual is a clock whose time moves only when the test says so:
 // [Manual.Advance] and [Manual.Set] fire the timers and tickers that become
-// due, in deadline order (C4). It is safe for concurrent use: the code under
+// due, in deadline order (CL4). It is safe for concurrent use: the code under
 // test waits on its timers on its own goroutines while the test moves the
 // time and calls [Manual.BlockUntil] to know that they are waiting.
 //
@@ -51,7 +51,7 @@ func (m *Manual) NewTimer(d time.Duration) Timer {
 }
 
 // NewTicker returns a ticker that fires each time the manual time passes
-// another multiple of d since now (C3). It panics if d <= 0.
+// another multiple of d since now (CL3). It panics if d <= 0.
 func (m *Manual) NewTicker(d time.Duration) Ticker {
 	if d <= 0 {
 		panic("clock: non-positive interval for NewTicker")
@@ -66,7 +66,7 @@ func (m *Manual) NewTicker(d time.Duration) Ticker {
 // After returns NewTimer(d).C().
 func (m *Manual) After(d time.Duration) <-chan time.Time { return m.NewTimer(d).C() }
 
-// Advance moves the time on by d, firing what becomes due in order (C4).
+// Advance moves the time on by d, firing what becomes due in order (CL4).
 // A negative d moves the time back, as [Manual.Set] does.
 func (m *Manual) Advance(d time.Duration) {
 	m.mu.Lock()
@@ -75,7 +75,7 @@ func (m *Manual) Advance(d time.Duration) {
 }
 
 // Set sets the time to t. If t is after Now, what becomes due fires in
-// order (C4); if it is before, nothing fires and armed deadlines stay where
+// order (CL4); if it is before, nothing fires and armed deadlines stay where
 // they are (they now lie further in the future).
 func (m *Manual) Set(t time.Time) {
 	m.mu.Lock()
@@ -154,7 +154,7 @@ func (m *Manual) FastForward(ctx context.Context) error {
 // waiter is one manual timer or ticker.
 type waiter struct {
 	m *Manual
-	// c holds at most one undelivered value (C3); sends never block.
+	// c holds at most one undelivered value (CL3); sends never block.
 	c chan time.Time
 	// period is the ticker's period, 0 for a timer.
 	period time.Duration
@@ -180,7 +180,7 @@ func (m *Manual) arm(w *waiter, d time.Duration) {
 }
 
 // disarm removes w from the armed set, if it is there, and drops a value it
-// has sent that nobody received (C1). It reports whether w was active:
+// has sent that nobody received (CL1). It reports whether w was active:
 // armed, or holding a value nobody received, which as in Go 1.23 counts as
 // not yet delivered. m.mu is held.
 func (m *Manual) disarm(w *waiter) bool {
@@ -198,9 +198,9 @@ func (m *Manual) disarm(w *waiter) bool {
 }
 
 // moveTo sets the time to t, firing every waiter due at or before t in
-// order, each with the time at its deadline (C4). A ticker fires at most
+// order, each with the time at its deadline (CL4). A ticker fires at most
 // once per move: if more of its ticks are due, the earliest is sent and the
-// rest are dropped, as a slow receiver loses them (C3). m.mu is held.
+// rest are dropped, as a slow receiver loses them (CL3). m.mu is held.
 func (m *Manual) moveTo(t time.Time) {
 	for len(m.armed) > 0 && !m.armed[0].when.After(t) {
 		w := m.armed[0]
@@ -209,7 +209,7 @@ func (m *Manual) moveTo(t time.Time) {
 		}
 		select {
 		case w.c <- w.when:
-		default: // a tick nobody took yet: drop this one (C3)
+		default: // a tick nobody took yet: drop this one (CL3)
 		}
 		if w.period == 0 {
 			heap.Pop(&m.armed)

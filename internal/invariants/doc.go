@@ -30,7 +30,8 @@
 //     Assertf's arguments are boxed into interfaces at every call, which
 //     allocates, and the zero-allocation tests run under the tag too.
 //  3. Say in the message which invariant broke, naming it as the package's
-//     doc comment does (W1, A2, ...), with the values that show it.
+//     doc comment does (dataflow's DW1, recordstream's RQ2, ...), with the
+//     values that show it.
 //  4. Keep the check free of side effects: with the tag on, a correct
 //     program must behave exactly as without it, only slower.
 //

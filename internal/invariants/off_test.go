@@ -16,7 +16,7 @@ func TestDisabledWithoutTag(t *testing.T) {
 }
 
 func TestAssertfOffNeverPanics(t *testing.T) {
-	assert.NotPanics(t, func() { invariants.Assertf(false, "W1: watermark %d after %d", 5, 7) })
+	assert.NotPanics(t, func() { invariants.Assertf(false, "X1: watermark %d after %d", 5, 7) })
 }
 
 // TestAssertfOffAllocatesNothing pins the package doc's promise: without the
@@ -25,7 +25,7 @@ func TestAssertfOffAllocatesNothing(t *testing.T) {
 	x, y := int64(5), int64(7)
 	s := []int64{1, 2, 3}
 	allocs := testing.AllocsPerRun(100, func() {
-		invariants.Assertf(x < y, "W1: watermark %d after %d in %v", x, y, s)
+		invariants.Assertf(x < y, "X1: watermark %d after %d in %v", x, y, s)
 		x++
 	})
 	assert.Zero(t, allocs, "Assertf without the tag")

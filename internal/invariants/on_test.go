@@ -16,7 +16,7 @@ func TestEnabledWithTag(t *testing.T) {
 }
 
 func TestAssertfOnPanicsWhenFalse(t *testing.T) {
-	assert.PanicsWithValue(t, "invariant violated: W1: watermark 5 after 7",
-		func() { invariants.Assertf(false, "W1: watermark %d after %d", 5, 7) })
+	assert.PanicsWithValue(t, "invariant violated: X1: watermark 5 after 7",
+		func() { invariants.Assertf(false, "X1: watermark %d after %d", 5, 7) })
 	assert.NotPanics(t, func() { invariants.Assertf(true, "never %s", "printed") })
 }

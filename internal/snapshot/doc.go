@@ -15,7 +15,7 @@
 // # Usage
 //
 //	s, err := snapshot.NewStore(snapshot.Config{Dir: dir})
-//	// On each checkpoint id (numbered above s.MaxID(), S1):
+//	// On each checkpoint id (numbered above s.MaxID(), SN1):
 //	f0, err := s.WriteTask(snapshot.TaskState{Checkpoint: id, Task: 0, Payload: p0})
 //	f1, err := s.WriteTask(snapshot.TaskState{Checkpoint: id, Task: 1, Payload: p1})
 //	pruneErr, err := s.Complete(id, []snapshot.TaskFile{f0, f1})
@@ -26,7 +26,7 @@
 // The caller's duties:
 //
 //  1. Number checkpoints above every id in the store ([Store.MaxID]), so a
-//     restart never reuses a directory (S1).
+//     restart never reuses a directory (SN1).
 //  2. Call [Store.Complete] only after every task's [Store.WriteTask]
 //     returned, with the [TaskFile] each returned.
 //  3. Count or log [Checkpoint.Skipped]: a skipped checkpoint that is not
@@ -68,20 +68,20 @@
 //
 // # Invariants
 //
-//   - S1 Checkpoint ids are positive and, when the caller numbers them
+//   - SN1 Checkpoint ids are positive and, when the caller numbers them
 //     above [Store.MaxID], strictly increase across restarts.
-//   - S2 A checkpoint is complete only when its _COMPLETED marker, written
+//   - SN2 A checkpoint is complete only when its _COMPLETED marker, written
 //     last and atomically, lists every task file with its size and CRC-32C.
 //     A directory without a valid marker is never restored.
-//   - S3 Every file is written to a temporary name in the same directory,
+//   - SN3 Every file is written to a temporary name in the same directory,
 //     synced, renamed over its final name, and the directory synced
 //     ([WriteFileAtomic]), so a crash leaves either the old file or the new
 //     one, never a torn file; a failure of any step is returned.
-//   - S4 [Store.Latest] returns the newest checkpoint whose marker and task
+//   - SN4 [Store.Latest] returns the newest checkpoint whose marker and task
 //     files are all present and valid (magic, version, size, CRC, id and
 //     task), and reports every newer one it skipped with an error naming
 //     the bad path.
-//   - S5 Completing checkpoint n deletes completed checkpoints beyond the
+//   - SN5 Completing checkpoint n deletes completed checkpoints beyond the
 //     newest Keep and unfinished ones older than n, never newer ones (they
 //     may be in progress).
 //

@@ -94,7 +94,7 @@ func (OSFS) SyncDir(dir string) error {
 }
 
 // WriteFileAtomic writes data to path so that a crash leaves either the old
-// file or the complete new one (S3): it writes a temporary file in the same
+// file or the complete new one (SN3): it writes a temporary file in the same
 // directory, syncs it, renames it over path and syncs the directory. The
 // temporary file is removed on failure. Every failure, the directory sync's
 // included, is returned, wrapped with the path.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// ID numbers a checkpoint. Ids are positive and increase (S1); 0 means none.
+// ID numbers a checkpoint. Ids are positive and increase (SN1); 0 means none.
 type ID uint64
 
 // String returns the name of the checkpoint's directory, "chk-7".

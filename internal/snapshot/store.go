@@ -94,7 +94,7 @@ type TaskFile struct {
 	CRC uint32
 }
 
-// WriteTask encodes ts and writes it atomically (S3) to its task file.
+// WriteTask encodes ts and writes it atomically (SN3) to its task file.
 func (s *Store) WriteTask(ts TaskState) (TaskFile, error) {
 	buf := Append(make([]byte, 0, len(ts.Payload)+Overhead), ts)
 	return s.WriteEncoded(ts.Checkpoint, ts.Task, buf)
@@ -113,7 +113,7 @@ func (s *Store) WriteEncoded(id ID, task TaskID, encoded []byte) (TaskFile, erro
 	return TaskFile{Task: task, Size: int64(len(encoded)), CRC: Checksum(encoded)}, nil
 }
 
-// Complete makes checkpoint id complete (S2) by writing its _COMPLETED
+// Complete makes checkpoint id complete (SN2) by writing its _COMPLETED
 // marker listing files, then deletes what is no longer needed: completed
 // checkpoints beyond the newest Keep and unfinished ones older than id. A
 // failure to delete is not an error of Complete (the checkpoint is complete);
@@ -141,7 +141,7 @@ func (s *Store) Abort(id ID) error {
 }
 
 // prune deletes completed checkpoints beyond the newest keep and unfinished
-// ones older than the newest completed one (done), S5.
+// ones older than the newest completed one (done), SN5.
 func (s *Store) prune(done ID) error {
 	ids, err := s.ids()
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Store) ids() ([]ID, error) {
 
 // MaxID returns the largest checkpoint id with a directory in the store,
 // complete or not (0 if none): a restarted coordinator numbers its
-// checkpoints above it (S1).
+// checkpoints above it (SN1).
 func (s *Store) MaxID() (ID, error) {
 	ids, err := s.ids()
 	if err != nil || len(ids) == 0 {
@@ -221,7 +221,7 @@ type Checkpoint struct {
 var ErrNoCheckpoint = errors.New("snapshot: no complete checkpoint")
 
 // Latest returns the newest complete checkpoint whose marker and task files
-// are all present and valid (S4). Newer directories that are unfinished or
+// are all present and valid (SN4). Newer directories that are unfinished or
 // damaged are skipped and reported in [Checkpoint.Skipped]. With none usable
 // it returns an error wrapping [ErrNoCheckpoint] and every problem found.
 func (s *Store) Latest() (*Checkpoint, error) {

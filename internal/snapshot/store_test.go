@@ -72,7 +72,7 @@ func TestStoreLatest(t *testing.T) {
 			assert.Empty(t, c.Skipped)
 			assert.Equal(t, int64(2*(2+Overhead)), c.Size)
 
-			// Keep 2: chk-1 is gone (S5).
+			// Keep 2: chk-1 is gone (SN5).
 			names, err := fsys.ReadDir(dir)
 			require.NoError(t, err)
 			assert.Equal(t, []string{"chk-2", "chk-3"}, names, "after chk-3 completed with Keep 2")
@@ -83,7 +83,7 @@ func TestStoreLatest(t *testing.T) {
 	}
 }
 
-// damageCases is the fault matrix every store must survive (S4): each case
+// damageCases is the fault matrix every store must survive (SN4): each case
 // damages checkpoint 2 of a store holding complete checkpoints 1 and 2
 // (tasks 0 and 1), and Latest must fall back to checkpoint 1, reporting
 // the damage with an error naming want.

@@ -15,7 +15,7 @@ type AbortReason uint8
 // Abort reasons, after Flink's CheckpointFailureReason.
 const (
 	// AbortSubsumed: a newer checkpoint completed, or a newer barrier
-	// arrived while this one was pending (C4).
+	// arrived while this one was pending (CK4).
 	AbortSubsumed AbortReason = iota + 1 // subsumed
 	// AbortTimeout: not every task acknowledged within the timeout.
 	AbortTimeout // timeout
@@ -48,7 +48,7 @@ type CoordinatorConfig struct {
 	// trigger of the next. Default 0.
 	MinPause time.Duration
 	// LastID is the largest id already used (see [Store.MaxID]); new ids
-	// start above it (C1).
+	// start above it (CK1).
 	LastID ID
 }
 
@@ -140,7 +140,7 @@ type pendingCheckpoint struct {
 // CheckpointCoordinator): it triggers numbered checkpoints every interval,
 // collects acknowledgements, completes a checkpoint when every task has
 // acknowledged it, lets a newer completed checkpoint subsume older pending
-// ones (C4) and aborts those that time out. It reads no clock: every call
+// ones (CK4) and aborts those that time out. It reads no clock: every call
 // takes the current time. Events are appended to dst and returned.
 //
 // Coordinator is not safe for concurrent use; one goroutine owns it.
@@ -239,7 +239,7 @@ func (c *Coordinator) NextTick() time.Time {
 // Ack records a task's acknowledgement of checkpoint id. Acks for
 // checkpoints that are no longer pending (aborted, subsumed) are ignored, as
 // are repeated acks. When every task has acknowledged, Ack emits
-// EventComplete, and EventAbort for every older pending checkpoint (C4). An
+// EventComplete, and EventAbort for every older pending checkpoint (CK4). An
 // ack from a task not in the configuration is an error.
 func (c *Coordinator) Ack(id ID, a Ack, now time.Time, dst []Event) ([]Event, error) {
 	if !c.tasks[a.Task] {
@@ -294,7 +294,7 @@ func (c *Coordinator) Decline(id ID, reason AbortReason, now time.Time, dst []Ev
 
 // Restart aborts every pending checkpoint (AbortRestart) and restarts the
 // trigger interval at now: the topology is restarting from a checkpoint.
-// Ids keep increasing (C1).
+// Ids keep increasing (CK1).
 func (c *Coordinator) Restart(now time.Time, dst []Event) []Event {
 	for len(c.pending) > 0 {
 		dst = c.abort(0, AbortRestart, now, dst)

@@ -71,23 +71,34 @@
 //
 // # Invariants
 //
-//   - C1 Checkpoint ids strictly increase, also across restarts (the
+//   - CK1 Checkpoint ids strictly increase, also across restarts (the
 //     coordinator starts above every id found in the store).
-//   - C2 A checkpoint is complete only when every task has acknowledged it
+//   - CK2 A checkpoint is complete only when every task has acknowledged it
 //     and its _COMPLETED marker, written last and atomically, lists every
 //     task file with its size and CRC-32C. A directory without a valid
-//     marker is never restored (the store's S2).
-//   - C3 Every file is written to a temporary name in the same directory,
+//     marker is never restored (package snapshot's SN2).
+//   - CK3 Every file is written to a temporary name in the same directory,
 //     synced, renamed over its final name, and the directory synced, so a
 //     crash leaves either the old file or the new one, never a torn file
-//     (the store's S3).
-//   - C4 A newer completed checkpoint subsumes every older pending one.
-//   - C5 Aligned mode processes no record that follows barrier n on a
+//     (package snapshot's SN3).
+//   - CK4 A newer completed checkpoint subsumes every older pending one.
+//   - CK5 Aligned mode processes no record that follows barrier n on a
 //     channel before the task has snapshotted n; so the snapshot reflects
 //     exactly the records before the barriers (exactly-once).
-//   - C6 Unaligned mode snapshots at the first barrier n and records as
+//   - CK6 Unaligned mode snapshots at the first barrier n and records as
 //     channel state every record that arrives on a channel before that
 //     channel's barrier n; restoring replays them before new input.
-//   - C7 A reader of a [TwoPhaseSink] sees only output of completed
+//   - CK7 A reader of a [TwoPhaseSink] sees only output of completed
 //     checkpoints (or of the finished job), each transaction once.
+//
+// Between calls to [Gate.Step] the gate keeps these (asserted under -tags
+// invariants; [Gate] explains them):
+//
+//   - CG1 Every unblocked channel's queue is empty.
+//   - CG2 Each channel's queued messages are in arrival order.
+//   - CG3 In Aligned mode a blocked channel's barrier has arrived; in the
+//     other modes no channel is blocked.
+//   - CG4 nArrived is the number of channels whose barrier has arrived.
+//   - CG5 The at-least-once tracker's ids strictly increase, all above the
+//     newest snapshotted one.
 package checkpoint

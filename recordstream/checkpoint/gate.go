@@ -17,12 +17,12 @@ type Mode uint8
 const (
 	// Aligned is exactly-once with barrier alignment (Flink's
 	// SingleCheckpointBarrierHandler with an AlignedController): a channel
-	// whose barrier n arrived is blocked until every open channel's has (C5).
+	// whose barrier n arrived is blocked until every open channel's has (CK5).
 	Aligned Mode = iota // aligned
 	// Unaligned is exactly-once without blocking (UnalignedController): the
 	// snapshot is taken at the first barrier and the records that arrive on
 	// the other channels before their barrier are persisted as channel
-	// state (C6).
+	// state (CK6).
 	Unaligned // unaligned
 	// AtLeastOnce counts barriers without blocking
 	// (CheckpointBarrierTracker): the snapshot is taken when every open
@@ -126,7 +126,7 @@ type item[T any] struct {
 	id   ID
 	now  time.Time
 	rec  T
-	seq  uint64 // arrival number at the gate, for the order invariant (G2)
+	seq  uint64 // arrival number at the gate, for the order invariant (CG2)
 }
 
 // queue is a FIFO that reuses its backing array once drained.
@@ -162,7 +162,7 @@ type tracked struct {
 // cancellations), and Step appends what the task must do, in order: process
 // a record, snapshot, persist channel state, abort, end. In Aligned mode it
 // holds back the records of blocked channels and releases them after the
-// snapshot (C5). Obsolete barriers (an id below the current one, or equal to
+// snapshot (CK5). Obsolete barriers (an id below the current one, or equal to
 // it when it is no longer pending) are ignored; a newer barrier while a
 // checkpoint is pending aborts it (subsumed); an input's end-of-stream while
 // a checkpoint is pending aborts it. The caller's duties are listed in the
@@ -175,11 +175,11 @@ type tracked struct {
 // Between calls to Step the gate keeps these invariants (checked under
 // -tags invariants):
 //
-//   - G1 every unblocked channel's queue is empty;
-//   - G2 each channel's queued messages are in arrival order;
-//   - G3 in Aligned mode a blocked channel's barrier has arrived;
-//   - G4 nArrived is the number of channels whose barrier has arrived;
-//   - G5 the at-least-once tracker's ids strictly increase, all above the
+//   - CG1 every unblocked channel's queue is empty;
+//   - CG2 each channel's queued messages are in arrival order;
+//   - CG3 in Aligned mode a blocked channel's barrier has arrived;
+//   - CG4 nArrived is the number of channels whose barrier has arrived;
+//   - CG5 the at-least-once tracker's ids strictly increase, all above the
 //     newest snapshotted one.
 //
 // Gate is not safe for concurrent use; the task's goroutine owns it.
@@ -190,7 +190,7 @@ type Gate[T any] struct {
 	ended   []bool // per channel
 	blocked []bool // per channel (Aligned)
 	queues  []queue[T]
-	seq     uint64 // messages queued so far (G2)
+	seq     uint64 // messages queued so far (CG2)
 
 	// The checkpoint in progress (Aligned, Unaligned).
 	cur      ID
@@ -443,7 +443,7 @@ func (g *Gate[T]) end(dst []Output[T], ch int) []Output[T] {
 }
 
 // drain processes the queued messages of unblocked channels until every
-// unblocked channel's queue is empty (G1). A released barrier may block its
+// unblocked channel's queue is empty (CG1). A released barrier may block its
 // channel again or complete a checkpoint, which unblocks others, so it
 // loops until nothing moves.
 func (g *Gate[T]) drain(dst []Output[T]) []Output[T] {
@@ -468,7 +468,7 @@ func (g *Gate[T]) drain(dst []Output[T]) []Output[T] {
 	return dst
 }
 
-// assertInvariants checks G1-G5 under -tags invariants; it compiles to
+// assertInvariants checks CG1-CG5 under -tags invariants; it compiles to
 // nothing otherwise.
 func (g *Gate[T]) assertInvariants() {
 	if !invariants.Enabled {
@@ -478,23 +478,23 @@ func (g *Gate[T]) assertInvariants() {
 	for ch := range g.queues {
 		q := &g.queues[ch]
 		invariants.Assertf(g.blocked[ch] || q.len() == 0,
-			"checkpoint: G1: unblocked channel %d holds %d queued messages", ch, q.len())
+			"checkpoint: CG1: unblocked channel %d holds %d queued messages", ch, q.len())
 		for i := q.head + 1; i < len(q.items); i++ {
 			invariants.Assertf(q.items[i-1].seq < q.items[i].seq,
-				"checkpoint: G2: channel %d queue out of arrival order at %d (%d after %d)", ch, i, q.items[i].seq, q.items[i-1].seq)
+				"checkpoint: CG2: channel %d queue out of arrival order at %d (%d after %d)", ch, i, q.items[i].seq, q.items[i-1].seq)
 		}
 		invariants.Assertf(g.mode != Aligned || !g.blocked[ch] || g.arrived[ch],
-			"checkpoint: G3: channel %d blocked but barrier %v has not arrived", ch, g.cur)
+			"checkpoint: CG3: channel %d blocked but barrier %v has not arrived", ch, g.cur)
 		invariants.Assertf(g.mode == Aligned || !g.blocked[ch],
-			"checkpoint: G3: channel %d blocked in %v mode", ch, g.mode)
+			"checkpoint: CG3: channel %d blocked in %v mode", ch, g.mode)
 		if g.arrived[ch] {
 			n++
 		}
 	}
-	invariants.Assertf(n == g.nArrived, "checkpoint: G4: nArrived %d, but %d channels arrived", g.nArrived, n)
+	invariants.Assertf(n == g.nArrived, "checkpoint: CG4: nArrived %d, but %d channels arrived", g.nArrived, n)
 	prev := g.done
 	for i, t := range g.tracked {
-		invariants.Assertf(t.id > prev, "checkpoint: G5: tracked[%d] = %v after %v", i, t.id, prev)
+		invariants.Assertf(t.id > prev, "checkpoint: CG5: tracked[%d] = %v after %v", i, t.id, prev)
 		prev = t.id
 	}
 }

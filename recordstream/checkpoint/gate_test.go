@@ -199,7 +199,7 @@ func TestGateErrors(t *testing.T) {
 		step(t, g, Input[int]{Kind: InRecord, Channel: 0, Record: 3}), "channel 0 after the errors")
 }
 
-// TestGateAlignedNeverReorders checks C5 on random interleavings: in Aligned
+// TestGateAlignedNeverReorders checks CK5 on random interleavings: in Aligned
 // mode, every record a channel sent before barrier n is emitted before
 // snapshot n, and every record it sent after barrier n after it; and each
 // channel's records come out in order, each once.

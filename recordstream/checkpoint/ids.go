@@ -6,7 +6,7 @@ import "github.com/weirlab/weir/internal/snapshot"
 // microbatch. Its ids and file descriptions are part of this package's API
 // (barriers, acknowledgements, transactions), so they keep short names here.
 type (
-	// ID numbers a checkpoint; ids strictly increase (C1).
+	// ID numbers a checkpoint; ids strictly increase (CK1).
 	ID = snapshot.ID
 	// TaskID names one task of a topology (a spout, bolt or sink instance).
 	TaskID = snapshot.TaskID

@@ -143,7 +143,7 @@ func (s *sim) start() {
 			sb.sum[k] = d.Varint()
 		}
 		require.NoError(t, d.Err())
-		// C6: replay channel state before new input.
+		// CK6: replay channel state before new input.
 		d = wire.NewDecoder(secs["channels"])
 		for n := d.Uvarint(); n > 0; n-- {
 			k := d.String()

@@ -143,7 +143,7 @@ type txn struct {
 // restore commits the transactions recorded in the restored (complete)
 // checkpoint and drops everything after it, which the replay produces
 // again. So a reader of the Committed output never sees a duplicate or loses a window
-// value (C7).
+// value (CK7).
 //
 // TwoPhaseSink is not safe for concurrent use; the sink task's goroutine
 // owns it.

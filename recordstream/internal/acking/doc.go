@@ -10,7 +10,19 @@
 //
 // # Invariants
 //
-//   - AK1-AK4 ([Acker]) the XOR bookkeeping of one tree.
+// The XOR bookkeeping of one tree ([Acker] explains it):
+//
+//   - AK1 An entry's value is the XOR of every edge id created in the tree
+//     and not yet acked; the tree is complete when it returns to 0 after
+//     the spout's INIT.
+//   - AK2 State is one entry per pending root, whatever the tree size.
+//   - AK3 An ACK or FAIL may arrive before the INIT; the entry then waits and
+//     never reports until the INIT arrives.
+//   - AK4 The acker never fails a tree on timeout: [Acker.Rotate] drops
+//     stale entries silently; timeouts are the spout's job.
+//
+// The timeouts:
+//
 //   - RM1 ([RotatingMap]) an entry expires between T*(n-1) and T*n after its
 //     last Put when Rotate runs every T: with a spout's 2 buckets between T
 //     and 2T, with the acker's 3 between 2T and 3T.
