@@ -470,7 +470,7 @@ func (w *windowTask) advance(ctx context.Context) error {
 }
 
 // lost records the tuples an injected crash loses: the rest of the batch
-// from the crash point (W4).
+// from the crash point (RW4).
 func (w *windowTask) lost(rest []tuple) {
 	w.stats.lost += int64(len(rest))
 	for i := range rest {
