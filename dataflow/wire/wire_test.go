@@ -43,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 		{Raw: []byte{0, 0, 0}, Blob: []byte{}},
 		{U: 127, I: -64, F: 1.5, B: 0xff, Raw: []byte("abc"), Blob: []byte("blob"), S: "hé"},
 		{U: 128, I: 64, F: math.Inf(-1), Raw: []byte{1, 2, 3}, Blob: bytes.Repeat([]byte{7}, 300), S: "s"},
-		{U: math.MaxUint64, I: math.MinInt64, F: -0.0, Raw: []byte{9, 9, 9}, Blob: []byte{}},
+		{U: math.MaxUint64, I: math.MinInt64, F: math.Copysign(0, -1), Raw: []byte{9, 9, 9}, Blob: []byte{}},
 		{U: 1, I: math.MaxInt64, F: math.SmallestNonzeroFloat64, Raw: []byte{0, 1, 0}, Blob: []byte{0}},
 	} {
 		b := appendRecord([]byte("prefix"), r)
