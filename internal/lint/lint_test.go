@@ -268,11 +268,16 @@ func TestNoGrabBagPackages(t *testing.T) {
 	}
 }
 
-// TestNoInit enforces STYLE.md: no init() functions (no registration, no
-// globals written at start) in non-test code.
-func TestNoInit(t *testing.T) {
+// eachGoFile parses the non-test Go files of the module's packages that
+// keep says to look at, and hands each to fn with the file set that
+// positions its nodes.
+func eachGoFile(t *testing.T, keep func(p *pkg) bool, fn func(fset *token.FileSet, f *ast.File)) {
+	t.Helper()
 	fset := token.NewFileSet()
 	for _, p := range ours(listPackages(t)) {
+		if !keep(p) {
+			continue
+		}
 		for _, name := range p.GoFiles {
 			file := filepath.Join(p.Dir, name)
 			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
@@ -280,13 +285,21 @@ func TestNoInit(t *testing.T) {
 				t.Logf("%s: %v (being edited?)", file, err)
 				continue
 			}
-			for _, d := range f.Decls {
-				if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
-					t.Errorf("%s: func init: build what you need in a constructor or a function instead", fset.Position(fn.Pos()))
-				}
-			}
+			fn(fset, f)
 		}
 	}
+}
+
+// TestNoInit enforces STYLE.md: no init() functions (no registration, no
+// globals written at start) in non-test code.
+func TestNoInit(t *testing.T) {
+	eachGoFile(t, func(*pkg) bool { return true }, func(fset *token.FileSet, f *ast.File) {
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s: func init: build what you need in a constructor or a function instead", fset.Position(fn.Pos()))
+			}
+		}
+	})
 }
 
 // clockBound lists the packages that take processing time only from an
@@ -304,23 +317,14 @@ var (
 // clock": the non-test code of clockBound packages calls none of the time
 // package's clock functions.
 func TestInjectedClock(t *testing.T) {
-	fset := token.NewFileSet()
-	for _, p := range ours(listPackages(t)) {
-		if !slices.ContainsFunc(clockBound, func(dir string) bool { return under(p.ImportPath, dir) }) {
-			continue
-		}
-		for _, name := range p.GoFiles {
-			file := filepath.Join(p.Dir, name)
-			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Logf("%s: %v (being edited?)", file, err)
-				continue
-			}
-			for _, pos := range wallClockCalls(f) {
-				t.Errorf("%s: %s: take the time from the injected internal/clock.Clock", fset.Position(pos.pos), pos.name)
-			}
-		}
+	bound := func(p *pkg) bool {
+		return slices.ContainsFunc(clockBound, func(dir string) bool { return under(p.ImportPath, dir) })
 	}
+	eachGoFile(t, bound, func(fset *token.FileSet, f *ast.File) {
+		for _, pos := range wallClockCalls(f) {
+			t.Errorf("%s: %s: take the time from the injected internal/clock.Clock", fset.Position(pos.pos), pos.name)
+		}
+	})
 }
 
 type wallClockCall struct {
@@ -386,24 +390,12 @@ func TestInjectedClockCatches(t *testing.T) {
 // cmd/bench maps the field to its flag. Text for people that is not an
 // error (a result's notes) may name the flag that reproduces it, saying so.
 func TestNoFlagsInLibraryErrors(t *testing.T) {
-	fset := token.NewFileSet()
-	for _, p := range ours(listPackages(t)) {
-		if under(p.ImportPath, "cmd") {
-			continue
+	eachGoFile(t, func(p *pkg) bool { return !under(p.ImportPath, "cmd") }, func(fset *token.FileSet, f *ast.File) {
+		for _, c := range flagsInErrors(f) {
+			t.Errorf("%s: %s names the flag %s: name the field the caller set (a typed error such as compare.FieldError) and let cmd/bench map it to its flag",
+				fset.Position(c.pos), c.call, c.flag)
 		}
-		for _, name := range p.GoFiles {
-			file := filepath.Join(p.Dir, name)
-			f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Logf("%s: %v (being edited?)", file, err)
-				continue
-			}
-			for _, c := range flagsInErrors(f) {
-				t.Errorf("%s: %s names the flag %s: name the field the caller set (a typed error such as compare.FieldError) and let cmd/bench map it to its flag",
-					fset.Position(c.pos), c.call, c.flag)
-			}
-		}
-	}
+	})
 }
 
 // flagPattern is a command-line flag inside a message: two dashes and a
