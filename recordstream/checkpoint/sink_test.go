@@ -105,3 +105,41 @@ func TestEmissionEncodingRoundTrip(t *testing.T) {
 		assert.ErrorIs(t, d.Err(), wire.ErrCorrupt, "DecodeEmission of %d of %d bytes", n, len(b))
 	}
 }
+
+// TestMergeNotices follows a session that fired an early pane and then
+// merged into a larger one (dataflow.PaneMerged) through the encoding, the
+// committed output and the idempotent sink: only the merged session is a
+// final value.
+func TestMergeNotices(t *testing.T) {
+	from := dataflow.Window{Start: 0, End: 10}
+	into := dataflow.Window{Start: 0, End: 25}
+	early := Emission{Result: dataflow.Result{Window: from, Key: "k", Value: dataflow.Int(2)}, Pane: 0}
+	notice := Emission{Result: dataflow.Result{Window: from, Key: "k"}, Pane: 1, Merged: true, Into: into}
+	final := Emission{Result: dataflow.Result{Window: into, Key: "k", Value: dataflow.Int(5)}, Pane: 1}
+
+	d := wire.NewDecoder(AppendEmission(nil, notice))
+	assert.Equal(t, notice, DecodeEmission(d), "a merge notice round-trips")
+	require.NoError(t, d.Finish())
+	bad := AppendEmission(nil, early)
+	bad[len(bad)-1] = 2 // neither pane nor notice
+	d = wire.NewDecoder(bad)
+	DecodeEmission(d)
+	assert.ErrorIs(t, d.Err(), wire.ErrCorrupt, "an emission flag of 2")
+
+	out := NewCommitted()
+	require.True(t, out.commit(TxnID{Checkpoint: 1}, []Emission{early}))
+	require.True(t, out.commit(TxnID{Checkpoint: 2}, []Emission{notice, final}))
+	assert.Equal(t, []dataflow.Result{final.Result}, out.Results(), "committed results after the merge")
+	assert.Len(t, out.Emissions(), 3, "the notice is kept in commit order for readers that rebuild values")
+
+	s := NewIdempotentSink()
+	s.Write(early.Result, early.Pane)
+	s.Merge("k", from, into)
+	moved := early.Result
+	moved.Window = into
+	assert.Equal(t, []dataflow.Result{moved}, s.Results(), "the early value moves to the merged session")
+	s.Write(final.Result, final.Pane)
+	assert.Equal(t, []dataflow.Result{final.Result}, s.Results(), "and the merged session's pane replaces it")
+	s.Merge("k", from, into) // a repeated notice finds nothing to move
+	assert.Equal(t, []dataflow.Result{final.Result}, s.Results())
+}
