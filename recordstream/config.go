@@ -110,9 +110,14 @@ type Config struct {
 	// producer runs out of input.
 	BatchSize int
 	// WatermarkEvery is how many records a spout reads between watermark
-	// messages (default 4096); spouts also send one when idle and at the
-	// end of their partition.
+	// messages (default 4096); spouts also send one every
+	// WatermarkInterval, when idle and at the end of their partition.
 	WatermarkEvery int
+	// WatermarkInterval is the processing time between a spout's watermark
+	// messages while records flow (Flink's autoWatermarkInterval; default
+	// 200 ms, negative: off), so that a paced source's watermark follows
+	// its event time on time rather than every WatermarkEvery records.
+	WatermarkInterval time.Duration
 	// SampleInterval is the period of the queue-depth and busy samples
 	// (default 100 ms; negative: no sampling).
 	SampleInterval time.Duration
@@ -148,6 +153,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.BatchSize == 0 {
 		d.BatchSize = 256
+	}
+	if d.WatermarkInterval == 0 {
+		d.WatermarkInterval = 200 * time.Millisecond
 	}
 	if d.WatermarkEvery == 0 {
 		d.WatermarkEvery = 4096

@@ -42,7 +42,8 @@
 //	    order, which count windows need), each wrapping a
 //	    [dataflow.WindowOperator] and a [dataflow.WatermarkTracker] over its
 //	    input spouts, fed by the watermark messages the spouts send every
-//	    WatermarkEvery records, when idle and at the end of their partition;
+//	    WatermarkEvery records or WatermarkInterval (200 ms, Flink's
+//	    autoWatermarkInterval), when idle and at the end of their partition;
 //	  - one sink task keeps the final value per window and key and measures
 //	    every emission; a stateless pipeline goes from the spouts to the sink;
 //	  - with AtLeastOnce, Ackers acker tasks.

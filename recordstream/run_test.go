@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 func cats() *dataflow.Table {
@@ -163,4 +164,44 @@ func TestSlowFaultWaitsOnTheClock(t *testing.T) {
 		require.Positive(t, in)
 		assert.Equal(t, time.Duration(in)*slow, rep.Elapsed, "elapsed = %d records in x %v", in, slow)
 	})
+}
+
+// TestWatermarkEveryIntervalOfProcessingTime checks that a spout sends its
+// watermark after WatermarkInterval of processing time even when far fewer
+// than WatermarkEvery records have passed (Flink's autoWatermarkInterval),
+// and not before.
+func TestWatermarkEveryIntervalOfProcessingTime(t *testing.T) {
+	src, p := ysbFixture(1<<10, 1)
+	clk := clock.NewManual(time.Unix(1_700_000_000, 0))
+	cfg := (&Config{Clock: clk, WatermarkInterval: 200 * time.Millisecond, WatermarkEvery: 1 << 20}).withDefaults()
+	tp, err := compile(p, src, cfg, nil)
+	require.NoError(t, err)
+	s := tp.spouts[0]
+	sent := func() int {
+		n := 0
+		for _, e := range s.out {
+			if e.cur != nil {
+				for _, tu := range e.cur.ts {
+					if tu.Kind == msgWatermark {
+						n++
+					}
+				}
+			}
+		}
+		return n
+	}
+	ctx := t.Context()
+	s.nowc = tp.now()
+	s.lastWM = s.nowc
+	for off := int64(0); off < 10; off++ {
+		require.NoError(t, s.emitRecord(ctx, off))
+	}
+	clk.Advance(199 * time.Millisecond)
+	s.nowc = tp.now()
+	require.NoError(t, s.maybeWatermark(ctx, false))
+	assert.Zero(t, sent(), "a watermark before the interval has passed")
+	clk.Advance(time.Millisecond)
+	s.nowc = tp.now()
+	require.NoError(t, s.maybeWatermark(ctx, false))
+	assert.Equal(t, len(s.out), sent(), "one watermark per output once the interval has passed")
 }

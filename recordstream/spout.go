@@ -61,6 +61,7 @@ type spoutTask struct {
 
 	maxT      dataflow.Time
 	sinceWM   int
+	lastWM    int64 // clock reading of the last watermark sent
 	endSent   bool
 	lastEndWM int64
 	eosAckers int
@@ -261,13 +262,19 @@ func (s *spoutTask) broadcast(ctx context.Context, kind msgKind, tm dataflow.Tim
 }
 
 // maybeWatermark sends the spout's watermark after a burst: every
-// WatermarkEvery records, and whenever the spout ran out of input (idle), so
+// WatermarkEvery records or WatermarkInterval of processing time, whichever
+// comes first, and whenever the spout ran out of input (idle), so
 // downstream windows fire without waiting for more data.
 func (s *spoutTask) maybeWatermark(ctx context.Context, idle bool) error {
-	if s.sinceWM == 0 || (s.sinceWM < s.t.cfg.WatermarkEvery && !idle) {
+	if s.sinceWM == 0 {
 		return nil
 	}
-	s.sinceWM = 0
+	due := idle || s.sinceWM >= s.t.cfg.WatermarkEvery ||
+		(s.t.cfg.WatermarkInterval > 0 && s.nowc-s.lastWM >= int64(s.t.cfg.WatermarkInterval))
+	if !due {
+		return nil
+	}
+	s.sinceWM, s.lastWM = 0, s.nowc
 	if wm := s.watermark(); wm != dataflow.MinTime {
 		return s.broadcast(ctx, msgWatermark, wm)
 	}

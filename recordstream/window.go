@@ -71,7 +71,7 @@ type windowStats struct {
 //     a correction operator whose panes the sink adds to the window's value
 //     (an update, counted as a duplicate when the record was counted
 //     already). A crash records, for each tuple it loses, the watermark at
-//     which it lost it, so a late replay reports which of its windows lack
+//     which it lost it (MinTime for one whose window had not fired yet), so a late replay reports which of its windows lack
 //     its earlier delivery ([dataflow.LateRecord.LostAbove]).
 type windowTask struct {
 	*taskBase
@@ -604,13 +604,17 @@ func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
 func (w *windowTask) crash() error {
 	w.stats.crashes++
 	if w.lostAt != nil {
+		// A tuple in the expiry heap is in windows that fired at or before
+		// the watermark (their panes reached the sink); one still queued
+		// per key (sessions, count windows) is in a window that has not
+		// fired, so its delivery reached no window at all.
 		wm := w.op.Watermark()
 		for _, h := range w.heap {
 			w.lostAt[h.ref] = wm
 		}
 		for _, kh := range w.keys {
 			for _, h := range kh.q {
-				w.lostAt[h.ref] = wm
+				w.lostAt[h.ref] = dataflow.MinTime
 			}
 		}
 		for _, h := range w.afterH {
