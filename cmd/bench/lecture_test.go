@@ -108,5 +108,12 @@ func TestRunOverrides(t *testing.T) {
 		code, out, stderr := bench(t, "run", "ysb", "--runtime", "reference", "--rate", "20000", "--duration", "250ms")
 		require.Equal(t, exitOK, code, stderr)
 		assert.Contains(t, out, "5000 events", "20000 events/s for 250ms")
+		assert.NotContains(t, out, "latency ms", "the reference emits at the end: no latency")
+
+		code, out, stderr = bench(t, "run", "ysb", "--runtime", "recordstream", "--rate", "20000", "--duration", "250ms", "--window", "1s")
+		require.Equal(t, exitOK, code, stderr)
+		assert.Contains(t, out, "5000 events")
+		assert.Contains(t, out, "latency ms (paced at 20.0k events/s): event time p50 ", "a paced run shows its latency")
+		assert.Contains(t, out, "matches reference: yes")
 	})
 }

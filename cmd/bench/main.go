@@ -401,6 +401,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s := rep.Summary
 	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results; matches reference: %s\n",
 		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
+	if s.Config.Rate > 0 && s.LatencyMs.EventTime.Count > 0 {
+		// Paced: latency means something (on a pre-filled log it is time
+		// spent in the backlog; see bench check's note).
+		fmt.Fprintf(stdout, "latency ms (paced at %s events/s): event time p50 %.1f, p99 %.1f; processing time p50 %.1f, p99 %.1f\n",
+			humanRate(s.Config.Rate), s.LatencyMs.EventTime.P50, s.LatencyMs.EventTime.P99, s.LatencyMs.ProcessingTime.P50, s.LatencyMs.ProcessingTime.P99)
+	}
 	// A completed run exits 0 whatever the check says: a guarantee may
 	// permit a difference (at-most-once loses, at-least-once duplicates),
 	// which the output, the summary and these lines report.
