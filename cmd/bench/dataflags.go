@@ -103,6 +103,13 @@ func (d *dataFlags) spec() (compare.DataSpec, error) {
 	return s, nil
 }
 
+// eventsSet reports whether --events was given on the command line.
+func (d *dataFlags) eventsSet() bool {
+	set := false
+	d.fs.Visit(func(f *flag.Flag) { set = set || f.Name == "events" })
+	return set
+}
+
 // skewFlagSet returns the name of the first skew flag (in skewFlags order)
 // given on the command line, or "" when none was.
 func (d *dataFlags) skewFlagSet() string {

@@ -25,6 +25,13 @@ func fieldFlags() map[string]string {
 		"compare.DataSpec.InputDir":   "--input",
 		"compare.DataSpec.Partitions": "--partitions",
 
+		"compare.Overrides.Window":         "--window",
+		"compare.Overrides.Slide":          "--slide",
+		"compare.Overrides.Gap":            "--gap",
+		"compare.Overrides.WatermarkBound": "--watermark-bound",
+		"compare.Overrides.Lateness":       "--lateness",
+		"compare.Overrides.SketchWidth":    "--sketch-width",
+
 		"compare.Options.CrashAfter": "--crash-after",
 		"compare.Options.Slow":       "--slow",
 		"compare.Options.DropAcks":   "--drop-acks",

@@ -1,8 +1,9 @@
 // Command bench is weir's command line: flags in, results out (DESIGN.md).
 // The logic lives in package compare; this file parses flags and prints.
 //
-//	bench                         the suite: every workload on every runtime, checked
+//	bench [--out DIR]             the quick lecture suite: claims and verdicts
 //	bench list                    workloads, runtimes, experiments
+//	bench check                   every workload on every runtime, checked
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
@@ -12,6 +13,7 @@
 // match the reference answer is in its output and --summary); 1 when a run
 // fails, or when the suite has a failed run or check; 2 for bad usage or
 // unusable input; 3 when the runtime's model cannot express the workload.
+// bench check exits 1 when a run fails or does not match the reference.
 package main
 
 import (
@@ -52,10 +54,12 @@ func main() {
 
 // run is the whole command, in process, for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		return cmdSuite(ctx, stdout, stderr)
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
+		return cmdLecture(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
+	case "check":
+		return cmdCheck(ctx, args[1:], stdout, stderr)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
 	case "gen":
@@ -66,75 +70,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdExperiments(ctx, args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
+	}
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, suite or report (or no argument for the suite)\n", args[0])
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, check, suite or report (or no argument for the lecture suite)\n", args[0])
 	return exitUsage
 }
 
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 const usage = `usage:
-  bench                                  run every workload on every runtime, checked against the reference
+  bench [--out DIR]                      the lecture suite, quick (under 5 minutes): progress on stderr, then
+                                         each claim's verdict and the results folder (default: a new temp dir)
   bench list                             workloads, runtimes, experiments
+  bench check                            every workload on every runtime, checked against the reference
   bench gen WORKLOAD --events N --seed S --out DIR [--out-of-order P --max-delay D --late P --late-delay D]
             run 'bench gen -h' for every flag
   bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [flags]
+            [--window D --slide D --gap D --watermark-bound D --lateness D --sketch-width N --rate R --duration D]
             run 'bench run -h' for every flag
   bench suite [EXPERIMENT...] [--quick] --out DIR
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
   bench report --in DIR [--out REPORT.md] [--figures DIR]
                                          REPORT.md and SVG figures from a suite directory
 `
-
-func cmdSuite(ctx context.Context, stdout, stderr io.Writer) int {
-	start := time.Now()
-	progress := func(msg string) { fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), msg) }
-	d := compare.DataSpec{Seed: 1} // each workload's default data size
-
-	rows, err := compare.RunSuite(ctx, compare.DefaultSuite(), compare.Workloads(), d, compare.Options{Seed: 1}, progress, func(r compare.SuiteRow) {
-		progress(fmt.Sprintf("%s on %s: %s", r.Workload, r.Runtime, matches(r)))
-	})
-	printTable(stdout, rows)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", withFlag(err))
-		return exitFailed
-	}
-	failed := 0
-	for _, r := range rows {
-		if r.Failed() {
-			failed++
-		}
-	}
-	fmt.Fprintf(stderr, "%d runs in %.1fs, %d failed\n", len(rows), time.Since(start).Seconds(), failed)
-	if failed > 0 {
-		return exitFailed
-	}
-	return exitOK
-}
-
-func printTable(w io.Writer, rows []compare.SuiteRow) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\truntime\tevents\tevents/s\tp99 latency ms\tmatches reference")
-	for _, r := range rows {
-		events, rate, p99 := "-", "-", "-"
-		if r.Report != nil {
-			s := r.Report.Summary
-			events = strconv.FormatInt(s.Events, 10)
-			rate = humanRate(s.EventsPerSecond)
-			// The reference emits at the end: it has no latency. The suite's
-			// logs are filled before the runs, so only processing-time
-			// latency (from the run's start) means something here.
-			if s.LatencyMs.ProcessingTime.Count > 0 {
-				p99 = fmt.Sprintf("%.1f", s.LatencyMs.ProcessingTime.P99)
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Runtime, events, rate, p99, matches(r))
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nLatency is processing-time latency: emission minus when a record was ingested or the run started,")
-	fmt.Fprintln(w, "whichever is later (the logs are filled before the runs). Event-time latency needs paced input: bench run --rate.")
-}
 
 func matches(r compare.SuiteRow) string {
 	var unsupported *dataflow.UnsupportedError
@@ -172,11 +139,11 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	for _, r := range compare.Runtimes() {
 		fmt.Fprintf(stdout, "  %s\n", r)
 	}
-	fmt.Fprintln(stdout, "suite (bench with no argument):")
+	fmt.Fprintln(stdout, "runtime configurations (bench check):")
 	for _, e := range compare.DefaultSuite() {
 		fmt.Fprintf(stdout, "  %s %s\n", e.Runtime, flagsText(e.Flags))
 	}
-	fmt.Fprintln(stdout, "experiments (bench suite):")
+	fmt.Fprintln(stdout, "experiments (bench suite; bench with no argument runs them all, quick):")
 	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, e := range compare.Experiments() {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", e.Name, e.Claim, e.Statement)
@@ -313,6 +280,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	summary := fs.String("summary", "", "write the run's summary to FILE.json")
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
+	duration := fs.Duration("duration", 0, "a paced run of this long: with --rate, --events is rate × duration")
+	var o compare.Overrides
+	fs.DurationVar(&o.Window, "window", 0, "window size of the workload's fixed or sliding windows (0: the workload's)")
+	fs.DurationVar(&o.Slide, "slide", 0, "slide of sliding windows; on fixed windows, makes them sliding windows (0: the workload's)")
+	fs.DurationVar(&o.Gap, "gap", 0, "gap of session windows (0: the workload's)")
+	fs.DurationVar(&o.WatermarkBound, "watermark-bound", 0, "event-time watermark: bounded out-of-orderness (0: the workload's, 5s)")
+	fs.DurationVar(&o.Lateness, "lateness", 0, "allowed lateness of event-time windows (0: the workload's, none)")
+	fs.IntVar(&o.SketchWidth, "sketch-width", 0, "counters per row of the Count-Min sketch of approximate top-N aggregates (0: the default, 2048)")
 	var crash int64List
 	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
 	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step: waiting per record, not CPU work (a slow external call), in both runtimes")
@@ -344,6 +319,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w, ok := oneWorkload("run", pos, stderr)
 	if !ok {
 		return exitUsage
+	}
+	if w, err = o.Workload(w); err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
+		return exitUsage
+	}
+	if !o.IsZero() {
+		fmt.Fprintf(stderr, "%s with %s\n", w.Name, o)
 	}
 	if *runtime == "" {
 		fmt.Fprintf(stderr, "bench run: --runtime is required: one of %s\n", strings.Join(compare.Runtimes(), ", "))
@@ -383,6 +365,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if *duration != 0 {
+		events, err := pacedEvents(*rate, *duration, data.eventsSet())
+		if err != nil {
+			fmt.Fprintf(stderr, "bench run: %v\n", err)
+			return exitUsage
+		}
+		d.Events = events
+	}
 	d.Rate, d.InputDir = *rate, *input
 	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real()}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
@@ -411,6 +401,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s := rep.Summary
 	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results; matches reference: %s\n",
 		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
+	if s.Config.Rate > 0 && s.LatencyMs.EventTime.Count > 0 {
+		// Paced: latency means something (on a pre-filled log it is time
+		// spent in the backlog; see bench check's note).
+		fmt.Fprintf(stdout, "latency ms (paced at %s events/s): event time p50 %.1f, p99 %.1f; processing time p50 %.1f, p99 %.1f\n",
+			humanRate(s.Config.Rate), s.LatencyMs.EventTime.P50, s.LatencyMs.EventTime.P99, s.LatencyMs.ProcessingTime.P50, s.LatencyMs.ProcessingTime.P99)
+	}
 	// A completed run exits 0 whatever the check says: a guarantee may
 	// permit a difference (at-most-once loses, at-least-once duplicates),
 	// which the output, the summary and these lines report.
@@ -418,6 +414,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "  difference: %s\n", e)
 	}
 	return code
+}
+
+// pacedEvents is the number of events of a run of --duration d at --rate
+// rate: rate × d, at least one. eventsSet says --events was given too.
+func pacedEvents(rate float64, d time.Duration, eventsSet bool) (int64, error) {
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("--duration %v must not be negative", d)
+	case rate <= 0:
+		return 0, fmt.Errorf("--duration %v bounds a paced run; give --rate EVENTS_PER_S too (events = rate × duration)", d)
+	case eventsSet:
+		return 0, fmt.Errorf("--duration %v with --rate sets the number of events (rate × duration); drop --events or --duration", d)
+	}
+	n := int64(rate * d.Seconds())
+	if n < 1 {
+		return 0, fmt.Errorf("--duration %v at --rate %v is less than one event; run longer or faster", d, rate)
+	}
+	return n, nil
 }
 
 // exitCodeOf maps a run's error to the exit status: 3 when the model cannot

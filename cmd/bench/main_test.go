@@ -75,6 +75,20 @@ func TestUsageErrors(t *testing.T) {
 		{"run late above 1", []string{"run", "ysb", "--runtime", "reference", "--late", "2"}, exitUsage, "--late 2: want a share between 0 and 1"},
 		{"run skew with input", []string{"run", "ysb", "--runtime", "reference", "--input", dir, "--late", "0.1"}, exitUsage, "--late shapes built-in data only"},
 		{"list with arguments", []string{"list", "x"}, exitUsage, "no arguments"},
+		{"check with arguments", []string{"check", "ysb"}, exitUsage, "bench check: takes no arguments"},
+		{"lecture suite with an argument", []string{"--out", dir, "ysb"}, exitUsage, "unknown command \"ysb\""},
+		{"window on sessions", []string{"run", "sessions", "--runtime", "reference", "--window", "10s"}, exitUsage, "set Gap instead (flag --window)"},
+		{"gap on fixed windows", []string{"run", "ysb", "--runtime", "reference", "--gap", "10s"}, exitUsage, "which have no gap; set Window (and Slide) instead (flag --gap)"},
+		{"slide on count windows", []string{"run", "count-window", "--runtime", "reference", "--slide", "10s"}, exitUsage, "sized in elements, not time (flag --slide)"},
+		{"watermark on processing time", []string{"run", "request-rate", "--runtime", "reference", "--watermark-bound", "1s"}, exitUsage, "processing time, which has no watermark and nothing late (flag --watermark-bound)"},
+		{"lateness on a stateless pipeline", []string{"run", "grep", "--runtime", "reference", "--lateness", "1s"}, exitUsage, "is stateless: it has no window, watermark or aggregate to change (flag --lateness)"},
+		{"sketch width on exact top-N", []string{"run", "hashtag-topn", "--runtime", "reference", "--sketch-width", "64"}, exitUsage, "hashtag-approx-topn has one (flag --sketch-width)"},
+		{"negative window", []string{"run", "ysb", "--runtime", "reference", "--window", "-1s"}, exitUsage, "must not be negative; got -1s (0 keeps the workload's) (flag --window)"},
+		{"bad window", []string{"run", "ysb", "--runtime", "reference", "--window", "ten"}, exitUsage, "-window"},
+		{"negative sketch width", []string{"run", "hashtag-approx-topn", "--runtime", "reference", "--sketch-width", "-2"}, exitUsage, "(flag --sketch-width)"},
+		{"duration without rate", []string{"run", "ysb", "--runtime", "reference", "--duration", "2s"}, exitUsage, "--duration 2s bounds a paced run; give --rate"},
+		{"duration with events", []string{"run", "ysb", "--runtime", "reference", "--duration", "2s", "--rate", "100", "--events", "10"}, exitUsage, "drop --events or --duration"},
+		{"duration under one event", []string{"run", "ysb", "--runtime", "reference", "--duration", "1ms", "--rate", "10"}, exitUsage, "less than one event"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,7 +399,7 @@ func TestWithFlagNamesTheFlag(t *testing.T) {
 func TestFieldFlagsComplete(t *testing.T) {
 	flags := fieldFlags()
 	byCLI := map[string]bool{"compare.DataSpec.Skew": true, "compare.DataSpec.InOrder": true}
-	for _, typ := range []reflect.Type{reflect.TypeFor[compare.DataSpec](), reflect.TypeFor[compare.RuntimeFlags](), reflect.TypeFor[compare.Options]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[compare.DataSpec](), reflect.TypeFor[compare.RuntimeFlags](), reflect.TypeFor[compare.Options](), reflect.TypeFor[compare.Overrides]()} {
 		for f := range typ.Fields() {
 			name := "compare." + typ.Name() + "." + f.Name
 			if typ.Name() == "Options" && f.Name == "Clock" {
