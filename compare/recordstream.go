@@ -28,11 +28,12 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 		}
 	}
 	cfg := recordstream.Config{
-		Guarantee:       g,
-		Parallelism:     f.Parallelism,
-		Ackers:          f.Ackers,
-		MaxSpoutPending: f.MaxSpoutPending,
-		MessageTimeout:  f.MessageTimeout,
+		Guarantee:         g,
+		Parallelism:       f.Parallelism,
+		Ackers:            f.Ackers,
+		MaxSpoutPending:   f.MaxSpoutPending,
+		MessageTimeout:    f.MessageTimeout,
+		WatermarkInterval: f.WatermarkInterval,
 	}
 	cfg.CheckpointConfig.CheckpointInterval = f.CheckpointInterval
 	cfg.CheckpointConfig.CheckpointDir = f.CheckpointDir

@@ -52,6 +52,11 @@ type RuntimeFlags struct {
 	Unaligned bool `json:"unaligned,omitempty"`
 	// ConcurrentJobs is microbatch's number of batch jobs run at once.
 	ConcurrentJobs int `json:"concurrent_jobs,omitempty"`
+	// WatermarkInterval is the processing time between recordstream
+	// spouts' watermarks (Flink's autoWatermarkInterval; 0: 200 ms).
+	// microbatch advances its watermark once per batch, so the batch
+	// interval is its watermark interval.
+	WatermarkInterval time.Duration `json:"watermark_interval_ns,omitempty"`
 }
 
 // Guarantees returns the values of RuntimeFlags.Guarantee.
@@ -82,6 +87,7 @@ func (f RuntimeFlags) Validate() error {
 		{"MemoryBudget", f.MemoryBudget},
 		{"CheckpointInterval", int64(f.CheckpointInterval)},
 		{"ConcurrentJobs", int64(f.ConcurrentJobs)},
+		{"WatermarkInterval", int64(f.WatermarkInterval)},
 	} {
 		if c.v < 0 {
 			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}

@@ -51,6 +51,7 @@ func fieldFlags() map[string]string {
 		"compare.RuntimeFlags.CheckpointDir":      "--checkpoint-dir",
 		"compare.RuntimeFlags.Unaligned":          "--unaligned",
 		"compare.RuntimeFlags.ConcurrentJobs":     "--concurrent-jobs",
+		"compare.RuntimeFlags.WatermarkInterval":  "--watermark-interval",
 
 		// compare's recordstream adapter copies these RuntimeFlags and
 		// Options into recordstream.Config (ConfigError names Config and

@@ -296,6 +296,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
 	fs.IntVar(&f.Ackers, "ackers", 0, "recordstream: acker tasks")
 	fs.IntVar(&f.MaxSpoutPending, "max-spout-pending", 0, "recordstream: un-acked tuples per spout task (0: unlimited)")
+	fs.DurationVar(&f.WatermarkInterval, "watermark-interval", 0, "recordstream: processing time between the spouts' watermarks (0: 200ms, Flink's autoWatermarkInterval; microbatch's is its batch interval)")
 	fs.DurationVar(&f.MessageTimeout, "message-timeout", 0, "recordstream: tuple tree timeout (0: the default)")
 	fs.IntVar(&f.Parallelism, "parallelism", 0, "tasks per component (0: the default)")
 	fs.DurationVar(&f.BatchInterval, "batch-interval", 0, "microbatch: batch interval")
