@@ -95,14 +95,19 @@ type Line struct {
 
 // Series is the data of one figure: lines over a shared x axis.
 type Series struct {
-	// Name names the figure's file: <experiment>-<name>.csv and .svg.
+	// Name names the figure's files: <experiment>-<name>.csv, .svg and .png.
 	Name   string `json:"name"`
 	Title  string `json:"title"`
 	XLabel string `json:"x_label"`
 	YLabel string `json:"y_label"`
-	// LogY plots y on a log scale.
-	LogY  bool   `json:"log_y,omitempty"`
-	Lines []Line `json:"lines"`
+	// XScale and YScale choose linear or log axes; the zero value picks
+	// log when the values span two decades ([ScaleAuto]).
+	XScale Scale `json:"x_scale,omitempty"`
+	YScale Scale `json:"y_scale,omitempty"`
+	// Refs are labelled reference lines (batch interval, timeout,
+	// capacity) drawn across the figure.
+	Refs  []RefLine `json:"refs,omitempty"`
+	Lines []Line    `json:"lines"`
 }
 
 // ExperimentResult is what one experiment measured.
