@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -71,6 +72,12 @@ func HLine(label string, v float64) RefLine { return RefLine{Axis: RefY, Value: 
 
 // VLine is a vertical reference line at x = v.
 func VLine(label string, v float64) RefLine { return RefLine{Axis: RefX, Value: v, Label: label} }
+
+// batchIntervalLine is a horizontal line at a batch interval on a y axis
+// in milliseconds.
+func batchIntervalLine(d time.Duration) RefLine {
+	return HLine("batch interval "+d.String(), float64(d)/float64(time.Millisecond))
+}
 
 // Figure formats written by [WriteFigure], by file extension.
 const (
@@ -267,6 +274,12 @@ func newPlot(s Series) (*plot.Plot, error) {
 	grid.Vertical.Dashes, grid.Horizontal.Dashes = nil, nil
 	p.Add(grid)
 
+	// A log axis plots log10 of the values on a linear scale with ticks
+	// at the powers of ten (logTicks), rather than using plot.LogScale:
+	// gonum/plot v0.17 places the axis label's glyph box at the data
+	// midpoint, which on a log scale sits near the end of the axis and
+	// pads the plot by the label's length.
+	fx, fy := scaleFunc(logX), scaleFunc(logY)
 	keep := func(x, y float64) bool {
 		return finite(x) && finite(y) && (!logX || x > 0) && (!logY || y > 0)
 	}
@@ -274,7 +287,7 @@ func newPlot(s Series) (*plot.Plot, error) {
 		var xys plotter.XYs
 		for _, pt := range l.Points {
 			if keep(pt.T, pt.V) {
-				xys = append(xys, plotter.XY{X: pt.T, Y: pt.V})
+				xys = append(xys, plotter.XY{X: fx(pt.T), Y: fy(pt.V)})
 			}
 		}
 		c := palette[i%len(palette)]
@@ -306,6 +319,11 @@ func newPlot(s Series) (*plot.Plot, error) {
 		if (r.Axis == RefX && logX || r.Axis == RefY && logY) && r.Value <= 0 {
 			continue
 		}
+		if r.Axis == RefX {
+			r.Value = fx(r.Value)
+		} else {
+			r.Value = fy(r.Value)
+		}
 		p.Add(&refLine{RefLine: r})
 	}
 
@@ -322,13 +340,12 @@ func setRange(a *plot.Axis, log, fromZero bool) {
 	if a.Min > a.Max { // no data at all
 		a.Min, a.Max = 0, 1
 	}
-	if log {
-		a.Scale = plot.LogScale{}
-		a.Min, a.Max = math.Pow(10, math.Floor(math.Log10(a.Min))), math.Pow(10, math.Ceil(math.Log10(a.Max)))
+	if log { // a.Min and a.Max are log10 of the values
+		a.Min, a.Max = math.Floor(a.Min), math.Ceil(a.Max)
 		if a.Min == a.Max {
-			a.Max *= 10
+			a.Max++
 		}
-		a.Tick.Marker = relabel{plot.LogTicks{Prec: -1}}
+		a.Tick.Marker = logTicks{}
 		return
 	}
 	if a.Min > 0 && (fromZero || a.Min < a.Max/2) {
@@ -344,6 +361,32 @@ func setRange(a *plot.Axis, log, fromZero bool) {
 		a.Max = niceCeil(a.Max)
 	}
 	a.Tick.Marker = relabel{plot.DefaultTicks{}}
+}
+
+func scaleFunc(log bool) func(float64) float64 {
+	if log {
+		return math.Log10
+	}
+	return func(v float64) float64 { return v }
+}
+
+// logTicks marks an axis of log10 values: a labelled tick at every power
+// of ten, minor ticks at its multiples 2-9.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for k := math.Floor(lo); k <= hi; k++ {
+		if k >= lo {
+			ts = append(ts, plot.Tick{Value: k, Label: tick(math.Pow(10, k))})
+		}
+		for m := 2.0; m < 10; m++ {
+			if v := k + math.Log10(m); v >= lo && v <= hi {
+				ts = append(ts, plot.Tick{Value: v})
+			}
+		}
+	}
+	return ts
 }
 
 // relabel writes t's labelled ticks the way the tables write numbers
