@@ -93,6 +93,9 @@ const (
 	// markerLimit is the largest line that gets a marker on every point;
 	// longer lines (time series) would be a smear of glyphs.
 	markerLimit = 60
+	// legendPad is the space above and below the legend strip;
+	// legendIndent puts its entries under the plot's y axis.
+	legendPad, legendIndent = 4, 48
 )
 
 var palette = []color.RGBA{
@@ -138,7 +141,7 @@ func RenderFigure(s Series, format string) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := newPlot(s)
+	p, legend, err := newPlot(s)
 	if err != nil {
 		return nil, fmt.Errorf("compare: figure %q: %w", s.Name, err)
 	}
@@ -154,7 +157,21 @@ func RenderFigure(s Series, format string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("compare: figure %q: format %q: %w", s.Name, format, errors.ErrUnsupported)
 	}
-	p.Draw(draw.New(c))
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	// The legend goes in a strip below the plot rather than inside it,
+	// where gonum/plot puts it over the data with no background.
+	var strip vg.Length
+	if legend.Rectangle(dc).Size().Y > 0 {
+		// The last entry's descenders fall below the legend's
+		// rectangle, so the strip keeps twice the padding below it.
+		strip = legend.Rectangle(dc).Size().Y + 3*legendPad
+	}
+	p.Draw(draw.Crop(dc, 0, 0, strip, 0))
+	if strip > 0 {
+		legend.Draw(draw.Crop(dc, legendIndent, 0, 0, -(dc.Size().Y - strip + legendPad)))
+	}
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("compare: figure %q: %w", s.Name, err)
@@ -248,8 +265,8 @@ func sans(size vg.Length) font.Font {
 	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
 }
 
-// newPlot builds the plot of s; s is valid.
-func newPlot(s Series) (*plot.Plot, error) {
+// newPlot builds the plot of s and its legend, drawn apart; s is valid.
+func newPlot(s Series) (*plot.Plot, *plot.Legend, error) {
 	logX, logY := axisScales(s)
 	p := plot.New()
 	// A long title gets a smaller font (an average sans-serif glyph is
@@ -263,10 +280,11 @@ func newPlot(s Series) (*plot.Plot, error) {
 		a.Label.TextStyle.Font = sans(11)
 		a.Tick.Label.Font = sans(9)
 	}
-	p.Legend.TextStyle.Font = sans(9)
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
-	p.Legend.ThumbnailWidth = vg.Points(18)
+	legend := plot.NewLegend()
+	legend.TextStyle.Font = sans(9)
+	legend.Top, legend.Left = true, true
+	legend.ThumbnailWidth = vg.Points(18)
+	legend.Padding = vg.Points(1)
 
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{0xe4}
@@ -295,7 +313,7 @@ func newPlot(s Series) (*plot.Plot, error) {
 		if len(xys) > 0 {
 			line, err := plotter.NewLine(xys)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			line.Color, line.Width = c, vg.Points(1.5)
 			p.Add(line)
@@ -303,7 +321,7 @@ func newPlot(s Series) (*plot.Plot, error) {
 			if len(xys) <= markerLimit {
 				sc, err := plotter.NewScatter(xys)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				sc.Color, sc.Shape, sc.Radius = c, glyphs[i%len(glyphs)], vg.Points(2.5)
 				p.Add(sc)
@@ -313,7 +331,7 @@ func newPlot(s Series) (*plot.Plot, error) {
 		if len(thumbs) == 0 { // an empty line is still named in the legend
 			thumbs = append(thumbs, &plotter.Line{LineStyle: draw.LineStyle{Color: c, Width: vg.Points(1.5)}})
 		}
-		p.Legend.Add(l.Label, thumbs...)
+		legend.Add(l.Label, thumbs...)
 	}
 	for _, r := range s.Refs {
 		if (r.Axis == RefX && logX || r.Axis == RefY && logY) && r.Value <= 0 {
@@ -329,7 +347,7 @@ func newPlot(s Series) (*plot.Plot, error) {
 
 	setRange(&p.X, logX, false)
 	setRange(&p.Y, logY, true)
-	return p, nil
+	return p, &legend, nil
 }
 
 // setRange fixes axis a's range and ticks: decades on a log axis; on a
