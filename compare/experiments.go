@@ -95,14 +95,19 @@ type Line struct {
 
 // Series is the data of one figure: lines over a shared x axis.
 type Series struct {
-	// Name names the figure's file: <experiment>-<name>.csv and .svg.
+	// Name names the figure's files: <experiment>-<name>.csv, .svg and .png.
 	Name   string `json:"name"`
 	Title  string `json:"title"`
 	XLabel string `json:"x_label"`
 	YLabel string `json:"y_label"`
-	// LogY plots y on a log scale.
-	LogY  bool   `json:"log_y,omitempty"`
-	Lines []Line `json:"lines"`
+	// XScale and YScale choose linear or log axes; the zero value picks
+	// log when the values span two decades ([ScaleAuto]).
+	XScale Scale `json:"x_scale,omitempty"`
+	YScale Scale `json:"y_scale,omitempty"`
+	// Refs are labelled reference lines (batch interval, timeout,
+	// capacity) drawn across the figure.
+	Refs  []RefLine `json:"refs,omitempty"`
+	Lines []Line    `json:"lines"`
 }
 
 // ExperimentResult is what one experiment measured.
@@ -641,7 +646,8 @@ func runBackpressure(ctx context.Context, quick bool, progress func(string)) *Ex
 		{"backpressure (PID)", RuntimeFlags{Mode: "dstream", BatchInterval: bi, Backpressure: true}},
 		{"no backpressure, memory budget 1 MiB", RuntimeFlags{Mode: "dstream", BatchInterval: bi, MemoryBudget: 1 << 20}},
 	}
-	fig := Series{Name: "scheduling-delay", Title: "Scheduling delay per batch (microbatch, paced YSB above capacity)", XLabel: "time since start (s)", YLabel: "scheduling delay (ms)"}
+	fig := Series{Name: "scheduling-delay", Title: "Scheduling delay per batch (microbatch, paced YSB above capacity)", XLabel: "time since start (s)", YLabel: "scheduling delay (ms)",
+		Refs: []RefLine{batchIntervalLine(bi)}}
 	var growth []float64
 	budgetStopped := false
 	for _, c := range cfgs {
@@ -695,7 +701,8 @@ func runLatency(ctx context.Context, quick bool, progress func(string)) *Experim
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}},
 		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: 200 * time.Millisecond}},
 	}
-	fig := Series{Name: "processing-latency", Title: "grep: processing-time latency p50 against offered load", XLabel: "offered load (events/s)", YLabel: "p50 processing-time latency (ms)"}
+	fig := Series{Name: "processing-latency", Title: "grep: processing-time latency p50 against offered load", XLabel: "offered load (events/s)", YLabel: "p50 processing-time latency (ms)",
+		Refs: []RefLine{batchIntervalLine(entries[1].Flags.BatchInterval), batchIntervalLine(entries[2].Flags.BatchInterval)}}
 	p50s := map[string][]float64{}
 	row := func(w *Workload, e SuiteEntry, d DataSpec) (metricsP50 float64, ok bool) {
 		name := configName(e)

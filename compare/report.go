@@ -87,7 +87,7 @@ func ReadSuiteResults(dir string) (*SuiteResults, error) {
 
 // ReportOptions says where the report's figures go.
 type ReportOptions struct {
-	// FigureDir is where the SVG figures are written.
+	// FigureDir is where the figures are written, each as SVG and PNG.
 	FigureDir string
 	// FigureLink is FigureDir as a link relative to the report.
 	FigureLink string
@@ -95,8 +95,9 @@ type ReportOptions struct {
 	Generator string
 }
 
-// WriteReport renders r as Markdown to w and writes one SVG per series into
-// opts.FigureDir (skipped when it is empty).
+// WriteReport renders r as Markdown to w and writes each series as an SVG
+// and a PNG figure into opts.FigureDir ([WriteFigure]; skipped when it is
+// empty). The report shows the SVG and links the PNG.
 func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# weir: the lecture's claims, measured\n\n")
@@ -120,16 +121,14 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 		fmt.Fprintf(&b, "**Claim.** %s\n\n", e.Statement)
 		writeTable(&b, e.Table)
 		for _, s := range e.Series {
-			name := e.Name + "-" + s.Name + ".svg"
+			base := e.Name + "-" + s.Name
 			if opts.FigureDir != "" {
-				if err := os.MkdirAll(opts.FigureDir, 0o755); err != nil {
-					return fmt.Errorf("compare: %w", err)
-				}
-				if err := os.WriteFile(filepath.Join(opts.FigureDir, name), LineChartSVG(s), 0o644); err != nil {
-					return fmt.Errorf("compare: %w", err)
+				if err := WriteFigure(opts.FigureDir, base, s); err != nil {
+					return err
 				}
 			}
-			fmt.Fprintf(&b, "![%s](%s)\n\n", s.Title, filepath.ToSlash(filepath.Join(opts.FigureLink, name)))
+			link := filepath.ToSlash(filepath.Join(opts.FigureLink, base))
+			fmt.Fprintf(&b, "![%s](%s.%s)\n\n([PNG](%s.%s))\n\n", s.Title, link, FigureSVG, link, FigurePNG)
 		}
 		for _, n := range e.Notes {
 			fmt.Fprintf(&b, "- %s\n", n)

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"encoding/xml"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,33 +78,9 @@ func TestWriteReport(t *testing.T) {
 		assert.Contains(t, md, want)
 	}
 	assert.Less(t, strings.Index(md, "## L5.1"), strings.Index(md, "## L6.2"), "sections in suite order")
+	assert.Contains(t, md, "([PNG](fig/acker-cost-rate.png))", "the PNG is linked beside the SVG")
 	svg, err := os.ReadFile(filepath.Join(dir, "fig", "acker-cost-rate.svg"))
 	require.NoError(t, err)
 	assert.Less(t, len(svg), 20_000, "figures stay small")
-}
-
-func TestLineChartSVG(t *testing.T) {
-	for _, s := range []Series{
-		fakeResults().Experiments[0].Series[0],
-		{Name: "empty", Title: "nothing"},
-		{Name: "flat", Lines: []Line{{Label: "one", Points: metrics.Series{{T: 3, V: 0}}}}},
-		{Name: "log", LogY: true, Lines: []Line{{Label: "l", Points: metrics.Series{{T: 0, V: 0.5}, {T: 1, V: 500}}}}},
-	} {
-		svg := LineChartSVG(s)
-		// Well-formed XML, escaped text.
-		d := xml.NewDecoder(strings.NewReader(string(svg)))
-		for {
-			_, err := d.Token()
-			if err != nil {
-				assert.ErrorContains(t, err, "EOF", "series %s", s.Name)
-				break
-			}
-		}
-		assert.NotContains(t, string(svg), "NaN", "series %s", s.Name)
-		assert.NotContains(t, string(svg), "Inf", "series %s", s.Name)
-		for _, l := range s.Lines {
-			assert.Contains(t, string(svg), ">"+l.Label+"<")
-		}
-	}
-	assert.Contains(t, string(LineChartSVG(fakeResults().Experiments[0].Series[0])), "Rate &lt;by&gt; config")
+	assert.FileExists(t, filepath.Join(dir, "fig", "acker-cost-rate.png"))
 }

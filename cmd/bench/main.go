@@ -7,7 +7,7 @@
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
-//	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG figures
+//	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
 //
 // Exit status: 0 on success (for run: the run completed; whether its results
 // match the reference answer is in its output and --summary); 1 when a run
@@ -100,7 +100,7 @@ const usage = `usage:
   bench suite [EXPERIMENT...] [--quick] --out DIR
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
   bench report --in DIR [--out REPORT.md] [--figures DIR]
-                                         REPORT.md and SVG figures from a suite directory
+                                         REPORT.md and SVG/PNG figures from a suite directory
 `
 
 func matches(r compare.SuiteRow) string {
@@ -507,7 +507,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench report", stderr)
 	in := fs.String("in", "", "suite directory `DIR` written by bench suite --out DIR (required)")
 	out := fs.String("out", "REPORT.md", "the report to write")
-	figures := fs.String("figures", "", "directory of the SVG figures (default: docs/figures beside the report)")
+	figures := fs.String("figures", "", "directory of the SVG and PNG figures (default: docs/figures beside the report)")
 	gen := fs.String("generator", "", "the command line quoted at the top of the report (default: the suite's, then this report's)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
