@@ -26,6 +26,9 @@ type Experiment struct {
 	Claim string
 	// Statement is the claim in one line.
 	Statement string
+	// Rule says, in one line, how the verdict function decides from the
+	// figures (verdicts.go).
+	Rule string
 	// run executes the experiment. quick sizes it to seconds.
 	run func(ctx context.Context, quick bool, progress func(string)) *ExperimentResult
 }
@@ -39,7 +42,7 @@ func (e *Experiment) Run(ctx context.Context, quick bool, progress func(string))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Name, r.Claim, r.Statement, r.Quick = e.Name, e.Claim, e.Statement, quick
+	r.Name, r.Claim, r.Statement, r.Rule, r.Quick = e.Name, e.Claim, e.Statement, e.Rule, quick
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
 }
@@ -109,6 +112,7 @@ type ExperimentResult struct {
 	Name      string   `json:"name"`
 	Claim     string   `json:"claim"`
 	Statement string   `json:"statement"`
+	Rule      string   `json:"rule,omitempty"`
 	Quick     bool     `json:"quick"`
 	Seconds   float64  `json:"seconds"`
 	Table     Table    `json:"table"`
@@ -123,15 +127,15 @@ type ExperimentResult struct {
 // call builds new values.
 func Experiments() []*Experiment {
 	return []*Experiment{
-		{Name: "superset", Claim: "L2", Statement: "A well-designed streaming system is a superset of batch: on bounded input it gives exactly the batch answer.", run: runSuperset},
-		{Name: "acker-cost", Claim: "L5.1", Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.", run: runAckerCost},
-		{Name: "timeouts", Claim: "L5.3", Statement: "Under backpressure slow processing looks like failure: tuples time out before they are acked and are replayed although nothing failed.", run: runTimeouts},
-		{Name: "crash", Claim: "L4/L5/L6/L7", Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact.", run: runCrash},
-		{Name: "windows", Claim: "L6.2/L6.4", Statement: "Micro-batches limit windows (no count or session windows) and tie the window size to the batch interval.", run: runWindows},
-		{Name: "microbatch-backpressure", Claim: "L6.3", Statement: "When processing is slower than the batch cutter, batches queue, the delay grows batch after batch, and the job ends out of memory.", run: runBackpressure},
-		{Name: "latency", Claim: "L6.1", Statement: "Micro-batches have higher latency than record-at-a-time processing (YSB comparison).", run: runLatency},
-		{Name: "snapshot-overhead", Claim: "L7", Statement: "Distributed snapshots give exactly-once with almost no overhead when state is small.", run: runSnapshotOverhead},
-		{Name: "time-domains", Claim: "L9/L10", Statement: "Four approaches to time (time-agnostic, approximation, processing-time windows, event-time windows); event time needs a completeness bound, and a tighter watermark drops more late data.", run: runTimeDomains},
+		{Name: "superset", Claim: "L2", Statement: "A well-designed streaming system is a superset of batch: on bounded input it gives exactly the batch answer.", Rule: "Holds when every run a model can express equals the reference; does not hold when one differs; inconclusive when a run failed.", run: runSuperset},
+		{Name: "acker-cost", Claim: "L5.1", Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.", Rule: "Holds when every acked configuration is slower than at-most-once with the ranges of repetitions apart and sends about 2 or more acker messages per tracked tuple; does not hold when one is faster outside the spread, or slower with fewer messages; inconclusive inside the spread or on a failed trial.", run: runAckerCost},
+		{Name: "timeouts", Claim: "L5.3", Statement: "Under backpressure slow processing looks like failure: tuples time out before they are acked and are replayed although nothing failed.", Rule: "Holds when the short timeout times out and replays trees in every repetition, nothing fails, and the negative control (a timeout above the queueing delay) times out none; does not hold when the short timeout times out none; inconclusive when a trial hung or failed, the control timed out, or repetitions disagree.", run: runTimeouts},
+		{Name: "crash", Claim: "L4/L5/L6/L7", Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact.", Rule: "Each configuration must show its claimed outcome against the full answer (at-most-once loses, at-least-once duplicates, snapshots and recomputed batches exact) in every repetition: holds when all do, does not hold when one consistently shows another, inconclusive when repetitions disagree or a trial failed.", run: runCrash},
+		{Name: "windows", Claim: "L6.2/L6.4", Statement: "Micro-batches limit windows (no count or session windows) and tie the window size to the batch interval.", Rule: "Holds when the DStream configuration refuses sessions, count windows and a window that is not a multiple of the batch interval, and runs the aligned window exactly; does not hold when it runs one of them; inconclusive when a trial failed.", run: runWindows},
+		{Name: "microbatch-backpressure", Claim: "L6.3", Statement: "When processing is slower than the batch cutter, batches queue, the delay grows batch after batch, and the job ends out of memory.", Rule: "Holds when, without backpressure, the scheduling delay exceeds twice the batch interval in every repetition and the memory budget stops every run; does not hold when the delay never exceeds the interval or the budget never stops a run; inconclusive otherwise.", run: runBackpressure},
+		{Name: "latency", Claim: "L6.1", Statement: "Micro-batches have higher latency than record-at-a-time processing (YSB comparison).", Rule: "On the same paced load, holds when every micro-batch configuration has a higher p50 latency than record-at-a-time with the ranges of repetitions apart; does not hold when one is lower outside the spread; inconclusive when the batch floor is inside the spread or a trial failed.", run: runLatency},
+		{Name: "snapshot-overhead", Claim: "L7", Statement: "Distributed snapshots give exactly-once with almost no overhead when state is small.", Rule: "Among intervals with at least 10 checkpoints in every repetition, holds when each keeps at least 90% of the throughput without checkpoints; does not hold when one loses more, outside the spread; inconclusive inside the spread or when no interval has enough checkpoints.", run: runSnapshotOverhead},
+		{Name: "time-domains", Claim: "L9/L10", Statement: "Four approaches to time (time-agnostic, approximation, processing-time windows, event-time windows); event time needs a completeness bound, and a tighter watermark drops more late data.", Rule: "Holds when every approach matches the reference and the late share at the tightest watermark bound is above the loosest bound's, ranges apart; does not hold when an approach differs or the order is reversed; inconclusive inside the spread or on a failed trial.", run: runTimeDomains},
 	}
 }
 

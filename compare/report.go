@@ -140,6 +140,9 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 		if len(e.Notes) > 0 {
 			b.WriteString("\n")
 		}
+		if e.Rule != "" {
+			fmt.Fprintf(&b, "**Rule.** %s\n\n", e.Rule)
+		}
 		fmt.Fprintf(&b, "**Verdict.** %s (%.1f s)\n\n", e.Verdict, e.Seconds)
 		if p, ok := published()[e.Name]; ok {
 			fmt.Fprintf(&b, "**Published figures.** %s\n\n", p)

@@ -519,8 +519,10 @@ func verdictSnapshot(o snapshotOutcome) Verdict {
 	switch {
 	case len(costly) > 0:
 		return doesNotHold("checkpoints cost more than %.0f%% of the throughput, outside the spread: %s%s", 100*snapshotMaxOverhead, strings.Join(costly, "; "), tail)
-	case len(inside) > 0 || len(cheap) == 0:
-		return inconclusive("the overhead lies inside the spread or nothing could be judged: %s%s", strings.Join(inside, "; "), tail)
+	case len(inside) > 0:
+		return inconclusive("the overhead lies inside the spread: %s%s", strings.Join(inside, "; "), tail)
+	case len(cheap) == 0:
+		return inconclusive("no interval completed %d checkpoints in every repetition: %s", snapshotMinCheckpoints, strings.Join(few, ", "))
 	}
 	return holds("checkpointing keeps at least %.0f%% of the throughput: %s%s", 100*(1-snapshotMaxOverhead), strings.Join(cheap, "; "), tail)
 }

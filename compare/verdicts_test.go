@@ -2,7 +2,13 @@ package compare
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,7 +243,7 @@ func TestVerdictSnapshot(t *testing.T) {
 		}, DoesNotHold, []string{"52%"}},
 		{"inconclusive: too few checkpoints", func() Verdict {
 			return verdictSnapshot(o(snapRun{Throughput: sp(50, 55, 60), Checkpoints: sp(1, 2, 3)}))
-		}, Inconclusive, []string{"fewer than 10"}},
+		}, Inconclusive, []string{"no interval completed 10 checkpoints", "10ms (2 [1-3] checkpoints)"}},
 		{"inconclusive: inside the spread", func() Verdict {
 			return verdictSnapshot(o(snapRun{Throughput: sp(60, 85, 120), Checkpoints: sp(40, 42, 45)}))
 		}, Inconclusive, []string{"inside the spread"}},
@@ -257,4 +263,57 @@ func TestVerdictTimeDomains(t *testing.T) {
 		{"does not hold: tighter drops less", func() Verdict { return verdictTimeDomains(o(ok, sp(0, 0, 0), sp(4, 5, 6))) }, DoesNotHold, []string{"drops less"}},
 		{"inconclusive: inside the spread", func() Verdict { return verdictTimeDomains(o(ok, sp(0.1, 0.3, 0.5), sp(0, 0.2, 0.4))) }, Inconclusive, []string{"inside the spread"}},
 	})
+}
+
+// TestNoPretypedReasons guards the rule that explanations come from the
+// figures: no string in the experiments or their verdicts gives a cause
+// ("because ...") that no measurement checked.
+func TestNoPretypedReasons(t *testing.T) {
+	for _, file := range []string{"experiments.go", "verdicts.go", "verdict.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				v, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				assert.NotContains(t, strings.ToLower(v), "because", "%s: %s", file, v)
+				assert.NotContains(t, v, "does not hold here", "%s: verdicts are built with doesNotHold", file)
+			}
+			return true
+		})
+	}
+}
+
+func TestLectureClaims(t *testing.T) {
+	ids := map[string]bool{}
+	majors := map[string]bool{}
+	for _, c := range LectureClaims() {
+		assert.False(t, ids[c.ID], "duplicate claim %s", c.ID)
+		ids[c.ID] = true
+		majors[strings.SplitN(c.ID, ".", 2)[0]] = true
+		assert.NotEmpty(t, c.Statement, c.ID)
+		assert.False(t, c.Pending != "" && c.Shown != "", "%s is either pending or shown", c.ID)
+	}
+	for i := 1; i <= 12; i++ {
+		assert.True(t, majors["L"+strconv.Itoa(i)], "claim L%d of the lecture is listed", i)
+	}
+	for _, e := range Experiments() {
+		assert.NotEmpty(t, e.Rule, "%s states its verdict rule", e.Name)
+		for _, tok := range claimTokens(e.Claim) {
+			assert.True(t, ids[tok] || majors[tok], "%s names claim %s, which LectureClaims lists", e.Name, tok)
+			assert.Empty(t, func() string {
+				for _, c := range LectureClaims() {
+					if c.ID == tok {
+						return c.Pending
+					}
+				}
+				return ""
+			}(), "%s measures %s, so it is not pending", e.Name, tok)
+		}
+	}
+	for _, want := range []string{"L1", "L3", "L5.2", "L8", "L12"} {
+		i := slices.IndexFunc(LectureClaims(), func(c LectureClaim) bool { return c.ID == want })
+		require.GreaterOrEqual(t, i, 0, want)
+		assert.Contains(t, LectureClaims()[i].Pending, "not yet measured", want)
+	}
 }
