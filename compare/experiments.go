@@ -583,7 +583,7 @@ func runWindows(ctx context.Context, quick bool, progress func(string)) *Experim
 func runBackpressure(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "finished", "batches", "max scheduling delay ms", "last scheduling delay ms", "events/s", "matches reference / stop"}}}
 	rate := 20_000.0
-	events := pick[int64](quick, 60_000, 200_000)
+	events := pick[int64](quick, 40_000, 200_000)
 	n := reps(quick)
 	// The slow step sleeps per partition task, four tasks at once: 1 ms
 	// a record gives about 4,000 views/s, below the 6,700 views/s offered.
@@ -746,7 +746,7 @@ func appendNew(v []string, s string) []string {
 
 func runSnapshotOverhead(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "checkpoint interval", "events/s", "relative to no checkpoints (medians)", "checkpoints", "checkpoint bytes", "checkpoint p50 ms", "alignment p50 ms", "matches reference (every repetition)"}}}
-	events := pick[int64](quick, 2_000_000, 8_000_000)
+	events := pick[int64](quick, 4_000_000, 8_000_000)
 	n := reps(quick)
 	w := mustWorkload("ysb")
 	type cfg struct {

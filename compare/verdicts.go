@@ -9,7 +9,7 @@ import (
 )
 
 // This file holds each experiment's verdict: a pure function over a typed
-// outcome whose figures are keyed by trial label. The run functions in
+// outcome whose figures are keyed by trial label (CM6). The run functions in
 // experiments.go fill the outcomes; the tests construct them.
 
 // runEnd is how one trial ended when only its exactness matters.
