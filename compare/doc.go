@@ -41,6 +41,21 @@
 //     by its type ("DataSpec.Events", "RuntimeFlags.MaxSpoutPending"), and
 //     cmd/bench maps it to the flag behind it. internal/lint fails on a flag
 //     ("--name") in an error message of a library package.
+//   - CM6 A verdict is computed, never typed: each experiment hands a typed
+//     outcome, its figures keyed by trial label, to a pure verdict function
+//     (verdicts.go) that returns [Holds], [DoesNotHold] or [Inconclusive]
+//     with an explanation built only from those figures. A trial that failed
+//     or hung, fewer than three repetitions of a figure the rule reads, or an
+//     effect inside the range of repetitions gives [Inconclusive].
+//
+// # Experiments
+//
+// [Experiments] lists the suite's reproductions of the lecture's claims
+// ([LectureClaims] lists every claim, with the reason when none measures it
+// yet). [RunExperiments] runs them; [WriteSuiteResults] and [WriteReport]
+// turn the results into CSV tables and the Markdown report. Every figure a
+// verdict reads comes from 3 repetitions in quick mode and 5 in full mode;
+// tables show median [min-max].
 //
 // # The reference runner
 //

@@ -103,18 +103,9 @@ func printVerdicts(w io.Writer, r *compare.SuiteResults) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "claim\texperiment\tverdict\tseconds\twhy (measured)")
 	for _, e := range r.Experiments {
-		verdict, why := splitVerdict(e.Verdict)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", e.Claim, e.Name, verdict, e.Seconds, shorten(why, 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", e.Claim, e.Name, e.Verdict.Kind, e.Seconds, shorten(e.Verdict.Explanation, 100))
 	}
 	tw.Flush()
-}
-
-// splitVerdict splits "holds: because ..." into "holds" and the rest; a
-// verdict of "does not hold here" reads "does not hold".
-func splitVerdict(v string) (verdict, why string) {
-	verdict, why, _ = strings.Cut(v, ":")
-	verdict = strings.TrimSuffix(strings.TrimSpace(verdict), " here")
-	return verdict, strings.TrimSpace(why)
 }
 
 // shorten cuts s to at most n runes, marking the cut.

@@ -1,0 +1,575 @@
+package compare
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds each experiment's verdict: a pure function over a typed
+// outcome whose figures are keyed by trial label (CM6). The run functions in
+// experiments.go fill the outcomes; the tests construct them.
+
+// runEnd is how one trial ended when only its exactness matters.
+type runEnd struct {
+	// Failed is why the trial did not finish ("" when it did).
+	Failed string
+	// Unsupported is the model's reason for refusing the pipeline.
+	Unsupported string
+	// Exact reports whether it matched the reference.
+	Exact bool
+	// Check is the check's one-line account, for explanations.
+	Check string
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// failedTrials lists "label: reason" for every failed trial in ends.
+func failedTrials(ends map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(ends) {
+		if ends[k] != "" {
+			out = append(out, k+": "+ends[k])
+		}
+	}
+	return out
+}
+
+// ---- L2 superset ----
+
+// supersetOutcome maps "workload on runtime" to how its run ended.
+type supersetOutcome struct {
+	Runs map[string]runEnd
+}
+
+func verdictSuperset(o supersetOutcome) Verdict {
+	var failed, differ []string
+	exact, unsupported := 0, 0
+	for _, k := range sortedKeys(o.Runs) {
+		r := o.Runs[k]
+		switch {
+		case r.Failed != "":
+			failed = append(failed, k+": "+r.Failed)
+		case r.Unsupported != "":
+			unsupported++
+		case r.Exact:
+			exact++
+		default:
+			differ = append(differ, k+": "+r.Check)
+		}
+	}
+	switch {
+	case len(differ) > 0:
+		return doesNotHold("%d of %d expressible runs differ from the reference answer: %s", len(differ), len(differ)+exact, strings.Join(differ, "; "))
+	case len(failed) > 0 || exact == 0:
+		return inconclusive("%d runs failed (%s); %d ran and were exact", len(failed), strings.Join(failed, "; "), exact)
+	}
+	return holds("all %d runs the models can express equal the reference (batch) answer exactly; %d pairs are outside a model (unsupported, with the model's reason)", exact, unsupported)
+}
+
+// ---- L5.1 acker-cost ----
+
+// ackerBase is the label of acker-cost's unacked trial.
+const ackerBase = "at-most-once (no acker)"
+
+// ackerRun is one configuration of acker-cost over its repetitions.
+type ackerRun struct {
+	Failed string
+	// Throughput is events/s; MsgsPerTuple is acker messages per tracked
+	// tuple (per tuple the spout emitted into a tracked tree).
+	Throughput, MsgsPerTuple spread
+}
+
+// ackerOutcome maps a configuration's label to its runs; [ackerBase] is the
+// baseline.
+type ackerOutcome struct {
+	Runs map[string]ackerRun
+}
+
+// ackerMinMsgs is "about two" acker messages per tracked tuple (an init or
+// ack, and the acker's result), with room for rounding.
+const ackerMinMsgs = 1.9
+
+func verdictAckerCost(o ackerOutcome) Verdict {
+	ends := map[string]string{}
+	for k, r := range o.Runs {
+		ends[k] = r.Failed
+	}
+	if f := failedTrials(ends); len(f) > 0 {
+		return inconclusive("trials failed: %s", strings.Join(f, "; "))
+	}
+	base, ok := o.Runs[ackerBase]
+	if !ok || !base.Throughput.enough() {
+		return inconclusive("the at-most-once baseline has %d repetitions (need %d)", base.Throughput.N, minReps)
+	}
+	var faster, fewMsgs, inside, slower []string
+	n := 0
+	for _, k := range sortedKeys(o.Runs) {
+		if k == ackerBase {
+			continue
+		}
+		r := o.Runs[k]
+		n++
+		if !r.Throughput.enough() {
+			return inconclusive("%s has %d repetitions (need %d)", k, r.Throughput.N, minReps)
+		}
+		desc := fmt.Sprintf("%s %s events/s (%.0f%% of %s) with %s acker messages per tracked tuple", k, r.Throughput, 100*r.Throughput.Median/base.Throughput.Median, base.Throughput, r.MsgsPerTuple)
+		switch {
+		case base.Throughput.below(r.Throughput):
+			faster = append(faster, desc)
+		case r.Throughput.below(base.Throughput) && r.MsgsPerTuple.Median < ackerMinMsgs:
+			fewMsgs = append(fewMsgs, desc)
+		case r.Throughput.below(base.Throughput):
+			slower = append(slower, desc)
+		default:
+			inside = append(inside, desc)
+		}
+	}
+	switch {
+	case n == 0:
+		return inconclusive("no acked configuration ran")
+	case len(faster) > 0:
+		return doesNotHold("acking ran faster than no acking, outside the spread: %s", strings.Join(faster, "; "))
+	case len(fewMsgs) > 0:
+		return doesNotHold("acking is slower, but with fewer than %.1f acker messages per tracked tuple, so the messages the lecture names are not what was measured: %s", ackerMinMsgs, strings.Join(fewMsgs, "; "))
+	case len(inside) > 0:
+		return inconclusive("the slowdown lies inside the spread of repetitions: %s", strings.Join(inside, "; "))
+	}
+	return holds("every acked configuration is slower than at-most-once %s events/s, outside the spread: %s", base.Throughput, strings.Join(slower, "; "))
+}
+
+// ---- L5.3 timeouts ----
+
+// Labels of the timeouts experiment's trials.
+const (
+	timeoutControl = "timeout above the queueing delay"
+	timeoutShort   = "timeout below the queueing delay"
+	timeoutRemedy  = "short timeout, max spout pending"
+)
+
+// timeoutRun is one timeouts trial over its repetitions.
+type timeoutRun struct {
+	// Timeout is the message timeout; Failed why a repetition did not
+	// finish (hung or failed).
+	Timeout time.Duration
+	Failed  string
+	// TimedOut, Replayed and FailedTrees are counts per repetition
+	// (FailedTrees: trees failed explicitly, not by timeout).
+	TimedOut, Replayed, FailedTrees spread
+}
+
+// timeoutsOutcome maps a trial label (timeoutControl, ...) to its runs.
+type timeoutsOutcome struct {
+	Runs map[string]timeoutRun
+}
+
+func verdictTimeouts(o timeoutsOutcome) Verdict {
+	ends := map[string]string{}
+	for k, r := range o.Runs {
+		ends[k] = r.Failed
+	}
+	if f := failedTrials(ends); len(f) > 0 {
+		return inconclusive("a trial did not finish, so its timeouts were not counted: %s", strings.Join(f, "; "))
+	}
+	ctl, okC := o.Runs[timeoutControl]
+	short, okS := o.Runs[timeoutShort]
+	switch {
+	case !okC || !okS:
+		return inconclusive("the control or the short-timeout trial is missing")
+	case !ctl.TimedOut.enough() || !short.TimedOut.enough():
+		return inconclusive("%d and %d repetitions of the control and the short timeout (need %d)", ctl.TimedOut.N, short.TimedOut.N, minReps)
+	}
+	for _, k := range sortedKeys(o.Runs) {
+		if r := o.Runs[k]; r.FailedTrees.Max > 0 {
+			return inconclusive("%s failed %s tuple trees explicitly, so something did fail", k, r.FailedTrees)
+		}
+	}
+	if ctl.TimedOut.Max > 0 {
+		return inconclusive("the negative control (timeout %v) also timed out %s trees, so the timeouts are not only the queueing delay's", ctl.Timeout, ctl.TimedOut)
+	}
+	if short.TimedOut.Max == 0 {
+		return doesNotHold("with a %v timeout no tuple tree timed out in %d repetitions (control %v: 0 as well)", short.Timeout, short.TimedOut.N, ctl.Timeout)
+	}
+	if short.TimedOut.Min == 0 || short.Replayed.Min == 0 {
+		return inconclusive("with a %v timeout trees timed out in some repetitions only (%s timed out, %s replayed)", short.Timeout, short.TimedOut, short.Replayed)
+	}
+	v := holds("with nothing failing (0 trees failed), a %v timeout timed out %s tuple trees and replayed %s, while the negative control with a %v timeout timed out 0 in %d repetitions", short.Timeout, short.TimedOut, short.Replayed, ctl.Timeout, ctl.TimedOut.N)
+	if r, ok := o.Runs[timeoutRemedy]; ok {
+		v.Explanation += fmt.Sprintf("; with max spout pending and a %v timeout, %s timed out", r.Timeout, r.TimedOut)
+	}
+	return v
+}
+
+// ---- L4/L5/L6/L7 crash ----
+
+// crashClass is what one crashed run did to the full answer.
+type crashClass string
+
+const (
+	crashExact      crashClass = "exact"
+	crashLoses      crashClass = "loses"
+	crashDuplicates crashClass = "duplicates"
+	crashDiffers    crashClass = "loses and duplicates"
+)
+
+// crashRep is one repetition of a crash trial, against the full answer.
+type crashRep struct {
+	Lost, Duplicated, Mismatched int
+	// LateReplays counts replays dropped as late.
+	LateReplays int
+}
+
+func (r crashRep) class() crashClass {
+	lost := r.Lost + r.Mismatched
+	switch {
+	case lost == 0 && r.Duplicated == 0:
+		return crashExact
+	case r.Duplicated == 0:
+		return crashLoses
+	case lost == 0:
+		return crashDuplicates
+	}
+	return crashDiffers
+}
+
+// crashRun is one crash configuration: what the lecture expects of it and
+// its repetitions.
+type crashRun struct {
+	Failed string
+	Want   crashClass
+	Reps   []crashRep
+}
+
+// crashOutcome maps a configuration's label to its runs.
+type crashOutcome struct {
+	Runs map[string]crashRun
+}
+
+func verdictCrash(o crashOutcome) Verdict {
+	ends := map[string]string{}
+	for k, r := range o.Runs {
+		ends[k] = r.Failed
+	}
+	if f := failedTrials(ends); len(f) > 0 {
+		return inconclusive("trials failed: %s", strings.Join(f, "; "))
+	}
+	if len(o.Runs) == 0 {
+		return inconclusive("no configuration ran")
+	}
+	var as, against, varied []string
+	for _, k := range sortedKeys(o.Runs) {
+		r := o.Runs[k]
+		if len(r.Reps) < minReps {
+			return inconclusive("%s has %d repetitions (need %d)", k, len(r.Reps), minReps)
+		}
+		classes := map[crashClass]int{}
+		var lost, dup, late []float64
+		for _, p := range r.Reps {
+			classes[p.class()]++
+			lost = append(lost, float64(p.Lost+p.Mismatched))
+			dup = append(dup, float64(p.Duplicated))
+			late = append(late, float64(p.LateReplays))
+		}
+		desc := fmt.Sprintf("%s: %s windows lost, %s duplicated, %s replays dropped as late", k, spreadOf(lost), spreadOf(dup), spreadOf(late))
+		switch {
+		case len(classes) > 1:
+			varied = append(varied, desc)
+		case classes[r.Want] == len(r.Reps):
+			as = append(as, desc+" ("+string(r.Want)+", as claimed)")
+		default:
+			got := slices.Collect(maps.Keys(classes))[0]
+			against = append(against, desc+fmt.Sprintf(" (%s in every repetition; the claim says %s)", got, r.Want))
+		}
+	}
+	switch {
+	case len(against) > 0:
+		return doesNotHold("%s; as claimed: %s", strings.Join(against, "; "), strings.Join(as, "; "))
+	case len(varied) > 0:
+		return inconclusive("the outcome varied across repetitions: %s", strings.Join(varied, "; "))
+	}
+	return holds("%s", strings.Join(as, "; "))
+}
+
+// ---- L6.2/L6.4 windows ----
+
+// Labels of the windows experiment's rows that the verdict reads.
+const (
+	windowsSessions = "session, gap 30 s (sessions)"
+	windowsCount    = "count 100 (count-window)"
+	windowsPT7      = "processing-time 7 s, not a multiple of the 2 s batch (request-rate-7s)"
+	windowsAligned  = "processing-time 1 min (request-rate)"
+)
+
+// windowsOutcome is the capability matrix: Cells[kind label][configuration]
+// for the DStream configuration the verdict reads (DStream).
+type windowsOutcome struct {
+	DStream string
+	Cells   map[string]map[string]runEnd
+}
+
+func verdictWindows(o windowsOutcome) Verdict {
+	cell := func(kind string) (runEnd, bool) {
+		c, ok := o.Cells[kind][o.DStream]
+		return c, ok
+	}
+	var refused, expressed []string
+	for _, k := range []string{windowsSessions, windowsCount, windowsPT7} {
+		c, ok := cell(k)
+		switch {
+		case !ok:
+			return inconclusive("%s was not tried on %s", k, o.DStream)
+		case c.Failed != "":
+			return inconclusive("%s on %s failed: %s", k, o.DStream, c.Failed)
+		case c.Unsupported != "":
+			refused = append(refused, fmt.Sprintf("%s (%q)", k, c.Unsupported))
+		default:
+			expressed = append(expressed, fmt.Sprintf("%s (%s)", k, c.Check))
+		}
+	}
+	ctl, ok := cell(windowsAligned)
+	switch {
+	case len(expressed) > 0:
+		return doesNotHold("%s runs %s", o.DStream, strings.Join(expressed, "; "))
+	case !ok || ctl.Failed != "" || ctl.Unsupported != "" || !ctl.Exact:
+		return inconclusive("%s refused %s, but its control, the aligned %s, did not run exactly (%s%s%s)", o.DStream, strings.Join(refused, "; "), windowsAligned, ctl.Failed, ctl.Unsupported, ctl.Check)
+	}
+	return holds("%s refused %s, and ran the aligned %s exactly (%s). Measured: which windows the model expresses; what the limits cost (sessions emulated with state, output cadence tied to the batch interval) is not measured in this suite", o.DStream, strings.Join(refused, "; "), windowsAligned, ctl.Check)
+}
+
+// ---- L6.3 microbatch-backpressure ----
+
+// Labels of the backpressure experiment's trials.
+const (
+	bpNone   = "no backpressure"
+	bpPID    = "backpressure (PID)"
+	bpBudget = "no backpressure, memory budget 1 MiB"
+)
+
+// bpRun is one backpressure trial over its repetitions.
+type bpRun struct {
+	Failed string
+	// MaxDelayMs is the largest scheduling delay per repetition (of the
+	// repetitions that finished).
+	MaxDelayMs spread
+	// BudgetStops counts repetitions stopped by the memory budget; Reps
+	// the repetitions run.
+	BudgetStops, Reps int
+}
+
+// bpOutcome maps a trial label to its runs; Interval is the batch interval.
+type bpOutcome struct {
+	Interval time.Duration
+	Runs     map[string]bpRun
+}
+
+// bpGrowth is how many batch intervals the scheduling delay must exceed to
+// count as grown batch after batch rather than one slow batch.
+const bpGrowth = 2
+
+func verdictBackpressure(o bpOutcome) Verdict {
+	ends := map[string]string{}
+	for k, r := range o.Runs {
+		ends[k] = r.Failed
+	}
+	if f := failedTrials(ends); len(f) > 0 {
+		return inconclusive("trials failed: %s", strings.Join(f, "; "))
+	}
+	none, ok1 := o.Runs[bpNone]
+	budget, ok2 := o.Runs[bpBudget]
+	if !ok1 || !ok2 || !none.MaxDelayMs.enough() || budget.Reps < minReps {
+		return inconclusive("the trials without backpressure ran %d and %d repetitions (need %d)", none.MaxDelayMs.N, budget.Reps, minReps)
+	}
+	iv := float64(o.Interval.Milliseconds())
+	pid := "not run"
+	if r, ok := o.Runs[bpPID]; ok {
+		pid = r.MaxDelayMs.String() + " ms"
+	}
+	switch {
+	case none.MaxDelayMs.Max <= iv || budget.BudgetStops == 0:
+		return doesNotHold("without backpressure the scheduling delay peaked at %s ms (batch interval %v) and the memory budget stopped %d of %d runs", none.MaxDelayMs, o.Interval, budget.BudgetStops, budget.Reps)
+	case none.MaxDelayMs.Min > bpGrowth*iv && budget.BudgetStops == budget.Reps:
+		return holds("without backpressure the scheduling delay grew to %s ms (batch interval %v); the memory budget stopped %d of %d runs; with backpressure the delay peaked at %s", none.MaxDelayMs, o.Interval, budget.BudgetStops, budget.Reps, pid)
+	}
+	return inconclusive("the scheduling delay peaked at %s ms (batch interval %v, %d× needed in every repetition) and the memory budget stopped %d of %d runs", none.MaxDelayMs, o.Interval, bpGrowth, budget.BudgetStops, budget.Reps)
+}
+
+// ---- L6.1 latency ----
+
+// latencyKey names one latency trial: a workload on a configuration.
+type latencyKey struct{ Workload, Config string }
+
+// latencyOutcome holds p50 latencies per trial; Stream is the
+// record-at-a-time configuration and Batch the micro-batch ones, all run on
+// the same paced load per workload.
+type latencyOutcome struct {
+	Stream    string
+	Batch     []string
+	Workloads []string
+	// P50Ms is the p50 latency in ms of each repetition's run (event-time
+	// latency: emit time minus the largest event time).
+	P50Ms map[latencyKey]spread
+	// Failed says why a trial did not finish.
+	Failed map[latencyKey]string
+}
+
+func verdictLatency(o latencyOutcome) Verdict {
+	var failed []string
+	for _, k := range slices.SortedFunc(maps.Keys(o.Failed), func(a, b latencyKey) int { return strings.Compare(a.Workload+a.Config, b.Workload+b.Config) }) {
+		if o.Failed[k] != "" {
+			failed = append(failed, k.Workload+" on "+k.Config+": "+o.Failed[k])
+		}
+	}
+	if len(failed) > 0 {
+		return inconclusive("trials failed: %s", strings.Join(failed, "; "))
+	}
+	var higher, lower, inside []string
+	for _, w := range o.Workloads {
+		rs := o.P50Ms[latencyKey{w, o.Stream}]
+		for _, b := range o.Batch {
+			mb := o.P50Ms[latencyKey{w, b}]
+			if !rs.enough() || !mb.enough() {
+				return inconclusive("%s: %d and %d repetitions of %s and %s (need %d)", w, rs.N, mb.N, o.Stream, b, minReps)
+			}
+			desc := fmt.Sprintf("%s: %s p50 %s ms against %s %s ms (floor %s ms)", w, b, mb, o.Stream, rs, cell(mb.Median-rs.Median))
+			switch {
+			case rs.below(mb):
+				higher = append(higher, desc)
+			case mb.below(rs):
+				lower = append(lower, desc)
+			default:
+				inside = append(inside, desc)
+			}
+		}
+	}
+	switch {
+	case len(higher)+len(lower)+len(inside) == 0:
+		return inconclusive("no pair of trials was measured")
+	case len(lower) > 0:
+		return doesNotHold("micro-batches had lower latency on the same paced load, outside the spread: %s; higher: %s", strings.Join(lower, "; "), strings.Join(higher, "; "))
+	case len(inside) > 0:
+		return inconclusive("the batch floor lies inside the spread: %s", strings.Join(inside, "; "))
+	}
+	return holds("on the same paced load micro-batches have higher latency, outside the spread: %s", strings.Join(higher, "; "))
+}
+
+// ---- L7 snapshot-overhead ----
+
+// snapshotBase labels the exactly-once trial that never checkpoints.
+const snapshotBase = "off"
+
+// snapshotMinCheckpoints is how many checkpoints a repetition must
+// complete before its throughput says anything about their cost.
+const snapshotMinCheckpoints = 10
+
+// snapshotMaxOverhead is "almost no overhead": the throughput a
+// checkpointing run may lose.
+const snapshotMaxOverhead = 0.1
+
+// snapRun is one snapshot-overhead trial over its repetitions.
+type snapRun struct {
+	Failed                  string
+	Throughput, Checkpoints spread
+}
+
+// snapshotOutcome maps an interval's label ([snapshotBase] for no
+// checkpoints) to its runs.
+type snapshotOutcome struct {
+	Runs map[string]snapRun
+}
+
+func verdictSnapshot(o snapshotOutcome) Verdict {
+	ends := map[string]string{}
+	for k, r := range o.Runs {
+		ends[k] = r.Failed
+	}
+	if f := failedTrials(ends); len(f) > 0 {
+		return inconclusive("trials failed: %s", strings.Join(f, "; "))
+	}
+	base, ok := o.Runs[snapshotBase]
+	if !ok || !base.Throughput.enough() {
+		return inconclusive("the run without checkpoints has %d repetitions (need %d)", base.Throughput.N, minReps)
+	}
+	var cheap, costly, inside, few []string
+	for _, k := range sortedKeys(o.Runs) {
+		if k == snapshotBase {
+			continue
+		}
+		r := o.Runs[k]
+		if !r.Throughput.enough() || r.Checkpoints.Min < snapshotMinCheckpoints {
+			few = append(few, fmt.Sprintf("%s (%s checkpoints)", k, r.Checkpoints))
+			continue
+		}
+		ratio := r.Throughput.Median / base.Throughput.Median
+		desc := fmt.Sprintf("every %s: %s events/s, %.0f%% of %s without checkpoints, over %s checkpoints", k, r.Throughput, 100*ratio, base.Throughput, r.Checkpoints)
+		switch {
+		case ratio >= 1-snapshotMaxOverhead:
+			cheap = append(cheap, desc)
+		case r.Throughput.below(base.Throughput):
+			costly = append(costly, desc)
+		default:
+			inside = append(inside, desc)
+		}
+	}
+	tail := ""
+	if len(few) > 0 {
+		tail = fmt.Sprintf("; not judged, fewer than %d checkpoints per repetition: %s", snapshotMinCheckpoints, strings.Join(few, ", "))
+	}
+	switch {
+	case len(costly) > 0:
+		return doesNotHold("checkpoints cost more than %.0f%% of the throughput, outside the spread: %s%s", 100*snapshotMaxOverhead, strings.Join(costly, "; "), tail)
+	case len(inside) > 0:
+		return inconclusive("the overhead lies inside the spread: %s%s", strings.Join(inside, "; "), tail)
+	case len(cheap) == 0:
+		return inconclusive("no interval completed %d checkpoints in every repetition: %s", snapshotMinCheckpoints, strings.Join(few, ", "))
+	}
+	return holds("checkpointing keeps at least %.0f%% of the throughput: %s%s", 100*(1-snapshotMaxOverhead), strings.Join(cheap, "; "), tail)
+}
+
+// ---- L9/L10 time-domains ----
+
+// timeDomainsOutcome is the four approaches' runs, keyed by approach label,
+// and the late share (%) of the watermark-bound sweep, keyed by bound.
+type timeDomainsOutcome struct {
+	Approaches map[string]runEnd
+	// Recall is the approximate top-N's recall against the exact top-N
+	// (NaN when not measured); reported, not judged.
+	Recall    float64
+	LateShare map[time.Duration]spread
+}
+
+func verdictTimeDomains(o timeDomainsOutcome) Verdict {
+	var failed, differ []string
+	for _, k := range sortedKeys(o.Approaches) {
+		r := o.Approaches[k]
+		switch {
+		case r.Failed != "":
+			failed = append(failed, k+": "+r.Failed)
+		case !r.Exact:
+			differ = append(differ, k+": "+r.Check)
+		}
+	}
+	if len(differ) > 0 {
+		return doesNotHold("approaches differ from the reference: %s", strings.Join(differ, "; "))
+	}
+	if len(failed) > 0 || len(o.Approaches) == 0 {
+		return inconclusive("approaches failed: %s", strings.Join(failed, "; "))
+	}
+	bounds := slices.Sorted(maps.Keys(o.LateShare))
+	if len(bounds) < 2 {
+		return inconclusive("the watermark-bound sweep has %d bounds", len(bounds))
+	}
+	tight, loose := o.LateShare[bounds[0]], o.LateShare[bounds[len(bounds)-1]]
+	if !tight.enough() || !loose.enough() {
+		return inconclusive("the sweep's ends have %d and %d repetitions (need %d)", tight.N, loose.N, minReps)
+	}
+	desc := fmt.Sprintf("the late share is %s%% at bound %v and %s%% at bound %v", tight, bounds[0], loose, bounds[len(bounds)-1])
+	switch {
+	case loose.below(tight):
+		return holds("all %d approaches match the reference; approximate top-N recall %.3f; %s: a tighter watermark drops more", len(o.Approaches), o.Recall, desc)
+	case tight.below(loose):
+		return doesNotHold("%s: the tighter watermark drops less", desc)
+	}
+	return inconclusive("all %d approaches match the reference, but %s: the difference lies inside the spread", len(o.Approaches), desc)
+}
