@@ -143,7 +143,7 @@ type eoRunner struct {
 	taken    int64   // records taken in by crashable tasks, across incarnations
 	hw       []int64 // per partition: the highest offset ever read + 1
 	latency  metrics.Latency
-	panes    []PaneEmission // Config.Trace: every pane any incarnation's sink received
+	panes    []PaneEmission     // Config.Trace: every pane any incarnation's sink received
 	duration *metrics.Histogram // checkpoint trigger to completion
 	align    *metrics.Histogram // per task ack
 	recovery *metrics.Histogram // crash to restored topology
