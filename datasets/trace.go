@@ -162,6 +162,9 @@ func writeFileAtomic(path string, fn func(io.Writer) error) error {
 		os.Remove(tmp)
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a trace is for any reader
+		return fail(fmt.Errorf("datasets: %w", err))
+	}
 	if err := fn(f); err != nil {
 		return fail(fmt.Errorf("datasets: write %s: %w", path, err))
 	}
