@@ -67,6 +67,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	}
 	cfg.Slow = job.Options.Slow
 	cfg.Clock = job.Options.Clock
+	cfg.Trace = job.Options.Trace
 	if job.Progress != nil {
 		cfg.OnBatch = func(b microbatch.BatchInfo) {
 			if b.Seq%100 == 0 {
@@ -100,5 +101,15 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 		out.Batches[i] = BatchDelivery{End: b.End, Watermark: dataflow.Time(b.Watermark)}
 	}
 	out.Late = rep.Late
+	if job.Options.Trace {
+		out.Trace = make([]datasets.TraceRow, 0, len(rep.Panes))
+		shift := job.Log.EventTimeShift()
+		for _, e := range rep.Panes {
+			out.Trace = append(out.Trace, datasets.TraceRow{Kind: datasets.TracePane, Runtime: r.name,
+				EventTimeMs: int64(e.MaxEventTime), EventTimeShiftMs: shift, IngestNanos: e.MaxIngestNanos,
+				WindowStartMs: int64(e.Window.Start), WindowEndMs: int64(e.Window.End), Key: e.Key,
+				PaneIndex: e.Index, PaneTiming: e.Timing, EmitNanos: e.EmitNanos, WatermarkMs: int64(e.Watermark)})
+		}
+	}
 	return out, nil
 }

@@ -3,6 +3,9 @@ package compare
 import (
 	"context"
 
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
+
 	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 )
@@ -40,12 +43,25 @@ func (referenceRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{
+	out := &Outcome{
 		Results:   rs,
 		Events:    job.Log.Len(),
 		Elapsed:   clock.Since(clk, start),
 		Emissions: int64(len(rs)),
 		Latency:   metrics.NewLatency(),
 		Counters:  map[string]int64{"results": int64(len(rs))},
-	}, nil
+	}
+	if job.Options.Trace && job.Pipeline.Agg != nil {
+		// The batch answer: every result is emitted, on time, at the end of
+		// the run, past every watermark.
+		end := clk.Now().UnixNano()
+		shift := job.Log.EventTimeShift()
+		out.Trace = make([]datasets.TraceRow, 0, len(rs))
+		for _, r := range rs {
+			out.Trace = append(out.Trace, datasets.TraceRow{Kind: datasets.TracePane, Runtime: "reference", EventTimeShiftMs: shift,
+				WindowStartMs: int64(r.Window.Start), WindowEndMs: int64(r.Window.End), Key: r.Key,
+				PaneTiming: dataflow.PaneOnTime, EmitNanos: end, WatermarkMs: int64(dataflow.MaxTime)})
+		}
+	}
+	return out, nil
 }

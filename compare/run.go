@@ -68,6 +68,42 @@ type Report struct {
 	Outcome  *Outcome
 	Check    CheckResult
 	Summary  Summary
+	// Trace is the run's trace with [Options.Trace] (nil otherwise): a
+	// record row per log record ([RecordTrace]), then the outcome's pane
+	// rows ([Outcome.Trace]). [datasets.WriteTrace] writes it.
+	Trace []datasets.TraceRow
+}
+
+// RecordTrace returns one row of kind [datasets.TraceRecord] per record of
+// log, partition by partition in
+// offset order: partition, offset, ingest time, and the event time of p's
+// event-time column (the aggregation's TimeCol, else the log's first
+// timestamp column; 0 when it has none).
+func RecordTrace(p *dataflow.Pipeline, log *datasets.Log) []datasets.TraceRow {
+	s := log.Schema()
+	col := -1
+	if p.Agg != nil && p.Agg.TimeCol != "" {
+		col = s.Index(p.Agg.TimeCol)
+	}
+	for i, f := range s.Fields {
+		if col >= 0 {
+			break
+		}
+		if f.Kind == dataflow.KindTimestamp {
+			col = i
+		}
+	}
+	shift := log.EventTimeShift()
+	out := make([]datasets.TraceRow, 0, log.Len())
+	for r := range log.All() {
+		var ev int64
+		if col >= 0 {
+			ev = r.Row[col].I
+		}
+		out = append(out, datasets.TraceRow{Kind: datasets.TraceRecord, Partition: int32(r.Partition), Offset: r.Offset,
+			EventTimeMs: ev, EventTimeShiftMs: shift, IngestNanos: r.IngestNanos})
+	}
+	return out
 }
 
 // ExtraColumns returns the names of a pipeline's extra result columns (after
@@ -274,14 +310,18 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 		cfg.Flags = f.Flags()
 	}
 	dataflow.SortResults(out.Results)
-	return &Report{
+	rep := &Report{
 		Workload: w,
 		Pipeline: p,
 		Runner:   r.Name(),
 		Outcome:  out,
 		Check:    check,
 		Summary:  NewSummary(w.Name, r.Name(), cfg, out, check),
-	}, nil
+	}
+	if opts.Trace {
+		rep.Trace = append(RecordTrace(p, log), out.Trace...)
+	}
+	return rep, nil
 }
 
 // checkOutcome checks a run's outcome (CM1, CM2): it verifies each late drop

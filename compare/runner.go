@@ -50,6 +50,10 @@ type Options struct {
 	// DataSpec's Rate), both runtimes and the reference runner's timing.
 	// Nil: [clock.Real] (under testing/synctest, the bubble's fake clock).
 	Clock clock.Clock
+	// Trace makes each runner return its panes in [Outcome.Trace], and
+	// [RunOne] and [RunLog] the whole trace (records and panes) in
+	// [Report.Trace].
+	Trace bool
 }
 
 // LateRule names the documented rule by which a runtime's model drops
@@ -132,4 +136,10 @@ type Outcome struct {
 	// Series are per-runtime time series (queue depth, batch delays, rate
 	// limit) for plots, keyed by name: the runtime's report's own.
 	Series map[string]metrics.Series
+	// Trace holds, with [Options.Trace], one pane row (kind
+	// [datasets.TracePane]) per pane the sink received, in order; nil
+	// otherwise. The reference runner gives one row per result, on time,
+	// emitted at the end of its run (its event and ingest times are zero:
+	// the reference does not track them).
+	Trace []datasets.TraceRow
 }

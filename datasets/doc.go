@@ -58,4 +58,34 @@
 // Parquet, is truncated, belongs to another dataset or lacks a column, and
 // to regenerate it with `bench gen`. Result files ([WriteResults]) are CSV,
 // JSON lines or Parquet by extension.
+//
+// # Trace files
+//
+// [WriteTrace] writes a run's trace (`bench run --trace FILE.parquet`), the
+// input of the event-time scatter and watermark plots: one Parquet file
+// with two kinds of rows, told apart by the kind column. A column that does
+// not apply to a row's kind is zero ("" for text).
+//
+//	column               type    record rows             pane rows
+//	kind                 string  "record"                "pane"
+//	runtime              string  -                       runner name ("recordstream/at-least-once")
+//	partition            int64   log partition           -
+//	offset               int64   offset in the partition -
+//	event_time_ms        int64   event time              largest event time of the pane's records
+//	event_time_shift_ms  int64   the log's event-time shift onto the wall clock (both kinds)
+//	ingest_ns            int64   ingest time             largest ingest time of the pane's records
+//	window_start_ms      int64   -                       window start (0 for global windows)
+//	window_end_ms        int64   -                       window end
+//	key                  string  -                       the pane's key
+//	pane_index           int64   -                       firing number of the window and key: 0, 1, ...
+//	pane_timing          string  -                       early, on-time, late or merged (a notice, no value)
+//	emit_ns              int64   -                       when the sink received the pane
+//	watermark_ms         int64   -                       the watermark the pane fired at (math.MinInt64: none yet)
+//	task                 int64   -                       the firing task (recordstream window task id)
+//
+// Event times and windows are in the dataset's event time, as in result
+// files; event_time_ms + event_time_shift_ms is on the wall clock, in the
+// frame of ingest_ns and emit_ns (divided by 1e6). Record rows come first,
+// partition by partition in offset order, then pane rows in the order the
+// sink received them. Stateless pipelines have no pane rows.
 package datasets

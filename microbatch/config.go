@@ -199,6 +199,9 @@ type Config struct {
 	// OnBatch, if set, is called after each batch commits with its figures
 	// (from the commit goroutine; keep it quick).
 	OnBatch func(BatchInfo)
+	// Trace keeps every window result the sink receives in [Report.Panes]
+	// (a trace for plots). Off, nothing is kept per result.
+	Trace bool
 }
 
 // Validate reports a configuration that cannot run.

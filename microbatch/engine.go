@@ -82,12 +82,52 @@ type runState struct {
 	late      []dataflow.LateRecord // Batch holds the batch's seq until report
 	events    int64
 	emissions int64
+	panes     []PaneEmission     // Config.Trace: every window result the sink received
+	paneState map[wkey]paneTrace // Config.Trace: per window and key, for PaneEmission's Index and Timing
+}
+
+// paneTrace is what tracing remembers of a window and key's results.
+type paneTrace struct {
+	n      int64
+	onTime bool // a result at or past the watermark was emitted
+}
+
+// tracePanes keeps the batch's results in the trace (Config.Trace). rs.mu
+// is held.
+func (rs *runState) tracePanes(pl *plan, b *batch, results []output, wm, emitNanos int64) {
+	if rs.paneState == nil {
+		rs.paneState = map[wkey]paneTrace{}
+	}
+	watermarked := pl.watermarked()
+	for _, o := range results {
+		if o.deleted {
+			continue
+		}
+		k := wkey{o.res.Window, o.res.Key}
+		st := rs.paneState[k]
+		timing := dataflow.PaneOnTime
+		if watermarked {
+			switch {
+			case st.onTime:
+				timing = dataflow.PaneLate
+			case int64(o.res.Window.End) > wm && !b.final:
+				timing = dataflow.PaneEarly
+			default:
+				st.onTime = true
+			}
+		}
+		rs.panes = append(rs.panes, PaneEmission{Window: o.res.Window, Key: o.res.Key, Index: st.n, Timing: timing,
+			Batch: b.seq, EmitNanos: emitNanos, MaxEventTime: dataflow.Time(o.maxEv), MaxIngestNanos: o.maxIng,
+			Watermark: dataflow.Time(wm)})
+		st.n++
+		rs.paneState[k] = st
+	}
 }
 
 func (rs *runState) report(pl *plan) *Report {
 	r := &Report{
 		Results: rs.sink.results(), Events: rs.events, Elapsed: rs.end.Sub(rs.start), Emissions: rs.emissions,
-		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series,
+		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series, Panes: rs.panes,
 	}
 	slices.SortFunc(rs.late, func(a, b dataflow.LateRecord) int {
 		if a.Partition != b.Partition {
@@ -714,6 +754,9 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 		}
 		rs.emissions += int64(len(results))
 		rs.sink.write(b.seq, results)
+		if rs.cfg.Trace {
+			rs.tracePanes(d.p, b, results, wmApplied, emitNanos)
+		}
 	}
 	rs.late = append(rs.late, late...)
 	rs.events += b.records

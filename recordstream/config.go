@@ -131,6 +131,9 @@ type Config struct {
 	Seed uint64
 	// Logger receives debug lines; nil discards.
 	Logger *slog.Logger
+	// Trace keeps every pane the sink receives in [Report.Panes] (a trace
+	// for plots). Off, the sink keeps nothing per pane.
+	Trace bool
 	// CheckpointConfig configures the exactly-once mode (checkpoint
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.

@@ -143,6 +143,7 @@ type eoRunner struct {
 	taken    int64   // records taken in by crashable tasks, across incarnations
 	hw       []int64 // per partition: the highest offset ever read + 1
 	latency  metrics.Latency
+	panes    []PaneEmission     // Config.Trace: every pane any incarnation's sink received
 	duration *metrics.Histogram // checkpoint trigger to completion
 	align    *metrics.Histogram // per task ack
 	recovery *metrics.Histogram // crash to restored topology
@@ -295,6 +296,7 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 		}
 	}
 	rep.Results = view.results()
+	rep.Panes = r.panes
 	rep.Emissions = int64(len(es)) - merges
 	rep.Counters["duplicates"] = view.stats.duplicates
 	rep.Counters["goodput"] = rep.Emissions - view.stats.duplicates

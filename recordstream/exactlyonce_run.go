@@ -117,6 +117,9 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		}
 	}
 	inc.sink, t.sink.proto, t.sink.txn = p, p, p.txn
+	if r.cfg.Trace {
+		t.sink.trace = &r.panes // one trace over every incarnation
+	}
 	if restored != nil {
 		r.counters["restored_checkpoints"]++
 		if err := inc.restore(); err != nil {

@@ -33,7 +33,9 @@ const (
 	msgAckResult // ack_result
 	// msgPane is a window result for the sink: Row holds key, value and
 	// extra columns, Win the window, Time the max event time, Ingest the max
-	// ingest time, Aux the pane index and Partition the pane timing.
+	// ingest time, Aux the pane index, Partition the pane timing and Offset
+	// (which panes do not otherwise use) the window task's watermark when
+	// the pane fired, for traces ([PaneEmission.Watermark]).
 	msgPane // pane
 )
 

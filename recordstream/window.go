@@ -169,7 +169,7 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
 	row = append(row, p.Extra...)
 	*tp = tuple{Kind: msgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
-		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing)}
+		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing), Offset: int64(w.op.Watermark())}
 	if p.Timing == dataflow.PaneMerged {
 		setMergedInto(tp, p.Into)
 	}

@@ -36,6 +36,7 @@ func fieldFlags() map[string]string {
 		"compare.Options.Slow":       "--slow",
 		"compare.Options.DropAcks":   "--drop-acks",
 		"compare.Options.Seed":       "--seed",
+		"compare.Options.Trace":      "--trace",
 
 		"compare.RuntimeFlags.Guarantee":          "--guarantee",
 		"compare.RuntimeFlags.Ackers":             "--ackers",

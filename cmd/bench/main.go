@@ -5,7 +5,7 @@
 //	bench list                    workloads, runtimes, experiments
 //	bench check                   every workload on every runtime, checked
 //	bench gen WORKLOAD --events N --seed S --out DIR
-//	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] ...
+//	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] ...
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
 //	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
 //
@@ -94,7 +94,7 @@ const usage = `usage:
   bench check                            every workload on every runtime, checked against the reference
   bench gen WORKLOAD --events N --seed S --out DIR [--out-of-order P --max-delay D --late P --late-delay D]
             run 'bench gen -h' for every flag
-  bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [flags]
+  bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] [flags]
             [--window D --slide D --gap D --watermark-bound D --lateness D --sketch-width N --rate R --duration D]
             run 'bench run -h' for every flag
   bench suite [EXPERIMENT...] [--quick] --out DIR
@@ -278,6 +278,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted: window_start_ms, window_end_ms, key, value, extra columns;\n"+
 		"for count windows (count-window) window_start_ms and window_end_ms hold the key's element ordinals [k*slide, k*slide+size), not milliseconds")
 	summary := fs.String("summary", "", "write the run's summary to FILE.json")
+	trace := fs.String("trace", "", "write the run's per-record and per-pane trace to FILE.parquet (event, ingest and emit time, watermark, pane kind)")
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
 	duration := fs.Duration("duration", 0, "a paced run of this long: with --rate, --events is rate × duration")
@@ -344,6 +345,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: --out %s: %v\n", *out, err)
 		return exitUsage
 	}
+	if err := checkTracePath(*trace); err != nil {
+		fmt.Fprintf(stderr, "bench run: --trace %s: %v\n", *trace, err)
+		return exitUsage
+	}
 	r, err := compare.NewRunner(*runtime, f)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
@@ -375,7 +380,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		d.Events = events
 	}
 	d.Rate, d.InputDir = *rate, *input
-	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real()}
+	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real(), Trace: *trace != ""}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
 	if err != nil {
@@ -395,6 +400,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *summary != "" {
 		if err := rep.Summary.WriteFile(*summary); err != nil {
+			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
+			code = exitFailed
+		}
+	}
+	if *trace != "" {
+		if err := datasets.WriteTrace(*trace, rep.Trace); err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 			code = exitFailed
 		}
@@ -460,6 +471,23 @@ func checkOutPath(path string) error {
 		}
 	}
 	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
+}
+
+// checkTracePath rejects a --trace that is not a .parquet file, or whose
+// directory cannot take a file, before the run.
+func checkTracePath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if !strings.HasSuffix(path, ".parquet") {
+		return errors.New("a trace is Parquet; name the file .parquet")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".trace-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // cmdExperiments is `bench suite`: the lecture's experiments.
