@@ -366,7 +366,12 @@ func setRange(a *plot.Axis, log, fromZero bool) {
 		a.Tick.Marker = logTicks{}
 		return
 	}
-	if a.Min > 0 && (fromZero || a.Min < a.Max/2) {
+	if a.Min > 0 && (fromZero || a.Min < a.Max/2 || a.Min == a.Max) {
+		// A single positive value (one load point) gets [0, 2v], not a
+		// range of width 1 whose ticks all print the same.
+		if a.Min == a.Max {
+			a.Max *= 2
+		}
 		a.Min = 0
 	}
 	if a.Max < 0 && fromZero {

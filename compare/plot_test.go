@@ -160,6 +160,14 @@ func TestRenderFigureAxes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, svgTexts(t, svg), "50", "a line at 30 gives a y axis to 50")
 	assert.Contains(t, string(svg), "stroke-dasharray", "reference lines are dashed")
+
+	// One load point: the x axis spans [0, 2v] rounded up, so its ticks differ.
+	one := Series{Name: "one", XScale: ScaleLinear, Lines: []Line{{Label: "l", Points: []metrics.Point{{T: 20000, V: 5}}}}}
+	svg, err = RenderFigure(one, FigureSVG)
+	require.NoError(t, err)
+	texts = svgTexts(t, svg)
+	assert.Contains(t, texts, "0", "one x value: the axis starts at 0")
+	assert.Contains(t, texts, "25k", "and ends on the round number above twice the value")
 }
 
 func TestSeriesValidate(t *testing.T) {
