@@ -81,14 +81,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	}
 	out.Late = rep.Late
 	if job.Options.Trace {
-		out.Trace = make([]datasets.TraceRow, 0, len(rep.Panes))
-		shift := job.Log.EventTimeShift()
-		for _, e := range rep.Panes {
-			out.Trace = append(out.Trace, datasets.TraceRow{Kind: datasets.TracePane, Runtime: r.name,
-				EventTimeMs: int64(e.MaxEventTime), EventTimeShiftMs: shift, IngestNanos: e.MaxIngestNanos,
-				WindowStartMs: int64(e.Window.Start), WindowEndMs: int64(e.Window.End), Key: e.Key,
-				PaneIndex: e.Index, PaneTiming: e.Timing, EmitNanos: e.EmitNanos, WatermarkMs: int64(e.Watermark), Task: int32(e.Task)})
-		}
+		out.Trace = paneTrace(r.name, job.Log.EventTimeShift(), rep.Panes)
 	}
 	return out, nil
 }

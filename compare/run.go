@@ -74,6 +74,18 @@ type Report struct {
 	Trace []datasets.TraceRow
 }
 
+// paneTrace turns a runtime's pane emissions into trace rows.
+func paneTrace(runtime string, shiftMs int64, panes []dataflow.PaneEmission) []datasets.TraceRow {
+	out := make([]datasets.TraceRow, 0, len(panes))
+	for _, e := range panes {
+		out = append(out, datasets.TraceRow{Kind: datasets.TracePane, Runtime: runtime,
+			EventTimeMs: int64(e.MaxEventTime), EventTimeShiftMs: shiftMs, IngestNanos: e.MaxIngestNanos,
+			WindowStartMs: int64(e.Window.Start), WindowEndMs: int64(e.Window.End), Key: e.Key,
+			PaneIndex: e.Index, PaneTiming: e.Timing, EmitNanos: e.EmitNanos, WatermarkMs: int64(e.Watermark), Task: int32(e.Task)})
+	}
+	return out
+}
+
 // RecordTrace returns one row of kind [datasets.TraceRecord] per record of
 // log, partition by partition in
 // offset order: partition, offset, ingest time, and the event time of p's

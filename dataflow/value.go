@@ -336,6 +336,38 @@ func (r RecordRef) String() string {
 	return "partition " + strconv.Itoa(r.Partition) + " offset " + strconv.FormatInt(r.Offset, 10)
 }
 
+// PaneEmission is one pane (or, for a runtime without panes, one window
+// result) as a runtime's sink received it: what a trace of the run records
+// (compare's --trace). Both runtimes report their emissions in this form.
+type PaneEmission struct {
+	// Window and Key name the pane; Index numbers the window and key's
+	// firings (results) in the order the sink got them.
+	Window Window
+	Key    string
+	Index  int64
+	// Timing says early, on time, late, or merged (a notice with no value,
+	// [PaneMerged]). A runtime without panes (microbatch) derives it from
+	// its watermark: early while the window's end is above it, on time for
+	// the first result at or past it, late after that; without a watermark
+	// every result is on time.
+	Timing PaneTiming
+	// Increment marks a pane that adds to the window's value (recordstream's
+	// correction operator for processing-time replays).
+	Increment bool
+	// EmitNanos is the sink's clock reading when it took the pane in.
+	EmitNanos int64
+	// MaxEventTime (ms, the dataset's event time) and MaxIngestNanos are the
+	// largest event and ingest time of the pane's records.
+	MaxEventTime   Time
+	MaxIngestNanos int64
+	// Watermark is the watermark the pane was fired (the batch applied) at.
+	Watermark Time
+	// Task is the id of the task that fired it (recordstream's window
+	// task); Batch the sequence number of the committing micro-batch.
+	Task  int
+	Batch int64
+}
+
 // LateRecord is one record a runtime dropped as late, with what a check
 // needs to verify the drop under the runtime's documented rule (I4/I5 for
 // recordstream, Spark's for microbatch's event-time mode). Both runtimes

@@ -82,8 +82,8 @@ type runState struct {
 	late      []dataflow.LateRecord // Batch holds the batch's seq until report
 	events    int64
 	emissions int64
-	panes     []PaneEmission     // Config.Trace: every window result the sink received
-	paneState map[wkey]paneTrace // Config.Trace: per window and key, for PaneEmission's Index and Timing
+	panes     []dataflow.PaneEmission // Config.Trace: every window result the sink received
+	paneState map[wkey]paneTrace      // Config.Trace: per window and key, for dataflow.PaneEmission's Index and Timing
 }
 
 // paneTrace is what tracing remembers of a window and key's results.
@@ -116,7 +116,7 @@ func (rs *runState) tracePanes(pl *plan, b *batch, results []output, wm, emitNan
 				st.onTime = true
 			}
 		}
-		rs.panes = append(rs.panes, PaneEmission{Window: o.res.Window, Key: o.res.Key, Index: st.n, Timing: timing,
+		rs.panes = append(rs.panes, dataflow.PaneEmission{Window: o.res.Window, Key: o.res.Key, Index: st.n, Timing: timing,
 			Batch: b.seq, EmitNanos: emitNanos, MaxEventTime: dataflow.Time(o.maxEv), MaxIngestNanos: o.maxIng,
 			Watermark: dataflow.Time(wm)})
 		st.n++

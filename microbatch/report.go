@@ -85,31 +85,5 @@ type Report struct {
 	Series map[string]metrics.Series
 	// Panes lists every window result the sink received, in commit order,
 	// with [Config.Trace] (nil otherwise; stateless pipelines have none).
-	Panes []PaneEmission
-}
-
-// PaneEmission is one window result as the sink received it, for traces:
-// Spark has no panes, so a window's successive results (update mode, or
-// DStreams each batch) are numbered here, in the order the sink got them.
-type PaneEmission struct {
-	Window dataflow.Window
-	Key    string
-	// Index numbers the window and key's results 0, 1, ... (a result
-	// written again by a batch recomputed after a driver crash counts).
-	Index int64
-	// Timing is, with an event-time watermark ([Report.Watermarked]):
-	// early while the window's end is above the batch's watermark, on time
-	// for the first result at or past it (or in the last batch), late after
-	// that. Without one, every result is on time: its batch closed it.
-	Timing dataflow.PaneTiming
-	// Batch is the committing batch's Seq; EmitNanos the commit's clock
-	// reading.
-	Batch     int64
-	EmitNanos int64
-	// MaxEventTime (ms, the dataset's event time) and MaxIngestNanos are the
-	// largest event and ingest time of the window's records.
-	MaxEventTime   dataflow.Time
-	MaxIngestNanos int64
-	// Watermark is the watermark the batch applied ([BatchInfo.Watermark]).
-	Watermark dataflow.Time
+	Panes []dataflow.PaneEmission
 }

@@ -27,7 +27,7 @@ func TestTracePanes(t *testing.T) {
 			rep, err := Run(context.Background(), p, src, cfg)
 			require.NoError(t, err)
 			require.NotEmpty(t, rep.Panes)
-			last := map[wkey]PaneEmission{}
+			last := map[wkey]dataflow.PaneEmission{}
 			for i, e := range rep.Panes {
 				k := wkey{e.Window, e.Key}
 				prev, seen := last[k]

@@ -143,10 +143,10 @@ type eoRunner struct {
 	taken    int64   // records taken in by crashable tasks, across incarnations
 	hw       []int64 // per partition: the highest offset ever read + 1
 	latency  metrics.Latency
-	panes    []PaneEmission     // Config.Trace: every pane any incarnation's sink received
-	duration *metrics.Histogram // checkpoint trigger to completion
-	align    *metrics.Histogram // per task ack
-	recovery *metrics.Histogram // crash to restored topology
+	panes    []dataflow.PaneEmission // Config.Trace: every pane any incarnation's sink received
+	duration *metrics.Histogram      // checkpoint trigger to completion
+	align    *metrics.Histogram      // per task ack
+	recovery *metrics.Histogram      // crash to restored topology
 
 	counters map[string]int64
 	crashAt  int64        // ns, when the last crash was seen

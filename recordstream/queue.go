@@ -35,7 +35,7 @@ const (
 	// extra columns, Win the window, Time the max event time, Ingest the max
 	// ingest time, Aux the pane index, Partition the pane timing and Offset
 	// (which panes do not otherwise use) the window task's watermark when
-	// the pane fired, for traces ([PaneEmission.Watermark]).
+	// the pane fired, for traces ([dataflow.PaneEmission.Watermark]).
 	msgPane // pane
 )
 

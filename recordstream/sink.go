@@ -72,7 +72,7 @@ type sinkTask struct {
 	shift      int64        // the log's event-time shift at init; emissions read it afresh (a paced log sets it when filling starts)
 	latency    metrics.Latency
 	stats      sinkStats
-	trace      *[]PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
+	trace      *[]dataflow.PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
 }
 
 // tracePane keeps pane tp, received at now, in the trace when tracing.
@@ -80,7 +80,7 @@ func (s *sinkTask) tracePane(tp *tuple, now int64) {
 	if s.trace == nil {
 		return
 	}
-	*s.trace = append(*s.trace, PaneEmission{Window: tp.Win, Key: tp.Row[0].S, Index: tp.Aux, Timing: paneTiming(tp),
+	*s.trace = append(*s.trace, dataflow.PaneEmission{Window: tp.Win, Key: tp.Row[0].S, Index: tp.Aux, Timing: paneTiming(tp),
 		Increment: tp.Partition&paneIncrement != 0, EmitNanos: now, MaxEventTime: tp.Time, MaxIngestNanos: tp.Ingest,
 		Watermark: dataflow.Time(tp.Offset), Task: int(tp.Src)})
 }

@@ -96,31 +96,7 @@ type Report struct {
 	// Panes lists every pane the sink received, in order, with
 	// [Config.Trace] (nil otherwise). In exactly-once mode it spans every
 	// incarnation, so a pane fired again after a restore is listed again.
-	Panes []PaneEmission
-}
-
-// PaneEmission is one pane as the sink received it, for traces.
-type PaneEmission struct {
-	// Window and Key name the pane; Index is its firing number and Timing
-	// says early, on time, late or merged (a notice with no value; Into is
-	// then in Result's stead: the pane's Window merged away).
-	Window dataflow.Window
-	Key    string
-	Index  int64
-	Timing dataflow.PaneTiming
-	// Increment marks a pane of a processing-time window's correction
-	// operator (RW4), which the sink adds to the window's value.
-	Increment bool
-	// EmitNanos is the sink's clock reading when it took the pane in.
-	EmitNanos int64
-	// MaxEventTime (ms, the dataset's event time) and MaxIngestNanos are the
-	// largest event and ingest time of the pane's records.
-	MaxEventTime   dataflow.Time
-	MaxIngestNanos int64
-	// Watermark is the window task's watermark when the pane fired.
-	Watermark dataflow.Time
-	// Task is the id of the window task that fired it.
-	Task int
+	Panes []dataflow.PaneEmission
 }
 
 // taskBase is what every task has: its id, its inbox, its input tasks
@@ -331,7 +307,7 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	t.sink = &sinkTask{taskBase: newBase(componentSink, 0), t: t}
 	if t.cfg.Trace {
-		t.sink.trace = new([]PaneEmission)
+		t.sink.trace = new([]dataflow.PaneEmission)
 	}
 	for i := range nAck {
 		t.ackers = append(t.ackers, &ackerTask{taskBase: newBase(componentAcker, i), t: t})

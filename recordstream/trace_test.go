@@ -25,7 +25,7 @@ func TestTracePanes(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEmpty(t, rep.Panes)
 			assert.Len(t, rep.Panes, int(rep.Emissions), "one trace entry per emission")
-			last := map[resKey]PaneEmission{}
+			last := map[resKey]dataflow.PaneEmission{}
 			for i, e := range rep.Panes {
 				if i > 0 {
 					assert.GreaterOrEqual(t, e.EmitNanos, rep.Panes[i-1].EmitNanos, "pane %d's emit time", i)
