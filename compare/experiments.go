@@ -926,7 +926,7 @@ func RunExperiments(ctx context.Context, exps []*Experiment, quick bool, command
 	r := &SuiteResults{
 		Command: command, Date: start.UTC().Format(time.RFC3339),
 		GoVersion: goruntime.Version(), GOOS: goruntime.GOOS, GOARCH: goruntime.GOARCH,
-		GOMAXPROCS: goruntime.GOMAXPROCS(0), Cores: goruntime.NumCPU(), Quick: quick,
+		GOMAXPROCS: goruntime.GOMAXPROCS(0), Cores: goruntime.NumCPU(), CPU: CPUModel(), Quick: quick,
 	}
 	for _, e := range exps {
 		sayf(progress, "experiment %s (%s)", e.Name, e.Claim)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 // SuiteResults is everything `bench suite` measured, as DIR/results.json
@@ -24,10 +26,30 @@ type SuiteResults struct {
 	GOARCH     string `json:"goarch"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	Cores      int    `json:"cores"`
-	Quick      bool   `json:"quick"`
+	// CPU is the processor's model name (from /proc/cpuinfo where there is
+	// one); Commit the source revision the suite ran (set by the caller,
+	// which knows where the source is; empty if unknown).
+	CPU    string `json:"cpu,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	Quick  bool   `json:"quick"`
 	// Seconds is the suite's wall time.
 	Seconds     float64             `json:"seconds"`
 	Experiments []*ExperimentResult `json:"experiments"`
+}
+
+// CPUModel returns the processor's model name from /proc/cpuinfo, or ""
+// where there is none.
+func CPUModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // ResultsFile is the name of the results file in a suite directory.
@@ -44,16 +66,24 @@ func WriteSuiteResults(dir string, r *SuiteResults) error {
 	if err != nil {
 		return fmt.Errorf("compare: encode results: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ResultsFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("compare: %w", err)
+	// Every file is written atomically (a temporary file renamed into
+	// place): a reader never sees half a result.
+	write := func(name string, data []byte) error {
+		if err := snapshot.WriteFileAtomic(snapshot.OSFS{}, filepath.Join(dir, name), data); err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		return nil
+	}
+	if err := write(ResultsFile, append(b, '\n')); err != nil {
+		return err
 	}
 	for _, e := range r.Experiments {
 		var buf bytes.Buffer
 		cw := csv.NewWriter(&buf)
 		cw.Write(e.Table.Columns)
 		cw.WriteAll(e.Table.Rows) // flushes
-		if err := os.WriteFile(filepath.Join(dir, e.Name+".csv"), buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("compare: %w", err)
+		if err := write(e.Name+".csv", buf.Bytes()); err != nil {
+			return err
 		}
 		for _, s := range e.Series {
 			buf.Reset()
@@ -65,8 +95,8 @@ func WriteSuiteResults(dir string, r *SuiteResults) error {
 				}
 			}
 			cw.Flush()
-			if err := os.WriteFile(filepath.Join(dir, e.Name+"-"+s.Name+".csv"), buf.Bytes(), 0o644); err != nil {
-				return fmt.Errorf("compare: %w", err)
+			if err := write(e.Name+"-"+s.Name+".csv", buf.Bytes()); err != nil {
+				return err
 			}
 		}
 	}
@@ -106,6 +136,12 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 	fmt.Fprintf(&b, "- Suite command: `%s`\n", r.Command)
 	fmt.Fprintf(&b, "- Date: %s; suite wall time %.0f s\n", r.Date, r.Seconds)
 	fmt.Fprintf(&b, "- Machine: %s/%s, %d cores, GOMAXPROCS %d, %s\n", r.GOOS, r.GOARCH, r.Cores, r.GOMAXPROCS, r.GoVersion)
+	if r.CPU != "" {
+		fmt.Fprintf(&b, "- CPU: %s\n", r.CPU)
+	}
+	if r.Commit != "" {
+		fmt.Fprintf(&b, "- Commit: %s\n", r.Commit)
+	}
 	size := "full"
 	if r.Quick {
 		size = "quick (`--quick`: small inputs, seconds per experiment; figures are indicative, not tuned benchmarks)"

@@ -37,7 +37,16 @@ func fakeResults() *SuiteResults {
 func TestSuiteResultsRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	in := fakeResults()
+	in.CPU, in.Commit = "Test CPU @ 1 GHz", "0123abcd+dirty"
 	require.NoError(t, WriteSuiteResults(dir, in))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tmp", "atomic writes leave no temporary file")
+	}
+	var md strings.Builder
+	require.NoError(t, WriteReport(&md, in, ReportOptions{FigureDir: filepath.Join(dir, "fig"), FigureLink: "fig"}))
+	assert.Contains(t, md.String(), "- CPU: Test CPU @ 1 GHz\n- Commit: 0123abcd+dirty\n", "the report names the machine and the source")
 	got, err := ReadSuiteResults(dir)
 	require.NoError(t, err)
 	assert.Equal(t, in, got)
@@ -52,6 +61,16 @@ func TestSuiteResultsRoundTrip(t *testing.T) {
 	_, err = ReadSuiteResults(filepath.Join(dir, "missing"))
 	assert.ErrorIs(t, err, fs.ErrNotExist, "the caller can tell a missing directory (cmd/bench says how to make one)")
 	assert.ErrorContains(t, err, "WriteSuiteResults")
+}
+
+// TestCPUModel reads the processor's name where the system has
+// /proc/cpuinfo.
+func TestCPUModel(t *testing.T) {
+	if _, err := os.Stat("/proc/cpuinfo"); err != nil {
+		assert.Empty(t, CPUModel(), "no /proc/cpuinfo, no model")
+		return
+	}
+	assert.NotEmpty(t, CPUModel(), "model name from /proc/cpuinfo")
 }
 
 func TestWriteReport(t *testing.T) {

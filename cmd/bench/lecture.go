@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -82,6 +85,7 @@ func lecture(ctx context.Context, exps []*compare.Experiment, dir, command strin
 		all = &compare.SuiteResults{Command: command, Quick: true}
 	}
 	all.Command = command
+	all.Commit = sourceCommit(ctx)
 	all.Seconds = time.Since(start).Seconds()
 	if err := compare.WriteSuiteResults(dir, all); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", withFlag(err))
@@ -106,6 +110,41 @@ func printVerdicts(w io.Writer, r *compare.SuiteResults) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", e.Claim, e.Name, e.Verdict.Kind, e.Seconds, shorten(e.Verdict.Explanation, 100))
 	}
 	tw.Flush()
+}
+
+// sourceCommit names the source revision a suite ran: the binary's stamped
+// VCS revision (go build), else git's HEAD of the working directory (go run
+// stamps none), with "+dirty" for uncommitted changes; "" if neither is
+// known.
+func sourceCommit(ctx context.Context) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "+dirty"
+			}
+			return rev
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += "+dirty"
+	}
+	return rev
 }
 
 // shorten cuts s to at most n runes, marking the cut.

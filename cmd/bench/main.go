@@ -515,6 +515,9 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	progress := func(msg string) { fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), msg) }
 	command := "bench suite " + strings.Join(args, " ")
 	res, err := compare.RunExperiments(ctx, exps, *quick, strings.TrimSpace(command), progress)
+	if res != nil {
+		res.Commit = sourceCommit(ctx)
+	}
 	if werr := compare.WriteSuiteResults(*out, res); werr != nil {
 		fmt.Fprintf(stderr, "bench suite: %v\n", withFlag(werr))
 		return exitFailed
