@@ -606,16 +606,93 @@ func verdictSnapshot(o snapshotOutcome) Verdict {
 // ---- L9/L10 time-domains ----
 
 // timeDomainsOutcome is the four approaches' runs, keyed by approach label,
-// and the late share (%) of the watermark-bound sweep, keyed by bound.
+// the late share (%) of the watermark-bound sweep, keyed by bound, and the
+// approximate top-N's recall of the sketch-width sweep, keyed by width.
 type timeDomainsOutcome struct {
 	Approaches map[string]runEnd
-	// Recall is the approximate top-N's recall against the exact top-N
-	// (NaN when not measured); reported, not judged.
+	// Recall is the approximate top-N's recall against the exact top-N at
+	// the workload's own width (NaN when not measured); reported, not
+	// judged (the sweep is).
 	Recall    float64
 	LateShare map[time.Duration]spread
+	// SketchRecall is the recall per Count-Min width (counters per row),
+	// one figure per repetition; DefaultWidth is the widest, the default.
+	SketchRecall map[int]spread
+	DefaultWidth int
 }
 
+// sketchFullRecall is the recall the default width must reach in every
+// repetition to count as 1: rounding of a few ties aside, every entry.
+const sketchFullRecall = 0.99
+
+// verdictSketch judges the sketch-width sweep: recall below 1 at the
+// smallest width in every repetition, at least [sketchFullRecall] at the
+// default in every repetition, and no wider width below a narrower one
+// outside the spread (monotone).
+func verdictSketch(o timeDomainsOutcome) Verdict {
+	widths := slices.Sorted(maps.Keys(o.SketchRecall))
+	if len(widths) < 2 || widths[len(widths)-1] != o.DefaultWidth {
+		return inconclusive("the sketch-width sweep has %d widths %v (need two or more, the widest the default %d)", len(widths), widths, o.DefaultWidth)
+	}
+	var pts []string
+	for _, w := range widths {
+		r := o.SketchRecall[w]
+		if !r.enough() {
+			return inconclusive("sketch width %d has %d repetitions (need %d)", w, r.N, minReps)
+		}
+		pts = append(pts, fmt.Sprintf("%d: %s", w, r))
+	}
+	small, full := o.SketchRecall[widths[0]], o.SketchRecall[o.DefaultWidth]
+	desc := "recall by sketch width " + strings.Join(pts, ", ")
+	for i := 1; i < len(widths); i++ {
+		if lo, hi := o.SketchRecall[widths[i-1]], o.SketchRecall[widths[i]]; hi.below(lo) {
+			return inconclusive("%s: not monotone, width %d recalls less than width %d outside the spread", desc, widths[i], widths[i-1])
+		}
+	}
+	switch {
+	case small.Min >= 1:
+		return doesNotHold("%s: even %d counters per row miss no top-N entry, so the approximation's error is not shown", desc, widths[0])
+	case full.below(small):
+		return doesNotHold("%s: the default width recalls less than width %d", desc, widths[0])
+	case small.Max < 1 && full.Min >= sketchFullRecall:
+		return holds("%s: below 1 at %d counters per row, %s at the default %d", desc, widths[0], full, o.DefaultWidth)
+	}
+	return inconclusive("%s: need recall below 1 at width %d and at least %.2f at %d in every repetition", desc, widths[0], sketchFullRecall, o.DefaultWidth)
+}
+
+// verdictTimeDomains combines three parts: every approach matches the
+// reference, a tighter watermark drops more ([timeDomainsOutcome.LateShare]),
+// and the sketch's recall falls below 1 at a small width
+// ([verdictSketch]). It holds when all three hold and does not hold when
+// one does not.
 func verdictTimeDomains(o timeDomainsOutcome) Verdict {
+	parts := []Verdict{verdictApproaches(o), verdictSketch(o)}
+	var not, inc, ok []string
+	for _, v := range parts {
+		switch v.Kind {
+		case DoesNotHold:
+			not = append(not, v.Explanation)
+		case Inconclusive:
+			inc = append(inc, v.Explanation)
+		default:
+			ok = append(ok, v.Explanation)
+		}
+	}
+	tail := ""
+	if len(ok) > 0 {
+		tail = "; shown: " + strings.Join(ok, "; ")
+	}
+	switch {
+	case len(not) > 0:
+		return doesNotHold("%s%s", strings.Join(not, "; "), tail)
+	case len(inc) > 0:
+		return inconclusive("%s%s", strings.Join(inc, "; "), tail)
+	}
+	return holds("%s", strings.Join(ok, "; "))
+}
+
+// verdictApproaches judges the approaches and the watermark-bound sweep.
+func verdictApproaches(o timeDomainsOutcome) Verdict {
 	var failed, differ []string
 	for _, k := range sortedKeys(o.Approaches) {
 		r := o.Approaches[k]
