@@ -219,6 +219,10 @@ type crashRep struct {
 	Lost, Duplicated, Mismatched int
 	// LateReplays counts replays dropped as late.
 	LateReplays int
+	// SinkDuplicates is what the runtime's sink counted as duplicates
+	// (recordstream's "duplicates": re-fired panes, RS1, or rows seen under
+	// a second tuple tree, RS2).
+	SinkDuplicates int
 }
 
 func (r crashRep) class() crashClass {
@@ -234,12 +238,29 @@ func (r crashRep) class() crashClass {
 	return crashDiffers
 }
 
-// crashRun is one crash configuration: what the lecture expects of it and
-// its repetitions.
+// The sub-claims of the crash statement; each is tested by the trials that
+// name it in [crashRun.Claim].
+const (
+	crashClaimLoses = "at-most-once loses"
+	crashClaimDups  = "at-least-once duplicates"
+	crashClaimExact = "exactly-once is exact"
+)
+
+// crashClaims lists the sub-claims in the order the verdict reports them.
+func crashClaims() []string { return []string{crashClaimLoses, crashClaimDups, crashClaimExact} }
+
+// crashRun is one crash configuration: the sub-claim it tests, what the
+// lecture expects of it, and its repetitions.
 type crashRun struct {
 	Failed string
-	Want   crashClass
-	Reps   []crashRep
+	// Claim is the sub-claim the trial tests (crashClaimLoses, ...); ""
+	// reports the trial without judging it (at-least-once on windows
+	// with lateness 0, whose replays are dropped as late).
+	Claim string
+	Want  crashClass
+	// Stateless says the unit is an output row, not a window.
+	Stateless bool
+	Reps      []crashRep
 }
 
 // crashOutcome maps a configuration's label to its runs.
@@ -247,6 +268,35 @@ type crashOutcome struct {
 	Runs map[string]crashRun
 }
 
+// describe is the run's figures over its repetitions, in the units of its
+// pipeline.
+func (r crashRun) describe(label string) string {
+	var lost, dup, late, sink []float64
+	for _, p := range r.Reps {
+		lost = append(lost, float64(p.Lost+p.Mismatched))
+		dup = append(dup, float64(p.Duplicated))
+		late = append(late, float64(p.LateReplays))
+		sink = append(sink, float64(p.SinkDuplicates))
+	}
+	unit := "windows"
+	if r.Stateless {
+		unit = "rows"
+	}
+	desc := fmt.Sprintf("%s: %s %s lost, %s duplicated", label, spreadOf(lost), unit, spreadOf(dup))
+	if s := spreadOf(sink); s.Max > 0 {
+		desc += fmt.Sprintf(" (the sink counted %s duplicates)", s)
+	}
+	if l := spreadOf(late); l.Max > 0 {
+		desc += fmt.Sprintf(", %s replays dropped as late", l)
+	}
+	return desc
+}
+
+// verdictCrash tests each sub-claim on its trials: at-most-once loses,
+// at-least-once duplicates (duplicates measured, nothing lost, in every
+// repetition), exactly-once is exact (nothing lost or duplicated, so the
+// duplicates are at-least-once's alone). Every sub-claim needs a trial; a
+// trial with no sub-claim is reported, not judged.
 func verdictCrash(o crashOutcome) Verdict {
 	ends := map[string]string{}
 	for k, r := range o.Runs {
@@ -255,41 +305,67 @@ func verdictCrash(o crashOutcome) Verdict {
 	if f := failedTrials(ends); len(f) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(f, "; "))
 	}
-	if len(o.Runs) == 0 {
-		return inconclusive("no configuration ran")
-	}
-	var as, against, varied []string
+	as := map[string][]string{}
+	var against, varied, missing, unjudged []string
 	for _, k := range sortedKeys(o.Runs) {
 		r := o.Runs[k]
 		if len(r.Reps) < minReps {
 			return inconclusive("%s has %d repetitions (need %d)", k, len(r.Reps), minReps)
 		}
 		classes := map[crashClass]int{}
-		var lost, dup, late []float64
 		for _, p := range r.Reps {
 			classes[p.class()]++
-			lost = append(lost, float64(p.Lost+p.Mismatched))
-			dup = append(dup, float64(p.Duplicated))
-			late = append(late, float64(p.LateReplays))
 		}
-		desc := fmt.Sprintf("%s: %s windows lost, %s duplicated, %s replays dropped as late", k, spreadOf(lost), spreadOf(dup), spreadOf(late))
+		desc := r.describe(k)
 		switch {
+		case r.Claim == "":
+			got := "varied"
+			if len(classes) == 1 {
+				got = string(slices.Collect(maps.Keys(classes))[0]) + " in every repetition"
+			}
+			unjudged = append(unjudged, desc+" ("+got+")")
 		case len(classes) > 1:
-			varied = append(varied, desc)
+			varied = append(varied, r.Claim+": "+desc)
 		case classes[r.Want] == len(r.Reps):
-			as = append(as, desc+" ("+string(r.Want)+", as claimed)")
+			as[r.Claim] = append(as[r.Claim], desc)
 		default:
 			got := slices.Collect(maps.Keys(classes))[0]
-			against = append(against, desc+fmt.Sprintf(" (%s in every repetition; the claim says %s)", got, r.Want))
+			against = append(against, fmt.Sprintf("%s: %s (%s in every repetition, not %s)", r.Claim, desc, got, r.Want))
 		}
+	}
+	for _, c := range crashClaims() {
+		n := 0
+		for _, r := range o.Runs {
+			if r.Claim == c {
+				n++
+			}
+		}
+		if n == 0 {
+			missing = append(missing, c)
+		}
+	}
+	var shown []string
+	for _, c := range crashClaims() {
+		if len(as[c]) > 0 {
+			shown = append(shown, c+" ("+strings.Join(as[c], "; ")+")")
+		}
+	}
+	tail := ""
+	if len(shown) > 0 {
+		tail = "; as claimed: " + strings.Join(shown, "; ")
+	}
+	if len(unjudged) > 0 {
+		tail += "; reported, not judged: " + strings.Join(unjudged, "; ")
 	}
 	switch {
 	case len(against) > 0:
-		return doesNotHold("%s; as claimed: %s", strings.Join(against, "; "), strings.Join(as, "; "))
+		return doesNotHold("%s%s", strings.Join(against, "; "), tail)
 	case len(varied) > 0:
-		return inconclusive("the outcome varied across repetitions: %s", strings.Join(varied, "; "))
+		return inconclusive("the outcome varied across repetitions: %s%s", strings.Join(varied, "; "), tail)
+	case len(missing) > 0:
+		return inconclusive("no trial tests %s%s", strings.Join(missing, ", "), tail)
 	}
-	return holds("%s", strings.Join(as, "; "))
+	return holds("%s", strings.TrimPrefix(tail, "; as claimed: "))
 }
 
 // ---- L6.2/L6.4 windows ----
@@ -530,16 +606,93 @@ func verdictSnapshot(o snapshotOutcome) Verdict {
 // ---- L9/L10 time-domains ----
 
 // timeDomainsOutcome is the four approaches' runs, keyed by approach label,
-// and the late share (%) of the watermark-bound sweep, keyed by bound.
+// the late share (%) of the watermark-bound sweep, keyed by bound, and the
+// approximate top-N's recall of the sketch-width sweep, keyed by width.
 type timeDomainsOutcome struct {
 	Approaches map[string]runEnd
-	// Recall is the approximate top-N's recall against the exact top-N
-	// (NaN when not measured); reported, not judged.
+	// Recall is the approximate top-N's recall against the exact top-N at
+	// the workload's own width (NaN when not measured); reported, not
+	// judged (the sweep is).
 	Recall    float64
 	LateShare map[time.Duration]spread
+	// SketchRecall is the recall per Count-Min width (counters per row),
+	// one figure per repetition; DefaultWidth is the widest, the default.
+	SketchRecall map[int]spread
+	DefaultWidth int
 }
 
+// sketchFullRecall is the recall the default width must reach in every
+// repetition to count as 1: rounding of a few ties aside, every entry.
+const sketchFullRecall = 0.99
+
+// verdictSketch judges the sketch-width sweep: recall below 1 at the
+// smallest width in every repetition, at least [sketchFullRecall] at the
+// default in every repetition, and no wider width below a narrower one
+// outside the spread (monotone).
+func verdictSketch(o timeDomainsOutcome) Verdict {
+	widths := slices.Sorted(maps.Keys(o.SketchRecall))
+	if len(widths) < 2 || widths[len(widths)-1] != o.DefaultWidth {
+		return inconclusive("the sketch-width sweep has %d widths %v (need two or more, the widest the default %d)", len(widths), widths, o.DefaultWidth)
+	}
+	var pts []string
+	for _, w := range widths {
+		r := o.SketchRecall[w]
+		if !r.enough() {
+			return inconclusive("sketch width %d has %d repetitions (need %d)", w, r.N, minReps)
+		}
+		pts = append(pts, fmt.Sprintf("%d: %s", w, r))
+	}
+	small, full := o.SketchRecall[widths[0]], o.SketchRecall[o.DefaultWidth]
+	desc := "recall by sketch width " + strings.Join(pts, ", ")
+	for i := 1; i < len(widths); i++ {
+		if lo, hi := o.SketchRecall[widths[i-1]], o.SketchRecall[widths[i]]; hi.below(lo) {
+			return inconclusive("%s: not monotone, width %d recalls less than width %d outside the spread", desc, widths[i], widths[i-1])
+		}
+	}
+	switch {
+	case small.Min >= 1:
+		return doesNotHold("%s: even %d counters per row miss no top-N entry, so the approximation's error is not shown", desc, widths[0])
+	case full.below(small):
+		return doesNotHold("%s: the default width recalls less than width %d", desc, widths[0])
+	case small.Max < 1 && full.Min >= sketchFullRecall:
+		return holds("%s: below 1 at %d counters per row, %s at the default %d", desc, widths[0], full, o.DefaultWidth)
+	}
+	return inconclusive("%s: need recall below 1 at width %d and at least %.2f at %d in every repetition", desc, widths[0], sketchFullRecall, o.DefaultWidth)
+}
+
+// verdictTimeDomains combines three parts: every approach matches the
+// reference, a tighter watermark drops more ([timeDomainsOutcome.LateShare]),
+// and the sketch's recall falls below 1 at a small width
+// ([verdictSketch]). It holds when all three hold and does not hold when
+// one does not.
 func verdictTimeDomains(o timeDomainsOutcome) Verdict {
+	parts := []Verdict{verdictApproaches(o), verdictSketch(o)}
+	var not, inc, ok []string
+	for _, v := range parts {
+		switch v.Kind {
+		case DoesNotHold:
+			not = append(not, v.Explanation)
+		case Inconclusive:
+			inc = append(inc, v.Explanation)
+		default:
+			ok = append(ok, v.Explanation)
+		}
+	}
+	tail := ""
+	if len(ok) > 0 {
+		tail = "; shown: " + strings.Join(ok, "; ")
+	}
+	switch {
+	case len(not) > 0:
+		return doesNotHold("%s%s", strings.Join(not, "; "), tail)
+	case len(inc) > 0:
+		return inconclusive("%s%s", strings.Join(inc, "; "), tail)
+	}
+	return holds("%s", strings.Join(ok, "; "))
+}
+
+// verdictApproaches judges the approaches and the watermark-bound sweep.
+func verdictApproaches(o timeDomainsOutcome) Verdict {
 	var failed, differ []string
 	for _, k := range sortedKeys(o.Approaches) {
 		r := o.Approaches[k]

@@ -149,21 +149,32 @@ func TestVerdictTimeouts(t *testing.T) {
 
 func TestVerdictCrash(t *testing.T) {
 	three := func(r crashRep) []crashRep { return []crashRep{r, r, r} }
-	exact := crashRun{Want: crashExact, Reps: three(crashRep{})}
-	loses := crashRun{Want: crashLoses, Reps: three(crashRep{Lost: 5})}
+	loses := crashRun{Claim: crashClaimLoses, Want: crashLoses, Reps: three(crashRep{Lost: 5})}
+	exact := crashRun{Claim: crashClaimExact, Want: crashExact, Reps: three(crashRep{})}
+	dups := crashRun{Claim: crashClaimDups, Want: crashDuplicates, Stateless: true, Reps: []crashRep{{Duplicated: 138, SinkDuplicates: 138}, {Duplicated: 120, SinkDuplicates: 120}, {Duplicated: 150, SinkDuplicates: 150}}}
+	// Windowed at-least-once whose replays are dropped as late: reported,
+	// not judged.
+	lateALO := crashRun{Want: crashDuplicates, Reps: three(crashRep{Lost: 44, LateReplays: 12261})}
+	o := func(runs map[string]crashRun) func() Verdict {
+		return func() Verdict { return verdictCrash(crashOutcome{Runs: runs}) }
+	}
 	runVerdictCases(t, []verdictCase{
-		{"holds", func() Verdict {
-			return verdictCrash(crashOutcome{Runs: map[string]crashRun{"amo": loses, "alo": {Want: crashDuplicates, Reps: three(crashRep{Duplicated: 4})}, "eo": exact}})
-		}, Holds, []string{"alo: 0 [0-0] windows lost, 4 [4-4] duplicated"}},
-		{"does not hold: at-least-once loses to late replays", func() Verdict {
-			return verdictCrash(crashOutcome{Runs: map[string]crashRun{"amo": loses, "alo": {Want: crashDuplicates, Reps: three(crashRep{Lost: 44, LateReplays: 12261})}, "eo": exact}})
-		}, DoesNotHold, []string{"44 [44-44] windows lost", "12261", "the claim says duplicates"}},
-		{"inconclusive: varies across repetitions", func() Verdict {
-			return verdictCrash(crashOutcome{Runs: map[string]crashRun{"amo": loses, "eo": {Want: crashExact, Reps: []crashRep{{}, {Lost: 1}, {}}}}})
-		}, Inconclusive, []string{"varied"}},
-		{"inconclusive: failed", func() Verdict {
-			return verdictCrash(crashOutcome{Runs: map[string]crashRun{"amo": loses, "eo": {Failed: "error: boom"}}})
-		}, Inconclusive, []string{"eo: error: boom"}},
+		{"holds: at-least-once duplicates rows, the windowed one reported", o(map[string]crashRun{"amo": loses, "grep alo": dups, "ysb alo": lateALO, "eo": exact}),
+			Holds, []string{"at-least-once duplicates (grep alo: 0 [0-0] rows lost, 138 [120-150] duplicated (the sink counted 138 [120-150] duplicates))", "reported, not judged: ysb alo: 44 [44-44] windows lost", "12261 [12261-12261] replays dropped as late (loses in every repetition)", "exactly-once is exact (eo"}},
+		{"does not hold: at-least-once duplicates nothing", o(map[string]crashRun{"amo": loses, "grep alo": {Claim: crashClaimDups, Want: crashDuplicates, Stateless: true, Reps: three(crashRep{})}, "eo": exact}),
+			DoesNotHold, []string{"at-least-once duplicates: grep alo: 0 [0-0] rows lost, 0 [0-0] duplicated (exact in every repetition, not duplicates)"}},
+		{"does not hold: exactly-once duplicates too", o(map[string]crashRun{"amo": loses, "grep alo": dups, "eo": {Claim: crashClaimExact, Want: crashExact, Reps: three(crashRep{Duplicated: 3})}}),
+			DoesNotHold, []string{"exactly-once is exact: eo: 0 [0-0] windows lost, 3 [3-3] duplicated (duplicates in every repetition, not exact)"}},
+		{"inconclusive: only the windowed at-least-once ran, so no trial tests duplicates", o(map[string]crashRun{"amo": loses, "ysb alo": lateALO, "eo": exact}),
+			Inconclusive, []string{"no trial tests at-least-once duplicates"}},
+		{"inconclusive: duplicates in some repetitions only", o(map[string]crashRun{"amo": loses, "grep alo": {Claim: crashClaimDups, Want: crashDuplicates, Stateless: true, Reps: []crashRep{{Duplicated: 4}, {}, {Duplicated: 2}}}, "eo": exact}),
+			Inconclusive, []string{"varied", "at-least-once duplicates: grep alo: 0 [0-0] rows lost, 2 [0-4] duplicated"}},
+		{"inconclusive: varies across repetitions", o(map[string]crashRun{"amo": loses, "grep alo": dups, "eo": {Claim: crashClaimExact, Want: crashExact, Reps: []crashRep{{}, {Lost: 1}, {}}}}),
+			Inconclusive, []string{"varied"}},
+		{"inconclusive: failed", o(map[string]crashRun{"amo": loses, "eo": {Failed: "error: boom"}}),
+			Inconclusive, []string{"eo: error: boom"}},
+		{"inconclusive: too few repetitions", o(map[string]crashRun{"amo": loses, "grep alo": {Claim: crashClaimDups, Want: crashDuplicates, Reps: []crashRep{{Duplicated: 1}}}, "eo": exact}),
+			Inconclusive, []string{"grep alo has 1 repetitions (need 3)"}},
 	})
 }
 
@@ -252,16 +263,35 @@ func TestVerdictSnapshot(t *testing.T) {
 
 func TestVerdictTimeDomains(t *testing.T) {
 	ok := map[string]runEnd{"1 time-agnostic": {Exact: true}, "4 event-time fixed windows": {Exact: true}}
+	sweep := map[int]spread{4: sp(0.04, 0.06, 0.08), 64: sp(0.74, 0.79, 0.80), 2048: sp(1, 1, 1)}
 	o := func(approaches map[string]runEnd, tight, loose spread) timeDomainsOutcome {
-		return timeDomainsOutcome{Approaches: approaches, Recall: math.NaN(), LateShare: map[time.Duration]spread{0: tight, time.Second: sp(1, 1, 1), 4 * time.Second: loose}}
+		return timeDomainsOutcome{Approaches: approaches, Recall: math.NaN(), LateShare: map[time.Duration]spread{0: tight, time.Second: sp(1, 1, 1), 4 * time.Second: loose},
+			SketchRecall: sweep, DefaultWidth: 2048}
+	}
+	withSweep := func(s map[int]spread) timeDomainsOutcome {
+		v := o(ok, sp(4, 5, 6), sp(0, 0, 0))
+		v.SketchRecall = s
+		return v
 	}
 	runVerdictCases(t, []verdictCase{
-		{"holds", func() Verdict { return verdictTimeDomains(o(ok, sp(4, 5, 6), sp(0, 0, 0))) }, Holds, []string{"5 [4-6]% at bound 0s", "at bound 4s"}},
+		{"holds", func() Verdict { return verdictTimeDomains(o(ok, sp(4, 5, 6), sp(0, 0, 0))) }, Holds, []string{"5 [4-6]% at bound 0s", "at bound 4s", "4: 0.06 [0.04-0.08], 64: 0.79 [0.74-0.8], 2048: 1 [1-1]", "below 1 at 4 counters per row"}},
 		{"does not hold: approach differs", func() Verdict {
 			return verdictTimeDomains(o(map[string]runEnd{"1 time-agnostic": {Check: "NO (lost 1)"}}, sp(4, 5, 6), sp(0, 0, 0)))
 		}, DoesNotHold, []string{"NO (lost 1)"}},
-		{"does not hold: tighter drops less", func() Verdict { return verdictTimeDomains(o(ok, sp(0, 0, 0), sp(4, 5, 6))) }, DoesNotHold, []string{"drops less"}},
+		{"does not hold: tighter drops less", func() Verdict { return verdictTimeDomains(o(ok, sp(0, 0, 0), sp(4, 5, 6))) }, DoesNotHold, []string{"drops less", "shown: recall by sketch width"}},
+		{"does not hold: the smallest sketch misses nothing", func() Verdict {
+			return verdictTimeDomains(withSweep(map[int]spread{4: sp(1, 1, 1), 2048: sp(1, 1, 1)}))
+		}, DoesNotHold, []string{"even 4 counters per row miss no top-N entry", "shown: all 2 approaches match"}},
 		{"inconclusive: inside the spread", func() Verdict { return verdictTimeDomains(o(ok, sp(0.1, 0.3, 0.5), sp(0, 0.2, 0.4))) }, Inconclusive, []string{"inside the spread"}},
+		{"inconclusive: recall not monotone in the width", func() Verdict {
+			return verdictTimeDomains(withSweep(map[int]spread{4: sp(0.5, 0.6, 0.7), 64: sp(0.1, 0.2, 0.3), 2048: sp(1, 1, 1)}))
+		}, Inconclusive, []string{"not monotone, width 64 recalls less than width 4"}},
+		{"inconclusive: the default width does not reach 1", func() Verdict {
+			return verdictTimeDomains(withSweep(map[int]spread{4: sp(0.1, 0.2, 0.3), 2048: sp(0.9, 0.95, 1)}))
+		}, Inconclusive, []string{"2048: 0.95 [0.9-1]", "at least 0.99 at 2048"}},
+		{"inconclusive: the sweep stops below the default", func() Verdict {
+			return verdictTimeDomains(withSweep(map[int]spread{4: sp(0.1, 0.2, 0.3), 64: sp(0.9, 0.95, 1)}))
+		}, Inconclusive, []string{"the sketch-width sweep has 2 widths [4 64]"}},
 	})
 }
 
