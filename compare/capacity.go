@@ -31,7 +31,8 @@ import (
 // [CapacityResult.Reason] says so.
 //
 // A probe is sustainable ([sustainable]) when its run finished within its
-// time limit, its results match the reference answer, and its event-time
+// time limit, read at least (1 - Lag) of the offered rate, its results match
+// the reference answer, and its event-time
 // latency did not grow over the run: of its emissions fired by the watermark
 // (not by the end of the input) in emit order, the p99
 // event-time latency of the last third is at most (1 + Growth) times that of
@@ -80,11 +81,18 @@ type CapacityRule struct {
 	// MinEmissions is the fewest emissions a probe is judged on (default
 	// 30: ten per third).
 	MinEmissions int
+	// Lag is the share by which the events read per second of the run may
+	// fall short of the offered rate (default 0.05). Reading slower than
+	// the offer grows the input queue, which is the backpressure of the
+	// definition, even when the panes fired during the probe look flat:
+	// the windows that close during the drain fire at the end of the
+	// input and are not judged on latency.
+	Lag float64
 }
 
 // DefaultCapacityRule is the rule the zero [CapacityRule] means.
 func DefaultCapacityRule() CapacityRule {
-	return CapacityRule{Growth: 0.5, Slack: 250 * time.Millisecond, MinEmissions: 30}
+	return CapacityRule{Growth: 0.5, Slack: 250 * time.Millisecond, MinEmissions: 30, Lag: 0.05}
 }
 
 func (r CapacityRule) withDefaults() CapacityRule {
@@ -97,6 +105,9 @@ func (r CapacityRule) withDefaults() CapacityRule {
 	}
 	if r.MinEmissions == 0 {
 		r.MinEmissions = d.MinEmissions
+	}
+	if r.Lag == 0 {
+		r.Lag = d.Lag
 	}
 	return r
 }
@@ -139,6 +150,8 @@ func (o CapacityOptions) Validate() error {
 		return &FieldError{Field: "CapacityRule.Growth", Err: fmt.Errorf("want a share of at least 0 (0: 0.5); got %v", o.Rule.Growth)}
 	case o.Rule.Slack < 0:
 		return &FieldError{Field: "CapacityRule.Slack", Err: fmt.Errorf("must not be negative (0: 250ms); got %v", o.Rule.Slack)}
+	case o.Rule.Lag < 0 || o.Rule.Lag >= 1 || math.IsNaN(o.Rule.Lag):
+		return &FieldError{Field: "CapacityRule.Lag", Err: fmt.Errorf("want a share in [0, 1) (0: 0.05); got %v", o.Rule.Lag)}
 	case o.Rule.MinEmissions < 0:
 		return &FieldError{Field: "CapacityRule.MinEmissions", Err: fmt.Errorf("must not be negative (0: 30); got %d", o.Rule.MinEmissions)}
 	}
@@ -366,8 +379,9 @@ func compareInt64(a, b int64) int {
 	return 0
 }
 
-// sustainable judges a probe from its figures alone: not when it timed out
-// or its results differ from the reference; inconclusive (not sustainable)
+// sustainable judges a probe from its figures alone: not when it timed out,
+// its results differ from the reference, or it read less than (1 - Lag) of
+// the offered rate; inconclusive (not sustainable)
 // with fewer than p.Rule.MinEmissions emissions; else sustainable when the
 // last third's p99 event-time latency is at most (1 + Growth) × the first
 // third's + Slack. The explanation quotes the figures.
@@ -378,6 +392,8 @@ func sustainable(p CapacityProbe) (bool, string) {
 		return false, fmt.Sprintf("still running %.1fs after it started (the probe's time limit): the backlog did not drain", p.Seconds)
 	case !p.CheckOK:
 		return false, "results differ from the reference: " + p.Check
+	case p.Throughput < (1-r.Lag)*p.Rate:
+		return false, fmt.Sprintf("does not keep up: read %.0f events/s of the %.0f offered (less than %.0f%%), so its input queue grew", p.Throughput, p.Rate, 100*(1-r.Lag))
 	case p.Emissions < r.MinEmissions:
 		return false, fmt.Sprintf("inconclusive: %d emissions fired by the watermark, fewer than the %d the rule needs (probe longer, or use shorter windows)", p.Emissions, r.MinEmissions)
 	case p.SpanSeconds < p.Duration.Seconds()/3:

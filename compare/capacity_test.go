@@ -46,7 +46,7 @@ func TestLatencyThirds(t *testing.T) {
 // wrong run is never sustainable.
 func TestSustainable(t *testing.T) {
 	probe := func(first, last float64) CapacityProbe {
-		return CapacityProbe{Rate: 1000, Duration: 9 * time.Second, Emissions: 300, SpanSeconds: 8, FirstP99Ms: first, LastP99Ms: last, CheckOK: true}
+		return CapacityProbe{Rate: 1000, Duration: 9 * time.Second, Emissions: 300, SpanSeconds: 8, FirstP99Ms: first, LastP99Ms: last, CheckOK: true, Throughput: 990}
 	}
 	for _, tc := range []struct {
 		name string
@@ -60,6 +60,7 @@ func TestSustainable(t *testing.T) {
 		{"growing from nothing", probe(5, 400), false, "grows"},
 		{"too few emissions", func() CapacityProbe { p := probe(500, 500); p.Emissions = 29; return p }(), false, "inconclusive"},
 		{"bunched in time", func() CapacityProbe { p := probe(500, 500); p.SpanSeconds = 2; return p }(), false, "inconclusive"},
+		{"falls behind the offer", func() CapacityProbe { p := probe(500, 500); p.Throughput = 900; return p }(), false, "keep up"},
 		{"timed out", func() CapacityProbe { p := probe(500, 500); p.TimedOut = true; return p }(), false, "time limit"},
 		{"wrong results", func() CapacityProbe { p := probe(500, 500); p.CheckOK, p.Check = false, "NO"; return p }(), false, "differ"},
 	} {

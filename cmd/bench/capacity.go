@@ -29,6 +29,7 @@ func cmdCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Float64Var(&o.Precision, "precision", 0.1, "stop bisecting once the bracket is this share wide")
 	fs.Float64Var(&o.Rule.Growth, "growth", 0.5, "a probe is sustainable when its last third's p99 event-time latency is at most (1 + growth) × the first third's + --slack")
 	fs.DurationVar(&o.Rule.Slack, "slack", 250*time.Millisecond, "the latency growth always allowed (see --growth)")
+	fs.Float64Var(&o.Rule.Lag, "lag", 0.05, "a probe that reads less than (1 - lag) × the offered rate is not sustainable (its input queue grows)")
 	fs.IntVar(&o.Rule.MinEmissions, "min-emissions", 30, "a probe with fewer emissions is inconclusive (not sustainable)")
 	seed := fs.Uint64("seed", 1, "seed of the generator; also seeds fault injection")
 	partitions := fs.Int("partitions", 0, "log partitions (0: the default, 4)")
@@ -121,6 +122,8 @@ func capacityFlagProblem(o compare.CapacityOptions) string {
 		return fmt.Sprintf("--growth %v must not be negative", o.Rule.Growth)
 	case o.Rule.Slack < 0:
 		return fmt.Sprintf("--slack %v must not be negative", o.Rule.Slack)
+	case !(o.Rule.Lag > 0 && o.Rule.Lag < 1):
+		return fmt.Sprintf("--lag %v: want a share between 0 and 1", o.Rule.Lag)
 	case o.Rule.MinEmissions < 1:
 		return fmt.Sprintf("--min-emissions %d: want at least one", o.Rule.MinEmissions)
 	}
