@@ -6,6 +6,7 @@
 //	bench check                   every workload on every runtime, checked
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] ...
+//	bench capacity WORKLOAD --runtime R [--max-probes N --probe-duration D --start-rate R]
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
 //	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
 //
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdGen(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "capacity":
+		return cmdCapacity(ctx, args[1:], stdout, stderr)
 	case "suite":
 		return cmdExperiments(ctx, args[1:], stdout, stderr)
 	case "report":
@@ -75,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, check, suite or report (or no argument for the lecture suite)\n", args[0])
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, capacity, check, suite or report (or no argument for the lecture suite)\n", args[0])
 	return exitUsage
 }
 
@@ -97,6 +100,9 @@ const usage = `usage:
   bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] [flags]
             [--window D --slide D --gap D --watermark-bound D --lateness D --sketch-width N --rate R --duration D]
             run 'bench run -h' for every flag
+  bench capacity WORKLOAD --runtime R [runtime flags] [--max-probes N --probe-duration D --start-rate R]
+                                         sustainable throughput (Karimov et al.): paced probes, doubling then
+                                         bisection, until event-time latency grows; run 'bench capacity -h'
   bench suite [EXPERIMENT...] [--quick] --out DIR
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
   bench report --in DIR [--out REPORT.md] [--figures DIR]
