@@ -133,7 +133,7 @@ type ExperimentResult struct {
 func Experiments() []*Experiment {
 	return []*Experiment{
 		{Name: "superset", Claim: "L2", Statement: "A well-designed streaming system is a superset of batch: on bounded input it gives exactly the batch answer.", Rule: "Holds when every run a model can express equals the reference; does not hold when one differs; inconclusive when a run failed.", run: runSuperset},
-		{Name: "acker-cost", Claim: "L5.1", Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.", Rule: "Holds when every acked configuration is slower than at-most-once with the ranges of repetitions apart and sends about 2 or more acker messages per tracked tuple; does not hold when one is faster outside the spread, or slower with fewer messages; inconclusive inside the spread or on a failed trial.", run: runAckerCost},
+		{Name: "acker-cost", Claim: "L5.1", Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.", Rule: "Holds when every acked configuration is slower than at-most-once with the ranges of repetitions apart and sends about 2 or more acker messages per tracked tuple; does not hold when one is faster outside the spread, or slower with fewer messages; inconclusive inside the spread or on a failed trial. Second sub-claim, acking lowers the sustainable rate: holds when at-least-once (1 acker) sustains less than at-most-once by more than the search's precision, inconclusive when a search failed or found only a lower bound, does not hold otherwise. The verdict is the worse of the two.", run: runAckerCost},
 		{Name: "timeouts", Claim: "L5.3", Statement: "Under backpressure slow processing looks like failure: tuples time out before they are acked and are replayed although nothing failed.", Rule: "Holds when the short timeout times out and replays trees in every repetition, nothing fails, and the negative control (a timeout above the queueing delay) times out none; does not hold when the short timeout times out none; inconclusive when a trial hung or failed, the control timed out, or repetitions disagree.", run: runTimeouts},
 		{Name: "crash", Claim: "L4/L5/L6/L7", Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact.", Rule: "Each sub-claim (at-most-once loses; at-least-once duplicates, judged on stateless grep with lost acks, where duplicates must be measured in every repetition; exactly-once is exact, so it duplicates nothing) is tested on its trials against the full answer in every repetition: holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial, or a trial failed. Windowed at-least-once with lateness 0 is reported, not judged.", run: runCrash},
 		{Name: "windows", Claim: "L6.2/L6.4", Statement: "Micro-batches limit windows (no count or session windows) and tie the window size to the batch interval.", Rule: "Holds when the DStream configuration refuses sessions, count windows and a window that is not a multiple of the batch interval, and runs the aligned window exactly; does not hold when it runs one of them; inconclusive when a trial failed.", run: runWindows},
@@ -296,7 +296,7 @@ func runSuperset(ctx context.Context, quick bool, progress func(string)) *Experi
 // ---- acker-cost (L5.1) ----
 
 func runAckerCost(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
-	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "events/s median [min-max]", "relative to at-most-once (medians)", "acker messages per tracked tuple", "tracked tuples", "matches reference (every repetition)"}}}
+	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "events/s median [min-max]", "relative to at-most-once (medians)", "acker messages per tracked tuple", "tracked tuples", "matches reference (every repetition)", "event-time p99 ms median [min-max]"}}}
 	w := mustWorkload("ysb")
 	events := pick[int64](quick, 200_000, 1_000_000)
 	n := reps(quick)
@@ -314,7 +314,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		reports, err := trial{workload: w, runtime: "recordstream", flags: c.flags, data: DataSpec{Events: events}, timeout: 2 * time.Minute}.repeat(ctx, n, progress)
 		if err != nil {
 			o.Runs[c.name] = ackerRun{Failed: trialStatus(err)}
-			res.Table.add(c.name, "-", "-", "-", "-", errText(err))
+			res.Table.add(c.name, "-", "-", "-", "-", errText(err), "-")
 			continue
 		}
 		r := ackerRun{
@@ -332,11 +332,127 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		if b := o.Runs[ackerBase].Throughput; b.N > 0 {
 			rel = cell(r.Throughput.Median / b.Median)
 		}
-		res.Table.add(c.name, r.Throughput.String(), rel, r.MsgsPerTuple.String(), tracked, allExact(reports))
+		res.Table.add(c.name, r.Throughput.String(), rel, r.MsgsPerTuple.String(), tracked, allExact(reports), "-")
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("YSB, %d events per run, log filled before the run (capacity, not latency), parallelism 2, %d repetitions per configuration. A tracked tuple is one the spout emitted into a tracked tree; its acker messages are the spout's init, the bolts' acks and the acker's result.", events, n))
+	runAckerKnee(ctx, quick, res, &o, progress)
 	res.Verdict = verdictAckerCost(o)
 	return res
+}
+
+// ackerKneeConfigs are the configurations acker-cost searches the
+// sustainable rate of and sweeps offered load on: at-most-once first (the
+// sweep's fractions are of its rate), the acked ones after it.
+func ackerKneeConfigs(quick bool) []struct {
+	name  string
+	flags RuntimeFlags
+} {
+	cfgs := []struct {
+		name  string
+		flags RuntimeFlags
+	}{
+		{ackerBase, RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
+		{ackerKneeAcked, RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 1}},
+	}
+	if !quick {
+		cfgs = append(cfgs,
+			struct {
+				name  string
+				flags RuntimeFlags
+			}{"at-least-once, 2 ackers", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 2}},
+			struct {
+				name  string
+				flags RuntimeFlags
+			}{"exactly-once (barrier snapshots)", RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2}})
+	}
+	return cfgs
+}
+
+// ackerKneeFractions are the sweep's offered rates as shares of
+// at-most-once's sustainable rate.
+var ackerKneeFractions = [...]float64{0.25, 0.5, 1.0, 1.5}
+
+// runAckerKnee searches each knee configuration's sustainable rate
+// ([SustainableRate]) on YSB with 500 ms windows and a 250 ms watermark
+// bound (so short probes close enough windows to judge), then sweeps the
+// offered load at [ackerKneeFractions] of at-most-once's rate, measuring
+// event-time p99 per point. It records the rates in o.Knee, rows in res's
+// table and the latency-against-load figure.
+func runAckerKnee(ctx context.Context, quick bool, res *ExperimentResult, o *ackerOutcome, progress func(string)) {
+	w, err := Overrides{Window: 500 * time.Millisecond, WatermarkBound: 250 * time.Millisecond}.Workload(mustWorkload("ysb"))
+	if err != nil {
+		res.Table.add("sustainable rate", "-", "-", "-", "-", errText(err), "-")
+		return
+	}
+	copts := CapacityOptions{
+		StartRate:     pick(quick, 800_000.0, 400_000.0),
+		MaxProbes:     pick(quick, 5, 9),
+		ProbeDuration: pick(quick, 2*time.Second, 4*time.Second),
+		Precision:     pick(quick, 0.25, 0.1),
+		Options:       Options{Seed: 1},
+	}
+	o.Precision = copts.Precision
+	o.Knee = map[string]ackerKnee{}
+	cfgs := ackerKneeConfigs(quick)
+	for _, c := range cfgs {
+		r, err := NewRunner("recordstream", c.flags)
+		if err == nil {
+			var cr CapacityResult
+			cr, err = SustainableRate(ctx, w, r, DataSpec{Seed: 1}, copts)
+			if err == nil {
+				k := ackerKnee{Rate: cr.Rate, LowerBound: cr.LowerBound, Reason: cr.Reason}
+				if cr.Rate == 0 {
+					k.Failed = cr.Reason
+				}
+				o.Knee[c.name] = k
+				sayf(progress, "  %s: sustainable %.0f events/s (%s)", c.name, cr.Rate, cr.Reason)
+				rate, rel := cell(cr.Rate), "-"
+				if cr.LowerBound {
+					rate = "at least " + rate
+				}
+				if b := o.Knee[ackerBase]; b.Rate > 0 {
+					rel = cell(cr.Rate / b.Rate)
+				}
+				res.Table.add(c.name+": sustainable rate (paced search)", rate, rel, "-", "-", fmt.Sprintf("%d probes", len(cr.Probes)), "-")
+				continue
+			}
+		}
+		o.Knee[c.name] = ackerKnee{Failed: trialStatus(err)}
+		res.Table.add(c.name+": sustainable rate (paced search)", "-", "-", "-", "-", errText(err), "-")
+	}
+	base := o.Knee[ackerBase].Rate
+	if base == 0 {
+		res.Notes = append(res.Notes, "No latency-against-load sweep: at-most-once's sustainable rate was not found.")
+		return
+	}
+	n := pick(quick, 1, minReps)
+	// A sweep point offers its rate for point; quick mode halves a probe's
+	// duration (the overloaded points are the suite's longest runs).
+	point := pick(quick, copts.ProbeDuration/2, copts.ProbeDuration)
+	fig := Series{Name: "knee", Title: fmt.Sprintf("YSB event-time p99 against offered load (recordstream, parallelism 2, 500 ms windows, %v per point)", point),
+		XLabel: "offered rate (events/s)", YLabel: "event-time p99 (ms)"}
+	for _, c := range cfgs {
+		if k := o.Knee[c.name]; k.Rate > 0 {
+			fig.Refs = append(fig.Refs, VLine(c.name+" sustainable", k.Rate))
+		}
+		line := Line{Label: c.name}
+		for _, f := range ackerKneeFractions {
+			rate := f * base
+			label := fmt.Sprintf("%s at %.0f%% of at-most-once's rate (%s events/s)", c.name, 100*f, cell(rate))
+			t := trial{workload: w, runtime: "recordstream", flags: c.flags, data: DataSpec{Rate: rate, Events: int64(rate * point.Seconds())}, timeout: 3*point + 5*time.Second}
+			reports, err := t.repeat(ctx, n, progress)
+			if err != nil {
+				res.Table.add(label, "-", "-", "-", "-", errText(err), "-")
+				continue
+			}
+			p99 := spreadOf(figure(reports, func(r *Report) float64 { return r.Summary.LatencyMs.EventTime.P99 }))
+			line.Points = append(line.Points, metrics.Point{T: rate, V: p99.Median})
+			res.Table.add(label, spreadOf(figure(reports, func(r *Report) float64 { return r.Summary.EventsPerSecond })).String(), "-", "-", "-", allExact(reports), p99.String())
+		}
+		fig.Lines = append(fig.Lines, line)
+	}
+	res.Series = append(res.Series, fig)
+	res.Notes = append(res.Notes, fmt.Sprintf("Sustainable rate: compare.SustainableRate on YSB with 500 ms windows and a 250 ms watermark bound, paced probes of %v from %.0f events/s, at most %d probes, precision %.0f%%. The sweep offers %v of at-most-once's rate to every configuration for %v, %d repetition(s) per point; a point's event-time p99 is over all its panes.", copts.ProbeDuration, copts.StartRate, copts.MaxProbes, 100*copts.Precision, ackerKneeFractions, point, n))
 }
 
 // allExact is "yes" when every report matched the reference, otherwise the

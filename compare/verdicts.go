@@ -86,13 +86,79 @@ type ackerRun struct {
 // baseline.
 type ackerOutcome struct {
 	Runs map[string]ackerRun
+	// Knee maps a configuration's label to its sustainable rate; nil when
+	// the search did not run (the throughput sub-claim is judged alone).
+	Knee map[string]ackerKnee
+	// Precision is the search's precision (CapacityOptions.Precision).
+	Precision float64
+}
+
+// ackerKneeAcked is the acked configuration whose sustainable rate is
+// compared with at-most-once's.
+const ackerKneeAcked = "at-least-once, 1 acker"
+
+// ackerKnee is one configuration's sustainable-rate search.
+type ackerKnee struct {
+	// Failed is why the search found no rate ("" when it did).
+	Failed string
+	// Rate is the sustainable rate (events/s); LowerBound says every probe
+	// was sustainable, so Rate only bounds it from below.
+	Rate       float64
+	LowerBound bool
+	// Reason is the search's explanation.
+	Reason string
 }
 
 // ackerMinMsgs is "about two" acker messages per tracked tuple (an init or
 // ack, and the acker's result), with room for rounding.
 const ackerMinMsgs = 1.9
 
+// verdictAckerCost judges both sub-claims: acked throughput on a pre-filled
+// log ([verdictAckerThroughput]) and, when the search ran, acking lowering
+// the sustainable rate ([verdictAckerKnee]). It does not hold when either
+// does not, is inconclusive when either is, and holds when both do.
 func verdictAckerCost(o ackerOutcome) Verdict {
+	tp := verdictAckerThroughput(o)
+	if o.Knee == nil {
+		return tp
+	}
+	kn := verdictAckerKnee(o)
+	kind := Holds
+	for _, v := range []Verdict{tp, kn} {
+		switch {
+		case v.Kind == DoesNotHold:
+			kind = DoesNotHold
+		case v.Kind == Inconclusive && kind == Holds:
+			kind = Inconclusive
+		}
+	}
+	return Verdict{Kind: kind, Explanation: fmt.Sprintf("throughput on a filled log %s: %s. Sustainable rate %s: %s", tp.Kind, tp.Explanation, kn.Kind, kn.Explanation)}
+}
+
+// verdictAckerKnee: acking lowers the sustainable rate when at-least-once
+// (1 acker)'s rate is below at-most-once's by more than the search's
+// precision; inconclusive when either search failed or found only a lower
+// bound; does not hold otherwise.
+func verdictAckerKnee(o ackerOutcome) Verdict {
+	base, okb := o.Knee[ackerBase]
+	acked, oka := o.Knee[ackerKneeAcked]
+	switch {
+	case !okb || !oka:
+		return inconclusive("the sustainable rate of %s or %s was not searched", ackerBase, ackerKneeAcked)
+	case base.Failed != "" || acked.Failed != "":
+		return inconclusive("a search found no sustainable rate: %s", strings.Join(failedTrials(map[string]string{ackerBase: base.Failed, ackerKneeAcked: acked.Failed}), "; "))
+	case base.LowerBound || acked.LowerBound:
+		return inconclusive("a search found only a lower bound (%s %.0f events/s, lower bound %v; %s %.0f events/s, lower bound %v)", ackerBase, base.Rate, base.LowerBound, ackerKneeAcked, acked.Rate, acked.LowerBound)
+	}
+	desc := fmt.Sprintf("%s sustains %.0f events/s, %s %.0f events/s (%.0f%%; the search's precision is %.0f%%)", ackerKneeAcked, acked.Rate, ackerBase, base.Rate, 100*acked.Rate/base.Rate, 100*o.Precision)
+	if acked.Rate*(1+o.Precision) < base.Rate {
+		return holds("acking lowers the sustainable rate: %s", desc)
+	}
+	return doesNotHold("acking does not lower the sustainable rate by more than the search's precision: %s", desc)
+}
+
+// verdictAckerThroughput judges acked throughput on a pre-filled log.
+func verdictAckerThroughput(o ackerOutcome) Verdict {
 	ends := map[string]string{}
 	for k, r := range o.Runs {
 		ends[k] = r.Failed

@@ -117,6 +117,33 @@ func TestVerdictAckerCost(t *testing.T) {
 	})
 }
 
+func TestVerdictAckerKnee(t *testing.T) {
+	runs := map[string]ackerRun{ackerBase: {Throughput: sp(100, 110, 105)}, ackerKneeAcked: {Throughput: sp(40, 45, 50), MsgsPerTuple: sp(3, 3, 3)}}
+	o := func(base, acked ackerKnee) ackerOutcome {
+		return ackerOutcome{Runs: runs, Precision: 0.1, Knee: map[string]ackerKnee{ackerBase: base, ackerKneeAcked: acked}}
+	}
+	runVerdictCases(t, []verdictCase{
+		{"holds: acked sustains less by more than the precision", func() Verdict {
+			return verdictAckerCost(o(ackerKnee{Rate: 1_600_000}, ackerKnee{Rate: 800_000}))
+		}, Holds, []string{"acking lowers the sustainable rate", "800000 events/s", "50%"}},
+		{"does not hold: within the precision", func() Verdict {
+			return verdictAckerCost(o(ackerKnee{Rate: 1_600_000}, ackerKnee{Rate: 1_500_000}))
+		}, DoesNotHold, []string{"does not lower", "1500000 events/s"}},
+		{"does not hold: acked sustains more", func() Verdict {
+			return verdictAckerCost(o(ackerKnee{Rate: 800_000}, ackerKnee{Rate: 1_600_000}))
+		}, DoesNotHold, []string{"does not lower"}},
+		{"inconclusive: a lower bound only", func() Verdict {
+			return verdictAckerCost(o(ackerKnee{Rate: 1_600_000, LowerBound: true}, ackerKnee{Rate: 800_000}))
+		}, Inconclusive, []string{"lower bound"}},
+		{"inconclusive: a search failed", func() Verdict {
+			return verdictAckerCost(o(ackerKnee{Rate: 1_600_000}, ackerKnee{Failed: "even the start rate is not sustainable"}))
+		}, Inconclusive, []string{"even the start rate"}},
+		{"inconclusive: not searched", func() Verdict {
+			return verdictAckerCost(ackerOutcome{Runs: runs, Knee: map[string]ackerKnee{}})
+		}, Inconclusive, []string{"not searched"}},
+	})
+}
+
 func TestVerdictTimeouts(t *testing.T) {
 	zero := sp(0, 0, 0)
 	ctl := timeoutRun{Timeout: 30 * time.Second, TimedOut: zero, Replayed: zero, FailedTrees: zero}
