@@ -300,11 +300,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 	w := mustWorkload("ysb")
 	events := pick[int64](quick, 200_000, 1_000_000)
 	n := reps(quick)
-	type cfg struct {
-		name  string
-		flags RuntimeFlags
-	}
-	cfgs := []cfg{
+	cfgs := []ackerConfig{
 		{ackerBase, RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
 		{"at-least-once, 1 acker", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 1}},
 		{"at-least-once, 2 ackers", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 2}},
@@ -343,29 +339,23 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 // ackerKneeConfigs are the configurations acker-cost searches the
 // sustainable rate of and sweeps offered load on: at-most-once first (the
 // sweep's fractions are of its rate), the acked ones after it.
-func ackerKneeConfigs(quick bool) []struct {
-	name  string
-	flags RuntimeFlags
-} {
-	cfgs := []struct {
-		name  string
-		flags RuntimeFlags
-	}{
+func ackerKneeConfigs(quick bool) []ackerConfig {
+	cfgs := []ackerConfig{
 		{ackerBase, RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
 		{ackerKneeAcked, RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 1}},
 	}
 	if !quick {
 		cfgs = append(cfgs,
-			struct {
-				name  string
-				flags RuntimeFlags
-			}{"at-least-once, 2 ackers", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 2}},
-			struct {
-				name  string
-				flags RuntimeFlags
-			}{"exactly-once (barrier snapshots)", RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2}})
+			ackerConfig{"at-least-once, 2 ackers", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, Ackers: 2}},
+			ackerConfig{"exactly-once (barrier snapshots)", RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2}})
 	}
 	return cfgs
+}
+
+// ackerConfig is one labelled recordstream configuration of acker-cost.
+type ackerConfig struct {
+	name  string
+	flags RuntimeFlags
 }
 
 // ackerKneeFractions are the sweep's offered rates as shares of
