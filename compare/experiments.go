@@ -359,13 +359,20 @@ type ackerConfig struct {
 }
 
 // ackerKneeFractions are the sweep's offered rates as shares of
-// at-most-once's sustainable rate.
-var ackerKneeFractions = [...]float64{0.25, 0.5, 1.0, 1.5}
+// at-most-once's sustainable rate: 10% to 150% in full mode; three points
+// in quick mode (below, at and above the acked knee), which keeps the quick
+// suite well inside its time budget.
+func ackerKneeFractions(quick bool) []float64 {
+	if quick {
+		return []float64{0.25, 1.0, 1.5}
+	}
+	return []float64{0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5}
+}
 
 // runAckerKnee searches each knee configuration's sustainable rate
 // ([SustainableRate]) on YSB with 500 ms windows and a 250 ms watermark
 // bound (so short probes close enough windows to judge), then sweeps the
-// offered load at [ackerKneeFractions] of at-most-once's rate, measuring
+// offered load at ackerKneeFractions of at-most-once's rate, measuring
 // event-time p99 per point. It records the rates in o.Knee, rows in res's
 // table and the latency-against-load figure.
 func runAckerKnee(ctx context.Context, quick bool, res *ExperimentResult, o *ackerOutcome, progress func(string)) {
@@ -426,7 +433,7 @@ func runAckerKnee(ctx context.Context, quick bool, res *ExperimentResult, o *ack
 			fig.Refs = append(fig.Refs, VLine(c.name+" sustainable", k.Rate))
 		}
 		line := Line{Label: c.name}
-		for _, f := range ackerKneeFractions {
+		for _, f := range ackerKneeFractions(quick) {
 			rate := f * base
 			label := fmt.Sprintf("%s at %.0f%% of at-most-once's rate (%s events/s)", c.name, 100*f, cell(rate))
 			t := trial{workload: w, runtime: "recordstream", flags: c.flags, data: DataSpec{Rate: rate, Events: int64(rate * point.Seconds())}, timeout: 3*point + 5*time.Second}
@@ -442,7 +449,7 @@ func runAckerKnee(ctx context.Context, quick bool, res *ExperimentResult, o *ack
 		fig.Lines = append(fig.Lines, line)
 	}
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("Sustainable rate: compare.SustainableRate on YSB with 500 ms windows and a 250 ms watermark bound, paced probes of %v from %.0f events/s, at most %d probes, precision %.0f%%. The sweep offers %v of at-most-once's rate to every configuration for %v, %d repetition(s) per point; a point's event-time p99 is over all its panes.", copts.ProbeDuration, copts.StartRate, copts.MaxProbes, 100*copts.Precision, ackerKneeFractions, point, n))
+	res.Notes = append(res.Notes, fmt.Sprintf("Sustainable rate: compare.SustainableRate on YSB with 500 ms windows and a 250 ms watermark bound, paced probes of %v from %.0f events/s, at most %d probes, precision %.0f%%. The sweep offers %v of at-most-once's rate to every configuration for %v, %d repetition(s) per point; a point's event-time p99 is over all its panes.", copts.ProbeDuration, copts.StartRate, copts.MaxProbes, 100*copts.Precision, ackerKneeFractions(quick), point, n))
 }
 
 // allExact is "yes" when every report matched the reference, otherwise the
