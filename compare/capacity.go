@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -350,7 +351,7 @@ func latencyThirds(rows []datasets.TraceRow) (n int, spanSeconds, firstMs, lastM
 			ps = append(ps, pane{r.EmitNanos, r.EmitNanos - (r.EventTimeMs+r.EventTimeShiftMs)*1e6})
 		}
 	}
-	slices.SortStableFunc(ps, func(a, b pane) int { return compareInt64(a.emit, b.emit) })
+	slices.SortStableFunc(ps, func(a, b pane) int { return cmp.Compare(a.emit, b.emit) })
 	n = len(ps)
 	if n < 3 {
 		return n, 0, 0, 0
@@ -367,16 +368,6 @@ func latencyThirds(rows []datasets.TraceRow) (n int, spanSeconds, firstMs, lastM
 		return float64(lat[max(i, 0)]) / 1e6
 	}
 	return n, spanSeconds, p99(ps[:third]), p99(ps[n-third:])
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sustainable judges a probe from its figures alone: not when it timed out,

@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
 )
 
 var crashSeeds = flag.Int("crash.seeds", 200, "randomized crash trials per guarantee in TestCrashGuarantees")
@@ -71,4 +74,44 @@ func TestCrashGuarantees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCrashSessionsThatMerge crashes at-least-once runs of sessions that
+// fire early panes and keep merging within an allowed lateness: the
+// tuples of a fired session that merges are held again (recordstream's RW1), so a crash
+// after the merge replays them, and nothing is lost beyond verified late
+// replays.
+func TestCrashSessionsThatMerge(t *testing.T) {
+	base, err := LookupWorkload("sessions")
+	require.NoError(t, err)
+	w := *base
+	w.Pipeline = func(tables map[string]*dataflow.Table) (*dataflow.Pipeline, error) {
+		p, err := base.Pipeline(tables)
+		if err != nil {
+			return nil, err
+		}
+		a := *p.Agg
+		a.Trigger = dataflow.Trigger{AfterCount: 2}
+		a.AllowedLateness = 30 * time.Second
+		return dataflow.NewPipeline(p.Name, p.Input).Aggregate(a), nil
+	}
+	reheld := int64(0)
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range 12 {
+		seed := r.Uint64N(1 << 20)
+		opts := Options{CrashAfter: []int64{500 + r.Int64N(2500)}, Seed: seed}
+		runner, err := NewRunner("recordstream", RuntimeFlags{Guarantee: "at-least-once", Parallelism: 1 + i%2, MessageTimeout: 50 * time.Millisecond})
+		require.NoError(t, err)
+		// Late records (after their session fired on time, within the
+		// allowed lateness) grow fired sessions.
+		d := DataSpec{Events: 3000, Seed: seed, Skew: datasets.Skew{Delay: 2 * time.Second, OutOfOrder: 0.05, Late: 0.25, LateDelay: 25 * time.Second}}
+		rep, err := RunOne(t.Context(), &w, runner, d, opts, nil)
+		require.NoError(t, err)
+		c := rep.Check
+		name := fmt.Sprintf("seed=%d/crash=%d", seed, opts.CrashAfter[0])
+		assert.Zero(t, c.Late.Unverified, "%s: unverified drops %v", name, c.Late.Examples)
+		assert.Zero(t, c.Lost, "%s: at-least-once lost %v", name, c.Examples)
+		reheld += rep.Outcome.Counters["session_reholds"]
+	}
+	assert.Positive(t, reheld, "no fired session merged: the test does not exercise re-holding")
 }

@@ -28,10 +28,16 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 
 // failedTrials lists "label: reason" for every failed trial in ends.
 func failedTrials(ends map[string]string) []string {
+	return failedRuns(ends, func(e string) string { return e })
+}
+
+// failedRuns lists "label: how it failed" for every run that failed, in
+// label order; failed returns "" for a run that finished.
+func failedRuns[R any](runs map[string]R, failed func(R) string) []string {
 	var out []string
-	for _, k := range sortedKeys(ends) {
-		if ends[k] != "" {
-			out = append(out, k+": "+ends[k])
+	for _, k := range sortedKeys(runs) {
+		if f := failed(runs[k]); f != "" {
+			out = append(out, k+": "+f)
 		}
 	}
 	return out
@@ -159,11 +165,7 @@ func verdictAckerKnee(o ackerOutcome) Verdict {
 
 // verdictAckerThroughput judges acked throughput on a pre-filled log.
 func verdictAckerThroughput(o ackerOutcome) Verdict {
-	ends := map[string]string{}
-	for k, r := range o.Runs {
-		ends[k] = r.Failed
-	}
-	if f := failedTrials(ends); len(f) > 0 {
+	if f := failedRuns(o.Runs, func(r ackerRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(f, "; "))
 	}
 	base, ok := o.Runs[ackerBase]
@@ -232,11 +234,7 @@ type timeoutsOutcome struct {
 }
 
 func verdictTimeouts(o timeoutsOutcome) Verdict {
-	ends := map[string]string{}
-	for k, r := range o.Runs {
-		ends[k] = r.Failed
-	}
-	if f := failedTrials(ends); len(f) > 0 {
+	if f := failedRuns(o.Runs, func(r timeoutRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("a trial did not finish, so its timeouts were not counted: %s", strings.Join(f, "; "))
 	}
 	ctl, okC := o.Runs[timeoutControl]
@@ -364,11 +362,7 @@ func (r crashRun) describe(label string) string {
 // duplicates are at-least-once's alone). Every sub-claim needs a trial; a
 // trial with no sub-claim is reported, not judged.
 func verdictCrash(o crashOutcome) Verdict {
-	ends := map[string]string{}
-	for k, r := range o.Runs {
-		ends[k] = r.Failed
-	}
-	if f := failedTrials(ends); len(f) > 0 {
+	if f := failedRuns(o.Runs, func(r crashRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(f, "; "))
 	}
 	as := map[string][]string{}
@@ -511,11 +505,7 @@ type bpOutcome struct {
 const bpGrowth = 2
 
 func verdictBackpressure(o bpOutcome) Verdict {
-	ends := map[string]string{}
-	for k, r := range o.Runs {
-		ends[k] = r.Failed
-	}
-	if f := failedTrials(ends); len(f) > 0 {
+	if f := failedRuns(o.Runs, func(r bpRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(f, "; "))
 	}
 	none, ok1 := o.Runs[bpNone]
@@ -622,11 +612,7 @@ type snapshotOutcome struct {
 }
 
 func verdictSnapshot(o snapshotOutcome) Verdict {
-	ends := map[string]string{}
-	for k, r := range o.Runs {
-		ends[k] = r.Failed
-	}
-	if f := failedTrials(ends); len(f) > 0 {
+	if f := failedRuns(o.Runs, func(r snapRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(f, "; "))
 	}
 	base, ok := o.Runs[snapshotBase]

@@ -88,7 +88,9 @@ type Report struct {
 	// for a window already seen, or stateless records seen under another
 	// tree), goodput (sink emissions that are not duplicates), late,
 	// crashes, lost_in_crash, records_in, replays_in_windows (replayed
-	// tuples a window took in: with nothing lost, double counts).
+	// tuples a window took in: with nothing lost, double counts),
+	// session_reholds (at-least-once: tuples of a fired session held again
+	// because the session merged into a larger one, RW1).
 	Counters map[string]int64
 	// Series are sampled per task: "queue_batches/<task>" and
 	// "busy/<task>" (fraction of the interval spent working).
@@ -518,6 +520,7 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 		add("acker_messages_dropped", w.stats.ackerDropped)
 		add("lost_in_crash", w.stats.lost)
 		add("replays_in_windows", w.stats.replaysIn)
+		add("session_reholds", w.stats.reheld)
 		r.Late = append(r.Late, w.late...)
 		transferred += w.out.sent
 		for _, e := range w.acks {

@@ -49,6 +49,7 @@ type keyHold struct {
 type windowStats struct {
 	records, crashes, lost, ackerMsgs, ackerDropped int64
 	replaysIn                                       int64 // replayed tuples taken into windows
+	reheld                                          int64 // tuples held again because their fired session merged (RW1)
 }
 
 // windowTask is the windowed aggregation bolt: a [dataflow.WindowOperator]
@@ -330,6 +331,7 @@ func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 	for _, h := range w.heap {
 		if h.kh == kh && win.Contains(h.t) {
 			kh.q = append(kh.q, h)
+			w.stats.reheld++
 		} else {
 			kept = append(kept, h)
 		}

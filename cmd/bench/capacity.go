@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -36,32 +35,18 @@ func cmdCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var ov compare.Overrides
 	fs.DurationVar(&ov.Window, "window", 0, "window size of the workload's fixed or sliding windows (0: the workload's)")
 	fs.DurationVar(&ov.WatermarkBound, "watermark-bound", 0, "event-time watermark: bounded out-of-orderness (0: the workload's)")
-	var f compare.RuntimeFlags
-	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
-	fs.IntVar(&f.Ackers, "ackers", 0, "recordstream: acker tasks")
-	fs.IntVar(&f.MaxSpoutPending, "max-spout-pending", 0, "recordstream: un-acked tuples per spout task (0: unlimited)")
-	fs.DurationVar(&f.WatermarkInterval, "watermark-interval", 0, "recordstream: processing time between the spouts' watermarks (0: 200ms)")
-	fs.DurationVar(&f.MessageTimeout, "message-timeout", 0, "recordstream: tuple tree timeout (0: the default)")
-	fs.IntVar(&f.Parallelism, "parallelism", 0, "tasks per component (0: the default)")
-	fs.DurationVar(&f.BatchInterval, "batch-interval", 0, "microbatch: batch interval")
-	fs.DurationVar(&f.BlockInterval, "block-interval", 0, "microbatch: receiver block interval (0: direct offset ranges)")
-	fs.StringVar(&f.Mode, "mode", "", "microbatch: "+strings.Join(compare.Modes(), ", "))
-	fs.BoolVar(&f.Backpressure, "backpressure", false, "microbatch: PID rate control")
-	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", 0, "checkpoint interval (microbatch; recordstream exactly-once)")
-	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
-	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	runtimeFlags := addRuntimeFlags(fs)
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
+	f := runtimeFlags()
 	w, ok := oneWorkload("capacity", pos, stderr)
 	if !ok {
 		return exitUsage
 	}
-	if w, err = ov.Workload(w); err != nil {
+	w, err := ov.Workload(w)
+	if err != nil {
 		fmt.Fprintf(stderr, "bench capacity: %v\n", withFlag(err))
 		return exitUsage
 	}

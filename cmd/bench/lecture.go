@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,12 +23,9 @@ import (
 func cmdLecture(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench", stderr)
 	out := fs.String("out", "", "results `DIR` (default: a new temporary directory, printed at the end)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, check, suite or report (or no argument for the lecture suite)\n", pos[0])
@@ -38,6 +33,7 @@ func cmdLecture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	dir := *out
 	if dir == "" {
+		var err error
 		if dir, err = os.MkdirTemp("", "weir-suite-"); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return exitFailed
@@ -160,12 +156,9 @@ func shorten(s string, n int) string {
 // of [compare.DefaultSuite], each checked against the reference answer.
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench check", stderr)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "bench check: takes no arguments, got %q\n", strings.Join(pos, " "))

@@ -178,6 +178,21 @@ func flagsText(f compare.RuntimeFlags) string {
 	return strings.Join(parts, " ")
 }
 
+// parseCommand parses a command's arguments with [parseArgs]. When it
+// cannot go on, ok is false and code is the exit status: exitOK after -h
+// (the flag package printed the help), exitUsage after a bad flag (it
+// printed the problem).
+func parseCommand(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	pos, err := parseArgs(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
+	case err != nil:
+		return nil, exitUsage, false
+	}
+	return pos, exitOK, true
+}
+
 // parseArgs parses flags anywhere among the positional arguments and
 // returns the positional ones.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -218,12 +233,9 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench gen", stderr)
 	data := addDataFlags(fs, "gen")
 	out := fs.String("out", "", "output directory (required): DIR/events.parquet plus DIR/<table>.parquet")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage // the flag package has printed the problem
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	w, ok := oneWorkload("gen", pos, stderr)
 	if !ok {
@@ -299,36 +311,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
 	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step: waiting per record, not CPU work (a slow external call), in both runtimes")
 	dropAcks := fs.Float64("drop-acks", 0, "share (0..1) of acker messages lost")
-	var f compare.RuntimeFlags
-	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
-	fs.IntVar(&f.Ackers, "ackers", 0, "recordstream: acker tasks")
-	fs.IntVar(&f.MaxSpoutPending, "max-spout-pending", 0, "recordstream: un-acked tuples per spout task (0: unlimited)")
-	fs.DurationVar(&f.WatermarkInterval, "watermark-interval", 0, "recordstream: processing time between the spouts' watermarks (0: 200ms, Flink's autoWatermarkInterval; microbatch's is its batch interval)")
-	fs.DurationVar(&f.MessageTimeout, "message-timeout", 0, "recordstream: tuple tree timeout (0: the default)")
-	fs.IntVar(&f.Parallelism, "parallelism", 0, "tasks per component (0: the default)")
-	fs.DurationVar(&f.BatchInterval, "batch-interval", 0, "microbatch: batch interval")
-	fs.DurationVar(&f.BlockInterval, "block-interval", 0, "microbatch: receiver block interval (0: direct offset ranges)")
-	fs.StringVar(&f.Mode, "mode", "", "microbatch: "+strings.Join(compare.Modes(), ", "))
-	fs.BoolVar(&f.Backpressure, "backpressure", false, "microbatch: PID rate control")
-	var budget byteSize
-	fs.Var(&budget, "memory-budget", "microbatch: stop when queued batches hold more than this (e.g. 512MiB)")
-	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", 0, "checkpoint interval (microbatch; recordstream exactly-once)")
-	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
-	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
-	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	runtimeFlags := addRuntimeFlags(fs)
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
-	f.MemoryBudget = int64(budget)
+	f := runtimeFlags()
 	w, ok := oneWorkload("run", pos, stderr)
 	if !ok {
 		return exitUsage
 	}
-	if w, err = o.Workload(w); err != nil {
+	w, err := o.Workload(w)
+	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 		return exitUsage
 	}
@@ -397,7 +391,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 		return exitCodeOf(err)
 	}
-	code := exitOK
+	code = exitOK
 	if *out != "" {
 		if err := datasets.WriteResults(*out, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results); err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
@@ -501,12 +495,9 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("bench suite", stderr)
 	quick := fs.Bool("quick", false, "small inputs: the whole suite in a few minutes")
 	out := fs.String("out", "", "output directory (required): results.json and one CSV per table and series")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	exps, err := compare.LookupExperiments(pos)
 	if err != nil {
@@ -546,12 +537,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "REPORT.md", "the report to write")
 	figures := fs.String("figures", "", "directory of the SVG and PNG figures (default: docs/figures beside the report)")
 	gen := fs.String("generator", "", "the command line quoted at the top of the report (default: the suite's, then this report's)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "bench report: takes no arguments, got %q\n", strings.Join(pos, " "))
@@ -597,4 +585,31 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d experiments) and figures in %s\n", *out, len(res.Experiments), figDir)
 	return exitOK
+}
+
+// addRuntimeFlags registers the runtime configuration flags of bench run and
+// bench capacity on fs and returns a function giving their values once fs
+// is parsed.
+func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
+	var f compare.RuntimeFlags
+	fs.StringVar(&f.Guarantee, "guarantee", "", "recordstream: "+strings.Join(compare.Guarantees(), ", "))
+	fs.IntVar(&f.Ackers, "ackers", 0, "recordstream: acker tasks")
+	fs.IntVar(&f.MaxSpoutPending, "max-spout-pending", 0, "recordstream: un-acked tuples per spout task (0: unlimited)")
+	fs.DurationVar(&f.WatermarkInterval, "watermark-interval", 0, "recordstream: processing time between the spouts' watermarks (0: 200ms, Flink's autoWatermarkInterval; microbatch's is its batch interval)")
+	fs.DurationVar(&f.MessageTimeout, "message-timeout", 0, "recordstream: tuple tree timeout (0: the default)")
+	fs.IntVar(&f.Parallelism, "parallelism", 0, "tasks per component (0: the default)")
+	fs.DurationVar(&f.BatchInterval, "batch-interval", 0, "microbatch: batch interval")
+	fs.DurationVar(&f.BlockInterval, "block-interval", 0, "microbatch: receiver block interval (0: direct offset ranges)")
+	fs.StringVar(&f.Mode, "mode", "", "microbatch: "+strings.Join(compare.Modes(), ", "))
+	fs.BoolVar(&f.Backpressure, "backpressure", false, "microbatch: PID rate control")
+	var budget byteSize
+	fs.Var(&budget, "memory-budget", "microbatch: stop when queued batches hold more than this (e.g. 512MiB)")
+	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", 0, "checkpoint interval (microbatch; recordstream exactly-once)")
+	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
+	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
+	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
+	return func() compare.RuntimeFlags {
+		f.MemoryBudget = int64(budget)
+		return f
+	}
 }
