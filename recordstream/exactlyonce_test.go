@@ -117,8 +117,9 @@ func TestAtLeastOnceCheckpointsLoseNothing(t *testing.T) {
 }
 
 // corruptFS flips a byte of every task file it reads from the newest
-// checkpoint in the directory, so that every restore must skip it and fall
-// back to an older one (whatever the timing of checkpoints and crashes).
+// complete checkpoint in the directory, so that every restore that finds
+// one must skip it and fall back to an older one (whatever the timing of
+// checkpoints and crashes).
 type corruptFS struct {
 	snapshot.OSFS
 	mu      sync.Mutex
@@ -141,8 +142,13 @@ func (c *corruptFS) ReadFile(name string) ([]byte, error) {
 	}
 	for _, n := range names {
 		var other int
-		if _, err := fmt.Sscanf(n, "chk-%d", &other); err == nil && other > id {
-			return b, nil // not the newest
+		if _, err := fmt.Sscanf(n, "chk-%d", &other); err != nil || other <= id {
+			continue
+		}
+		// A newer checkpoint that is complete (has its _COMPLETED marker)
+		// is the one a restore reads first; an unfinished one it skips.
+		if _, err := c.OSFS.ReadFile(filepath.Join(filepath.Dir(chk), n, "_COMPLETED")); err == nil {
+			return b, nil // not the newest complete one
 		}
 	}
 	b[len(b)/2] ^= 0x40
