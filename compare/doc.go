@@ -43,7 +43,7 @@
 //     ("--name") in an error message of a library package.
 //   - CM6 A verdict is computed, never typed: each experiment hands a typed
 //     outcome, its figures keyed by trial label, to a pure verdict function
-//     (verdicts.go) that returns [Holds], [DoesNotHold] or [Inconclusive]
+//     (in the experiment's file, exp_*.go) that returns [Holds], [DoesNotHold] or [Inconclusive]
 //     with an explanation built only from those figures. A trial that failed
 //     or hung, fewer than three repetitions of a figure the rule reads, or an
 //     effect inside the range of repetitions gives [Inconclusive].

@@ -147,7 +147,7 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 		size = "quick (`--quick`: small inputs, seconds per experiment; figures are indicative, not tuned benchmarks)"
 	}
 	fmt.Fprintf(&b, "- Size: %s\n\n", size)
-	b.WriteString("Every run below is checked against the exact reference answer (`dataflow.Reference`); verdicts are computed from the numbers by the pure functions of `compare/verdicts.go` (each with its rule below), never typed by hand. Published figures are quoted from `shared/reference/papers.md` with the source it gives; they come from clusters, not from one small machine, so only shapes and ratios compare.\n\n")
+	b.WriteString("Every run below is checked against the exact reference answer (`dataflow.Reference`); verdicts are computed from the numbers by the pure verdict functions of `compare/exp_*.go`, one file per experiment (each with its rule below), never typed by hand. Published figures are quoted from `shared/reference/papers.md` with the source it gives; they come from clusters, not from one small machine, so only shapes and ratios compare.\n\n")
 	b.WriteString("A verdict is *holds*, *does not hold* or *inconclusive* (a trial failed or hung, too few repetitions ran, or the effect lies inside the spread of repetitions); its explanation is built from the measured figures only. Tables give median [min-max] over repetitions.\n\n")
 	b.WriteString("## Summary\n\n| experiment | claim | verdict |\n|---|---|---|\n")
 	for _, e := range r.Experiments {
