@@ -11,7 +11,15 @@ import (
 
 // ackerCostExperiment is the acker-cost experiment's specification.
 func ackerCostExperiment() *Experiment {
-	return &Experiment{Name: "acker-cost", Claim: "L5.1", Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.", Rule: "Holds when every acked configuration is slower than at-most-once with the ranges of repetitions apart and sends about 2 or more acker messages per tracked tuple; does not hold when one is faster outside the spread, or slower with fewer messages; inconclusive inside the spread or on a failed trial. Second sub-claim, acking lowers the sustainable rate: holds when at-least-once (1 acker) sustains less than at-most-once by more than the search's precision, inconclusive when a search failed or found only a lower bound, does not hold otherwise. The verdict is the worse of the two.", run: runAckerCost}
+	return &Experiment{
+		Name:      "acker-cost",
+		Claim:     "L5.1",
+		Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.",
+		Rule:      "Holds when every acked configuration is slower than at-most-once with the ranges of repetitions apart and sends about 2 or more acker messages per tracked tuple; does not hold when one is faster outside the spread, or slower with fewer messages; inconclusive inside the spread or on a failed trial. Second sub-claim, acking lowers the sustainable rate: holds when at-least-once (1 acker) sustains less than at-most-once by more than the search's precision, inconclusive when a search failed or found only a lower bound, does not hold otherwise. The verdict is the worse of the two.",
+		Published: "Storm's docs [P]: not tracking a tuple tree \"halves the number of messages transferred since normally there's an ack message for every tuple in the tuple tree\". YSB 2015 (Yahoo blog, papers.md §1): Storm 0.11 with ack ~1.05-1.2 s latency up to 135K ev/s, without ack ~1.2 s flat to 170K. Heron [U]: without acking only ≈2-3× gains versus 10-14× with acking. " +
+			"Our acker-messages-per-tuple column is the measured counterpart of the docs' \"one ack message per tuple\".",
+		run: runAckerCost,
+	}
 }
 
 // ---- acker-cost (L5.1) ----

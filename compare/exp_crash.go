@@ -11,7 +11,14 @@ import (
 
 // crashExperiment is the crash experiment's specification.
 func crashExperiment() *Experiment {
-	return &Experiment{Name: "crash", Claim: "L4/L5/L6/L7", Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact.", Rule: "Each sub-claim (at-most-once loses; at-least-once duplicates, judged on stateless grep with lost acks, where duplicates must be measured in every repetition; exactly-once is exact, so it duplicates nothing) is tested on its trials against the full answer in every repetition: holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial, or a trial failed. Windowed at-least-once with lateness 0 is reported, not judged.", run: runCrash}
+	return &Experiment{
+		Name:      "crash",
+		Claim:     "L4/L5/L6/L7",
+		Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact.",
+		Rule:      "Each sub-claim (at-most-once loses; at-least-once duplicates, judged on stateless grep with lost acks, where duplicates must be measured in every repetition; exactly-once is exact, so it duplicates nothing) is tested on its trials against the full answer in every repetition: holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial, or a trial failed. Windowed at-least-once with lateness 0 is reported, not judged.",
+		Published: "No paper gives this table (papers.md, suggested reproduction 2); the expectation rests on Storm's docs [P] (at-least-once; \"use the Trident API\" for exactly-once) and on DStreams [P]: \"sub-second fault recovery\" by recomputing lost batches.",
+		run:       runCrash,
+	}
 }
 
 // ---- crash (L4, L5, L6, L7) ----

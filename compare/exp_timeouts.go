@@ -10,7 +10,14 @@ import (
 
 // timeoutsExperiment is the timeouts experiment's specification.
 func timeoutsExperiment() *Experiment {
-	return &Experiment{Name: "timeouts", Claim: "L5.3", Statement: "Under backpressure slow processing looks like failure: tuples time out before they are acked and are replayed although nothing failed.", Rule: "Holds when the short timeout times out and replays trees in every repetition, nothing fails, and the negative control (a timeout above the queueing delay) times out none; does not hold when the short timeout times out none; inconclusive when a trial hung or failed, the control timed out, or repetitions disagree.", run: runTimeouts}
+	return &Experiment{
+		Name:      "timeouts",
+		Claim:     "L5.3",
+		Statement: "Under backpressure slow processing looks like failure: tuples time out before they are acked and are replayed although nothing failed.",
+		Rule:      "Holds when the short timeout times out and replays trees in every repetition, nothing fails, and the negative control (a timeout above the queueing delay) times out none; does not hold when the short timeout times out none; inconclusive when a trial hung or failed, the control timed out, or repetitions disagree.",
+		Published: "Storm docs [P]: a tuple tree not finished within `topology.message.timeout.secs` (default 30 s) is failed and replayed. No clean published curve exists (papers.md, suggested reproduction 3); STORM-886 [P] and a practitioner report [S] (\"the spout went all out, and we ended up with a lot of failed tuples\") describe the effect qualitatively.",
+		run:       runTimeouts,
+	}
 }
 
 // ---- timeouts (L5.3) ----

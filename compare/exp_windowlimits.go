@@ -12,7 +12,14 @@ import (
 
 // windowsExperiment is the windows experiment's specification.
 func windowsExperiment() *Experiment {
-	return &Experiment{Name: "windows", Claim: "L6.2/L6.4", Statement: "Micro-batches limit windows (no count or session windows) and tie the window size to the batch interval.", Rule: "Holds when the DStream configuration refuses sessions, count windows and a window that is not a multiple of the batch interval, and runs the aligned window exactly; does not hold when it runs one of them; inconclusive when a trial failed.", run: runWindows}
+	return &Experiment{
+		Name:      "windows",
+		Claim:     "L6.2/L6.4",
+		Statement: "Micro-batches limit windows (no count or session windows) and tie the window size to the batch interval.",
+		Rule:      "Holds when the DStream configuration refuses sessions, count windows and a window that is not a multiple of the batch interval, and runs the aligned window exactly; does not hold when it runs one of them; inconclusive when a trial failed.",
+		Published: "PySpark `DStream.window(windowDuration, slideDuration)` [P]: both \"must be a multiple of this DStream's batching interval\"; Structured Streaming gained `session_window` only in Spark 3.2.0 [P]; Flink 0.10 advertised sessions and unaligned windows, \"completely decoupl[ing] windowing from fault tolerance\" [P].",
+		run:       runWindows,
+	}
 }
 
 // ---- windows (L6.2, L6.4) ----

@@ -28,6 +28,11 @@ type Experiment struct {
 	// Rule says, in one line, how the verdict function decides from the
 	// figures (the verdict function in its exp_*.go file).
 	Rule string
+	// Published is the published figures it is compared with, quoted from
+	// shared/reference/papers.md with the sources and reliability marks that
+	// file gives ([P] primary, [S] secondary, [U] recalled, not re-read),
+	// labelled as theirs.
+	Published string
 	// run executes the experiment. quick sizes it to seconds.
 	run func(ctx context.Context, quick bool, progress func(string)) *ExperimentResult
 }
@@ -141,6 +146,17 @@ func Experiments() []*Experiment {
 		snapshotOverheadExperiment(),
 		timeDomainsExperiment(),
 	}
+}
+
+// publishedFor is the named experiment's published figures ("" for a
+// name the suite no longer has).
+func publishedFor(name string) string {
+	for _, e := range Experiments() {
+		if e.Name == name {
+			return e.Published
+		}
+	}
+	return ""
 }
 
 // ExperimentNames returns the names of [Experiments] in order.

@@ -179,7 +179,7 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 			fmt.Fprintf(&b, "**Rule.** %s\n\n", e.Rule)
 		}
 		fmt.Fprintf(&b, "**Verdict.** %s (%.1f s)\n\n", e.Verdict, e.Seconds)
-		if p, ok := published()[e.Name]; ok {
+		if p := publishedFor(e.Name); p != "" {
 			fmt.Fprintf(&b, "**Published figures.** %s\n\n", p)
 		}
 	}
@@ -295,23 +295,4 @@ func writeTable(b *strings.Builder, t Table) {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-}
-
-// published returns, per experiment, the published figures it is compared
-// with, quoted from shared/reference/papers.md with the sources and
-// reliability marks that file gives ([P] primary, [S] secondary, [U]
-// recalled, not re-read).
-func published() map[string]string {
-	return map[string]string{
-		"superset": "No paper measures this directly; the YSB generator's `--check` mode recomputes the expected count per window and diffs it against Redis, the same kind of oracle as our reference check (papers.md §1).",
-		"acker-cost": "Storm's docs [P]: not tracking a tuple tree \"halves the number of messages transferred since normally there's an ack message for every tuple in the tuple tree\". YSB 2015 (Yahoo blog, papers.md §1): Storm 0.11 with ack ~1.05-1.2 s latency up to 135K ev/s, without ack ~1.2 s flat to 170K. Heron [U]: without acking only ≈2-3× gains versus 10-14× with acking. " +
-			"Our acker-messages-per-tuple column is the measured counterpart of the docs' \"one ack message per tuple\".",
-		"timeouts":                "Storm docs [P]: a tuple tree not finished within `topology.message.timeout.secs` (default 30 s) is failed and replayed. No clean published curve exists (papers.md, suggested reproduction 3); STORM-886 [P] and a practitioner report [S] (\"the spout went all out, and we ended up with a lot of failed tuples\") describe the effect qualitatively.",
-		"crash":                   "No paper gives this table (papers.md, suggested reproduction 2); the expectation rests on Storm's docs [P] (at-least-once; \"use the Trident API\" for exactly-once) and on DStreams [P]: \"sub-second fault recovery\" by recomputing lost batches.",
-		"windows":                 "PySpark `DStream.window(windowDuration, slideDuration)` [P]: both \"must be a multiple of this DStream's batching interval\"; Structured Streaming gained `session_window` only in Spark 3.2.0 [P]; Flink 0.10 advertised sessions and unaligned windows, \"completely decoupl[ing] windowing from fault tolerance\" [P].",
-		"microbatch-backpressure": "YSB 2015 (figs 5a/5b, Spark 1.5.1, 2 s batch, 130K ev/s) [P]: without backpressure window latency rose steadily to ~69 s; with `spark.streaming.backpressure.enabled` to ~112 s. SPARK-7398 [P]: sustained batch processing time > batch interval \"leads to an unstable situation where the memory of the Receiver's Executor is overflowed\".",
-		"latency":                 "YSB 2015 [P]: Spark 1.05 s at 50K, 3.3 s at 100K, 8.2 s at 170K ev/s; Storm 0.11 with ack ~1.05-1.2 s up to 135K; Flink 1.2-1.85 s. Spark docs [P]: micro-batch latencies \"as low as 100 milliseconds\". Karimov et al. [U, to verify]: Spark has the highest latency, growing with the batch interval. Our inputs are far smaller and local, so only the ordering compares.",
-		"snapshot-overhead":       "ABS (Carbone et al.) [P]: \"does not have a heavy impact on the execution ... performing well with frequent snapshots\" (exact percentages not re-read, [U]). YSB 2020 rerun [P-data]: Flink 1.11 checkpointing on versus off gives p99 1.24-1.49 s versus 1.35-1.46 s from 50K to 170K ev/s: no measurable penalty.",
-		"time-domains":            "YSB's `--with-skew` [P]: ±50 ms jitter and 1 event in 100,000 late by up to 60 s. Karimov et al. [U]: under sustained overload event-time latency rises without bound while processing-time latency can look flat. No published figure for the late share against the watermark bound.",
-	}
 }
