@@ -97,6 +97,9 @@ func cell(c any) string {
 type Line struct {
 	Label  string         `json:"label"`
 	Points metrics.Series `json:"points"`
+	// Scatter draws the points as small dots without a connecting line
+	// (a scatter plot); the zero value draws a line.
+	Scatter bool `json:"scatter,omitempty"`
 }
 
 // Series is the data of one figure: lines over a shared x axis.

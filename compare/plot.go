@@ -133,7 +133,7 @@ func (s *Series) Validate() error {
 }
 
 // RenderFigure draws s as a line chart (a marker on every point of a line
-// of at most 60 points, reference lines dashed and labelled, a legend when
+// of at most 60 points, a [Line.Scatter] as dots without a line, reference lines dashed and labelled, a legend when
 // there are lines) in format, [FigureSVG] or [FigurePNG], and returns the
 // document. Points with a NaN or infinite coordinate are left out, as are
 // points a log axis cannot show. An invalid s gives a *FieldError.
@@ -310,7 +310,15 @@ func newPlot(s Series) (*plot.Plot, *plot.Legend, error) {
 		}
 		c := palette[i%len(palette)]
 		var thumbs []plot.Thumbnailer
-		if len(xys) > 0 {
+		if len(xys) > 0 && l.Scatter {
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, nil, err
+			}
+			sc.Color, sc.Shape, sc.Radius = c, draw.CircleGlyph{}, vg.Points(1)
+			p.Add(sc)
+			thumbs = append(thumbs, sc)
+		} else if len(xys) > 0 {
 			line, err := plotter.NewLine(xys)
 			if err != nil {
 				return nil, nil, err

@@ -68,6 +68,7 @@ func TestRenderFigure(t *testing.T) {
 			}
 			return ps
 		}()}}},
+		{Name: "scatter", Lines: []Line{{Label: "dots", Scatter: true, Points: metrics.Series{{T: 2, V: 1}, {T: 1, V: 3}, {T: 3, V: 2}}}, line("beside a line", 1, 2, 3)}},
 		{Name: "refs", Refs: []RefLine{HLine("capacity", 10), VLine("timeout 30 s", 30)}, Lines: []Line{line("l", 1, 2, 3)}},
 	} {
 		t.Run(s.Name, func(t *testing.T) {
@@ -97,6 +98,19 @@ func TestRenderFigure(t *testing.T) {
 
 	_, err = RenderFigure(Series{Name: "x"}, "gif")
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
+}
+
+// TestRenderFigureScatter checks that a scatter line draws its points
+// without the connecting line: fewer paths than the same points as a line
+// with markers (the line and its legend thumbnail are gone).
+func TestRenderFigureScatter(t *testing.T) {
+	pts := metrics.Series{{T: 1, V: 3}, {T: 2, V: 1}, {T: 3, V: 2}}
+	paths := func(scatter bool) int {
+		svg, err := RenderFigure(Series{Name: "s", Lines: []Line{{Label: "l", Points: pts, Scatter: scatter}}}, FigureSVG)
+		require.NoError(t, err)
+		return strings.Count(string(svg), "<path")
+	}
+	assert.Less(t, paths(true), paths(false), "the scatter has no line path")
 }
 
 func TestRenderFigureDeterministic(t *testing.T) {
