@@ -159,7 +159,7 @@ func TestExpectedLateShare(t *testing.T) {
 		sk                                 datasets.Skew
 		window, lateness, span, bound, lag time.Duration
 	}{
-		{datasets.Skew{OutOfOrder: 0.2, Delay: 400 * ms}, 200 * ms, 0, 1500 * ms, 0, 0},
+		{datasets.Skew{OutOfOrder: 0.2, Delay: 400 * ms}, 200 * ms, 0, time.Second, 0, 0},
 		{datasets.Skew{OutOfOrder: 0.2, Delay: 400 * ms}, 200 * ms, 0, 1500 * ms, 100 * ms, 3 * ms},
 		{datasets.Skew{OutOfOrder: 0.05, Delay: 2000 * ms}, 1000 * ms, 250 * ms, 3000 * ms, 500 * ms, 0},
 		{datasets.Skew{OutOfOrder: 0.1, Delay: 50 * ms, Late: 0.02, LateDelay: 900 * ms}, 100 * ms, 0, 2000 * ms, 200 * ms, 0},
@@ -243,4 +243,27 @@ func TestTraceFigures(t *testing.T) {
 	r, w := eventProcScatter(nil, 10)
 	assert.Nil(t, r)
 	assert.Nil(t, w)
+}
+
+func TestAnswerDifference(t *testing.T) {
+	// Records at event times 0, 50, 120, 130 ms (shift 1000): the
+	// event-time totals on the wall clock are 2 in [1000, 1100) and 2 in
+	// [1100, 1200). A processing-time answer of 1 and 3 moved one record.
+	rows := traceRows([][2]int64{{0, 1000}, {50, 1050}, {120, 1250}, {130, 1130}}, nil)
+	res := func(counts ...int64) []dataflow.Result {
+		var out []dataflow.Result
+		for i, c := range counts {
+			start := dataflow.Time(1000 + 100*i)
+			out = append(out, dataflow.Result{Window: dataflow.Window{Start: start, End: start + 100}, Key: "view", Value: dataflow.Int(c)})
+		}
+		return out
+	}
+	diff, counted := answerDifference(res(1, 3), rows, 100*time.Millisecond)
+	assert.Equal(t, int64(1), diff)
+	assert.Equal(t, int64(4), counted)
+	diff, _ = answerDifference(res(2, 2), rows, 100*time.Millisecond)
+	assert.Zero(t, diff, "the same totals")
+	diff, counted = answerDifference(res(1, 1, 2), rows, 100*time.Millisecond)
+	assert.Equal(t, int64(2), diff, "two records moved to the third window")
+	assert.Equal(t, int64(4), counted)
 }
