@@ -68,7 +68,7 @@ func runTimeDomains(ctx context.Context, quick bool, progress func(string)) *Exp
 		res.Notes = append(res.Notes, fmt.Sprintf("Approximate top-10 recall against the exact top-10 (share of exact entries the sketch also lists, over every window and prefix): %.3f.", o.Recall))
 	}
 	runSketchSweep(ctx, quick, res, &o, progress)
-	runLateSweep(ctx, quick, res, &o, progress)
+	runLateSweep(ctx, lateSweepFor(quick), reps(quick), res, &o, progress)
 	res.Notes = append(res.Notes, fmt.Sprintf("%d events per run of each approach on recordstream at-most-once (no faults, so every difference would be a defect).", events))
 	res.Verdict = verdictTimeDomains(o)
 	return res
@@ -415,13 +415,12 @@ const (
 	procInOrder = "processing-time windows, in-order ingestion (control)"
 )
 
-// runLateSweep runs the paced watermark-bound sweep on recordstream (every
-// bound of a repetition at once, each paced, so the sweep takes about
-// reps x span), the processing-time windows on the same delayed data and on
-// in-order data, and fills o, res's table, figures and notes.
-func runLateSweep(ctx context.Context, quick bool, res *ExperimentResult, o *timeDomainsOutcome, progress func(string)) {
-	sw := lateSweepFor(quick)
-	n := reps(quick)
+// runLateSweep runs the paced watermark-bound sweep sw on recordstream, n
+// repetitions (every bound of a repetition at once, each paced, so the
+// sweep takes about n x span), a traced run, the processing-time windows on
+// the same delayed data and on in-order data, and fills o, res's table,
+// figures and notes.
+func runLateSweep(ctx context.Context, sw lateSweepSpec, n int, res *ExperimentResult, o *timeDomainsOutcome, progress func(string)) {
 	flags := RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2, WatermarkInterval: sw.WatermarkInterval}
 	events := int64(sw.Rate * sw.Span.Seconds())
 	data := DataSpec{Events: events, Rate: sw.Rate, Skew: sw.Skew}

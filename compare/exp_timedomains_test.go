@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -266,4 +267,36 @@ func TestAnswerDifference(t *testing.T) {
 	diff, counted = answerDifference(res(1, 1, 2), rows, 100*time.Millisecond)
 	assert.Equal(t, int64(2), diff, "two records moved to the third window")
 	assert.Equal(t, int64(4), counted)
+}
+
+// TestRunLateSweepSmoke runs a tiny paced sweep in a synctest bubble (the
+// pacing waits on the bubble's clock, so no real time passes) and checks
+// that it fills the outcome, the table and the figures; it asserts no
+// figure's size.
+func TestRunLateSweepSmoke(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ms := time.Millisecond
+		sw := lateSweepSpec{Skew: datasets.Skew{OutOfOrder: 0.2, Delay: 100 * ms}, Window: 50 * ms, Span: 300 * ms, Rate: 5_000,
+			Bounds: []time.Duration{0, 50 * ms, 150 * ms}, TraceBound: 50 * ms, TraceWindow: 10 * ms, WatermarkInterval: 200 * ms}
+		res := &ExperimentResult{}
+		o := timeDomainsOutcome{Approaches: map[string]runEnd{}}
+		runLateSweep(t.Context(), sw, minReps, res, &o, nil)
+		assert.Empty(t, o.LateFailed)
+		require.Len(t, o.LateShare, 3)
+		for b, s := range o.LateShare {
+			assert.Equal(t, minReps, s.N, "bound %v", b)
+		}
+		assert.Zero(t, o.LateShare[150*ms].Max, "a bound past the largest delay drops nothing")
+		assert.Len(t, o.Expected, 3)
+		assert.Contains(t, o.Approaches, "4 event-time, bound past the largest delay (150ms)")
+		assert.Equal(t, minReps, o.Moved[procDelayed].N)
+		assert.Equal(t, minReps, o.Moved[procInOrder].N)
+		assert.True(t, o.ProcRuns[procDelayed].Exact, o.ProcRuns[procDelayed].Check)
+		var names []string
+		for _, s := range res.Series {
+			names = append(names, s.Name)
+		}
+		assert.Equal(t, []string{"late-share", "event-vs-processing", "watermark-lag"}, names)
+		assert.Len(t, res.Table.Rows, 3+1+2, "a row per bound, the traced run, two processing-time runs")
+	})
 }
