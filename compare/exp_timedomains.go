@@ -549,7 +549,7 @@ func runLateSweep(ctx context.Context, sw lateSweepSpec, n int, res *ExperimentR
 		res.Table.add("4 event-time, traced run", "late-share (ysb)", traced.Runner, sw.TraceBound.String(), traced.Summary.Results, lateText(ch),
 			cell(100*float64(ch.DroppedLate)/float64(max(traced.Summary.Events, 1))), ch.LateWindows, ch.String())
 		scatter, wm := eventProcScatter(traced.Trace, 3000)
-		res.Series = append(res.Series, Series{Name: "event-vs-processing", Title: fmt.Sprintf("Event time against processing time per record, with the watermark (bound %v, %s%% of records delayed up to %v; a sample of records)", sw.TraceBound, cell(100*sw.Skew.OutOfOrder), sw.Skew.Delay),
+		res.Series = append(res.Series, Series{Name: "event-vs-processing", Title: fmt.Sprintf("Event time against processing time per record, with the watermark (bound %v, %s%% of records delayed up to %v; a sample of records)", sw.TraceBound, figureCell(100*sw.Skew.OutOfOrder), sw.Skew.Delay),
 			XLabel: "processing (ingest) time since the first record (s)", YLabel: "event time since the first record (s)", XScale: ScaleLinear, YScale: ScaleLinear,
 			Lines: []Line{{Label: "records", Points: scatter, Scatter: true}, {Label: "watermark (at pane emissions)", Points: wm}}})
 		lagLine := watermarkLagSeries(traced.Trace)
@@ -583,7 +583,7 @@ func runLateSweep(ctx context.Context, sw lateSweepSpec, n int, res *ExperimentR
 			fmt.Sprintf("records in another window than their event time's: %s%%; the answer is %d of %d records from the event-time answer", moved, diff, counted), "-", allExact(reps))
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("Paced bound sweep: %d events per run at %s events/s (event time follows the wall clock), %s%% of the records delayed uniformly by 0-%v (the generator's Skew), records per event type in %v fixed windows, allowed lateness %v, on recordstream at-most-once with parallelism 2; every bound of a repetition runs at once, %d repetitions (data seeds 1-%d). The spouts send their watermark every %v of processing time (Config.WatermarkInterval, Flink's autoWatermarkInterval) and whenever they have read all the log holds. The expected curve is computed from the delay distribution (expectedLateShare): late when the delay is at least the distance to the window end plus lateness plus bound; the second curve adds the watermark lag beyond the bound measured on a traced run (bound %v, %v windows so that panes, which carry the watermark they fired at, come often; data seed 1; median [min-max] over its panes of emit time - watermark - bound, the emit time mapped onto event time by the log's shift). The processing-time rows count, from the trace's record rows, the records whose ingest time falls in another window than their event time (mapped onto the wall clock by the log's shift), and how far the runtime's processing-time answer is from the event-time answer on the same clock (half the sum over windows of the difference of their totals, first repetition); the processing-time answer matches the reference over ingest times (last column).",
-		events, cell(sw.Rate), cell(100*sw.Skew.OutOfOrder), sw.Skew.Delay, sw.Window, sw.Lateness, n, n, sw.WatermarkInterval, sw.TraceBound, sw.TraceWindow))
+		events, cell(sw.Rate), figureCell(100*sw.Skew.OutOfOrder), sw.Skew.Delay, sw.Window, sw.Lateness, n, n, sw.WatermarkInterval, sw.TraceBound, sw.TraceWindow))
 }
 
 // traceOrigin is the first record's ingest time (ns) and the event-time
