@@ -124,7 +124,7 @@ func runWindows(ctx context.Context, quick bool, progress func(string)) *Experim
 	}
 	runWindowCosts(ctx, quick, progress, res, &o)
 	res.Verdict = verdictWindows(o)
-	res.Notes = append(res.Notes, "Event-time windows (rows 1-5) are Structured Streaming-style in both microbatch modes here, so their size is free; the batch-interval coupling of L6.4 applies to DStream's processing-time windows (last row).")
+	res.Notes = append(res.Notes, "Event-time windows (rows 1-5) are Structured Streaming-style in both microbatch modes here, so their size is free: the size coupling of L6.4 applies to DStream's processing-time windows (last row), the cadence and latency coupling to every micro-batch window (the paced runs above).")
 	res.Notes = append(res.Notes, fmt.Sprintf("%d events per run; an unsupported cell quotes the model's reason (*dataflow.UnsupportedError).", events))
 	return res
 }
