@@ -415,7 +415,7 @@ func runWindowCosts(ctx context.Context, quick bool, progress func(string), res 
 	}
 	fig.Lines = append(fig.Lines, cad, lat)
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("The cost rows run ysb with %v event-time windows (watermark bound %v, data in event-time order, event time following the wall clock) and the sessions workload, each paced at %.0f events/s for %.0f s, %d repetitions, median [min-max]. Output cadence is the median time between emission bursts (emissions less than %v apart form one burst; the flush at the end of the input, once the last record was ingested, is left out). DStreams would emulate sessions with mapWithState; the runtime's mapWithState holds the aggregation's own state (no user state function), so that emulation is not built.", win, win/10, rate, seconds, n, win/10))
+	res.Notes = append(res.Notes, fmt.Sprintf("The cost rows run ysb with %v event-time windows (watermark bound %v, data in event-time order, event time following the wall clock) and the sessions workload, each paced at %.0f events/s for %.0f s, %d repetitions, median [min-max]. Output cadence is the median time between emission bursts (emissions less than %v apart form one burst; the flush at the end of the input, once the last record was ingested, is left out). DStreams would emulate sessions with mapWithState; the runtime's mapWithState (microbatch.Config.StateOp, StateTimeout) keeps the aggregation's own state, with no user state function, and is not reachable through RuntimeFlags, so that emulation is not built.", win, win/10, rate, seconds, n, win/10))
 }
 
 // runSummary is how a trial's repetitions ended, for a note.
