@@ -318,8 +318,8 @@ func verdictSessionCost(runs []sessionRun) Verdict {
 // repetition run at once (paced at a low rate, they mostly wait), the
 // repetitions one after another.
 func runWindowCosts(ctx context.Context, quick bool, progress func(string), res *ExperimentResult, o *windowsOutcome) {
-	win := pick(quick, 250*time.Millisecond, time.Second)
-	seconds := pick(quick, 2.0, 8.0)
+	win := pick(quick, 200*time.Millisecond, time.Second)
+	seconds := pick(quick, 1.6, 8.0)
 	const rate = 2000.0
 	n := reps(quick)
 	fixed := ysbVariant("ysb-"+win.String(), dataflow.FixedWindows(win), win/10)
