@@ -42,12 +42,14 @@ type Experiment struct {
 // gives an error.
 func (e *Experiment) Run(ctx context.Context, quick bool, progress func(string)) (*ExperimentResult, error) {
 	start := time.Now()
-	r := e.run(ctx, quick, progress)
+	rec := &trialRecorder{experiment: e.Name}
+	r := e.run(withRecorder(ctx, rec), quick, progress)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r.Name, r.Claim, r.Statement, r.Rule, r.Quick = e.Name, e.Claim, e.Statement, e.Rule, quick
 	r.Seconds = time.Since(start).Seconds()
+	r.Trials = rec.take()
 	return r, nil
 }
 
@@ -133,6 +135,9 @@ type ExperimentResult struct {
 	// verdict function (in its exp_*.go file).
 	Verdict Verdict  `json:"verdict"`
 	Notes   []string `json:"notes,omitempty"`
+	// Trials lists every trial the experiment ran, as the engine recorded
+	// them (trial.do).
+	Trials []TrialRecord `json:"trials,omitempty"`
 }
 
 // Experiments returns the experiments of the suite, in report order. Each
@@ -202,12 +207,16 @@ type trial struct {
 	opts     Options
 	// timeout bounds the run; a run cut by it is reported as such.
 	timeout time.Duration
+	// label names the trial in the suite's trial records (default: the
+	// workload's name).
+	label string
 }
 
 // do runs t and returns its report, or the error that stopped it.
 func (t trial) do(ctx context.Context, progress func(string)) (*Report, error) {
 	r, err := NewRunner(t.runtime, t.flags)
 	if err != nil {
+		recorderFrom(ctx).record(t, nil, err)
 		return nil, err
 	}
 	if t.timeout > 0 {
@@ -225,6 +234,7 @@ func (t trial) do(ctx context.Context, progress func(string)) (*Report, error) {
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && t.timeout > 0 {
 		err = fmt.Errorf("did not finish within %v: %w", t.timeout, err)
 	}
+	recorderFrom(ctx).record(t, rep, err)
 	if err == nil {
 		sayf(progress, "  %s on %s: %s events/s, %s", t.workload.Name, rep.Runner, cell(rep.Summary.EventsPerSecond), rep.Check)
 	} else {

@@ -57,7 +57,10 @@ const ResultsFile = "results.json"
 
 // WriteSuiteResults writes r into dir: results.json, <experiment>.csv for
 // each table and <experiment>-<series>.csv for each series (columns line,
-// x, y).
+// x, y); and the tidy files: trials.csv and trials.parquet (one row per
+// trial run, [TrialRecord]), samples.csv and samples.parquet (one row per
+// figure point, [SampleRecord]) and machine.csv (the machine, also in each
+// Parquet file's key-value metadata).
 func WriteSuiteResults(dir string, r *SuiteResults) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compare: %w", err)
@@ -100,7 +103,7 @@ func WriteSuiteResults(dir string, r *SuiteResults) error {
 			}
 		}
 	}
-	return nil
+	return writeTidyFiles(r, write)
 }
 
 // ReadSuiteResults reads dir/results.json written by [WriteSuiteResults].

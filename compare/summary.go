@@ -4,8 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
+	"slices"
+	"time"
 
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -30,6 +35,14 @@ type Summary struct {
 	// Counters are the runtime's own counts (acked, failed, timed_out,
 	// replayed, acker_messages, batches, scheduling_delay_ms, checkpoints...).
 	Counters map[string]int64 `json:"counters"`
+	// Series are the run's samples over time, x in seconds: the runtime's
+	// own as its report exposes them (microbatch per batch: input_records,
+	// scheduling/processing/total_delay_ms, queued_batches, held_bytes,
+	// rate_limit; recordstream every sample interval: queue_batches/<task>,
+	// busy/<task>), and, from a run's trace ([Summary.AddTraceSeries]),
+	// ingest_events_per_s, emitted_panes, watermark_ms and
+	// processing_time_latency_ms.
+	Series map[string]metrics.Series `json:"series,omitempty"`
 }
 
 // RunConfig records what a run was given.
@@ -128,7 +141,92 @@ func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckRe
 		s.LatencyMs.ProcessingTime = out.Latency.ProcessingTime.Summarize()
 	}
 	maps.Copy(s.Counters, out.Counters)
+	if len(out.Series) > 0 {
+		s.Series = map[string]metrics.Series{}
+		for k, v := range out.Series {
+			s.Series[k] = slices.Clone(v)
+		}
+	}
 	return s
+}
+
+// maxTracePoints caps the points of each series [Summary.AddTraceSeries]
+// derives: the trace is cut into at most this many time buckets.
+const maxTracePoints = 1000
+
+// AddTraceSeries adds to s the series derived from a run's trace
+// ([Report.Trace]), in time buckets of 100 ms (wider when the run is
+// longer than maxTracePoints buckets), x in seconds since the first
+// record was ingested: ingest_events_per_s (records ingested per second),
+// emitted_panes (panes the sink took in), watermark_ms (the largest
+// watermark of the bucket's panes, in event time; the end of the input's
+// MaxTime left out) and
+// processing_time_latency_ms (the largest emit time minus largest ingest
+// time of the bucket's panes; a pane row's IngestNanos is its largest
+// ingest time). Buckets without panes have no pane point.
+func (s *Summary) AddTraceSeries(trace []datasets.TraceRow) {
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, r := range trace {
+		t := r.IngestNanos
+		if r.Kind == datasets.TracePane {
+			t = r.EmitNanos
+		}
+		if t > 0 {
+			if r.Kind == datasets.TraceRecord {
+				first = min(first, t)
+			}
+			last = max(last, t)
+		}
+	}
+	if first == math.MaxInt64 || last < first {
+		return
+	}
+	width := max(int64(100*time.Millisecond), (last-first)/maxTracePoints+1)
+	n := int((last-first)/width) + 1
+	ingested := make([]float64, n)
+	panes := make([]float64, n)
+	wm := make([]float64, n)
+	lat := make([]float64, n)
+	for i := range wm {
+		wm[i], lat[i] = math.Inf(-1), math.Inf(-1)
+	}
+	for _, r := range trace {
+		switch {
+		case r.Kind == datasets.TraceRecord && r.IngestNanos >= first:
+			ingested[(r.IngestNanos-first)/width]++
+		case r.Kind == datasets.TracePane && r.EmitNanos >= first:
+			b := (r.EmitNanos - first) / width
+			panes[b]++
+			if w := dataflow.Time(r.WatermarkMs); w > dataflow.MinTime && w < dataflow.MaxTime {
+				wm[b] = max(wm[b], float64(w)) // MaxTime: the end of the input
+			}
+			if r.IngestNanos > 0 {
+				lat[b] = max(lat[b], float64(r.EmitNanos-r.IngestNanos)/float64(time.Millisecond))
+			}
+		}
+	}
+	if s.Series == nil {
+		s.Series = map[string]metrics.Series{}
+	}
+	sec := float64(width) / float64(time.Second)
+	add := func(name string, v []float64, keep func(int) bool) {
+		var pts metrics.Series
+		for i, x := range v {
+			if keep(i) && !math.IsInf(x, 0) {
+				pts = append(pts, metrics.Point{T: float64(i) * sec, V: x})
+			}
+		}
+		s.Series[name] = pts
+	}
+	all := func(int) bool { return true }
+	withPanes := func(i int) bool { return panes[i] > 0 }
+	for i := range ingested {
+		ingested[i] /= sec
+	}
+	add("ingest_events_per_s", ingested, all)
+	add("emitted_panes", panes, all)
+	add("watermark_ms", wm, withPanes)
+	add("processing_time_latency_ms", lat, withPanes)
 }
 
 // WriteFile writes the summary as indented JSON to path.

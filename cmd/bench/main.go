@@ -295,7 +295,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	input := fs.String("input", "", "read `DIR`/events.parquet written by bench gen instead of built-in data")
 	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted: window_start_ms, window_end_ms, key, value, extra columns;\n"+
 		"for count windows (count-window) window_start_ms and window_end_ms hold the key's element ordinals [k*slide, k*slide+size), not milliseconds")
-	summary := fs.String("summary", "", "write the run's summary to FILE.json")
+	summary := fs.String("summary", "", "write the run's summary to FILE.json, with the runtime's time series (with --trace also ingest rate, emitted panes, watermark and latency over time)")
 	trace := fs.String("trace", "", "write the run's per-record and per-pane trace to FILE.parquet (event, ingest and emit time, watermark, pane kind)")
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
@@ -399,6 +399,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *summary != "" {
+		if rep.Trace != nil {
+			rep.Summary.AddTraceSeries(rep.Trace)
+		}
 		if err := rep.Summary.WriteFile(*summary); err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 			code = exitFailed
