@@ -18,7 +18,7 @@ func crashExperiment() *Experiment {
 		Name:      "crash",
 		Claim:     "L4/L5/L6/L7",
 		Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact, and only exactly-once gives the same answer twice.",
-		Rule:      "Five sub-claims, each on its trials in every repetition against the full answer: at-most-once loses; at-least-once duplicates (judged on paced YSB whose allowed lateness covers the message timeout and the replay, and in full mode on stateless grep with lost acks: duplicates measured, nothing lost); exactly-once is exact; exactly-once restores from a completed checkpoint (restored offset above 0 in every repetition, else not exercised: inconclusive) and is exact there; repeatability (L4: every pair of repetitions of the same seed and fault plan is diffed window by window; exactly-once gives the same answer in every pair, at-most-once and at-least-once differ between the two runs or both differ from the full answer). Holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial or is not exercised, or a trial failed. At-least-once with lateness 0 is reported, not judged.",
+		Rule:      "Five sub-claims, each on its trials in every repetition against the full answer: at-most-once loses; at-least-once duplicates (judged on paced YSB whose allowed lateness covers the message timeout and the replay, and in full mode on stateless grep with lost acks: duplicates measured, nothing lost, and every repetition duplicates more than every repetition of the same run without faults, else the duplicates are not the faults': inconclusive); exactly-once is exact; exactly-once restores from a completed checkpoint (restored offset above 0 in every repetition, else not exercised: inconclusive) and is exact there; repeatability (L4: every pair of repetitions of the same seed and fault plan is diffed window by window; exactly-once gives the same answer in every pair, at-most-once and at-least-once differ between the two runs or both differ from the full answer). Holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial or is not exercised, or a trial failed. At-least-once with lateness 0 is reported, not judged.",
 		Published: "No paper gives this table (papers.md, suggested reproduction 2); the expectation rests on Storm's docs [P] (at-least-once; \"use the Trident API\" for exactly-once) and on DStreams [P]: \"sub-second fault recovery\" by recomputing lost batches.",
 		run:       runCrash,
 	}
@@ -42,7 +42,14 @@ type crashTrial struct {
 	restore bool
 	// line names the trial's line in the per-window figure ("" for none).
 	line string
+	// controlled says the trial is judged against a run of the same
+	// configuration without faults (the trial's label + crashControlSuffix).
+	controlled bool
 }
+
+// crashControlSuffix ends the label of a run without faults that controls
+// a crash trial of the same configuration.
+const crashControlSuffix = ", without faults"
 
 func runCrash(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	res := &ExperimentResult{Table: Table{Columns: []string{"configuration", "workload", "faults", "sub-claim (claimed outcome)", "windows / rows", "lost (full answer)", "duplicated (full answer)", "mismatched (full answer)", "duplicates counted by the sink", "late drops: replays lost to lateness", "crashes / restarts", "replayed / recomputed", "restored from checkpoint / offset", "differing between repetitions (per pair)", "exact repetitions"}}}
@@ -94,9 +101,11 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 	grepALO := RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2, MessageTimeout: time.Second}
 	trials := []crashTrial{
 		{w: late, label: lateLabel, runtime: "recordstream", flags: amo, data: filled, crashes: []int64{at}, claim: crashClaimLoses, want: crashLoses, line: "at-most-once"},
-		{w: late, label: lateLabel, runtime: "recordstream", flags: alo, data: paced, crashes: []int64{at}, claim: crashClaimDups, want: crashDuplicates, line: "at-least-once"},
-		// The negative control: lateness 0 drops the replays as late.
-		{w: onTime, label: onTimeLabel, runtime: "recordstream", flags: alo, data: paced, crashes: []int64{at}, want: crashDuplicates, line: "at-least-once, lateness 0"},
+		{w: late, label: lateLabel, runtime: "recordstream", flags: alo, data: paced, crashes: []int64{at}, claim: crashClaimDups, want: crashDuplicates, line: "at-least-once", controlled: true},
+		// Its control: the same run without the crash. A windowed tuple is
+		// acked when its last window is dropped (window end + lateness),
+		// so duplicates the crash did not cause show here.
+		{w: late, label: lateLabel, runtime: "recordstream", flags: alo, data: paced, want: crashDuplicates, line: "at-least-once, no crash"},
 		{w: late, label: lateLabel, runtime: "recordstream", flags: eo, data: eoPaced, crashes: []int64{at}, claim: crashClaimExact, want: crashExact, restore: true, line: "exactly-once"},
 		{w: ysb, label: "ysb", runtime: "microbatch", flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}, data: DataSpec{Events: mbEvents}, crashes: []int64{mbAt}, claim: crashClaimExact, want: crashExact},
 		{w: ysb, label: "ysb", runtime: "microbatch", flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second, CheckpointInterval: time.Second}, data: DataSpec{Events: mbEvents}, crashes: []int64{mbAt / 2, mbAt}, claim: crashClaimExact, want: crashExact},
@@ -107,7 +116,11 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 		{w: grep, label: "grep", runtime: "recordstream", flags: eo, data: grepEO, crashes: []int64{grepEO.Events / 16}, dropAcks: crashDropAcks, claim: crashClaimExact, want: crashExact, restore: true},
 	}
 	if !quick {
-		trials = append(trials, crashTrial{w: grep, label: "grep", runtime: "recordstream", flags: grepALO, data: DataSpec{Events: grepEvents}, crashes: []int64{grepAt}, dropAcks: crashDropAcks, claim: crashClaimDups, want: crashDuplicates})
+		// Lateness 0: replays reach windows that were dropped.
+		trials = append(trials, crashTrial{w: onTime, label: onTimeLabel, runtime: "recordstream", flags: alo, data: paced, crashes: []int64{at}, want: crashDuplicates, line: "at-least-once, lateness 0"})
+		trials = append(trials,
+			crashTrial{w: grep, label: "grep", runtime: "recordstream", flags: grepALO, data: DataSpec{Events: grepEvents}, crashes: []int64{grepAt}, dropAcks: crashDropAcks, claim: crashClaimDups, want: crashDuplicates, controlled: true},
+			crashTrial{w: grep, label: "grep", runtime: "recordstream", flags: grepALO, data: DataSpec{Events: grepEvents}, want: crashDuplicates})
 	}
 	fig := Series{Name: "window-diff", Title: fmt.Sprintf("YSB after one crash: each (window, campaign)'s count minus the full answer's (recordstream, %v windows, median of %d repetitions)", win, n),
 		XLabel: "(window, campaign), in the full answer's order", YLabel: "count minus the full answer's (views)", XScale: ScaleLinear, YScale: ScaleLinear}
@@ -121,18 +134,31 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 		if c.data.Rate > 0 {
 			label += fmt.Sprintf(", paced at %.0f events/s", c.data.Rate)
 		}
-		faults := "crash after " + strings.Trim(strings.ReplaceAll(fmt.Sprint(c.crashes), " ", ", "), "[]")
+		control := ""
+		if c.controlled {
+			control = label + crashControlSuffix
+		}
+		faults := "none"
+		if len(c.crashes) > 0 {
+			faults = "crash after " + strings.Trim(strings.ReplaceAll(fmt.Sprint(c.crashes), " ", ", "), "[]")
+		}
+		if len(c.crashes) == 0 && c.dropAcks == 0 {
+			label += crashControlSuffix
+		}
 		if c.dropAcks > 0 {
 			faults += fmt.Sprintf(", %.0f%% of acker messages lost", 100*c.dropAcks)
 		}
 		claimed := string(c.want)
-		if c.claim == "" {
+		switch {
+		case len(c.crashes) == 0:
+			claimed = "control (no faults)"
+		case c.claim == "":
 			claimed = "not judged (" + claimed + " claimed; lateness 0)"
-		} else {
+		default:
 			claimed = c.claim + " (" + claimed + ")"
 		}
 		reports, err := trial{workload: c.w, runtime: c.runtime, flags: c.flags, data: c.data, opts: Options{CrashAfter: c.crashes, DropAcks: c.dropAcks}, timeout: 2 * time.Minute}.repeat(ctx, n, progress)
-		run := crashRun{Failed: trialStatus(err), Claim: c.claim, Want: c.want, Stateless: c.w == grep, Restore: c.restore}
+		run := crashRun{Failed: trialStatus(err), Claim: c.claim, Want: c.want, Stateless: c.w == grep, Restore: c.restore, Control: control, NoFaults: len(c.crashes) == 0 && c.dropAcks == 0}
 		if err != nil {
 			o.Runs[label] = run
 			res.Table.add(name, c.label, faults, claimed, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", errText(err))
@@ -181,8 +207,8 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 		res.Series = append(res.Series, fig)
 	}
 	res.Notes = append(res.Notes,
-		fmt.Sprintf("Windowed rows: YSB, %d events at %.0f events/s of event time, %v fixed windows, watermark bound %v, recordstream with parallelism 2; one crash of the windowed task after it took in %d records. At-least-once (message timeout %v) is paced at %.0f events/s, so event time follows the wall clock, with allowed lateness %v (a replayed record reaches a window that already fired and updates it) and, as a control, lateness 0; exactly-once (checkpoint every %v) is paced at %.0f events/s over the same data and its crash comes after several checkpoints; at-most-once reads the same data filled before the run. The restored column is the last restore's checkpoint id and the offset it resumed at (summed over the 4 partitions), from the runtime's counters.", events, rate, win, bound, at, timeout, rate, lateness, eo.CheckpointInterval, eoPaced.Rate),
-		fmt.Sprintf("Microbatch rows: YSB (10 s windows), %d events filled before the run; failure of the batch holding record %d, and in the last row a driver crash too, recovered from the checkpoint. grep (stateless), %d events: one crash of the sink task after %d rows (40%% of them), and %.0f%% of acker messages lost (a seeded choice); at-most-once has no acker and exactly-once no acks to lose; exactly-once reads %d events paced at %.0f events/s (checkpoint every %v); at-least-once on grep (message timeout 1 s) runs in full mode only.", mbEvents, mbAt, grepEvents, grepAt, 100*crashDropAcks, grepEO.Events, grepEO.Rate, eo.CheckpointInterval),
+		fmt.Sprintf("Windowed rows: YSB, %d events at %.0f events/s of event time, %v fixed windows, watermark bound %v, recordstream with parallelism 2; one crash of the windowed task after it took in %d records. At-least-once (message timeout %v) is paced at %.0f events/s, so event time follows the wall clock, with allowed lateness %v (a replayed record reaches a window that already fired and updates it); its control is the same run without the crash (a windowed tuple is acked when its last window is dropped, at window end + lateness in event time, so a tuple held longer than the message timeout is replayed without any fault, L5.3), and full mode adds the crash with lateness 0; exactly-once (checkpoint every %v) is paced at %.0f events/s over the same data and its crash comes after several checkpoints; at-most-once reads the same data filled before the run. The restored column is the last restore's checkpoint id and the offset it resumed at (summed over the 4 partitions), from the runtime's counters.", events, rate, win, bound, at, timeout, rate, lateness, eo.CheckpointInterval, eoPaced.Rate),
+		fmt.Sprintf("Microbatch rows: YSB (10 s windows), %d events filled before the run; failure of the batch holding record %d, and in the last row a driver crash too, recovered from the checkpoint. grep (stateless), %d events: one crash of the sink task after %d rows (40%% of them), and %.0f%% of acker messages lost (a seeded choice); at-most-once has no acker and exactly-once no acks to lose; exactly-once reads %d events paced at %.0f events/s (checkpoint every %v); at-least-once on grep (message timeout 1 s), with its control without faults, runs in full mode only.", mbEvents, mbAt, grepEvents, grepAt, 100*crashDropAcks, grepEO.Events, grepEO.Rate, eo.CheckpointInterval),
 		fmt.Sprintf("%d repetitions per configuration, each with the same data seed and fault plan. Counts compare with the full (batch) answer, median [min-max]: (window, key) pairs for YSB, rows (as multisets) for grep. \"Differing between repetitions\" diffs the outputs of every pair of repetitions: the (window, key) pairs whose results differ, or the rows in one multiset and not the other. The figure plots each (window, campaign)'s count minus the full answer's, the median over repetitions.", n))
 	res.Verdict = verdictCrash(o)
 	return res
@@ -355,6 +381,14 @@ type crashRun struct {
 	Reps    []crashRep
 	// Pairs diffs every pair of repetitions' outputs.
 	Pairs []crashPair
+	// Control is the label of the same configuration's run without
+	// faults ("" for none): at-least-once's duplicates count for the
+	// crash only when every repetition of the trial duplicates more than
+	// every repetition of the control.
+	Control string
+	// NoFaults says the run is a control without faults (reported, not
+	// judged).
+	NoFaults bool
 }
 
 // crashOutcome maps a configuration's label to its runs.
@@ -465,6 +499,8 @@ func verdictCrash(o crashOutcome) Verdict {
 		switch {
 		case len(classes) > 1:
 			c.varied = append(c.varied, desc)
+		case classes[r.Want] == len(r.Reps) && r.Control != "":
+			judgeControl(c, r, desc, o.Runs[r.Control], r.Control)
 		case classes[r.Want] == len(r.Reps):
 			c.as = append(c.as, desc)
 		default:
@@ -502,11 +538,36 @@ func verdictCrash(o crashOutcome) Verdict {
 	case len(against) > 0:
 		return doesNotHold("%s%s", strings.Join(against, "; "), tail)
 	case len(varied) > 0:
-		return inconclusive("the outcome varied across repetitions or was not exercised: %s%s", strings.Join(varied, "; "), tail)
+		return inconclusive("the outcome varied across repetitions, was not exercised or lies inside its control's spread: %s%s", strings.Join(varied, "; "), tail)
 	case len(missing) > 0:
 		return inconclusive("no trial tests %s%s", strings.Join(missing, ", "), tail)
 	}
 	return holds("%s", strings.TrimPrefix(tail, "; as claimed: "))
+}
+
+// judgeControl adds a trial that showed its outcome in every repetition
+// and has a control without faults: as claimed when every repetition of
+// the trial duplicates more than every repetition of the control; not
+// attributable to the faults (inconclusive) when the spreads overlap or the
+// control duplicates more; inconclusive when the control did not run.
+func judgeControl(c *crashJudgement, r crashRun, desc string, ctl crashRun, label string) {
+	if len(ctl.Reps) < minReps {
+		c.varied = append(c.varied, fmt.Sprintf("%s; its control %s has %d repetitions (need %d)", desc, label, len(ctl.Reps), minReps))
+		return
+	}
+	dup := func(run crashRun) spread {
+		var v []float64
+		for _, p := range run.Reps {
+			v = append(v, float64(p.Duplicated))
+		}
+		return spreadOf(v)
+	}
+	t, k := dup(r), dup(ctl)
+	if k.below(t) {
+		c.as = append(c.as, fmt.Sprintf("%s, above the %s duplicated without faults (%s)", desc, k, label))
+		return
+	}
+	c.varied = append(c.varied, fmt.Sprintf("%s, not above the %s %s duplicated without faults (%s): the duplicates are not the faults' alone", desc, k, r.unit(), label))
 }
 
 // judgeRestore adds a restore trial's findings: as claimed when every

@@ -12,7 +12,7 @@ import (
 // crashFixture is a set of crash trials that shows every sub-claim; each
 // case of TestVerdictCrash changes one of them.
 type crashFixture struct {
-	amo, alo, late, eo, mb, grepALO crashRun
+	amo, alo, aloControl, late, eo, mb, grepALO crashRun
 }
 
 func newCrashFixture() crashFixture {
@@ -23,7 +23,9 @@ func newCrashFixture() crashFixture {
 	restored := crashRep{Restores: 1, RestoredCheckpoint: 5, RestoredOffset: 9800}
 	return crashFixture{
 		amo: crashRun{Claim: crashClaimLoses, Want: crashLoses, Reps: []crashRep{{Lost: 424}, {Lost: 384}, {Lost: 440}}, Pairs: pairs(433, 550, 598)},
-		alo: crashRun{Claim: crashClaimDups, Want: crashDuplicates, Reps: []crashRep{{Duplicated: 600, SinkDuplicates: 98}, {Duplicated: 331, SinkDuplicates: 94}, {Duplicated: 308, SinkDuplicates: 108, LateReplays: 33}}, Pairs: pairs(437, 162, 442)},
+		alo: crashRun{Claim: crashClaimDups, Want: crashDuplicates, Reps: []crashRep{{Duplicated: 600, SinkDuplicates: 98}, {Duplicated: 331, SinkDuplicates: 94}, {Duplicated: 308, SinkDuplicates: 108, LateReplays: 33}}, Pairs: pairs(437, 162, 442),
+			Control: "alo, without faults"},
+		aloControl: crashRun{Want: crashDuplicates, NoFaults: true, Reps: []crashRep{{Duplicated: 2}, {}, {Duplicated: 5}}, Pairs: pairs(2, 5, 7)},
 		// Windowed at-least-once with lateness 0: its replays are dropped
 		// as late; reported, not judged.
 		late:    crashRun{Want: crashDuplicates, Reps: three(crashRep{Lost: 393, LateReplays: 417}), Pairs: pairs(53, 49, 58)},
@@ -34,7 +36,7 @@ func newCrashFixture() crashFixture {
 }
 
 func (f crashFixture) outcome() crashOutcome {
-	return crashOutcome{Runs: map[string]crashRun{"amo": f.amo, "alo": f.alo, "alo lateness 0": f.late, "eo": f.eo, "mb": f.mb, "grep alo": f.grepALO}}
+	return crashOutcome{Runs: map[string]crashRun{"amo": f.amo, "alo": f.alo, "alo, without faults": f.aloControl, "alo lateness 0": f.late, "eo": f.eo, "mb": f.mb, "grep alo": f.grepALO}}
 }
 
 func TestVerdictCrash(t *testing.T) {
@@ -49,7 +51,7 @@ func TestVerdictCrash(t *testing.T) {
 		{"holds: every sub-claim, the lateness-0 control reported", with(func(*crashFixture) {}),
 			Holds, []string{
 				"at-most-once loses (amo: 424 [384-440] windows lost, 0 [0-0] duplicated)",
-				"at-least-once duplicates (alo: 0 [0-0] windows lost, 331 [308-600] duplicated (the sink counted 98 [94-108] duplicates), 0 [0-33] replays dropped as late; grep alo: 0 [0-0] rows lost, 138 [120-150] duplicated",
+				"at-least-once duplicates (alo: 0 [0-0] windows lost, 331 [308-600] duplicated (the sink counted 98 [94-108] duplicates), 0 [0-33] replays dropped as late, above the 2 [0-5] duplicated without faults (alo, without faults); grep alo: 0 [0-0] rows lost, 138 [120-150] duplicated",
 				"exactly-once is exact (eo: 0 [0-0] windows lost",
 				"exactly-once restores from a completed checkpoint (eo: restored checkpoint 5 [5-5] at offset 9800 [9800-9800], past offset 0 in 3 of 3 repetitions, exact in every repetition)",
 				"amo: 550 [433-598] windows differ between the two runs of a pair (3 pairs), 0 of 3 runs equal to the full answer",
@@ -57,6 +59,11 @@ func TestVerdictCrash(t *testing.T) {
 				"reported, not judged: alo lateness 0: 393 [393-393] windows lost, 0 [0-0] duplicated, 417 [417-417] replays dropped as late (loses in every repetition)"}},
 		{"holds: at-least-once judged on the windowed trial alone (quick mode)", with(func(f *crashFixture) { f.grepALO.Claim = "" }),
 			Holds, []string{"at-least-once duplicates (alo: 0 [0-0] windows lost, 331 [308-600] duplicated"}},
+		{"inconclusive: the control without faults duplicates as much", with(func(f *crashFixture) {
+			f.aloControl.Reps = []crashRep{{Duplicated: 498}, {Duplicated: 420}, {Duplicated: 510}}
+		}), Inconclusive, []string{"at-least-once duplicates: alo: 0 [0-0] windows lost, 331 [308-600] duplicated", "not above the 498 [420-510] windows duplicated without faults (alo, without faults)"}},
+		{"inconclusive: the control did not run", with(func(f *crashFixture) { f.alo.Control = "alo, never run" }),
+			Inconclusive, []string{"its control alo, never run has 0 repetitions (need 3)"}},
 		{"does not hold: at-least-once duplicates nothing and repeats the full answer", with(func(f *crashFixture) {
 			f.alo.Reps = []crashRep{{}, {}, {}}
 			f.alo.Pairs = []crashPair{{A: 0, B: 1}, {A: 0, B: 2}, {A: 1, B: 2}}
