@@ -57,7 +57,7 @@ func TestVerdictCrash(t *testing.T) {
 				"amo: 550 [433-598] windows differ between the two runs of a pair (3 pairs), 0 of 3 runs equal to the full answer",
 				"eo: 0 [0-0] windows differ between the two runs of a pair (3 pairs), 3 of 3 runs equal to the full answer",
 				"reported, not judged: alo lateness 0: 393 [393-393] windows lost, 0 [0-0] duplicated, 417 [417-417] replays dropped as late (loses in every repetition)"}},
-		{"holds: at-least-once judged on the windowed trial alone (quick mode)", with(func(f *crashFixture) { f.grepALO.Claim = "" }),
+		{"holds: at-least-once judged on the windowed trial alone", with(func(f *crashFixture) { f.grepALO.Claim = "" }),
 			Holds, []string{"at-least-once duplicates (alo: 0 [0-0] windows lost, 331 [308-600] duplicated"}},
 		{"inconclusive: the control without faults duplicates as much", with(func(f *crashFixture) {
 			f.aloControl.Reps = []crashRep{{Duplicated: 498}, {Duplicated: 420}, {Duplicated: 510}}
