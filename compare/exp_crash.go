@@ -160,7 +160,7 @@ func runCrash(ctx context.Context, quick bool, progress func(string)) *Experimen
 			claimed = c.claim + " (" + claimed + ")"
 		}
 		reports, err := trial{workload: c.w, runtime: c.runtime, flags: c.flags, data: c.data, opts: Options{CrashAfter: c.crashes, DropAcks: c.dropAcks}, timeout: 2 * time.Minute}.repeat(ctx, n, progress)
-		run := crashRun{Failed: trialStatus(err), Claim: c.claim, Want: c.want, Stateless: c.w == grep, Restore: c.restore, Control: control, NoFaults: len(c.crashes) == 0 && c.dropAcks == 0}
+		run := crashRun{Failed: trialStatus(err), Claim: c.claim, Want: c.want, Stateless: c.w == grep, Restore: c.restore, Control: control}
 		if err != nil {
 			o.Runs[label] = run
 			res.Table.add(name, c.label, faults, claimed, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", errText(err))
@@ -388,9 +388,6 @@ type crashRun struct {
 	// crash only when every repetition of the trial duplicates more than
 	// every repetition of the control.
 	Control string
-	// NoFaults says the run is a control without faults (reported, not
-	// judged).
-	NoFaults bool
 }
 
 // crashOutcome maps a configuration's label to its runs.

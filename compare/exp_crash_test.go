@@ -25,7 +25,7 @@ func newCrashFixture() crashFixture {
 		amo: crashRun{Claim: crashClaimLoses, Want: crashLoses, Reps: []crashRep{{Lost: 424}, {Lost: 384}, {Lost: 440}}, Pairs: pairs(433, 550, 598)},
 		alo: crashRun{Claim: crashClaimDups, Want: crashDuplicates, Reps: []crashRep{{Duplicated: 600, SinkDuplicates: 98}, {Duplicated: 331, SinkDuplicates: 94}, {Duplicated: 308, SinkDuplicates: 108, LateReplays: 33}}, Pairs: pairs(437, 162, 442),
 			Control: "alo, without faults"},
-		aloControl: crashRun{Want: crashDuplicates, NoFaults: true, Reps: []crashRep{{Duplicated: 2}, {}, {Duplicated: 5}}, Pairs: pairs(2, 5, 7)},
+		aloControl: crashRun{Want: crashDuplicates, Reps: []crashRep{{Duplicated: 2}, {}, {Duplicated: 5}}, Pairs: pairs(2, 5, 7)},
 		// Windowed at-least-once with lateness 0: its replays are dropped
 		// as late; reported, not judged.
 		late:    crashRun{Want: crashDuplicates, Reps: three(crashRep{Lost: 393, LateReplays: 417}), Pairs: pairs(53, 49, 58)},
