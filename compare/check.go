@@ -53,10 +53,22 @@ type CheckResult struct {
 	Examples []string
 }
 
+// WindowDelta is one reference window's count in a run minus the
+// reference's: below 0 the run under-counts it, above 0 it over-counts.
+type WindowDelta struct {
+	Window dataflow.Window
+	Key    string
+	Delta  int64
+}
+
 // FullCheck is a run's comparison with the full answer ([CheckResult]'s
 // counts without exclusions).
 type FullCheck struct {
 	Windows, Matching, Lost, Duplicated, Mismatched int
+	// Deltas is, for a count-valued windowed pipeline, each window of the
+	// full answer with the run's count minus the answer's ([CountDeltas]);
+	// nil otherwise.
+	Deltas []WindowDelta
 }
 
 // OK reports whether the run equals the full answer.
@@ -205,6 +217,29 @@ func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
 		}
 	}
 	return c
+}
+
+// CountDeltas returns, for each window of ref (one count per window and
+// key) in ref's order, got's count minus ref's: got's last result for the
+// window, or 0 when got has none (or a value that is not a count). A
+// window of ref whose value is not an integer is left out.
+func CountDeltas(ref, got []dataflow.Result) []WindowDelta {
+	last := make(map[windowKey]dataflow.Value, len(got))
+	for _, g := range got {
+		last[windowKey{g.Window, g.Key}] = g.Value
+	}
+	out := make([]WindowDelta, 0, len(ref))
+	for _, r := range ref {
+		if !isInt(r.Value) {
+			continue
+		}
+		d := WindowDelta{Window: r.Window, Key: r.Key, Delta: -r.Value.I}
+		if g, ok := last[windowKey{r.Window, r.Key}]; ok && isInt(g) {
+			d.Delta = g.I - r.Value.I
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 type windowKey struct {

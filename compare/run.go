@@ -364,6 +364,9 @@ func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *f
 		check.LateWindows = LateWindows(all, ref)
 	}
 	check.Full = FullCheck{Windows: fc.Windows, Matching: fc.Matching, Lost: fc.Lost, Duplicated: fc.Duplicated, Mismatched: fc.Mismatched}
+	if opts.CountValued {
+		check.Full.Deltas = CountDeltas(all, out.Results)
+	}
 	check.FullWindows = len(all)
 	return check, nil
 }

@@ -122,6 +122,15 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 	}
 	if restored != nil {
 		r.counters["restored_checkpoints"]++
+		// The last restore's checkpoint and the offsets it resumed the
+		// spouts at (summed over partitions): 0 would mean a restore
+		// from the start of the input.
+		r.counters["restored_checkpoint_id"] = int64(restored.ID)
+		var sum int64
+		for _, o := range offsets {
+			sum += o
+		}
+		r.counters["restored_offset"] = sum
 		if err := inc.restore(); err != nil {
 			return nil, err
 		}
