@@ -18,7 +18,7 @@ func crashExperiment() *Experiment {
 		Name:      "crash",
 		Claim:     "L4/L5/L6/L7",
 		Statement: "Mostly correct is not good enough: after a crash at-most-once loses, at-least-once duplicates, snapshots and recomputed micro-batches are exact, and only exactly-once gives the same answer twice.",
-		Rule:      "Five sub-claims, each on its trials in every repetition against the full answer: at-most-once loses; at-least-once duplicates (judged on paced YSB whose allowed lateness covers the message timeout and the replay, and on stateless grep with lost acks: duplicates measured, nothing lost, and every repetition duplicates more than every repetition of the same run without faults, else the duplicates are not the faults': inconclusive); exactly-once is exact; exactly-once restores from a completed checkpoint (restored offset above 0 in every repetition, else not exercised: inconclusive) and is exact there; repeatability (L4: every pair of repetitions of the same seed and fault plan is diffed window by window; exactly-once gives the same answer in every pair, at-most-once and at-least-once differ between the two runs or both differ from the full answer). Holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial or is not exercised, or a trial failed. At-least-once with lateness 0 is reported, not judged.",
+		Rule:      "Five sub-claims, each on its trials in every repetition against the full answer: at-most-once loses; at-least-once duplicates (judged on paced YSB whose allowed lateness covers the message timeout and the replay, and on stateless grep with lost acks: duplicates measured, nothing lost, and every repetition duplicates more than every repetition of the same run without faults, else the duplicates are not the faults' alone: such a trial is reported, and the sub-claim rests on the trials that are above their controls, inconclusive when none is); exactly-once is exact; exactly-once restores from a completed checkpoint (restored offset above 0 in every repetition, else not exercised: inconclusive) and is exact there; repeatability (L4: every pair of repetitions of the same seed and fault plan is diffed window by window; exactly-once gives the same answer in every pair, at-most-once and at-least-once differ between the two runs or both differ from the full answer). Holds when every trial shows its outcome, does not hold when one consistently shows another, inconclusive when repetitions disagree, a sub-claim has no trial or is not exercised, or a trial failed. At-least-once with lateness 0 is reported, not judged.",
 		Published: "No paper gives this table (papers.md, suggested reproduction 2); the expectation rests on Storm's docs [P] (at-least-once; \"use the Trident API\" for exactly-once) and on DStreams [P]: \"sub-second fault recovery\" by recomputing lost batches.",
 		run:       runCrash,
 	}
@@ -454,7 +454,12 @@ func (r crashRun) describePairs(label string) string {
 // crashJudgement is one sub-claim's findings over its trials.
 type crashJudgement struct {
 	as, against, varied []string
-	tested              bool
+	// unattributed are trials that showed their outcome in every
+	// repetition, but no more than their control without faults did: they
+	// neither establish nor refute the sub-claim, which then rests on the
+	// trials in as (inconclusive when there are none).
+	unattributed []string
+	tested       bool
 }
 
 // verdictCrash tests each sub-claim on its trials: at-most-once loses,
@@ -521,6 +526,10 @@ func verdictCrash(o crashOutcome) Verdict {
 			against = append(against, name+": "+strings.Join(c.against, "; "))
 		case len(c.varied) > 0:
 			varied = append(varied, name+": "+strings.Join(c.varied, "; "))
+		case len(c.as) == 0 && len(c.unattributed) > 0:
+			varied = append(varied, name+": "+strings.Join(c.unattributed, "; "))
+		case len(c.unattributed) > 0:
+			unjudged = append(unjudged, c.unattributed...)
 		}
 		if len(c.as) > 0 {
 			shown = append(shown, name+" ("+strings.Join(c.as, "; ")+")")
@@ -566,7 +575,7 @@ func judgeControl(c *crashJudgement, r crashRun, desc string, ctl crashRun, labe
 		c.as = append(c.as, fmt.Sprintf("%s, above the %s duplicated without faults (%s)", desc, k, label))
 		return
 	}
-	c.varied = append(c.varied, fmt.Sprintf("%s, not above the %s %s duplicated without faults (%s): the duplicates are not the faults' alone", desc, k, r.unit(), label))
+	c.unattributed = append(c.unattributed, fmt.Sprintf("%s, not above the %s %s duplicated without faults (%s): the duplicates are not the faults' alone", desc, k, r.unit(), label))
 }
 
 // judgeRestore adds a restore trial's findings: as claimed when every

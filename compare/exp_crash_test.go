@@ -59,8 +59,12 @@ func TestVerdictCrash(t *testing.T) {
 				"reported, not judged: alo lateness 0: 393 [393-393] windows lost, 0 [0-0] duplicated, 417 [417-417] replays dropped as late (loses in every repetition)"}},
 		{"holds: at-least-once judged on the windowed trial alone", with(func(f *crashFixture) { f.grepALO.Claim = "" }),
 			Holds, []string{"at-least-once duplicates (alo: 0 [0-0] windows lost, 331 [308-600] duplicated"}},
-		{"inconclusive: the control without faults duplicates as much", with(func(f *crashFixture) {
+		{"holds: the windowed control duplicates as much, so that trial is reported and grep carries the sub-claim", with(func(f *crashFixture) {
 			f.aloControl.Reps = []crashRep{{Duplicated: 498}, {Duplicated: 420}, {Duplicated: 510}}
+		}), Holds, []string{"at-least-once duplicates (grep alo: 0 [0-0] rows lost, 138 [120-150] duplicated", "reported, not judged: alo lateness 0", "alo: 0 [0-0] windows lost, 331 [308-600] duplicated", "not above the 498 [420-510] windows duplicated without faults (alo, without faults): the duplicates are not the faults' alone"}},
+		{"inconclusive: the control without faults duplicates as much and no other trial is above its control", with(func(f *crashFixture) {
+			f.aloControl.Reps = []crashRep{{Duplicated: 498}, {Duplicated: 420}, {Duplicated: 510}}
+			f.grepALO.Claim = ""
 		}), Inconclusive, []string{"at-least-once duplicates: alo: 0 [0-0] windows lost, 331 [308-600] duplicated", "not above the 498 [420-510] windows duplicated without faults (alo, without faults)"}},
 		{"inconclusive: the control did not run", with(func(f *crashFixture) { f.alo.Control = "alo, never run" }),
 			Inconclusive, []string{"its control alo, never run has 0 repetitions (need 3)"}},
