@@ -20,7 +20,7 @@ func latencyExperiment() *Experiment {
 		Name:      "latency",
 		Claim:     "L6.1",
 		Statement: "Micro-batches have higher latency than record-at-a-time processing (YSB comparison), and micro-batch latency grows with load past saturation.",
-		Rule:      "Sweep the offered load at fractions of micro-batch's sustainable rate. Sub-claim 1: at every load up to that rate, for each of three latencies (YSB's final update minus window end, event-time, processing-time; p50), every micro-batch configuration is higher than record-at-a-time with the ranges of repetitions apart: holds; lower outside the spread: does not hold; else inconclusive. Sub-claim 2: every micro-batch configuration that read less than 95% of an offered load has a higher YSB latency there than at the lowest load, outside the spread: holds; lower outside the spread: does not hold; no load saturated it or inside the spread: inconclusive. A failed trial is inconclusive; the verdict is the worse of the two.",
+		Rule:      "Sweep the offered load at fractions of micro-batch's sustainable rate. Sub-claim 1: at every load up to that rate, for each of three latencies (YSB's final update minus window end, event-time, processing-time; p50), every micro-batch configuration is higher than record-at-a-time with the ranges of repetitions apart: holds; lower outside the spread: does not hold; else inconclusive. Sub-claim 2: every micro-batch configuration that read less than 95% of an offered load has a higher event-time latency p50 there than at the lowest load, outside the spread: holds; lower outside the spread: does not hold; no load saturated it or inside the spread: inconclusive. A failed trial is inconclusive; the verdict is the worse of the two.",
 		Published: "YSB 2015 [P]: Spark 1.05 s at 50K, 3.3 s at 100K, 8.2 s at 170K ev/s; Storm 0.11 with ack ~1.05-1.2 s up to 135K; Flink 1.2-1.85 s. Spark docs [P]: micro-batch latencies \"as low as 100 milliseconds\". Karimov et al. [U, to verify]: Spark has the highest latency, growing with the batch interval. Our inputs are far smaller and local, so only the ordering compares.",
 		run:       runLatency,
 	}
@@ -64,12 +64,12 @@ func latencyPlanFor(quick bool) latencyPlan {
 	if quick {
 		return latencyPlan{window: 500 * time.Millisecond, bound: 50 * time.Millisecond,
 			intervals: []time.Duration{100 * time.Millisecond, 500 * time.Millisecond},
-			fractions: []float64{0.5, 2}, point: 1200 * time.Millisecond,
-			search: CapacityOptions{StartRate: 50_000, MaxProbes: 4, ProbeDuration: time.Second, Precision: 0.5}}
+			fractions: []float64{0.5, 3}, point: 1200 * time.Millisecond,
+			search: CapacityOptions{StartRate: 50_000, MaxProbes: 3, ProbeDuration: time.Second, Precision: 0.5}}
 	}
 	return latencyPlan{window: 2 * time.Second, bound: 50 * time.Millisecond,
 		intervals: []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second},
-		fractions: []float64{0.25, 1, 2}, point: 3 * time.Second,
+		fractions: []float64{0.25, 1, 2.5}, point: 3 * time.Second,
 		search: CapacityOptions{StartRate: 25_000, MaxProbes: 6, ProbeDuration: 2 * time.Second, Precision: 0.25}}
 }
 
@@ -362,9 +362,19 @@ func verdictLatencyHigher(o latencyOutcome) Verdict {
 	return holds("micro-batch latency is higher outside the spread in all %d comparisons: %s", len(higher), strings.Join(higher, "; "))
 }
 
+// latGrowth is the latency the growth sub-claim reads: event-time latency,
+// the one Karimov et al.'s sustainable throughput is defined on. YSB's
+// final-update latency of a DStream window is the phase of the batch
+// boundaries against the window ends plus the batch's processing, and the
+// phase changes from run to run; the table shows it beside.
+const latGrowth = latEventTime
+
 // verdictLatencyGrowth: each micro-batch configuration saturated at some
-// load has a higher YSB latency p50 at the highest such load than at the
-// lowest load of the sweep, outside both spreads.
+// load above the sweep's lowest has a higher latGrowth p50 at the highest
+// such load than at the lowest load, outside both spreads. (Whether the
+// lowest load saturates is not asked: a short run of a long batch interval
+// reads a few percent less than it is offered, its last batch cut after
+// the input ends.)
 func verdictLatencyGrowth(o latencyOutcome) Verdict {
 	if len(o.Fractions) < 2 {
 		return inconclusive("the sweep has %d loads (need 2)", len(o.Fractions))
@@ -382,15 +392,15 @@ func verdictLatencyGrowth(o latencyOutcome) Verdict {
 				hi = &p
 			}
 		}
-		if hi == nil || low.saturated() {
+		if hi == nil {
 			unsaturated = append(unsaturated, fmt.Sprintf("%s read %s events/s of %s at the highest load", b, o.highest(b).Throughput, cell(o.highest(b).Offered)))
 			continue
 		}
-		l, h := low.P50Ms[latYSB], hi.P50Ms[latYSB]
+		l, h := low.P50Ms[latGrowth], hi.P50Ms[latGrowth]
 		if !l.enough() || !h.enough() {
 			return inconclusive("%s: %d and %d repetitions (need %d)", b, l.N, h.N, minReps)
 		}
-		desc := fmt.Sprintf("%s: YSB p50 %s ms at %s events/s (read %s) against %s ms at %s events/s", b, h, cell(hi.Offered), hi.Throughput, l, cell(low.Offered))
+		desc := fmt.Sprintf("%s: %s p50 %s ms at %s events/s (read %s) against %s ms at %s events/s (YSB p50 %s against %s ms)", b, latGrowth, h, cell(hi.Offered), hi.Throughput, l, cell(low.Offered), hi.P50Ms[latYSB], low.P50Ms[latYSB])
 		switch {
 		case l.below(h):
 			grew = append(grew, desc)
