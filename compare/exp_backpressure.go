@@ -118,7 +118,7 @@ func runBackpressure(ctx context.Context, quick bool, progress func(string)) *Ex
 				lagFig.Lines = append(lagFig.Lines, Line{Label: c.name, Points: lag})
 				memFig.Lines = append(memFig.Lines, Line{Label: c.name, Points: s["held_bytes"]})
 				if c.flags.Backpressure {
-					pidFig.Lines = append(pidFig.Lines, Line{Label: "rate limit (PID)", Points: s["rate_limit"]},
+					pidFig.Lines = append(pidFig.Lines, Line{Label: "rate limit (PID; none before its first estimate)", Points: positive(s["rate_limit"])},
 						Line{Label: "ingest rate (records read per batch / batch interval)", Points: perSecond(s["input_records"], bi)},
 						Line{Label: "offered rate", Points: offeredLine(step, delays)})
 				}
@@ -166,6 +166,17 @@ func sourceLag(step bpStep, input metrics.Series) metrics.Series {
 	for _, p := range input {
 		read += p.V
 		out = append(out, metrics.Point{T: p.T, V: max(0, step.offered(p.T)-read)})
+	}
+	return out
+}
+
+// positive is the points of s above zero (a rate limit of 0 is none).
+func positive(s metrics.Series) metrics.Series {
+	var out metrics.Series
+	for _, p := range s {
+		if p.V > 0 {
+			out = append(out, p)
+		}
 	}
 	return out
 }

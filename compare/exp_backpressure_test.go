@@ -60,6 +60,7 @@ func TestBackpressureStep(t *testing.T) {
 	}
 	assert.Equal(t, metrics.Series{{T: 0.5, V: 4000}}, perSecond(metrics.Series{{T: 0.5, V: 400}}, 100*time.Millisecond))
 	assert.Equal(t, metrics.Series{{T: 0.5, V: 1000}, {T: 1.2, V: 10_000}, {T: 9, V: 0}}, offeredLine(s, metrics.Series{{T: 0.5}, {T: 1.2}, {T: 9}}))
+	assert.Equal(t, metrics.Series{{T: 2, V: 5}}, positive(metrics.Series{{T: 1, V: 0}, {T: 2, V: 5}}))
 	assert.Equal(t, 7.0, maxOf(metrics.Series{{V: 3}, {V: 7}, {V: 1}}))
 }
 

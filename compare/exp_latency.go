@@ -166,9 +166,9 @@ func runLatency(ctx context.Context, quick bool, progress func(string)) *Experim
 		et.Lines = append(et.Lines, etLine)
 	}
 	res.Series = append(res.Series, fig, et)
-	res.Notes = append(res.Notes, fmt.Sprintf("YSB with %v windows and a %v watermark bound, event time following the wall clock. The sustainable rate of %s is compare.SustainableRate's (probes of %v from %.0f events/s, at most %d, precision %.0f%%); every configuration then runs paced at %v of it for %v of ingestion, %d repetitions each, median [min-max] (record-at-a-time only up to the rate). "+
+	res.Notes = append(res.Notes, fmt.Sprintf("YSB with %v windows and a %v watermark bound, in event-time order (as YSB's generator emits), event time following the wall clock; every run, the search's included, has a per-record cost of %v in the windowed step (Options.Slow, waiting), and record-at-a-time runs 4 tasks per component like micro-batch's 4 partition tasks. The sustainable rate of %s is compare.SustainableRate's (probes of %v from %.0f events/s, at most %d, precision %.0f%%); every configuration then runs paced at %v of it for %v of ingestion, %d repetitions each, median [min-max] (record-at-a-time only up to the rate). "+
 		"YSB's latency is, per window and campaign, the emit time of its last update minus the window's end on the wall clock, over the windows that end at or before the last event time a pane carries (complete windows); event-time latency is emit time minus a pane's largest event time (Karimov et al.), processing-time latency emit time minus its largest ingest time. A configuration is saturated at a load when it read less than %.0f%% of it.",
-		plan.window, plan.bound, o.Batch[0], plan.search.ProbeDuration, plan.search.StartRate, plan.search.MaxProbes, 100*plan.search.Precision, plan.fractions, plan.point, n, 100*(1-latencyLag)))
+		plan.window, plan.bound, latencySlow, o.Batch[0], plan.search.ProbeDuration, plan.search.StartRate, plan.search.MaxProbes, 100*plan.search.Precision, plan.fractions, plan.point, n, 100*(1-latencyLag)))
 	res.Verdict = verdictLatency(o)
 	return res
 }
