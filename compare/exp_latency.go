@@ -69,8 +69,8 @@ func latencyPlanFor(quick bool) latencyPlan {
 	}
 	return latencyPlan{window: 2 * time.Second, bound: 50 * time.Millisecond,
 		intervals: []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second},
-		fractions: []float64{0.25, 1, 2.5}, point: 3 * time.Second,
-		search: CapacityOptions{StartRate: 25_000, MaxProbes: 6, ProbeDuration: 2 * time.Second, Precision: 0.25}}
+		fractions: []float64{0.25, 1, 2}, point: 2500 * time.Millisecond,
+		search: CapacityOptions{StartRate: 25_000, MaxProbes: 5, ProbeDuration: 2 * time.Second, Precision: 0.25}}
 }
 
 func runLatency(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
