@@ -39,6 +39,9 @@ type DataSpec struct {
 	// arrival order it was generated with.
 	Skew    datasets.Skew
 	InOrder bool
+	// Steps change the paced rate at times after the fill starts (a step
+	// in the offered load); they need Rate > 0.
+	Steps []datasets.RateStep
 }
 
 // Validate reports a spec that cannot be run: a *[FieldError] naming the
@@ -53,6 +56,8 @@ func (d DataSpec) Validate() error {
 		return &FieldError{Field: "DataSpec.Rate", Err: fmt.Errorf("want events per second, or 0 to fill the log before the run; got %v", d.Rate)}
 	case d.Partitions < 0:
 		return &FieldError{Field: "DataSpec.Partitions", Err: fmt.Errorf("want a positive number, or 0 for the default; got %d", d.Partitions)}
+	case len(d.Steps) > 0 && d.Rate == 0:
+		return &FieldError{Field: "DataSpec.Steps", Err: errors.New("steps change a paced rate; set Rate above 0")}
 	case d.InputDir != "" && d.Rate > 0:
 		return &FieldError{Field: "DataSpec.Rate", Err: errors.New("paces built-in data only, and InputDir is set; set Rate to 0 or InputDir to empty")}
 	}
@@ -243,7 +248,9 @@ func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 		fillErr error
 	)
 	sayf(progress, "%s: filling the %s log at %.0f events/s while %s reads it", w.Name, w.Dataset, d.Rate, r.Name())
-	fill.Go(func() { fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate, Clock: clk}) })
+	fill.Go(func() {
+		fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate, Steps: d.Steps, Clock: clk})
+	})
 	// A runner that succeeds has read the log to its end, so the filler
 	// has closed it; one that fails stops the filler. Either way the filler
 	// is waited for before RunOne returns.
