@@ -136,6 +136,7 @@ type ExperimentResult struct {
 // call builds new values.
 func Experiments() []*Experiment {
 	return []*Experiment{
+		batchStreamExperiment(),
 		supersetExperiment(),
 		ackerCostExperiment(),
 		timeoutsExperiment(),
