@@ -146,6 +146,7 @@ func Experiments() []*Experiment {
 		latencyExperiment(),
 		snapshotOverheadExperiment(),
 		timeDomainsExperiment(),
+		scenariosExperiment(),
 	}
 }
 
