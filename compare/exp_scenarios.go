@@ -19,7 +19,7 @@ func scenariosExperiment() *Experiment {
 		Name:      "scenarios",
 		Claim:     "L12",
 		Statement: "Typical scenarios: real-time recommendation, industrial IoT, fraud detection, real-time warehouse and reports.",
-		Rule:      "Each scenario runs on the configuration chosen for it, paced well below capacity; holds when every scenario matches the reference (the approximate top-N also reaches its declared recall floor against the exact top-N) and its event-time p99 is within its declared requirement in every repetition; does not hold when a scenario misses its requirement or exactness in every repetition; inconclusive when it misses in some repetitions only or a trial failed.",
+		Rule:      "Each scenario runs on the configuration chosen for it, paced well below capacity; holds when every scenario matches the reference (the approximate top-N also reaches its declared recall floor against the exact top-N) and its event-time p99 (the runtime's own figure) is within its declared requirement in every repetition; does not hold when a scenario misses its requirement or exactness in every repetition; inconclusive when it misses in some repetitions only or a trial failed.",
 		Published: "No paper in shared/reference/papers.md measures these scenarios; the list is the lecture's (LECTURE.md L12), and the latency requirements in the table are this suite's own declarations, not published figures. Nearest published figure, theirs: YSB 2015 [P], an ad-analytics report per campaign and 10 s window, Storm/Flink p99 about 1.2-1.5 s and Spark 7.6 s at 150K events/s.",
 		run:       runScenarios,
 	}
@@ -74,6 +74,37 @@ func scenarios() []scenario {
 	}
 }
 
+// onFirstEvent starts its runner once the first event is in the log (or
+// the log is closed): a streaming job triggered by its input. By then a
+// paced log's event-time shift is set (the filler sets it before it writes
+// the first rows), so a runtime that reads the shift when it starts reads
+// the run's.
+type onFirstEvent struct{ Runner }
+
+// Run implements Runner.
+func (r onFirstEvent) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	for job.Log.Len() == 0 && !job.Log.Closed() {
+		ch := job.Log.Changed()
+		if job.Log.Len() > 0 || job.Log.Closed() {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return r.Runner.Run(ctx, job)
+}
+
+// Flags forwards the runner's flags to the summary.
+func (r onFirstEvent) Flags() RuntimeFlags {
+	if f, ok := r.Runner.(interface{ Flags() RuntimeFlags }); ok {
+		return f.Flags()
+	}
+	return RuntimeFlags{}
+}
+
 // paneEventLatencyMs returns the event-time latency (ms) of every pane in
 // rows that carries a value: emit time minus the pane's largest event time
 // on the wall clock (the log's event-time shift applied), sorted.
@@ -98,7 +129,7 @@ func quantile(sorted []float64, q float64) float64 {
 }
 
 func runScenarios(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
-	res := &ExperimentResult{Table: Table{Columns: []string{"scenario", "workload (time settings)", "configuration", "why this configuration", "offered events/s", "events/s", "event-time p50 ms", "event-time p99 ms", "requirement: p99 at most (ms)", "runtime's own event-time p99 ms", "exact (repetitions)", "recall of the top-N (floor)"}}}
+	res := &ExperimentResult{Table: Table{Columns: []string{"scenario", "workload (time settings)", "configuration", "why this configuration", "offered events/s", "events/s", "event-time p50 ms", "event-time p99 ms", "requirement: p99 at most (ms)", "p99 at the sink's receipt (trace) ms", "exact (repetitions)", "recall of the top-N (floor)"}}}
 	const rate = 10_000.0
 	span := pick(quick, time.Second, 4*time.Second)
 	n := reps(quick)
@@ -136,7 +167,7 @@ func runScenarios(ctx context.Context, quick bool, progress func(string)) *Exper
 			}
 			exact = rep.Outcome.Results
 		}
-		var p50, p99, own, eps, recall []float64
+		var p50, p99, sink, eps, recall []float64
 		var check string
 		for range n {
 			inner, err := NewRunner(sc.entry.Runtime, sc.entry.Flags)
@@ -145,7 +176,7 @@ func runScenarios(ctx context.Context, quick bool, progress func(string)) *Exper
 				break
 			}
 			tctx, cancel := context.WithTimeout(ctx, time.Minute)
-			rep, err := RunOne(tctx, w, paneTracer{inner}, data, Options{Seed: 1}, nil)
+			rep, err := RunOne(tctx, w, paneTracer{onFirstEvent{inner}}, data, Options{Seed: 1}, nil)
 			cancel()
 			if err != nil {
 				sayf(progress, "  %s on %s: %v", w.Name, inner.Name(), err)
@@ -153,9 +184,9 @@ func runScenarios(ctx context.Context, quick bool, progress func(string)) *Exper
 				break
 			}
 			sayf(progress, "  %s on %s: %s", w.Name, rep.Runner, rep.Check)
-			lat := paneEventLatencyMs(rep.Outcome.Trace)
-			p50, p99 = append(p50, quantile(lat, 0.5)), append(p99, quantile(lat, 0.99))
-			own = append(own, rep.Summary.LatencyMs.EventTime.P99)
+			et := rep.Summary.LatencyMs.EventTime
+			p50, p99 = append(p50, et.P50), append(p99, et.P99)
+			sink = append(sink, quantile(paneEventLatencyMs(rep.Outcome.Trace), 0.99))
 			eps = append(eps, rep.Summary.EventsPerSecond)
 			run.Reps++
 			if rep.Check.OK() {
@@ -172,8 +203,8 @@ func runScenarios(ctx context.Context, quick bool, progress func(string)) *Exper
 			continue
 		}
 		run.P99Ms, run.Recall, run.Check = spreadOf(p99), spreadOf(recall), check
-		if ownP99 := spreadOf(own); ownP99.Max > float64(time.Hour.Milliseconds()) {
-			res.Notes = append(res.Notes, fmt.Sprintf("The runtime's own event-time p99 of %s on %s (%s ms) is off by about an hour against the trace's %s ms: its histogram misapplies the log's event-time shift; the verdict reads the trace.", w.Name, configName(sc.entry), ownP99, run.P99Ms))
+		if run.P99Ms.Max > float64(time.Hour.Milliseconds()) {
+			res.Notes = append(res.Notes, fmt.Sprintf("The event-time p99 of %s on %s reaches %s ms, against %s ms from the emit times of its pane trace.", w.Name, configName(sc.entry), run.P99Ms, spreadOf(sink)))
 		}
 		o.Runs[sc.name] = run
 		recallCell := "-"
@@ -181,13 +212,13 @@ func runScenarios(ctx context.Context, quick bool, progress func(string)) *Exper
 			recallCell = fmt.Sprintf("%s (%.2f)", run.Recall, sc.recallFloor)
 		}
 		res.Table.add(fmt.Sprintf("%d %s", i+1, sc.name), fmt.Sprintf("%s (%s)", sc.workload, overridesText(sc.over)), configName(sc.entry), sc.why, rate, spreadOf(eps).String(),
-			spreadOf(p50).String(), run.P99Ms.String(), sc.reqP99Ms, spreadOf(own).String(), fmt.Sprintf("%d of %d (%s)", run.ExactReps, run.Reps, check), recallCell)
+			spreadOf(p50).String(), run.P99Ms.String(), sc.reqP99Ms, spreadOf(sink).String(), fmt.Sprintf("%d of %d (%s)", run.ExactReps, run.Reps, check), recallCell)
 		measured.Points = append(measured.Points, metrics.Point{T: float64(i + 1), V: run.P99Ms.Median})
 		required.Points = append(required.Points, metrics.Point{T: float64(i + 1), V: sc.reqP99Ms})
 	}
 	fig.Lines = append(fig.Lines, measured, required)
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("Every scenario is paced at %.0f events/s for %v (event time follows the wall clock; 5%% of the records up to %v out of order, below each watermark bound, so nothing is late), %d repetitions, median [min-max]. The time settings are shortened from the workloads' own (minutes, hours) so that windows fire during the run. Event-time latency is read from the run's pane trace: each pane's emit time minus its largest event time on the wall clock (Karimov et al.), every pane the sink received; the runtime's own event-time p99 (its latency histogram) is shown beside it. Exactness is the check against the reference answer of the same pipeline; the approximate top-N's recall is against the exact top-N of the same data computed by the reference runner.", rate, span, skew.Delay, n))
+	res.Notes = append(res.Notes, fmt.Sprintf("Every scenario is paced at %.0f events/s for %v (event time follows the wall clock; 5%% of the records up to %v out of order, below each watermark bound, so nothing is late), %d repetitions, median [min-max]. The time settings are shortened from the workloads' own (minutes, hours) so that windows fire during the run. Event-time latency is the runtime's own (its latency histogram: emit time minus the largest event time on the wall clock, Karimov et al.; for exactly-once, at the commit that makes a result visible); each runtime starts once the first event is in the log. Beside it, the p99 of the same figure from the pane trace, at the sink's receipt of each pane (before the commit in exactly-once). Exactness is the check against the reference answer of the same pipeline; the approximate top-N's recall is against the exact top-N of the same data computed by the reference runner.", rate, span, skew.Delay, n))
 	res.Verdict = verdictScenarios(o)
 	return res
 }

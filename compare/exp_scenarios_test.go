@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -92,4 +93,45 @@ func TestScenarioTable(t *testing.T) {
 		assert.Positive(t, sc.reqP99Ms, sc.name)
 		assert.NotEmpty(t, sc.why, sc.name)
 	}
+}
+
+// calledRunner records that it ran and what the log held then.
+type calledRunner struct{ ran chan int64 }
+
+func (calledRunner) Name() string { return "called" }
+
+func (c calledRunner) Run(_ context.Context, job *Job) (*Outcome, error) {
+	c.ran <- job.Log.Len()
+	return &Outcome{}, nil
+}
+
+// TestOnFirstEvent checks that the wrapped runner starts once the log has a
+// record or is closed, and not when the context ends first.
+func TestOnFirstEvent(t *testing.T) {
+	w := mustWorkload("ysb")
+	full, _, err := LoadData(t.Context(), w, DataSpec{Events: 100, Seed: 1})
+	require.NoError(t, err)
+	c := calledRunner{ran: make(chan int64, 1)}
+	_, err = onFirstEvent{c}.Run(t.Context(), &Job{Log: full})
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), <-c.ran, "a log with records: runs at once")
+
+	gen, err := datasets.Lookup(w.Dataset)
+	require.NoError(t, err)
+	empty, err := datasets.NewLogFor(gen, DataConfig(w, DataSpec{Events: 100, Seed: 1}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = onFirstEvent{c}.Run(ctx, &Job{Log: empty})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, c.ran, "not run on an empty log")
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := onFirstEvent{c}.Run(t.Context(), &Job{Log: empty})
+		done <- err
+	}()
+	empty.Close()
+	assert.Equal(t, int64(0), <-c.ran, "a closed log: runs")
+	require.NoError(t, <-done)
 }
