@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -239,7 +240,7 @@ func delayPoints(a availability, batch bool) metrics.Series {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(x, y int) int { return int(a.WindowEnd[x] - a.WindowEnd[y]) })
+	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(a.WindowEnd[x], a.WindowEnd[y]) })
 	var pts metrics.Series
 	for _, i := range idx {
 		at := a.Batch
@@ -265,7 +266,10 @@ func runBatchStreamTrial(ctx context.Context, w *Workload, e SuiteEntry, d DataS
 		}
 		r := &batchOnDemand{Runner: inner}
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)
-		rep, err := RunOne(tctx, w, r, DataSpec{Events: d.Events, Rate: d.Rate, Skew: d.Skew, Seed: 1}, Options{Seed: 1, Trace: true}, nil)
+		if d.Seed == 0 {
+			d.Seed = 1
+		}
+		rep, err := RunOne(tctx, w, r, d, Options{Seed: 1, Trace: true}, nil)
 		cancel()
 		if err != nil {
 			sayf(progress, "  %s on %s: %v", w.Name, inner.Name(), err)
@@ -385,9 +389,17 @@ func verdictBatchStream(o batchStreamOutcome) Verdict {
 	}
 	switch {
 	case len(later) > 0 || growthNot:
-		return doesNotHold("batch first: %s; %s; earlier streaming: %s", strings.Join(later, "; "), growth, strings.Join(earlier, "; "))
+		return doesNotHold("the batch answer came first: %s; %s; streaming first: %s", listOrNone(later), growth, listOrNone(earlier))
 	case len(inside) > 0 || growthInside:
-		return inconclusive("inside the spread: %s; %s; outside: %s", strings.Join(inside, "; "), growth, strings.Join(earlier, "; "))
+		return inconclusive("inside the spread: %s; %s; streaming first, ranges apart: %s", listOrNone(inside), growth, listOrNone(earlier))
 	}
 	return holds("every streaming run gives the batch answer on the bounded input; streaming's first correct result comes first, ranges apart: %s; %s, ranges apart", strings.Join(earlier, "; "), growth)
+}
+
+// listOrNone joins v with "; ", or is "none" for an empty v.
+func listOrNone(v []string) string {
+	if len(v) == 0 {
+		return "none"
+	}
+	return strings.Join(v, "; ")
 }

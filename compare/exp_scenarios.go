@@ -313,9 +313,9 @@ func verdictScenarios(o scenariosOutcome) Verdict {
 	}
 	switch {
 	case len(missed) > 0:
-		return doesNotHold("missed in every repetition: %s; met: %s", strings.Join(missed, "; "), strings.Join(met, "; "))
+		return doesNotHold("missed in every repetition: %s; missed in some: %s; met: %s", strings.Join(missed, "; "), listOrNone(some), listOrNone(met))
 	case len(some) > 0:
-		return inconclusive("missed in some repetitions: %s; met: %s", strings.Join(some, "; "), strings.Join(met, "; "))
+		return inconclusive("missed in some repetitions: %s; met: %s", strings.Join(some, "; "), listOrNone(met))
 	}
 	return holds("every scenario met its requirement in every repetition: %s", strings.Join(met, "; "))
 }
