@@ -75,6 +75,8 @@ func TestPaneEventLatency(t *testing.T) {
 	assert.InDelta(t, 100.0, quantile(lat, 0.5), 1e-9)
 	assert.InDelta(t, 300.0, quantile(lat, 0.99), 1e-9)
 	assert.True(t, math.IsNaN(quantile(nil, 0.5)))
+	assert.InDelta(t, 50.0, beforeEndPercent(rows, 1_300_000_000), 1e-9, "one of two panes before the last event")
+	assert.Zero(t, beforeEndPercent(nil, 1))
 }
 
 // TestScenarioTable checks that every scenario's workload takes its time
@@ -112,9 +114,15 @@ func TestOnFirstEvent(t *testing.T) {
 	full, _, err := LoadData(t.Context(), w, DataSpec{Events: 100, Seed: 1})
 	require.NoError(t, err)
 	c := calledRunner{ran: make(chan int64, 1)}
-	_, err = onFirstEvent{c}.Run(t.Context(), &Job{Log: full})
+	r := &onFirstEvent{Runner: c}
+	_, err = r.Run(t.Context(), &Job{Log: full})
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), <-c.ran, "a log with records: runs at once")
+	var last int64
+	for rec := range full.All() {
+		last = max(last, rec.IngestNanos)
+	}
+	assert.Equal(t, last, r.InputEnd, "the last event's arrival")
 
 	gen, err := datasets.Lookup(w.Dataset)
 	require.NoError(t, err)
@@ -122,13 +130,13 @@ func TestOnFirstEvent(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = onFirstEvent{c}.Run(ctx, &Job{Log: empty})
+	_, err = (&onFirstEvent{Runner: c}).Run(ctx, &Job{Log: empty})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, c.ran, "not run on an empty log")
 
 	done := make(chan error, 1)
 	go func() {
-		_, err := onFirstEvent{c}.Run(t.Context(), &Job{Log: empty})
+		_, err := (&onFirstEvent{Runner: c}).Run(t.Context(), &Job{Log: empty})
 		done <- err
 	}()
 	empty.Close()
