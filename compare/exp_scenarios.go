@@ -20,7 +20,7 @@ func scenariosExperiment() *Experiment {
 		Claim:     "L12",
 		Statement: "Typical scenarios: real-time recommendation, industrial IoT, fraud detection, real-time warehouse and reports.",
 		Rule:      "Each scenario runs on the configuration chosen for it, paced well below capacity; holds when every scenario matches the reference (the approximate top-N also reaches its declared recall floor against the exact top-N) and its event-time p99 (the runtime's own figure) is within its declared requirement in every repetition; does not hold when a scenario misses its requirement or exactness in every repetition; inconclusive when it misses in some repetitions only or a trial failed.",
-		Published: "No paper in shared/reference/papers.md measures these scenarios; the list is the lecture's (LECTURE.md L12), and the latency requirements in the table are this suite's own declarations, not published figures. Nearest published figure, theirs: YSB 2015 [P], an ad-analytics report per campaign and 10 s window, Storm/Flink p99 about 1.2-1.5 s and Spark 7.6 s at 150K events/s.",
+		Published: "No paper in shared/reference/papers.md measures these scenarios; the list is the lecture's (LECTURE.md L12), and the latency requirements in the table are this suite's own declarations, not published figures. Nearest published figure, theirs: YSB 2015 [P], an ad-analytics report (views per campaign and window): at 150K events/s, Spark p99 7.6 s against 1.2-1.5 s for Storm and Flink.",
 		run:       runScenarios,
 	}
 }
