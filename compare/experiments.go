@@ -144,6 +144,7 @@ type ExperimentResult struct {
 // call builds new values.
 func Experiments() []*Experiment {
 	return []*Experiment{
+		batchStreamExperiment(),
 		supersetExperiment(),
 		ackerCostExperiment(),
 		timeoutsExperiment(),
@@ -153,6 +154,7 @@ func Experiments() []*Experiment {
 		latencyExperiment(),
 		snapshotOverheadExperiment(),
 		timeDomainsExperiment(),
+		scenariosExperiment(),
 	}
 }
 

@@ -36,7 +36,7 @@ func TestLookupExperiments(t *testing.T) {
 	assert.Equal(t, "crash", two[0].Name)
 	_, err = LookupExperiments([]string{"crash", "warp"})
 	require.ErrorIs(t, err, ErrUnknownExperiment)
-	assert.Contains(t, err.Error(), "use one of superset")
+	assert.Contains(t, err.Error(), "use one of batch-vs-streaming, superset")
 }
 
 func TestTopNRecall(t *testing.T) {
