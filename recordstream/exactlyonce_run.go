@@ -106,9 +106,12 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 	p.txn = &eoSink{r: r, idem: r.idem}
 	if r.idem == nil {
 		p.txn.tpc = checkpoint.NewTwoPhaseSink(checkpoint.TaskID(t.sink.id), r.out)
-		shift := r.src.EventTimeShift()
 		p.txn.tpc.OnCommit = func(es []checkpoint.Emission) {
 			now := t.now()
+			// The shift is read at each commit, not once at the start: a
+			// paced filler sets it with its first record, which may come
+			// after this incarnation started.
+			shift := r.src.EventTimeShift()
 			for _, e := range es {
 				if !e.Merged {
 					r.latency.Observe(now, int64(e.MaxEventTime)+shift, e.MaxIngestNanos)

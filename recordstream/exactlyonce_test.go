@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/snapshot"
 )
 
@@ -219,4 +221,40 @@ func TestExactlyOnceLeavesNoGoroutines(t *testing.T) {
 		synctest.Wait()
 		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after a cancelled Run")
 	})
+}
+
+// shiftAfterReadSource reports a wrong event-time shift (an hour off) until
+// its first record is read, as a paced log does before its filler has
+// written the first record.
+type shiftAfterReadSource struct {
+	*memSource
+	read atomic.Bool
+}
+
+func (s *shiftAfterReadSource) EventTimeShift() int64 {
+	if s.read.Load() {
+		return s.shift
+	}
+	return s.shift - time.Hour.Milliseconds()
+}
+
+func (s *shiftAfterReadSource) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
+	s.read.Store(true)
+	return s.memSource.Read(p, off, dst)
+}
+
+// TestExactlyOnceLatencyReadsTheShiftAtCommit: the two-phase sink reads the
+// log's event-time shift when it commits, not once when the incarnation
+// starts (which put an hour's offset into paced runs' latency).
+func TestExactlyOnceLatencyReadsTheShiftAtCommit(t *testing.T) {
+	m := newMemSource(1, 2000, 2, 20)
+	// Map the last event time (testBaseTime + 10 ms a record) onto now.
+	m.shift = time.Now().UnixMilli() - (testBaseTime + 2000*10)
+	src := &shiftAfterReadSource{memSource: m}
+	cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 16, QueueBatches: 4, WatermarkEvery: 50, Seed: 3}
+	cp := CheckpointConfig{CheckpointInterval: 2e6, CheckpointDir: t.TempDir()}
+	rep, err := runExactlyOnce(t.Context(), shapes()["fixed"], src, cfg, cp)
+	require.NoError(t, err)
+	require.Positive(t, rep.Latency.EventTime.Count())
+	assert.Less(t, rep.Latency.EventTime.Max(), 30*time.Minute, "no output carries the hour-off shift read before the first record")
 }

@@ -69,7 +69,6 @@ type sinkTask struct {
 	eosN       int          // channels ended
 	proto      boltProtocol // nil: Storm's modes
 	txn        *eoSink      // exactly-once: where emissions go
-	shift      int64        // the log's event-time shift at init; emissions read it afresh (a paced log sets it when filling starts)
 	latency    metrics.Latency
 	stats      sinkStats
 	trace      *[]dataflow.PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
@@ -89,7 +88,6 @@ func (s *sinkTask) init() error {
 	t := s.t
 	s.eos = make([]bool, len(s.inputs))
 	s.latency = metrics.NewLatency().Since(t.now())
-	s.shift = t.src.EventTimeShift()
 	if a := t.agg; a != nil {
 		s.windowed = true
 		s.discarding = a.Accumulation == dataflow.Discarding
