@@ -216,9 +216,10 @@ type trial struct {
 
 // do runs t and returns its report, or the error that stopped it.
 func (t trial) do(ctx context.Context, progress func(string)) (*Report, error) {
+	ctx = withTrial(ctx, t)
 	r, err := NewRunner(t.runtime, t.flags)
 	if err != nil {
-		recorderFrom(ctx).record(t, nil, err)
+		recorderFrom(ctx).recordRun(ctx, t.workload, "", t.data, nil, err)
 		return nil, err
 	}
 	if t.timeout > 0 {
@@ -236,7 +237,6 @@ func (t trial) do(ctx context.Context, progress func(string)) (*Report, error) {
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && t.timeout > 0 {
 		err = fmt.Errorf("did not finish within %v: %w", t.timeout, err)
 	}
-	recorderFrom(ctx).record(t, rep, err)
 	if err == nil {
 		sayf(progress, "  %s on %s: %s events/s, %s", t.workload.Name, rep.Runner, cell(rep.Summary.EventsPerSecond), rep.Check)
 	} else {

@@ -82,3 +82,22 @@ func TestRecorderCountsRepetitions(t *testing.T) {
 	assert.Equal(t, 1, got[1].Repetition)
 	assert.Contains(t, got[1].Status, "error")
 }
+
+// TestRecorderRecordsRunsOutsideTrials: a run an experiment makes through
+// RunOne without a trial (a suite, a capacity probe) is recorded too, under
+// its workload and runner.
+func TestRecorderRecordsRunsOutsideTrials(t *testing.T) {
+	rec := &trialRecorder{experiment: "x"}
+	ctx := withRecorder(t.Context(), rec)
+	r, err := NewRunner("reference", RuntimeFlags{})
+	require.NoError(t, err)
+	_, err = RunOne(ctx, mustWorkload("grep"), r, DataSpec{Events: 2000, Seed: 1}, Options{Seed: 1}, nil)
+	require.NoError(t, err)
+	got := rec.take()
+	require.Len(t, got, 1)
+	assert.Equal(t, "grep", got[0].Label)
+	assert.Equal(t, "reference", got[0].Config)
+	assert.Equal(t, "ok", got[0].Status)
+	assert.True(t, got[0].Exact)
+	assert.EqualValues(t, 2000, got[0].Events)
+}

@@ -216,6 +216,12 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // With d.Rate > 0 the log is filled by a goroutine RunOne owns, paced, while
 // the runner reads it; RunOne waits for that goroutine before it returns.
 func RunOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options, progress func(string)) (*Report, error) {
+	rep, err := runOne(ctx, w, r, d, opts, progress)
+	recorderFrom(ctx).recordRun(ctx, w, r.Name(), d, rep, err)
+	return rep, err
+}
+
+func runOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options, progress func(string)) (*Report, error) {
 	if err := d.Validate(); err != nil {
 		return nil, &InputError{err}
 	}

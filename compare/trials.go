@@ -8,9 +8,10 @@ import (
 
 // TrialRecord is one trial run of an experiment as the suite's result files
 // hold it (trials.csv, trials.parquet): what ran, how it ended, and the
-// check's counts (never a runtime's own claim). Every trial an experiment
-// runs through trial.do is recorded by the engine ([Experiment.Run]), not
-// by the experiment.
+// check's counts (never a runtime's own claim). Every run an experiment
+// makes through [RunOne] (its trials, the suites it runs, the capacity
+// search's probes) is recorded by the engine ([Experiment.Run] puts the
+// recorder in ctx, RunOne appends), not by the experiment.
 type TrialRecord struct {
 	Experiment string `json:"experiment" parquet:"experiment"`
 	// Label is the trial's label in its experiment (trial.label), else
@@ -65,22 +66,34 @@ func recorderFrom(ctx context.Context) *trialRecorder {
 	return r
 }
 
-// record appends the record of trial t, which ended with rep and err.
-func (r *trialRecorder) record(t trial, rep *Report, err error) {
+type trialKey struct{}
+
+// withTrial marks ctx as the context of trial t, so the run it makes is
+// recorded under t's label and flags.
+func withTrial(ctx context.Context, t trial) context.Context {
+	return context.WithValue(ctx, trialKey{}, t)
+}
+
+// recordRun appends the record of one run of w on the runner named
+// runner over d, which ended with rep and err. A run made by a trial
+// (withTrial) is recorded under the trial's label and flags; any other run
+// (a suite's, a capacity probe) under its workload's name and runner.
+func (r *trialRecorder) recordRun(ctx context.Context, w *Workload, runner string, d DataSpec, rep *Report, err error) {
 	if r == nil {
 		return
 	}
-	label := t.label
-	if label == "" && t.workload != nil {
-		label = t.workload.Name
+	rec := TrialRecord{Experiment: r.experiment, Config: runner, Rate: d.Rate, Status: "ok"}
+	if w != nil {
+		rec.Workload, rec.Label = w.Name, w.Name
 	}
-	rec := TrialRecord{Experiment: r.experiment, Label: label, Config: configName(SuiteEntry{Runtime: t.runtime, Flags: t.flags}),
-		Rate: t.data.Rate, Status: "ok"}
-	if t.workload != nil {
-		rec.Workload = t.workload.Name
-	}
-	if b, jerr := json.Marshal(t.flags); jerr == nil {
-		rec.Flags = string(b)
+	if t, ok := ctx.Value(trialKey{}).(trial); ok {
+		if t.label != "" {
+			rec.Label = t.label
+		}
+		rec.Config = configName(SuiteEntry{Runtime: t.runtime, Flags: t.flags})
+		if b, jerr := json.Marshal(t.flags); jerr == nil {
+			rec.Flags = string(b)
+		}
 	}
 	if err != nil {
 		rec.Status = trialStatus(err)
