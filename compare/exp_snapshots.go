@@ -224,6 +224,7 @@ func runSnapshotPaced(ctx context.Context, quick bool, res *ExperimentResult, o 
 
 	fig := Series{Name: "p99-over-time", Title: fmt.Sprintf("YSB (500 ms windows) pre-commit p99 over time, paced at %.0f events/s, first repetition; markers: nominal checkpoint triggers every %v", plan.rate, plan.intervals[len(plan.intervals)-1]),
 		XLabel: "seconds since the first record", YLabel: "pre-commit processing-time p99 per bucket (ms)", XScale: ScaleLinear}
+	var busy spread
 	for i, c := range cfgs {
 		reports, failed := []*Report{}, ""
 		var p99s []float64
@@ -265,6 +266,13 @@ func runSnapshotPaced(ctx context.Context, quick bool, res *ExperimentResult, o 
 			rel = cell(p.P99.Median / b.Median)
 		}
 		res.Table.add(c.label, iv, tp.String(), p.P99.String(), rel, p.Checkpoints.String(), k("checkpoint_bytes", 1).String(), k("checkpoint_duration_p50_us", 1e3).String(), p.Alignment.String(), allExact(reports))
+		if c.opts.Slow > 0 && !c.flags.Unaligned {
+			// The share of each windowed task's time the wait takes, from
+			// the records the windowed step took in.
+			busy = spreadOf(figure(reports, func(r *Report) float64 {
+				return 100 * float64(r.Summary.Counters["records_in"]) / float64(c.flags.Parallelism) * c.opts.Slow.Seconds() / max(r.Summary.Seconds, 1e-9)
+			}))
+		}
 		if c.opts.Slow == 0 && len(runs[i]) > 0 && runs[i][0].overTime != nil {
 			fig.Lines = append(fig.Lines, Line{Label: "checkpoints " + iv, Points: runs[i][0].overTime})
 		}
@@ -280,7 +288,7 @@ func runSnapshotPaced(ctx context.Context, quick bool, res *ExperimentResult, o 
 	res.Series = append(res.Series, fig)
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Paced part: YSB with 500 ms windows, a 100 ms watermark bound and watermarks every 50 ms, recordstream exactly-once, parallelism 2, %.0f events/s for %v (%d events) per run, %d repetitions, median [min-max]; every configuration's repetitions ran side by side (%d batch(es)) so the runs share the machine alike. Latency is the processing-time p99 of the panes as the sink took them in, before the two-phase sink commits them: the committed event-time p99 also waits for the next checkpoint (and without checkpoints for the end of the run), so it is not judged (nor shown). The relative column is the p99 ratio for paced rows and the throughput ratio for state-size rows. An interval is judged only when each repetition completed at least %d checkpoints. Process CPU per event is not measured: the runs share one process.", plan.rate, plan.duration, events, n, plan.batches, snapshotMinCheckpoints),
-		fmt.Sprintf("Skew: aligned against unaligned checkpoints every %v with the windowed step waiting %v per record (the windowed tasks run near saturation, so barriers queue behind records); alignment p99 is shown, not judged. A stop-the-world baseline is not built: recordstream has no mode that pauses the topology to snapshot.", skewIv, plan.slow),
+		fmt.Sprintf("Skew: aligned against unaligned checkpoints every %v with the windowed step waiting %v per record, which takes %s%% of each windowed task's time (records into the windowed step per task × wait / run time, aligned run), so barriers queue behind records; alignment p99 is shown, not judged. A stop-the-world baseline is not built: recordstream has no mode that pauses the topology to snapshot.", skewIv, plan.slow, busy),
 		fmt.Sprintf("Restore: the crash trial crashes the windowed task after %d records and restarts from the newest complete checkpoint; the restored offset is the sum over partitions of the offsets the spouts resume from (recordstream's restored_offsets counter).", crashAt))
 }
 

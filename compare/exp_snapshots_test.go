@@ -164,3 +164,27 @@ func TestPaneLatencies(t *testing.T) {
 		t.Errorf("p99OverTime = %v", s)
 	}
 }
+
+// TestSideBySideSmoke runs two tiny exactly-once trials side by side and
+// checks that each gives a report with pane latencies (no speed is
+// asserted).
+func TestSideBySideSmoke(t *testing.T) {
+	w := mustWorkload("ysb")
+	tr := trial{workload: w, runtime: "recordstream", flags: RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: time.Hour},
+		data: DataSpec{Events: 2000}, opts: Options{Trace: true}, timeout: time.Minute}
+	runs := sideBySide(t.Context(), []trial{tr, tr}, []bool{true, false}, time.Second, nil)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(runs))
+	}
+	for i, r := range runs {
+		if r.err != nil {
+			t.Fatalf("run %d: %v", i, r.err)
+		}
+		if !r.rep.Check.OK() || r.p99 <= 0 || r.rep.Trace != nil {
+			t.Errorf("run %d: check %s, p99 %v, trace kept %v", i, r.rep.Check, r.p99, r.rep.Trace != nil)
+		}
+	}
+	if runs[0].overTime == nil || runs[1].overTime != nil {
+		t.Errorf("over-time series kept for %v and %v, want the first only", runs[0].overTime != nil, runs[1].overTime != nil)
+	}
+}
