@@ -62,6 +62,11 @@ func TestVerdictSnapshotLatency(t *testing.T) {
 		{"inconclusive: inside the spread", func() Verdict {
 			return verdictSnapshotLatency(paced(snapPaced{P99: sp(410, 500, 700), Checkpoints: sp(40, 42, 45)}))
 		}, Inconclusive, []string{"inside the spread", "122%"}},
+		{"inconclusive: one interval inside the spread, the other within the bound", func() Verdict {
+			o := paced(snapPaced{P99: sp(410, 500, 700), Checkpoints: sp(40, 42, 45)})
+			o.Paced["500ms"] = snapPaced{P99: sp(400, 411, 415), Checkpoints: sp(11, 11, 12)}
+			return verdictSnapshotLatency(o)
+		}, Inconclusive, []string{"inside the spread", "122%", "within 10%: every 500ms: p99 411 [400-415] ms, 100%"}},
 		{"inconclusive: a judged trial failed", func() Verdict {
 			return verdictSnapshotLatency(paced(snapPaced{Failed: "hung (cut by its time limit)"}))
 		}, Inconclusive, []string{"trials failed", "100ms"}},
