@@ -91,8 +91,8 @@ func paneLatencies(trace []datasets.TraceRow) (lat []float64, emit []int64, star
 	return lat, emit, start
 }
 
-// quantile is the q-quantile (0..1) of v by nearest rank; 0 for no values.
-func quantile(v []float64, q float64) float64 {
+// nearestRank is the q-quantile (0..1) of v by nearest rank; 0 for no values.
+func nearestRank(v []float64, q float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
@@ -117,7 +117,7 @@ func p99OverTime(lat []float64, emit []int64, start int64, bucket time.Duration)
 			}
 		}
 	}) {
-		out = append(out, metrics.Point{T: (float64(b) + 0.5) * bucket.Seconds(), V: quantile(by[b], 0.99)})
+		out = append(out, metrics.Point{T: (float64(b) + 0.5) * bucket.Seconds(), V: nearestRank(by[b], 0.99)})
 	}
 	return out
 }
@@ -144,7 +144,7 @@ func sideBySide(ctx context.Context, ts []trial, keepSeries []bool, bucket time.
 			r := pacedRun{rep: rep, err: err}
 			if err == nil {
 				lat, emit, start := paneLatencies(rep.Trace)
-				r.p99 = quantile(lat, 0.99)
+				r.p99 = nearestRank(lat, 0.99)
 				if keepSeries[i] {
 					r.overTime = p99OverTime(lat, emit, start, bucket)
 				}

@@ -158,10 +158,10 @@ func TestPaneLatencies(t *testing.T) {
 	if start != 1e9 || len(lat) != 3 || lat[0] != 100 || lat[1] != 300 {
 		t.Fatalf("paneLatencies = %v, %v, %d", lat, emit, start)
 	}
-	if q := quantile(lat, 0.99); q != 300 {
+	if q := nearestRank(lat, 0.99); q != 300 {
 		t.Errorf("p99 = %v, want 300", q)
 	}
-	if q := quantile(lat, 0.5); q != 100 {
+	if q := nearestRank(lat, 0.5); q != 100 {
 		t.Errorf("p50 = %v, want 100 (nearest rank of 100, 100, 300)", q)
 	}
 	s := p99OverTime(lat, emit, start, 500*time.Millisecond)
