@@ -64,6 +64,7 @@
 // took); its latency is not meaningful, since it emits everything at the
 // end, so its latency histograms are empty and summaries report zeros.
 //
-// compare starts goroutines only to fill a paced log ([RunOne] with a rate),
+// compare starts goroutines only to fill a paced log ([RunOne] with a rate)
+// and to run the snapshot-overhead experiment's paced trials side by side,
 // and waits for them before it returns.
 package compare
