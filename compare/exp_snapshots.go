@@ -254,7 +254,7 @@ func runSnapshotPaced(ctx context.Context, quick bool, res *ExperimentResult, o 
 		}
 		tp := spreadOf(figure(reports, func(r *Report) float64 { return r.Summary.EventsPerSecond }))
 		if c.key == snapshotCrash {
-			o.Restore = snapRestore{Restored: k("restored_checkpoints", 1), Offset: k("restored_offsets", 1), Replayed: k("replayed", 1), Matched: countMatching(reports), N: len(reports)}
+			o.Restore = snapRestore{Restored: k("restored_checkpoints", 1), Offset: k("restored_offset", 1), Replayed: k("replayed", 1), Matched: countMatching(reports), N: len(reports)}
 			res.Table.add(c.label, iv, tp.String(), "-", "-", k("checkpoints", 1).String(), k("checkpoint_bytes", 1).String(), k("checkpoint_duration_p50_us", 1e3).String(), k("alignment_p99_us", 1e3).String(),
 				fmt.Sprintf("%s; restored %s checkpoint(s) at offset %s (summed over partitions), %s records replayed", allExact(reports), o.Restore.Restored, o.Restore.Offset, o.Restore.Replayed))
 			continue
@@ -289,7 +289,7 @@ func runSnapshotPaced(ctx context.Context, quick bool, res *ExperimentResult, o 
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Paced part: YSB in event-time order with 500 ms windows, a 100 ms watermark bound and watermarks every 50 ms, recordstream exactly-once, parallelism 2, %.0f events/s for %v (%d events) per run, %d repetitions, median [min-max]; every configuration's repetitions ran side by side (%d batch(es)) so the runs share the machine alike. Latency is the processing-time p99 of the panes as the sink took them in, before the two-phase sink commits them: the committed event-time p99 also waits for the next checkpoint (and without checkpoints for the end of the run), so it is not judged (nor shown). The relative column is the p99 ratio for paced rows and the throughput ratio for state-size rows. An interval is judged only when each repetition completed at least %d checkpoints. Process CPU per event is not measured: the runs share one process.", plan.rate, plan.duration, events, n, plan.batches, snapshotMinCheckpoints),
 		fmt.Sprintf("Skew: aligned against unaligned checkpoints every %v with the windowed step waiting %v per record, which takes %s%% of each windowed task's time (records into the windowed step per task × wait / run time, aligned run), so barriers queue behind records; alignment p99 is shown, not judged. A stop-the-world baseline is not built: recordstream has no mode that pauses the topology to snapshot.", skewIv, plan.slow, busy),
-		fmt.Sprintf("Restore: the crash trial crashes the windowed task after %d records and restarts from the newest complete checkpoint; the restored offset is the sum over partitions of the offsets the spouts resume from (recordstream's restored_offsets counter).", crashAt))
+		fmt.Sprintf("Restore: the crash trial crashes the windowed task after %d records and restarts from the newest complete checkpoint; the restored offset is the sum over partitions of the offsets the spouts resume from (recordstream's restored_offset counter, the last restore's).", crashAt))
 }
 
 // countMatching is how many reports matched the reference.

@@ -70,9 +70,6 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		if offsets, err = restoreOffsets(restored, r.src.Partitions()); err != nil {
 			return nil, err
 		}
-		for _, o := range offsets {
-			r.counters["restored_offsets"] += o // where the restored spouts resume, summed over partitions
-		}
 	}
 	t, err := compile(r.p, r.src, cfg, offsets)
 	if err != nil {
