@@ -75,6 +75,16 @@ func TestExactlyOnceCrashes(t *testing.T) {
 			assert.Zero(t, rep.Counters["duplicates"], "duplicate panes a reader saw")
 			restored += rep.Counters["restored_checkpoints"]
 			restarts += rep.Counters["restarts"]
+			if rep.Counters["restored_checkpoints"] > 0 {
+				// The last restore names its checkpoint and where the
+				// spouts resumed; a completed checkpoint has id 1 or more.
+				assert.Positive(t, rep.Counters["restored_checkpoint_id"])
+				assert.GreaterOrEqual(t, rep.Counters["restored_offset"], int64(0))
+				assert.LessOrEqual(t, rep.Counters["restored_offset"], int64(n))
+			} else {
+				assert.Zero(t, rep.Counters["restored_checkpoint_id"])
+				assert.Zero(t, rep.Counters["restored_offset"])
+			}
 		})
 	}
 }
