@@ -60,6 +60,8 @@ func TestSustainable(t *testing.T) {
 		{"growing from nothing", probe(5, 400), false, "grows"},
 		{"too few emissions", func() CapacityProbe { p := probe(500, 500); p.Emissions = 29; return p }(), false, "inconclusive"},
 		{"bunched in time", func() CapacityProbe { p := probe(500, 500); p.SpanSeconds = 2; return p }(), false, "inconclusive"},
+		{"the generator lagged", func() CapacityProbe { p := probe(500, 500); p.FillRate = 800; return p }(), false, "not offered its rate"},
+		{"the generator kept up", func() CapacityProbe { p := probe(500, 500); p.FillRate = 999; return p }(), true, "flat"},
 		{"falls behind the offer", func() CapacityProbe { p := probe(500, 500); p.Throughput = 900; return p }(), false, "keep up"},
 		{"timed out", func() CapacityProbe { p := probe(500, 500); p.TimedOut = true; return p }(), false, "time limit"},
 		{"wrong results", func() CapacityProbe { p := probe(500, 500); p.CheckOK, p.Check = false, "NO"; return p }(), false, "differ"},
