@@ -33,7 +33,7 @@ type spoutStats struct {
 // owned by one spout's goroutine; [topo.report] sums the spouts' into
 // per-second series.
 type treeTimeline struct {
-	start, width               int64
+	start, width              int64
 	acked, timedOut, replayed []int64
 }
 
