@@ -19,7 +19,7 @@ func ackerCostExperiment() *Experiment {
 		Claim:     "L5.1",
 		Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.",
 		Rule: "Three sub-claims, the verdict is the worst of them. (1) Acking lowers the sustainable rate: holds when every at-least-once configuration's searched rate, times (1 + the search's precision), is below at-most-once's (a lower bound for at-most-once suffices); does not hold when one is not; inconclusive when a search failed or an acked one found only a lower bound. " +
-			"(2) The acked knee: at 150% of at-least-once (1 acker)'s sustainable rate its event-time p99 exceeds twice its p99 at 25% in every repetition, while at-most-once at the same offered rates stays flat (median at 150% at most 1.5 × its median at 25%): holds; does not hold when the acked latency stays within 1.5 × outside the spread, or at-most-once's grows by more than 2× as well (the growth is not acking's); inconclusive otherwise, on a failed or mismatched run, or when the knee is not judged past the acked rate at the achieved rate (the generator filled the 150% point at no more than the acked rate × (1 + precision) in a repetition, or the 25% point below 95% of its offer). " +
+			"(2) The acked knee: at 150% of at-least-once (1 acker)'s sustainable rate its event-time p99 exceeds twice its p99 at 25% in every repetition, while at-most-once at the same offered rates stays flat (median at 150% at most 1.5 × its median at 25%): holds; does not hold when the acked latency stays within 1.5 × outside the spread, or at-most-once's grows by more than 2× as well (the growth is not acking's); inconclusive otherwise, on a failed or mismatched run, or when the knee is not judged past the acked rate at the achieved rate (the generator filled the 150% point at no more than the acked sustainable rate in a repetition, or the 25% point below 95% of its offer). " +
 			"(3) Every tracked tuple sends an acker message: holds when every swept at-least-once configuration sends at least 1 acker message per tracked tuple in every repetition and at-most-once sends none; does not hold when one sends fewer than 1 in every repetition; inconclusive otherwise.",
 		Published: "Storm's docs [P]: not tracking a tuple tree \"halves the number of messages transferred since normally there's an ack message for every tuple in the tuple tree\". YSB 2015 (Yahoo blog, papers.md §1): Storm 0.11 with ack ~1.05-1.2 s latency up to 135K ev/s, without ack ~1.2 s flat to 170K. Heron [U]: without acking only ≈2-3× gains versus 10-14× with acking. " +
 			"Our acker-messages-per-tracked-tuple column is the measured counterpart of the docs' \"an ack message for every tuple\"; the knee figure is the counterpart of the YSB latency-against-throughput curves.",
@@ -433,10 +433,10 @@ func verdictAckerRates(o ackerOutcome) Verdict {
 // inconclusive verdict when either is missing, failed, mismatched or has
 // too few repetitions, when the generator filled the low point below
 // (1 - ackerFillLag) of its offered rate, or the high point at no more than
-// the acked sustainable rate × (1 + precision) in some repetition: the
-// knee is judged on the achieved rate, which must lie past the acked knee.
+// the acked sustainable rate in some repetition: the knee is judged on the
+// achieved rate, which must lie past the acked sustainable rate.
 func kneePoints(o ackerOutcome, config string) (lo, hi ackerPoint, bad *Verdict) {
-	past := o.Rates[ackerKneeAcked].Rate * (1 + o.Precision)
+	past := o.Rates[ackerKneeAcked].Rate
 	get := func(f float64) (ackerPoint, *Verdict) {
 		key := ackerPointKey(config, f)
 		p, found := o.Points[key]
@@ -453,7 +453,7 @@ func kneePoints(o ackerOutcome, config string) (lo, hi ackerPoint, bad *Verdict)
 		case f == ackerLow && p.FillRate.Min < (1-ackerFillLag)*p.Offered:
 			v = inconclusive("%s was not offered its rate: the generator filled %s events/s of the %.0f asked", key, p.FillRate, p.Offered)
 		case f == ackerHigh && p.FillRate.Min <= past:
-			v = inconclusive("%s was not offered a rate past the acked knee: the generator filled %s events/s, not above %s's sustainable rate × (1 + precision) = %.0f in every repetition", key, p.FillRate, ackerKneeAcked, past)
+			v = inconclusive("%s was not offered a rate past the acked knee: the generator filled %s events/s, not above %s's sustainable rate %.0f in every repetition", key, p.FillRate, ackerKneeAcked, past)
 		default:
 			return p, nil
 		}

@@ -56,7 +56,7 @@ func TestVerdictAckerCost(t *testing.T) {
 			return verdictAckerCost(withPoint(o, ackedHi, func(p *ackerPoint) { p.Failed = "hung (cut by its time limit)" }))
 		}, DoesNotHold, []string{"sustainable rate does not hold", "acked knee inconclusive"}},
 		{"inconclusive: one sub-claim is, the others hold", func() Verdict {
-			return verdictAckerCost(withPoint(ackerHoldingOutcome(), baseHi, func(p *ackerPoint) { p.FillRate = sp(900_000, 1_000_000, 1_100_000) }))
+			return verdictAckerCost(withPoint(ackerHoldingOutcome(), baseHi, func(p *ackerPoint) { p.FillRate = sp(700_000, 1_000_000, 1_100_000) }))
 		}, Inconclusive, []string{"not offered a rate past the acked knee", "sustainable rate holds"}},
 	})
 }
@@ -102,11 +102,11 @@ func TestVerdictAckerKnee(t *testing.T) {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(150, 500, 560) }))
 		}, Inconclusive, []string{"inside the spread"}},
 		{"holds: the generator lagged, but the achieved rate is past the acked knee", func() Verdict {
-			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(1_050_000, 1_100_000, 1_200_000) }))
+			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(850_000, 1_100_000, 1_200_000) }))
 		}, Holds, []string{"grows more than 2×"}},
 		{"inconclusive: the generator lagged to the acked knee (achieved below offered)", func() Verdict {
-			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(990_000, 1_100_000, 1_200_000) }))
-		}, Inconclusive, []string{"not offered a rate past the acked knee", "1100000 [990000-1200000]", "= 1000000"}},
+			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(790_000, 1_100_000, 1_200_000) }))
+		}, Inconclusive, []string{"not offered a rate past the acked knee", "1100000 [790000-1200000]", "sustainable rate 800000"}},
 		{"inconclusive: the low point was not offered its rate", func() Verdict {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackerPointKey(ackerBase, ackerLow), func(p *ackerPoint) { p.FillRate = sp(150_000, 180_000, 200_000) }))
 		}, Inconclusive, []string{"not offered its rate"}},
