@@ -209,7 +209,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		return res
 	}
 	n := reps(quick)
-	point := pick(quick, 750*time.Millisecond, 1500*time.Millisecond)
+	point := pick(quick, 750*time.Millisecond, 2*time.Second)
 	fig := Series{Name: "knee", Title: fmt.Sprintf("YSB event-time p99 against offered load (recordstream, parallelism 2, 200 ms windows, %v per point)", point),
 		XLabel: "offered rate (events/s)", YLabel: "event-time p99 (ms)"}
 	for _, c := range cfgs {
@@ -397,7 +397,11 @@ func verdictAckerRates(o ackerOutcome) Verdict {
 	if !ok {
 		return inconclusive("the sustainable rate of %s was not searched", ackerBase)
 	}
-	if f := failedRuns(o.Rates, func(k ackerKnee) string { return k.Failed }); len(f) > 0 {
+	failed := map[string]string{}
+	for name, k := range o.Rates {
+		failed[name] = k.Failed
+	}
+	if f := failedTrials(failed); len(f) > 0 {
 		return inconclusive("a search found no sustainable rate: %s", strings.Join(f, "; "))
 	}
 	bound := ""

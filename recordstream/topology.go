@@ -411,6 +411,11 @@ func (t *topo) now() int64 { return t.cfg.Clock.Now().UnixNano() }
 
 func (t *topo) run(ctx context.Context) (*Report, error) {
 	t.start = t.now()
+	for _, s := range t.spouts {
+		if l := s.stats.timeline; l != nil {
+			l.start = t.start // the buckets count from the run's start
+		}
+	}
 	series := map[string]metrics.Series{}
 	var services []func(context.Context) error
 	if t.cfg.SampleInterval > 0 {
