@@ -19,7 +19,7 @@ func ackerCostExperiment() *Experiment {
 		Claim:     "L5.1",
 		Statement: "Storm's record acknowledgement costs throughput: every tuple sends a system message to the acker.",
 		Rule: "Three sub-claims, the verdict is the worst of them. (1) Acking lowers the sustainable rate: holds when every at-least-once configuration's searched rate, times (1 + the search's precision), is below at-most-once's (a lower bound for at-most-once suffices); does not hold when one is not; inconclusive when a search failed or an acked one found only a lower bound. " +
-			"(2) The acked knee: at 150% of at-least-once (1 acker)'s sustainable rate its event-time p99 exceeds twice its p99 at 25% in every repetition, while at-most-once at the same offered rates stays flat (median at 150% at most 1.5 × its median at 25%): holds; does not hold when the acked latency stays within 1.5 × outside the spread, or at-most-once's grows by more than 2× as well (the growth is not acking's); inconclusive otherwise, on a failed or mismatched run, or when the knee is not judged past the acked rate at the achieved rate (the generator filled the 150% point at no more than the acked sustainable rate in a repetition, or the 25% point below 95% of its offer). " +
+			"(2) The acked knee: at 150% of at-least-once (1 acker)'s sustainable rate (or 1.2 × the lowest rate its search found not sustainable, when higher) its event-time p99 exceeds twice its p99 at 25% in every repetition, while at-most-once at the same offered rates stays flat (median at 150% at most 1.5 × its median at 25%): holds; does not hold when the acked latency stays within 1.5 × outside the spread, or at-most-once's grows by more than 2× as well (the growth is not acking's); inconclusive otherwise, on a failed or mismatched run, or when the knee is not judged past the acked rate at the achieved rate (the generator filled the high point at no more than the lowest rate the acked search found not sustainable in a repetition, or the 25% point below 95% of its offer). " +
 			"(3) Every tracked tuple sends an acker message: holds when every swept at-least-once configuration sends at least 1 acker message per tracked tuple in every repetition and at-most-once sends none; does not hold when one sends fewer than 1 in every repetition; inconclusive otherwise.",
 		Published: "Storm's docs [P]: not tracking a tuple tree \"halves the number of messages transferred since normally there's an ack message for every tuple in the tuple tree\". YSB 2015 (Yahoo blog, papers.md §1): Storm 0.11 with ack ~1.05-1.2 s latency up to 135K ev/s, without ack ~1.2 s flat to 170K. Heron [U]: without acking only ≈2-3× gains versus 10-14× with acking. " +
 			"Our acker-messages-per-tracked-tuple column is the measured counterpart of the docs' \"an ack message for every tuple\"; the knee figure is the counterpart of the YSB latency-against-throughput curves.",
@@ -167,7 +167,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 	}
 	copts := CapacityOptions{
 		StartRate:     pick(quick, 400_000.0, 300_000.0),
-		MaxProbes:     pick(quick, 3, 6),
+		MaxProbes:     pick(quick, 4, 6),
 		ProbeDuration: pick(quick, 750*time.Millisecond, 1500*time.Millisecond),
 		Precision:     pick(quick, 0.25, 0.1),
 		Options:       Options{Seed: 1},
@@ -187,6 +187,11 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 			res.Table.add(c.name+": sustainable rate (paced search)", "-", "-", "-", "-", "-", "-", "-", errText(err))
 		default:
 			k.Rate, k.LowerBound, k.Reason = cr.Rate, cr.LowerBound, cr.Reason
+			for _, p := range cr.Probes {
+				if !p.Sustainable && (k.Unsustainable == 0 || p.Rate < k.Unsustainable) {
+					k.Unsustainable = p.Rate
+				}
+			}
 			if cr.Rate == 0 {
 				k.Failed = cr.Reason
 			}
@@ -203,6 +208,10 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		o.Rates[c.name] = k
 	}
 	acked := o.Rates[ackerKneeAcked].Rate
+	// The verdict's high point lies past the acked search's bracket: at
+	// ackerHigh of the sustainable rate, or 1.2 × the lowest rate a probe
+	// found not sustainable when that is higher.
+	high := max(ackerHigh*acked, 1.2*o.Rates[ackerKneeAcked].Unsustainable)
 	if acked == 0 {
 		res.Notes = append(res.Notes, "No latency-against-load sweep: at-least-once (1 acker)'s sustainable rate was not found.")
 		res.Verdict = verdictAckerCost(o)
@@ -236,7 +245,11 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 			// The verdict reads the high point of at-most-once and of
 			// at-least-once (1 acker) only.
 			if verdictPoint && (f == ackerLow || c.name == ackerBase || c.name == ackerKneeAcked) {
-				pts = append(pts, pt{f * acked, n, ackerPointKey(c.name, f), fmt.Sprintf("%.0f%% of %s's rate", 100*f, ackerKneeAcked)})
+				rate := f * acked
+				if f == ackerHigh {
+					rate = high
+				}
+				pts = append(pts, pt{rate, n, ackerPointKey(c.name, f), fmt.Sprintf("%.0f%% of %s's rate", 100*rate/acked, ackerKneeAcked)})
 			}
 		}
 		for _, f := range ackerKneeFractions(quick) {
@@ -314,9 +327,10 @@ type ackerKnee struct {
 	// Failed is why the search found no rate ("" when it did).
 	Failed string
 	// Rate is the sustainable rate (events/s); LowerBound says every probe
-	// was sustainable, so Rate only bounds it from below.
-	Rate       float64
-	LowerBound bool
+	// was sustainable, so Rate only bounds it from below. Unsustainable is
+	// the lowest rate a probe found not sustainable (0: none).
+	Rate, Unsustainable float64
+	LowerBound          bool
 	// Reason is the search's explanation.
 	Reason string
 }
@@ -439,10 +453,15 @@ func verdictAckerRates(o ackerOutcome) Verdict {
 // inconclusive verdict when either is missing, failed, mismatched or has
 // too few repetitions, when the generator filled the low point below
 // (1 - ackerFillLag) of its offered rate, or the high point at no more than
-// the acked sustainable rate in some repetition: the knee is judged on the
-// achieved rate, which must lie past the acked sustainable rate.
+// the lowest rate the acked search found not sustainable in some
+// repetition: the knee is judged on the achieved rate, which must lie past
+// the acked search's bracket.
 func kneePoints(o ackerOutcome, config string) (lo, hi ackerPoint, bad *Verdict) {
-	past := o.Rates[ackerKneeAcked].Rate
+	past := o.Rates[ackerKneeAcked].Unsustainable
+	if past == 0 {
+		v := inconclusive("the search of %s found no rate that is not sustainable, so no point is known to lie past its knee", ackerKneeAcked)
+		return lo, hi, &v
+	}
 	get := func(f float64) (ackerPoint, *Verdict) {
 		key := ackerPointKey(config, f)
 		p, found := o.Points[key]
@@ -459,7 +478,7 @@ func kneePoints(o ackerOutcome, config string) (lo, hi ackerPoint, bad *Verdict)
 		case f == ackerLow && p.FillRate.Min < (1-ackerFillLag)*p.Offered:
 			v = inconclusive("%s was not offered its rate: the generator filled %s events/s of the %.0f asked", key, p.FillRate, p.Offered)
 		case f == ackerHigh && p.FillRate.Min <= past:
-			v = inconclusive("%s was not offered a rate past the acked knee: the generator filled %s events/s, not above %s's sustainable rate %.0f in every repetition", key, p.FillRate, ackerKneeAcked, past)
+			v = inconclusive("%s was not offered a rate past the acked knee: the generator filled %s events/s, not above %.0f (the lowest rate %s's search found not sustainable) in every repetition", key, p.FillRate, past, ackerKneeAcked)
 		default:
 			return p, nil
 		}
@@ -488,8 +507,9 @@ func verdictAckerKnee(o ackerOutcome) Verdict {
 	if bad != nil {
 		return *bad
 	}
-	desc := fmt.Sprintf("event-time p99 of %s %s ms at %.0f events/s (%.0f%% of its sustainable rate) against %s ms at %.0f events/s (%.0f%%); %s at the same rates %s ms against %s ms",
-		ackerKneeAcked, ahi.P99Ms, ahi.Offered, 100*ackerHigh, alo.P99Ms, alo.Offered, 100*ackerLow, ackerBase, bhi.P99Ms, blo.P99Ms)
+	rate := o.Rates[ackerKneeAcked].Rate
+	desc := fmt.Sprintf("event-time p99 of %s %s ms at %.0f events/s offered, %s filled (%.0f%% of its sustainable rate %.0f) against %s ms at %.0f events/s (%.0f%%); %s at the same rates %s ms against %s ms",
+		ackerKneeAcked, ahi.P99Ms, ahi.Offered, ahi.FillRate, 100*ahi.Offered/rate, rate, alo.P99Ms, alo.Offered, 100*alo.Offered/rate, ackerBase, bhi.P99Ms, blo.P99Ms)
 	ackedExplodes := ahi.P99Ms.Min > ackerExplode*alo.P99Ms.Max
 	ackedFlat := ahi.P99Ms.Max <= ackerFlat*alo.P99Ms.Min
 	baseExplodes := bhi.P99Ms.Min > ackerExplode*blo.P99Ms.Max

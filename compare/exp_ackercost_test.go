@@ -15,7 +15,7 @@ func ackerHoldingOutcome() ackerOutcome {
 		Precision: 0.25,
 		Rates: map[string]ackerKnee{
 			ackerBase:      {Rate: 3_200_000},
-			ackerKneeAcked: {Rate: 800_000, Tracked: true},
+			ackerKneeAcked: {Rate: 800_000, Unsustainable: 1_000_000, Tracked: true},
 			ackerTwo:       {Rate: 900_000, Tracked: true},
 			ackerExactly:   {Rate: 2_000_000},
 		},
@@ -56,7 +56,7 @@ func TestVerdictAckerCost(t *testing.T) {
 			return verdictAckerCost(withPoint(o, ackedHi, func(p *ackerPoint) { p.Failed = "hung (cut by its time limit)" }))
 		}, DoesNotHold, []string{"sustainable rate does not hold", "acked knee inconclusive"}},
 		{"inconclusive: one sub-claim is, the others hold", func() Verdict {
-			return verdictAckerCost(withPoint(ackerHoldingOutcome(), baseHi, func(p *ackerPoint) { p.FillRate = sp(700_000, 1_000_000, 1_100_000) }))
+			return verdictAckerCost(withPoint(ackerHoldingOutcome(), baseHi, func(p *ackerPoint) { p.FillRate = sp(900_000, 1_000_000, 1_100_000) }))
 		}, Inconclusive, []string{"not offered a rate past the acked knee", "sustainable rate holds"}},
 	})
 }
@@ -88,7 +88,7 @@ func TestVerdictAckerKnee(t *testing.T) {
 	ackedHi, baseHi := ackerPointKey(ackerKneeAcked, ackerHigh), ackerPointKey(ackerBase, ackerHigh)
 	runVerdictCases(t, []verdictCase{
 		{"holds: acked explodes, at-most-once flat", func() Verdict { return verdictAckerKnee(ackerHoldingOutcome()) },
-			Holds, []string{"500 [450-560] ms at 1200000 events/s (150%", "104 [100-112] ms against 105 [100-110]"}},
+			Holds, []string{"500 [450-560] ms at 1200000 events/s offered, 1200000 [1200000-1200000] filled (150% of its sustainable rate 800000)", "104 [100-112] ms against 105 [100-110]"}},
 		{"does not hold: the acked latency stays flat past its rate", func() Verdict {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(110, 120, 130) }))
 		}, DoesNotHold, []string{"no acked knee", "120 [110-130] ms"}},
@@ -102,11 +102,14 @@ func TestVerdictAckerKnee(t *testing.T) {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(150, 500, 560) }))
 		}, Inconclusive, []string{"inside the spread"}},
 		{"holds: the generator lagged, but the achieved rate is past the acked knee", func() Verdict {
-			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(850_000, 1_100_000, 1_200_000) }))
+			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(1_050_000, 1_100_000, 1_200_000) }))
 		}, Holds, []string{"grows more than 2×"}},
 		{"inconclusive: the generator lagged to the acked knee (achieved below offered)", func() Verdict {
-			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(790_000, 1_100_000, 1_200_000) }))
-		}, Inconclusive, []string{"not offered a rate past the acked knee", "1100000 [790000-1200000]", "sustainable rate 800000"}},
+			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(990_000, 1_100_000, 1_200_000) }))
+		}, Inconclusive, []string{"not offered a rate past the acked knee", "1100000 [990000-1200000]", "not above 1000000"}},
+		{"inconclusive: the acked search found no unsustainable rate", func() Verdict {
+			return verdictAckerKnee(withRate(ackerHoldingOutcome(), ackerKneeAcked, func(k *ackerKnee) { k.Unsustainable = 0 }))
+		}, Inconclusive, []string{"no rate that is not sustainable"}},
 		{"inconclusive: the low point was not offered its rate", func() Verdict {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackerPointKey(ackerBase, ackerLow), func(p *ackerPoint) { p.FillRate = sp(150_000, 180_000, 200_000) }))
 		}, Inconclusive, []string{"not offered its rate"}},
