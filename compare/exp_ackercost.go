@@ -166,7 +166,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		return res
 	}
 	copts := CapacityOptions{
-		StartRate:     pick(quick, 400_000.0, 300_000.0),
+		StartRate:     pick(quick, 200_000.0, 200_000.0),
 		MaxProbes:     pick(quick, 4, 6),
 		ProbeDuration: pick(quick, 750*time.Millisecond, 1500*time.Millisecond),
 		Precision:     pick(quick, 0.25, 0.1),
@@ -218,7 +218,7 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		return res
 	}
 	n := reps(quick)
-	point := pick(quick, 750*time.Millisecond, 2*time.Second)
+	point := pick(quick, time.Second, 2*time.Second)
 	fig := Series{Name: "knee", Title: fmt.Sprintf("YSB event-time p99 against offered load (recordstream, parallelism 2, 200 ms windows, %v per point)", point),
 		XLabel: "offered rate (events/s)", YLabel: "event-time p99 (ms)"}
 	for _, c := range cfgs {
