@@ -166,8 +166,8 @@ func runAckerCost(ctx context.Context, quick bool, progress func(string)) *Exper
 		return res
 	}
 	copts := CapacityOptions{
-		StartRate:     pick(quick, 200_000.0, 200_000.0),
-		MaxProbes:     pick(quick, 4, 6),
+		StartRate:     pick(quick, 300_000.0, 200_000.0),
+		MaxProbes:     pick(quick, 5, 6),
 		ProbeDuration: pick(quick, 750*time.Millisecond, 1500*time.Millisecond),
 		Precision:     pick(quick, 0.25, 0.1),
 		Options:       Options{Seed: 1},

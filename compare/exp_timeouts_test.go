@@ -102,8 +102,11 @@ func TestVerdictRemedy(t *testing.T) {
 		{"inconclusive: some repetitions", func() Verdict {
 			return verdictRemedy(withRun(timeoutsHoldingOutcome(), timeoutRemedy, func(r *timeoutRun) { r.TimedOut = sp(0, 0, 2) }))
 		}, Inconclusive, []string{"some repetitions"}},
-		{"inconclusive: goodput still below the control", func() Verdict {
+		{"holds: goodput a little below the control's, far above unlimited pending's", func() Verdict {
+			return verdictRemedy(withRun(timeoutsHoldingOutcome(), timeoutRemedy, func(r *timeoutRun) { r.Goodput = sp(4700, 4750, 4800) }))
+		}, Holds, []string{"4750 [4700-4800]"}},
+		{"inconclusive: goodput not above unlimited pending's", func() Verdict {
 			return verdictRemedy(withRun(timeoutsHoldingOutcome(), timeoutRemedy, func(r *timeoutRun) { r.Goodput = sp(3000, 3100, 3200) }))
-		}, Inconclusive, []string{"goodput fell"}},
+		}, Inconclusive, []string{"not above unlimited pending's", "3000 [2900-3100]"}},
 	})
 }
