@@ -32,7 +32,9 @@ import (
 // [CapacityResult.Reason] says so.
 //
 // A probe is sustainable ([sustainable]) when its run finished within its
-// time limit, read at least (1 - Lag) of the offered rate, its results match
+// time limit, the generator filled the log at at least (1 - Lag) of the
+// offered rate ([FillRate]), it read at least (1 - Lag) of the offered
+// rate, its results match
 // the reference answer, and its event-time
 // latency did not grow over the run: of its emissions fired by the watermark
 // (not by the end of the input) in emit order, the p99
@@ -171,6 +173,12 @@ type CapacityProbe struct {
 	// events it read per second of it.
 	Seconds    float64
 	Throughput float64
+	// FillRate is the rate the generator actually filled the log at
+	// (events over the span of their ingest times, [FillRate]); 0 when the
+	// run did not finish. The generator lags behind a high offered rate,
+	// and a probe that was never offered its rate cannot show it
+	// sustained.
+	FillRate float64
 	// TimedOut says the run was stopped at the probe's time limit.
 	TimedOut bool
 	// Emissions is the number of panes judged: those the watermark fired,
@@ -294,7 +302,8 @@ func runProbe(ctx context.Context, w *Workload, r Runner, d DataSpec, rate float
 	pctx, cancel := context.WithTimeout(ctx, opts.ProbeTimeout)
 	defer cancel()
 	start := clk.Now()
-	rep, err := RunOne(pctx, w, paneTracer{r}, d, runOpts, nil)
+	m := &fillMeter{Runner: r}
+	rep, err := RunOne(pctx, w, paneTracer{m}, d, runOpts, nil)
 	p.Seconds = clock.Since(clk, start).Seconds()
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -305,6 +314,7 @@ func runProbe(ctx context.Context, w *Workload, r Runner, d DataSpec, rate float
 		return p, fmt.Errorf("probe at %.0f events/s: %w", rate, err)
 	default:
 		p.Throughput = rep.Summary.EventsPerSecond
+		p.FillRate = m.Rate
 		p.CheckOK = rep.Check.OK()
 		p.Check = rep.Check.String()
 		p.Emissions, p.SpanSeconds, p.FirstP99Ms, p.LastP99Ms = latencyThirds(rep.Outcome.Trace)
@@ -383,6 +393,8 @@ func sustainable(p CapacityProbe) (bool, string) {
 		return false, fmt.Sprintf("still running %.1fs after it started (the probe's time limit): the backlog did not drain", p.Seconds)
 	case !p.CheckOK:
 		return false, "results differ from the reference: " + p.Check
+	case p.FillRate > 0 && p.FillRate < (1-r.Lag)*p.Rate:
+		return false, fmt.Sprintf("not offered its rate: the generator filled the log at %.0f events/s of the %.0f asked (less than %.0f%%)", p.FillRate, p.Rate, 100*(1-r.Lag))
 	case p.Throughput < (1-r.Lag)*p.Rate:
 		return false, fmt.Sprintf("does not keep up: read %.0f events/s of the %.0f offered (less than %.0f%%), so its input queue grew", p.Throughput, p.Rate, 100*(1-r.Lag))
 	case p.Emissions < r.MinEmissions:
@@ -397,4 +409,50 @@ func sustainable(p CapacityProbe) (bool, string) {
 	}
 	return true, fmt.Sprintf("event-time latency flat: p99 %.0f ms in the last third of %d emissions against %.0f ms in the first (at most %.0f ms = (1+%.2f) × first + %v)",
 		p.LastP99Ms, p.Emissions, p.FirstP99Ms, bound, r.Growth, r.Slack)
+}
+
+// fillMeter runs its runner and then measures the rate at which the log it
+// read was filled ([FillRate]): the achieved offered rate of a paced run.
+type fillMeter struct {
+	Runner
+	// Rate is the last run's fill rate (events/s; 0 before a run).
+	Rate float64
+}
+
+func (m *fillMeter) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	out, err := m.Runner.Run(ctx, job)
+	if err == nil {
+		m.Rate = FillRate(job.Log)
+	}
+	return out, err
+}
+
+// Flags forwards the runner's flags to the summary, as [RunLog] records
+// them.
+func (m *fillMeter) Flags() RuntimeFlags {
+	if f, ok := m.Runner.(interface{ Flags() RuntimeFlags }); ok {
+		return f.Flags()
+	}
+	return RuntimeFlags{}
+}
+
+// FillRate is the rate log was filled at: its records over the time from
+// the first one's ingest time to the log's closing ([datasets.Log.ClosedAt]:
+// a lagging generator stamps a late batch with the time it fell due, so the
+// stamps alone would show the offered rate), in events/s; 0 for an open log
+// or one of fewer than two records.
+func FillRate(log *datasets.Log) float64 {
+	var n int64
+	first := int64(math.MaxInt64)
+	for p := range log.Partitions() {
+		if end := log.End(p); end > 0 {
+			n += end
+			first = min(first, log.IngestAt(p, 0))
+		}
+	}
+	last := log.ClosedAt()
+	if n < 2 || last <= first {
+		return 0
+	}
+	return float64(n) / (float64(last-first) / 1e9)
 }

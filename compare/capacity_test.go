@@ -12,6 +12,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // paneRows returns one pane row per latency (ms), emitted 100 ms apart from
@@ -60,6 +61,8 @@ func TestSustainable(t *testing.T) {
 		{"growing from nothing", probe(5, 400), false, "grows"},
 		{"too few emissions", func() CapacityProbe { p := probe(500, 500); p.Emissions = 29; return p }(), false, "inconclusive"},
 		{"bunched in time", func() CapacityProbe { p := probe(500, 500); p.SpanSeconds = 2; return p }(), false, "inconclusive"},
+		{"the generator lagged", func() CapacityProbe { p := probe(500, 500); p.FillRate = 800; return p }(), false, "not offered its rate"},
+		{"the generator kept up", func() CapacityProbe { p := probe(500, 500); p.FillRate = 999; return p }(), true, "flat"},
 		{"falls behind the offer", func() CapacityProbe { p := probe(500, 500); p.Throughput = 900; return p }(), false, "keep up"},
 		{"timed out", func() CapacityProbe { p := probe(500, 500); p.TimedOut = true; return p }(), false, "time limit"},
 		{"wrong results", func() CapacityProbe { p := probe(500, 500); p.CheckOK, p.Check = false, "NO"; return p }(), false, "differ"},
@@ -129,4 +132,24 @@ func TestSustainableRateSearch(t *testing.T) {
 	fe, ok := errors.AsType[*FieldError](err)
 	require.True(t, ok, "InputDir: %v", err)
 	assert.Equal(t, "DataSpec.InputDir", fe.Field)
+}
+
+// TestFillRate: the fill rate runs from the first record's ingest stamp to
+// the log's closing, so a generator that stamps a late batch with its due
+// time still shows its real rate.
+func TestFillRate(t *testing.T) {
+	clk := clock.NewManual(time.Unix(100, 0))
+	log, err := datasets.NewLog(datasets.LogConfig{Schema: dataflow.Schema{Fields: []dataflow.Field{{Name: "v", Kind: dataflow.KindInt64}}}, Partitions: 2, Clock: clk})
+	require.NoError(t, err)
+	a := log.Appender()
+	start := clk.Now().UnixNano()
+	for i := range 100 {
+		// Every record stamped within the first half second...
+		a.AppendRow(i%2, start+int64(i)*5e6, dataflow.Row{dataflow.Int(int64(i))})
+	}
+	require.NoError(t, a.Flush())
+	assert.Zero(t, FillRate(log), "an open log has no fill rate")
+	clk.Advance(2 * time.Second) // ...but the last one appended after 2 s
+	log.Close()
+	assert.InDelta(t, 50.0, FillRate(log), 1e-9, "100 records over 2 s")
 }

@@ -55,6 +55,8 @@ type Log struct {
 	mu     sync.Mutex
 	notify chan struct{} // closed and replaced on every flush and on Close
 	closed atomic.Bool
+	// closedAt is the clock's reading (ns) when Close first ran.
+	closedAt atomic.Int64
 
 	eventTimeShift atomic.Int64 // ms; see EventTimeShift
 }
@@ -155,11 +157,22 @@ func (l *Log) Close() {
 	if l.closed.Swap(true) {
 		return
 	}
+	l.closedAt.Store(l.Now())
 	close(l.notify)
 }
 
 // Closed reports whether the log is complete.
 func (l *Log) Closed() bool { return l.closed.Load() }
+
+// ClosedAt returns the log clock's reading (ns since the epoch) when the log
+// was closed, or 0 while it is open: with a paced fill, when the filler
+// appended its last record, however far its stamps lag behind.
+func (l *Log) ClosedAt() int64 {
+	if !l.closed.Load() {
+		return 0
+	}
+	return l.closedAt.Load()
+}
 
 // Wait blocks until partition p has a record at offset off (End(p) > off),
 // and returns nil; or until the log is closed with no such record (io.EOF),

@@ -81,6 +81,15 @@ func TestDropAcksReplays(t *testing.T) {
 	assert.Positive(t, rep.Counters["acker_messages_dropped"])
 	assert.Positive(t, rep.Counters["timed_out"], "a lost ack times the tree out")
 	assert.Equal(t, rep.Counters["timed_out"], rep.Counters["replayed"])
+	// The per-second series count the same trees, one point per sample
+	// interval (default 100 ms).
+	for series, counter := range map[string]string{"timed_out_per_s": "timed_out", "replayed_per_s": "replayed", "acked_per_s": "acked"} {
+		var sum float64
+		for _, pt := range rep.Series[series] {
+			sum += pt.V * 0.1
+		}
+		assert.InDelta(t, float64(rep.Counters[counter]), sum, 1e-6, "%s sums to the %s counter", series, counter)
+	}
 	diffs, missing := compareCounts(t, p, src, rep)
 	assert.Zero(t, missing)
 	for _, d := range diffs {

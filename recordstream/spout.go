@@ -24,6 +24,29 @@ type pendingInfo struct {
 type spoutStats struct {
 	events, emitted, acked, failed, timedOut, replayed int64
 	ackerMsgs, ackerDropped                            int64
+	// timeline counts acked, timed-out and replayed trees per
+	// SampleInterval since the topology started (nil without sampling).
+	timeline *treeTimeline
+}
+
+// treeTimeline counts tree outcomes in buckets of width ns since start,
+// owned by one spout's goroutine; [topo.report] sums the spouts' into
+// per-second series.
+type treeTimeline struct {
+	start, width              int64
+	acked, timedOut, replayed []int64
+}
+
+// add counts one event in *c at clock reading now (ns).
+func (l *treeTimeline) add(c *[]int64, now int64) {
+	if l == nil {
+		return
+	}
+	i := max(0, (now-l.start)/l.width)
+	for int64(len(*c)) <= i {
+		*c = append(*c, 0)
+	}
+	(*c)[i]++
 }
 
 // spoutTask reads one log partition record by record, runs the chained
@@ -101,12 +124,18 @@ func (s *spoutTask) init() error {
 	}
 	if t.acking {
 		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
+		if t.cfg.SampleInterval > 0 {
+			s.stats.timeline = &treeTimeline{start: t.now(), width: int64(t.cfg.SampleInterval)}
+		}
 	}
 	return nil
 }
 
 func (s *spoutTask) onExpire(_ uint64, info pendingInfo) {
 	s.stats.timedOut++
+	if l := s.stats.timeline; l != nil {
+		l.add(&l.timedOut, s.nowc)
+	}
 	s.replay = append(s.replay, info.off)
 }
 
@@ -126,6 +155,9 @@ func (s *spoutTask) onResults(b *batch) {
 			case acking.AckAck:
 				if info, ok := s.pending.Remove(m.Root); ok {
 					s.stats.acked++
+					if l := s.stats.timeline; l != nil {
+						l.add(&l.acked, s.nowc)
+					}
 					s.lastAck = s.nowc
 					s.complete.RecordNanos(s.nowc - info.emit)
 				} // else: it timed out already; a late ack is ignored
@@ -464,6 +496,9 @@ func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
 				s.replay = s.replay[:0:cap(s.replay)]
 			}
 			s.stats.replayed++
+			if l := s.stats.timeline; l != nil {
+				l.add(&l.replayed, s.nowc)
+			}
 			if err := s.emitRecordAs(ctx, off, true); err != nil {
 				return progressed, err
 			}

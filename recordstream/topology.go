@@ -93,7 +93,9 @@ type Report struct {
 	// because the session merged into a larger one, RW1).
 	Counters map[string]int64
 	// Series are sampled per task: "queue_batches/<task>" and
-	// "busy/<task>" (fraction of the interval spent working).
+	// "busy/<task>" (fraction of the interval spent working); at-least-once
+	// adds the spouts' tree outcomes per second over time, one point per
+	// SampleInterval: "acked_per_s", "timed_out_per_s", "replayed_per_s".
 	Series map[string]metrics.Series
 	// Panes lists every pane the sink received, in order, with
 	// [Config.Trace] (nil otherwise). In exactly-once mode it spans every
@@ -409,6 +411,11 @@ func (t *topo) now() int64 { return t.cfg.Clock.Now().UnixNano() }
 
 func (t *topo) run(ctx context.Context) (*Report, error) {
 	t.start = t.now()
+	for _, s := range t.spouts {
+		if l := s.stats.timeline; l != nil {
+			l.start = t.start // the buckets count from the run's start
+		}
+	}
 	series := map[string]metrics.Series{}
 	var services []func(context.Context) error
 	if t.cfg.SampleInterval > 0 {
@@ -505,6 +512,7 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 		add("acker_messages", s.stats.ackerMsgs)
 		add("acker_messages_dropped", s.stats.ackerDropped)
 		r.Complete.Merge(s.complete)
+		addTimeline(series, t.start, s.stats.timeline)
 		for _, e := range s.out {
 			transferred += e.sent
 		}
@@ -551,4 +559,25 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 	}
 	r.Results = s.results()
 	return r
+}
+
+// addTimeline adds one spout's tree outcomes to series as rates per second
+// over time (T in seconds since start, at the start of each bucket).
+func addTimeline(series map[string]metrics.Series, start int64, l *treeTimeline) {
+	if l == nil {
+		return
+	}
+	n := max(len(l.acked), len(l.timedOut), len(l.replayed))
+	for name, c := range map[string][]int64{"acked_per_s": l.acked, "timed_out_per_s": l.timedOut, "replayed_per_s": l.replayed} {
+		s := series[name]
+		for i := range n {
+			if i >= len(s) {
+				s = append(s, metrics.Point{T: float64(l.start-start+int64(i)*l.width) / 1e9})
+			}
+			if i < len(c) {
+				s[i].V += float64(c[i]) * 1e9 / float64(l.width)
+			}
+		}
+		series[name] = s
+	}
 }
