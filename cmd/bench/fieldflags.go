@@ -22,6 +22,7 @@ func fieldFlags() map[string]string {
 		"compare.DataSpec.Seed":       "--seed",
 		"compare.DataSpec.EventRate":  "--event-rate",
 		"compare.DataSpec.Rate":       "--rate",
+		"compare.DataSpec.Steps":      "--rate-steps",
 		"compare.DataSpec.InputDir":   "--input",
 		"compare.DataSpec.Partitions": "--partitions",
 

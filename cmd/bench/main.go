@@ -300,6 +300,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
 	duration := fs.Duration("duration", 0, "a paced run of this long: with --rate, --events is rate × duration")
+	var steps rateSteps
+	fs.Var(&steps, "rate-steps", "change the paced rate during the run: `AFTER=RATE,...` (e.g. 5s=20000,10s=4000: from 5 s after the start 20000 events/s, from 10 s 4000); needs --rate")
 	var o compare.Overrides
 	fs.DurationVar(&o.Window, "window", 0, "window size of the workload's fixed or sliding windows (0: the workload's)")
 	fs.DurationVar(&o.Slide, "slide", 0, "slide of sliding windows; on fixed windows, makes them sliding windows (0: the workload's)")
@@ -379,7 +381,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		d.Events = events
 	}
-	d.Rate, d.InputDir = *rate, *input
+	d.Rate, d.InputDir, d.Steps = *rate, *input, steps
 	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real(), Trace: *trace != ""}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
