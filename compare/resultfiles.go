@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/weirlab/weir/datasets"
 )
 
 // The suite's tidy result files, beside results.json: one row per trial run
@@ -89,18 +88,14 @@ func writeTidyFiles(r *SuiteResults, write func(name string, data []byte) error)
 // writeTidy writes rows as CSV (a header of the parquet tags, then one
 // line per row) and as Parquet with meta as key-value metadata.
 func writeTidy[T any](csvName, parquetName string, rows []T, meta [][2]string, write func(string, []byte) error) error {
-	var opts []parquet.WriterOption
-	for _, kv := range meta {
-		opts = append(opts, parquet.KeyValueMetadata(kv[0], kv[1]))
+	pq, err := datasets.EncodeTable(rows, meta)
+	if err != nil {
+		return fmt.Errorf("compare: %s: %w", parquetName, err)
 	}
-	var buf bytes.Buffer
-	if err := parquet.Write(&buf, rows, opts...); err != nil {
-		return fmt.Errorf("compare: encode %s: %w", parquetName, err)
-	}
-	if err := write(parquetName, buf.Bytes()); err != nil {
+	if err := write(parquetName, pq); err != nil {
 		return err
 	}
-	buf.Reset()
+	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	t := reflect.TypeFor[T]()
 	header := make([]string, t.NumField())
@@ -147,36 +142,10 @@ func ReadSamples(dir string) ([]SampleRecord, error) {
 	return readTidy[SampleRecord](filepath.Join(dir, SamplesParquet))
 }
 
-func readTidy[T any](path string) ([]T, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
-	}
-	rows, err := parquet.ReadFile[T](path)
-	if err != nil {
-		return nil, fmt.Errorf("compare: %s: %w", path, err)
-	}
-	return rows, nil
-}
+func readTidy[T any](path string) ([]T, error) { return datasets.ReadTable[T](path) }
 
 // ReadParquetMetadata returns the key-value metadata of a Parquet file
 // written by [WriteSuiteResults] (the machine the suite ran on).
 func ReadParquetMetadata(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("compare: %s: %w", path, err)
-	}
-	out := map[string]string{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		out[kv.Key] = kv.Value
-	}
-	return out, nil
+	return datasets.ReadTableMetadata(path)
 }
