@@ -99,7 +99,7 @@ func TestVerdictAckerKnee(t *testing.T) {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(190, 200, 230) }))
 		}, Inconclusive, []string{"between 1.5× and 2×"}},
 		{"inconclusive: growth inside the spread", func() Verdict {
-			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(150, 500, 560) }))
+			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.P99Ms = sp(115, 500, 560) }))
 		}, Inconclusive, []string{"inside the spread"}},
 		{"holds: the generator lagged, but the achieved rate is past the acked knee", func() Verdict {
 			return verdictAckerKnee(withPoint(ackerHoldingOutcome(), ackedHi, func(p *ackerPoint) { p.FillRate = sp(1_050_000, 1_100_000, 1_200_000) }))
