@@ -307,8 +307,8 @@ func countMatching(reports []*Report) int {
 // sketch width, on a filled log, with checkpoints every 100 ms and off.
 func runSnapshotSizes(ctx context.Context, quick bool, res *ExperimentResult, o *snapshotOutcome, progress func(string)) {
 	n := reps(quick)
-	events := pick[int64](quick, 150_000, 1_000_000)
-	const iv = snapshotSweepInterval
+	events := pick[int64](quick, 300_000, 1_000_000)
+	iv := snapshotSweepInterval(quick)
 	bytesFig := Series{Name: "state-size", Title: fmt.Sprintf("hashtag-approx-topn checkpoint size and duration against sketch width (checkpoints every %v, filled log)", iv),
 		XLabel: "Count-Min sketch width (counters per row)", YLabel: "checkpoint p50 (ms); checkpoint MB"}
 	durLine, mbLine, relLine := Line{Label: "checkpoint p50 ms"}, Line{Label: "checkpoint MB"}, Line{Label: "throughput with / without checkpoints ×100"}
@@ -384,7 +384,11 @@ const snapshotMinCheckpoints = 10
 // snapshotSweepInterval is the state-size sweep's checkpoint interval:
 // frequent, as the ABS paper's "frequent snapshots", but not back to back
 // (at 20 ms a small state's checkpoint, some 40 ms, was always running).
-const snapshotSweepInterval = 100 * time.Millisecond
+// Quick mode's shorter log takes 50 ms so that it still completes
+// snapshotMinSweepCheckpoints.
+func snapshotSweepInterval(quick bool) time.Duration {
+	return pick(quick, 50*time.Millisecond, 100*time.Millisecond)
+}
 
 // snapshotMinSweepCheckpoints is how many checkpoints each repetition of
 // a state size must complete before its throughput is judged.
