@@ -41,10 +41,11 @@ func (a *ackerTask) run(ctx context.Context) error {
 		}
 		now := t.now()
 		if n := (now - a.lastRotate) / timeout; n > 0 {
-			// At most AckerBuckets rotations, however long it has been:
-			// after that many the map is empty (AK4), and one rotation per
-			// timeout elapsed would spin for a tiny timeout, as the spout's
-			// Tick did ([acking.Pending.Tick]).
+			// At most AckerBuckets rotations, however long it has
+			// been: after that many the map is empty (acking's AK4),
+			// and one rotation per timeout elapsed would spin for a
+			// tiny timeout, as the spout's Tick did
+			// ([acking.Pending.Tick]).
 			for range min(n, acking.AckerBuckets) {
 				a.core.Rotate()
 			}
