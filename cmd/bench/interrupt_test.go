@@ -199,3 +199,18 @@ func TestGenInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestRunInterruptedWhileChecking: the check against the reference answer
+// (seconds on a large run) stops at the signal too, rather than finishing
+// and exiting 0.
+func TestRunInterruptedWhileChecking(t *testing.T) {
+	args := []string{"run", "ysb", "--runtime", "recordstream", "--events", "50000"}
+	full := newTripCtx(t, 0)
+	code, _, stderr := benchCtx(full, args...)
+	require.Equal(t, exitOK, code, stderr)
+	n := full.calls.Load()
+	require.Greater(t, n, int64(5), "the check looks at the context while it computes the reference answer")
+	code, _, stderr = benchCtx(newTripCtx(t, n-1), args...)
+	assertInterrupted(t, code, stderr, "bench run: interrupted (terminated signal received); nothing written")
+	assert.Contains(t, stderr, "checking against the reference", "the signal came during the check")
+}
