@@ -50,7 +50,7 @@ func (b *batchOnDemand) Run(ctx context.Context, job *Job) (*Outcome, error) {
 	}
 	clk := clock.OrReal(job.Options.Clock)
 	start := clk.Now()
-	rs, err := referenceAnswer(job.Pipeline, job.Log, nil)
+	rs, err := referenceAnswer(ctx, job.Pipeline, job.Log, nil)
 	if err != nil {
 		return nil, fmt.Errorf("the batch answer: %w", err)
 	}

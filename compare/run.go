@@ -292,11 +292,11 @@ type fullReference struct {
 	done    bool
 }
 
-func (f *fullReference) get(p *dataflow.Pipeline, log *datasets.Log) ([]dataflow.Result, error) {
+func (f *fullReference) get(ctx context.Context, p *dataflow.Pipeline, log *datasets.Log) ([]dataflow.Result, error) {
 	if f != nil && f.done {
 		return f.results, nil
 	}
-	rs, err := referenceAnswer(p, log, nil)
+	rs, err := referenceAnswer(ctx, p, log, nil)
 	if err == nil && f != nil {
 		f.results, f.done = rs, true
 	}
@@ -319,7 +319,7 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	}
 	sayf(progress, "%s: %s read %d events in %v; checking against the reference", w.Name, r.Name(), out.Events, out.Elapsed.Round(time.Millisecond))
 
-	check, err := checkOutcome(p, log, out, full)
+	check, err := checkOutcome(ctx, p, log, out, full)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", w.Name, err)
 	}
@@ -353,8 +353,8 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 // under the model's rule ([VerifyLate]), compares the results with the
 // reference answer without the verified drops, and separately with the full
 // answer.
-func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *fullReference) (CheckResult, error) {
-	all, err := full.get(p, log)
+func checkOutcome(ctx context.Context, p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *fullReference) (CheckResult, error) {
+	all, err := full.get(ctx, p, log)
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("reference answer: %w", err)
 	}
@@ -365,7 +365,7 @@ func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *f
 	opts := CheckOptionsFor(p, len(out.Late))
 	ref := all
 	if len(ex) > 0 {
-		if ref, err = referenceAnswer(p, log, ex); err != nil {
+		if ref, err = referenceAnswer(ctx, p, log, ex); err != nil {
 			return CheckResult{}, fmt.Errorf("reference answer: %w", err)
 		}
 	}
@@ -385,8 +385,10 @@ func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *f
 }
 
 // referenceAnswer is dataflow.Reference over every record of the closed
-// log l, leaving the records out of the windows ex names (CM2).
-func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]dataflow.Result, error) {
+// log l, leaving the records out of the windows ex names (CM2). It stops
+// with ctx's error once ctx is done (looking every few thousand records):
+// the check of a large run takes seconds, and a signal must stop it too.
+func referenceAnswer(ctx context.Context, p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]dataflow.Result, error) {
 	if !l.Closed() {
 		return nil, errors.New("compare: the reference answer needs a closed (complete) log")
 	}
@@ -394,5 +396,20 @@ func referenceAnswer(p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]da
 	if len(ex) > 0 {
 		opts.ExcludeWindows = ex.lookup
 	}
-	return dataflow.Reference(p, l.All(), opts)
+	records := func(yield func(dataflow.Record) bool) {
+		n := 0
+		for r := range l.All() {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	rs, err := dataflow.Reference(p, records, opts)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr // an answer over part of the log
+	}
+	return rs, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,16 @@ func parquetSchema(s dataflow.Schema) (*parquet.Schema, []int, error) {
 
 // WriteParquet writes rows of schema s to w as one Parquet file.
 func WriteParquet(w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) error {
+	return writeParquet(context.Background(), w, s, rows)
+}
+
+// ctxCheckRows is how many rows a writer writes between looks at its ctx:
+// a few milliseconds of work, so that a canceled write stops at once.
+const ctxCheckRows = 4096
+
+// writeParquet is [WriteParquet], stopping with ctx's error, before the
+// file is finished, once ctx is done.
+func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -103,6 +114,11 @@ func WriteParquet(w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) e
 	}
 	r := 0
 	for row := range rows {
+		if r%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if len(row) != s.Len() {
 			return fmt.Errorf("datasets: write parquet: row %d has %d values, schema %v has %d", r, len(row), s, s.Len())
 		}
@@ -136,6 +152,9 @@ func WriteParquet(w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) e
 	}
 	if err := flush(); err != nil {
 		return fmt.Errorf("datasets: write parquet: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := pw.Close(); err != nil {
 		return fmt.Errorf("datasets: write parquet: %w", err)
@@ -495,22 +514,90 @@ func ReadParquetRows(path string, s dataflow.Schema) ([]dataflow.Row, error) {
 }
 
 // WriteDir writes l's records to dir/events.parquet and each table to
-// dir/<name>.parquet, creating dir if needed.
-func WriteDir(dir string, l *Log, tables map[string]*dataflow.Table) error {
+// dir/<name>.parquet, creating dir if needed. It is all or nothing: every
+// file is written to a temporary file beside it, and only once all are
+// complete are they renamed into place, so a failure or a canceled ctx
+// (checked every few thousand rows; WriteDir then returns ctx's error)
+// leaves no new file, partial or empty, and the directory as it was (a
+// directory WriteDir created is removed again).
+func WriteDir(ctx context.Context, dir string, l *Log, tables map[string]*dataflow.Table) (err error) {
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("datasets: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, EventsFile), func(w io.Writer) error { return WriteLogParquet(w, l) }); err != nil {
+	var tmps []string // temporary files, by final name in names
+	var names []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, tmp := range tmps {
+			os.Remove(tmp)
+		}
+		if statErr != nil {
+			os.Remove(dir) // ours, and empty again (Remove keeps a directory that is not)
+		}
+	}()
+	write := func(name string, fn func(io.Writer) error) error {
+		path := filepath.Join(dir, name)
+		tmp, err := writeTemp(path, fn)
+		if err != nil {
+			return err
+		}
+		tmps, names = append(tmps, tmp), append(names, path)
+		return nil
+	}
+	if err := write(EventsFile, func(w io.Writer) error { return writeParquet(ctx, w, l.Schema(), LogRows(l)) }); err != nil {
 		return err
 	}
-	for name, t := range tables {
-		if err := writeFile(filepath.Join(dir, name+".parquet"), func(w io.Writer) error {
-			return WriteParquet(w, t.Schema, slices.Values(t.Rows))
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		t := tables[name]
+		if err := write(name+".parquet", func(w io.Writer) error {
+			return writeParquet(ctx, w, t.Schema, slices.Values(t.Rows))
 		}); err != nil {
 			return err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, tmp := range tmps {
+		if err := os.Rename(tmp, names[i]); err != nil {
+			return fmt.Errorf("datasets: %w", err)
+		}
+	}
 	return nil
+}
+
+// writeTemp writes path's content through fn into a new temporary file
+// beside path (same directory, so a rename moves it into place) and returns
+// the temporary file's name; on failure the temporary file is removed. A
+// canceled write returns the ctx error fn returned, unwrapped.
+func writeTemp(path string, fn func(io.Writer) error) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; data files are for any reader
+		return fail(fmt.Errorf("datasets: %w", err))
+	}
+	if err := fn(f); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return fail(err)
+		}
+		return fail(fmt.Errorf("datasets: write %s: %w", path, err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	return tmp, nil
 }
 
 // writeFile writes path through fn, reporting the first error of writing or

@@ -25,7 +25,7 @@ func TestDirRoundTrip(t *testing.T) {
 			l, tables, err := Generate(ctx, name, cfg)
 			require.NoError(t, err)
 			dir := t.TempDir()
-			require.NoError(t, WriteDir(dir, l, tables))
+			require.NoError(t, WriteDir(ctx, dir, l, tables))
 			l2, tables2, err := LoadDir(ctx, dir, name, cfg)
 			require.NoError(t, err)
 			assert.True(t, l2.Closed())
@@ -79,7 +79,7 @@ func TestParquetErrors(t *testing.T) {
 	dir := t.TempDir()
 	l, tables, err := Generate(ctx, "ysb", Config{Events: 500, Seed: 1})
 	require.NoError(t, err)
-	require.NoError(t, WriteDir(dir, l, tables))
+	require.NoError(t, WriteDir(ctx, dir, l, tables))
 	events := filepath.Join(dir, EventsFile)
 	data, err := os.ReadFile(events)
 	require.NoError(t, err)
@@ -157,4 +157,45 @@ func FuzzParquetReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = scanParquet("fuzz.parquet", bytes.NewReader(b), int64(len(b)), testSchema(), func(dataflow.Row) error { return nil })
 	})
+}
+
+// errAfter is a context whose Err reports it canceled from its n-th call
+// on: a cancel at a chosen point of a write, which looks at its context
+// every few thousand rows.
+type errAfter struct {
+	context.Context
+	n, calls int
+}
+
+func (c *errAfter) Err() error {
+	if c.calls++; c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestWriteDirCanceled: a WriteDir whose ctx is canceled at any point
+// returns the ctx's error and leaves no file, partial, empty or temporary:
+// a directory it made is removed, an existing one keeps what it held.
+func TestWriteDirCanceled(t *testing.T) {
+	ctx := context.Background()
+	l, tables, err := Generate(ctx, "ysb", Config{Events: 20_000, Seed: 1})
+	require.NoError(t, err)
+	count := &errAfter{Context: ctx, n: 1 << 30}
+	require.NoError(t, WriteDir(count, t.TempDir(), l, tables))
+	require.Greater(t, count.calls, 5, "the events file is written in steps")
+	for n := 1; n <= count.calls; n++ {
+		made := filepath.Join(t.TempDir(), "new")
+		err := WriteDir(&errAfter{Context: ctx, n: n}, made, l, tables)
+		require.ErrorIs(t, err, context.Canceled, "canceled at look %d of %d", n, count.calls)
+		assert.NoDirExists(t, made, "canceled at look %d: the directory WriteDir made is removed", n)
+
+		existing := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(existing, "keep.txt"), []byte("x"), 0o644))
+		require.ErrorIs(t, WriteDir(&errAfter{Context: ctx, n: n}, existing, l, tables), context.Canceled)
+		entries, err := os.ReadDir(existing)
+		require.NoError(t, err)
+		require.Len(t, entries, 1, "canceled at look %d: only what the directory held", n)
+		assert.Equal(t, "keep.txt", entries[0].Name())
+	}
 }

@@ -40,9 +40,16 @@ func (a *ackerTask) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		now := t.now()
-		for now-a.lastRotate >= timeout {
-			a.core.Rotate()
-			a.lastRotate += timeout
+		if n := (now - a.lastRotate) / timeout; n > 0 {
+			// At most AckerBuckets rotations, however long it has
+			// been: after that many the map is empty (acking's AK4),
+			// and one rotation per timeout elapsed would spin for a
+			// tiny timeout, as the spout's Tick did
+			// ([acking.Pending.Tick]).
+			for range min(n, acking.AckerBuckets) {
+				a.core.Rotate()
+			}
+			a.lastRotate += n * timeout
 		}
 		for i := range b.ts {
 			m := &b.ts[i]

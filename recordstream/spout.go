@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -14,11 +15,15 @@ import (
 	"github.com/weirlab/weir/recordstream/internal/acking"
 )
 
-// pendingInfo is what a spout keeps per tracked tuple: the offset to replay
-// and the emit time for the complete latency.
+// pendingInfo is what a spout keeps per tracked tuple: the offset to replay,
+// the emit time for the complete latency and, for the stall check
+// ([spoutTask.stuck]), the lowest watermark at which the windowed bolts can
+// ack the tree ([topo.releaseBound] of its tuples; math.MaxInt64 when the
+// check is off).
 type pendingInfo struct {
 	off  int64
 	emit int64
+	exp  int64
 }
 
 type spoutStats struct {
@@ -81,6 +86,12 @@ type spoutTask struct {
 	curXOR    uint64
 	curN      int
 	curReplay bool
+	curExp    int64 // the lowest releaseBound of its tuples (stallRule)
+
+	// stallRule says the stall check of [spoutTask.stuck] applies;
+	// releasable holds pending roots its last scan found releasable.
+	stallRule  bool
+	releasable []uint64
 
 	maxT      dataflow.Time
 	sinceWM   int
@@ -123,6 +134,7 @@ func (s *spoutTask) init() error {
 		s.procTime = a.Domain == dataflow.ProcessingTime
 	}
 	if t.acking {
+		s.stallRule = t.cfg.MaxSpoutPending > 0 && t.releaseBounded()
 		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
 		if t.cfg.SampleInterval > 0 {
 			s.stats.timeline = &treeTimeline{start: t.now(), width: int64(t.cfg.SampleInterval)}
@@ -211,6 +223,9 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	if ts > s.maxT {
 		s.maxT = ts
 	}
+	if s.stallRule {
+		s.curExp = min(s.curExp, t.releaseBound(ts))
+	}
 	if s.curReplay {
 		tp.Aux = 1 // a replay: counted by the window bolt if it is accepted
 	}
@@ -245,6 +260,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	}
 	s.row = row
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
+	s.curExp = math.MaxInt64
 	if s.tracked() && pass {
 		s.curRoot = acking.NewRootID(s.rng)
 	}
@@ -259,7 +275,7 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 		// (RC1). Storm would send an INIT with value 0 and ack at once.
 		return nil
 	}
-	s.pending.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc})
+	s.pending.Put(s.curRoot, pendingInfo{off: off, emit: s.nowc, exp: s.curExp})
 	return s.sendAck(ctx, acking.AckInit, s.curRoot, s.curXOR)
 }
 
@@ -340,10 +356,16 @@ func (s *spoutTask) flushAll(ctx context.Context) error {
 	return nil
 }
 
-// ErrSpoutStalled is returned when a spout sits at max spout pending with
-// no tree completing for four message timeouts: windowed bolts hold their
-// tuples until the window expires, so a window holding more tuples than max
-// spout pending can never fire (Storm checks this for count windows only).
+// ErrSpoutStalled is returned when a spout sits at max spout pending and no
+// pending tree can complete: windowed bolts hold their tuples until the
+// window expires, so a window holding more tuples than max spout pending can
+// never fire (Storm checks this for count windows only). The spout reports
+// it when it stalls ([spoutTask.stuck]): held back, with every pending tree
+// held in a window its own watermark has not closed, which only more input
+// (which it may not read) would close. Where that rule does not apply (the
+// watermark can also move by idleness or processing time) or another spout
+// holds the watermark back, it reports it after four message timeouts
+// without a completed tree.
 var ErrSpoutStalled = errors.New("recordstream: spout stalled at max spout pending: open windows hold more tuples than Config.MaxSpoutPending allows; raise it or set it to 0 (unlimited)")
 
 func (s *spoutTask) checkStall() error {
@@ -355,6 +377,71 @@ func (s *spoutTask) checkStall() error {
 		return fmt.Errorf("%w (spout %d, %d pending)", ErrSpoutStalled, s.part, s.pending.Len())
 	}
 	return nil
+}
+
+// releaseBounded reports whether a tree's release by the windowed bolts has
+// a lower bound in the spouts' watermark ([topo.releaseBound]): windows in
+// event time (fixed, sliding, sessions) without idleness, whose held tuples
+// are acked only when the watermark passes their windows (RW1).
+func (t *topo) releaseBounded() bool {
+	a := t.agg
+	if a == nil || a.Domain != dataflow.EventTime || a.Watermark.IdleTimeout > 0 {
+		return false
+	}
+	switch a.Window.Kind {
+	case dataflow.WindowFixed, dataflow.WindowSliding, dataflow.WindowSession:
+		return true
+	}
+	return false
+}
+
+// releaseBound is the lowest watermark at which a windowed bolt acks a tuple
+// of event time ts (when [topo.releaseBounded]): for fixed and sliding
+// windows the expiry [windowTask.hold] gives it (the end of its last window
+// plus the allowed lateness); for sessions, which end at least a gap after
+// their last record, ts plus the gap and the lateness. A tuple later than
+// that is dropped as late and acked at once (RW2), which the bound covers:
+// late means below it.
+func (t *topo) releaseBound(ts dataflow.Time) int64 {
+	a := t.agg
+	fn, late := a.Window, dataflow.Millis(a.AllowedLateness)
+	if fn.Kind == dataflow.WindowSession {
+		return int64(ts) + fn.Gap + late
+	}
+	last := int64(ts) - dataflow.FloorMod(int64(ts)-fn.Offset, fn.Period)
+	return last + fn.Size + late
+}
+
+// stuck reports whether the spout, held back at max spout pending, can never
+// emit again (with [spoutTask.stallRule]). A tree completes only once the
+// windowed bolts' watermark reaches its [topo.releaseBound]; their watermark
+// is at most this spout's (the minimum over spouts), which the spout has
+// sent and which rises only when it reads a new record. Replays do not
+// raise it, and a held-back spout reads nothing new. So if every pending
+// tree's bound is above the spout's watermark, no tree completes, and
+// timeouts only replay the same records into the same windows: a stall.
+//
+// A scan of the pending map keeps the roots it finds releasable; as the
+// watermark never decreases, one still pending proves the spout not stuck,
+// so the map is scanned again only once they have all completed or timed
+// out.
+func (s *spoutTask) stuck() bool {
+	if !s.stallRule || s.endSent {
+		return false // the end-of-input watermark releases every tree
+	}
+	for n := len(s.releasable); n > 0; n = len(s.releasable) {
+		if _, ok := s.pending.Get(s.releasable[n-1]); ok {
+			return false
+		}
+		s.releasable = s.releasable[:n-1]
+	}
+	wm := int64(s.watermark())
+	s.pending.Each(func(root uint64, info pendingInfo) {
+		if info.exp <= wm {
+			s.releasable = append(s.releasable, root)
+		}
+	})
+	return len(s.releasable) == 0
 }
 
 // spoutBurst is how many records a spout emits between looks at its inbox
@@ -386,6 +473,11 @@ func (s *spoutTask) run(ctx context.Context) error {
 	atEnd := false
 	windows := t.agg != nil
 	for {
+		// 0. stop when asked: with replays or records always at hand the
+		// loop below never blocks, where it would look at ctx.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		// 1. acker results, every iteration.
 		for drained := false; !drained; {
 			select {
@@ -440,8 +532,20 @@ func (s *spoutTask) run(ctx context.Context) error {
 		}
 		switch {
 		case s.heldBack():
-			// Only an acker result (or a timeout) frees a slot.
-			if err := s.wait(ctx, trig, nil, s.deadline(0)); err != nil {
+			// Only an acker result (or a timeout) frees a slot, unless
+			// none can come. At the end of the partition the end-of-input
+			// watermark closes every window, held back or not.
+			at := int64(0)
+			if atEnd && windows {
+				if err := s.endWatermark(ctx); err != nil {
+					return err
+				}
+				at = s.lastEndWM + endWatermarkEvery
+			}
+			if s.stuck() {
+				return fmt.Errorf("%w (spout %d, %d pending, watermark %v)", ErrSpoutStalled, s.part, s.pending.Len(), s.watermark())
+			}
+			if err := s.wait(ctx, trig, nil, s.deadline(at)); err != nil {
 				return err
 			}
 		case len(s.replay) > 0 || s.next < end:
@@ -453,15 +557,10 @@ func (s *spoutTask) run(ctx context.Context) error {
 		default:
 			// The end of the partition: say so (again now and then while
 			// trees are pending).
-			now := t.now()
-			if windows && (!s.endSent || now-s.lastEndWM >= endWatermarkEvery) {
-				if err := s.broadcast(ctx, msgWatermark, dataflow.MaxTime); err != nil {
+			if windows {
+				if err := s.endWatermark(ctx); err != nil {
 					return err
 				}
-				if err := s.flushAll(ctx); err != nil {
-					return err
-				}
-				s.endSent, s.lastEndWM = true, now
 			}
 			if !s.tracked() || s.pending.Len() == 0 {
 				if err := s.finish(ctx); err != nil {
@@ -481,6 +580,24 @@ func (s *spoutTask) run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// endWatermark sends the end-of-input watermark (MaxTime) at the end of the
+// partition, and again every endWatermarkEvery while trees are pending, so
+// that a restarted bolt learns it too.
+func (s *spoutTask) endWatermark(ctx context.Context) error {
+	now := s.t.now()
+	if s.endSent && now-s.lastEndWM < endWatermarkEvery {
+		return nil
+	}
+	if err := s.broadcast(ctx, msgWatermark, dataflow.MaxTime); err != nil {
+		return err
+	}
+	if err := s.flushAll(ctx); err != nil {
+		return err
+	}
+	s.endSent, s.lastEndWM = true, now
+	return nil
 }
 
 // burst emits up to spoutBurst records: replays first, then new ones, while

@@ -262,10 +262,7 @@ func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 	case holdReceipt:
 		return w.sendAck(ctx, tp.Root, tp.Edge)
 	case holdExpiry:
-		ts := int64(tp.Time)
-		fn := a.Window
-		last := ts - dataflow.FloorMod(ts-fn.Offset, fn.Period)
-		h.exp = last + fn.Size + w.lateness
+		h.exp = w.t.releaseBound(tp.Time) // the end of its last window, plus the lateness
 		w.push(h)
 	case holdCount, holdSession:
 		w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)

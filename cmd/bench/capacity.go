@@ -71,8 +71,7 @@ func cmdCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	res, err := compare.SustainableRate(ctx, w, r, d, o)
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "bench capacity: stopped after %d probes\n", len(res.Probes))
-			return exitFailed
+			return interrupted(ctx, stderr, "bench capacity", fmt.Sprintf("stopped after %d probes, printed above", len(res.Probes)))
 		}
 		var unsupported *dataflow.UnsupportedError
 		if errors.As(err, &unsupported) {

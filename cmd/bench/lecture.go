@@ -65,7 +65,12 @@ func lecture(ctx context.Context, exps []*compare.Experiment, dir, command strin
 			left = "about " + (time.Since(start) / time.Duration(i) * time.Duration(len(exps)-i)).Round(time.Second).String()
 		}
 		fmt.Fprintf(stderr, "[%d/%d] %s (%s): elapsed %v, time left %s\n", i+1, len(exps), e.Name, e.Claim, elapsed(), left)
-		progress := func(msg string) { fmt.Fprintf(stderr, "    [%6.1fs] %s\n", time.Since(start).Seconds(), msg) }
+		progress := func(msg string) {
+			if ctx.Err() != nil {
+				return // the runs the signal stopped: one line says so at the end
+			}
+			fmt.Fprintf(stderr, "    [%6.1fs] %s\n", time.Since(start).Seconds(), msg)
+		}
 		res, err := compare.RunExperiments(ctx, []*compare.Experiment{e}, true, command, progress)
 		if all == nil {
 			all = res
@@ -90,6 +95,9 @@ func lecture(ctx context.Context, exps []*compare.Experiment, dir, command strin
 	printVerdicts(stdout, all)
 	fmt.Fprintf(stdout, "\n%d of %d experiments in %.1fs; results in %s\n", len(all.Experiments), len(exps), all.Seconds, dir)
 	fmt.Fprintf(stdout, "the report: go run ./cmd/bench report --in %s\n", dir)
+	if runErr != nil && ctx.Err() != nil {
+		return interrupted(ctx, stderr, "bench", keptExperiments(all, dir))
+	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "bench: %v (partial results in %s)\n", withFlag(runErr), dir)
 		return exitFailed
@@ -169,8 +177,19 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	d := compare.DataSpec{Seed: 1} // each workload's default data size
 
 	rows, err := compare.RunSuite(ctx, compare.DefaultSuite(), compare.Workloads(), d, compare.Options{Seed: 1}, progress, func(r compare.SuiteRow) {
+		if r.Err != nil && ctx.Err() != nil {
+			return // the run the signal stopped: said once, below
+		}
 		progress(fmt.Sprintf("%s on %s: %s", r.Workload, r.Runtime, matches(r)))
 	})
+	if n := len(rows); ctx.Err() != nil && (err != nil || (n > 0 && rows[n-1].Err != nil)) {
+		// The run the signal stopped did not fail: leave it out.
+		if n > 0 && rows[n-1].Err != nil {
+			rows = rows[:n-1]
+		}
+		printTable(stdout, rows)
+		return interrupted(ctx, stderr, "bench check", fmt.Sprintf("the %d runs done are in the table", len(rows)))
+	}
 	printTable(stdout, rows)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench check: %v\n", withFlag(err))

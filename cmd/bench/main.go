@@ -15,6 +15,12 @@
 // fails, or when the suite has a failed run or check; 2 for bad usage or
 // unusable input; 3 when the runtime's model cannot express the workload.
 // bench check exits 1 when a run fails or does not match the reference.
+//
+// SIGINT (Ctrl-C) and SIGTERM alike interrupt any command: its run stops
+// within a second, temporary files and directories are removed, no output
+// file is left half-written (gen writes nothing), the suite keeps the
+// experiments it finished, and the command says "interrupted" in one line
+// and exits 1. A second signal kills the process at once.
 package main
 
 import (
@@ -47,10 +53,38 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext returns a context that the first SIGINT or SIGTERM cancels,
+// with the signal as its cause: every command handles both alike, stops its
+// run (which watches the context), removes its temporary files, keeps what
+// it finished and says so in one line ([interrupted]). After that first
+// signal the default action is back, so a second one kills the process at
+// once. stop releases the signals.
+func signalContext(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
+	ctx, stop = signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
+}
+
+// interrupted is how every command ends when its context was canceled (the
+// signal of [signalContext]) before its work was done, whatever error the
+// work returned: one line naming the command, the cause and, in note, what
+// was kept ("" for nothing), and exit status 1.
+func interrupted(ctx context.Context, stderr io.Writer, cmd, note string) int {
+	cause := "interrupted"
+	if c := context.Cause(ctx); c != nil && c != context.Canceled { // a signal's cause is also Canceled (errors.Is)
+		cause += " (" + c.Error() + ")"
+	}
+	if note != "" {
+		note = "; " + note
+	}
+	fmt.Fprintf(stderr, "%s: %s%s\n", cmd, cause, note)
+	return exitFailed
 }
 
 // run is the whole command, in process, for tests.
@@ -253,10 +287,16 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	log, tables, err := compare.LoadData(ctx, w, d)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(ctx, stderr, "bench gen", "nothing written")
+		}
 		fmt.Fprintf(stderr, "bench gen: %v\n", withFlag(err))
 		return exitUsage
 	}
-	if err := datasets.WriteDir(*out, log, tables); err != nil {
+	if err := datasets.WriteDir(ctx, *out, log, tables); err != nil {
+		if ctx.Err() != nil {
+			return interrupted(ctx, stderr, "bench gen", "nothing written")
+		}
 		fmt.Fprintf(stderr, "bench gen: %v\n", withFlag(err))
 		return exitFailed
 	}
@@ -385,6 +425,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real(), Trace: *trace != ""}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
+	if err != nil && ctx.Err() != nil {
+		return interrupted(ctx, stderr, "bench run", "nothing written")
+	}
 	if err != nil {
 		var unsupported *dataflow.UnsupportedError
 		if errors.As(err, &unsupported) {
@@ -514,7 +557,12 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitUsage
 	}
 	start := time.Now()
-	progress := func(msg string) { fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), msg) }
+	progress := func(msg string) {
+		if ctx.Err() != nil {
+			return // the runs the signal stopped: one line says so at the end
+		}
+		fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), msg)
+	}
 	command := "bench suite " + strings.Join(args, " ")
 	res, err := compare.RunExperiments(ctx, exps, *quick, strings.TrimSpace(command), progress)
 	if res != nil {
@@ -523,6 +571,9 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	if werr := compare.WriteSuiteResults(*out, res); werr != nil {
 		fmt.Fprintf(stderr, "bench suite: %v\n", withFlag(werr))
 		return exitFailed
+	}
+	if err != nil && ctx.Err() != nil {
+		return interrupted(ctx, stderr, "bench suite", keptExperiments(res, *out))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bench suite: %v (partial results in %s)\n", withFlag(err), *out)
@@ -533,6 +584,16 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "%d experiments in %.1fs; results in %s\n", len(res.Experiments), res.Seconds, *out)
 	return exitOK
+}
+
+// keptExperiments is the note of an interrupted suite: how many finished
+// experiments its results directory keeps.
+func keptExperiments(res *compare.SuiteResults, dir string) string {
+	n := 0
+	if res != nil {
+		n = len(res.Experiments)
+	}
+	return fmt.Sprintf("%d finished experiments kept in %s", n, dir)
 }
 
 // cmdReport is `bench report`: REPORT.md and figures from a suite directory.

@@ -194,3 +194,50 @@ func TestIDTableMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingTickAfterLongGap: a tick long after the last one (a billion
+// timeouts of 1 ns) costs two rotations, not a billion: every entry has
+// expired, and the next rotation is due one timeout after the last whole
+// timeout elapsed.
+func TestPendingTickAfterLongGap(t *testing.T) {
+	var expired []uint64
+	now := int64(1_000_000)
+	p := NewPending(time.Nanosecond, now, func(k uint64, _ int) { expired = append(expired, k) })
+	p.Put(1, 0)
+	p.Put(2, 0)
+	now += int64(time.Second)
+	p.Tick(now)
+	assert.ElementsMatch(t, []uint64{1, 2}, expired, "both expired")
+	assert.Zero(t, p.Len())
+	assert.Equal(t, now+1, p.NextRotation())
+}
+
+// TestPendingTickMatchesStepwise checks Tick against rotating once per
+// timeout elapsed (the rule it implements) on random gaps: the same entries
+// expire at the same ticks, and the next rotation is due at the same time.
+func TestPendingTickMatchesStepwise(t *testing.T) {
+	const seed = 7
+	rng := rand.New(rand.NewPCG(seed, 1))
+	const timeout = 10
+	var fast, slow []uint64
+	now := int64(0)
+	p := NewPending(time.Duration(timeout), now, func(k uint64, _ int) { fast = append(fast, k) })
+	m, err := NewRotatingMap[int](SpoutPendingBuckets)
+	require.NoError(t, err)
+	last := now
+	for i := range 2000 {
+		now += rng.Int64N(4 * timeout)
+		p.Tick(now)
+		for now-last >= timeout {
+			m.Rotate(func(k uint64, _ int) { slow = append(slow, k) })
+			last += timeout
+		}
+		require.ElementsMatch(t, slow, fast, "seed %d: expired by tick %d at %d", seed, i, now)
+		require.Equal(t, last+timeout, p.NextRotation(), "seed %d: next rotation after tick %d", seed, i)
+		if rng.IntN(2) == 0 {
+			k := uint64(i + 1)
+			p.Put(k, i)
+			m.Put(k, i)
+		}
+	}
+}

@@ -27,12 +27,22 @@ func NewPending[V any](timeout time.Duration, now int64, expire func(uint64, V))
 }
 
 // Tick rotates once per timeout elapsed by now; expired entries go to the
-// expire function.
+// expire function. However long the time elapsed, it costs at most
+// [SpoutPendingBuckets] rotations: after that many every entry has expired,
+// and further rotations of the empty map would change nothing but the
+// rotation time, which Tick sets directly. (Rotating once per timeout
+// elapsed made a 1 ns timeout cost a rotation per nanosecond: the spout
+// spent longer in Tick than the time it covered, never caught up, and never
+// looked at its context again.)
 func (p *Pending[V]) Tick(now int64) {
-	for now-p.lastRotate >= p.timeout {
-		p.Rotate(p.expire)
-		p.lastRotate += p.timeout
+	n := (now - p.lastRotate) / p.timeout
+	if n <= 0 {
+		return
 	}
+	for range min(n, SpoutPendingBuckets) {
+		p.Rotate(p.expire)
+	}
+	p.lastRotate += n * p.timeout
 }
 
 // NextRotation returns the clock reading at which the next rotation is due.

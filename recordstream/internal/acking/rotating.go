@@ -90,6 +90,16 @@ func (m *RotatingMap[V]) Remove(k uint64) (V, bool) {
 // Len returns the number of entries.
 func (m *RotatingMap[V]) Len() int { return m.size }
 
+// Each calls fn for every entry, in no particular order. fn must not change
+// the map.
+func (m *RotatingMap[V]) Each(fn func(uint64, V)) {
+	for _, b := range m.buckets {
+		if b.len() > 0 {
+			b.each(fn)
+		}
+	}
+}
+
 // Rotate drops the oldest bucket, calling expire (if not nil) for each of its
 // entries, and makes an empty bucket the newest. The dropped bucket's table
 // is reused.
