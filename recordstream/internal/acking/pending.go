@@ -27,11 +27,19 @@ func NewPending[V any](timeout time.Duration, now int64, expire func(uint64, V))
 }
 
 // Tick rotates once per timeout elapsed by now; expired entries go to the
-// expire function.
+// expire function. Its cost does not grow with the time elapsed: after
+// [SpoutPendingBuckets] rotations every entry has expired, so the further
+// rotations due, which would only rotate empty buckets, are skipped (a
+// spout blocked for a long time, or a short timeout, would otherwise spin
+// through one rotation per timeout elapsed).
 func (p *Pending[V]) Tick(now int64) {
-	for now-p.lastRotate >= p.timeout {
+	if now-p.lastRotate < p.timeout {
+		return
+	}
+	n := (now - p.lastRotate) / p.timeout
+	p.lastRotate += n * p.timeout
+	for range min(n, SpoutPendingBuckets) {
 		p.Rotate(p.expire)
-		p.lastRotate += p.timeout
 	}
 }
 
