@@ -21,11 +21,13 @@ type ackerTask struct {
 	core       *acking.Acker
 	lastRotate int64
 	stats      ackerStats
+	tr         *tracker // counts the entries against the budget (RB1)
 }
 
 func (a *ackerTask) init() {
 	a.core = acking.NewAcker()
 	a.lastRotate = a.t.now()
+	a.tr = a.t.newTracker()
 }
 
 func (a *ackerTask) run(ctx context.Context) error {
@@ -40,9 +42,9 @@ func (a *ackerTask) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		now := t.now()
-		for now-a.lastRotate >= timeout {
-			a.core.Rotate()
-			a.lastRotate += timeout
+		if n := (now - a.lastRotate) / timeout; n > 0 {
+			a.core.RotateN(n) // bounded cost, however long the gap
+			a.lastRotate += n * timeout
 		}
 		for i := range b.ts {
 			m := &b.ts[i]
@@ -67,6 +69,11 @@ func (a *ackerTask) run(ctx context.Context) error {
 			}
 		}
 		b.release()
+		var n [numTracked]int64
+		n[trackAcker] = int64(a.core.Pending())
+		if err := a.tr.publish(&n, 0); err != nil {
+			return err
+		}
 		a.busy.Add(t.now() - now)
 		if len(a.in.ch) == 0 {
 			for _, e := range a.out {
