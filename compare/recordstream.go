@@ -33,6 +33,7 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 		Ackers:            f.Ackers,
 		MaxSpoutPending:   f.MaxSpoutPending,
 		MessageTimeout:    f.MessageTimeout,
+		MemoryBudget:      f.MemoryBudget,
 		WatermarkInterval: f.WatermarkInterval,
 	}
 	cfg.CheckpointConfig.CheckpointInterval = f.CheckpointInterval

@@ -40,7 +40,9 @@ type RuntimeFlags struct {
 	// Backpressure turns on microbatch's PID rate controller.
 	Backpressure bool `json:"backpressure,omitempty"`
 	// MemoryBudget (bytes) stops a microbatch run whose queued batches hold
-	// more; zero means no budget. Parse flag text with [ParseByteSize].
+	// more (zero: no budget), and a recordstream at-least-once run whose
+	// bookkeeping (pending trees, replays, held tuples) holds more (zero:
+	// its default, 512 MiB). Parse flag text with [ParseByteSize].
 	MemoryBudget int64 `json:"memory_budget,omitempty"`
 	// CheckpointInterval is how often state is checkpointed (microbatch
 	// checkpoints, recordstream exactly-once barriers).

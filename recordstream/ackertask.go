@@ -21,11 +21,13 @@ type ackerTask struct {
 	core       *acking.Acker
 	lastRotate int64
 	stats      ackerStats
+	tr         *tracker // counts the entries against the budget (RB1)
 }
 
 func (a *ackerTask) init() {
 	a.core = acking.NewAcker()
 	a.lastRotate = a.t.now()
+	a.tr = a.t.newTracker()
 }
 
 func (a *ackerTask) run(ctx context.Context) error {
@@ -41,14 +43,7 @@ func (a *ackerTask) run(ctx context.Context) error {
 		}
 		now := t.now()
 		if n := (now - a.lastRotate) / timeout; n > 0 {
-			// At most AckerBuckets rotations, however long it has
-			// been: after that many the map is empty (acking's AK4),
-			// and one rotation per timeout elapsed would spin for a
-			// tiny timeout, as the spout's Tick did
-			// ([acking.Pending.Tick]).
-			for range min(n, acking.AckerBuckets) {
-				a.core.Rotate()
-			}
+			a.core.RotateN(n) // bounded cost, however long the gap
 			a.lastRotate += n * timeout
 		}
 		for i := range b.ts {
@@ -74,6 +69,11 @@ func (a *ackerTask) run(ctx context.Context) error {
 			}
 		}
 		b.release()
+		var n [numTracked]int64
+		n[trackAcker] = int64(a.core.Pending())
+		if err := a.tr.publish(&n, 0); err != nil {
+			return err
+		}
 		a.busy.Add(t.now() - now)
 		if len(a.in.ch) == 0 {
 			for _, e := range a.out {

@@ -101,7 +101,18 @@ type Config struct {
 	MaxSpoutPending int
 	// MessageTimeout is Storm's topology.message.timeout (default 30 s): a
 	// tree not completed T to 2T after its spout emit fails and replays.
+	// Valid values lie in [MinMessageTimeout, MaxMessageTimeout] (1 ms to
+	// 24 h); 0 is the default.
 	MessageTimeout time.Duration
+	// MemoryBudget bounds the at-least-once bookkeeping, in bytes
+	// (default 512 MiB; negative: no budget): the spouts' pending trees
+	// and replay queues, the window tasks' held tuples and late records,
+	// the ackers' entries and the sink's duplicate rows, each counted at
+	// an estimated size (RB1). A run over it stops with a
+	// [*MemoryBudgetError] instead of growing without bound, as a replay
+	// storm does when tuples wait longer than MessageTimeout. Only with
+	// AtLeastOnce.
+	MemoryBudget int64
 	// QueueBatches is the capacity of every task's receive queue in batches
 	// (default 64); with BatchSize it bounds memory (backpressure).
 	QueueBatches int
@@ -150,6 +161,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.MessageTimeout == 0 {
 		d.MessageTimeout = 30 * time.Second
+	}
+	if d.MemoryBudget == 0 {
+		d.MemoryBudget = defaultMemoryBudget
 	}
 	if d.QueueBatches == 0 {
 		d.QueueBatches = 64
@@ -200,8 +214,8 @@ func (c *Config) Validate() error {
 		return bad("Ackers", "ackers must be positive, got %d; use at-most-once to run without ackers", c.Ackers)
 	case c.MaxSpoutPending < 0:
 		return bad("MaxSpoutPending", "max spout pending must not be negative, got %d (0 = unlimited)", c.MaxSpoutPending)
-	case c.MessageTimeout < 0:
-		return bad("MessageTimeout", "message timeout must be positive, got %v", c.MessageTimeout)
+	case c.MessageTimeout != 0 && (c.MessageTimeout < MinMessageTimeout || c.MessageTimeout > MaxMessageTimeout):
+		return bad("MessageTimeout", "message timeout must lie in [%v, %v], got %v (0: the default, 30s)", MinMessageTimeout, MaxMessageTimeout, c.MessageTimeout)
 	case c.QueueBatches < 0:
 		return bad("QueueBatches", "queue batches must not be negative, got %d", c.QueueBatches)
 	case c.BatchSize < 0:

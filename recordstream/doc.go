@@ -76,6 +76,16 @@
 //   - RP1 A spout reads the filter's columns first and the others only for a
 //     record that passes (pushdown.go).
 //   - RP2 A data tuple carries only the columns the aggregation reads.
+//   - RB1 With AtLeastOnce, every structure that grows with the tuples in
+//     flight (the spouts' pending trees and replay queues, the window
+//     tasks' held tuples and late records, the ackers' entries, the sink's
+//     duplicate rows) is counted against [Config.MemoryBudget] at an
+//     estimated size (budget.go). Each task publishes its counts after
+//     every batch (a spout after every burst), so the total overshoots the
+//     budget by at most one batch's growth per task before the run stops
+//     with a [*MemoryBudgetError].
+//   - RB2 With MaxSpoutPending m, a spout's pending trees and queued
+//     replays together never exceed m.
 //
 // The window bolt's (windowTask in window.go explains them):
 //
@@ -122,7 +132,13 @@
 // (RW1), failed on a lost message after the message timeout, and replayed
 // from its offset. A replay that reaches a window bolt after the watermark
 // passed its window is late: it is acked and reported in [Report.Late],
-// exactly as Storm drops (or side-outputs) late tuples. With a bounded log
+// exactly as Storm drops (or side-outputs) late tuples. When tuples wait in
+// queues and windows longer than the message timeout, every tree times out
+// and its replay waits and times out again (a replay storm): the
+// bookkeeping then grows without bound, so a run whose bookkeeping exceeds
+// [Config.MemoryBudget] stops with a [*MemoryBudgetError] naming what to
+// change (RB1). The message timeout lies in [MinMessageTimeout,
+// MaxMessageTimeout]. With a bounded log
 // read at full speed, the spouts reach the end of their partitions quickly
 // and signal end of input; replays after that are late too. Global and
 // unwindowed aggregations hold state longer than any timeout, so their

@@ -71,6 +71,7 @@ type sinkTask struct {
 	txn        *eoSink      // exactly-once: where emissions go
 	latency    metrics.Latency
 	stats      sinkStats
+	tr         *tracker                 // stateless with acking: counts duplicate rows against the budget (RB1)
 	trace      *[]dataflow.PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
 }
 
@@ -110,6 +111,7 @@ func (s *sinkTask) init() error {
 	}
 	if t.acking {
 		s.seen = map[recKey]uint64{}
+		s.tr = t.newTracker()
 	}
 	return nil
 }
@@ -307,6 +309,15 @@ func (s *sinkTask) run(ctx context.Context) error {
 			s.crash()
 		case err != nil:
 			return err
+		}
+		if s.tr != nil {
+			// A duplicate is one more row for a record already kept: the
+			// growth replays add, where the rest is the run's output.
+			var n [numTracked]int64
+			n[trackDup] = s.stats.duplicates
+			if err := s.tr.publish(&n, 0); err != nil {
+				return err
+			}
 		}
 		if err := s.pay(ctx, &s.slowDebt); err != nil {
 			return err

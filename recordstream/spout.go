@@ -10,6 +10,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/internal/invariants"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 	"github.com/weirlab/weir/recordstream/internal/acking"
@@ -74,6 +75,7 @@ type spoutTask struct {
 
 	pending *acking.Pending[pendingInfo] // tracked trees (at-least-once)
 	replay  []int64
+	tr      *tracker      // counts pending and replay against the budget (RB1); nil without acking
 	nowc    int64         // coarse clock, refreshed per burst
 	proto   spoutProtocol // nil: Storm's spout
 	hw      *int64        // the highest offset ever read + 1 (across restarts in exactly-once)
@@ -136,6 +138,7 @@ func (s *spoutTask) init() error {
 	if t.acking {
 		s.stallRule = t.cfg.MaxSpoutPending > 0 && t.releaseBounded()
 		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
+		s.tr = t.newTracker()
 		if t.cfg.SampleInterval > 0 {
 			s.stats.timeline = &treeTimeline{start: t.now(), width: int64(t.cfg.SampleInterval)}
 		}
@@ -509,6 +512,9 @@ func (s *spoutTask) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := s.publish(); err != nil {
+			return err
+		}
 		if windows {
 			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
 				return err
@@ -640,6 +646,24 @@ func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
 		progressed++
 	}
 	return progressed, nil
+}
+
+// publish counts the spout's pending trees and queued replays against the
+// budget (RB1). With max spout pending m the two together never exceed m
+// (RB2): a new record is read only while fewer than m trees are pending and
+// no replay is queued, and a timeout, a fail or a replay moves a tree
+// between them.
+func (s *spoutTask) publish() error {
+	if s.tr == nil {
+		return nil
+	}
+	np, nr := s.pending.Len(), len(s.replay)
+	if m := s.t.cfg.MaxSpoutPending; invariants.Enabled && m > 0 && np+nr > m {
+		invariants.Assertf(false, "RB2: spout %d holds %d pending trees and %d queued replays, over max spout pending %d", s.part, np, nr, m)
+	}
+	var n [numTracked]int64
+	n[trackPending], n[trackReplay] = int64(np), int64(nr)
+	return s.tr.publish(&n, s.stats.timedOut)
 }
 
 // heldBack reports whether max spout pending stops the spout from emitting.

@@ -225,6 +225,7 @@ type topo struct {
 	ackers  []*ackerTask
 	all     []*taskBase
 
+	budget  *budget      // at-least-once bookkeeping (RB1); nil without acking
 	taken   atomic.Int64 // records taken in by the crashable tasks
 	crashAt []int64
 	start   int64
@@ -265,6 +266,9 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	t := &topo{cfg: cfg, src: src, p: p, agg: p.Agg, last: schemas[len(schemas)-1], timeAt: -1,
 		acking: cfg.Guarantee == AtLeastOnce, seed: maphash.MakeSeed()}
 	t.aggIn = t.last
+	if t.acking {
+		t.budget = &budget{limit: cfg.MemoryBudget, cfg: &t.cfg}
+	}
 	if a := p.Agg; a != nil {
 		for _, k := range a.Key {
 			t.keyIdx = append(t.keyIdx, t.last.Index(k))

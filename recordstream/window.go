@@ -96,6 +96,8 @@ type windowTask struct {
 	afterH   []held                               // their tuples, acked when after fires
 	heap     []held
 	keys     map[string]*keyHold
+	queued   int64    // tuples in the keys' queues, for the budget (RB1)
+	tr       *tracker // nil without acking
 	key      []byte
 	lateness int64
 	slowDebt time.Duration
@@ -113,6 +115,7 @@ func (w *windowTask) init() error {
 		w.hasWM = true
 	}
 	if t.acking {
+		w.tr = t.newTracker()
 		w.lostAt = map[dataflow.RecordRef]dataflow.Time{}
 		switch t.agg.Window.Kind {
 		case dataflow.WindowFixed, dataflow.WindowSliding:
@@ -154,6 +157,7 @@ func (w *windowTask) reset() error {
 	w.finished = false
 	w.heap = w.heap[:0]
 	w.keys = map[string]*keyHold{}
+	w.queued = 0
 	return nil
 }
 
@@ -271,6 +275,7 @@ func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 			kh = &keyHold{}
 			w.keys[string(w.key)] = kh
 		}
+		w.queued++
 		if w.mode == holdSession {
 			kh.q = append(kh.q, h)
 			return nil
@@ -289,6 +294,7 @@ func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 		}
 		if i > 0 {
 			kh.q = append(kh.q[:0], kh.q[i:]...)
+			w.queued -= int64(i)
 		}
 	}
 	return nil
@@ -311,6 +317,7 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 			kept = append(kept, h)
 		}
 	}
+	w.queued -= int64(len(kh.q) - len(kept))
 	kh.q = kept
 }
 
@@ -328,6 +335,7 @@ func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 	for _, h := range w.heap {
 		if h.kh == kh && win.Contains(h.t) {
 			kh.q = append(kh.q, h)
+			w.queued++
 			w.stats.reheld++
 		} else {
 			kept = append(kept, h)
@@ -382,9 +390,31 @@ func (w *windowTask) releaseAll(ctx context.Context) error {
 				return err
 			}
 		}
+		w.queued -= int64(len(kh.q))
 		kh.q = kh.q[:0]
 	}
 	return nil
+}
+
+// publish counts the task's held tuples and late records against the
+// budget (RB1), after every batch.
+func (w *windowTask) publish() error {
+	if w.tr == nil {
+		return nil
+	}
+	if invariants.Enabled {
+		var q int64
+		for _, kh := range w.keys {
+			q += int64(len(kh.q))
+		}
+		if q != w.queued {
+			invariants.Assertf(false, "RB1: window task %d counts %d tuples in its keys' queues, they hold %d", w.index, w.queued, q)
+		}
+	}
+	var n [numTracked]int64
+	n[trackHeld] = int64(len(w.heap)+len(w.afterH)+len(w.lostAt)) + w.queued
+	n[trackLate] = int64(len(w.late))
+	return w.tr.publish(&n, 0)
 }
 
 // push and pop keep w.heap a binary min-heap on exp.
@@ -688,6 +718,9 @@ func (w *windowTask) run(ctx context.Context) error {
 				return err
 			}
 		case err != nil:
+			return err
+		}
+		if err := w.publish(); err != nil {
 			return err
 		}
 		if early {

@@ -63,6 +63,7 @@ func fieldFlags() map[string]string {
 		"recordstream.Config.Ackers":             "--ackers",
 		"recordstream.Config.MaxSpoutPending":    "--max-spout-pending",
 		"recordstream.Config.MessageTimeout":     "--message-timeout",
+		"recordstream.Config.MemoryBudget":       "--memory-budget",
 		"recordstream.Config.CheckpointInterval": "--checkpoint-interval",
 		"recordstream.Config.CheckpointDir":      "--checkpoint-dir",
 		"recordstream.Config.Unaligned":          "--unaligned",
@@ -83,7 +84,8 @@ func fieldFlags() map[string]string {
 // withFlag names the flags behind a library's error, through [fieldFlags]:
 // a compare.FieldError or recordstream.ConfigError names the field at
 // fault, recordstream.ErrSpoutStalled means Config.MaxSpoutPending, and a
-// microbatch.MemoryBudgetError names the three ways out it describes.
+// recordstream.MemoryBudgetError or microbatch.MemoryBudgetError names the
+// three ways out it describes.
 // Other errors, and fields no flag sets, are returned unchanged; the result
 // wraps err, so errors.Is and errors.As see through it.
 func withFlag(err error) error {
@@ -96,6 +98,8 @@ func withFlag(err error) error {
 		fields = []string{"microbatch.Config." + ce.Field}
 	} else if errors.Is(err, recordstream.ErrSpoutStalled) {
 		fields = []string{"recordstream.Config.MaxSpoutPending"}
+	} else if _, ok := errors.AsType[*recordstream.MemoryBudgetError](err); ok {
+		fields = []string{"recordstream.Config.MessageTimeout", "recordstream.Config.MaxSpoutPending", "recordstream.Config.MemoryBudget"}
 	} else if _, ok := errors.AsType[*microbatch.MemoryBudgetError](err); ok {
 		fields = []string{"compare.RuntimeFlags.Backpressure", "compare.RuntimeFlags.BatchInterval", "compare.RuntimeFlags.MemoryBudget"}
 	}

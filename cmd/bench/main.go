@@ -669,7 +669,7 @@ func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
 	fs.StringVar(&f.Mode, "mode", "", "microbatch: "+strings.Join(compare.Modes(), ", "))
 	fs.BoolVar(&f.Backpressure, "backpressure", false, "microbatch: PID rate control")
 	var budget byteSize
-	fs.Var(&budget, "memory-budget", "microbatch: stop when queued batches hold more than this (e.g. 512MiB)")
+	fs.Var(&budget, "memory-budget", "microbatch: stop when queued batches hold more than this (e.g. 512MiB); recordstream at-least-once: stop when its pending trees, replays and held tuples do (0: 512MiB)")
 	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", 0, "checkpoint interval (microbatch; recordstream exactly-once)")
 	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
 	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")

@@ -376,6 +376,7 @@ func TestWithFlagNamesTheFlag(t *testing.T) {
 		{&compare.InputError{Err: &compare.FieldError{Field: "DataSpec.Rate", Err: errors.New("bad")}}, "(flag --rate)"},
 		{fmt.Errorf("x: %w", &compare.FieldError{Field: "RuntimeFlags.CheckpointDir", Err: errors.New("bad")}), "(flag --checkpoint-dir)"},
 		{&microbatch.MemoryBudgetError{}, "(flags --backpressure, --batch-interval, --memory-budget)"},
+		{&recordstream.MemoryBudgetError{TimedOut: 1}, "(flags --message-timeout, --max-spout-pending, --memory-budget)"},
 		{&microbatch.ConfigError{Field: "BatchInterval", Err: errors.New("too short")}, "microbatch: BatchInterval: too short (flag --batch-interval)"},
 	} {
 		got := withFlag(tc.err)

@@ -196,5 +196,14 @@ func (a *Acker) store(root uint64, curr ackObject, existed bool) {
 // bucket silently (AK4).
 func (a *Acker) Rotate() { a.pending.Rotate(nil) }
 
+// RotateN is n ticks at once (n <= 0: none). Its cost does not grow with
+// n: after [AckerBuckets] rotations the map is empty, so the rest are
+// skipped.
+func (a *Acker) RotateN(n int64) {
+	for range min(n, AckerBuckets) {
+		a.pending.Rotate(nil)
+	}
+}
+
 // Pending returns the number of roots the acker tracks.
 func (a *Acker) Pending() int { return a.pending.Len() }

@@ -241,3 +241,31 @@ func TestPendingTickMatchesStepwise(t *testing.T) {
 		}
 	}
 }
+
+// TestTickCostDoesNotGrowWithElapsedTime pins that a spout's pending map and
+// the acker catch up on a long gap between ticks (a spout blocked on a full
+// queue, a short message timeout) in a bounded number of rotations: every
+// entry expires exactly once, and the next rotation is due within one
+// timeout of now. Before, Tick rotated once per timeout elapsed: 2^50
+// rotations here, a hang.
+func TestTickCostDoesNotGrowWithElapsedTime(t *testing.T) {
+	const now = int64(1) << 50
+	var expired []uint64
+	p := NewPending(time.Nanosecond, 0, func(k uint64, _ int) { expired = append(expired, k) })
+	for k := uint64(1); k <= 3; k++ {
+		p.Put(k, int(k))
+	}
+	p.Tick(now)
+	assert.ElementsMatch(t, []uint64{1, 2, 3}, expired, "Tick(%d) expires every entry once", now)
+	assert.Zero(t, p.Len())
+	assert.Equal(t, now+1, p.NextRotation(), "the next rotation is one timeout after the last one due")
+	p.Put(4, 4)
+	p.Tick(now) // not due again
+	assert.Equal(t, 1, p.Len(), "an entry put after the catch-up waits for its own timeout")
+
+	a := NewAcker()
+	_, report := a.Execute(AckMsg{Kind: AckAck, Root: 9, Val: 1}, 0)
+	require.False(t, report)
+	a.RotateN(now)
+	assert.Zero(t, a.Pending(), "RotateN(%d) drops every entry", now)
+}

@@ -27,22 +27,20 @@ func NewPending[V any](timeout time.Duration, now int64, expire func(uint64, V))
 }
 
 // Tick rotates once per timeout elapsed by now; expired entries go to the
-// expire function. However long the time elapsed, it costs at most
-// [SpoutPendingBuckets] rotations: after that many every entry has expired,
-// and further rotations of the empty map would change nothing but the
-// rotation time, which Tick sets directly. (Rotating once per timeout
-// elapsed made a 1 ns timeout cost a rotation per nanosecond: the spout
-// spent longer in Tick than the time it covered, never caught up, and never
-// looked at its context again.)
+// expire function. Its cost does not grow with the time elapsed: after
+// [SpoutPendingBuckets] rotations every entry has expired, so the further
+// rotations due, which would only rotate empty buckets, are skipped (a
+// spout blocked for a long time, or a short timeout, would otherwise spin
+// through one rotation per timeout elapsed).
 func (p *Pending[V]) Tick(now int64) {
-	n := (now - p.lastRotate) / p.timeout
-	if n <= 0 {
+	if now-p.lastRotate < p.timeout {
 		return
 	}
+	n := (now - p.lastRotate) / p.timeout
+	p.lastRotate += n * p.timeout
 	for range min(n, SpoutPendingBuckets) {
 		p.Rotate(p.expire)
 	}
-	p.lastRotate += n * p.timeout
 }
 
 // NextRotation returns the clock reading at which the next rotation is due.

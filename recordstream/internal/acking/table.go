@@ -113,8 +113,12 @@ func (t *idTable[V]) remove(k uint64) (V, bool) {
 	return v, true
 }
 
-// each calls fn for every entry.
+// each calls fn for every entry. An empty table costs nothing, however
+// many slots it kept.
 func (t *idTable[V]) each(fn func(uint64, V)) {
+	if t.n == 0 {
+		return
+	}
 	for i, k := range t.keys {
 		if k != 0 {
 			fn(k, t.vals[i])
