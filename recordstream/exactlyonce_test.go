@@ -253,13 +253,22 @@ func TestExactlyOnceAllCheckpointsDamaged(t *testing.T) {
 // the checkpoint it found, and leaves the directory as it was.
 func TestExactlyOnceRefusesAnotherRunsCheckpointDir(t *testing.T) {
 	src := newMemSource(2, 2000, 2, 40)
-	dir := t.TempDir()
-	cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: 1,
-		Faults:           Faults{Slow: 20 * time.Microsecond}, // long enough for a few checkpoints
-		CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointDir: dir, CheckpointIdentity: "input A"}}
-	first, err := Run(t.Context(), shapes()["fixed"], src, cfg)
-	require.NoError(t, err)
-	require.Positive(t, first.Counters["checkpoints"], "the first run completed no checkpoint: nothing to refuse")
+	var dir string
+	var cfg Config
+	// A short run may end before its first checkpoint completes (under
+	// load): then there is nothing to refuse, and it is tried again.
+	for try := 0; ; try++ {
+		dir = t.TempDir()
+		cfg = Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: 1,
+			Faults:           Faults{Slow: 20 * time.Microsecond}, // long enough for a few checkpoints
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointDir: dir, CheckpointIdentity: "input A"}}
+		first, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+		require.NoError(t, err)
+		if first.Counters["checkpoints"] > 0 {
+			break
+		}
+		require.Less(t, try, 4, "the first run completed no checkpoint in 5 tries: nothing to refuse")
+	}
 	before, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, tc := range []struct {
