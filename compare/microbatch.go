@@ -46,6 +46,9 @@ func newMicrobatchRunner(f RuntimeFlags) (Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkCheckpointDir(f.CheckpointDir); err != nil {
+		return nil, err
+	}
 	return &microbatchRunner{name: "microbatch/" + mode.String(), cfg: cfg}, nil
 }
 
@@ -68,6 +71,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	cfg.Slow = job.Options.Slow
 	cfg.Clock = job.Options.Clock
 	cfg.Trace = job.Options.Trace
+	cfg.CheckpointIdentity = job.Identity
 	if job.Progress != nil {
 		cfg.OnBatch = func(b microbatch.BatchInfo) {
 			if b.Seq%100 == 0 {
@@ -84,11 +88,11 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	defer src.Release()
 	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
 	if err != nil {
-		return nil, err
+		return nil, checkpointDirError(err)
 	}
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
-		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series,
+		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series, Warnings: rep.Warnings,
 	}
 	// Spark's rule (LateRuleSpark) applies to Structured Streaming's
 	// event-time windows with a watermark; DStreams, processing-time,

@@ -42,6 +42,11 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if g == recordstream.ExactlyOnce { // the one guarantee that checkpoints
+		if err := checkCheckpointDir(f.CheckpointDir); err != nil {
+			return nil, err
+		}
+	}
 	return &recordstreamRunner{name: "recordstream/" + g.String(), cfg: cfg}, nil
 }
 
@@ -62,13 +67,14 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	cfg.Seed = job.Options.Seed
 	cfg.Clock = job.Options.Clock
 	cfg.Trace = job.Options.Trace
+	cfg.CheckpointConfig.CheckpointIdentity = job.Identity
 	rep, err := recordstream.Run(ctx, job.Pipeline, job.Log, cfg)
 	if err != nil {
-		return nil, err
+		return nil, checkpointDirError(err)
 	}
 	out := &Outcome{
 		Results: rep.Results, Events: rep.Events, Elapsed: rep.Elapsed, Emissions: rep.Emissions,
-		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series,
+		Latency: rep.Latency, Counters: rep.Counters, Series: rep.Series, Warnings: rep.Warnings,
 		LateRule: LateRuleDataflow, // recordstream's windowed bolts follow I4/I5 (RW2)
 	}
 	if out.Counters == nil {

@@ -308,7 +308,7 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("workload %s: %w", w.Name, err)}
 	}
-	job := &Job{Workload: w, Pipeline: p, Log: log, Options: opts, Progress: progress}
+	job := &Job{Workload: w, Pipeline: p, Log: log, Options: opts, Progress: progress, Identity: jobIdentity(w, p, log, d)}
 	sayf(progress, "%s: running on %s", w.Name, r.Name())
 	out, err := r.Run(ctx, job)
 	if err != nil {

@@ -31,6 +31,10 @@ type Job struct {
 	Options  Options
 	// Progress, if set, receives a line now and then during long runs.
 	Progress func(msg string)
+	// Identity says what the job computes from what (the workload, its
+	// pipeline's fingerprint, the input's identity): runtimes record it in
+	// their checkpoints, so that a run restores only its own (identity.go).
+	Identity string
 }
 
 // Options are the flags common to every runtime (DESIGN.md). Runtimes honour
@@ -142,4 +146,8 @@ type Outcome struct {
 	// emitted at the end of its run (its event and ingest times are zero:
 	// the reference does not track them).
 	Trace []datasets.TraceRow
+	// Warnings are the runtime's warnings, one sentence each: what a
+	// person should know of the run that is not an error (a damaged
+	// checkpoint a restore skipped, naming its file).
+	Warnings []string
 }

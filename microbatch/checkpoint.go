@@ -26,13 +26,28 @@ type checkpoints interface {
 	// false if there is none, and the newer checkpoints it skipped (each
 	// error names the bad path).
 	latest() (payload []byte, ok bool, skipped []error, err error)
+	// dir is the checkpoint directory.
+	dir() string
+}
+
+// checkpointJob is the Job of the run's snapshot.Identity: what the
+// checkpoints' state depends on (the pipeline, the model, the batch
+// interval, the partitions) and the caller's CheckpointIdentity.
+func checkpointJob(p *dataflow.Pipeline, src Source, cfg *Config) string {
+	job := fmt.Sprintf("microbatch %v pipeline %s batch %v partitions %d", cfg.Mode, p.Name, cfg.BatchInterval, src.Partitions())
+	if cfg.CheckpointIdentity != "" {
+		job += "; " + cfg.CheckpointIdentity
+	}
+	return job
 }
 
 // openCheckpoints returns the store cfg asks for: a directory, a temporary
 // directory when a driver crash is injected without one (removed by
 // cleanup), or nil (no checkpoints) when there is neither. The store is on
-// cfg.CheckpointFS (nil: the operating system's files).
-func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
+// cfg.CheckpointFS (nil: the operating system's files) and records a new
+// identity of job; a directory that already holds a checkpoint is refused
+// (MF4, snapshot's SN6), with a *ConfigError on CheckpointDir.
+func openCheckpoints(cfg *Config, job string) (checkpoints, func(), error) {
 	dir := cfg.CheckpointDir
 	cleanup := func() {}
 	if dir == "" {
@@ -51,9 +66,17 @@ func openCheckpoints(cfg *Config) (checkpoints, func(), error) {
 		}
 		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
 	}
-	st, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cfg.CheckpointFS, Keep: keepCheckpoints})
+	st, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cfg.CheckpointFS, Keep: keepCheckpoints,
+		Identity: snapshot.NewIdentity(job)})
 	if err != nil {
 		cleanup()
+		return nil, nil, fmt.Errorf("microbatch: checkpoint directory: %w", err)
+	}
+	if err := st.CheckFresh(); err != nil {
+		cleanup()
+		if errors.Is(err, snapshot.ErrForeign) {
+			return nil, nil, &ConfigError{Field: "CheckpointDir", Err: err}
+		}
 		return nil, nil, fmt.Errorf("microbatch: checkpoint directory: %w", err)
 	}
 	last, err := st.MaxID()
@@ -113,17 +136,18 @@ func (c *snapshotCheckpoints) save(encode func(dst []byte) ([]byte, error)) (int
 	return int(f.Size), nil
 }
 
+func (c *snapshotCheckpoints) dir() string { return c.st.Dir() }
+
 func (c *snapshotCheckpoints) latest() ([]byte, bool, []error, error) {
 	ck, err := c.st.Latest()
 	if errors.Is(err, snapshot.ErrNoCheckpoint) {
 		// Every directory was unusable (or there was none): start over,
-		// reporting what was skipped. errors.Join's parts after the first
-		// are the skipped checkpoints.
-		var skipped []error
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			skipped = j.Unwrap()[1:]
-		}
-		return nil, false, skipped, nil
+		// reporting what was skipped.
+		return nil, false, snapshot.Unusable(err), nil
+	}
+	if errors.Is(err, snapshot.ErrForeign) {
+		// Another run writes to the same directory.
+		return nil, false, nil, &ConfigError{Field: "CheckpointDir", Err: err}
 	}
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("microbatch: read checkpoint: %w", err)
@@ -345,7 +369,10 @@ func (d *driver) checkpoint(b *batch) (int, error) {
 
 // restore loads the last usable checkpoint, if any, into a new driver. It
 // counts each newer checkpoint it had to skip because it was damaged (not
-// merely unfinished) as a checkpoint_fallbacks and logs it.
+// merely unfinished) as a checkpoint_fallbacks, and warns of it naming the
+// file ([Report.Warnings], and the logger). When every checkpoint was
+// damaged, the driver starts over from the beginning of the input: that
+// is counted as restarts_from_start and warned of too.
 func (d *driver) restore() error {
 	if d.rs.ck == nil {
 		return nil
@@ -354,16 +381,32 @@ func (d *driver) restore() error {
 	if err != nil {
 		return err
 	}
-	fallbacks := 0
+	var warnings []string
 	for _, e := range skipped {
 		if !errors.Is(e, snapshot.ErrIncomplete) {
-			fallbacks++
-			d.cfg.Logger.Warn("microbatch: skipped a damaged checkpoint", "err", e)
+			warnings = append(warnings, fmt.Sprintf("microbatch: the driver's restart skipped a damaged checkpoint: %v", e))
 		}
 	}
-	if fallbacks > 0 {
+	fallbacks := len(warnings)
+	if !ok && fallbacks > 0 {
+		warnings = append(warnings, fmt.Sprintf("microbatch: every checkpoint in %s was damaged; the driver restarted from the start of the input (offset 0)", d.rs.ck.dir()))
+	}
+	for _, w := range warnings {
+		d.cfg.Logger.Warn(w)
+	}
+	if len(warnings) > 0 {
 		d.rs.mu.Lock()
 		d.rs.counters["checkpoint_fallbacks"] += int64(fallbacks)
+		if !ok {
+			d.rs.counters["restarts_from_start"]++
+		}
+		for _, w := range warnings {
+			// A damaged checkpoint stays in the store: a later restart
+			// skips it again, counts it again, but warns of it once.
+			if !slices.Contains(d.rs.warnings, w) {
+				d.rs.warnings = append(d.rs.warnings, w)
+			}
+		}
 		d.rs.mu.Unlock()
 	}
 	if !ok {

@@ -131,11 +131,112 @@ func TestCheckpointFallsBackPastDamage(t *testing.T) {
 					want = 1
 				}
 				assert.Equal(t, want, rep.Counters["checkpoint_fallbacks"], "fallbacks past %s with %s", f.target, dc.name)
+				assert.Zero(t, rep.Counters["restarts_from_start"], "an older checkpoint was left to restore")
+				if dc.fallback {
+					// The warning names the damaged checkpoint's file.
+					require.Len(t, rep.Warnings, 1, "warnings after skipping %s", f.target)
+					assert.Contains(t, rep.Warnings[0], filepath.Join("/checkpoints", f.target)+"/")
+				} else {
+					assert.Empty(t, rep.Warnings, "an unfinished checkpoint is skipped without a warning")
+				}
 				requireSameResults(t, clean.Results, rep.Results)
 				requireSparkResults(t, p, l, rep)
 			})
 		}
 	}
+}
+
+// TestCheckpointAllDamagedRestartsFromStart: a driver crash whose every
+// checkpoint is damaged restarts from offset 0, and says so: each damaged
+// file is warned of, the restart is counted (restarts_from_start), and the
+// results are still the reference answer (the sink is idempotent, MF2).
+func TestCheckpointAllDamagedRestartsFromStart(t *testing.T) {
+	l := testLog(t, 2, 3000, 3, 20_000, 2000)
+	p := shapes()["sliding-multi"]
+	fsys := &snapshot.FaultFS{FS: snapshot.NewMemFS(), Read: func(path string, b []byte) []byte {
+		if strings.HasSuffix(path, ".snap") {
+			b[len(b)/2] ^= 0x20
+		}
+		return b
+	}}
+	cfg := Config{BatchInterval: time.Second, Failures: []Failure{{AfterRecords: 1800, Kind: CrashDriver}},
+		CheckpointDir: "/checkpoints", CheckpointFS: fsys}
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), cfg)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), rep.Counters["driver_restarts"])
+	fallbacks := rep.Counters["checkpoint_fallbacks"]
+	require.Positive(t, fallbacks, "the restart skipped no damaged checkpoint: the test does not exercise it")
+	assert.Equal(t, int64(1), rep.Counters["restarts_from_start"])
+	require.Len(t, rep.Warnings, int(fallbacks)+1, "one warning per damaged checkpoint, and one for the restart from the start: %q", rep.Warnings)
+	for _, w := range rep.Warnings[:fallbacks] {
+		assert.Regexp(t, `/checkpoints/chk-\d+/task-0\.snap`, w)
+	}
+	assert.Contains(t, rep.Warnings[fallbacks], "from the start of the input")
+	assert.Contains(t, rep.Warnings[fallbacks], "/checkpoints")
+	requireSparkResults(t, p, l, rep)
+}
+
+// TestCheckpointDirOfAnotherRunIsRefused: a run restores only its own
+// checkpoints (snapshot's SN6). A second run of the same pipeline over
+// the same log into the first one's directory, or a run of another
+// pipeline, is refused before it starts with a *ConfigError on
+// CheckpointDir naming the checkpoint, instead of resuming the first run's
+// final state and reporting no results. The first run's files are left
+// as they were.
+func TestCheckpointDirOfAnotherRunIsRefused(t *testing.T) {
+	l := testLog(t, 3, 1000, 2, 8000, 500)
+	src := datasets.NewArrowSource(l)
+	sh := shapes()
+	fsys := snapshot.NewMemFS()
+	cfg := Config{BatchInterval: time.Second, CheckpointDir: "/checkpoints", CheckpointFS: fsys, CheckpointIdentity: "input A"}
+	first, err := Run(context.Background(), sh["fixed-count"], src, cfg)
+	require.NoError(t, err)
+	require.NotEmpty(t, first.Results)
+	require.Positive(t, first.Counters["checkpoints"])
+	before, err := fsys.ReadDir("/checkpoints")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		pipeline string
+		identity string
+		want     string
+	}{
+		{"the same command again", "fixed-count", "input A", "another run of the same job"},
+		{"another input", "fixed-count", "input B", "another job"},
+		{"another pipeline", "sliding-multi", "input A", "another job"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			c.CheckpointIdentity = tc.identity
+			rep, err := Run(context.Background(), sh[tc.pipeline], src, c)
+			require.Error(t, err, "a run into another run's checkpoint directory (it reported %d results)", resultsOf(rep))
+			assert.ErrorIs(t, err, snapshot.ErrForeign)
+			ce, ok := errors.AsType[*ConfigError](err)
+			require.True(t, ok, "%v is a *ConfigError", err)
+			assert.Equal(t, "CheckpointDir", ce.Field)
+			assert.Regexp(t, `/checkpoints/chk-\d+/_COMPLETED`, err.Error())
+			assert.ErrorContains(t, err, tc.want)
+			after, err := fsys.ReadDir("/checkpoints")
+			require.NoError(t, err)
+			assert.Equal(t, before, after, "the refused run left the directory as it was")
+		})
+	}
+	t.Run("an unfinished checkpoint", func(t *testing.T) {
+		fsys := snapshot.NewMemFS()
+		require.NoError(t, fsys.MkdirAll("/checkpoints/chk-3"))
+		c := cfg
+		c.CheckpointFS = fsys
+		_, err := Run(context.Background(), sh["fixed-count"], src, c)
+		assert.ErrorIs(t, err, snapshot.ErrForeign)
+		assert.ErrorContains(t, err, "/checkpoints/chk-3")
+	})
+}
+
+func resultsOf(rep *Report) int {
+	if rep == nil {
+		return 0
+	}
+	return len(rep.Results)
 }
 
 // TestCheckpointWriteFaultsFailTheRun: a checkpoint that cannot be written

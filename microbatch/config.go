@@ -158,10 +158,21 @@ type Config struct {
 	// snapshot.FaultFS to inject failures and damage. A checkpoint that
 	// fails to be written, its directory sync included, fails the run; a
 	// damaged newest checkpoint is skipped on restore, counted in the
-	// checkpoint_fallbacks counter and logged.
+	// checkpoint_fallbacks counter and warned of ([Report.Warnings]).
 	CheckpointFS snapshot.FS
 	// CheckpointEvery checkpoints every this many batches (default 1).
 	CheckpointEvery int
+	// CheckpointIdentity says what the run computes from what, beyond the
+	// pipeline's name, the mode, the batch interval and the partitions,
+	// which the run adds itself (compare gives the workload, the
+	// pipeline's fingerprint and the input's identity). Every checkpoint
+	// records it with a token drawn when Run starts (snapshot's SN6). A
+	// run restores only its own checkpoints, after an injected driver
+	// crash (MF4): Run refuses a CheckpointDir that already holds a checkpoint
+	// (a *ConfigError on CheckpointDir wrapping snapshot.ErrForeign),
+	// because results a sink received from an earlier run are not in this
+	// run's sink, and resuming its checkpoints would lose them.
+	CheckpointIdentity string
 	// Failures are the faults to inject, each once.
 	Failures []Failure
 	// Slow is the slow-operator fault: each record the windowed step takes

@@ -114,12 +114,22 @@
 //     store both runtimes share (internal/snapshot, on
 //     [Config.CheckpointFS]); a failed write fails the run. A driver crash
 //     restarts from the newest checkpoint that is complete and undamaged
-//     (a damaged newer one is skipped, logged and counted in
-//     checkpoint_fallbacks) and recomputes the batches after it.
+//     (a damaged newer one is skipped, counted in checkpoint_fallbacks and
+//     warned of in [Report.Warnings], naming its file; with none undamaged
+//     it restarts from offset 0, counted in restarts_from_start and warned
+//     of) and recomputes the batches after it.
 //   - MF3 The sink is idempotent by batch: a window and key keeps the value of
 //     the latest batch that wrote it, and a recomputed batch writes the same
 //     values, so the output equals the reference answer under any injected
 //     failure.
+//   - MF4 A run restores only its own checkpoints: they record its identity
+//     (snapshot's SN6: the pipeline, the model, the partitions,
+//     [Config.CheckpointIdentity] and a token drawn when Run starts), and
+//     Run refuses a CheckpointDir that already holds a checkpoint, before
+//     the first batch. "The same run" is one call of Run and the driver
+//     incarnations it restarts after injected crashes: results a sink got
+//     from an earlier run are not in this run's, so resuming the earlier
+//     run's checkpoints would lose them.
 //   - MB1 Batches queue while a job runs (ConcurrentJobs, default 1), so the
 //     scheduling delay is real and grows when processing is slower than B.
 //   - MB2 [Config.MemoryBudget] bounds the data the queued batches hold (for

@@ -33,7 +33,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	if err != nil {
 		return nil, err
 	}
-	ck, cleanup, err := openCheckpoints(&c)
+	ck, cleanup, err := openCheckpoints(&c, checkpointJob(p, src, &c))
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,7 @@ type runState struct {
 	late      []dataflow.LateRecord // Batch holds the batch's seq until report
 	events    int64
 	emissions int64
+	warnings  []string                // Report.Warnings
 	panes     []dataflow.PaneEmission // Config.Trace: every window result the sink received
 	paneState map[wkey]paneTrace      // Config.Trace: per window and key, for dataflow.PaneEmission's Index and Timing
 }
@@ -128,6 +129,7 @@ func (rs *runState) report(pl *plan) *Report {
 	r := &Report{
 		Results: rs.sink.results(), Events: rs.events, Elapsed: rs.end.Sub(rs.start), Emissions: rs.emissions,
 		Latency: rs.latency, Batches: rs.batches, Counters: rs.counters, Series: rs.series, Panes: rs.panes,
+		Warnings: rs.warnings,
 	}
 	slices.SortFunc(rs.late, func(a, b dataflow.LateRecord) int {
 		if a.Partition != b.Partition {

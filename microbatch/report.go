@@ -77,7 +77,8 @@ type Report struct {
 	Batches []BatchInfo
 	// Counters: batches, failed_batches, recomputed_records,
 	// driver_restarts, checkpoints, checkpoint_bytes, checkpoint_fallbacks
-	// (damaged checkpoints a restore skipped), late_records,
+	// (damaged checkpoints a restore skipped), restarts_from_start
+	// (restarts that found no undamaged checkpoint), late_records,
 	// scheduling_delay_ms (sum), max_scheduling_delay_ms, state_keys, ...
 	Counters map[string]int64
 	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
@@ -86,4 +87,9 @@ type Report struct {
 	// Panes lists every window result the sink received, in commit order,
 	// with [Config.Trace] (nil otherwise; stateless pipelines have none).
 	Panes []dataflow.PaneEmission
+	// Warnings are what a person should know of the run that is not an
+	// error, one sentence each: a damaged checkpoint a restart skipped,
+	// naming its file; a restart from the start of the input because every
+	// checkpoint was damaged.
+	Warnings []string
 }

@@ -118,6 +118,14 @@
 //     complete, valid checkpoint of the run (or the start of the log).
 //   - RE3 A checkpoint covers every task: spouts, windowed bolts and the
 //     sink.
+//   - RE4 A run restores only checkpoints it wrote itself (one call of Run
+//     and the incarnations it restarts): its checkpoints record its
+//     identity (snapshot's SN6), and a CheckpointDir that already holds a
+//     checkpoint is refused before the first incarnation.
+//   - RE5 Every damaged checkpoint a restore skips is counted
+//     (checkpoint_fallbacks) and warned of naming its file
+//     ([Report.Warnings]); a restart that finds none undamaged starts from
+//     offset 0 and is counted (restarts_from_start) and warned of.
 //
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
@@ -147,7 +155,7 @@
 // ExactlyOnce, the Flink way (mechanics.md 4.1, exactlyonce.go): barriers,
 // aligned (or unaligned, or at-least-once) snapshots written off the task
 // goroutines, a two-phase-commit sink, and a restart of the whole topology
-// from the newest complete checkpoint after a crash (RE1-RE3).
+// from the newest complete checkpoint after a crash (RE1-RE5).
 //
 // Faults ([Faults]): a crash hits the window task that takes in the N-th
 // record (the sink for a stateless pipeline); in Storm's modes it loses its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -47,6 +48,17 @@ import (
 //   - RE3 A checkpoint covers every task: spouts (their next offset),
 //     windowed bolts (operator state, late records, channel state) and the
 //     sink (its pre-committed transactions, channel state).
+//   - RE4 A run restores only checkpoints it wrote itself: "the same run"
+//     is one call of Run and the incarnations it restarts after crashes.
+//     Its checkpoints record its identity (snapshot's SN6: the pipeline,
+//     the input, a token drawn when Run starts), and a directory that
+//     already holds a checkpoint is refused before the first incarnation:
+//     the committed output of an earlier run is not in this run's sink,
+//     so resuming its checkpoints would lose it.
+//   - RE5 Every damaged checkpoint a restore skips is counted
+//     (checkpoint_fallbacks) and warned of, naming its file
+//     ([Report.Warnings]); a restart that finds none undamaged starts from
+//     offset 0, and is counted (restarts_from_start) and warned of too.
 
 // CheckpointConfig configures the exactly-once mode ([ExactlyOnce]). The
 // zero value is valid.
@@ -55,9 +67,17 @@ type CheckpointConfig struct {
 	// 1 s).
 	CheckpointInterval time.Duration
 	// CheckpointDir is the checkpoint directory. Empty: a new temporary
-	// directory, removed when Run returns. Checkpoints already in the
-	// directory are never restored: a run restores only its own.
+	// directory, removed when Run returns. A run restores only its own
+	// checkpoints (RE4): a directory that already holds a checkpoint is
+	// refused before the run starts, with a *ConfigError on CheckpointDir
+	// wrapping snapshot.ErrForeign.
 	CheckpointDir string
+	// CheckpointIdentity says what the run computes from what, beyond the
+	// pipeline's name, the guarantee, the parallelism and the partitions,
+	// which the run adds itself (compare gives the workload, the
+	// pipeline's fingerprint and the input's identity). Every checkpoint
+	// records it with a token drawn when Run starts (snapshot's SN6).
+	CheckpointIdentity string
 	// Unaligned selects unaligned checkpoints (snapshot at the first
 	// barrier, in-flight records persisted as channel state).
 	Unaligned bool
@@ -133,9 +153,6 @@ type eoRunner struct {
 	cfg   Config
 	cp    CheckpointConfig
 	store *snapshot.Store
-	// firstID: checkpoints with smaller ids were in the directory before
-	// this run and are never restored.
-	firstID checkpoint.ID
 
 	out  *checkpoint.Committed
 	idem *checkpoint.IdempotentSink
@@ -149,6 +166,7 @@ type eoRunner struct {
 	recovery *metrics.Histogram      // crash to restored topology
 
 	counters map[string]int64
+	warnings []string     // Report.Warnings (RE5)
 	crashAt  int64        // ns, when the last crash was seen
 	seed     maphash.Seed // the fields grouping's hash seed, fixed for the run
 }
@@ -170,15 +188,18 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	store, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cp.CheckpointFS, Keep: cp.KeepCheckpoints})
+	store, err := snapshot.NewStore(snapshot.Config{Dir: dir, FS: cp.CheckpointFS, Keep: cp.KeepCheckpoints,
+		Identity: snapshot.NewIdentity(checkpointJob(p, src, &c, &cp))})
 	if err != nil {
 		return nil, err
 	}
-	maxID, err := store.MaxID()
-	if err != nil {
+	if err := store.CheckFresh(); err != nil { // RE4
+		if errors.Is(err, snapshot.ErrForeign) {
+			return nil, &ConfigError{Field: "CheckpointDir", Err: err}
+		}
 		return nil, err
 	}
-	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store, firstID: maxID + 1,
+	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store,
 		out: checkpoint.NewCommitted(), hw: make([]int64, src.Partitions()),
 		latency: metrics.NewLatency().Since(c.Clock.Now().UnixNano()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
 		recovery: metrics.NewHistogram(), counters: map[string]int64{}, seed: maphash.MakeSeed()}
@@ -213,35 +234,55 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 	}
 }
 
-// latest returns the newest complete checkpoint of this run, or nil.
+// checkpointJob is the Job of the run's snapshot.Identity (RE4): what the
+// checkpoints' state depends on and the caller's CheckpointIdentity.
+func checkpointJob(p *dataflow.Pipeline, src Source, c *Config, cp *CheckpointConfig) string {
+	job := fmt.Sprintf("recordstream %v pipeline %s parallelism %d partitions %d", c.Guarantee, p.Name, c.Parallelism, src.Partitions())
+	if cp.CheckpointIdentity != "" {
+		job += "; " + cp.CheckpointIdentity
+	}
+	return job
+}
+
+// latest returns the newest complete checkpoint of this run, or nil. It
+// counts and warns of every damaged checkpoint it skipped, and of a
+// restart from offset 0 when every checkpoint was damaged (RE5).
 func (r *eoRunner) latest() (*snapshot.Checkpoint, error) {
 	c, err := r.store.Latest()
-	if errors.Is(err, snapshot.ErrNoCheckpoint) {
-		return nil, nil
-	}
-	if err != nil {
+	var skipped []error
+	switch {
+	case errors.Is(err, snapshot.ErrNoCheckpoint):
+		skipped = snapshot.Unusable(err)
+	case errors.Is(err, snapshot.ErrForeign):
+		// Another run writes to the same directory (RE4).
+		return nil, &ConfigError{Field: "CheckpointDir", Err: err}
+	case err != nil:
 		return nil, err
+	default:
+		skipped = c.Skipped
 	}
-	r.counters["checkpoint_fallbacks"] += int64(len(c.Skipped) - r.countIncomplete(c.Skipped))
-	for _, e := range c.Skipped {
+	damaged := 0
+	for _, e := range skipped {
 		if !errors.Is(e, snapshot.ErrIncomplete) {
-			r.cfg.Logger.Warn("recordstream: skipped a damaged checkpoint", "err", e)
+			damaged++
+			r.warn(fmt.Sprintf("recordstream: a restore skipped a damaged checkpoint: %v", e))
 		}
 	}
-	if c.ID < r.firstID {
-		return nil, nil
+	r.counters["checkpoint_fallbacks"] += int64(damaged)
+	if c == nil && damaged > 0 {
+		r.counters["restarts_from_start"]++
+		r.warn(fmt.Sprintf("recordstream: every checkpoint in %s was damaged; the topology restarted from the start of the input (offset 0)", r.store.Dir()))
 	}
 	return c, nil
 }
 
-func (r *eoRunner) countIncomplete(errs []error) int {
-	n := 0
-	for _, e := range errs {
-		if errors.Is(e, snapshot.ErrIncomplete) {
-			n++
-		}
+// warn logs msg and keeps it for the report, once: a damaged checkpoint
+// stays in the store, so a later restore skips it again.
+func (r *eoRunner) warn(msg string) {
+	r.cfg.Logger.Warn(msg)
+	if !slices.Contains(r.warnings, msg) {
+		r.warnings = append(r.warnings, msg)
 	}
-	return n
 }
 
 // report builds the run's report from the last incarnation and the
@@ -249,7 +290,7 @@ func (r *eoRunner) countIncomplete(errs []error) int {
 func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, error) {
 	t := inc.t
 	rep := &Report{Counters: r.counters, Series: map[string]metrics.Series{}, Latency: r.latency,
-		Complete: metrics.NewHistogram(), Elapsed: elapsed}
+		Complete: metrics.NewHistogram(), Elapsed: elapsed, Warnings: r.warnings}
 	for _, hw := range r.hw {
 		rep.Events += hw
 	}

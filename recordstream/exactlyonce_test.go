@@ -2,10 +2,13 @@ package recordstream
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,9 +187,110 @@ func TestExactlyOnceFallsBackPastCorruptCheckpoints(t *testing.T) {
 		check(t, p, src, rep)
 		fallbacks += rep.Counters["checkpoint_fallbacks"]
 		restored += rep.Counters["restored_checkpoints"]
+		// RE5: each damaged checkpoint skipped is warned of, naming its
+		// file (once, however many restores skip it).
+		if rep.Counters["checkpoint_fallbacks"] > 0 {
+			require.NotEmpty(t, rep.Warnings, "seed %d: %d fallbacks without a warning", seed, rep.Counters["checkpoint_fallbacks"])
+		}
+		assert.LessOrEqual(t, int64(len(rep.Warnings)), rep.Counters["checkpoint_fallbacks"]+rep.Counters["restarts_from_start"])
+		for _, w := range rep.Warnings {
+			if !strings.Contains(w, "from the start of the input") {
+				assert.Regexp(t, `chk-\d+/task-\d+\.snap`, w, "seed %d: the warning names the damaged file", seed)
+			}
+		}
 	}
 	assert.Positive(t, fallbacks, "no restore met a corrupt checkpoint")
 	assert.Positive(t, restored, "no restore used an older valid checkpoint")
+}
+
+// rotFS flips a byte of every task file it reads: every checkpoint a
+// restore finds is damaged.
+type rotFS struct{ snapshot.OSFS }
+
+func (rotFS) ReadFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err == nil && strings.HasSuffix(name, ".snap") && len(b) > 0 {
+		b[len(b)/2] ^= 0x40
+	}
+	return b, err
+}
+
+// TestExactlyOnceAllCheckpointsDamaged: a restore that finds every
+// checkpoint damaged restarts the topology from offset 0, and says so
+// (RE5): the restart is counted in restarts_from_start, each damaged
+// file and the restart are warned of. It was silent.
+func TestExactlyOnceAllCheckpointsDamaged(t *testing.T) {
+	p := shapes()["fixed"]
+	src := newMemSource(7, 3000, 2, 40)
+	var fromStart int64
+	for seed := range uint64(4) {
+		dir := t.TempDir()
+		cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: seed,
+			Faults:           Faults{CrashAfter: []int64{1500 + int64(seed)*200}, Slow: 20 * time.Microsecond},
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointDir: dir, CheckpointFS: rotFS{}}}
+		rep, err := Run(t.Context(), p, src, cfg)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Counters["restored_checkpoints"], "seed %d: every checkpoint was damaged, none can be restored", seed)
+		if rep.Counters["checkpoint_fallbacks"] == 0 {
+			continue // the crash came before the first checkpoint completed
+		}
+		fromStart += rep.Counters["restarts_from_start"]
+		require.Equal(t, int64(1), rep.Counters["restarts_from_start"], "seed %d", seed)
+		require.NotEmpty(t, rep.Warnings)
+		last := rep.Warnings[len(rep.Warnings)-1]
+		assert.Contains(t, last, dir)
+		assert.Contains(t, last, "from the start of the input (offset 0)")
+		for _, w := range rep.Warnings[:len(rep.Warnings)-1] {
+			assert.Regexp(t, regexp.QuoteMeta(dir)+`/chk-\d+/task-\d+\.snap`, w, "seed %d: the warning names the damaged file", seed)
+		}
+	}
+	assert.Positive(t, fromStart, "no restore found only damaged checkpoints: the test does not exercise it")
+}
+
+// TestExactlyOnceRefusesAnotherRunsCheckpointDir: a run restores only its
+// own checkpoints (RE4). A second run into the first one's directory, of
+// the same pipeline or of another, is refused before it starts, naming
+// the checkpoint it found, and leaves the directory as it was.
+func TestExactlyOnceRefusesAnotherRunsCheckpointDir(t *testing.T) {
+	src := newMemSource(2, 2000, 2, 40)
+	var dir string
+	var cfg Config
+	// A short run may end before its first checkpoint completes (under
+	// load): then there is nothing to refuse, and it is tried again.
+	for try := 0; ; try++ {
+		dir = t.TempDir()
+		cfg = Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: 1,
+			Faults:           Faults{Slow: 20 * time.Microsecond}, // long enough for a few checkpoints
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointDir: dir, CheckpointIdentity: "input A"}}
+		first, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+		require.NoError(t, err)
+		if first.Counters["checkpoints"] > 0 {
+			break
+		}
+		require.Less(t, try, 4, "the first run completed no checkpoint in 5 tries: nothing to refuse")
+	}
+	before, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, pipeline, want string
+	}{
+		{"the same run again", "fixed", "another run of the same job"},
+		{"another pipeline", "sliding", "another job"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := Run(t.Context(), shapes()[tc.pipeline], src, cfg)
+			require.Error(t, err, "a run into another run's checkpoint directory succeeded: %v", rep != nil)
+			assert.ErrorIs(t, err, snapshot.ErrForeign)
+			ce, ok := errors.AsType[*ConfigError](err)
+			require.True(t, ok, "%v is a *ConfigError", err)
+			assert.Equal(t, "CheckpointDir", ce.Field)
+			assert.Regexp(t, regexp.QuoteMeta(dir)+`/chk-\d+/_COMPLETED`, err.Error())
+			assert.ErrorContains(t, err, tc.want)
+			after, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Equal(t, len(before), len(after), "the refused run left the directory as it was")
+		})
+	}
 }
 
 func TestExactlyOnceIdempotentSink(t *testing.T) {

@@ -101,6 +101,11 @@ type Report struct {
 	// [Config.Trace] (nil otherwise). In exactly-once mode it spans every
 	// incarnation, so a pane fired again after a restore is listed again.
 	Panes []dataflow.PaneEmission
+	// Warnings are what a person should know of the run that is not an
+	// error, one sentence each: in exactly-once mode, a damaged checkpoint
+	// a restore skipped, naming its file, and a restart from offset 0
+	// because every checkpoint was damaged (RE5).
+	Warnings []string
 }
 
 // taskBase is what every task has: its id, its inbox, its input tasks

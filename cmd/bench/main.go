@@ -467,6 +467,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "latency ms (paced at %s events/s): event time p50 %.1f, p99 %.1f; processing time p50 %.1f, p99 %.1f\n",
 			humanRate(s.Config.Rate), s.LatencyMs.EventTime.P50, s.LatencyMs.EventTime.P99, s.LatencyMs.ProcessingTime.P50, s.LatencyMs.ProcessingTime.P99)
 	}
+	for _, w := range rep.Outcome.Warnings {
+		fmt.Fprintf(stderr, "bench run: warning: %s\n", w)
+	}
 	// A completed run exits 0 whatever the check says: a guarantee may
 	// permit a difference (at-most-once loses, at-least-once duplicates),
 	// which the output, the summary and these lines report.

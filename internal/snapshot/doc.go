@@ -14,7 +14,8 @@
 //
 // # Usage
 //
-//	s, err := snapshot.NewStore(snapshot.Config{Dir: dir})
+//	s, err := snapshot.NewStore(snapshot.Config{Dir: dir, Identity: snapshot.NewIdentity(job)})
+//	err = s.CheckFresh() // before the run's first checkpoint: refuse another run's (SN6)
 //	// On each checkpoint id (numbered above s.MaxID(), SN1):
 //	f0, err := s.WriteTask(snapshot.TaskState{Checkpoint: id, Task: 0, Payload: p0})
 //	f1, err := s.WriteTask(snapshot.TaskState{Checkpoint: id, Task: 1, Payload: p1})
@@ -32,6 +33,9 @@
 //  3. Count or log [Checkpoint.Skipped]: a skipped checkpoint that is not
 //     merely unfinished (errors.Is(e, [ErrIncomplete]) false) means damage
 //     on disk, and the restore went back further than it should have.
+//  4. Give the store the run's [Identity] and call [Store.CheckFresh]
+//     before the run's first checkpoint: a run restores only checkpoints
+//     it wrote itself (SN6).
 //
 // # Layout
 //
@@ -59,8 +63,10 @@
 // The marker is text, one field per line, ending with the CRC-32C of the
 // lines before it:
 //
-//	weir checkpoint 1
+//	weir checkpoint 2
 //	id 7
+//	job "microbatch event-time pipeline ysb ..."   the writer's Identity.Job, quoted
+//	run 3f9c0a1b2d4e5f60                           and its Identity.Run
 //	tasks 2
 //	task 0 1234 0a1b2c3d
 //	task 1 99 89abcdef
@@ -84,6 +90,15 @@
 //   - SN5 Completing checkpoint n deletes completed checkpoints beyond the
 //     newest Keep and unfinished ones older than n, never newer ones (they
 //     may be in progress).
+//   - SN6 A checkpoint belongs to the run that wrote it: its marker records
+//     the writer's [Identity] (what it computes from what, and a token drawn
+//     when the run started), [Store.Load] refuses one recording another
+//     identity with a *[ForeignError] naming the marker, and [Store.Latest]
+//     returns that error rather than falling back past it. A run checks
+//     that its directory holds no checkpoint at all before it writes its
+//     first ([CheckFresh]): "the same run" is one run and the incarnations
+//     it restarts after a crash, never a later process, whose in-memory
+//     results could not include what the earlier one emitted.
 //
 // # When not to use
 //

@@ -14,8 +14,10 @@ import (
 
 // The directory and marker layouts are in the package comment.
 const (
-	markerName   = "_COMPLETED"
-	markerHeader = "weir checkpoint 1"
+	markerName = "_COMPLETED"
+	// markerHeader is the marker's first line; its number is the marker's
+	// version (2: with the writer's identity, SN6).
+	markerHeader = "weir checkpoint 2"
 	dirPrefix    = "chk-"
 )
 
@@ -32,6 +34,11 @@ type Config struct {
 	// Keep is how many completed checkpoints to keep; older ones are deleted
 	// when a newer one completes. Default [DefaultKeep].
 	Keep int
+	// Identity is the run writing the store: [Store.Complete] records it in
+	// every marker, and [Store.Load] refuses a checkpoint recording another
+	// (SN6). The zero value is an identity like any other: a store opened
+	// without one restores only checkpoints written without one.
+	Identity Identity
 }
 
 // Validate reports a configuration the store cannot use.
@@ -42,7 +49,7 @@ func (c *Config) Validate() error {
 	if c.Keep < 0 {
 		return fmt.Errorf("snapshot: Config.Keep is %d; keep at least 1 completed checkpoint (0 means %d)", c.Keep, DefaultKeep)
 	}
-	return nil
+	return validIdentity(c.Identity)
 }
 
 // Store is a checkpoint directory (layout in the package comment).
@@ -51,9 +58,10 @@ func (c *Config) Validate() error {
 // checkpoint coordinator's, a driver's). Store itself holds no mutable
 // state: everything is in its [FS].
 type Store struct {
-	dir  string
-	fs   FS
-	keep int
+	dir      string
+	fs       FS
+	keep     int
+	identity Identity
 }
 
 // NewStore returns a store over cfg.Dir, creating the directory.
@@ -70,7 +78,7 @@ func NewStore(cfg Config) (*Store, error) {
 	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("snapshot: create checkpoint directory: %w", err)
 	}
-	return &Store{dir: cfg.Dir, fs: cfg.FS, keep: cfg.Keep}, nil
+	return &Store{dir: cfg.Dir, fs: cfg.FS, keep: cfg.Keep, identity: cfg.Identity}, nil
 }
 
 // Dir returns the checkpoint directory.
@@ -114,10 +122,11 @@ func (s *Store) WriteEncoded(id ID, task TaskID, encoded []byte) (TaskFile, erro
 }
 
 // Complete makes checkpoint id complete (SN2) by writing its _COMPLETED
-// marker listing files, then deletes what is no longer needed: completed
-// checkpoints beyond the newest Keep and unfinished ones older than id. A
-// failure to delete is not an error of Complete (the checkpoint is complete);
-// it is returned as the second value for logging.
+// marker listing files and the store's identity (SN6), then deletes what
+// is no longer needed: completed checkpoints beyond the newest Keep and
+// unfinished ones older than id. A failure to delete is not an error of
+// Complete (the checkpoint is complete); it is returned as the second
+// value for logging.
 func (s *Store) Complete(id ID, files []TaskFile) (pruneErr, err error) {
 	files = slices.Clone(files)
 	slices.SortFunc(files, func(a, b TaskFile) int { return int(a.Task) - int(b.Task) })
@@ -126,7 +135,7 @@ func (s *Store) Complete(id ID, files []TaskFile) (pruneErr, err error) {
 			return nil, fmt.Errorf("snapshot: complete %v: %v listed twice", id, files[i].Task)
 		}
 	}
-	if err := WriteFileAtomic(s.fs, filepath.Join(s.CheckpointDir(id), markerName), encodeMarker(id, files)); err != nil {
+	if err := WriteFileAtomic(s.fs, filepath.Join(s.CheckpointDir(id), markerName), encodeMarker(marker{id: id, identity: s.identity, files: files})); err != nil {
 		return nil, err
 	}
 	return s.prune(id), nil
@@ -170,10 +179,13 @@ func (s *Store) hasMarker(id ID) bool {
 }
 
 // ids returns the ids of every chk-<n> directory, newest first.
-func (s *Store) ids() ([]ID, error) {
-	names, err := s.fs.ReadDir(s.dir)
+func (s *Store) ids() ([]ID, error) { return listIDs(s.fs, s.dir) }
+
+// listIDs returns the ids of every chk-<n> directory in dir, newest first.
+func listIDs(fsys FS, dir string) ([]ID, error) {
+	names, err := fsys.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: list %s: %w", s.dir, err)
+		return nil, fmt.Errorf("snapshot: list %s: %w", dir, err)
 	}
 	var ids []ID
 	for _, n := range names {
@@ -224,6 +236,9 @@ var ErrNoCheckpoint = errors.New("snapshot: no complete checkpoint")
 // are all present and valid (SN4). Newer directories that are unfinished or
 // damaged are skipped and reported in [Checkpoint.Skipped]. With none usable
 // it returns an error wrapping [ErrNoCheckpoint] and every problem found.
+// A checkpoint of another run is not skipped: Latest returns its
+// *[ForeignError] (SN6), since falling back past it would restore from a
+// directory that two runs share.
 func (s *Store) Latest() (*Checkpoint, error) {
 	ids, err := s.ids()
 	if err != nil {
@@ -232,6 +247,9 @@ func (s *Store) Latest() (*Checkpoint, error) {
 	var skipped []error
 	for _, id := range ids {
 		c, err := s.Load(id)
+		if errors.Is(err, ErrForeign) {
+			return nil, err
+		}
 		if err != nil {
 			skipped = append(skipped, err)
 			continue
@@ -242,11 +260,27 @@ func (s *Store) Latest() (*Checkpoint, error) {
 	return nil, errors.Join(append([]error{fmt.Errorf("%w in %s", ErrNoCheckpoint, s.dir)}, skipped...)...)
 }
 
+// Unusable returns the checkpoints that an error of [Store.Latest]
+// wrapping [ErrNoCheckpoint] reports as unusable, newest first, each error
+// naming its path (nil for any other error): what a caller that starts
+// over counts and warns of.
+func Unusable(err error) []error {
+	if !errors.Is(err, ErrNoCheckpoint) {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	return j.Unwrap()[1:] // the first is ErrNoCheckpoint's own
+}
+
 // ErrIncomplete is wrapped by the error of [Store.Load] for a checkpoint
 // with no _COMPLETED marker: it never completed.
 var ErrIncomplete = errors.New("snapshot: incomplete")
 
-// Load reads and verifies checkpoint id: its marker, and every task file it
+// Load reads and verifies checkpoint id: its marker, the identity it
+// records (the store's, or a *[ForeignError], SN6), and every task file it
 // lists (present, the listed size and CRC, a valid snapshot of this id and
 // task).
 func (s *Store) Load(id ID) (*Checkpoint, error) {
@@ -258,15 +292,18 @@ func (s *Store) Load(id ID) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: read %s: %w", mpath, err)
 	}
-	mid, files, err := decodeMarker(mpath, mb)
+	m, err := decodeMarker(mpath, mb)
 	if err != nil {
 		return nil, err
 	}
-	if mid != id {
-		return nil, &CorruptError{Path: mpath, Problem: fmt.Sprintf("marker names %v, not %v", mid, id)}
+	if m.id != id {
+		return nil, &CorruptError{Path: mpath, Problem: fmt.Sprintf("marker names %v, not %v", m.id, id)}
 	}
-	c := &Checkpoint{ID: id, Tasks: make(map[TaskID][]byte, len(files))}
-	for _, f := range files {
+	if m.identity != s.identity {
+		return nil, &ForeignError{Path: mpath, Found: m.identity, Want: s.identity, Known: true}
+	}
+	c := &Checkpoint{ID: id, Tasks: make(map[TaskID][]byte, len(m.files))}
+	for _, f := range m.files {
 		p := s.TaskPath(id, f.Task)
 		b, err := s.fs.ReadFile(p)
 		if err != nil {
@@ -291,19 +328,28 @@ func (s *Store) Load(id ID) (*Checkpoint, error) {
 	return c, nil
 }
 
-func encodeMarker(id ID, files []TaskFile) []byte {
+// marker is the content of a _COMPLETED file.
+type marker struct {
+	id       ID
+	identity Identity
+	files    []TaskFile
+}
+
+func encodeMarker(m marker) []byte {
 	var b []byte
 	b = append(b, markerHeader+"\n"...)
-	b = fmt.Appendf(b, "id %d\ntasks %d\n", uint64(id), len(files))
-	for _, f := range files {
+	b = fmt.Appendf(b, "id %d\n", uint64(m.id))
+	b = fmt.Appendf(b, "job %s\nrun %s\n", strconv.Quote(m.identity.Job), m.identity.Run)
+	b = fmt.Appendf(b, "tasks %d\n", len(m.files))
+	for _, f := range m.files {
 		b = fmt.Appendf(b, "task %d %d %08x\n", uint32(f.Task), f.Size, f.CRC)
 	}
 	return fmt.Appendf(b, "crc32c %08x\n", Checksum(b))
 }
 
-func decodeMarker(path string, b []byte) (ID, []TaskFile, error) {
-	bad := func(format string, args ...any) (ID, []TaskFile, error) {
-		return 0, nil, &CorruptError{Path: path, Problem: fmt.Sprintf(format, args...)}
+func decodeMarker(path string, b []byte) (marker, error) {
+	bad := func(format string, args ...any) (marker, error) {
+		return marker{}, &CorruptError{Path: path, Problem: fmt.Sprintf(format, args...)}
 	}
 	body, last, ok := cutLastLine(b)
 	if !ok {
@@ -317,6 +363,7 @@ func decodeMarker(path string, b []byte) (ID, []TaskFile, error) {
 		return bad("checksum mismatch: computed %08x, stored %08x", got, crc)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, len(body)+1) // a long job line is not an error
 	line := func() string {
 		if sc.Scan() {
 			return sc.Text()
@@ -326,26 +373,38 @@ func decodeMarker(path string, b []byte) (ID, []TaskFile, error) {
 	if h := line(); h != markerHeader {
 		return bad("header %q, want %q", h, markerHeader)
 	}
+	var m marker
 	var id uint64
 	var n int
 	if _, err := fmt.Sscanf(line(), "id %d", &id); err != nil {
 		return bad("bad id line")
 	}
+	m.id = ID(id)
+	q, ok := strings.CutPrefix(line(), "job ")
+	job, err := strconv.Unquote(q)
+	if !ok || err != nil {
+		return bad("bad job line")
+	}
+	run, ok := strings.CutPrefix(line(), "run ")
+	if !ok || strings.ContainsAny(run, " \t") {
+		return bad("bad run line")
+	}
+	m.identity = Identity{Job: job, Run: run}
 	if _, err := fmt.Sscanf(line(), "tasks %d", &n); err != nil || n < 0 || n > len(body) {
 		return bad("bad tasks line")
 	}
-	files := make([]TaskFile, n)
-	for i := range files {
+	m.files = make([]TaskFile, n)
+	for i := range m.files {
 		var t uint32
-		if _, err := fmt.Sscanf(line(), "task %d %d %08x", &t, &files[i].Size, &files[i].CRC); err != nil {
+		if _, err := fmt.Sscanf(line(), "task %d %d %08x", &t, &m.files[i].Size, &m.files[i].CRC); err != nil {
 			return bad("bad line for task %d of %d", i+1, n)
 		}
-		files[i].Task = TaskID(t)
+		m.files[i].Task = TaskID(t)
 	}
 	if extra := line(); extra != "" {
 		return bad("unexpected line %q", extra)
 	}
-	return ID(id), files, nil
+	return m, nil
 }
 
 // cutLastLine splits "body...\nlast\n" into body (with its final newline)

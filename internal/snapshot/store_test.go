@@ -146,7 +146,7 @@ func damageCases() []struct {
 		}, "_COMPLETED"},
 		{"marker of a newer version", func(t *testing.T, fsys rawFS, s *Store) {
 			rewrite(t, fsys, marker(s), func(b []byte) []byte {
-				body := strings.Replace(string(b[:strings.LastIndex(string(b[:len(b)-1]), "\n")+1]), "checkpoint 1", "checkpoint 2", 1)
+				body := strings.Replace(string(b[:strings.LastIndex(string(b[:len(b)-1]), "\n")+1]), markerHeader, "weir checkpoint 3", 1)
 				return []byte(body + "crc32c " + hex8(Checksum([]byte(body))) + "\n")
 			})
 		}, "_COMPLETED"},
