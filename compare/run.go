@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -25,13 +26,16 @@ type DataSpec struct {
 	// the wall clock), else the workload's ([Workload.EventRate]), else the
 	// dataset's default.
 	EventRate float64
-	// Rate paces ingestion in events per second; 0 fills the log before the
-	// run starts, so the run's throughput measures the runtime alone.
+	// Rate paces ingestion in events per second, from
+	// [datasets.MinPacedRate] to [datasets.MaxPacedRate]; 0 fills the log
+	// before the run starts, so the run's throughput measures the runtime
+	// alone.
 	Rate float64
 	// InputDir, if set, loads DIR/events.parquet (and the lookup tables)
 	// instead of generating.
 	InputDir string
-	// Partitions is the number of log partitions (default 4).
+	// Partitions is the number of log partitions (default 4, at most
+	// [datasets.MaxPartitions]).
 	Partitions int
 	// Skew is the event-time disorder of built-in data (zero: the dataset's
 	// default, [datasets.DefaultSkew]); InOrder turns disorder off, and Skew
@@ -46,20 +50,30 @@ type DataSpec struct {
 
 // Validate reports a spec that cannot be run: a *[FieldError] naming the
 // field to change (Field "DataSpec.Events", ...) and the values it takes.
+// [RunOne] and [LoadData] also check the data against the workload before
+// they generate it: the span of event time its events take, and the memory
+// its log takes against the machine's.
 func (d DataSpec) Validate() error {
 	switch {
 	case d.Events < 0:
 		return &FieldError{Field: "DataSpec.Events", Err: fmt.Errorf("want a positive number of events, or 0 for the workload's default; got %d", d.Events)}
-	case d.EventRate < 0 || d.EventRate != d.EventRate:
-		return &FieldError{Field: "DataSpec.EventRate", Err: fmt.Errorf("want events per second of event time, or 0 for the workload's default; got %v", d.EventRate)}
-	case d.Rate < 0 || d.Rate != d.Rate:
-		return &FieldError{Field: "DataSpec.Rate", Err: fmt.Errorf("want events per second, or 0 to fill the log before the run; got %v", d.Rate)}
-	case d.Partitions < 0:
-		return &FieldError{Field: "DataSpec.Partitions", Err: fmt.Errorf("want a positive number, or 0 for the default; got %d", d.Partitions)}
+	case !(d.EventRate >= 0) || math.IsInf(d.EventRate, 0):
+		return &FieldError{Field: "DataSpec.EventRate", Err: fmt.Errorf("want a finite number of events per second of event time, or 0 for the workload's default; got %v", d.EventRate)}
+	case d.Rate != 0 && !datasets.PacedRateInRange(d.Rate):
+		return &FieldError{Field: "DataSpec.Rate", Err: fmt.Errorf("want events per second between %.3g and %.0e (one event per 292 years to one per nanosecond), or 0 to fill the log before the run; got %v",
+			datasets.MinPacedRate, datasets.MaxPacedRate, d.Rate)}
+	case d.Partitions < 0 || d.Partitions > datasets.MaxPartitions:
+		return &FieldError{Field: "DataSpec.Partitions", Err: fmt.Errorf("want 1 to %d partitions, or 0 for the default (4); got %d", datasets.MaxPartitions, d.Partitions)}
 	case len(d.Steps) > 0 && d.Rate == 0:
 		return &FieldError{Field: "DataSpec.Steps", Err: errors.New("steps change a paced rate; set Rate above 0")}
 	case d.InputDir != "" && d.Rate > 0:
 		return &FieldError{Field: "DataSpec.Rate", Err: errors.New("paces built-in data only, and InputDir is set; set Rate to 0 or InputDir to empty")}
+	}
+	if len(d.Steps) > 0 {
+		// A step the filler refuses would stop it before the run ends.
+		if err := (&datasets.Pacing{Rate: d.Rate, Steps: d.Steps}).Validate(); err != nil {
+			return &FieldError{Field: "DataSpec.Steps", Err: err}
+		}
 	}
 	return nil
 }
@@ -174,6 +188,9 @@ func LoadData(ctx context.Context, w *Workload, d DataSpec) (*datasets.Log, map[
 	if err := d.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if err := checkData(w, d, memoryLimit()); err != nil {
+		return nil, nil, err
+	}
 	cfg := DataConfig(w, d)
 	if d.InputDir != "" {
 		return datasets.LoadDir(ctx, d.InputDir, w.Dataset, cfg)
@@ -225,6 +242,12 @@ func runOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 	if err := d.Validate(); err != nil {
 		return nil, &InputError{err}
 	}
+	if err := opts.Validate(); err != nil {
+		return nil, &InputError{err}
+	}
+	if err := checkData(w, d, memoryLimit()); err != nil {
+		return nil, &InputError{err}
+	}
 	clk := clock.OrReal(opts.Clock)
 	if d.Rate == 0 {
 		start := clk.Now()
@@ -254,16 +277,23 @@ func runOne(ctx context.Context, w *Workload, r Runner, d DataSpec, opts Options
 		fillErr error
 	)
 	sayf(progress, "%s: filling the %s log at %.0f events/s while %s reads it", w.Name, w.Dataset, d.Rate, r.Name())
+	// A filler that fails leaves the log open, and a runner would wait for
+	// the rest of it forever: the failure stops the run.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
 	fill.Go(func() {
 		fillErr = datasets.Fill(fillCtx, gen, log, cfg, datasets.Pacing{Rate: d.Rate, Steps: d.Steps, Clock: clk})
+		if fillErr != nil {
+			cancelRun()
+		}
 	})
 	// A runner that succeeds has read the log to its end, so the filler
 	// has closed it; one that fails stops the filler. Either way the filler
 	// is waited for before RunOne returns.
-	rep, err := RunLog(ctx, w, r, log, gen.Tables(d.Seed), d, opts, progress)
+	rep, err := RunLog(runCtx, w, r, log, gen.Tables(d.Seed), d, opts, progress)
 	cancelFill()
 	fill.Wait()
-	if err == nil && fillErr != nil {
+	if fillErr != nil && ctx.Err() == nil && !errors.Is(fillErr, context.Canceled) {
 		return nil, fmt.Errorf("%s: filling the log: %w", w.Name, fillErr)
 	}
 	return rep, err

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -46,7 +47,7 @@ type Options struct {
 	// Slow adds this much waiting per record in the windowed step (a slow
 	// external call, not CPU work: the task waits on the runtime's clock).
 	Slow time.Duration
-	// DropAcks is the share (0..1) of acker messages lost.
+	// DropAcks is the share [0, 1) of acker messages lost.
 	DropAcks float64
 	// Seed seeds fault injection and anything random in the runtime.
 	Seed uint64
@@ -58,6 +59,25 @@ type Options struct {
 	// [RunOne] and [RunLog] the whole trace (records and panes) in
 	// [Report.Trace].
 	Trace bool
+}
+
+// Validate reports the first bad option: a *[FieldError] naming the field
+// (Field "Options.DropAcks", ...) and the values it takes.
+func (o Options) Validate() error {
+	for _, n := range o.CrashAfter {
+		if n <= 0 {
+			return &FieldError{Field: "Options.CrashAfter", Err: fmt.Errorf("want a positive number of records; got %d", n)}
+		}
+	}
+	switch {
+	case o.Slow < 0:
+		return &FieldError{Field: "Options.Slow", Err: fmt.Errorf("must not be negative; got %v", o.Slow)}
+	case !(o.DropAcks >= 0 && o.DropAcks < 1):
+		// At 1 every ack is lost: every tuple tree times out and replays,
+		// forever.
+		return &FieldError{Field: "Options.DropAcks", Err: fmt.Errorf("want a share of acker messages lost in [0, 1) (at 1 every tuple would replay forever); got %v", o.DropAcks)}
+	}
+	return nil
 }
 
 // LateRule names the documented rule by which a runtime's model drops

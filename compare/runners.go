@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/weirlab/weir/microbatch"
+	"github.com/weirlab/weir/recordstream"
 )
 
 // RuntimeFlags holds the runtime options of a run (DESIGN.md and issues 3
@@ -27,12 +31,14 @@ type RuntimeFlags struct {
 	// MessageTimeout fails a tuple tree not fully acked within it.
 	MessageTimeout time.Duration `json:"message_timeout_ns,omitempty"`
 	// Parallelism is the number of tasks per component (recordstream) or
-	// of partitions processed in parallel (microbatch).
+	// of partitions processed in parallel (microbatch), at most
+	// [MaxParallelism] (as is Ackers).
 	Parallelism int `json:"parallelism,omitempty"`
 	// BatchInterval is microbatch's batch interval.
 	BatchInterval time.Duration `json:"batch_interval_ns,omitempty"`
-	// BlockInterval is microbatch's receiver block interval; zero selects
-	// the direct (offset range) approach.
+	// BlockInterval is microbatch's receiver block interval, at most the
+	// batch interval (1 s by default); zero selects the direct (offset
+	// range) approach.
 	BlockInterval time.Duration `json:"block_interval_ns,omitempty"`
 	// Mode is microbatch's model: "dstream" (Spark Streaming) or
 	// "event-time" (Structured Streaming).
@@ -95,11 +101,37 @@ func (f RuntimeFlags) Validate() error {
 			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}
 		}
 	}
-	if f.BlockInterval > 0 && f.BatchInterval > 0 && f.BlockInterval > f.BatchInterval {
-		return &FieldError{Field: "RuntimeFlags.BlockInterval", Err: fmt.Errorf("%v is longer than the batch interval (BatchInterval) %v; use a block interval at most the batch interval", f.BlockInterval, f.BatchInterval)}
+	for _, c := range []struct {
+		field string
+		v     int
+	}{
+		{"Parallelism", f.Parallelism},
+		{"Ackers", f.Ackers},
+	} {
+		if c.v > MaxParallelism {
+			return &FieldError{Field: "RuntimeFlags." + c.field, Err: fmt.Errorf("%d tasks are more than the %d a component may have; use 1 to %d (0: the runtime's default)", c.v, MaxParallelism, MaxParallelism)}
+		}
+	}
+	if bi := cmp.Or(f.BatchInterval, defaultBatchInterval); f.BlockInterval > bi {
+		// A batch is made of the blocks received before its time: with
+		// blocks longer than the batch, batches wait for blocks forever.
+		note := ""
+		if f.BatchInterval == 0 {
+			note = ", the default"
+		}
+		return &FieldError{Field: "RuntimeFlags.BlockInterval", Err: fmt.Errorf("%v is longer than the batch interval (BatchInterval%s) %v; use a block interval at most the batch interval", f.BlockInterval, note, bi)}
 	}
 	return nil
 }
+
+// MaxParallelism is the most tasks RuntimeFlags.Parallelism and Ackers
+// may ask for: the least of the runtimes' own limits
+// ([recordstream.MaxParallelism], [microbatch.MaxParallelism]).
+const MaxParallelism = min(recordstream.MaxParallelism, microbatch.MaxParallelism)
+
+// defaultBatchInterval is microbatch's batch interval when
+// RuntimeFlags.BatchInterval is 0 (microbatch.Config's default).
+const defaultBatchInterval = time.Second
 
 // ParseByteSize parses a size such as "512MiB", "2GB", "64k" or "1048576"
 // into bytes. Units: B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB, case

@@ -45,6 +45,11 @@ func TestRuntimeFlagsValidate(t *testing.T) {
 		{RuntimeFlags{CheckpointInterval: -1}, "RuntimeFlags.CheckpointInterval"},
 		{RuntimeFlags{ConcurrentJobs: -1}, "RuntimeFlags.ConcurrentJobs"},
 		{RuntimeFlags{BatchInterval: time.Second, BlockInterval: 2 * time.Second}, "RuntimeFlags.BlockInterval"},
+		{RuntimeFlags{BlockInterval: time.Hour}, "RuntimeFlags.BlockInterval"}, // the default batch interval, 1s
+		{RuntimeFlags{BlockInterval: time.Second}, ""},
+		{RuntimeFlags{Parallelism: MaxParallelism, Ackers: MaxParallelism}, ""},
+		{RuntimeFlags{Parallelism: 1_000_000}, "RuntimeFlags.Parallelism"},
+		{RuntimeFlags{Ackers: MaxParallelism + 1}, "RuntimeFlags.Ackers"},
 	}
 	for _, tc := range tests {
 		err := tc.f.Validate()

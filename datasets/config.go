@@ -71,7 +71,8 @@ type Config struct {
 	// Seed selects the data: the same generator, seed and config give the
 	// same events, in the same order, on every machine.
 	Seed uint64
-	// Partitions is the number of log partitions (default 4).
+	// Partitions is the number of log partitions (default 4, at most
+	// [MaxPartitions]).
 	Partitions int
 	// Skew is the event-time disorder (zero: [DefaultSkew]).
 	Skew Skew
@@ -79,7 +80,8 @@ type Config struct {
 	// then be zero.
 	InOrder bool
 	// EventRate is events per second of event time (default 100,000). The
-	// sessions generator's users set their own pace (see its doc).
+	// sessions generator's users set their own pace (see its doc). Events
+	// at EventRate must span at most [MaxTimelineSpan] of event time.
 	EventRate float64
 	// Start is the event time of the first event (default [DefaultStart]).
 	Start dataflow.Time
@@ -90,6 +92,20 @@ type Config struct {
 // DefaultEvents is the default [Config.Events].
 const DefaultEvents = 1_000_000
 
+// MaxPartitions is the most partitions a log may have. Each partition with
+// data holds at least one chunk of ChunkRows rows (64Ki by default), and
+// the spouts of recordstream are one task per partition, so a count in the
+// millions only exhausts memory; 1024 is more than any experiment needs
+// (Kafka's own advice is a few thousand per broker).
+const MaxPartitions = 1024
+
+// MaxTimelineSpan is the longest event-time timeline a config may ask for
+// (DS2: Events/EventRate seconds, plus the skew's delays): the range of a
+// time.Duration, about 292 years. Event times, their differences and the
+// latencies derived from them are then in range as int64 milliseconds and
+// nanoseconds; a longer timeline would overflow them.
+const MaxTimelineSpan = time.Duration(math.MaxInt64)
+
 // Validate reports a config that cannot be generated.
 func (c *Config) Validate() error {
 	if c.Events < 0 {
@@ -98,13 +114,63 @@ func (c *Config) Validate() error {
 	if c.Partitions < 0 || c.ChunkRows < 0 {
 		return fmt.Errorf("datasets: partitions (%d) and chunk rows (%d) must not be negative", c.Partitions, c.ChunkRows)
 	}
+	if c.Partitions > MaxPartitions {
+		return fmt.Errorf("datasets: %d partitions are more than the %d a log may have; use 1 to %d (0: the default, 4)", c.Partitions, MaxPartitions, MaxPartitions)
+	}
 	if c.EventRate < 0 || math.IsNaN(c.EventRate) || math.IsInf(c.EventRate, 0) {
 		return fmt.Errorf("datasets: event rate must be a positive number of events per second (0 for the default), got %v", c.EventRate)
 	}
 	if c.InOrder && !c.Skew.IsZero() {
 		return errors.New("datasets: config sets both InOrder and a Skew; keep one")
 	}
-	return c.Skew.Validate()
+	if err := c.Skew.Validate(); err != nil {
+		return err
+	}
+	return c.CheckTimeline()
+}
+
+// CheckTimeline reports a timeline (DS2) longer than [MaxTimelineSpan]:
+// too many events for too low an EventRate (defaults applied), naming the
+// lowest rate that fits.
+func (c Config) CheckTimeline() error {
+	if d := c.withDefaults(); !d.timelineFits() {
+		return fmt.Errorf("datasets: %d events at %v events per second of event time span %s of event time, more than the 292 years (the range of a time.Duration) a timeline may span; "+
+			"use an event rate of at least %.3g events per second, or fewer events", d.Events, d.EventRate, spanText(d), MinEventRate(d.Events))
+	}
+	return nil
+}
+
+// MinEventRate is the lowest [Config.EventRate] at which events events fit
+// in [MaxTimelineSpan] (ignoring the skew's delays, which are at most a few
+// seconds in practice).
+func MinEventRate(events int64) float64 {
+	return float64(events) / MaxTimelineSpan.Seconds()
+}
+
+// timelineSpanMs is the span of c's timeline in ms: the last event's offset
+// from Start (DS2) plus the largest skew delay, as a float so that it
+// cannot overflow. c has its defaults.
+func (c Config) timelineSpanMs() float64 {
+	delay := max(c.Skew.Delay, c.Skew.LateDelay)
+	return float64(c.Events)*1000/c.EventRate + float64(delay.Milliseconds())
+}
+
+// timelineFits reports whether c's timeline (defaults applied) is at most
+// [MaxTimelineSpan] and ends inside the int64 range of ms.
+func (c Config) timelineFits() bool {
+	span := c.timelineSpanMs()
+	maxMs := float64(MaxTimelineSpan.Milliseconds())
+	return span <= maxMs && float64(c.Start)+span < math.MaxInt64
+}
+
+// spanText prints c's timeline span in years, or says it overflows a
+// float64.
+func spanText(c Config) string {
+	years := c.timelineSpanMs() / 1000 / (365.25 * 24 * 3600)
+	if math.IsInf(years, 0) || math.IsNaN(years) {
+		return "more years than a float64 holds"
+	}
+	return fmt.Sprintf("%.3g years", years)
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -139,8 +205,8 @@ type RateStep struct {
 
 // Pacing says how fast [Fill] appends.
 type Pacing struct {
-	// Rate is the ingestion rate in events per second of the clock; 0 means
-	// as fast as possible.
+	// Rate is the ingestion rate in events per second of the clock, from
+	// [MinPacedRate] to [MaxPacedRate]; 0 means as fast as possible.
 	Rate float64
 	// Steps change the rate at given times (sorted by After). A step's rate
 	// must be positive.
@@ -151,15 +217,30 @@ type Pacing struct {
 	Clock clock.Clock
 }
 
+// MinPacedRate and MaxPacedRate bound a [Pacing] rate: the time between
+// two events, 1/rate seconds, must be at least a nanosecond (the clock's
+// resolution; above a billion events per second no event would be due
+// later than the one before) and at most the longest time.Duration (about
+// 292 years; below it the due time of the second event overflows).
+const (
+	MinPacedRate = 1e9 / float64(math.MaxInt64) // events per second
+	MaxPacedRate = 1e9                          // events per second
+)
+
+// PacedRateInRange reports whether r is a rate [Pacing] can pace: within
+// [MinPacedRate, MaxPacedRate] (so not NaN or infinite).
+func PacedRateInRange(r float64) bool { return r >= MinPacedRate && r <= MaxPacedRate }
+
 // Validate reports rates that cannot be paced.
 func (p *Pacing) Validate() error {
-	if p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) {
-		return fmt.Errorf("datasets: pacing rate must be >= 0 events per second (0: as fast as possible), got %v", p.Rate)
+	if p.Rate != 0 && !PacedRateInRange(p.Rate) {
+		return fmt.Errorf("datasets: pacing rate must be 0 (as fast as possible) or between %.3g and %.0e events per second (one event per 292 years to one per nanosecond), got %v",
+			MinPacedRate, MaxPacedRate, p.Rate)
 	}
 	var last time.Duration
 	for i, s := range p.Steps {
-		if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
-			return fmt.Errorf("datasets: pacing step %d: rate must be positive, got %v", i, s.Rate)
+		if !PacedRateInRange(s.Rate) {
+			return fmt.Errorf("datasets: pacing step %d: rate must be between %.3g and %.0e events per second, got %v", i, MinPacedRate, MaxPacedRate, s.Rate)
 		}
 		if s.After < last {
 			return fmt.Errorf("datasets: pacing step %d: steps must be sorted by After (%v after %v)", i, s.After, last)
@@ -170,4 +251,36 @@ func (p *Pacing) Validate() error {
 		return errors.New("datasets: pacing steps need a positive starting Rate")
 	}
 	return nil
+}
+
+// RowBytes is the memory one record of gen takes in a [Log]: 8 bytes per
+// int64, timestamp, bool and float64 column, 4 per string column (a
+// dictionary code) and 8 for the ingest time.
+func RowBytes(gen Generator) int64 {
+	n := int64(8) // ingest time
+	for _, f := range gen.Schema().Fields {
+		if f.Kind == dataflow.KindString {
+			n += 4
+		} else {
+			n += 8
+		}
+	}
+	return n
+}
+
+// LogBytes estimates, from above, the memory the log of gen's events under
+// cfg (defaults applied) holds once filled: its chunks are allocated whole,
+// ChunkRows rows at a time, so it is RowBytes × ChunkRows per chunk, with
+// one chunk per ChunkRows events plus at most one partly filled chunk per
+// partition with data. The string dictionaries and the lookup tables are
+// small and left out. The result saturates at math.MaxInt64.
+func LogBytes(gen Generator, cfg Config) int64 {
+	c := cfg.withDefaults()
+	rows := float64(c.ChunkRows)
+	chunks := math.Ceil(float64(c.Events)/rows) + float64(min(int64(c.Partitions), c.Events))
+	b := chunks * rows * float64(RowBytes(gen))
+	if b >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(b)
 }

@@ -412,8 +412,14 @@ func (f *filler) runPaced(ctx context.Context, p Pacing) error {
 		now := clk.Now()
 		e := now.Sub(start)
 		// Event k (from 0) is due once k events' worth of time has passed;
-		// forgive float error at the due time.
-		due := min(total, int64(p.expected(e)+1e-6)+1)
+		// forgive float error at the due time. The count is compared as a
+		// float: converting one above MaxInt64 (a huge rate after a
+		// millisecond) to int64 would wrap it negative and nothing would
+		// ever be due.
+		due := total
+		if x := p.expected(e) + 1e-6; x < float64(total) {
+			due = min(total, int64(x)+1)
+		}
 		ingest := now.UnixNano()
 		for f.produced < due {
 			f.step(int(min(int64(batchRows), due-f.produced)), ingest)

@@ -153,7 +153,14 @@ func (p *Pacing) dueAt(k int64) time.Duration {
 		}
 		n, at, rate = m, s.After, s.Rate
 	}
-	return at + time.Duration(math.Ceil((float64(k)-n)/rate*1e9))
+	// Saturate rather than overflow: at a rate of one event in centuries
+	// the due time is beyond any wait (the fill then sleeps until its
+	// context is done).
+	d := math.Ceil((float64(k) - n) / rate * 1e9)
+	if !(d < float64(math.MaxInt64-at)) {
+		return math.MaxInt64
+	}
+	return at + time.Duration(d)
 }
 
 // newRand returns the PCG source of one stream of a dataset's randomness.

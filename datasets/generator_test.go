@@ -78,7 +78,7 @@ func TestConfigErrors(t *testing.T) {
 	l3, err := NewLogFor(ysbGen{}, Config{})
 	require.NoError(t, err)
 	assert.ErrorContains(t, Fill(ctx, ysbGen{}, l3, Config{}, Pacing{Rate: -1}), "pacing rate")
-	assert.ErrorContains(t, Fill(ctx, ysbGen{}, l3, Config{}, Pacing{Rate: 10, Steps: []RateStep{{After: time.Second, Rate: 0}}}), "must be positive")
+	assert.ErrorContains(t, Fill(ctx, ysbGen{}, l3, Config{}, Pacing{Rate: 10, Steps: []RateStep{{After: time.Second, Rate: 0}}}), "rate must be between")
 }
 
 // dump renders a log as text, partition by partition.

@@ -101,6 +101,9 @@ func NewLog(cfg LogConfig) (*Log, error) {
 	if cfg.Partitions < 0 || cfg.ChunkRows < 0 {
 		return nil, fmt.Errorf("datasets: log partitions (%d) and chunk rows (%d) must not be negative", cfg.Partitions, cfg.ChunkRows)
 	}
+	if cfg.Partitions > MaxPartitions {
+		return nil, fmt.Errorf("datasets: %d log partitions are more than the %d a log may have; use 1 to %d", cfg.Partitions, MaxPartitions, MaxPartitions)
+	}
 	if cfg.Partitions == 0 {
 		cfg.Partitions = 4
 	}

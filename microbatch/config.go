@@ -113,13 +113,15 @@ type Config struct {
 	// BlockInterval and a batch is made of the blocks received before its
 	// time. The default is the direct approach (offset ranges).
 	Receiver bool
-	// BlockInterval is spark.streaming.blockInterval (default 200 ms).
+	// BlockInterval is spark.streaming.blockInterval (default 200 ms), at
+	// most BatchInterval.
 	BlockInterval time.Duration
 	// ConcurrentJobs is spark.streaming.concurrentJobs (default 1): how many
 	// batch jobs compute at once. Commits stay in batch order.
 	ConcurrentJobs int
 	// Parallelism is how many tasks of one job run at once (default
-	// GOMAXPROCS). A job has one task per partition with data.
+	// GOMAXPROCS, at most [MaxParallelism]). A job has one task per
+	// partition with data.
 	Parallelism int
 	// FilledBeforeStart says the log was complete before Run started (the
 	// DESIGN's --rate 0: the log is filled before the clock starts). In
@@ -238,6 +240,19 @@ func (c *Config) Validate() error {
 		return bad("BatchInterval", "batch interval %v must be whole milliseconds", c.BatchInterval)
 	case c.BlockInterval < 0:
 		return bad("BlockInterval", "'spark.streaming.blockInterval' should be a positive value, got %v", c.BlockInterval)
+	case c.Parallelism > MaxParallelism:
+		return bad("Parallelism", "%d tasks at once are more than the %d a job may run; use 1 to %d (0: GOMAXPROCS)", c.Parallelism, MaxParallelism, MaxParallelism)
+	}
+	if c.Receiver || c.BlockInterval > 0 {
+		d := c.withDefaults()
+		if d.BlockInterval > d.BatchInterval {
+			// A batch is made of the blocks received before its time; with
+			// blocks longer than batches the batches wait for blocks that
+			// are cut too rarely (an hour's block: an hour of empty
+			// batches before the first record).
+			return bad("BlockInterval", "block interval %v (BlockInterval%s) is longer than the batch interval %v (BatchInterval%s); use a block interval at most the batch interval",
+				d.BlockInterval, defaultNote(c.BlockInterval == 0), d.BatchInterval, defaultNote(c.BatchInterval == 0))
+		}
 	}
 	for _, f := range nonNegative {
 		if f.v < 0 {
@@ -250,6 +265,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxParallelism is the most tasks of one job [Config.Parallelism] may run
+// at once: far more than the cores of any machine this runs on, and small
+// enough that a typo does not start a million goroutines.
+const MaxParallelism = 1024
+
+// defaultNote is ", the default" when isDefault, else "".
+func defaultNote(isDefault bool) string {
+	if isDefault {
+		return ", the default"
+	}
+	return ""
 }
 
 // ConfigError is a configuration that cannot run, naming the [Config]

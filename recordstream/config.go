@@ -75,7 +75,7 @@ type Faults struct {
 	// waits (it does not burn CPU, as in microbatch): once per batch, for
 	// the cost of the batch's records.
 	Slow time.Duration
-	// DropAcks is the share (0..1) of acker messages lost, chosen by a
+	// DropAcks is the share [0, 1) of acker messages lost, chosen by a
 	// seeded generator.
 	DropAcks float64
 	// Seed seeds the fault generators.
@@ -87,7 +87,8 @@ type Faults struct {
 type Config struct {
 	// Guarantee is the delivery guarantee (default AtMostOnce).
 	Guarantee Guarantee
-	// Parallelism is the number of windowed-bolt tasks (default 1). Spouts
+	// Parallelism is the number of windowed-bolt tasks (default 1, at most
+	// [MaxParallelism], as Ackers). Spouts
 	// have one task per log partition; the sink has one task.
 	Parallelism int
 	// Ackers is the number of acker tasks with AtLeastOnce (default 1, as
@@ -187,6 +188,12 @@ func (c *Config) withDefaults() Config {
 	return d
 }
 
+// MaxParallelism is the most tasks [Config.Parallelism] and [Config.Ackers]
+// may ask for. Every task has a queue and every spout an edge to every
+// windowed-bolt task and acker, so the topology grows with the product of
+// the counts; 1024 is far more than the cores of any machine this runs on.
+const MaxParallelism = 1024
+
 // ConfigError is a configuration that cannot run, naming the [Config] (or
 // [CheckpointConfig]) field at fault so that a caller can name its own
 // option for it (the CLI names its flag).
@@ -210,8 +217,12 @@ func (c *Config) Validate() error {
 		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
 	case c.Parallelism < 0:
 		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
+	case c.Parallelism > MaxParallelism:
+		return bad("Parallelism", "%d windowed-bolt tasks are more than the %d a component may have; use 1 to %d", c.Parallelism, MaxParallelism, MaxParallelism)
 	case c.Ackers < 0:
 		return bad("Ackers", "ackers must be positive, got %d; use at-most-once to run without ackers", c.Ackers)
+	case c.Ackers > MaxParallelism:
+		return bad("Ackers", "%d acker tasks are more than the %d a component may have; use 1 to %d", c.Ackers, MaxParallelism, MaxParallelism)
 	case c.MaxSpoutPending < 0:
 		return bad("MaxSpoutPending", "max spout pending must not be negative, got %d (0 = unlimited)", c.MaxSpoutPending)
 	case c.MessageTimeout != 0 && (c.MessageTimeout < MinMessageTimeout || c.MessageTimeout > MaxMessageTimeout):
@@ -222,8 +233,10 @@ func (c *Config) Validate() error {
 		return bad("BatchSize", "batch size must not be negative, got %d", c.BatchSize)
 	case c.WatermarkEvery < 0:
 		return bad("WatermarkEvery", "watermark interval must not be negative, got %d", c.WatermarkEvery)
-	case c.Faults.DropAcks < 0 || c.Faults.DropAcks > 1:
-		return bad("Faults.DropAcks", "drop-acks share must be in [0, 1], got %v", c.Faults.DropAcks)
+	case !(c.Faults.DropAcks >= 0 && c.Faults.DropAcks < 1):
+		// At 1 every ack is lost, so every tree times out and replays,
+		// forever; NaN compares false with everything and would count as 0.
+		return bad("Faults.DropAcks", "the share of acker messages lost must be in [0, 1) (at 1 every tuple would replay forever), got %v", c.Faults.DropAcks)
 	case c.Faults.Slow < 0:
 		return bad("Faults.Slow", "slow cost must not be negative, got %v", c.Faults.Slow)
 	}

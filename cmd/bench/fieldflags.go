@@ -75,6 +75,7 @@ func fieldFlags() map[string]string {
 		"microbatch.Config.BatchInterval":  "--batch-interval",
 		"microbatch.Config.BlockInterval":  "--block-interval",
 		"microbatch.Config.ConcurrentJobs": "--concurrent-jobs",
+		"microbatch.Config.Parallelism":    "--parallelism",
 		"microbatch.Config.MemoryBudget":   "--memory-budget",
 		"microbatch.Config.Slow":           "--slow",
 		"microbatch.Config.Failures":       "--crash-after",

@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -224,7 +225,29 @@ func parseCommand(fs *flag.FlagSet, args []string) (pos []string, code int, ok b
 	case err != nil:
 		return nil, exitUsage, false
 	}
+	if msg := nonFiniteFlag(fs); msg != "" {
+		fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), msg)
+		return nil, exitUsage, false
+	}
 	return pos, exitOK, true
+}
+
+// nonFiniteFlag returns a problem with the first float flag given on the
+// command line as NaN or ±Inf (strconv.ParseFloat takes both, and a range
+// check such as x < 0 || x > 1 lets NaN through, as if it were 0), or ""
+// when there is none. No flag of bench takes them.
+func nonFiniteFlag(fs *flag.FlagSet) string {
+	var msg string
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || msg != "" {
+			return
+		}
+		if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			msg = fmt.Sprintf("--%s %s: want a finite number", f.Name, f.Value)
+		}
+	})
+	return msg
 }
 
 // parseArgs parses flags anywhere among the positional arguments and
@@ -352,7 +375,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var crash int64List
 	fs.Var(&crash, "crash-after", "crash a task (or its batch) once the pipeline has taken in N records; repeatable")
 	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step: waiting per record, not CPU work (a slow external call), in both runtimes")
-	dropAcks := fs.Float64("drop-acks", 0, "share (0..1) of acker messages lost")
+	dropAcks := fs.Float64("drop-acks", 0, "share [0, 1) of acker messages lost")
 	runtimeFlags := addRuntimeFlags(fs)
 	pos, code, ok := parseCommand(fs, args)
 	if !ok {
@@ -373,10 +396,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *runtime == "" {
 		fmt.Fprintf(stderr, "bench run: --runtime is required: one of %s\n", strings.Join(compare.Runtimes(), ", "))
-		return exitUsage
-	}
-	if *dropAcks < 0 || *dropAcks > 1 {
-		fmt.Fprintf(stderr, "bench run: --drop-acks %v: want a share between 0 and 1\n", *dropAcks)
 		return exitUsage
 	}
 	if *slow < 0 {
@@ -490,7 +509,11 @@ func pacedEvents(rate float64, d time.Duration, eventsSet bool) (int64, error) {
 	case eventsSet:
 		return 0, fmt.Errorf("--duration %v with --rate sets the number of events (rate × duration); drop --events or --duration", d)
 	}
-	n := int64(rate * d.Seconds())
+	f := rate * d.Seconds()
+	if f >= math.MaxInt64 {
+		return 0, fmt.Errorf("--duration %v at --rate %v is more events than can be counted; run shorter or slower", d, rate)
+	}
+	n := int64(f)
 	if n < 1 {
 		return 0, fmt.Errorf("--duration %v at --rate %v is less than one event; run longer or faster", d, rate)
 	}

@@ -67,7 +67,7 @@ func TestUsageErrors(t *testing.T) {
 		{"gen without out", []string{"gen", "ysb"}, exitUsage, "--out"},
 		{"gen unknown workload", []string{"gen", "yahoo", "--out", dir}, exitUsage, "unknown workload"},
 		{"gen late above 1", []string{"gen", "ysb", "--out", dir, "--late", "1.5"}, exitUsage, "--late 1.5: want a share between 0 and 1"},
-		{"gen late NaN", []string{"gen", "ysb", "--out", dir, "--late", "NaN"}, exitUsage, "--late NaN: want a share between 0 and 1"},
+		{"gen late NaN", []string{"gen", "ysb", "--out", dir, "--late", "NaN"}, exitUsage, "--late NaN: want a finite number"},
 		{"gen negative out-of-order", []string{"gen", "ysb", "--out", dir, "--out-of-order", "-0.1"}, exitUsage, "--out-of-order -0.1: want a share between 0 and 1"},
 		{"gen shares above 1", []string{"gen", "ysb", "--out", dir, "--out-of-order", "0.6", "--late", "0.5"}, exitUsage, "add up to at most 1"},
 		{"gen negative max-delay", []string{"gen", "ysb", "--out", dir, "--max-delay", "-1s"}, exitUsage, "--max-delay -1s: want a duration of at least 1ms"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +34,8 @@ func (s *rateSteps) Set(v string) error {
 			return fmt.Errorf("want a duration of 0 or more before '=' (e.g. 5s), got %q", after)
 		}
 		r, err := strconv.ParseFloat(rate, 64)
-		if err != nil || !(r > 0) || math.IsInf(r, 0) {
-			return fmt.Errorf("want a rate in events per second above 0 after '=', got %q", rate)
+		if err != nil || !datasets.PacedRateInRange(r) {
+			return fmt.Errorf("want a rate in events per second between %.3g and %.0e after '=', got %q", datasets.MinPacedRate, datasets.MaxPacedRate, rate)
 		}
 		if n := len(out); n > 0 && d <= out[n-1].After {
 			return fmt.Errorf("steps must come in increasing time: %v after %v", d, out[n-1].After)

@@ -13,7 +13,7 @@ func TestRateSteps(t *testing.T) {
 	require.NoError(t, s.Set("5s=20000, 10s=4000"))
 	assert.Equal(t, rateSteps{{After: 5 * time.Second, Rate: 20000}, {After: 10 * time.Second, Rate: 4000}}, s)
 	assert.Equal(t, "5s=20000,10s=4000", s.String())
-	for _, bad := range []string{"5s", "x=1", "-1s=5", "5s=0", "5s=-3", "5s=NaN", "5s=Inf", "5s=1,5s=2", "6s=1,5s=2"} {
+	for _, bad := range []string{"5s", "x=1", "-1s=5", "5s=0", "5s=-3", "5s=NaN", "5s=Inf", "5s=1e30", "5s=1,5s=2", "6s=1,5s=2"} {
 		var b rateSteps
 		assert.Error(t, b.Set(bad), bad)
 	}
