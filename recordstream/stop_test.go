@@ -55,7 +55,7 @@ func TestTinyMessageTimeoutStopsOnCancel(t *testing.T) {
 			defer cancel()
 			clk := &flyingClock{Manual: clock.NewManual(time.Unix(1_700_000_000, 0)), step: time.Second, at: 5000, cancel: cancel}
 			_, err := Run(ctx, tc.p, src, Config{Guarantee: AtLeastOnce, MessageTimeout: time.Millisecond, // the smallest allowed; the clock moves 1 s a read, a thousand timeouts
-				SampleInterval: -1, Clock: clk, Faults: Faults{DropAcks: 1, Seed: 1}})
+				SampleInterval: -1, Clock: clk, Faults: Faults{DropAcks: 0.99, Seed: 1}})
 			require.ErrorIs(t, err, context.Canceled)
 			assert.GreaterOrEqual(t, clk.reads.Load(), clk.at, "canceled while it ran")
 		})
