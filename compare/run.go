@@ -368,6 +368,7 @@ func checkOutcome(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, full *f
 		if ref, err = referenceAnswer(p, log, ex); err != nil {
 			return CheckResult{}, fmt.Errorf("reference answer: %w", err)
 		}
+		opts.Full = all // to name the windows the drops removed
 	}
 	check := Check(ref, out.Results, opts)
 	check.Late = acc
