@@ -129,6 +129,11 @@ type CheckOptions struct {
 	CountValued bool
 	// Late is the number of records the run reported as late.
 	Late int
+	// Full is the full reference answer (no exclusions) when ref leaves
+	// out verified late drops, or nil. It changes no count; it only names
+	// a window of the run that the drops removed from ref for what it is,
+	// rather than as one the reference does not have.
+	Full []dataflow.Result
 }
 
 // CheckOptionsFor returns the options for results of pipeline p with the
@@ -146,6 +151,13 @@ func CheckOptionsFor(p *dataflow.Pipeline, late int) CheckOptions {
 // Check compares a run's results got with the reference answer ref (CM1).
 // ref must hold one result per (window, key) unless opts.Stateless; got may
 // hold anything. Neither slice is modified.
+//
+// Examples says what differs, at most one line per window and key, in the
+// order of ref, then of got's windows that ref lacks. A window of got that
+// ref lacks is named by what the reference does hold: the full answer's
+// value when the verified late drops removed it (opts.Full), or the
+// reference windows of the same key it overlaps (a session merged
+// differently, a window shifted).
 func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
 	if opts.Stateless {
 		return checkRows(ref, got, opts)
@@ -173,11 +185,22 @@ func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
 		}
 		index[k] = i
 	}
+	// The run's windows the reference lacks, in order of first result.
+	var extras []extraWindow
+	extraIndex := map[windowKey]int{}
 	for j, g := range got {
-		i, ok := index[windowKey{g.Window, g.Key}]
+		k := windowKey{g.Window, g.Key}
+		i, ok := index[k]
 		if !ok {
 			c.Duplicated++
-			c.example("window %v key %q: not in the reference, got %s", g.Window, g.Key, resultValues(g))
+			e, seen := extraIndex[k]
+			if !seen {
+				e = len(extras)
+				extraIndex[k] = e
+				extras = append(extras, extraWindow{k: k})
+			}
+			extras[e].n++
+			extras[e].last = j
 			continue
 		}
 		s := &slots[i]
@@ -189,34 +212,96 @@ func Check(ref, got []dataflow.Result, opts CheckOptions) CheckResult {
 	}
 	for i, s := range slots {
 		r := ref[i]
-		switch {
-		case s.n < 0:
+		if s.n < 0 {
 			continue
-		case s.n == 0:
+		}
+		if s.n == 0 {
 			c.Lost++
 			c.example("window %v key %q: missing, want %s", r.Window, r.Key, resultValues(r))
 			continue
-		case s.n > 1:
-			c.Duplicated += s.n - 1
-			c.example("window %v key %q: %d results", r.Window, r.Key, s.n)
 		}
-		// With several results, one equal to the reference matches.
+		// With several results, one equal to the reference matches; the
+		// rest are duplicates. The window gets one line either way.
+		results := ""
+		if s.n > 1 {
+			c.Duplicated += s.n - 1
+			results = fmt.Sprintf("%d results, the last ", s.n)
+		}
 		g := got[s.last]
 		switch {
 		case s.match:
 			c.Matching++
+			if s.n > 1 {
+				c.example("window %v key %q: %d results, one equal to the reference %s", r.Window, r.Key, s.n, resultValues(r))
+			}
 		case opts.CountValued && isInt(g.Value) && isInt(r.Value) && g.Value.I < r.Value.I:
 			c.Lost++
-			c.example("window %v key %q: count %v below the reference %v", r.Window, r.Key, g.Value, r.Value)
+			c.example("window %v key %q: %scount %v below the reference %v", r.Window, r.Key, results, g.Value, r.Value)
 		case opts.CountValued && isInt(g.Value) && isInt(r.Value) && g.Value.I > r.Value.I:
 			c.Duplicated++
-			c.example("window %v key %q: count %v above the reference %v", r.Window, r.Key, g.Value, r.Value)
+			c.example("window %v key %q: %scount %v above the reference %v", r.Window, r.Key, results, g.Value, r.Value)
 		default:
 			c.Mismatched++
-			c.example("window %v key %q: got %s, want %s", r.Window, r.Key, resultValues(g), resultValues(r))
+			c.example("window %v key %q: %sgot %s, want %s", r.Window, r.Key, results, resultValues(g), resultValues(r))
 		}
 	}
+	c.extraExamples(ref, got, opts.Full, extras)
 	return c
+}
+
+// extraWindow is a window of a run that the reference lacks: n results,
+// the last got[last].
+type extraWindow struct {
+	k       windowKey
+	n, last int
+}
+
+// extraExamples describes the run's windows the reference lacks, each
+// once, by what the reference holds instead: the full answer's value when
+// the verified late drops removed the window from ref, else the reference
+// windows of the same key that it overlaps, if any.
+func (c *CheckResult) extraExamples(ref, got, full []dataflow.Result, extras []extraWindow) {
+	if len(extras) == 0 || len(c.Examples) >= maxExamples {
+		return
+	}
+	var fullIndex map[windowKey]int
+	if full != nil {
+		fullIndex = make(map[windowKey]int, len(full))
+		for i, r := range full {
+			fullIndex[windowKey{r.Window, r.Key}] = i
+		}
+	}
+	// The reference's windows of each key, to name the ones a run's window
+	// overlaps.
+	byKey := map[string][]dataflow.Window{}
+	for _, r := range ref {
+		byKey[r.Key] = append(byKey[r.Key], r.Window)
+	}
+	for _, e := range extras {
+		if len(c.Examples) >= maxExamples {
+			return
+		}
+		k := e.k
+		value := "got " + resultValues(got[e.last])
+		if e.n > 1 {
+			value = fmt.Sprintf("%d results, the last %s", e.n, resultValues(got[e.last]))
+		}
+		if i, ok := fullIndex[k]; ok {
+			c.example("window %v key %q: %s; the verified late drops leave this window out of the reference (the full answer has %s)", k.w, k.key, value, resultValues(full[i]))
+			continue
+		}
+		var near []string
+		for _, w := range byKey[k.key] {
+			if w.Overlaps(k.w) && len(near) < 3 {
+				near = append(near, w.String())
+			}
+		}
+		if len(near) > 0 {
+			c.example("window %v key %q: not in the reference, %s (for this key the reference has the overlapping %s)", k.w, k.key, value, strings.Join(near, ", "))
+			continue
+		}
+		c.example("window %v key %q: not in the reference, %s", k.w, k.key, value)
+	}
 }
 
 // CountDeltas returns, for each window of ref (one count per window and

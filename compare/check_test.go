@@ -200,3 +200,70 @@ func testTables(t *testing.T) map[string]*dataflow.Table {
 		Rows:   []dataflow.Row{{dataflow.Str("ad1"), dataflow.Str("c1")}},
 	}}
 }
+
+// TestCheckExamplesOnePerWindow: a difference line names each window once,
+// however many results the run gave for it (issue 15).
+func TestCheckExamplesOnePerWindow(t *testing.T) {
+	ref := []dataflow.Result{res(0, 10, "a", dataflow.Int(3)), res(0, 10, "b", dataflow.Int(5))}
+	counts := CheckOptions{CountValued: true}
+	tests := []struct {
+		name string
+		got  []dataflow.Result
+		want CheckResult
+		line string
+	}{
+		{
+			name: "a window the reference lacks, three times",
+			got:  []dataflow.Result{ref[0], ref[1], res(10, 20, "a", dataflow.Int(1)), res(10, 20, "a", dataflow.Int(2)), res(10, 20, "a", dataflow.Int(142))},
+			want: CheckResult{Windows: 2, Matching: 2, Duplicated: 3},
+			line: `window [10, 20) key "a": not in the reference, 3 results, the last 142`,
+		},
+		{
+			name: "a reference window twice, the last wrong",
+			got:  []dataflow.Result{ref[0], ref[1], res(0, 10, "b", dataflow.Int(4))},
+			want: CheckResult{Windows: 2, Matching: 2, Duplicated: 1},
+			line: `window [0, 10) key "b": 2 results, one equal to the reference 5`,
+		},
+		{
+			name: "a reference window twice, neither right",
+			got:  []dataflow.Result{ref[0], res(0, 10, "b", dataflow.Int(6)), res(0, 10, "b", dataflow.Int(7))},
+			want: CheckResult{Windows: 2, Matching: 1, Duplicated: 2},
+			line: `window [0, 10) key "b": 2 results, the last count 7 above the reference 5`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Check(ref, tc.got, counts)
+			assert.Equal(t, tc.want, withoutExamples(c), "Check(ref, got) counts; examples %q", c.Examples)
+			assert.Equal(t, []string{tc.line}, c.Examples, "one line for the window")
+		})
+	}
+}
+
+// TestCheckExamplesNameTheReferenceWindow: a run's window the reference
+// (after the verified late drops) lacks is not called "not in the
+// reference" when the full answer has it, and a window whose bounds differ
+// names the reference's window of the key (issue 15).
+func TestCheckExamplesNameTheReferenceWindow(t *testing.T) {
+	full := []dataflow.Result{res(0, 10, "a", dataflow.Int(3)), res(0, 10, "b", dataflow.Int(150))}
+	excluded := full[:1] // the verified drops removed window [0, 10) of b
+	got := []dataflow.Result{full[0], res(0, 10, "b", dataflow.Int(142))}
+
+	c := Check(excluded, got, CheckOptions{CountValued: true, Late: 8, Full: full})
+	assert.Equal(t, CheckResult{Windows: 1, Matching: 1, Duplicated: 1, DroppedLate: 8}, withoutExamples(c))
+	require.Len(t, c.Examples, 1, "%q", c.Examples)
+	assert.Equal(t, `window [0, 10) key "b": got 142; the verified late drops leave this window out of the reference (the full answer has 150)`, c.Examples[0])
+	assert.NotContains(t, c.Examples[0], "not in the reference")
+
+	// Without the full answer the window is one the reference lacks.
+	c = Check(excluded, got, CheckOptions{CountValued: true})
+	assert.Equal(t, []string{`window [0, 10) key "b": not in the reference, got 142`}, c.Examples)
+
+	// A session merged differently: the run's window overlaps the key's.
+	ref := []dataflow.Result{res(0, 30, "u", dataflow.Int(4))}
+	c = Check(ref, []dataflow.Result{res(0, 20, "u", dataflow.Int(3))}, CheckOptions{CountValued: true})
+	assert.Equal(t, []string{
+		`window [0, 30) key "u": missing, want 4`,
+		`window [0, 20) key "u": not in the reference, got 3 (for this key the reference has the overlapping [0, 30))`,
+	}, c.Examples)
+}

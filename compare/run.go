@@ -398,6 +398,7 @@ func checkOutcome(ctx context.Context, p *dataflow.Pipeline, log *datasets.Log, 
 		if ref, err = referenceAnswer(ctx, p, log, ex); err != nil {
 			return CheckResult{}, fmt.Errorf("reference answer: %w", err)
 		}
+		opts.Full = all // to name the windows the drops removed
 	}
 	check := Check(ref, out.Results, opts)
 	check.Late = acc
