@@ -108,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdExperiments(ctx, args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
+	case "torture":
+		return cmdTorture(ctx, args[1:], stdout, stderr)
 	}
 	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
@@ -142,6 +144,8 @@ const usage = `usage:
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
   bench report --in DIR [--out REPORT.md] [--figures DIR]
                                          REPORT.md and SVG/PNG figures from a suite directory
+  bench torture [--trials N] [--seed S] [--duration D] [--guarantees G,...]
+                                         randomized fault schedules, each run judged under its guarantee's rule
 `
 
 func matches(r compare.SuiteRow) string {
