@@ -63,6 +63,10 @@ func cmdCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "bench capacity: %v\n", withFlag(err))
 		return exitUsage
 	}
+	if msg := runtimeFlagsProblem(fs, r.Name(), f); msg != "" {
+		fmt.Fprintf(stderr, "bench capacity: %s\n", msg)
+		return exitUsage
+	}
 	d := compare.DataSpec{Seed: *seed, Partitions: *partitions}
 	o.Options = compare.Options{Seed: *seed, Clock: clock.Real()}
 	o.Progress = func(p compare.CapacityProbe) { fmt.Fprintln(stdout, probeLine(p)) }
