@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -43,6 +44,62 @@ type Summary struct {
 	// ingest_events_per_s, emitted_panes, watermark_ms and
 	// processing_time_latency_ms.
 	Series map[string]metrics.Series `json:"series,omitempty"`
+	// Crashes counts the injected crashes ([Options.CrashAfter]) that
+	// fired: crashed tasks (recordstream), failed batches and driver
+	// crashes (microbatch). The reference runtime injects none.
+	Crashes int64 `json:"crashes"`
+	// Warnings are what the run was asked for and did not do, such as a
+	// crash that never fired ([FaultWarnings]).
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning is something a run was asked for and did not do. Field names the
+// field it is about as a [FieldError] does ("Options.CrashAfter"), so that
+// a caller can name its own option for it.
+type Warning struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (w Warning) String() string { return w.Field + ": " + w.Message }
+
+// crashesFired counts the injected crashes a runtime's counters report.
+func crashesFired(counters map[string]int64) int64 {
+	return counters["crashes"] + counters["failed_batches"] + counters["driver_restarts"]
+}
+
+// FaultWarnings returns the warnings of a run on runtime that was asked for
+// crashAfter and whose outcome is out: one when a requested crash did not
+// fire, saying how many records the crashes count reached (records_in, the
+// records the windowed step took in, where the runtime reports it; else the
+// events read). A fault asked for is never dropped silently.
+func FaultWarnings(runtime string, crashAfter []int64, out *Outcome) []Warning {
+	if len(crashAfter) == 0 {
+		return nil
+	}
+	if runtime == "reference" {
+		return []Warning{{Field: "Options.CrashAfter", Message: fmt.Sprintf(
+			"crashes: 0 of %d: the reference runtime (the batch answer) injects no faults; run a streaming runtime to crash it", len(crashAfter))}}
+	}
+	fired := crashesFired(out.Counters)
+	if fired >= int64(len(crashAfter)) {
+		return nil
+	}
+	taken, what := out.Events, "events read"
+	if n, ok := out.Counters["records_in"]; ok {
+		taken, what = n, "records the windowed step took in"
+	}
+	var beyond []string
+	for _, n := range crashAfter {
+		if n > taken {
+			beyond = append(beyond, strconv.FormatInt(n, 10))
+		}
+	}
+	msg := fmt.Sprintf("crashes: %d of %d fired; the run had %d %s", fired, len(crashAfter), taken, what)
+	if len(beyond) > 0 {
+		msg += fmt.Sprintf(", fewer than %s: crash points must be at most %d", strings.Join(beyond, ", "), taken)
+	}
+	return []Warning{{Field: "Options.CrashAfter", Message: msg}}
 }
 
 // RunConfig records what a run was given.
@@ -130,6 +187,8 @@ func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckRe
 			Stateless: c.Stateless, OK: c.OK(),
 		},
 		Counters: map[string]int64{},
+		Crashes:  crashesFired(out.Counters),
+		Warnings: FaultWarnings(runtime, cfg.CrashAfter, out),
 	}
 	if s.Seconds > 0 {
 		s.EventsPerSecond = float64(out.Events) / s.Seconds
@@ -229,13 +288,14 @@ func (s *Summary) AddTraceSeries(trace []datasets.TraceRow) {
 	add("processing_time_latency_ms", lat, withPanes)
 }
 
-// WriteFile writes the summary as indented JSON to path.
+// WriteFile writes the summary as indented JSON to path, through a
+// temporary file renamed into place: a reader never sees half a summary.
 func (s Summary) WriteFile(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("compare: encode summary: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("compare: write summary: %w", err)
 	}
 	return nil

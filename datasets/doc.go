@@ -53,7 +53,10 @@
 //
 // # Files
 //
-// Parquet files use plain types any reader opens (see [WriteParquet]).
+// Parquet files use plain types any reader opens (see [WriteParquet]), in
+// row groups of bounded size, and are written to a temporary file renamed
+// into place. Reading accepts any valid file whose columns fit in memory
+// ([ErrTooLarge] otherwise).
 // Reading checks the schema and says what is wrong with a file that is not
 // Parquet, is truncated, belongs to another dataset or lacks a column, and
 // to regenerate it with `bench gen`. Result files ([WriteResults]) are CSV,

@@ -10,7 +10,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -77,18 +79,44 @@ func parquetSchema(s dataflow.Schema) (*parquet.Schema, []int, error) {
 	return ps, idx, nil
 }
 
-// WriteParquet writes rows of schema s to w as one Parquet file.
+// WriteParquet writes rows of schema s to w as one Parquet file, in row
+// groups of at most a million rows whose column chunks stay under 64 MiB
+// uncompressed: a reader then holds one bounded row group at a time, and so
+// does the writer, whatever the number of rows.
 func WriteParquet(w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) error {
-	return writeParquet(context.Background(), w, s, rows)
+	return writeParquet(context.Background(), w, s, rows, defaultLimits())
 }
 
 // ctxCheckRows is how many rows a writer writes between looks at its ctx:
 // a few milliseconds of work, so that a canceled write stops at once.
 const ctxCheckRows = 4096
 
-// writeParquet is [WriteParquet], stopping with ctx's error, before the
-// file is finished, once ctx is done.
-func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row]) error {
+// rowGroupLimits bound the row groups [writeParquet] writes: a row group is
+// closed once it holds Rows rows or one of its column chunks holds Bytes
+// bytes (plain encoding, uncompressed: 8 per number, 1 per boolean, 4 plus
+// the length per string).
+type rowGroupLimits struct {
+	Rows  int
+	Bytes int64
+}
+
+// WriteParquet's row-group bounds. A million ysb events are a 40 MB chunk
+// in the widest (string) column: far below what any reader limits (a single
+// row group of 30 million events had a 1.08 GB chunk), and small enough
+// that writing and reading hold little at a time.
+const (
+	defaultRowGroupRows  = 1 << 20
+	defaultRowGroupBytes = 64 << 20
+)
+
+// defaultLimits are WriteParquet's row-group bounds.
+func defaultLimits() rowGroupLimits {
+	return rowGroupLimits{Rows: defaultRowGroupRows, Bytes: defaultRowGroupBytes}
+}
+
+// writeParquet is [WriteParquet] with row-group bounds lim, stopping with
+// ctx's error, before the file is finished, once ctx is done.
+func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter.Seq[dataflow.Row], lim rowGroupLimits) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -102,8 +130,8 @@ func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter
 		names[i] = f.Name
 	}
 	pw.SetKeyValueMetadata(columnsKey, strings.Join(names, ","))
-	buf := make([]parquet.Row, 0, 256)
-	vals := make([]parquet.Value, 0, 256*s.Len())
+	buf := make([]parquet.Row, 0, min(256, max(lim.Rows, 1)))
+	vals := make([]parquet.Value, 0, cap(buf)*s.Len())
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
@@ -112,6 +140,8 @@ func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter
 		buf, vals = buf[:0], vals[:0]
 		return err
 	}
+	// The open row group's rows and per-column bytes.
+	groupRows, groupBytes, full := 0, make([]int64, s.Len()), false
 	r := 0
 	for row := range rows {
 		if r%ctxCheckRows == 0 {
@@ -130,24 +160,40 @@ func writeParquet(ctx context.Context, w io.Writer, s dataflow.Schema, rows iter
 				return fmt.Errorf("datasets: write parquet: row %d column %q holds a %v value, schema says %v", r, f.Name, v.K, f.Kind)
 			}
 			var pv parquet.Value
+			n := int64(8)
 			switch f.Kind {
 			case dataflow.KindFloat64:
 				pv = parquet.DoubleValue(v.Float64())
 			case dataflow.KindString:
 				pv = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(v.S), len(v.S)))
+				n = 4 + int64(len(v.S))
 			case dataflow.KindBool:
 				pv = parquet.BooleanValue(v.I != 0)
+				n = 1
 			default:
 				pv = parquet.Int64Value(v.I)
 			}
 			vals[start+idx[c]] = pv.Level(0, 0, idx[c])
+			groupBytes[c] += n
+			full = full || groupBytes[c] >= lim.Bytes
 		}
 		buf = append(buf, vals[start:start+s.Len():start+s.Len()])
 		r++
-		if len(buf) == cap(buf) {
+		groupRows++
+		full = full || groupRows >= lim.Rows
+		if len(buf) == cap(buf) || full {
 			if err := flush(); err != nil {
 				return fmt.Errorf("datasets: write parquet: %w", err)
 			}
+		}
+		if full {
+			// Close the row group: its pages go to w and the writer
+			// holds nothing of it any more.
+			if err := pw.Flush(); err != nil {
+				return fmt.Errorf("datasets: write parquet: %w", err)
+			}
+			groupRows, full = 0, false
+			clear(groupBytes)
 		}
 	}
 	if err := flush(); err != nil {
@@ -376,7 +422,7 @@ func scanParquet(path string, r io.ReaderAt, size int64, s dataflow.Schema, fn f
 	if err != nil {
 		return err
 	}
-	if err := checkChunkBounds(path, f, size); err != nil {
+	if err := checkChunkBounds(path, f.Metadata(), size, memoryForLoad()); err != nil {
 		return err
 	}
 	cols, err := checkParquetSchema(path, f, s)
@@ -471,14 +517,21 @@ func openParquet(path string, r io.ReaderAt, size int64) (*parquet.File, error) 
 	return f, nil
 }
 
+// ErrTooLarge marks a Parquet file whose columns, uncompressed, would not
+// fit in this machine's memory ([memoryForLoad]).
+var ErrTooLarge = errors.New("datasets: Parquet file too large to load")
+
 // checkChunkBounds rejects a footer whose column chunks lie outside the
-// file or claim more data than a file of this size can hold: parquet-go
-// would otherwise allocate what a corrupt footer claims.
-func checkChunkBounds(path string, f *parquet.File, size int64) error {
-	md := f.Metadata()
+// file or claim impossible sizes, and a file whose column chunks claim more
+// bytes uncompressed, in total, than memLimit: the rows are loaded into
+// memory, and parquet-go would otherwise allocate what a corrupt footer
+// claims. Any valid file that fits is accepted, however large its row
+// groups.
+func checkChunkBounds(path string, md *format.FileMetaData, size, memLimit int64) error {
 	if md.NumRows < 0 {
 		return fmt.Errorf("%w: %s: footer claims %d rows; %s", ErrCorrupt, path, md.NumRows, regenerate)
 	}
+	var total int64
 	for i, rg := range md.RowGroups {
 		for j, c := range rg.Columns {
 			m := c.MetaData
@@ -486,13 +539,36 @@ func checkChunkBounds(path string, f *parquet.File, size int64) error {
 			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
 				start = m.DictionaryPageOffset
 			}
-			if start < 4 || m.TotalCompressedSize < 0 || start+m.TotalCompressedSize > size ||
-				m.TotalUncompressedSize < 0 || m.TotalUncompressedSize > 1<<30 || m.NumValues < 0 {
+			if start < 4 || m.TotalCompressedSize < 0 || m.TotalCompressedSize > size || start > size-m.TotalCompressedSize ||
+				m.TotalUncompressedSize < 0 || m.NumValues < 0 {
 				return fmt.Errorf("%w: %s: row group %d column %d lies outside the file or claims impossible sizes; %s", ErrCorrupt, path, i, j, regenerate)
 			}
+			if m.TotalUncompressedSize > memLimit-total {
+				return fmt.Errorf("%w: %s: its columns claim more than %d bytes uncompressed, more than this machine's memory for it (%d bytes): "+
+					"the file is corrupt, or too large to load; regenerate it with fewer events", ErrTooLarge, path, total+m.TotalUncompressedSize, memLimit)
+			}
+			total += m.TotalUncompressedSize
 		}
 	}
 	return nil
+}
+
+// memoryForLoad is the most a Parquet file's columns may hold uncompressed
+// for [ScanParquet] to read it: the machine's physical memory (MemTotal of
+// /proc/meminfo), or the Go memory limit (debug.SetMemoryLimit, GOMEMLIMIT)
+// when that is lower; 1 TiB where neither is known.
+func memoryForLoad() int64 {
+	limit := int64(1 << 40)
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64); err == nil && kb > 0 {
+					limit = kb << 10
+				}
+			}
+		}
+	}
+	return min(limit, debug.SetMemoryLimit(-1))
 }
 
 // ReadParquet reads an events file of gen's dataset into rows (file order).
@@ -547,13 +623,13 @@ func WriteDir(ctx context.Context, dir string, l *Log, tables map[string]*datafl
 		tmps, names = append(tmps, tmp), append(names, path)
 		return nil
 	}
-	if err := write(EventsFile, func(w io.Writer) error { return writeParquet(ctx, w, l.Schema(), LogRows(l)) }); err != nil {
+	if err := write(EventsFile, func(w io.Writer) error { return writeParquet(ctx, w, l.Schema(), LogRows(l), defaultLimits()) }); err != nil {
 		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(tables)) {
 		t := tables[name]
 		if err := write(name+".parquet", func(w io.Writer) error {
-			return writeParquet(ctx, w, t.Schema, slices.Values(t.Rows))
+			return writeParquet(ctx, w, t.Schema, slices.Values(t.Rows), defaultLimits())
 		}); err != nil {
 			return err
 		}
@@ -600,22 +676,10 @@ func writeTemp(path string, fn func(io.Writer) error) (string, error) {
 	return tmp, nil
 }
 
-// writeFile writes path through fn, reporting the first error of writing or
-// closing.
-func writeFile(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("datasets: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	return nil
-}
+// writeFile writes path through fn atomically ([writeFileAtomic]): a
+// reader, or a run interrupted while writing, never leaves half a file
+// under path.
+func writeFile(path string, fn func(io.Writer) error) error { return writeFileAtomic(path, fn) }
 
 // LoadDir reads a dataset directory written by [WriteDir] (or `bench gen`)
 // for the named dataset into a new closed log of cfg.Partitions partitions,

@@ -58,9 +58,17 @@ func cmdCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "bench capacity: --runtime is required: one of %s\n", strings.Join(compare.Runtimes(), ", "))
 		return exitUsage
 	}
+	if msg := checkpointDirProblem(f); msg != "" {
+		fmt.Fprintf(stderr, "bench capacity: %s\n", msg)
+		return exitUsage
+	}
 	r, err := compare.NewRunner(*runtime, f)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench capacity: %v\n", withFlag(err))
+		return exitUsage
+	}
+	if msg := runtimeFlagsProblem(fs, r.Name()); msg != "" {
+		fmt.Fprintf(stderr, "bench capacity: %s\n", msg)
 		return exitUsage
 	}
 	d := compare.DataSpec{Seed: *seed, Partitions: *partitions}

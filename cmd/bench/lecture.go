@@ -32,6 +32,12 @@ func cmdLecture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	dir := *out
+	if dir != "" {
+		if err := checkDirOut(dir); err != nil {
+			fmt.Fprintf(stderr, "bench: --out %s: %v\n", dir, err)
+			return exitUsage
+		}
+	}
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "weir-suite-"); err != nil {

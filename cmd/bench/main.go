@@ -220,13 +220,18 @@ func flagsText(f compare.RuntimeFlags) string {
 // parseCommand parses a command's arguments with [parseArgs]. When it
 // cannot go on, ok is false and code is the exit status: exitOK after -h
 // (the flag package printed the help), exitUsage after a bad flag (it
-// printed the problem).
+// printed the problem) or a flag given twice ([repeatedFlag]; this prints
+// it).
 func parseCommand(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	pos, err := parseArgs(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return nil, exitOK, false
 	case err != nil:
+		return nil, exitUsage, false
+	}
+	if name := repeatedFlag(fs, args); name != "" {
+		fmt.Fprintf(fs.Output(), "%s: --%s is given twice; give it once\n", fs.Name(), name)
 		return nil, exitUsage, false
 	}
 	if msg := nonFiniteFlag(fs); msg != "" {
@@ -309,6 +314,9 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	d, err := data.spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "bench gen: %v\n", err)
+		return exitUsage
+	}
+	if !checkGenOut(w, *out, d.Seed, stderr) {
 		return exitUsage
 	}
 	start := time.Now()
@@ -414,14 +422,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: --trace %s: %v\n", *trace, err)
 		return exitUsage
 	}
+	if err := checkOutputs(outputFlag{"out", *out}, outputFlag{"summary", *summary}, outputFlag{"trace", *trace}); err != nil {
+		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return exitUsage
+	}
+	if msg := checkpointDirProblem(f); msg != "" {
+		fmt.Fprintf(stderr, "bench run: %s\n", msg)
+		return exitUsage
+	}
 	r, err := compare.NewRunner(*runtime, f)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 		return exitUsage
 	}
+	if msg := runtimeFlagsProblem(fs, r.Name()); msg != "" {
+		fmt.Fprintf(stderr, "bench run: %s\n", msg)
+		return exitUsage
+	}
 	d, err := data.spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
+		return exitUsage
+	}
+	if msg := inputFlagProblem(fs); msg != "" {
+		fmt.Fprintf(stderr, "bench run: %s\n", msg)
 		return exitUsage
 	}
 	if *input != "" {
@@ -484,6 +508,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	s := rep.Summary
 	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results; matches reference: %s\n",
 		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
+	printWarnings(stdout, s.Warnings)
 	if s.Config.Rate > 0 && s.LatencyMs.EventTime.Count > 0 {
 		// Paced: latency means something (on a pre-filled log it is time
 		// spent in the backlog; see bench check's note).
@@ -551,8 +576,8 @@ func checkOutPath(path string) error {
 	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
 }
 
-// checkTracePath rejects a --trace that is not a .parquet file, or whose
-// directory cannot take a file, before the run.
+// checkTracePath rejects a --trace that is not a .parquet file before the
+// run ([checkOutputs] checks that its directory takes a file).
 func checkTracePath(path string) error {
 	if path == "" {
 		return nil
@@ -560,12 +585,7 @@ func checkTracePath(path string) error {
 	if !strings.HasSuffix(path, ".parquet") {
 		return errors.New("a trace is Parquet; name the file .parquet")
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".trace-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write there: %w", err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }
 
 // cmdExperiments is `bench suite`: the lecture's experiments.
@@ -584,6 +604,10 @@ func cmdExperiments(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "bench suite: --out DIR is required")
+		return exitUsage
+	}
+	if err := checkDirOut(*out); err != nil {
+		fmt.Fprintf(stderr, "bench suite: --out %s: %v\n", *out, err)
 		return exitUsage
 	}
 	start := time.Now()
@@ -659,6 +683,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if figDir == "" {
 		figDir = filepath.Join(reportDir, "docs", "figures")
 	}
+	if msg := reportPathsProblem(*out, figDir, *figures != ""); msg != "" {
+		fmt.Fprintf(stderr, "bench report: %s\n", msg)
+		return exitUsage
+	}
 	link, err := filepath.Rel(reportDir, figDir)
 	if err != nil {
 		link = figDir
@@ -675,7 +703,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
-	if err := os.WriteFile(*out, []byte(buf.String()), 0o644); err != nil {
+	if err := writeFileAtomic(*out, []byte(buf.String())); err != nil {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
