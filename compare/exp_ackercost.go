@@ -379,26 +379,11 @@ const (
 // [verdictAckerKnee], [verdictAckerMessages]): it does not hold when one
 // does not, is inconclusive when one is, and holds when all do.
 func verdictAckerCost(o ackerOutcome) Verdict {
-	parts := []struct {
-		name string
-		v    Verdict
-	}{
-		{"sustainable rate", verdictAckerRates(o)},
-		{"acked knee", verdictAckerKnee(o)},
-		{"acker messages", verdictAckerMessages(o)},
-	}
-	kind := Holds
-	var text []string
-	for _, p := range parts {
-		switch {
-		case p.v.Kind == DoesNotHold:
-			kind = DoesNotHold
-		case p.v.Kind == Inconclusive && kind == Holds:
-			kind = Inconclusive
-		}
-		text = append(text, fmt.Sprintf("%s %s: %s", p.name, p.v.Kind, p.v.Explanation))
-	}
-	return Verdict{Kind: kind, Explanation: strings.Join(text, ". ")}
+	return worstOf(
+		subVerdict{"sustainable rate", verdictAckerRates(o)},
+		subVerdict{"acked knee", verdictAckerKnee(o)},
+		subVerdict{"acker messages", verdictAckerMessages(o)},
+	)
 }
 
 // verdictAckerRates: acking lowers the sustainable rate when every

@@ -299,24 +299,7 @@ func verdictLatency(o latencyOutcome) Verdict {
 	if len(failed) > 0 {
 		return inconclusive("trials failed: %s", strings.Join(failed, "; "))
 	}
-	return worstOf([]string{"higher than record-at-a-time", "growth past saturation"}, verdictLatencyHigher(o), verdictLatencyGrowth(o))
-}
-
-// worstOf combines sub-verdicts: does not hold when one does not,
-// inconclusive when one is, holds when all do; the explanation names each.
-func worstOf(names []string, vs ...Verdict) Verdict {
-	kind := Holds
-	var parts []string
-	for i, v := range vs {
-		switch {
-		case v.Kind == DoesNotHold:
-			kind = DoesNotHold
-		case v.Kind == Inconclusive && kind == Holds:
-			kind = Inconclusive
-		}
-		parts = append(parts, fmt.Sprintf("%s %s: %s", names[i], v.Kind, v.Explanation))
-	}
-	return Verdict{Kind: kind, Explanation: strings.Join(parts, ". ")}
+	return worstOf(subVerdict{"higher than record-at-a-time", verdictLatencyHigher(o)}, subVerdict{"growth past saturation", verdictLatencyGrowth(o)})
 }
 
 // verdictLatencyHigher: at every load up to the sustainable rate, for each

@@ -434,27 +434,12 @@ type snapshotOutcome struct {
 
 // verdictSnapshot is the worst of the four sub-verdicts.
 func verdictSnapshot(o snapshotOutcome) Verdict {
-	parts := []struct {
-		name string
-		v    Verdict
-	}{
-		{"latency", verdictSnapshotLatency(o)},
-		{"small state", verdictSnapshotSmall(o)},
-		{"state size", verdictSnapshotSize(o)},
-		{"restore", verdictSnapshotRestore(o)},
-	}
-	kind := Holds
-	var text []string
-	for _, p := range parts {
-		switch {
-		case p.v.Kind == DoesNotHold:
-			kind = DoesNotHold
-		case p.v.Kind == Inconclusive && kind == Holds:
-			kind = Inconclusive
-		}
-		text = append(text, fmt.Sprintf("%s %s: %s", p.name, p.v.Kind, p.v.Explanation))
-	}
-	return Verdict{Kind: kind, Explanation: strings.Join(text, ". ")}
+	return worstOf(
+		subVerdict{"latency", verdictSnapshotLatency(o)},
+		subVerdict{"small state", verdictSnapshotSmall(o)},
+		subVerdict{"state size", verdictSnapshotSize(o)},
+		subVerdict{"restore", verdictSnapshotRestore(o)},
+	)
 }
 
 // verdictSnapshotLatency judges the paced intervals' pre-commit p99

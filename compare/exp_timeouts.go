@@ -228,26 +228,11 @@ func verdictTimeouts(o timeoutsOutcome) Verdict {
 	if f := failedRuns(o.Runs, func(r timeoutRun) string { return r.Failed }); len(f) > 0 {
 		return inconclusive("a trial did not finish, so its timeouts were not counted: %s", strings.Join(f, "; "))
 	}
-	parts := []struct {
-		name string
-		v    Verdict
-	}{
-		{"spurious timeouts", verdictSpuriousTimeouts(o)},
-		{"goodput collapse", verdictGoodput(o)},
-		{"max spout pending", verdictRemedy(o)},
-	}
-	kind := Holds
-	var text []string
-	for _, p := range parts {
-		switch {
-		case p.v.Kind == DoesNotHold:
-			kind = DoesNotHold
-		case p.v.Kind == Inconclusive && kind == Holds:
-			kind = Inconclusive
-		}
-		text = append(text, fmt.Sprintf("%s %s: %s", p.name, p.v.Kind, p.v.Explanation))
-	}
-	return Verdict{Kind: kind, Explanation: strings.Join(text, ". ")}
+	return worstOf(
+		subVerdict{"spurious timeouts", verdictSpuriousTimeouts(o)},
+		subVerdict{"goodput collapse", verdictGoodput(o)},
+		subVerdict{"max spout pending", verdictRemedy(o)},
+	)
 }
 
 // sweepRuns returns the sweep's runs (unlimited pending, a share of the

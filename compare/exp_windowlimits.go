@@ -185,25 +185,7 @@ type sessionRun struct {
 // sessions cost where micro-batches have them (verdictSessionCost). Any
 // sub-verdict that does not hold decides; else any inconclusive one.
 func verdictWindows(o windowsOutcome) Verdict {
-	return combineVerdicts(verdictWindowKinds(o), verdictCoupling(o.Coupling, o.Control), verdictSessionCost(o.Sessions))
-}
-
-// combineVerdicts is does not hold when a part does not hold, else
-// inconclusive when a part is, else holds; the explanation joins every
-// part's.
-func combineVerdicts(parts ...Verdict) Verdict {
-	kind := Holds
-	var text []string
-	for _, p := range parts {
-		switch {
-		case p.Kind == DoesNotHold:
-			kind = DoesNotHold
-		case p.Kind == Inconclusive && kind == Holds:
-			kind = Inconclusive
-		}
-		text = append(text, p.Explanation)
-	}
-	return Verdict{Kind: kind, Explanation: strings.Join(text, ". ")}
+	return worstOf(subVerdict{V: verdictWindowKinds(o)}, subVerdict{V: verdictCoupling(o.Coupling, o.Control)}, subVerdict{V: verdictSessionCost(o.Sessions)})
 }
 
 func verdictWindowKinds(o windowsOutcome) Verdict {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // VerdictKind is the outcome of an experiment's rule.
@@ -165,4 +166,33 @@ func trialStatus(err error) string {
 		return "hung (cut by its time limit)"
 	}
 	return errText(err)
+}
+
+// subVerdict is one sub-claim's verdict; Name, when not empty, introduces
+// its explanation ("acked knee holds: ...").
+type subVerdict struct {
+	Name string
+	V    Verdict
+}
+
+// worstOf combines sub-verdicts: does not hold when one does not, else
+// inconclusive when one is, else holds; the explanation joins every part's,
+// in order.
+func worstOf(parts ...subVerdict) Verdict {
+	kind := Holds
+	var text []string
+	for _, p := range parts {
+		switch {
+		case p.V.Kind == DoesNotHold:
+			kind = DoesNotHold
+		case p.V.Kind == Inconclusive && kind == Holds:
+			kind = Inconclusive
+		}
+		if p.Name == "" {
+			text = append(text, p.V.Explanation)
+			continue
+		}
+		text = append(text, fmt.Sprintf("%s %s: %s", p.Name, p.V.Kind, p.V.Explanation))
+	}
+	return Verdict{Kind: kind, Explanation: strings.Join(text, ". ")}
 }
