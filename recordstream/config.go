@@ -50,16 +50,20 @@ const (
 	// ExactlyOnce is the Flink model (barriers, aligned snapshots), built in
 	// recordstream/checkpoint and wired in exactlyonce*.go.
 	ExactlyOnce // exactly-once
+	// Trident is Storm's Trident: exactly-once micro-batches over the
+	// record-at-a-time topology (a batch coordinator, txids, ordered
+	// commits of txid-stamped state), wired in trident*.go.
+	Trident // trident
 )
 
 // ParseGuarantee parses a guarantee's name (its String form).
 func ParseGuarantee(s string) (Guarantee, error) {
-	for g := AtMostOnce; g <= ExactlyOnce; g++ {
+	for g := AtMostOnce; g <= Trident; g++ {
 		if s == g.String() {
 			return g, nil
 		}
 	}
-	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
+	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once, exactly-once or trident", s)
 }
 
 // Faults are the deterministic faults of a run.
@@ -150,6 +154,9 @@ type Config struct {
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.
 	CheckpointConfig
+	// Trident configures the Trident mode (batch size, batches in flight,
+	// emit interval, spout kind); see trident.go.
+	Trident TridentConfig
 }
 
 func (c *Config) withDefaults() Config {
@@ -213,7 +220,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	switch {
-	case c.Guarantee > ExactlyOnce:
+	case c.Guarantee > Trident:
 		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
 	case c.Parallelism < 0:
 		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
@@ -239,6 +246,9 @@ func (c *Config) Validate() error {
 		return bad("Faults.DropAcks", "the share of acker messages lost must be in [0, 1) (at 1 every tuple would replay forever), got %v", c.Faults.DropAcks)
 	case c.Faults.Slow < 0:
 		return bad("Faults.Slow", "slow cost must not be negative, got %v", c.Faults.Slow)
+	}
+	if err := c.Trident.Validate(); err != nil {
+		return err
 	}
 	for _, n := range c.Faults.CrashAfter {
 		if n <= 0 {

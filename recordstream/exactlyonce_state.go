@@ -123,9 +123,22 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 	if err != nil {
 		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
 	}
-	if err := w.op.Restore(secs["op"]); err != nil {
+	if err := w.restoreState(secs); err != nil {
 		return fmt.Errorf("recordstream: restore %s from %v: %w", w.name, c.ID, err)
 	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", w.name, c.ID, err)
+	}
+	return nil
+}
+
+// restoreState replaces the windowed bolt's operator state and late
+// records by the sections [windowTask.appendState] wrote.
+func (w *windowTask) restoreState(secs map[string][]byte) error {
+	if err := w.op.Restore(secs["op"]); err != nil {
+		return err
+	}
+	w.late = w.late[:0]
 	d := wire.NewDecoder(secs["late"])
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
 		l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
@@ -134,10 +147,7 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 		w.late = append(w.late, l)
 	}
 	if d.Err() != nil {
-		return fmt.Errorf("recordstream: restore %s late records from %v: %w", w.name, c.ID, d.Err())
-	}
-	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
-		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", w.name, c.ID, err)
+		return fmt.Errorf("late records: %w", d.Err())
 	}
 	return nil
 }

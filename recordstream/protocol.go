@@ -86,3 +86,12 @@ type spoutProtocol interface {
 	// returns when the spout may exit.
 	afterEnd(ctx context.Context, s *spoutTask) error
 }
+
+// spoutHolder is a spoutProtocol that decides when the spout may read new
+// records (Trident's batches): while holds reports true the spout's loop
+// emits nothing of its own and waits for a trigger, whose checkpoint call
+// emits what the protocol allows. A protocol that does not implement it
+// never holds the spout back.
+type spoutHolder interface {
+	holds() bool
+}

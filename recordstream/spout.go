@@ -78,6 +78,7 @@ type spoutTask struct {
 	tr      *tracker      // counts pending and replay against the budget (RB1); nil without acking
 	nowc    int64         // coarse clock, refreshed per burst
 	proto   spoutProtocol // nil: Storm's spout
+	holder  spoutHolder   // proto, if it holds records back
 	hw      *int64        // the highest offset ever read + 1 (across restarts in exactly-once)
 	hwOwn   int64
 
@@ -471,6 +472,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 	var trig <-chan checkpoint.ID
 	if s.proto != nil {
 		trig = s.proto.triggers()
+		s.holder, _ = s.proto.(spoutHolder)
 	}
 	end := t.src.End(s.part)
 	atEnd := false
@@ -537,6 +539,12 @@ func (s *spoutTask) run(ctx context.Context) error {
 			}
 		}
 		switch {
+		case s.protoHolds():
+			// Only the protocol's trigger (Trident: a batch to emit) gives
+			// work.
+			if err := s.wait(ctx, trig, nil, 0); err != nil {
+				return err
+			}
 		case s.heldBack():
 			// Only an acker result (or a timeout) frees a slot, unless
 			// none can come. At the end of the partition the end-of-input
@@ -611,7 +619,7 @@ func (s *spoutTask) endWatermark(ctx context.Context) error {
 // Storm). end is the partition's end offset as last read.
 func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
 	progressed := 0
-	for progressed < spoutBurst && !s.heldBack() {
+	for progressed < spoutBurst && !s.heldBack() && !s.protoHolds() {
 		if len(s.replay) > 0 {
 			off := s.replay[0]
 			s.replay = s.replay[1:]
@@ -633,20 +641,32 @@ func (s *spoutTask) burst(ctx context.Context, end *int64) (int, error) {
 				break
 			}
 		}
-		if err := s.emitRecord(ctx, s.next); err != nil {
+		if err := s.emitNext(ctx); err != nil {
 			return progressed, err
-		}
-		s.next++
-		if s.next > *s.hw {
-			*s.hw = s.next
-			s.stats.events++
-		} else {
-			s.stats.replayed++ // read again after a restore (exactly-once)
 		}
 		progressed++
 	}
 	return progressed, nil
 }
+
+// emitNext emits the record at the spout's next offset and moves past it.
+func (s *spoutTask) emitNext(ctx context.Context) error {
+	if err := s.emitRecord(ctx, s.next); err != nil {
+		return err
+	}
+	s.next++
+	if s.next > *s.hw {
+		*s.hw = s.next
+		s.stats.events++
+	} else {
+		s.stats.replayed++ // read again after a restore (exactly-once, Trident)
+	}
+	return nil
+}
+
+// protoHolds reports whether the spout's protocol holds new records back
+// (Trident: the spout emits only the batches its coordinator starts).
+func (s *spoutTask) protoHolds() bool { return s.holder != nil && s.holder.holds() }
 
 // publish counts the spout's pending trees and queued replays against the
 // budget (RB1). With max spout pending m the two together never exceed m

@@ -247,6 +247,9 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	if cfg.Guarantee == ExactlyOnce {
 		return runExactlyOnce(ctx, p, src, cfg, cfg.CheckpointConfig)
 	}
+	if cfg.Guarantee == Trident {
+		return runTrident(ctx, p, src, cfg)
+	}
 	c := cfg.withDefaults()
 	t, err := compile(p, src, c, nil)
 	if err != nil {

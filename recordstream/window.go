@@ -102,6 +102,7 @@ type windowTask struct {
 	lateness int64
 	slowDebt time.Duration
 	proto    boltProtocol // nil: Storm's modes
+	tap      func(*tuple) // if set, sees every pane sent (Trident keeps a batch's output with its state)
 	stats    windowStats
 }
 
@@ -235,6 +236,9 @@ func (w *windowTask) flushAfter(ctx context.Context) error {
 
 func (w *windowTask) sendPanes(ctx context.Context) error {
 	for i := range w.panes {
+		if w.tap != nil {
+			w.tap(&w.panes[i])
+		}
 		if err := w.out.put(ctx, &w.panes[i]); err != nil {
 			return err
 		}
@@ -690,7 +694,9 @@ func (w *windowTask) flushAll(ctx context.Context) error {
 // finish and send end-of-stream.
 func (w *windowTask) run(ctx context.Context) error {
 	t := w.t
-	early := t.agg.Trigger.EarlyEvery > 0
+	// Trident fires early panes at its commits, as part of a batch's
+	// output (trident_protocol.go).
+	early := t.agg.Trigger.EarlyEvery > 0 && t.cfg.Guarantee != Trident
 	if w.proto != nil {
 		if err := w.proto.start(ctx, w); err != nil {
 			return err
