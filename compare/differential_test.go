@@ -82,6 +82,8 @@ func diffConfigs() []diffConfig {
 			{"at-least-once", RuntimeFlags{Guarantee: "at-least-once"}, small},
 			{"exactly-once", RuntimeFlags{Guarantee: "exactly-once", CheckpointInterval: 2 * time.Millisecond}, small},
 			{"exactly-once-unaligned", RuntimeFlags{Guarantee: "exactly-once", CheckpointInterval: 2 * time.Millisecond, Unaligned: true}, small},
+			{"trident", RuntimeFlags{Guarantee: "trident", TridentBatchSize: 50, TridentPending: 2}, small},
+			{"trident-opaque", RuntimeFlags{Guarantee: "trident", TridentBatchSize: 50, TridentSpout: "opaque"}, small},
 			{"exactly-once-alo-checkpoints", RuntimeFlags{Guarantee: "exactly-once", CheckpointInterval: 2 * time.Millisecond}, func(r Runner) {
 				small(r)
 				r.(*recordstreamRunner).cfg.AtLeastOnceCheckpoints = true

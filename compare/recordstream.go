@@ -13,7 +13,8 @@ import (
 var _ recordstream.Source = (*datasets.Log)(nil)
 
 // recordstreamRunner runs jobs on the Storm model (issue 3), or on its
-// Flink-style exactly-once mode (issue 5).
+// Flink-style exactly-once mode (issue 5), or on its Trident mode (issue
+// 11).
 type recordstreamRunner struct {
 	name string
 	cfg  recordstream.Config
@@ -39,6 +40,8 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 	cfg.CheckpointConfig.CheckpointInterval = f.CheckpointInterval
 	cfg.CheckpointConfig.CheckpointDir = f.CheckpointDir
 	cfg.CheckpointConfig.Unaligned = f.Unaligned
+	cfg.Trident = recordstream.TridentConfig{BatchSize: f.TridentBatchSize, MaxBatchesPending: f.TridentPending,
+		EmitInterval: f.TridentEmitInterval, Opaque: f.TridentSpout == "opaque"}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -65,10 +65,27 @@ type RuntimeFlags struct {
 	// microbatch advances its watermark once per batch, so the batch
 	// interval is its watermark interval.
 	WatermarkInterval time.Duration `json:"watermark_interval_ns,omitempty"`
+	// TridentBatchSize is the most records a Trident batch takes per
+	// partition (recordstream trident; 0: 1000).
+	TridentBatchSize int `json:"trident_batch_size,omitempty"`
+	// TridentPending is how many Trident batches may be in flight (0: 1,
+	// Storm's default).
+	TridentPending int `json:"trident_pending,omitempty"`
+	// TridentEmitInterval is the least time between two Trident batch
+	// starts (0: weir's 5 ms; Storm's is 500 ms).
+	TridentEmitInterval time.Duration `json:"trident_emit_interval_ns,omitempty"`
+	// TridentSpout is the Trident spout and state kind: "transactional"
+	// (the default) or "opaque".
+	TridentSpout string `json:"trident_spout,omitempty"`
 }
 
+// TridentSpouts returns the values of RuntimeFlags.TridentSpout.
+func TridentSpouts() []string { return []string{"transactional", "opaque"} }
+
 // Guarantees returns the values of RuntimeFlags.Guarantee.
-func Guarantees() []string { return []string{"at-most-once", "at-least-once", "exactly-once"} }
+func Guarantees() []string {
+	return []string{"at-most-once", "at-least-once", "exactly-once", "trident"}
+}
 
 // Modes returns the values of RuntimeFlags.Mode.
 func Modes() []string { return []string{"dstream", "event-time"} }
@@ -78,6 +95,9 @@ func Modes() []string { return []string{"dstream", "event-time"} }
 func (f RuntimeFlags) Validate() error {
 	if f.Guarantee != "" && !slices.Contains(Guarantees(), f.Guarantee) {
 		return &FieldError{Field: "RuntimeFlags.Guarantee", Err: fmt.Errorf("want one of %s; got %q", strings.Join(Guarantees(), ", "), f.Guarantee)}
+	}
+	if f.TridentSpout != "" && !slices.Contains(TridentSpouts(), f.TridentSpout) {
+		return &FieldError{Field: "RuntimeFlags.TridentSpout", Err: fmt.Errorf("want one of %s; got %q", strings.Join(TridentSpouts(), ", "), f.TridentSpout)}
 	}
 	if f.Mode != "" && !slices.Contains(Modes(), f.Mode) {
 		return &FieldError{Field: "RuntimeFlags.Mode", Err: fmt.Errorf("want one of %s; got %q", strings.Join(Modes(), ", "), f.Mode)}
@@ -96,6 +116,9 @@ func (f RuntimeFlags) Validate() error {
 		{"CheckpointInterval", int64(f.CheckpointInterval)},
 		{"ConcurrentJobs", int64(f.ConcurrentJobs)},
 		{"WatermarkInterval", int64(f.WatermarkInterval)},
+		{"TridentBatchSize", int64(f.TridentBatchSize)},
+		{"TridentPending", int64(f.TridentPending)},
+		{"TridentEmitInterval", int64(f.TridentEmitInterval)},
 	} {
 		if c.v < 0 {
 			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}
@@ -230,6 +253,7 @@ func DefaultSuite() []SuiteEntry {
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: time.Second}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "trident", Parallelism: 2}},
 		// Runtime engineers: append your configurations below, e.g.
 		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
 		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},

@@ -38,6 +38,9 @@ const (
 	// TortureExactlyOnceUnaligned is recordstream exactly-once with
 	// unaligned checkpoints: exact.
 	TortureExactlyOnceUnaligned TortureGuarantee = "exactly-once-unaligned"
+	// TortureTrident is recordstream's Trident mode, transactional or
+	// opaque spouts drawn per trial: exact.
+	TortureTrident TortureGuarantee = "trident"
 	// TortureMicrobatch is microbatch (either mode) whose failed batches
 	// are recomputed from their offsets and whose crashed driver restarts
 	// from its last checkpoint: exact.
@@ -47,7 +50,7 @@ const (
 // TortureGuarantees returns every guarantee torture exercises, in the
 // order trials cycle through them.
 func TortureGuarantees() []TortureGuarantee {
-	return []TortureGuarantee{TortureAtMostOnce, TortureAtLeastOnce, TortureExactlyOnce, TortureExactlyOnceUnaligned, TortureMicrobatch}
+	return []TortureGuarantee{TortureAtMostOnce, TortureAtLeastOnce, TortureExactlyOnce, TortureExactlyOnceUnaligned, TortureTrident, TortureMicrobatch}
 }
 
 // ParseTortureGuarantees parses a comma-separated list of guarantee names;
@@ -372,6 +375,12 @@ func DrawTortureTrial(seed uint64, index int, g TortureGuarantee) TortureTrial {
 		} else {
 			t.Flags.CheckpointInterval = time.Duration(5+r.IntN(46)) * time.Millisecond
 		}
+	case TortureTrident:
+		t.Flags.Guarantee = "trident"
+		t.Flags.Parallelism = 1 + r.IntN(3)
+		t.Flags.TridentBatchSize = 10 + r.IntN(500)
+		t.Flags.TridentPending = 1 + r.IntN(4)
+		t.Flags.TridentSpout = TridentSpouts()[r.IntN(2)]
 	case TortureMicrobatch:
 		// Batch intervals that divide every workload's windows and slides
 		// (DStream windows are unions of whole batches).

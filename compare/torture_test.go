@@ -97,7 +97,7 @@ func TestJudgeTorture(t *testing.T) {
 func TestTortureGuaranteeRules(t *testing.T) {
 	want := map[TortureGuarantee]Rule{
 		TortureAtMostOnce: RuleNeverDuplicate, TortureAtLeastOnce: RuleNeverLose,
-		TortureExactlyOnce: RuleExact, TortureExactlyOnceUnaligned: RuleExact, TortureMicrobatch: RuleExact,
+		TortureExactlyOnce: RuleExact, TortureExactlyOnceUnaligned: RuleExact, TortureTrident: RuleExact, TortureMicrobatch: RuleExact,
 	}
 	require.Len(t, TortureGuarantees(), len(want))
 	for _, g := range TortureGuarantees() {

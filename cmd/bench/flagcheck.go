@@ -78,25 +78,33 @@ func runtimeFlagUses() map[string]flagUse {
 	rsAll := compare.Guarantees()
 	rsAcking := []string{"at-least-once"}
 	rsCheckpoints := []string{"exactly-once"}
+	rsTrident := []string{"trident"}
+	// Trident's spouts send their watermark with each batch, not on a
+	// timer.
+	rsTimedWatermarks := slices.DeleteFunc(slices.Clone(rsAll), func(g string) bool { return g == "trident" })
 	mbAll := compare.Modes()
 	return map[string]flagUse{
-		"guarantee":           {recordstream: rsAll},
-		"watermark-interval":  {recordstream: rsAll},
-		"ackers":              {recordstream: rsAcking},
-		"max-spout-pending":   {recordstream: rsAcking},
-		"message-timeout":     {recordstream: rsAcking},
-		"drop-acks":           {recordstream: rsAcking},
-		"unaligned":           {recordstream: rsCheckpoints},
-		"checkpoint-interval": {microbatch: mbAll, recordstream: rsCheckpoints},
-		"checkpoint-dir":      {microbatch: mbAll, recordstream: rsCheckpoints},
-		"parallelism":         {microbatch: mbAll, recordstream: rsAll},
-		"slow":                {microbatch: mbAll, recordstream: rsAll},
-		"batch-interval":      {microbatch: mbAll},
-		"block-interval":      {microbatch: mbAll},
-		"mode":                {microbatch: mbAll},
-		"backpressure":        {microbatch: mbAll},
-		"memory-budget":       {microbatch: mbAll},
-		"concurrent-jobs":     {microbatch: []string{"dstream"}},
+		"guarantee":             {recordstream: rsAll},
+		"watermark-interval":    {recordstream: rsTimedWatermarks},
+		"ackers":                {recordstream: rsAcking},
+		"max-spout-pending":     {recordstream: rsAcking},
+		"message-timeout":       {recordstream: rsAcking},
+		"drop-acks":             {recordstream: rsAcking},
+		"unaligned":             {recordstream: rsCheckpoints},
+		"checkpoint-interval":   {microbatch: mbAll, recordstream: rsCheckpoints},
+		"checkpoint-dir":        {microbatch: mbAll, recordstream: rsCheckpoints},
+		"parallelism":           {microbatch: mbAll, recordstream: rsAll},
+		"slow":                  {microbatch: mbAll, recordstream: rsAll},
+		"batch-interval":        {microbatch: mbAll},
+		"block-interval":        {microbatch: mbAll},
+		"mode":                  {microbatch: mbAll},
+		"backpressure":          {microbatch: mbAll},
+		"memory-budget":         {microbatch: mbAll},
+		"concurrent-jobs":       {microbatch: []string{"dstream"}},
+		"trident-batch-size":    {recordstream: rsTrident},
+		"trident-pending":       {recordstream: rsTrident},
+		"trident-emit-interval": {recordstream: rsTrident},
+		"trident-spout":         {recordstream: rsTrident},
 	}
 }
 

@@ -732,6 +732,10 @@ func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
 	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
 	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
 	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
+	fs.IntVar(&f.TridentBatchSize, "trident-batch-size", 0, "recordstream trident: most records a batch takes per partition (0: 1000)")
+	fs.IntVar(&f.TridentPending, "trident-pending", 0, "recordstream trident: batches in flight (0: 1, Storm's default)")
+	fs.DurationVar(&f.TridentEmitInterval, "trident-emit-interval", 0, "recordstream trident: least time between batch starts (0: 5ms; Storm's topology.trident.batch.emit.interval.millis is 500ms)")
+	fs.StringVar(&f.TridentSpout, "trident-spout", "", "recordstream trident: "+strings.Join(compare.TridentSpouts(), " or ")+" spout and state (empty: transactional)")
 	return func() compare.RuntimeFlags {
 		f.MemoryBudget = int64(budget)
 		return f
