@@ -149,6 +149,7 @@ func Experiments() []*Experiment {
 		ackerCostExperiment(),
 		timeoutsExperiment(),
 		crashExperiment(),
+		tridentExperiment(),
 		windowsExperiment(),
 		microbatchBackpressureExperiment(),
 		latencyExperiment(),

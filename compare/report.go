@@ -214,7 +214,7 @@ func LectureClaims() []LectureClaim {
 		{ID: "L3", Statement: "Lambda architecture and its critique (Kappa: replay the log)", Pending: nextIssue + " (Lambda/Kappa)"},
 		{ID: "L4", Statement: "mostly correct is not good enough: exactly-once for repeatable results"},
 		{ID: "L5.1", Statement: "record acknowledgement costs throughput"},
-		{ID: "L5.2", Statement: "no exactly-once without Trident, at a large cost", Pending: nextIssue + " (Trident)"},
+		{ID: "L5.2", Statement: "no exactly-once without Trident, at a large cost"},
 		{ID: "L5.3", Statement: "under backpressure slow processing looks like failure"},
 		{ID: "L6.1", Statement: "micro-batches have higher latency"},
 		{ID: "L6.2", Statement: "micro-batches limit windows: no count or session windows"},

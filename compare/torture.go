@@ -320,7 +320,7 @@ func DrawTortureTrial(seed uint64, index int, g TortureGuarantee) TortureTrial {
 	// first, on its replay.
 	intake := max(int64(float64(events)*shape.intake), 2)
 	duringCheckpoint := false
-	if g == TortureExactlyOnce || g == TortureExactlyOnceUnaligned || g == TortureMicrobatch {
+	if g == TortureExactlyOnce || g == TortureExactlyOnceUnaligned || g == TortureTrident || g == TortureMicrobatch {
 		duringCheckpoint = r.IntN(3) == 0
 	}
 	kind := CrashInWindow
@@ -381,6 +381,13 @@ func DrawTortureTrial(seed uint64, index int, g TortureGuarantee) TortureTrial {
 		t.Flags.TridentBatchSize = 10 + r.IntN(500)
 		t.Flags.TridentPending = 1 + r.IntN(4)
 		t.Flags.TridentSpout = TridentSpouts()[r.IntN(2)]
+		if duringCheckpoint {
+			// Small batches committed every millisecond or so, several in
+			// flight: most crashes meet a commit.
+			t.Flags.TridentBatchSize = 5 + r.IntN(30)
+			t.Flags.TridentPending = 2 + r.IntN(3)
+			t.Flags.TridentEmitInterval = time.Millisecond
+		}
 	case TortureMicrobatch:
 		// Batch intervals that divide every workload's windows and slides
 		// (DStream windows are unions of whole batches).
