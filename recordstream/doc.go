@@ -3,8 +3,10 @@
 // ack trees, message timeouts, replay from the log, max spout pending) with
 // at-most-once and at-least-once modes, and the Flink model (barriers,
 // aligned snapshots, restore) as its exactly-once mode (exactlyonce*.go,
-// built from recordstream/checkpoint). README.md has the ack protocol as a
-// sequence diagram and a glossary.
+// built from recordstream/checkpoint), and Storm's Trident (exactly-once
+// micro-batches with txids and ordered commits) as its Trident mode
+// (trident*.go, built from recordstream/internal/trident). README.md has
+// the ack protocol as a sequence diagram and a glossary.
 //
 // recordstream must not import Arrow, microbatch or datasets (which imports
 // Arrow): records reach it one at a time through [Source], which
@@ -56,7 +58,10 @@
 // sits in the task's protocol slot (protocol.go): nil for Storm's modes,
 // where every message goes straight to the task's handler; for ExactlyOnce,
 // Flink's barrier gate in front of each bolt's handler and a barrier
-// injector in each spout (exactlyonce_barriers.go). A spout that has
+// injector in each spout (exactlyonce_barriers.go); for Trident, a
+// protocol that keeps each batch's input apart until its commit in front
+// of each bolt's handler, and one that emits only the batches the
+// coordinator starts in each spout (trident_protocol.go). A spout that has
 // nothing to do waits in one select on its inbox, the log's change signal,
 // its protocol's triggers, one reused timer and ctx: no task polls.
 //
@@ -127,6 +132,9 @@
 //     ([Report.Warnings]); a restart that finds none undamaged starts from
 //     offset 0 and is counted (restarts_from_start) and warned of.
 //
+// The Trident mode's (trident.go): TR1-TR6, and package trident's txid
+// rules T1-T4.
+//
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
 // checkpoints' are package checkpoint's CG1-CG5 and CK1-CK7.
@@ -156,6 +164,24 @@
 // aligned (or unaligned, or at-least-once) snapshots written off the task
 // goroutines, a two-phase-commit sink, and a restart of the whole topology
 // from the newest complete checkpoint after a crash (RE1-RE5).
+//
+// Trident, Storm's exactly-once micro-batches (models.md 1, trident.go):
+// a master batch coordinator starts batches with txids 1, 2, 3, ...; each
+// covers, per partition, at most [TridentConfig.BatchSize] offsets after
+// the previous batch's; at most MaxBatchesPending batches are in flight,
+// one starts no sooner than EmitInterval after the previous one (weir's
+// default 5 ms, Storm's 500 ms), and commits are strictly in txid order.
+// Bolts keep each batch's records apart and apply them only at the
+// commit: a window task's state is a Trident value (txid, the state after
+// the batch and, for opaque state, before it) and the sink's output is one
+// per window and key, so a replayed txid is skipped (transactional spouts,
+// which replay a txid's stored offsets) or recomputed from the value
+// before it (opaque spouts, which replay from the last committed offsets
+// with another batch size). A crash restarts the whole topology; the
+// coordinator replays from the first uncommitted txid. Watermarks travel
+// in batches (TR6), so late records follow RW2, judged at the commit.
+// Its cost: a batch waits for the previous one's commit (and the emit
+// interval), and a record's output waits for its batch's commit.
 //
 // Faults ([Faults]): a crash hits the window task that takes in the N-th
 // record (the sink for a stateless pipeline); in Storm's modes it loses its

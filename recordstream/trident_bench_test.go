@@ -1,0 +1,61 @@
+package recordstream
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkTridentYSB runs the YSB pipeline at parallelism 2 (2
+// partitions, 2 window tasks) on at-least-once, exactly-once (barriers
+// every second) and Trident at several batch sizes (records per partition,
+// one batch in flight, weir's 5 ms emit interval), 2^20 events a run. The
+// figures of the last commit are in the report of issue 11:
+//
+//	go test ./recordstream -run '^$' -bench '^BenchmarkTridentYSB$' -benchtime 3x -count 3
+func BenchmarkTridentYSB(b *testing.B) {
+	const n = 1 << 20
+	src, p := ysbFixture(n, 2)
+	runtime.GC()
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"at-least-once", Config{Guarantee: AtLeastOnce}},
+		{"exactly-once", Config{Guarantee: ExactlyOnce, CheckpointConfig: CheckpointConfig{CheckpointInterval: time.Second}}},
+	}
+	for _, size := range []int{1000, 10_000, 100_000} {
+		cases = append(cases, struct {
+			name string
+			cfg  Config
+		}{fmt.Sprintf("trident/batch=%d", size), Config{Guarantee: Trident, Trident: TridentConfig{BatchSize: size}}})
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cfg := tc.cfg
+			cfg.Parallelism, cfg.SampleInterval = 2, -1
+			if cfg.Guarantee == ExactlyOnce {
+				cfg.CheckpointDir = b.TempDir()
+			}
+			var elapsed time.Duration
+			var rep *Report
+			for b.Loop() {
+				start := time.Now()
+				var err error
+				if rep, err = Run(b.Context(), p, src, cfg); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "events/s")
+			if cfg.Guarantee == Trident {
+				c := rep.Counters
+				b.ReportMetric(float64(c["batches"]), "batches/op")
+				b.ReportMetric(float64(c["batch_latency_p50_us"])/1e3, "batch-p50-ms")
+				b.ReportMetric(float64(c["batch_latency_p99_us"])/1e3, "batch-p99-ms")
+			}
+		})
+	}
+}
