@@ -277,6 +277,7 @@ func (r *tridentRunner) beginBatch(txid uint64, closed bool, ends []int64) (m *b
 		m.attempts = 1
 	}
 	r.batches[txid] = m
+	r.counters["max_batches_in_flight"] = max(r.counters["max_batches_in_flight"], int64(len(r.batches)))
 	return m, true
 }
 

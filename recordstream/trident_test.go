@@ -1,9 +1,12 @@
 package recordstream
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"testing/synctest"
+	"time"
 
 	"testing"
 
@@ -76,4 +79,97 @@ func TestTridentCrashes(t *testing.T) {
 			restarts += rep.Counters["restarts"]
 		})
 	}
+}
+
+// TestTridentEmitIntervalAndPending runs Trident in a synctest bubble,
+// where time moves only while every goroutine waits. With an emit interval
+// of 100 ms and processing that costs no fake time, batches start 100 ms
+// apart: a run of b batches lasts (b-1) x 100 ms and a little more, with
+// one batch in flight at a time. With a slow step (2 ms a record, so a
+// batch takes longer than the 1 ms interval) batches pile up to
+// MaxBatchesPending in flight, and no further.
+func TestTridentEmitIntervalAndPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := newMemSource(4, 1000, 2, 20)
+		const interval = 100 * time.Millisecond
+		cfg := Config{Guarantee: Trident, Parallelism: 2, SampleInterval: -1,
+			Trident: TridentConfig{BatchSize: 50, MaxBatchesPending: 3, EmitInterval: interval}}
+		rep, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+		require.NoError(t, err)
+		check(t, shapes()["fixed"], src, rep)
+		b := rep.Counters["batches"]
+		// 1000 records over 2 partitions, at most 50 per partition per
+		// batch: 10 batches or more (a partition may hold more than half).
+		require.GreaterOrEqual(t, b, int64(10))
+		assert.GreaterOrEqual(t, rep.Elapsed, time.Duration(b-1)*interval, "%d batches %v apart", b, interval)
+		assert.Less(t, rep.Elapsed, time.Duration(b)*interval, "%d batches %v apart", b, interval)
+		assert.Equal(t, int64(1), rep.Counters["max_batches_in_flight"], "batches in flight when each commits within the interval")
+	})
+	for _, pending := range []int{1, 3} {
+		t.Run(fmt.Sprintf("slow/pending=%d", pending), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := newMemSource(4, 1000, 2, 20)
+				cfg := Config{Guarantee: Trident, Parallelism: 2, SampleInterval: -1, Faults: Faults{Slow: 2 * time.Millisecond},
+					Trident: TridentConfig{BatchSize: 50, MaxBatchesPending: pending, EmitInterval: time.Millisecond}}
+				rep, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+				require.NoError(t, err)
+				check(t, shapes()["fixed"], src, rep)
+				assert.Equal(t, int64(pending), rep.Counters["max_batches_in_flight"], "batches in flight")
+			})
+		})
+	}
+}
+
+// TestTridentLeavesNoGoroutines: a finished, a cancelled and a crashed
+// Trident run leave no goroutine behind.
+func TestTridentLeavesNoGoroutines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines()
+		src := newMemSource(3, 500, 2, 0)
+		cfg := Config{Guarantee: Trident, Parallelism: 2, Faults: Faults{CrashAfter: []int64{100, 300}},
+			Trident: TridentConfig{BatchSize: 20, MaxBatchesPending: 2}}
+		rep, err := Run(t.Context(), shapes()["fixed"], src, cfg)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), rep.Counters["restarts"])
+		synctest.Wait()
+		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after Run")
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = Run(ctx, shapes()["fixed"], src, cfg)
+		require.Error(t, err)
+		synctest.Wait()
+		assert.Equal(t, before, bubbleGoroutines(), "goroutines left after a cancelled Run")
+	})
+}
+
+func TestTridentConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   TridentConfig
+		field string
+	}{
+		{TridentConfig{}, ""},
+		{TridentConfig{BatchSize: 1, MaxBatchesPending: 64, EmitInterval: -1}, ""},
+		{TridentConfig{BatchSize: -1}, "Trident.BatchSize"},
+		{TridentConfig{BatchSize: MaxTridentBatchSize + 1}, "Trident.BatchSize"},
+		{TridentConfig{MaxBatchesPending: -1}, "Trident.MaxBatchesPending"},
+		{TridentConfig{MaxBatchesPending: MaxTridentPending + 1}, "Trident.MaxBatchesPending"},
+		{TridentConfig{EmitInterval: time.Hour}, "Trident.EmitInterval"},
+	} {
+		cfg := Config{Guarantee: Trident, Trident: tc.cfg}
+		err := cfg.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, "%+v", tc.cfg)
+			continue
+		}
+		var ce *ConfigError
+		if assert.ErrorAs(t, err, &ce, "%+v", tc.cfg) {
+			assert.Equal(t, tc.field, ce.Field)
+			assert.Contains(t, ce.Error(), "got", "the message names the value")
+		}
+	}
+	g, err := ParseGuarantee("trident")
+	require.NoError(t, err)
+	assert.Equal(t, Trident, g)
+	_, err = ParseGuarantee("tridnet")
+	assert.ErrorContains(t, err, "or trident")
 }
