@@ -157,17 +157,14 @@ type eoRunner struct {
 	out  *checkpoint.Committed
 	idem *checkpoint.IdempotentSink
 
-	taken    int64   // records taken in by crashable tasks, across incarnations
+	restarter
 	hw       []int64 // per partition: the highest offset ever read + 1
 	latency  metrics.Latency
 	panes    []dataflow.PaneEmission // Config.Trace: every pane any incarnation's sink received
 	duration *metrics.Histogram      // checkpoint trigger to completion
 	align    *metrics.Histogram      // per task ack
-	recovery *metrics.Histogram      // crash to restored topology
 
-	counters map[string]int64
 	warnings []string     // Report.Warnings (RE5)
-	crashAt  int64        // ns, when the last crash was seen
 	seed     maphash.Seed // the fields grouping's hash seed, fixed for the run
 }
 
@@ -202,35 +199,76 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store,
 		out: checkpoint.NewCommitted(), hw: make([]int64, src.Partitions()),
 		latency: metrics.NewLatency().Since(c.Clock.Now().UnixNano()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
-		recovery: metrics.NewHistogram(), counters: map[string]int64{}, seed: maphash.MakeSeed()}
+		restarter: restarter{recovery: metrics.NewHistogram(), counters: map[string]int64{}}, seed: maphash.MakeSeed()}
 	if cp.IdempotentSink {
 		r.idem = checkpoint.NewIdempotentSink()
 	}
+	inc, elapsed, err := restartLoop(ctx, &r.restarter, c, cp.MaxRestarts, r.newIncarnation)
+	if err != nil {
+		return nil, err
+	}
+	return r.report(inc, elapsed)
+}
+
+// restarter is what the restart loop of the modes that restart the whole
+// topology after a crash (RE2, Trident's TR3) keeps across incarnations.
+type restarter struct {
+	taken    int64              // records taken in by crashable tasks, across incarnations
+	recovery *metrics.Histogram // crash to restored topology
+	counters map[string]int64
+	crashAt  int64 // ns, when the last crash was seen
+}
+
+// incarnationOf is one incarnation of such a mode.
+type incarnationOf interface {
+	run(ctx context.Context) error
+	topology() *topo
+}
+
+// restartLoop runs incarnations made by newInc until one ends without a
+// crash, and returns it with the time since the first started. A crash
+// (errCrashed) is counted and starts the next incarnation, up to
+// maxRestarts; the records the crashable tasks took in carry over, so each
+// crash point fires once.
+func restartLoop[I incarnationOf](ctx context.Context, rs *restarter, c Config, maxRestarts int, newInc func() (I, error)) (I, time.Duration, error) {
+	var zero I
 	start := c.Clock.Now().UnixNano()
 	for restarts := 0; ; restarts++ {
-		inc, err := r.newIncarnation()
+		inc, err := newInc()
 		if err != nil {
-			return nil, err
+			return zero, 0, err
 		}
 		if restarts > 0 {
-			r.recovery.RecordNanos(c.Clock.Now().UnixNano() - r.crashAt)
+			rs.recovery.RecordNanos(c.Clock.Now().UnixNano() - rs.crashAt)
 		}
 		err = inc.run(ctx)
-		r.taken = inc.t.taken.Load()
-		inc.collect()
+		t := inc.topology()
+		rs.taken = t.taken.Load()
+		rs.collect(t)
 		switch {
 		case errors.Is(err, errCrashed):
-			r.crashAt = c.Clock.Now().UnixNano()
-			r.counters["crashes"]++
-			r.counters["restarts"]++
-			if restarts >= cp.MaxRestarts {
-				return nil, fmt.Errorf("recordstream: gave up after %d restarts; raise MaxRestarts or crash less", restarts)
+			rs.crashAt = c.Clock.Now().UnixNano()
+			rs.counters["crashes"]++
+			rs.counters["restarts"]++
+			if restarts >= maxRestarts {
+				return zero, 0, fmt.Errorf("recordstream: gave up after %d restarts; raise MaxRestarts or crash less", restarts)
 			}
 			continue
 		case err != nil:
-			return nil, err
+			return zero, 0, err
 		}
-		return r.report(inc, time.Duration(c.Clock.Now().UnixNano()-start))
+		return inc, time.Duration(c.Clock.Now().UnixNano() - start), nil
+	}
+}
+
+// collect adds an incarnation's counts to the run's.
+func (rs *restarter) collect(t *topo) {
+	for _, s := range t.spouts {
+		rs.counters["emitted"] += s.stats.emitted
+		rs.counters["replayed"] += s.stats.replayed
+	}
+	for _, w := range t.windows {
+		rs.counters["records_in"] += w.stats.records
 	}
 }
 
@@ -289,20 +327,8 @@ func (r *eoRunner) warn(msg string) {
 // committed output.
 func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, error) {
 	t := inc.t
-	rep := &Report{Counters: r.counters, Series: map[string]metrics.Series{}, Latency: r.latency,
-		Complete: metrics.NewHistogram(), Elapsed: elapsed, Warnings: r.warnings}
-	for _, hw := range r.hw {
-		rep.Events += hw
-	}
-	seen := map[dataflow.LateRecord]bool{}
-	for _, w := range t.windows {
-		for _, l := range w.late {
-			if !seen[l] {
-				seen[l] = true
-				rep.Late = append(rep.Late, l)
-			}
-		}
-	}
+	rep := restartedReport(r.counters, r.latency, r.hw, t, elapsed)
+	rep.Warnings = r.warnings
 	rep.Counters["late"] = int64(len(rep.Late))
 	// Rebuild the final values from what a reader of the sink sees, with
 	// the at-least-once sink's rules (RS1: a pane index not above the one
@@ -346,6 +372,28 @@ func (r *eoRunner) report(inc *incarnation, elapsed time.Duration) (*Report, err
 	addPercentiles(rep.Counters, "alignment", r.align)
 	addPercentiles(rep.Counters, "recovery", r.recovery)
 	return rep, nil
+}
+
+// restartedReport starts the report of a run that restarts its topology
+// after crashes: the run's counters and latency, the events read (hw: per
+// partition, the highest offset ever read + 1) and the late records of the
+// last incarnation t's window tasks, each once.
+func restartedReport(counters map[string]int64, latency metrics.Latency, hw []int64, t *topo, elapsed time.Duration) *Report {
+	rep := &Report{Counters: counters, Series: map[string]metrics.Series{}, Latency: latency,
+		Complete: metrics.NewHistogram(), Elapsed: elapsed}
+	for _, n := range hw {
+		rep.Events += n
+	}
+	seen := map[dataflow.LateRecord]bool{}
+	for _, w := range t.windows {
+		for _, l := range w.late {
+			if !seen[l] {
+				seen[l] = true
+				rep.Late = append(rep.Late, l)
+			}
+		}
+	}
+	return rep
 }
 
 // addPercentiles adds p50, p99 and max of h in microseconds.

@@ -51,17 +51,7 @@ func BenchmarkExactlyOnceYSB(b *testing.B) {
 			b.ReportAllocs()
 			cfg := Config{Guarantee: tc.g, Parallelism: 2, SampleInterval: -1,
 				CheckpointConfig: CheckpointConfig{CheckpointInterval: tc.interval, CheckpointDir: b.TempDir(), Unaligned: tc.unalign}}
-			var elapsed time.Duration
-			var rep *Report
-			for b.Loop() {
-				start := time.Now()
-				var err error
-				if rep, err = Run(b.Context(), p, src, cfg); err != nil {
-					b.Fatal(err)
-				}
-				elapsed += time.Since(start)
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "events/s")
+			rep := benchRuns(b, p, src, cfg, n)
 			if tc.g == ExactlyOnce {
 				eoMetrics(b, rep)
 			}
@@ -123,17 +113,7 @@ func BenchmarkExactlyOnceState(b *testing.B) {
 				b.ReportAllocs()
 				cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, SampleInterval: -1,
 					CheckpointConfig: CheckpointConfig{CheckpointInterval: interval, CheckpointDir: b.TempDir()}}
-				var elapsed time.Duration
-				var rep *Report
-				for b.Loop() {
-					start := time.Now()
-					var err error
-					if rep, err = Run(b.Context(), p, src, cfg); err != nil {
-						b.Fatal(err)
-					}
-					elapsed += time.Since(start)
-				}
-				b.ReportMetric(float64(sz.n)*float64(b.N)/elapsed.Seconds(), "events/s")
+				rep := benchRuns(b, p, src, cfg, sz.n)
 				eoMetrics(b, rep)
 			})
 		}

@@ -162,17 +162,7 @@ func (inc *incarnation) run(ctx context.Context) error {
 	return nil
 }
 
-// collect adds the incarnation's counts to the run's.
-func (inc *incarnation) collect() {
-	r, t := inc.r, inc.t
-	for _, s := range t.spouts {
-		r.counters["emitted"] += s.stats.emitted
-		r.counters["replayed"] += s.stats.replayed
-	}
-	for _, w := range t.windows {
-		r.counters["records_in"] += w.stats.records
-	}
-}
+func (inc *incarnation) topology() *topo { return inc.t }
 
 // coordinate is the checkpoint coordinator's goroutine: it wraps the
 // [checkpoint.Coordinator] core with a ticker, the writer's acks and the

@@ -2,7 +2,6 @@ package recordstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
@@ -175,16 +174,13 @@ type tridentRunner struct {
 	rows          *trident.Map[recKey, []dataflow.Result] // stateless sink
 	replayRNG     *rand.Rand                              // opaque replays' batch sizes
 
-	taken    int64   // records taken in by crashable tasks, across incarnations
-	hw       []int64 // per partition: the highest offset ever read + 1
-	latency  metrics.Latency
-	panes    []dataflow.PaneEmission
-	commit   *metrics.Histogram // commit notice to batch committed
-	batch    *metrics.Histogram // batch start to committed
-	recovery *metrics.Histogram
-	crashAt  int64
-	counters map[string]int64 // guarded by mu while an incarnation runs
-	seed     maphash.Seed
+	restarter         // its counters are guarded by mu while an incarnation runs
+	hw        []int64 // per partition: the highest offset ever read + 1
+	latency   metrics.Latency
+	panes     []dataflow.PaneEmission
+	commit    *metrics.Histogram // commit notice to batch committed
+	batch     *metrics.Histogram // batch start to committed
+	seed      maphash.Seed
 }
 
 // runTrident runs p in the Trident mode, restarting the topology after
@@ -202,37 +198,16 @@ func runTrident(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Confi
 		windows: trident.NewMap[int, windowValue](kind), final: trident.NewMap[resKey, *sinkEntry](kind),
 		rows: trident.NewMap[recKey, []dataflow.Result](kind), replayRNG: rand.New(rand.NewPCG(c.Seed, 0x7a1d)),
 		hw: make([]int64, n), latency: metrics.NewLatency().Since(c.Clock.Now().UnixNano()),
-		commit: metrics.NewHistogram(), batch: metrics.NewHistogram(), recovery: metrics.NewHistogram(),
-		counters: map[string]int64{}, seed: maphash.MakeSeed()}
+		commit: metrics.NewHistogram(), batch: metrics.NewHistogram(),
+		restarter: restarter{recovery: metrics.NewHistogram(), counters: map[string]int64{}}, seed: maphash.MakeSeed()}
 	for i := range r.committedMaxT {
 		r.committedMaxT[i] = dataflow.MinTime
 	}
-	start := c.Clock.Now().UnixNano()
-	for restarts := 0; ; restarts++ {
-		inc, err := r.newIncarnation()
-		if err != nil {
-			return nil, err
-		}
-		if restarts > 0 {
-			r.recovery.RecordNanos(c.Clock.Now().UnixNano() - r.crashAt)
-		}
-		err = inc.run(ctx)
-		r.taken = inc.t.taken.Load()
-		inc.collect()
-		switch {
-		case errors.Is(err, errCrashed):
-			r.crashAt = c.Clock.Now().UnixNano()
-			r.counters["crashes"]++
-			r.counters["restarts"]++
-			if restarts >= cp.MaxRestarts {
-				return nil, fmt.Errorf("recordstream: gave up after %d restarts; raise MaxRestarts or crash less", restarts)
-			}
-			continue
-		case err != nil:
-			return nil, err
-		}
-		return r.report(inc, time.Duration(c.Clock.Now().UnixNano()-start)), nil
+	inc, elapsed, err := restartLoop(ctx, &r.restarter, c, cp.MaxRestarts, r.newIncarnation)
+	if err != nil {
+		return nil, err
 	}
+	return r.report(inc, elapsed), nil
 }
 
 // beginBatch returns the metadata of batch txid, cut now from the log
@@ -315,20 +290,8 @@ func (r *tridentRunner) commitLocked(txid uint64) error {
 // report builds the run's report from the store and the last incarnation.
 func (r *tridentRunner) report(inc *tridentInc, elapsed time.Duration) *Report {
 	t := inc.t
-	rep := &Report{Counters: r.counters, Series: map[string]metrics.Series{}, Latency: r.latency,
-		Complete: metrics.NewHistogram(), Elapsed: elapsed, Panes: r.panes}
-	for _, hw := range r.hw {
-		rep.Events += hw
-	}
-	seen := map[dataflow.LateRecord]bool{}
-	for _, w := range t.windows {
-		for _, l := range w.late {
-			if !seen[l] {
-				seen[l] = true
-				rep.Late = append(rep.Late, l)
-			}
-		}
-	}
+	rep := restartedReport(r.counters, r.latency, r.hw, t, elapsed)
+	rep.Panes = r.panes
 	if t.sink.windowed {
 		r.final.All(func(_ resKey, v trident.Value[*sinkEntry]) {
 			if v.Curr != nil {

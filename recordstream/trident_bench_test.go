@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/weirlab/weir/dataflow"
 )
 
 // BenchmarkTridentYSB runs the YSB pipeline at parallelism 2 (2
@@ -39,17 +41,7 @@ func BenchmarkTridentYSB(b *testing.B) {
 			if cfg.Guarantee == ExactlyOnce {
 				cfg.CheckpointDir = b.TempDir()
 			}
-			var elapsed time.Duration
-			var rep *Report
-			for b.Loop() {
-				start := time.Now()
-				var err error
-				if rep, err = Run(b.Context(), p, src, cfg); err != nil {
-					b.Fatal(err)
-				}
-				elapsed += time.Since(start)
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "events/s")
+			rep := benchRuns(b, p, src, cfg, n)
 			if cfg.Guarantee == Trident {
 				c := rep.Counters
 				b.ReportMetric(float64(c["batches"]), "batches/op")
@@ -58,4 +50,21 @@ func BenchmarkTridentYSB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchRuns runs p over src (n events) once per iteration of b, reports
+// the events per second of wall time and returns the last run's report.
+func benchRuns(b *testing.B, p *dataflow.Pipeline, src Source, cfg Config, n int) *Report {
+	var elapsed time.Duration
+	var rep *Report
+	for b.Loop() {
+		start := time.Now()
+		var err error
+		if rep, err = Run(b.Context(), p, src, cfg); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "events/s")
+	return rep
 }

@@ -95,17 +95,7 @@ func (inc *tridentInc) run(ctx context.Context) error {
 	return inc.t.runTasks(ctx, []func(context.Context) error{inc.coordinate}, nil)
 }
 
-// collect adds the incarnation's counts to the run's.
-func (inc *tridentInc) collect() {
-	r, t := inc.r, inc.t
-	for _, s := range t.spouts {
-		r.counters["emitted"] += s.stats.emitted
-		r.counters["replayed"] += s.stats.replayed
-	}
-	for _, w := range t.windows {
-		r.counters["records_in"] += w.stats.records
-	}
-}
+func (inc *tridentInc) topology() *topo { return inc.t }
 
 // send delivers v on ch unless ctx is done first.
 func send[T any](ctx context.Context, ch chan<- T, v T) error {

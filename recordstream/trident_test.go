@@ -5,10 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"testing"
 	"testing/synctest"
 	"time"
-
-	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
