@@ -21,8 +21,9 @@ import (
 // not whether they apply.
 type RuntimeFlags struct {
 	// Guarantee is recordstream's delivery guarantee: "at-most-once",
-	// "at-least-once" (Storm's acker) or "exactly-once" (Flink-style
-	// barrier snapshots). Empty means the runtime's default.
+	// "at-least-once" (Storm's acker), "exactly-once" (Flink-style
+	// barrier snapshots) or "trident" (Storm's Trident micro-batches).
+	// Empty means the runtime's default.
 	Guarantee string `json:"guarantee,omitempty"`
 	// Ackers is the number of acker tasks (recordstream, at-least-once).
 	Ackers int `json:"ackers,omitempty"`
@@ -83,9 +84,7 @@ type RuntimeFlags struct {
 func TridentSpouts() []string { return []string{"transactional", "opaque"} }
 
 // Guarantees returns the values of RuntimeFlags.Guarantee.
-func Guarantees() []string {
-	return []string{"at-most-once", "at-least-once", "exactly-once", "trident"}
-}
+func Guarantees() []string { return []string{"at-most-once", "at-least-once", "exactly-once", "trident"} }
 
 // Modes returns the values of RuntimeFlags.Mode.
 func Modes() []string { return []string{"dstream", "event-time"} }
