@@ -84,7 +84,9 @@ type RuntimeFlags struct {
 func TridentSpouts() []string { return []string{"transactional", "opaque"} }
 
 // Guarantees returns the values of RuntimeFlags.Guarantee.
-func Guarantees() []string { return []string{"at-most-once", "at-least-once", "exactly-once", "trident"} }
+func Guarantees() []string {
+	return []string{"at-most-once", "at-least-once", "exactly-once", "trident"}
+}
 
 // Modes returns the values of RuntimeFlags.Mode.
 func Modes() []string { return []string{"dstream", "event-time"} }
