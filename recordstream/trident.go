@@ -184,8 +184,12 @@ type tridentRunner struct {
 }
 
 // runTrident runs p in the Trident mode, restarting the topology after
-// every crash (TR3), and reports the whole run.
+// every crash (TR3; at most CheckpointConfig.MaxRestarts times), and
+// reports the whole run.
 func runTrident(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Report, error) {
+	if err := cfg.CheckpointConfig.Validate(); err != nil { // MaxRestarts
+		return nil, err
+	}
 	c := cfg.withDefaults()
 	cp := cfg.CheckpointConfig.withDefaults()
 	kind := trident.Transactional
@@ -256,7 +260,7 @@ func (r *tridentRunner) beginBatch(txid uint64, closed bool, ends []int64) (m *b
 	return m, true
 }
 
-// range returns partition p's offsets of started batch txid.
+// rangeOf returns partition p's offsets of started batch txid and whether it is the final batch.
 func (r *tridentRunner) rangeOf(txid uint64, p int) (start, end int64, final bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
