@@ -18,15 +18,19 @@ import (
 //	                            gateProtocol: Flink's barrier gate
 //	                                 (exactly-once): holds back, snapshots,
 //	                                 forwards barriers
+//	                            tridentBolt: Trident's tracked batches
+//	                                 (trident): buffers per txid, applies a
+//	                                 batch at its commit notice
 //
 //	spout loop: emit bursts; [ spout protocol ] triggers() is one more case
-//	of its wait; checkpoint(id) snapshots offsets and injects barrier id;
-//	afterEnd() is what a finished spout still does.
+//	of its wait; checkpoint(id) snapshots offsets and injects barrier id
+//	(Trident: emits batch id, and holds() keeps the loop's own bursts
+//	back); afterEnd() is what a finished spout still does.
 //
-// The slot is shaped for the models still to come: Trident's batch
-// coordinator (batch begin and commit markers arrive like barriers; the
-// commit of a batch's state update is a snapshot in transaction order) and
-// a MillWheel-style commit (a protocol that deduplicates records before
+// Trident's batch coordinator fills it (trident_protocol.go: batch-end
+// markers arrive like barriers, commit notices like completed
+// checkpoints). The slot is shaped for the model still to come, a
+// MillWheel-style commit (a protocol that deduplicates records before
 // handle and commits state and output at endBatch) plug in as further
 // implementations. The interfaces are unexported (sealed): only this
 // package implements them.
