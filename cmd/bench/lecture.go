@@ -240,6 +240,7 @@ func printTable(w io.Writer, rows []compare.SuiteRow) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Runtime, events, rate, p99, matches(r))
 	}
 	tw.Flush()
+	printRowWarnings(w, rows)
 	if prefilled {
 		fmt.Fprint(w, prefilledNote)
 	}
