@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,14 +53,10 @@ func approxPipeline(t *testing.T) *dataflow.Pipeline {
 // approxConfigs are the runtime configurations the approximate aggregates
 // must agree on: microbatch in both models at several batch intervals (the
 // log's ingest times span diffIngestSpan, so 1 ms makes two dozen batches
-// and 7 ms four) and parallelism 1 and 2, and recordstream at parallelism 1
-// and 2 (at-most-once, and exactly-once, whose checkpoints encode and
-// restore nothing without a fault but snapshot the sketches).
+// and 7 ms four) and parallelism 1 and 2, and the differential test's
+// recordstream at-most-once and exactly-once (aligned) configurations at
+// parallelism 1 and 2 (exactly-once snapshots the sketches).
 func approxConfigs() []diffConfig {
-	small := func(r Runner) {
-		c := &r.(*recordstreamRunner).cfg
-		c.WatermarkEvery, c.BatchSize = 16, 16
-	}
 	var cs []diffConfig
 	for _, par := range []int{1, 2} {
 		for _, mode := range []string{"dstream", "event-time"} {
@@ -68,11 +65,13 @@ func approxConfigs() []diffConfig {
 					flags: RuntimeFlags{Mode: mode, BatchInterval: bi, Parallelism: par}})
 			}
 		}
-		cs = append(cs,
-			diffConfig{name: fmt.Sprintf("recordstream/at-most-once/p=%d", par), runtime: "recordstream",
-				flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: par}, tweak: small},
-			diffConfig{name: fmt.Sprintf("recordstream/exactly-once/p=%d", par), runtime: "recordstream",
-				flags: RuntimeFlags{Guarantee: "exactly-once", CheckpointInterval: 2 * time.Millisecond, Parallelism: par}, tweak: small})
+	}
+	for _, c := range diffConfigs() {
+		for _, g := range []string{"at-most-once", "exactly-once"} {
+			if strings.HasPrefix(c.name, "recordstream/"+g+"/p=") {
+				cs = append(cs, c)
+			}
+		}
 	}
 	return cs
 }
@@ -88,6 +87,7 @@ func TestApproxAggregatesAgree(t *testing.T) {
 	require.NoError(t, err)
 	w := &Workload{Name: p.Name, Dataset: "hashtags", Pipeline: func(map[string]*dataflow.Table) (*dataflow.Pipeline, error) { return p, nil }}
 	configs := approxConfigs()
+	require.Len(t, configs, 16)
 	for i := range *approxSeeds {
 		r := rand.New(rand.NewPCG(uint64(i), 15))
 		data := diffData(r)
