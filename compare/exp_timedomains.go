@@ -130,7 +130,7 @@ func runSketchSweep(ctx context.Context, quick bool, res *ExperimentResult, o *t
 	}
 	fig.Lines = append(fig.Lines, line)
 	res.Series = append(res.Series, fig)
-	res.Notes = append(res.Notes, fmt.Sprintf("Sketch sweep: hashtag-approx-topn with Overrides.SketchWidth %v (depth %d), %d events, data seeds 1-%d (one repetition per seed), recall against the exact top-10 of the same seed computed by the reference runner, median [min-max]. The counters' memory is width x depth x 4 bytes per window and prefix, computed, not measured. A narrow sketch's candidates depend on arrival order, so its answer may differ from the reference's (the last column) as well as from the exact top-N.", widths, dataflow.DefaultSketchDepth, events, n))
+	res.Notes = append(res.Notes, fmt.Sprintf("Sketch sweep: hashtag-approx-topn with Overrides.SketchWidth %v (depth %d), %d events, data seeds 1-%d (one repetition per seed), recall against the exact top-10 of the same seed computed by the reference runner, median [min-max]. The counters' memory is width x depth x 4 bytes per window and prefix, computed, not measured. The sketch's answer is a function of the input (any order, batches or tasks give the reference's, the last column); a narrow sketch's differs from the exact top-N.", widths, dataflow.DefaultSketchDepth, events, n))
 }
 
 // topNRecall is the share of the exact top-N entries (value=count lists)

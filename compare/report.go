@@ -70,9 +70,10 @@ func WriteSuiteResults(dir string, r *SuiteResults) error {
 		return fmt.Errorf("compare: encode results: %w", err)
 	}
 	// Every file is written atomically (a temporary file renamed into
-	// place): a reader never sees half a result.
+	// place): a reader never sees half a result. Mode 0644, as results are
+	// for any reader.
 	write := func(name string, data []byte) error {
-		if err := snapshot.WriteFileAtomic(snapshot.OSFS{}, filepath.Join(dir, name), data); err != nil {
+		if err := snapshot.WriteFileAtomicPerm(snapshot.OSFS{}, filepath.Join(dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("compare: %w", err)
 		}
 		return nil

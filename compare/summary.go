@@ -49,19 +49,39 @@ type Summary struct {
 	// crashes (microbatch). The reference runtime injects none.
 	Crashes int64 `json:"crashes"`
 	// Warnings are what the run was asked for and did not do, such as a
-	// crash that never fired ([FaultWarnings]).
+	// crash that never fired ([FaultWarnings]), then the runtime's own
+	// ([Outcome.Warnings], such as a damaged checkpoint a restore skipped),
+	// which have no Field ([RunWarnings]).
 	Warnings []Warning `json:"warnings,omitempty"`
 }
 
-// Warning is something a run was asked for and did not do. Field names the
-// field it is about as a [FieldError] does ("Options.CrashAfter"), so that
-// a caller can name its own option for it.
+// Warning is something a person should know of a run that is not an
+// error. Field names the field it is about as a [FieldError] does
+// ("Options.CrashAfter"), so that a caller can name its own option for it;
+// it is empty for a runtime's warning, which is about the run itself.
 type Warning struct {
-	Field   string `json:"field"`
+	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
 }
 
-func (w Warning) String() string { return w.Field + ": " + w.Message }
+func (w Warning) String() string {
+	if w.Field == "" {
+		return w.Message
+	}
+	return w.Field + ": " + w.Message
+}
+
+// RunWarnings returns every warning of a run on runtime that was asked
+// for crashAfter and whose outcome is out: [FaultWarnings], then the
+// runtime's [Outcome.Warnings] (without a Field). [Summary.Warnings] holds
+// them, so every command that reports a run reports them alike.
+func RunWarnings(runtime string, crashAfter []int64, out *Outcome) []Warning {
+	ws := FaultWarnings(runtime, crashAfter, out)
+	for _, m := range out.Warnings {
+		ws = append(ws, Warning{Message: m})
+	}
+	return ws
+}
 
 // crashesFired counts the injected crashes a runtime's counters report.
 func crashesFired(counters map[string]int64) int64 {
@@ -188,7 +208,7 @@ func NewSummary(workload, runtime string, cfg RunConfig, out *Outcome, c CheckRe
 		},
 		Counters: map[string]int64{},
 		Crashes:  crashesFired(out.Counters),
-		Warnings: FaultWarnings(runtime, cfg.CrashAfter, out),
+		Warnings: RunWarnings(runtime, cfg.CrashAfter, out),
 	}
 	if s.Seconds > 0 {
 		s.EventsPerSecond = float64(out.Events) / s.Seconds

@@ -3,6 +3,7 @@ package compare
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 )
 
@@ -44,6 +45,9 @@ type TrialRecord struct {
 	Mismatched int64  `json:"mismatched" parquet:"mismatched"`
 	Late       int64  `json:"late" parquet:"late"`
 	Check      string `json:"check" parquet:"check"`
+	// Warnings are the run's warnings ([Summary.Warnings]), "; " between
+	// them; empty when it had none.
+	Warnings string `json:"warnings,omitempty" parquet:"warnings"`
 }
 
 // trialRecorder gathers the records of one experiment's trials; trial.do
@@ -106,6 +110,11 @@ func (r *trialRecorder) recordRun(ctx context.Context, w *Workload, runner strin
 		c := rep.Check
 		rec.Exact, rec.Windows, rec.Lost, rec.Duplicated = c.OK(), int64(c.Windows), int64(c.Lost), int64(c.Duplicated)
 		rec.Mismatched, rec.Late, rec.Check = int64(c.Mismatched), int64(c.DroppedLate), c.String()
+		ws := make([]string, len(s.Warnings))
+		for i, w := range s.Warnings {
+			ws[i] = w.String()
+		}
+		rec.Warnings = strings.Join(ws, "; ")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

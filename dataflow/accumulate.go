@@ -1,6 +1,7 @@
 package dataflow
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -21,6 +22,8 @@ import (
 //	+------+---------+----------+-----------------------------+
 //	  1 B     1 B        1 B
 //
+// The version is 1 for every kind but approx_top_n, which is 2 (see
+// approxTopNVersion).
 // Payloads are written with package wire: integers are varints, floats 8
 // bytes, values as [AppendValue] writes them (a kind byte, then a varint or
 // a length-prefixed string). UnmarshalBinary checks the magic, version, kind and every length against the
@@ -34,7 +37,19 @@ var ErrCorruptState = errors.New("dataflow: corrupt accumulator state")
 const (
 	accMagic   = 'A'
 	accVersion = 1
+	// approxTopNVersion is approx_top_n's format version: 2 since its rows
+	// hash independently (a version 1 sketch's counters sit in other
+	// columns, and restoring one would give wrong estimates silently).
+	approxTopNVersion = 2
 )
+
+// versionOf is the format version of kind k's encoding.
+func versionOf(k AggKind) byte {
+	if k == AggApproxTopN {
+		return approxTopNVersion
+	}
+	return accVersion
+}
 
 // NewAccumulator returns an empty accumulator for g over an input column of
 // kind in (the kind of g.Col in the schema reaching the aggregation; count
@@ -42,8 +57,10 @@ const (
 // valid ([Pipeline.Validate]); an unknown aggregate kind is a programming
 // error and panics.
 //
-// Add does not allocate for count, sum, min, max, mean, span and the two
-// sketches; distinct and top_n allocate for each new distinct value.
+// Add does not allocate for count, sum, min, max, mean, span and
+// approx_distinct; distinct, top_n and approx_top_n (whose candidates are
+// the distinct values, see [ApproxTopN]) allocate only as their set of
+// distinct values grows.
 func (g Agg) NewAccumulator(in Kind) Accumulator {
 	switch g.Kind {
 	case AggCount:
@@ -425,7 +442,7 @@ func (a *distinctAcc) Merge(o Accumulator) {
 	}
 }
 
-// AppendBinary writes the values in [Value.Compare] order, so equal states
+// AppendBinary writes the values in totalCompare order, so equal states
 // encode to equal bytes.
 func (a *distinctAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggDistinct)
@@ -433,7 +450,7 @@ func (a *distinctAcc) AppendBinary(dst []byte) ([]byte, error) {
 	for v := range a.set {
 		vs = append(vs, v)
 	}
-	slices.SortFunc(vs, Value.Compare)
+	slices.SortFunc(vs, totalCompare)
 	dst = wire.AppendUvarint(dst, uint64(len(vs)))
 	for _, v := range vs {
 		dst = AppendValue(dst, v)
@@ -489,7 +506,7 @@ func (a *topNAcc) AppendBinary(dst []byte) ([]byte, error) {
 	for v, c := range a.counts {
 		es = append(es, valueCount{v, c})
 	}
-	slices.SortFunc(es, func(x, y valueCount) int { return x.v.Compare(y.v) })
+	slices.SortFunc(es, func(x, y valueCount) int { return totalCompare(x.v, y.v) })
 	dst = wire.AppendUvarint(dst, uint64(len(es)))
 	for _, e := range es {
 		dst = AppendValue(dst, e.v)
@@ -520,6 +537,17 @@ func (a *topNAcc) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
+// totalCompare is [Value.Compare] made a total order: a NaN, which
+// Value.Compare finds equal to every float, sorts before every other float
+// (canonical makes every NaN one value). Sorts whose result is output or
+// encoded use it, so the order cannot depend on the order of the input.
+func totalCompare(x, y Value) int {
+	if x.K == KindFloat64 && y.K == KindFloat64 {
+		return cmp.Compare(x.Float64(), y.Float64())
+	}
+	return x.Compare(y)
+}
+
 type valueCount struct {
 	v Value
 	n int64
@@ -532,7 +560,7 @@ func formatTop(es []valueCount, n int) string {
 		if x.n != y.n {
 			return cmpInt(y.n, x.n)
 		}
-		return x.v.Compare(y.v)
+		return totalCompare(x.v, y.v)
 	})
 	var b []byte
 	for i, e := range es {
@@ -549,40 +577,56 @@ func formatTop(es []valueCount, n int) string {
 	return string(b)
 }
 
-// ---- approx_top_n (Count-Min sketch + heavy-hitter candidates)
+// ---- approx_top_n (Count-Min sketch + candidate values)
 
-// candidate is one value the approximate top-N tracks, with its hash and its
-// estimate when last seen (a lower bound of its current estimate).
+// candidate is one value the approximate top-N tracks, with its hash.
 type candidate struct {
-	h   uint64
-	v   Value
-	est uint32
+	h uint64
+	v Value
+}
+
+// cmpCandidate orders candidates by hash, then value: the total order the
+// candidate bound keeps the least of.
+func cmpCandidate(x, y candidate) int {
+	if x.h != y.h {
+		if x.h < y.h {
+			return -1
+		}
+		return 1
+	}
+	return totalCompare(x.v, y.v)
 }
 
 // approxTopNAcc estimates the most frequent values with a Count-Min sketch
-// and keeps at most cap candidates: a value seen while the set is full
-// replaces the candidate of least estimate if its own estimate is larger.
-// Result re-estimates the candidates with the final sketch. The sketch is
-// exactly mergeable; the candidate set of a merge is the union of both sets,
-// cut to the cap by final estimate, so a merge and a single accumulator agree
-// on every value heavy enough to stay a candidate in both.
+// and lists the n candidates of largest estimate.
+//
+// The answer is a function of the multiset of added values, whatever their
+// order and however they are split into partial accumulators and merged
+// (the reference adds one value at a time, microbatch merges per-batch
+// partials, recordstream adds per record, and all three must agree value for
+// value). The sketch is linear, so its counters are. The candidates are the
+// distinct values added, bounded by cap: when more than cap distinct values
+// arrive, the candidates are the cap of least (hash, value), a uniform
+// sample of the distinct values that is also a function of the set (a value
+// evicted from it never returns, as the bound only tightens). A candidate
+// set that keeps values by their estimate when last seen (a heavy-hitter
+// heap) cannot have this property: a value's estimate grows after its last
+// occurrence through collisions, so the set depends on arrival order.
 type approxTopNAcc struct {
-	n     int
-	cap   int
-	cms   countMin
-	cands []candidate // len <= cap; preallocated so Add does not allocate
-	// hashes mirrors cands[i].h, so the per-record search scans 8-byte
-	// words rather than 48-byte candidates.
-	hashes []uint64
-	// minEst is a lower bound of the least candidate estimate (estimates
-	// only grow), so most values of the long tail are turned away without
-	// a scan.
-	minEst uint32
+	n   int
+	cap int
+	cms countMin
+	// members holds the candidates' values; heap holds the candidates as a
+	// max-heap by cmpCandidate, so the greatest is the one to evict.
+	members map[Value]struct{}
+	heap    []candidate
 }
 
-// minCandidates is the least size of the candidate set: small N still gets
-// enough slack that a heavy hitter seen late is not crowded out by noise.
-const minCandidates = 64
+// candidateCap is the least bound of the candidate set: every distinct
+// value of a window is a candidate below it (the hashtag workloads have a
+// few hundred per window and prefix), at most 2.5 MiB of candidates per
+// accumulator above it.
+const candidateCap = 1 << 16
 
 func newApproxTopNAcc(g Agg) *approxTopNAcc {
 	w, dp := g.Width, g.Depth
@@ -592,106 +636,100 @@ func newApproxTopNAcc(g Agg) *approxTopNAcc {
 	if dp == 0 {
 		dp = DefaultSketchDepth
 	}
-	c := max(8*g.N, minCandidates)
-	return &approxTopNAcc{n: g.N, cap: c, cms: newCountMin(w, dp),
-		cands: make([]candidate, 0, c), hashes: make([]uint64, 0, c)}
+	return &approxTopNAcc{n: g.N, cap: max(candidateCap, 2*g.N), cms: newCountMin(w, dp),
+		members: make(map[Value]struct{})}
 }
 
+// Add counts v in the sketch and admits it as a candidate. It allocates only
+// when a new distinct value grows the candidate set.
 func (a *approxTopNAcc) Add(v Value) {
 	v = canonical(v)
 	h := hashValue(v)
-	est := a.cms.add(h)
-	a.offer(h, v, est)
+	a.cms.add(h)
+	a.admit(candidate{h: h, v: v})
 }
 
-// offer records that the value v with hash h has estimate est.
-func (a *approxTopNAcc) offer(h uint64, v Value, est uint32) {
-	for i, x := range a.hashes {
-		if x == h && a.cands[i].v == v {
-			a.cands[i].est = est
+// admit adds c to the candidates unless it is one already or the set is
+// full of lesser ones.
+func (a *approxTopNAcc) admit(c candidate) {
+	if len(a.heap) == a.cap && cmpCandidate(c, a.heap[0]) >= 0 {
+		return // the greatest candidate itself, or greater than every one
+	}
+	if _, ok := a.members[c.v]; ok {
+		return
+	}
+	a.members[c.v] = struct{}{}
+	a.heap = append(a.heap, c)
+	a.up(len(a.heap) - 1)
+	if len(a.heap) > a.cap {
+		delete(a.members, a.heap[0].v)
+		last := len(a.heap) - 1
+		a.heap[0] = a.heap[last]
+		a.heap = a.heap[:last]
+		a.down(0)
+	}
+}
+
+// up and down restore the max-heap order from index i.
+func (a *approxTopNAcc) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if cmpCandidate(a.heap[i], a.heap[p]) <= 0 {
 			return
 		}
+		a.heap[i], a.heap[p] = a.heap[p], a.heap[i]
+		i = p
 	}
-	if len(a.cands) < a.cap {
-		a.cands = append(a.cands, candidate{h: h, v: v, est: est})
-		a.hashes = append(a.hashes, h)
-		return
-	}
-	if est <= a.minEst {
-		return
-	}
-	lo := 0
-	for i := range a.cands {
-		if a.cands[i].est < a.cands[lo].est {
-			lo = i
+}
+
+func (a *approxTopNAcc) down(i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(a.heap) && cmpCandidate(a.heap[l], a.heap[big]) > 0 {
+			big = l
 		}
-	}
-	a.minEst = a.cands[lo].est
-	if est > a.minEst {
-		a.cands[lo] = candidate{h: h, v: v, est: est}
-		a.hashes[lo] = h
+		if r := l + 1; r < len(a.heap) && cmpCandidate(a.heap[r], a.heap[big]) > 0 {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		a.heap[i], a.heap[big] = a.heap[big], a.heap[i]
+		i = big
 	}
 }
 
 func (a *approxTopNAcc) Reset() {
 	a.cms.reset()
-	a.cands, a.hashes, a.minEst = a.cands[:0], a.hashes[:0], 0
+	clear(a.members)
+	a.heap = a.heap[:0]
 }
 
+// Merge adds o's counters and admits o's candidates: exactly the state of
+// one accumulator given both inputs.
 func (a *approxTopNAcc) Merge(o Accumulator) {
 	b, ok := o.(*approxTopNAcc)
-	if !ok || b.cms.width != a.cms.width || b.cms.depth != a.cms.depth {
+	if !ok || b.cms.width != a.cms.width || b.cms.depth != a.cms.depth || b.cap != a.cap {
 		mismatch(a, o)
 	}
 	a.cms.merge(&b.cms)
-	for _, c := range b.cands {
-		if !slices.ContainsFunc(a.cands, func(x candidate) bool { return x.h == c.h && x.v == c.v }) {
-			a.cands = append(a.cands, c)
-		}
+	for _, c := range b.heap {
+		a.admit(c)
 	}
-	a.refresh()
-}
-
-// setCandidates replaces the candidates (at most cap) and rebuilds hashes.
-func (a *approxTopNAcc) setCandidates(cs []candidate) {
-	a.cands = append(a.cands[:0], cs...)
-	a.hashes = a.hashes[:0]
-	for _, c := range a.cands {
-		a.hashes = append(a.hashes, c.h)
-	}
-}
-
-// refresh re-estimates every candidate with the current sketch and keeps the
-// cap best, by estimate descending then value ascending.
-func (a *approxTopNAcc) refresh() {
-	for i := range a.cands {
-		a.cands[i].est = a.cms.estimate(a.cands[i].h)
-	}
-	a.minEst = 0
-	if len(a.cands) > a.cap {
-		slices.SortFunc(a.cands, func(x, y candidate) int {
-			if x.est != y.est {
-				return cmpInt(int64(y.est), int64(x.est))
-			}
-			return x.v.Compare(y.v)
-		})
-		// Keep the backing array of cap entries that New allocated.
-		a.setCandidates(slices.Clone(a.cands[:a.cap]))
-		return
-	}
-	a.setCandidates(a.cands)
 }
 
 // Result is "value=estimate,..." for the n candidates of largest estimate,
 // ties by value ascending ([formatTop], the order of [TopN]).
 func (a *approxTopNAcc) Result() Value {
-	es := make([]valueCount, len(a.cands))
-	for i, c := range a.cands {
+	es := make([]valueCount, len(a.heap))
+	for i, c := range a.heap {
 		es[i] = valueCount{c.v, int64(a.cms.estimate(c.h))}
 	}
 	return Str(formatTop(es, a.n))
 }
 
+// AppendBinary writes the counters, then the candidates in totalCompare
+// order, so equal states encode to equal bytes.
 func (a *approxTopNAcc) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendHeader(dst, AggApproxTopN)
 	dst = wire.AppendUvarint(dst, uint64(a.cms.width))
@@ -699,9 +737,14 @@ func (a *approxTopNAcc) AppendBinary(dst []byte) ([]byte, error) {
 	for _, x := range a.cms.cells {
 		dst = wire.AppendUvarint(dst, uint64(x))
 	}
-	dst = wire.AppendUvarint(dst, uint64(len(a.cands)))
-	for _, c := range a.cands {
-		dst = AppendValue(dst, c.v)
+	vs := make([]Value, len(a.heap))
+	for i, c := range a.heap {
+		vs[i] = c.v
+	}
+	slices.SortFunc(vs, totalCompare)
+	dst = wire.AppendUvarint(dst, uint64(len(vs)))
+	for _, v := range vs {
+		dst = AppendValue(dst, v)
 	}
 	return dst, nil
 }
@@ -724,21 +767,24 @@ func (a *approxTopNAcc) UnmarshalBinary(b []byte) error {
 	if d.Err() == nil && n > a.cap {
 		d.Fail(fmt.Sprintf("%d candidates, more than the cap %d", n, a.cap))
 	}
-	cands := make([]candidate, 0, a.cap)
+	members := make(map[Value]struct{}, n)
+	heap := make([]candidate, 0, n)
 	for i := 0; i < n && d.Err() == nil; i++ {
 		v := canonical(DecodeValue(d))
-		h := hashValue(v)
-		if slices.ContainsFunc(cands, func(c candidate) bool { return c.h == h && c.v == v }) {
+		if _, dup := members[v]; dup {
 			d.Fail("duplicate candidate " + v.String())
 		}
-		cands = append(cands, candidate{h: h, v: v})
+		members[v] = struct{}{}
+		heap = append(heap, candidate{h: hashValue(v), v: v})
 	}
 	if err := accFinish(d, AggApproxTopN); err != nil {
 		return err
 	}
 	a.cms.cells = cells
-	a.setCandidates(cands)
-	a.refresh()
+	a.members, a.heap = members, heap
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		a.down(i)
+	}
 	return nil
 }
 
@@ -787,7 +833,7 @@ func (a *approxDistinctAcc) UnmarshalBinary(b []byte) error {
 // ---- encoding helpers
 
 func appendHeader(dst []byte, k AggKind) []byte {
-	return append(dst, accMagic, accVersion, byte(k))
+	return append(dst, accMagic, versionOf(k), byte(k))
 }
 
 // accHeader reads and checks the header of an accumulator encoding of
@@ -799,10 +845,10 @@ func accHeader(d *wire.Decoder, k AggKind) {
 		d.Fail("truncated header")
 	case h[0] != accMagic:
 		d.Fail("not an accumulator encoding (bad magic byte)")
-	case h[1] != accVersion:
-		d.Fail(fmt.Sprintf("format version %d, this build reads version %d", h[1], accVersion))
 	case AggKind(h[2]) != k:
 		d.Fail(fmt.Sprintf("state of a %v aggregate; unmarshal it into an accumulator of the same Agg", AggKind(h[2])))
+	case h[1] != versionOf(k):
+		d.Fail(fmt.Sprintf("format version %d, this build reads version %d", h[1], versionOf(k)))
 	}
 }
 

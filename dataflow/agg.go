@@ -28,9 +28,9 @@ const (
 	// "value=count,value=count" by count descending then value ascending
 	// (see [TopN] for the exact format).
 	AggTopN // top_n
-	// AggApproxTopN is AggTopN estimated by a Count-Min sketch with a
-	// heavy-hitter heap (Width x Depth counters), in the same text form
-	// (see [ApproxTopN]).
+	// AggApproxTopN is AggTopN estimated by a Count-Min sketch (Width x
+	// Depth counters) over a bounded set of candidate values, in the same
+	// text form (see [ApproxTopN]).
 	AggApproxTopN // approx_top_n
 	// AggApproxDistinct estimates AggDistinct with HyperLogLog (2^Precision
 	// registers). Result int64.
@@ -92,13 +92,21 @@ func Span(col string) Agg           { return Agg{Kind: AggSpan, Col: col} }
 func TopN(col string, n int) Agg { return Agg{Kind: AggTopN, Col: col, N: n} }
 
 // ApproxTopN estimates [TopN] with a Count-Min sketch (Width x Depth
-// counters) and a bounded set of candidate values (max(8n, 64)). Its result
-// has TopN's format and order, with each count replaced by the sketch's
-// estimate, which is never below the true count: entries by estimate
-// descending, then value ascending, over the candidates. The candidate set
-// is a heuristic: a frequent value can be missed, and which of several values
-// tied in estimate stay candidates in a full set can depend on arrival order
-// and merges; the order of the listed entries cannot.
+// counters, one independent hash per row). Its result has TopN's format and
+// order, with each count replaced by the sketch's estimate, which is never
+// below the true count: the n candidates of largest estimate, ties by value
+// ascending (NaN before every other float).
+//
+// The candidates are the distinct values of the input, at most max(65536,
+// 2n) of them: beyond that bound, the distinct values of least 64-bit hash
+// (then value). So the result is a function of the multiset of input values,
+// whatever their order and however a runtime splits them into batches and
+// tasks and merges the parts: every runtime gives the reference's answer.
+// Below the bound a frequent value is never missed; above it, a frequent
+// value outside the hash sample is. Candidates kept by their estimate (a
+// heavy-hitter heap) were not used because which values such a set keeps
+// depends on arrival order: a value's estimate grows after its last
+// occurrence, through values that share its counters.
 func ApproxTopN(col string, n int) Agg { return Agg{Kind: AggApproxTopN, Col: col, N: n} }
 
 // Named returns g with output column name as.

@@ -41,8 +41,9 @@
 //
 // [TopN] renders its result as "value=count,value=count,..." (no spaces,
 // values not escaped), at most N entries by count descending, ties by value
-// ascending in [Value.Compare] order (byte order for strings); [ApproxTopN]
-// has the same format and order with Count-Min estimates for counts.
+// ascending in [Value.Compare] order (byte order for strings, NaN before
+// every other float); [ApproxTopN] has the same format and order with
+// Count-Min estimates for counts.
 //
 // # Invariants
 //

@@ -20,7 +20,9 @@ import (
 // per-batch partial sketches, a bolt adds record by record, and both must
 // agree). That is why the Count-Min sketch uses the plain update rather than
 // the conservative one: conservative update is more accurate but its
-// counters depend on the order of additions and do not merge exactly.
+// counters depend on the order of additions and do not merge exactly. The
+// approximate top-N's candidate set keeps the same property (see
+// [ApproxTopN] and approxTopNAcc).
 
 const (
 	fnvOffset64 = 14695981039346656037
@@ -89,10 +91,14 @@ func mix64(h uint64) uint64 {
 
 // countMin is a Count-Min sketch (Cormode and Muthukrishnan, 2005): depth
 // rows of width counters; a value increments one counter per row and its
-// estimate is the least of them, which never underestimates. Row i uses the
-// index h1 + i*h2 (Kirsch and Mitzenmacher's double hashing) from one 64-bit
-// hash. Counters are uint32 and saturate, halving the memory of a window's
-// sketch (32 KiB at the default 2048x4).
+// estimate is the least of them, which never underestimates. Each row has
+// its own hash: row r's column is mix64(h ^ rowSeed(r)) reduced to the
+// width, a fixed seed per row, so two values that share a column in one row
+// share one in another only by chance (probability 1/width per row). Double
+// hashing (h1 + r*h2 from one hash) is not used: two values whose h1 and h2
+// agree modulo the width collide in every row, and the sketch then reports
+// the two with one inflated estimate. Counters are uint32 and saturate,
+// halving the memory of a window's sketch (32 KiB at the default 2048x4).
 type countMin struct {
 	width, depth int
 	// mask is width-1 when width is a power of two (the default), so the
@@ -109,36 +115,34 @@ func newCountMin(width, depth int) countMin {
 	return c
 }
 
-// col is the column of the value with hash halves h1, h2 in row r.
-func (c *countMin) col(h1, h2 uint32, r int) int {
-	x := h1 + uint32(r)*h2
+// rowSeed is row r's hash seed: the golden-ratio sequence of splitmix64,
+// fixed so that every runtime and machine builds the same sketch.
+func rowSeed(r int) uint64 { return uint64(r+1) * 0x9e3779b97f4a7c15 }
+
+// col is the column of the value with hash h in row r.
+func (c *countMin) col(h uint64, r int) int {
+	x := uint32(mix64(h^rowSeed(r)) >> 32)
 	if c.mask != 0 || c.width == 1 {
 		return int(x & c.mask)
 	}
 	return int(x % uint32(c.width))
 }
 
-// add counts one occurrence of the value with hash h and returns its new
-// estimate.
-func (c *countMin) add(h uint64) uint32 {
-	h1, h2 := uint32(h), uint32(h>>32)|1
-	est := uint32(math.MaxUint32)
+// add counts one occurrence of the value with hash h.
+func (c *countMin) add(h uint64) {
 	for r := 0; r < c.depth; r++ {
-		i := r*c.width + c.col(h1, h2, r)
+		i := r*c.width + c.col(h, r)
 		if c.cells[i] < math.MaxUint32 {
 			c.cells[i]++
 		}
-		est = min(est, c.cells[i])
 	}
-	return est
 }
 
 // estimate returns the least counter of the value with hash h.
 func (c *countMin) estimate(h uint64) uint32 {
-	h1, h2 := uint32(h), uint32(h>>32)|1
 	est := uint32(math.MaxUint32)
 	for r := 0; r < c.depth; r++ {
-		est = min(est, c.cells[r*c.width+c.col(h1, h2, r)])
+		est = min(est, c.cells[r*c.width+c.col(h, r)])
 	}
 	return est
 }

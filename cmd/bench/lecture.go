@@ -125,7 +125,9 @@ func printVerdicts(w io.Writer, r *compare.SuiteResults) {
 // sourceCommit names the source revision a suite ran: the binary's stamped
 // VCS revision (go build), else git's HEAD of the working directory (go run
 // stamps none), with "+dirty" for uncommitted changes; "" if neither is
-// known.
+// known. It asks git even when ctx is canceled (an interrupted suite
+// records its commit as a finished one does), within ctx's values and a
+// 2 s limit.
 func sourceCommit(ctx context.Context) string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		rev, dirty := "", false
@@ -144,7 +146,7 @@ func sourceCommit(ctx context.Context) string {
 			return rev
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
 	if err != nil {
@@ -238,6 +240,7 @@ func printTable(w io.Writer, rows []compare.SuiteRow) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Workload, r.Runtime, events, rate, p99, matches(r))
 	}
 	tw.Flush()
+	printRowWarnings(w, rows)
 	if prefilled {
 		fmt.Fprint(w, prefilledNote)
 	}

@@ -148,6 +148,22 @@ const usage = `usage:
                                          randomized fault schedules, each run judged under its guarantee's rule
 `
 
+// printRowWarnings prints the warnings of every row that has some (the
+// runtime's and the faults' that did not fire, compare.Summary.Warnings),
+// one line each after the table, named by workload and runtime.
+func printRowWarnings(w io.Writer, rows []compare.SuiteRow) {
+	for _, r := range rows {
+		if r.Report == nil || len(r.Report.Summary.Warnings) == 0 {
+			continue
+		}
+		var b strings.Builder
+		printWarnings(&b, r.Report.Summary.Warnings)
+		for line := range strings.Lines(b.String()) {
+			fmt.Fprintf(w, "%s on %s: %s", r.Workload, r.Runtime, line)
+		}
+	}
+}
+
 func matches(r compare.SuiteRow) string {
 	var unsupported *dataflow.UnsupportedError
 	switch {
@@ -514,9 +530,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// spent in the backlog; see bench check's note).
 		fmt.Fprintf(stdout, "latency ms (paced at %s events/s): event time p50 %.1f, p99 %.1f; processing time p50 %.1f, p99 %.1f\n",
 			humanRate(s.Config.Rate), s.LatencyMs.EventTime.P50, s.LatencyMs.EventTime.P99, s.LatencyMs.ProcessingTime.P50, s.LatencyMs.ProcessingTime.P99)
-	}
-	for _, w := range rep.Outcome.Warnings {
-		fmt.Fprintf(stderr, "bench run: warning: %s\n", w)
 	}
 	// A completed run exits 0 whatever the check says: a guarantee may
 	// permit a difference (at-most-once loses, at-least-once duplicates),

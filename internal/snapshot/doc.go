@@ -83,6 +83,9 @@
 //     synced, renamed over its final name, and the directory synced
 //     ([WriteFileAtomic]), so a crash leaves either the old file or the new
 //     one, never a torn file; a failure of any step is returned.
+//     Checkpoint files are mode 0600 (only the run reads them); outputs
+//     for people written the same way ([WriteFileAtomicPerm]) get the mode
+//     their writer asks for, 0644 for the suite's results.
 //   - SN4 [Store.Latest] returns the newest checkpoint whose marker and task
 //     files are all present and valid (magic, version, size, CRC, id and
 //     task), and reports every newer one it skipped with an error naming

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 )
@@ -149,6 +150,15 @@ func (f *FaultFS) SyncDir(dir string) error {
 type faultFile struct {
 	File
 	fs *FaultFS
+}
+
+// Chmod sets the wrapped file's mode when it can be set (see
+// [WriteFileAtomicPerm]); it injects no fault.
+func (f *faultFile) Chmod(mode fs.FileMode) error {
+	if c, ok := f.File.(chmodFile); ok {
+		return c.Chmod(mode)
+	}
+	return nil
 }
 
 func (f *faultFile) Write(b []byte) (int, error) {

@@ -41,6 +41,11 @@ type File interface {
 	Close() error
 }
 
+// chmodFile is a [File] whose mode can be set (*os.File).
+type chmodFile interface {
+	Chmod(mode fs.FileMode) error
+}
+
 // OSFS is [FS] on the operating system's files.
 type OSFS struct{}
 
@@ -97,8 +102,19 @@ func (OSFS) SyncDir(dir string) error {
 // file or the complete new one (SN3): it writes a temporary file in the same
 // directory, syncs it, renames it over path and syncs the directory. The
 // temporary file is removed on failure. Every failure, the directory sync's
-// included, is returned, wrapped with the path.
-func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
+// included, is returned, wrapped with the path. The file's mode is 0600
+// (os.CreateTemp's): for checkpoints, which only the run reads; files that
+// people read go through [WriteFileAtomicPerm].
+func WriteFileAtomic(fsys FS, path string, data []byte) error {
+	return WriteFileAtomicPerm(fsys, path, data, 0o600)
+}
+
+// WriteFileAtomicPerm is [WriteFileAtomic] giving the file mode perm (0644
+// for an output that any reader may open, as os.WriteFile(path, data,
+// 0o644) would make it under the usual umask). perm is set on the temporary
+// file before the rename, so the file never appears with another mode; a
+// [File] without a Chmod method (an in-memory one) keeps its own.
+func WriteFileAtomicPerm(fsys FS, path string, data []byte, perm fs.FileMode) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -120,6 +136,12 @@ func WriteFileAtomic(fsys FS, path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		_ = f.Close()
 		return err
+	}
+	if c, ok := f.(chmodFile); ok {
+		if err = c.Chmod(perm); err != nil {
+			_ = f.Close()
+			return err
+		}
 	}
 	if err = f.Sync(); err != nil {
 		_ = f.Close()
