@@ -50,16 +50,21 @@ const (
 	// ExactlyOnce is the Flink model (barriers, aligned snapshots), built in
 	// recordstream/checkpoint and wired in exactlyonce*.go.
 	ExactlyOnce // exactly-once
+	// Dataflow is MillWheel's exactly-once delivery as Cloud Dataflow runs
+	// it: record ids, deduplication, per-bundle atomic commits of state and
+	// output, upstream backup with retries, a crashed task restarting
+	// alone (millwheel.go).
+	Dataflow // dataflow
 )
 
 // ParseGuarantee parses a guarantee's name (its String form).
 func ParseGuarantee(s string) (Guarantee, error) {
-	for g := AtMostOnce; g <= ExactlyOnce; g++ {
+	for g := AtMostOnce; g <= Dataflow; g++ {
 		if s == g.String() {
 			return g, nil
 		}
 	}
-	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once or exactly-once", s)
+	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once, exactly-once or dataflow", s)
 }
 
 // Faults are the deterministic faults of a run.
@@ -150,6 +155,9 @@ type Config struct {
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.
 	CheckpointConfig
+	// DataflowConfig configures the Dataflow mode (retry timeout, id cache,
+	// Bloom filter); see millwheel.go.
+	DataflowConfig
 }
 
 func (c *Config) withDefaults() Config {
@@ -213,7 +221,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	switch {
-	case c.Guarantee > ExactlyOnce:
+	case c.Guarantee > Dataflow:
 		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
 	case c.Parallelism < 0:
 		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
@@ -245,5 +253,5 @@ func (c *Config) Validate() error {
 			return bad("Faults.CrashAfter", "crash-after must be positive, got %d", n)
 		}
 	}
-	return nil
+	return c.DataflowConfig.Validate()
 }

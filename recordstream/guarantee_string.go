@@ -11,11 +11,12 @@ func _() {
 	_ = x[AtMostOnce-0]
 	_ = x[AtLeastOnce-1]
 	_ = x[ExactlyOnce-2]
+	_ = x[Dataflow-3]
 }
 
-const _Guarantee_name = "at-most-onceat-least-onceexactly-once"
+const _Guarantee_name = "at-most-onceat-least-onceexactly-oncedataflow"
 
-var _Guarantee_index = [...]uint8{0, 12, 25, 37}
+var _Guarantee_index = [...]uint8{0, 12, 25, 37, 45}
 
 func (i Guarantee) String() string {
 	idx := int(i) - 0

@@ -102,6 +102,7 @@ type windowTask struct {
 	lateness int64
 	slowDebt time.Duration
 	proto    boltProtocol // nil: Storm's modes
+	strong   *millBolt    // the Dataflow mode's protocol (also proto): panes are its productions; nil otherwise
 	stats    windowStats
 }
 
@@ -234,6 +235,12 @@ func (w *windowTask) flushAfter(ctx context.Context) error {
 }
 
 func (w *windowTask) sendPanes(ctx context.Context) error {
+	if w.strong != nil {
+		// Strong productions (RD2): committed with the bundle, sent after.
+		w.strong.produce(w.panes)
+		w.panes = w.panes[:0]
+		return nil
+	}
 	for i := range w.panes {
 		if err := w.out.put(ctx, &w.panes[i]); err != nil {
 			return err
@@ -716,6 +723,11 @@ func (w *windowTask) run(ctx context.Context) error {
 			}
 			if err := w.crash(); err != nil {
 				return err
+			}
+			if w.proto != nil {
+				if err := w.proto.restart(ctx, w); err != nil {
+					return err
+				}
 			}
 		case err != nil:
 			return err
