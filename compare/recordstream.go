@@ -39,6 +39,7 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 	cfg.CheckpointConfig.CheckpointInterval = f.CheckpointInterval
 	cfg.CheckpointConfig.CheckpointDir = f.CheckpointDir
 	cfg.CheckpointConfig.Unaligned = f.Unaligned
+	cfg.DataflowConfig = recordstream.DataflowConfig{RetryTimeout: f.DataflowRetry, IDCache: f.DataflowIDCache, BloomBits: f.DataflowBloomBits}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

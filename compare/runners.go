@@ -21,8 +21,9 @@ import (
 // not whether they apply.
 type RuntimeFlags struct {
 	// Guarantee is recordstream's delivery guarantee: "at-most-once",
-	// "at-least-once" (Storm's acker) or "exactly-once" (Flink-style
-	// barrier snapshots). Empty means the runtime's default.
+	// "at-least-once" (Storm's acker), "exactly-once" (Flink-style
+	// barrier snapshots) or "dataflow" (MillWheel's transactional
+	// updates). Empty means the runtime's default.
 	Guarantee string `json:"guarantee,omitempty"`
 	// Ackers is the number of acker tasks (recordstream, at-least-once).
 	Ackers int `json:"ackers,omitempty"`
@@ -65,10 +66,21 @@ type RuntimeFlags struct {
 	// microbatch advances its watermark once per batch, so the batch
 	// interval is its watermark interval.
 	WatermarkInterval time.Duration `json:"watermark_interval_ns,omitempty"`
+	// DataflowRetry is how long a recordstream dataflow sender waits for an
+	// acknowledgement before it sends a record again (0: 200 ms).
+	DataflowRetry time.Duration `json:"dataflow_retry_ns,omitempty"`
+	// DataflowIDCache is the record-id cache of each recordstream dataflow
+	// receiver, in ids (0: 4096; negative: none).
+	DataflowIDCache int `json:"dataflow_id_cache,omitempty"`
+	// DataflowBloomBits is the Bloom filter of each recordstream dataflow
+	// receiver, in bits (0: 65536).
+	DataflowBloomBits int `json:"dataflow_bloom_bits,omitempty"`
 }
 
 // Guarantees returns the values of RuntimeFlags.Guarantee.
-func Guarantees() []string { return []string{"at-most-once", "at-least-once", "exactly-once"} }
+func Guarantees() []string {
+	return []string{"at-most-once", "at-least-once", "exactly-once", "dataflow"}
+}
 
 // Modes returns the values of RuntimeFlags.Mode.
 func Modes() []string { return []string{"dstream", "event-time"} }
@@ -96,6 +108,8 @@ func (f RuntimeFlags) Validate() error {
 		{"CheckpointInterval", int64(f.CheckpointInterval)},
 		{"ConcurrentJobs", int64(f.ConcurrentJobs)},
 		{"WatermarkInterval", int64(f.WatermarkInterval)},
+		{"DataflowRetry", int64(f.DataflowRetry)},
+		{"DataflowBloomBits", int64(f.DataflowBloomBits)},
 	} {
 		if c.v < 0 {
 			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}
@@ -230,6 +244,7 @@ func DefaultSuite() []SuiteEntry {
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: time.Second}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "dataflow", Parallelism: 2}},
 		// Runtime engineers: append your configurations below, e.g.
 		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
 		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -84,4 +85,91 @@ func TestDataflowCrashesAndLostAcks(t *testing.T) {
 			dups += rep.Counters["duplicates_dropped"]
 		})
 	}
+}
+
+// TestDataflowCrashedTaskRestartsAlone: a crash restarts the task that took
+// in the record and no other (RD2), where exactly-once restarts them all.
+func TestDataflowCrashedTaskRestartsAlone(t *testing.T) {
+	src := newMemSource(2, 3000, 3, 40)
+	p := shapes()["fixed"]
+	cfg := Config{Guarantee: Dataflow, Parallelism: 3, BatchSize: 8, QueueBatches: 2, WatermarkEvery: 20, Seed: 2,
+		Faults: Faults{CrashAfter: []int64{1000}}, DataflowConfig: DataflowConfig{RetryTimeout: 2 * time.Millisecond}}
+	rep, err := Run(t.Context(), p, src, cfg)
+	require.NoError(t, err)
+	check(t, p, src, rep)
+	assert.Equal(t, int64(1), rep.Counters["task_restarts"])
+	assert.Equal(t, int64(1), rep.Counters["crashes"])
+	restarted := 0
+	for i := range 3 {
+		restarted += int(rep.Counters[fmt.Sprintf("restarts/window-%d", i)])
+	}
+	assert.Equal(t, 1, restarted, "window tasks restarted: %v", rep.Counters)
+	assert.Zero(t, rep.Counters["restarts/sink-0"], "the sink restarted")
+	assert.Positive(t, rep.Counters["recovery_max_us"]+1, "recovery time not reported")
+	_, ok := rep.Counters["recovery_p50_us"]
+	assert.True(t, ok, "recovery time not reported")
+}
+
+// TestDataflowCatalogStaysBounded: over a long run the receivers' id
+// catalogs hold the ids in flight, not every id of the stream (MW2, RD6).
+func TestDataflowCatalogStaysBounded(t *testing.T) {
+	const n = 40_000
+	src := newMemSource(4, n, 2, 40)
+	for _, name := range []string{"fixed", "stateless"} {
+		t.Run(name, func(t *testing.T) {
+			p := shapes()[name]
+			cfg := Config{Guarantee: Dataflow, Parallelism: 2, BatchSize: 32, QueueBatches: 4, WatermarkEvery: 100, Seed: 4,
+				Faults: Faults{DropAcks: 0.1, Seed: 4}, DataflowConfig: DataflowConfig{RetryTimeout: 5 * time.Millisecond}}
+			rep, err := Run(t.Context(), p, src, cfg)
+			require.NoError(t, err)
+			check(t, p, src, rep)
+			maxIDs := rep.Counters["catalog_ids_max"]
+			t.Logf("catalog: at most %d ids, %d at the end, %d collected, of %d lookups", maxIDs, rep.Counters["catalog_ids"], rep.Counters["catalog_collected"], rep.Counters["dedup_lookups"])
+			assert.Less(t, maxIDs, int64(n/4), "a catalog grew with the stream")
+			assert.Greater(t, rep.Counters["catalog_collected"], rep.Counters["dedup_lookups"]/2, "ids were not collected")
+		})
+	}
+}
+
+// TestDataflowRetriesOnTheClock runs lost acks in a synctest bubble: the
+// retries happen on the run's clock (a retry timeout after the send), and
+// the output is still exact.
+func TestDataflowRetriesOnTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const retry = 50 * time.Millisecond
+		src := newMemSource(6, 2000, 2, 40)
+		p := shapes()["sliding"]
+		rep, err := Run(t.Context(), p, src, Config{Guarantee: Dataflow, Parallelism: 2, SampleInterval: -1,
+			Faults: Faults{DropAcks: 0.2, Seed: 6}, DataflowConfig: DataflowConfig{RetryTimeout: retry}})
+		require.NoError(t, err)
+		check(t, p, src, rep)
+		require.Positive(t, rep.Counters["acks_dropped"])
+		assert.Positive(t, rep.Counters["retries_sent"])
+		assert.Positive(t, rep.Counters["duplicates_dropped"], "a retry of a committed record was not dropped")
+		// Computing costs no fake time: all of it is waiting for retries,
+		// at least one timeout and at most a few rounds of 1.5 timeouts.
+		assert.GreaterOrEqual(t, rep.Elapsed, retry)
+		assert.Less(t, rep.Elapsed, 40*retry)
+	})
+}
+
+func TestDataflowConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg   DataflowConfig
+		field string
+	}{
+		{DataflowConfig{RetryTimeout: time.Microsecond}, "RetryTimeout"},
+		{DataflowConfig{RetryTimeout: 2 * time.Hour}, "RetryTimeout"},
+		{DataflowConfig{BloomBits: -1}, "BloomBits"},
+		{DataflowConfig{BloomBits: 1 << 31}, "BloomBits"},
+	} {
+		cfg := Config{Guarantee: Dataflow, DataflowConfig: c.cfg}
+		err := cfg.Validate()
+		ce, ok := errors.AsType[*ConfigError](err)
+		require.True(t, ok, "Validate(%+v) = %v, want a ConfigError", c.cfg, err)
+		assert.Equal(t, c.field, ce.Field)
+	}
+	g, err := ParseGuarantee("dataflow")
+	require.NoError(t, err)
+	assert.Equal(t, Dataflow, g)
 }

@@ -535,7 +535,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 		if err := s.publish(); err != nil {
 			return err
 		}
-		if windows {
+		if windows || s.mw != nil { // Dataflow: the watermark carries the GC bound (RD6)
 			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
 				return err
 			}
@@ -598,7 +598,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 				return nil
 			}
 			at := int64(0)
-			if windows || s.mw != nil {
+			if windows {
 				at = s.lastEndWM + endWatermarkEvery
 			}
 			if err := s.wait(ctx, trig, nil, s.deadline(at)); err != nil {

@@ -54,6 +54,9 @@ func fieldFlags() map[string]string {
 		"compare.RuntimeFlags.Unaligned":          "--unaligned",
 		"compare.RuntimeFlags.ConcurrentJobs":     "--concurrent-jobs",
 		"compare.RuntimeFlags.WatermarkInterval":  "--watermark-interval",
+		"compare.RuntimeFlags.DataflowRetry":      "--dataflow-retry",
+		"compare.RuntimeFlags.DataflowIDCache":    "--dataflow-id-cache",
+		"compare.RuntimeFlags.DataflowBloomBits":  "--dataflow-bloom-bits",
 
 		// compare's recordstream adapter copies these RuntimeFlags and
 		// Options into recordstream.Config (ConfigError names Config and
@@ -70,6 +73,8 @@ func fieldFlags() map[string]string {
 		"recordstream.Config.Faults.CrashAfter":  "--crash-after",
 		"recordstream.Config.Faults.Slow":        "--slow",
 		"recordstream.Config.Faults.DropAcks":    "--drop-acks",
+		"recordstream.Config.RetryTimeout":       "--dataflow-retry",
+		"recordstream.Config.BloomBits":          "--dataflow-bloom-bits",
 
 		// And the microbatch adapter into microbatch.Config.
 		"microbatch.Config.BatchInterval":  "--batch-interval",

@@ -78,6 +78,7 @@ func runtimeFlagUses() map[string]flagUse {
 	rsAll := compare.Guarantees()
 	rsAcking := []string{"at-least-once"}
 	rsCheckpoints := []string{"exactly-once"}
+	rsDataflow := []string{"dataflow"}
 	mbAll := compare.Modes()
 	return map[string]flagUse{
 		"guarantee":           {recordstream: rsAll},
@@ -85,7 +86,10 @@ func runtimeFlagUses() map[string]flagUse {
 		"ackers":              {recordstream: rsAcking},
 		"max-spout-pending":   {recordstream: rsAcking},
 		"message-timeout":     {recordstream: rsAcking},
-		"drop-acks":           {recordstream: rsAcking},
+		"drop-acks":           {recordstream: []string{"at-least-once", "dataflow"}},
+		"dataflow-retry":      {recordstream: rsDataflow},
+		"dataflow-id-cache":   {recordstream: rsDataflow},
+		"dataflow-bloom-bits": {recordstream: rsDataflow},
 		"unaligned":           {recordstream: rsCheckpoints},
 		"checkpoint-interval": {microbatch: mbAll, recordstream: rsCheckpoints},
 		"checkpoint-dir":      {microbatch: mbAll, recordstream: rsCheckpoints},

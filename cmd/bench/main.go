@@ -732,6 +732,9 @@ func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
 	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
 	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
 	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
+	fs.DurationVar(&f.DataflowRetry, "dataflow-retry", 0, "recordstream dataflow: a sender's retry timeout (0: 200ms)")
+	fs.IntVar(&f.DataflowIDCache, "dataflow-id-cache", 0, "recordstream dataflow: ids in each receiver's record-id cache (0: 4096; negative: none)")
+	fs.IntVar(&f.DataflowBloomBits, "dataflow-bloom-bits", 0, "recordstream dataflow: bits of each receiver's Bloom filter (0: 65536)")
 	return func() compare.RuntimeFlags {
 		f.MemoryBudget = int64(budget)
 		return f

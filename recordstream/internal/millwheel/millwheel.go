@@ -183,6 +183,9 @@ func (c *Catalog) below(id ID) bool {
 func (c *Catalog) add(id ID) {
 	ps := c.producer(id.Producer)
 	k := seqSub{id.Seq, id.Sub}
+	if id.Seq < ps.low {
+		return // collected already: a duplicate from now on (MW2, MW3)
+	}
 	if _, ok := ps.ids[k]; ok {
 		return
 	}
