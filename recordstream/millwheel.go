@@ -208,6 +208,7 @@ func (r *mwRun) report(rep *Report) {
 		add("retries_sent", b.stats.retries)
 		add("acks_sent", b.stats.acks)
 		add("acks_dropped", b.stats.acksDropped)
+		add("acker_messages_dropped", b.stats.acksDropped) // the name the other modes report lost acks under
 		add("commits", b.stats.commits)
 		add("commit_bytes", b.stats.stateBytes+b.stats.idBytes+b.stats.outBytes)
 		add("commit_state_bytes", b.stats.stateBytes)
