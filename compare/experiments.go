@@ -153,6 +153,7 @@ func Experiments() []*Experiment {
 		microbatchBackpressureExperiment(),
 		latencyExperiment(),
 		snapshotOverheadExperiment(),
+		transactionalUpdatesExperiment(),
 		timeDomainsExperiment(),
 		scenariosExperiment(),
 	}
