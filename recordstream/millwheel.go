@@ -58,7 +58,7 @@ func (c *DataflowConfig) Validate() error {
 	case c.RetryTimeout != 0 && (c.RetryTimeout < time.Millisecond || c.RetryTimeout > time.Hour):
 		return &ConfigError{Field: "RetryTimeout", Err: fmt.Errorf("retry timeout must lie in [1ms, 1h], got %v (0: the default, 200ms)", c.RetryTimeout)}
 	case c.BloomBits < 0 || c.BloomBits > 1<<30:
-		return &ConfigError{Field: "BloomBits", Err: fmt.Errorf("Bloom filter bits must lie in [0, %d], got %d (0: the default, 65536)", 1<<30, c.BloomBits)}
+		return &ConfigError{Field: "BloomBits", Err: fmt.Errorf("the Bloom filter's bits must lie in [0, %d], got %d (0: the default, 65536)", 1<<30, c.BloomBits)}
 	}
 	return nil
 }

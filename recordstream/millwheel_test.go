@@ -111,7 +111,7 @@ func TestDataflowCrashedTaskRestartsAlone(t *testing.T) {
 }
 
 // TestDataflowCatalogStaysBounded: over a long run the receivers' id
-// catalogs hold the ids in flight, not every id of the stream (MW2, RD6).
+// catalogs hold the ids in flight, not every id of the stream (millwheel's MW2, RD6).
 func TestDataflowCatalogStaysBounded(t *testing.T) {
 	const n = 40_000
 	src := newMemSource(4, n, 2, 40)
