@@ -29,10 +29,7 @@ func eoMetrics(b *testing.B, rep *Report) {
 // and against at-most-once. Overhead = 1 - events/s / events/s(off).
 func BenchmarkExactlyOnceYSB(b *testing.B) {
 	n := *eoBenchEvents
-	m, p := ysbFixture(n, 2)
-	src := newColSource(m)
-	m = nil
-	runtime.GC()
+	src, p := ysbColumns(n)
 	cases := []struct {
 		name     string
 		g        Guarantee
@@ -51,16 +48,7 @@ func BenchmarkExactlyOnceYSB(b *testing.B) {
 			b.ReportAllocs()
 			cfg := Config{Guarantee: tc.g, Parallelism: 2, SampleInterval: -1,
 				CheckpointConfig: CheckpointConfig{CheckpointInterval: tc.interval, CheckpointDir: b.TempDir(), Unaligned: tc.unalign}}
-			var elapsed time.Duration
-			var rep *Report
-			for b.Loop() {
-				start := time.Now()
-				var err error
-				if rep, err = Run(b.Context(), p, src, cfg); err != nil {
-					b.Fatal(err)
-				}
-				elapsed += time.Since(start)
-			}
+			rep, elapsed := benchRuns(b, p, src, cfg)
 			b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "events/s")
 			if tc.g == ExactlyOnce {
 				eoMetrics(b, rep)

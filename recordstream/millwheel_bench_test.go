@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/weirlab/weir/dataflow"
 )
 
 var dataflowBenchEvents = flag.Int("dataflow.bench-events", 1<<20, "events per run of the Dataflow YSB benchmark")
@@ -20,10 +22,7 @@ var dataflowBenchEvents = flag.Int("dataflow.bench-events", 1<<20, "events per r
 // see the report of the change that added it for the medians.
 func BenchmarkDataflowYSB(b *testing.B) {
 	n := *dataflowBenchEvents
-	m, p := ysbFixture(n, 2)
-	src := newColSource(m)
-	m = nil
-	runtime.GC()
+	src, p := ysbColumns(n)
 	cases := []struct {
 		name string
 		cfg  Config
@@ -40,16 +39,7 @@ func BenchmarkDataflowYSB(b *testing.B) {
 			if cfg.Guarantee == ExactlyOnce {
 				cfg.CheckpointDir = b.TempDir()
 			}
-			var elapsed time.Duration
-			var rep *Report
-			for b.Loop() {
-				start := time.Now()
-				var err error
-				if rep, err = Run(b.Context(), p, src, cfg); err != nil {
-					b.Fatal(err)
-				}
-				elapsed += time.Since(start)
-			}
+			rep, elapsed := benchRuns(b, p, src, cfg)
 			b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "records/s")
 			if cfg.Guarantee == Dataflow {
 				in := float64(max(rep.Counters["records_in"], 1))
@@ -59,4 +49,30 @@ func BenchmarkDataflowYSB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchRuns runs p over src with cfg once per benchmark iteration and
+// returns the last run's report and the time the runs took.
+func benchRuns(b *testing.B, p *dataflow.Pipeline, src Source, cfg Config) (*Report, time.Duration) {
+	var elapsed time.Duration
+	var rep *Report
+	for b.Loop() {
+		start := time.Now()
+		var err error
+		if rep, err = Run(b.Context(), p, src, cfg); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+	}
+	return rep, elapsed
+}
+
+// ysbColumns is the YSB fixture of n events over 2 partitions as a
+// column source, the row form collected.
+func ysbColumns(n int) (*colSource, *dataflow.Pipeline) {
+	m, p := ysbFixture(n, 2)
+	src := newColSource(m)
+	m = nil
+	runtime.GC()
+	return src, p
 }
