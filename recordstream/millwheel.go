@@ -406,6 +406,11 @@ func (m *millBolt) input(ctx context.Context, b bolt, ch int, tp *tuple) error {
 // produce takes a window task's panes as the bundle's productions: they are
 // committed before they are sent (strong productions, RD2).
 func (m *millBolt) produce(panes []tuple) {
+	if len(panes) > 0 {
+		// A pane fired changes the operator's state (an early trigger fires
+		// between bundles): the commit that holds it holds that state too.
+		m.dirty = true
+	}
 	for i := range panes {
 		n := len(m.prod)
 		if n < cap(m.prod) {

@@ -22,6 +22,18 @@ var dataflowSeeds = flag.Int("dataflow.seeds", 200, "number of seeds of the Data
 func dataflowShapes() map[string]*dataflow.Pipeline {
 	m := shapes()
 	delete(m, "count")
+	wm := dataflow.WatermarkPolicy{MaxOutOfOrderness: 50 * time.Millisecond}
+	// Panes fired between bundles (early) and after the on-time pane
+	// (late firings), with discarding panes the sink adds up: a pane
+	// delivered twice or fired again after a restore would show.
+	m["early-discarding"] = dataflow.NewPipeline("early-discarding", testSchema).
+		Aggregate(dataflow.Aggregation{Key: []string{"cat"}, Window: dataflow.FixedWindows(time.Second),
+			TimeCol: "event_time", Watermark: wm, Trigger: dataflow.Trigger{EarlyEvery: time.Millisecond, AfterCount: 7},
+			Accumulation: dataflow.Discarding, Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("v")}})
+	m["late-firings"] = dataflow.NewPipeline("late-firings", testSchema).
+		Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.FixedWindows(500 * time.Millisecond),
+			TimeCol: "event_time", Watermark: wm, AllowedLateness: 100 * time.Millisecond, Trigger: dataflow.Trigger{LateFirings: true},
+			Accumulation: dataflow.Discarding, Aggs: []dataflow.Agg{dataflow.Count()}})
 	return m
 }
 
@@ -54,7 +66,7 @@ func TestDataflowRefusesCountWindows(t *testing.T) {
 // three times and lose up to 30% of the acknowledgements; the output must
 // equal the reference answer exactly, with no duplicate reaching the sink.
 func TestDataflowCrashesAndLostAcks(t *testing.T) {
-	names := []string{"fixed", "sliding", "session", "hashtags", "lookup-none", "stateless", "proctime"}
+	names := []string{"fixed", "sliding", "session", "hashtags", "lookup-none", "stateless", "proctime", "early-discarding", "late-firings"}
 	var restarts, dropped, dups int64
 	defer func() {
 		t.Logf("%d seeds: %d task restarts, %d acks lost, %d duplicates dropped", *dataflowSeeds, restarts, dropped, dups)
@@ -65,7 +77,7 @@ func TestDataflowCrashesAndLostAcks(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 13))
 		name := names[r.IntN(len(names))]
 		t.Run(fmt.Sprintf("seed=%d/%s", seed, name), func(t *testing.T) {
-			p := shapes()[name]
+			p := dataflowShapes()[name]
 			n := 300 + r.IntN(700)
 			src := newMemSource(seed, n, 1+r.IntN(3), 40)
 			var crashes []int64
