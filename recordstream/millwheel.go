@@ -2,12 +2,14 @@ package recordstream
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
 	"github.com/weirlab/weir/recordstream/internal/millwheel"
@@ -214,6 +216,7 @@ func (r *mwRun) report(rep *Report) {
 		add("commit_state_bytes", b.stats.stateBytes)
 		add("commit_id_bytes", b.stats.idBytes)
 		add("commit_production_bytes", b.stats.outBytes)
+		add("state_compactions", b.stats.compactions)
 		add("catalog_ids", int64(b.store.cat.Len()))
 		add("catalog_collected", b.store.cat.Collected)
 		catMax = max(catMax, int64(b.store.cat.Max))
@@ -330,8 +333,20 @@ func (b *ackBox) take(dst []int64) []int64 {
 // millStore is a task's durable store: what a restart reloads (RD2). It is
 // written only at a bundle's commit (and when an acknowledgement deletes a
 // production), owned by the task's goroutine.
+//
+// A window task's operator state is a base snapshot and the log of the
+// operator calls committed since (records added, watermarks advanced,
+// processing-time firings, the end), so that a commit writes what its
+// bundle did, as MillWheel writes the keys a bundle touched, not the
+// whole state; once the log outgrows the snapshot (and 64 KiB) a commit
+// writes a new snapshot and empties the log, so the store stays within
+// twice the state and the bytes written within twice the log's. A restart
+// restores the snapshot and replays the log with its panes dropped (they
+// were committed as productions when first fired). The operator is
+// deterministic, so the replay rebuilds the committed state exactly.
 type millStore struct {
-	state, spare []byte // the window operator's snapshot at the last commit; nil before the first
+	state, spare []byte // the window operator's base snapshot; nil: the empty operator
+	log          []byte // the operator calls committed since the base snapshot
 	late         int    // committed length of the window task's late records
 	rows         int    // the sink's committed rows (stateless pipelines)
 	cat          *millwheel.Catalog
@@ -340,7 +355,7 @@ type millStore struct {
 }
 
 type millStats struct {
-	retries, acks, acksDropped, commits, restarts int64
+	retries, acks, acksDropped, commits, restarts, compactions int64
 	stateBytes, idBytes, outBytes                 int64
 }
 
@@ -359,6 +374,7 @@ type millBolt struct {
 	lows  []int64   // per input channel: the GC bound its sender reported (RD6)
 	drop  *rand.Rand
 
+	opLog    []byte         // the operator calls since the last commit (window tasks)
 	acks     []millwheel.ID // the bundle's acks, sent after its commit
 	boxSeqs  [][]int64      // the sink: acks per window task
 	prod     []tuple        // the bundle's productions (window tasks), sent after its commit
@@ -454,24 +470,27 @@ func (m *millBolt) endBatch(ctx context.Context, _ bolt) error {
 func (m *millBolt) commit() error {
 	st := m.store
 	ids := m.recv.Commit()
-	if !m.dirty && ids == 0 && len(m.prod) == 0 {
+	if !m.dirty && ids == 0 && len(m.prod) == 0 && len(m.opLog) == 0 {
 		return nil
 	}
 	m.stats.commits++
 	m.stats.idBytes += int64(ids) * millwheel.IDBytes
 	if w := m.w; w != nil {
-		if m.dirty {
-			// weir's operator snapshots whole, so the commit writes the
-			// task's whole state where MillWheel writes the keys the bundle
-			// touched: commit_state_bytes is an upper bound of that.
-			buf, err := w.op.AppendSnapshot(st.spare[:0])
-			if err != nil {
-				return err
+		if len(m.opLog) > 0 {
+			st.log = append(st.log, m.opLog...)
+			m.stats.stateBytes += int64(len(m.opLog))
+			m.opLog = m.opLog[:0]
+			if len(st.log) > max(len(st.state), minCompaction) {
+				buf, err := w.op.AppendSnapshot(st.spare[:0])
+				if err != nil {
+					return err
+				}
+				st.state, st.spare, st.log = buf, st.state, st.log[:0]
+				m.stats.stateBytes += int64(len(buf))
+				m.stats.compactions++
 			}
-			st.state, st.spare = buf, st.state
-			m.stats.stateBytes += int64(len(buf))
-			st.late = len(w.late)
 		}
+		st.late = len(w.late)
 		now := m.r.t.now()
 		for i := range m.prod {
 			tp := &tuple{}
@@ -653,13 +672,16 @@ func (m *millBolt) crash() error {
 func (m *millBolt) restart(ctx context.Context, _ bolt) error {
 	m.stats.restarts++
 	m.recv.Abort()
-	m.acks, m.prod, m.dirty = m.acks[:0], m.prod[:0], false
+	m.acks, m.prod, m.dirty, m.opLog = m.acks[:0], m.prod[:0], false, m.opLog[:0]
 	st := m.store
 	if w := m.w; w != nil {
 		if st.state != nil {
 			if err := w.op.Restore(st.state); err != nil {
 				return fmt.Errorf("recordstream: restore %s from its store: %w", w.name, err)
 			}
+		}
+		if err := m.replay(); err != nil {
+			return fmt.Errorf("recordstream: restore %s from its store: %w", w.name, err)
 		}
 		w.late = w.late[:st.late]
 	}
@@ -707,3 +729,57 @@ func (m *millBolt) finish(ctx context.Context, b bolt) error {
 func (p *gateProtocol) restart(context.Context, bolt) error { return nil }
 
 func (p *barrierSpout) unfinished() bool { return false }
+
+// minCompaction is the least log a window task's store keeps before it
+// writes a new base snapshot: below it a snapshot costs more than the log
+// it saves.
+const minCompaction = 64 << 10
+
+// The operator calls a window task's store logs.
+const (
+	opAdd            = iota // a record: its row and ingest time
+	opWatermark             // AdvanceWatermark(v)
+	opProcessingTime        // OnProcessingTime(v)
+	opFinish                // Finish
+)
+
+// logOp logs an operator call of the bundle in progress (a nil m: not the
+// Dataflow mode). It is the commit's per-record cost: the row's encoding
+// and a few varints.
+func (m *millBolt) logOp(kind int, row dataflow.Row, v int64) {
+	if m == nil {
+		return
+	}
+	m.opLog = binary.AppendUvarint(m.opLog, uint64(kind))
+	if kind == opAdd {
+		m.opLog = dataflow.AppendRow(m.opLog, row)
+	}
+	if kind != opFinish {
+		m.opLog = binary.AppendVarint(m.opLog, v)
+	}
+}
+
+// replay applies the store's log to the restored operator and drops the
+// panes it fires: they were committed as productions the first time.
+func (m *millBolt) replay() error {
+	w := m.w
+	d := wire.NewDecoder(m.store.log)
+	var row dataflow.Row
+	for d.Len() > 0 && d.Err() == nil {
+		switch d.Uvarint() {
+		case opAdd:
+			row = dataflow.DecodeRow(d, row[:0])
+			w.op.Add(row, d.Varint())
+		case opWatermark:
+			w.op.AdvanceWatermark(dataflow.Time(d.Varint()))
+		case opProcessingTime:
+			w.op.OnProcessingTime(dataflow.Time(d.Varint()))
+		case opFinish:
+			w.op.Finish()
+		default:
+			d.Fail("unknown operator call")
+		}
+	}
+	w.panes = w.panes[:0]
+	return d.Err()
+}

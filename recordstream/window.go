@@ -476,6 +476,7 @@ func (w *windowTask) finish(ctx context.Context) error {
 	if err := w.flushAfter(ctx); err != nil {
 		return err
 	}
+	w.strong.logOp(opFinish, nil, 0)
 	w.op.Finish()
 	if err := w.sendPanes(ctx); err != nil {
 		return err
@@ -498,6 +499,7 @@ func (w *windowTask) advance(ctx context.Context) error {
 	if wm <= w.op.Watermark() {
 		return nil
 	}
+	w.strong.logOp(opWatermark, nil, int64(wm))
 	w.op.AdvanceWatermark(wm)
 	if err := w.sendPanes(ctx); err != nil {
 		return err
@@ -549,6 +551,7 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 		// late for every window (a replay that came too late).
 		return w.dropLate(ctx, tp, dataflow.MaxTime)
 	}
+	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
 	late := w.op.Add(tp.Row, tp.Ingest)
 	if len(w.panes) > 0 {
 		if err := w.sendPanes(ctx); err != nil {
@@ -608,6 +611,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 		}
 		return nil
 	}
+	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
 	if w.op.Add(tp.Row, tp.Ingest) {
 		return fmt.Errorf("recordstream: a pipeline without a watermark found a tuple late")
 	}
@@ -736,7 +740,9 @@ func (w *windowTask) run(ctx context.Context) error {
 			return err
 		}
 		if early {
-			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
+			now := dataflow.Time(t.now() / 1e6)
+			w.strong.logOp(opProcessingTime, nil, int64(now))
+			w.op.OnProcessingTime(now)
 			if err := w.sendPanes(ctx); err != nil {
 				return err
 			}
