@@ -26,10 +26,10 @@ func TestVerdictTransactional(t *testing.T) {
 	}
 	runVerdictCases(t, []verdictCase{
 		{"holds", func() Verdict { return verdictTransactional(tuGood()) }, Holds,
-			[]string{"3 of 3 dataflow repetitions", "170 [150-200] records sent again", "1.05 [1.02-1.10] record ids", "320 [300-350] bytes", "35 [30-40] ms is below barrier snapshots' 400 [380-420] ms (9% of it)"}},
+			[]string{"3 of 3 dataflow repetitions", "170 [150-200] records sent again", "1.05 [1.02-1.10] record ids", "320 [300-350] bytes", "p50 9 [8-10] ms is below barrier snapshots' 160 [150-170] ms (6% of it)", "p99 35 [30-40] ms against 400 [380-420] ms"}},
 		{"holds: dataflow slower, ranges apart, stated", func() Verdict {
-			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.P99 = sp(500, 520, 540) }) }))
-		}, Holds, []string{"520 [500-540] ms is above barrier snapshots' 400 [380-420] ms (130% of it)"}},
+			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.P50 = sp(200, 208, 210) }) }))
+		}, Holds, []string{"208 [200-210] ms is above barrier snapshots' 160 [150-170] ms (130% of it)"}},
 		{"does not hold: a repetition did not match", func() Verdict {
 			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.Matched = 2 }) }))
 		}, DoesNotHold, []string{"exact does not hold", "1 of 3 dataflow repetitions", "per-record cost holds"}},
@@ -44,8 +44,8 @@ func TestVerdictTransactional(t *testing.T) {
 			}))
 		}, DoesNotHold, []string{"committed 0 bytes per record"}},
 		{"inconclusive: latencies overlap", func() Verdict {
-			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.P99 = sp(300, 390, 450) }) }))
-		}, Inconclusive, []string{"390 [300-450] ms and barrier snapshots' 400 [380-420] ms overlap"}},
+			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.P50 = sp(100, 155, 200) }) }))
+		}, Inconclusive, []string{"155 [100-200] ms and barrier snapshots' 160 [150-170] ms overlap"}},
 		{"inconclusive: no crash fired", func() Verdict {
 			return verdictTransactional(with(func(m map[string]tuRun) { set(m, tuDataflow, func(r *tuRun) { r.Crashed = 1 }) }))
 		}, Inconclusive, []string{"fired in only 1 of 3"}},

@@ -140,7 +140,9 @@
 //   - RD2 A receiver commits each bundle (input batch) atomically to its
 //     store, which outlives its restarts: the operator state and late
 //     records (or the sink's rows), the consumed ids and the productions
-//     with their sequence numbers; only then does it acknowledge the
+//     with their sequence numbers (the operator state as the log of the
+//     bundle's operator calls over a base snapshot, millwheel.go's
+//     millStore); only then does it acknowledge the
 //     bundle's records and send its productions (strong productions). A
 //     crash restarts the crashed task alone: it reloads its store and sends
 //     every unacknowledged production again; no other task rolls back.
@@ -191,11 +193,13 @@
 // acknowledgements (Faults.DropAcks drops that share of them). Its limits:
 // it refuses count windows (a [dataflow.UnsupportedError]: a retried record
 // arrives behind newer ones, and count windows depend on arrival order); a
-// commit writes the task's whole operator state when the bundle changed it
-// (weir's operator snapshots whole), where MillWheel writes only the keys
-// the bundle touched, so large state costs per bundle; the id catalog and
-// store live in memory (the run's Bigtable), outliving task restarts but not
-// the process.
+// commit writes the bundle's operator calls (its records, watermarks and
+// firings) to a log over a base snapshot of the operator, which it rewrites
+// once the log outgrows it (weir's operator snapshots whole, so this is how
+// a commit stays per record where MillWheel writes the keys a bundle
+// touched), and a restart replays that log; the id catalog and store live
+// in memory (the run's Bigtable), outliving task restarts but not the
+// process.
 //
 // ExactlyOnce, the Flink way (mechanics.md 4.1, exactlyonce.go): barriers,
 // aligned (or unaligned, or at-least-once) snapshots written off the task
