@@ -213,3 +213,29 @@ func ExampleReceiver() {
 	// false
 	// true
 }
+
+// TestSteadyStateAllocatesNothing: once warm, admitting, committing and
+// collecting ids and sending and acknowledging records allocate nothing per
+// record (the maps and the heap keep their capacity).
+func TestSteadyStateAllocatesNothing(t *testing.T) {
+	r := NewReceiver(NewCatalog(1<<12), 64)
+	s := NewSender[int64](10)
+	seq := int64(0)
+	step := func() {
+		for range 32 {
+			i := id(0, seq)
+			r.Admit(i)
+			s.Put(i, seq, seq)
+			seq++
+		}
+		r.Commit()
+		for j := seq - 32; j < seq; j++ {
+			s.Ack(id(0, j))
+		}
+		r.Catalog().Collect(0, seq-256)
+	}
+	for range 1000 {
+		step()
+	}
+	assert.Zero(t, testing.AllocsPerRun(200, step), "allocations per 32 records")
+}
