@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -239,6 +240,7 @@ type millSpout struct {
 	retrying bool // a retry is being emitted: send only the pending tuples
 	retries  int64
 	offs     []int64
+	low      int64 // the GC bound found by the last hold
 }
 
 func (m *millSpout) triggers() <-chan checkpoint.ID { return m.wake }
@@ -297,10 +299,21 @@ func (m *millSpout) acked(tp *tuple) {
 // hold is the spout's watermark hold (RD5): the least event time of its
 // unacknowledged tuples, MaxTime when there are none. A record the
 // receiver has not committed must not be overtaken by the watermark, or a
-// retry after a crash would be late.
+// retry after a crash would be late. The same scan of the pending tuples
+// finds the GC bound the watermark message then carries (RD6): every
+// watermark is computed (hold) before it is sent (broadcast), and an ack
+// taken in between only makes the bound conservative.
 func (m *millSpout) hold() dataflow.Time {
 	h := dataflow.MaxTime
-	m.out.Each(func(_ millwheel.ID, e *millwheel.Sent[dataflow.Time]) { h = min(h, e.Value) })
+	if m.out.Len() == 0 {
+		m.low = m.out.Low() // one past the largest sent: no scan
+		return h
+	}
+	low := int64(math.MaxInt64)
+	m.out.Each(func(id millwheel.ID, e *millwheel.Sent[dataflow.Time]) {
+		h, low = min(h, e.Value), min(low, id.Seq)
+	})
+	m.low = low
 	return h
 }
 
@@ -356,7 +369,7 @@ type millStore struct {
 
 type millStats struct {
 	retries, acks, acksDropped, commits, restarts, compactions int64
-	stateBytes, idBytes, outBytes                 int64
+	stateBytes, idBytes, outBytes                              int64
 }
 
 // millBolt is a window task's or the sink's Dataflow protocol (RD1-RD6).

@@ -319,7 +319,7 @@ func (s *spoutTask) broadcast(ctx context.Context, kind msgKind, tm dataflow.Tim
 		}
 		tp.Kind, tp.Time, tp.Src = kind, tm, int32(s.id)
 		if kind == msgWatermark && s.mw != nil {
-			tp.Seq = s.mw.out.Low() // the GC bound, in band (RD6)
+			tp.Seq = s.mw.low // the GC bound, in band (RD6), found with the watermark's hold
 		}
 		if err := e.commit(ctx); err != nil {
 			return err
