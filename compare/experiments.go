@@ -154,6 +154,7 @@ func Experiments() []*Experiment {
 		microbatchBackpressureExperiment(),
 		latencyExperiment(),
 		snapshotOverheadExperiment(),
+		transactionalUpdatesExperiment(),
 		timeDomainsExperiment(),
 		scenariosExperiment(),
 	}

@@ -42,6 +42,7 @@ func newRecordstreamRunner(f RuntimeFlags) (Runner, error) {
 	cfg.CheckpointConfig.Unaligned = f.Unaligned
 	cfg.Trident = recordstream.TridentConfig{BatchSize: f.TridentBatchSize, MaxBatchesPending: f.TridentPending,
 		EmitInterval: f.TridentEmitInterval, Opaque: f.TridentSpout == "opaque"}
+	cfg.DataflowConfig = recordstream.DataflowConfig{RetryTimeout: f.DataflowRetry, IDCache: f.DataflowIDCache, BloomBits: f.DataflowBloomBits}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

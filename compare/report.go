@@ -222,7 +222,7 @@ func LectureClaims() []LectureClaim {
 		{ID: "L6.3", Statement: "micro-batch backpressure: batches queue until out of memory"},
 		{ID: "L6.4", Statement: "the window size is tied to the batch interval"},
 		{ID: "L7", Statement: "distributed snapshots: exactly-once with almost no overhead for small state"},
-		{ID: "L8", Statement: "Dataflow: exactly-once through transactional updates", Pending: nextIssue + " (Dataflow-style commits)"},
+		{ID: "L8", Statement: "Dataflow: exactly-once through transactional updates"},
 		{ID: "L9", Statement: "event time differs from processing time"},
 		{ID: "L10", Statement: "four approaches to time"},
 		{ID: "L11", Statement: "window shapes: fixed, sliding, sessions", Shown: "the windows experiment's table (fixed, sliding and session rows on every runtime); no verdict of its own"},

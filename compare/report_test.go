@@ -99,7 +99,7 @@ func TestWriteReport(t *testing.T) {
 		"| L1 | batch (bounded, high latency, on demand) against streaming (unbounded, continuous, low latency) | - | not in these results |",
 		"| L3 | Lambda architecture and its critique (Kappa: replay the log) | - | not yet measured: its model comes with the next issue (Lambda/Kappa) |",
 		"| L5.2 | no exactly-once without Trident, at a large cost | - | not in these results |",
-		"| L8 | Dataflow: exactly-once through transactional updates | - | not yet measured: its model comes with the next issue (Dataflow-style commits) |",
+		"| L8 | Dataflow: exactly-once through transactional updates | - | not in these results |",
 		"| L12 | typical scenarios: recommendation, IoT, fraud detection, reports | - | not in these results |",
 		"| L7 | distributed snapshots: exactly-once with almost no overhead for small state | - | not in these results |",
 	} {

@@ -22,8 +22,9 @@ import (
 type RuntimeFlags struct {
 	// Guarantee is recordstream's delivery guarantee: "at-most-once",
 	// "at-least-once" (Storm's acker), "exactly-once" (Flink-style
-	// barrier snapshots) or "trident" (Storm's Trident micro-batches).
-	// Empty means the runtime's default.
+	// barrier snapshots), "trident" (Storm's Trident micro-batches) or
+	// "dataflow" (MillWheel's transactional updates). Empty means the
+	// runtime's default.
 	Guarantee string `json:"guarantee,omitempty"`
 	// Ackers is the number of acker tasks (recordstream, at-least-once).
 	Ackers int `json:"ackers,omitempty"`
@@ -78,6 +79,15 @@ type RuntimeFlags struct {
 	// TridentSpout is the Trident spout and state kind: "transactional"
 	// (the default) or "opaque".
 	TridentSpout string `json:"trident_spout,omitempty"`
+	// DataflowRetry is how long a recordstream dataflow sender waits for an
+	// acknowledgement before it sends a record again (0: 200 ms).
+	DataflowRetry time.Duration `json:"dataflow_retry_ns,omitempty"`
+	// DataflowIDCache is the record-id cache of each recordstream dataflow
+	// receiver, in ids (0: 4096; negative: none).
+	DataflowIDCache int `json:"dataflow_id_cache,omitempty"`
+	// DataflowBloomBits is the Bloom filter of each recordstream dataflow
+	// receiver, in bits (0: 65536).
+	DataflowBloomBits int `json:"dataflow_bloom_bits,omitempty"`
 }
 
 // TridentSpouts returns the values of RuntimeFlags.TridentSpout.
@@ -85,7 +95,7 @@ func TridentSpouts() []string { return []string{"transactional", "opaque"} }
 
 // Guarantees returns the values of RuntimeFlags.Guarantee.
 func Guarantees() []string {
-	return []string{"at-most-once", "at-least-once", "exactly-once", "trident"}
+	return []string{"at-most-once", "at-least-once", "exactly-once", "trident", "dataflow"}
 }
 
 // Modes returns the values of RuntimeFlags.Mode.
@@ -120,6 +130,8 @@ func (f RuntimeFlags) Validate() error {
 		{"TridentBatchSize", int64(f.TridentBatchSize)},
 		{"TridentPending", int64(f.TridentPending)},
 		{"TridentEmitInterval", int64(f.TridentEmitInterval)},
+		{"DataflowRetry", int64(f.DataflowRetry)},
+		{"DataflowBloomBits", int64(f.DataflowBloomBits)},
 	} {
 		if c.v < 0 {
 			return &FieldError{Field: "RuntimeFlags." + c.field, Err: errors.New("must not be negative; use 0 for the runtime's default")}
@@ -255,6 +267,7 @@ func DefaultSuite() []SuiteEntry {
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2, CheckpointInterval: time.Second}},
 		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "trident", Parallelism: 2}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "dataflow", Parallelism: 2}},
 		// Runtime engineers: append your configurations below, e.g.
 		//   {Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once"}},
 		//   {Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},

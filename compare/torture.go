@@ -41,6 +41,9 @@ const (
 	// TortureTrident is recordstream's Trident mode, transactional or
 	// opaque spouts drawn per trial: exact.
 	TortureTrident TortureGuarantee = "trident"
+	// TortureDataflow is recordstream dataflow (MillWheel's transactional
+	// updates), with crashes and lost acknowledgements: exact.
+	TortureDataflow TortureGuarantee = "dataflow"
 	// TortureMicrobatch is microbatch (either mode) whose failed batches
 	// are recomputed from their offsets and whose crashed driver restarts
 	// from its last checkpoint: exact.
@@ -50,7 +53,7 @@ const (
 // TortureGuarantees returns every guarantee torture exercises, in the
 // order trials cycle through them.
 func TortureGuarantees() []TortureGuarantee {
-	return []TortureGuarantee{TortureAtMostOnce, TortureAtLeastOnce, TortureExactlyOnce, TortureExactlyOnceUnaligned, TortureTrident, TortureMicrobatch}
+	return []TortureGuarantee{TortureAtMostOnce, TortureAtLeastOnce, TortureExactlyOnce, TortureExactlyOnceUnaligned, TortureTrident, TortureDataflow, TortureMicrobatch}
 }
 
 // ParseTortureGuarantees parses a comma-separated list of guarantee names;
@@ -268,6 +271,9 @@ func tortureShapes() map[string]tortureShape {
 // the workload: microbatch has no count windows, and DStreams no sessions
 // (the reasons [dataflow.UnsupportedError] gives).
 func tortureExpressible(g TortureGuarantee, mode, workload string) bool {
+	if g == TortureDataflow {
+		return workload != "count-window" // MillWheel's delivery keeps no order
+	}
 	if g != TortureMicrobatch {
 		return true
 	}
@@ -387,6 +393,13 @@ func DrawTortureTrial(seed uint64, index int, g TortureGuarantee) TortureTrial {
 			t.Flags.TridentBatchSize = 5 + r.IntN(30)
 			t.Flags.TridentPending = 2 + r.IntN(3)
 			t.Flags.TridentEmitInterval = time.Millisecond
+		}
+	case TortureDataflow:
+		t.Flags.Guarantee = "dataflow"
+		t.Flags.Parallelism = 1 + r.IntN(3)
+		t.Flags.DataflowRetry = time.Duration(5+r.IntN(46)) * time.Millisecond
+		if r.IntN(2) == 0 {
+			t.Options.DropAcks = 0.3 * r.Float64()
 		}
 	case TortureMicrobatch:
 		// Batch intervals that divide every workload's windows and slides

@@ -97,7 +97,7 @@ func TestJudgeTorture(t *testing.T) {
 func TestTortureGuaranteeRules(t *testing.T) {
 	want := map[TortureGuarantee]Rule{
 		TortureAtMostOnce: RuleNeverDuplicate, TortureAtLeastOnce: RuleNeverLose,
-		TortureExactlyOnce: RuleExact, TortureExactlyOnceUnaligned: RuleExact, TortureTrident: RuleExact, TortureMicrobatch: RuleExact,
+		TortureExactlyOnce: RuleExact, TortureExactlyOnceUnaligned: RuleExact, TortureTrident: RuleExact, TortureDataflow: RuleExact, TortureMicrobatch: RuleExact,
 	}
 	require.Len(t, TortureGuarantees(), len(want))
 	for _, g := range TortureGuarantees() {
@@ -169,10 +169,13 @@ func TestTortureScheduleCovers(t *testing.T) {
 		require.True(t, slices.IsSorted(tr.Options.CrashAfter), "%s: crash points in order", name)
 		require.Positive(t, tr.Options.CrashAfter[0], name)
 		require.LessOrEqual(t, tr.Data.Events, int64(8_000), "%s: trials stay small", name)
-		if tr.Guarantee != TortureAtLeastOnce {
-			require.Zero(t, tr.Options.DropAcks, "%s: only at-least-once has acks to lose", name)
-		} else {
+		switch tr.Guarantee {
+		case TortureDataflow:
+			require.Positive(t, tr.Flags.DataflowRetry, "%s: lost acks are retried within the trial", name)
+		case TortureAtLeastOnce:
 			require.Positive(t, tr.Flags.MessageTimeout, "%s: lost trees replay within the trial", name)
+		default:
+			require.Zero(t, tr.Options.DropAcks, "%s: only at-least-once and dataflow have acks to lose", name)
 		}
 		if tr.Data.Rate > 0 {
 			require.LessOrEqual(t, float64(tr.Data.Events)/tr.Data.Rate, 1.01, "%s: paced for at most a second", name)
@@ -196,12 +199,12 @@ func TestTortureScheduleCovers(t *testing.T) {
 	}
 	for _, g := range gs {
 		for _, w := range WorkloadNames() {
-			if g != TortureMicrobatch || tortureExpressible(g, "event-time", w) {
+			if tortureExpressible(g, "event-time", w) {
 				assert.True(t, seen[fmt.Sprintf("%s/%s", g, w)], "%s never runs %s", g, w)
 			}
 		}
 		kinds := []CrashKind{CrashInWindow, CrashDuringRestore}
-		if g.Rule() == RuleExact {
+		if g.Rule() == RuleExact && g != TortureDataflow { // dataflow commits every bundle: no checkpoint to crash in
 			kinds = append(kinds, CrashDuringCheckpoint)
 		}
 		for _, k := range kinds {

@@ -54,16 +54,21 @@ const (
 	// record-at-a-time topology (a batch coordinator, txids, ordered
 	// commits of txid-stamped state), wired in trident*.go.
 	Trident // trident
+	// Dataflow is MillWheel's exactly-once delivery as Cloud Dataflow runs
+	// it: record ids, deduplication, per-bundle atomic commits of state and
+	// output, upstream backup with retries, a crashed task restarting
+	// alone (millwheel.go).
+	Dataflow // dataflow
 )
 
 // ParseGuarantee parses a guarantee's name (its String form).
 func ParseGuarantee(s string) (Guarantee, error) {
-	for g := AtMostOnce; g <= Trident; g++ {
+	for g := AtMostOnce; g <= Dataflow; g++ {
 		if s == g.String() {
 			return g, nil
 		}
 	}
-	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once, exactly-once or trident", s)
+	return 0, fmt.Errorf("recordstream: unknown guarantee %q; use at-most-once, at-least-once, exactly-once, trident or dataflow", s)
 }
 
 // Faults are the deterministic faults of a run.
@@ -157,6 +162,9 @@ type Config struct {
 	// Trident configures the Trident mode (batch size, batches in flight,
 	// emit interval, spout kind); see trident.go.
 	Trident TridentConfig
+	// DataflowConfig configures the Dataflow mode (retry timeout, id cache,
+	// Bloom filter); see millwheel.go.
+	DataflowConfig
 }
 
 func (c *Config) withDefaults() Config {
@@ -220,7 +228,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	switch {
-	case c.Guarantee > Trident:
+	case c.Guarantee > Dataflow:
 		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
 	case c.Parallelism < 0:
 		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
@@ -255,5 +263,5 @@ func (c *Config) Validate() error {
 			return bad("Faults.CrashAfter", "crash-after must be positive, got %d", n)
 		}
 	}
-	return nil
+	return c.DataflowConfig.Validate()
 }

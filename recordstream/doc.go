@@ -3,10 +3,12 @@
 // ack trees, message timeouts, replay from the log, max spout pending) with
 // at-most-once and at-least-once modes, and the Flink model (barriers,
 // aligned snapshots, restore) as its exactly-once mode (exactlyonce*.go,
-// built from recordstream/checkpoint), and Storm's Trident (exactly-once
+// built from recordstream/checkpoint), Storm's Trident (exactly-once
 // micro-batches with txids and ordered commits) as its Trident mode
-// (trident*.go, built from recordstream/internal/trident). README.md has
-// the ack protocol as a sequence diagram and a glossary.
+// (trident*.go, built from recordstream/internal/trident), and MillWheel's
+// transactional updates as its Dataflow mode (millwheel.go, built from
+// recordstream/internal/millwheel). README.md has the ack protocol as a
+// sequence diagram and a glossary.
 //
 // recordstream must not import Arrow, microbatch or datasets (which imports
 // Arrow): records reach it one at a time through [Source], which
@@ -61,7 +63,10 @@
 // injector in each spout (exactlyonce_barriers.go); for Trident, a
 // protocol that keeps each batch's input apart until its commit in front
 // of each bolt's handler, and one that emits only the batches the
-// coordinator starts in each spout (trident_protocol.go). A spout that has
+// coordinator starts in each spout (trident_protocol.go); for Dataflow,
+// a protocol that deduplicates by record id, commits each bundle and
+// acknowledges its senders in each bolt, and upstream backup with retries
+// in each spout (millwheel.go). A spout that has
 // nothing to do waits in one select on its inbox, the log's change signal,
 // its protocol's triggers, one reused timer and ctx: no task polls.
 //
@@ -135,6 +140,38 @@
 // The Trident mode's (trident.go): TR1-TR6, and package trident's txid
 // rules T1-T4.
 //
+// The Dataflow mode's (millwheel.go):
+//
+//   - RD1 Every record carries an id fixed at its production: a spout's
+//     tuple (partition, offset, index among the record's outputs), a window
+//     task's pane (task, production sequence number). A receiver drops a
+//     record whose id it admitted in the bundle or committed before (and
+//     acknowledges it again), looking in its record-id cache, then its
+//     Bloom filter (a negative proves the id new), then its id catalog.
+//   - RD2 A receiver commits each bundle (input batch) atomically to its
+//     store, which outlives its restarts: the operator state and late
+//     records (or the sink's rows), the consumed ids and the productions
+//     with their sequence numbers (the operator state as the log of the
+//     bundle's operator calls over a base snapshot, millwheel.go's
+//     millStore); only then does it acknowledge the
+//     bundle's records and send its productions (strong productions). A
+//     crash restarts the crashed task alone: it reloads its store and sends
+//     every unacknowledged production again; no other task rolls back.
+//   - RD3 A sender keeps every record it sent until the receiver
+//     acknowledges it, sends it again a RetryTimeout after its last send,
+//     and ends (end-of-stream) only when nothing is unacknowledged.
+//   - RD4 Acknowledgements cannot close a cycle of full queues: to a spout
+//     they go to its inbox, which it drains even while blocked (RQ4); to a
+//     window task they go to a mailbox the sink never blocks on.
+//   - RD5 A spout's watermark is held at the least event time of its
+//     unacknowledged tuples, so no record a receiver has not committed is
+//     overtaken by the watermark: a retry after a crash is never late. The
+//     late rule is the other modes' (RW2).
+//   - RD6 A sender reports its GC bound (its earliest unacknowledged
+//     sequence number) in band, in its watermark messages, behind every
+//     copy it sent before; a receiver collects the ids below it, so its
+//     catalog holds the ids in flight, not the stream's (millwheel's MW2).
+//
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
 // checkpoints' are package checkpoint's CG1-CG5 and CK1-CK7.
@@ -159,6 +196,21 @@
 // and signal end of input; replays after that are late too. Global and
 // unwindowed aggregations hold state longer than any timeout, so their
 // tuples are acked on receipt (RW3).
+//
+// Dataflow, the MillWheel way (models.md 2, millwheel.go): record ids and
+// deduplication, per-bundle commits of state, ids and productions, upstream
+// backup with retries on the run's clock, a crashed task restarting alone
+// (RD1-RD6); its output equals the reference under crashes and lost
+// acknowledgements (Faults.DropAcks drops that share of them). Its limits:
+// it refuses count windows (a [dataflow.UnsupportedError]: a retried record
+// arrives behind newer ones, and count windows depend on arrival order); a
+// commit writes the bundle's operator calls (its records, watermarks and
+// firings) to a log over a base snapshot of the operator, which it rewrites
+// once the log outgrows it (weir's operator snapshots whole, so this is how
+// a commit stays per record where MillWheel writes the keys a bundle
+// touched), and a restart replays that log; the id catalog and store live
+// in memory (the run's Bigtable), outliving task restarts but not the
+// process.
 //
 // ExactlyOnce, the Flink way (mechanics.md 4.1, exactlyonce.go): barriers,
 // aligned (or unaligned, or at-least-once) snapshots written off the task
@@ -185,7 +237,8 @@
 //
 // Faults ([Faults]): a crash hits the window task that takes in the N-th
 // record (the sink for a stateless pipeline); in Storm's modes it loses its
-// queue, its state and the rest of its batch, and restarts empty. Count
+// queue, its state and the rest of its batch, and restarts empty; in the
+// Dataflow mode it loses the same and reloads its committed store (RD2). Count
 // windows restart their ordinals after a crash, so at-least-once with
 // crashes is exact only for time windows. The slow fault is waiting, not
 // CPU work: the task sleeps its accumulated cost once per batch.

@@ -29,10 +29,7 @@ func eoMetrics(b *testing.B, rep *Report) {
 // and against at-most-once. Overhead = 1 - events/s / events/s(off).
 func BenchmarkExactlyOnceYSB(b *testing.B) {
 	n := *eoBenchEvents
-	m, p := ysbFixture(n, 2)
-	src := newColSource(m)
-	m = nil
-	runtime.GC()
+	src, p := ysbColumns(n)
 	cases := []struct {
 		name     string
 		g        Guarantee

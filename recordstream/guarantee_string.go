@@ -12,11 +12,12 @@ func _() {
 	_ = x[AtLeastOnce-1]
 	_ = x[ExactlyOnce-2]
 	_ = x[Trident-3]
+	_ = x[Dataflow-4]
 }
 
-const _Guarantee_name = "at-most-onceat-least-onceexactly-oncetrident"
+const _Guarantee_name = "at-most-onceat-least-onceexactly-oncetridentdataflow"
 
-var _Guarantee_index = [...]uint8{0, 12, 25, 37, 44}
+var _Guarantee_index = [...]uint8{0, 12, 25, 37, 44, 52}
 
 func (i Guarantee) String() string {
 	idx := int(i) - 0

@@ -29,10 +29,10 @@ import (
 //
 // Trident's batch coordinator fills it (trident_protocol.go: batch-end
 // markers arrive like barriers, commit notices like completed
-// checkpoints). The slot is shaped for the model still to come, a
-// MillWheel-style commit (a protocol that deduplicates records before
-// handle and commits state and output at endBatch) plug in as further
-// implementations. The interfaces are unexported (sealed): only this
+// checkpoints), and so does MillWheel's exactly-once delivery
+// (millwheel.go: a protocol that deduplicates records before handle,
+// commits state and output per bundle and restarts a crashed task alone).
+// The interfaces are unexported (sealed): only this
 // package implements them.
 
 // boltProtocol is a bolt's delivery protocol: it stands between the task's
@@ -54,8 +54,13 @@ type boltProtocol interface {
 	notices() <-chan checkpoint.ID
 	notice(ctx context.Context, id checkpoint.ID) error
 	// crash reports an injected crash of the task: nil lets the task
-	// restart alone (Storm), errCrashed restarts the whole topology (RE2).
+	// restart alone (Storm, Dataflow), errCrashed restarts the whole
+	// topology (RE2).
 	crash() error
+	// restart runs after a task that restarts alone has lost its memory
+	// (crash returned nil): the Dataflow mode reloads the task's committed
+	// state here (RD2).
+	restart(ctx context.Context, b bolt) error
 	// finish runs once every input has ended, before the task sends its
 	// own end-of-stream.
 	finish(ctx context.Context, b bolt) error
@@ -89,6 +94,10 @@ type spoutProtocol interface {
 	// afterEnd runs after the spout sent end-of-stream downstream and
 	// returns when the spout may exit.
 	afterEnd(ctx context.Context, s *spoutTask) error
+	// unfinished holds the spout's end-of-stream at the end of its
+	// partition while it reports true (Dataflow: tuples not yet
+	// acknowledged, RD3).
+	unfinished() bool
 }
 
 // spoutHolder is a spoutProtocol that decides when the spout may read new

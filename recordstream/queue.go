@@ -53,6 +53,7 @@ type tuple struct {
 	Root      uint64
 	Edge      uint64
 	Aux       int64
+	Seq       int64 // Dataflow mode: a pane's production sequence number; a watermark's GC bound (RD6)
 	Win       dataflow.Window
 	Row       dataflow.Row
 }

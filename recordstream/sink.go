@@ -307,6 +307,11 @@ func (s *sinkTask) run(ctx context.Context) error {
 				}
 			}
 			s.crash()
+			if s.proto != nil {
+				if err := s.proto.restart(ctx, s); err != nil {
+					return err
+				}
+			}
 		case err != nil:
 			return err
 		}

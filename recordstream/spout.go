@@ -79,6 +79,7 @@ type spoutTask struct {
 	nowc    int64         // coarse clock, refreshed per burst
 	proto   spoutProtocol // nil: Storm's spout
 	holder  spoutHolder   // proto, if it holds records back
+	mw      *millSpout    // the Dataflow mode's protocol (also proto); nil otherwise
 	hw      *int64        // the highest offset ever read + 1 (across restarts in exactly-once)
 	hwOwn   int64
 
@@ -164,6 +165,10 @@ func (s *spoutTask) onResults(b *batch) {
 		case msgEOS:
 			s.eosAckers++
 		case msgAckResult:
+			if s.mw != nil {
+				s.mw.acked(m)
+				continue
+			}
 			if s.pending == nil {
 				continue
 			}
@@ -198,6 +203,10 @@ func (s *spoutTask) tracked() bool { return s.pending != nil }
 // window task (fields grouping on the key) or to the sink.
 func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	t := s.t
+	if s.mw != nil && s.mw.skip(s.curOff, s.curN) {
+		s.curN++ // a retry: this output was acknowledged (RD3)
+		return nil
+	}
 	e := s.out[0]
 	if len(s.out) > 1 {
 		s.key = dataflow.AppendKey(s.key[:0], row, t.keyIdx)
@@ -237,6 +246,10 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 		edgeID := s.rng.Uint64()
 		tp.Root, tp.Edge = s.curRoot, edgeID
 		s.curXOR ^= edgeID
+	}
+	if s.mw != nil {
+		tp.Edge = uint64(s.curN) // the id's index among the record's outputs (RD1)
+		s.mw.sent(s.curOff, s.curN, ts, s.nowc)
 	}
 	s.curN++
 	s.stats.emitted++
@@ -306,6 +319,9 @@ func (s *spoutTask) broadcast(ctx context.Context, kind msgKind, tm dataflow.Tim
 			return err
 		}
 		tp.Kind, tp.Time, tp.Src = kind, tm, int32(s.id)
+		if kind == msgWatermark && s.mw != nil {
+			tp.Seq = s.mw.low // the GC bound, in band (RD6), found with the watermark's hold
+		}
 		if err := e.commit(ctx); err != nil {
 			return err
 		}
@@ -340,10 +356,14 @@ func (s *spoutTask) watermark() dataflow.Time {
 	if s.maxT == dataflow.MinTime {
 		return dataflow.MinTime
 	}
+	wm := s.maxT - s.ooo
 	if s.procTime {
-		return s.maxT
+		wm = s.maxT
 	}
-	return s.maxT - s.ooo
+	if s.mw != nil {
+		wm = min(wm, s.mw.hold()) // RD5
+	}
+	return wm
 }
 
 func (s *spoutTask) flushAll(ctx context.Context) error {
@@ -517,7 +537,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 		if err := s.publish(); err != nil {
 			return err
 		}
-		if windows {
+		if windows || s.mw != nil { // Dataflow: the watermark carries the GC bound (RD6)
 			if err := s.maybeWatermark(ctx, progressed < spoutBurst); err != nil {
 				return err
 			}
@@ -576,7 +596,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 					return err
 				}
 			}
-			if !s.tracked() || s.pending.Len() == 0 {
+			if (!s.tracked() || s.pending.Len() == 0) && (s.proto == nil || !s.proto.unfinished()) {
 				if err := s.finish(ctx); err != nil {
 					return err
 				}
@@ -604,7 +624,11 @@ func (s *spoutTask) endWatermark(ctx context.Context) error {
 	if s.endSent && now-s.lastEndWM < endWatermarkEvery {
 		return nil
 	}
-	if err := s.broadcast(ctx, msgWatermark, dataflow.MaxTime); err != nil {
+	wm := dataflow.MaxTime
+	if s.mw != nil {
+		wm = s.mw.hold() // RD5: MaxTime once every tuple is acknowledged
+	}
+	if err := s.broadcast(ctx, msgWatermark, wm); err != nil {
 		return err
 	}
 	if err := s.flushAll(ctx); err != nil {

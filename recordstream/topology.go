@@ -244,8 +244,11 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Guarantee == ExactlyOnce {
+	switch cfg.Guarantee {
+	case ExactlyOnce:
 		return runExactlyOnce(ctx, p, src, cfg, cfg.CheckpointConfig)
+	case Dataflow:
+		return runDataflow(ctx, p, src, cfg)
 	}
 	if cfg.Guarantee == Trident {
 		return runTrident(ctx, p, src, cfg)

@@ -172,7 +172,7 @@ func TestTridentConfigValidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Trident, g)
 	_, err = ParseGuarantee("tridnet")
-	assert.ErrorContains(t, err, "or trident")
+	assert.ErrorContains(t, err, "trident or dataflow")
 }
 
 // TestTridentBufferDoesNotAllocate locks in zero allocations per record

@@ -103,6 +103,7 @@ type windowTask struct {
 	slowDebt time.Duration
 	proto    boltProtocol // nil: Storm's modes
 	tap      func(*tuple) // if set, sees every pane sent (Trident keeps a batch's output with its state)
+	strong   *millBolt    // the Dataflow mode's protocol (also proto): panes are its productions; nil otherwise
 	stats    windowStats
 }
 
@@ -235,6 +236,12 @@ func (w *windowTask) flushAfter(ctx context.Context) error {
 }
 
 func (w *windowTask) sendPanes(ctx context.Context) error {
+	if w.strong != nil {
+		// Strong productions (RD2): committed with the bundle, sent after.
+		w.strong.produce(w.panes)
+		w.panes = w.panes[:0]
+		return nil
+	}
 	for i := range w.panes {
 		if w.tap != nil {
 			w.tap(&w.panes[i])
@@ -473,6 +480,7 @@ func (w *windowTask) finish(ctx context.Context) error {
 	if err := w.flushAfter(ctx); err != nil {
 		return err
 	}
+	w.strong.logOp(opFinish, nil, 0)
 	w.op.Finish()
 	if err := w.sendPanes(ctx); err != nil {
 		return err
@@ -495,6 +503,7 @@ func (w *windowTask) advance(ctx context.Context) error {
 	if wm <= w.op.Watermark() {
 		return nil
 	}
+	w.strong.logOp(opWatermark, nil, int64(wm))
 	w.op.AdvanceWatermark(wm)
 	if err := w.sendPanes(ctx); err != nil {
 		return err
@@ -546,6 +555,7 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 		// late for every window (a replay that came too late).
 		return w.dropLate(ctx, tp, dataflow.MaxTime)
 	}
+	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
 	late := w.op.Add(tp.Row, tp.Ingest)
 	if len(w.panes) > 0 {
 		if err := w.sendPanes(ctx); err != nil {
@@ -605,6 +615,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 		}
 		return nil
 	}
+	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
 	if w.op.Add(tp.Row, tp.Ingest) {
 		return fmt.Errorf("recordstream: a pipeline without a watermark found a tuple late")
 	}
@@ -723,6 +734,11 @@ func (w *windowTask) run(ctx context.Context) error {
 			if err := w.crash(); err != nil {
 				return err
 			}
+			if w.proto != nil {
+				if err := w.proto.restart(ctx, w); err != nil {
+					return err
+				}
+			}
 		case err != nil:
 			return err
 		}
@@ -730,7 +746,9 @@ func (w *windowTask) run(ctx context.Context) error {
 			return err
 		}
 		if early {
-			w.op.OnProcessingTime(dataflow.Time(t.now() / 1e6))
+			now := dataflow.Time(t.now() / 1e6)
+			w.strong.logOp(opProcessingTime, nil, int64(now))
+			w.op.OnProcessingTime(now)
 			if err := w.sendPanes(ctx); err != nil {
 				return err
 			}

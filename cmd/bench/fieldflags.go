@@ -54,6 +54,9 @@ func fieldFlags() map[string]string {
 		"compare.RuntimeFlags.Unaligned":          "--unaligned",
 		"compare.RuntimeFlags.ConcurrentJobs":     "--concurrent-jobs",
 		"compare.RuntimeFlags.WatermarkInterval":  "--watermark-interval",
+		"compare.RuntimeFlags.DataflowRetry":      "--dataflow-retry",
+		"compare.RuntimeFlags.DataflowIDCache":    "--dataflow-id-cache",
+		"compare.RuntimeFlags.DataflowBloomBits":  "--dataflow-bloom-bits",
 
 		"compare.RuntimeFlags.TridentBatchSize":    "--trident-batch-size",
 		"compare.RuntimeFlags.TridentPending":      "--trident-pending",
@@ -75,6 +78,8 @@ func fieldFlags() map[string]string {
 		"recordstream.Config.Faults.CrashAfter":  "--crash-after",
 		"recordstream.Config.Faults.Slow":        "--slow",
 		"recordstream.Config.Faults.DropAcks":    "--drop-acks",
+		"recordstream.Config.RetryTimeout":       "--dataflow-retry",
+		"recordstream.Config.BloomBits":          "--dataflow-bloom-bits",
 
 		"recordstream.Config.Trident.BatchSize":         "--trident-batch-size",
 		"recordstream.Config.Trident.MaxBatchesPending": "--trident-pending",

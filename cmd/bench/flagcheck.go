@@ -82,6 +82,7 @@ func runtimeFlagUses() map[string]flagUse {
 	// Trident's spouts send their watermark with each batch, not on a
 	// timer.
 	rsTimedWatermarks := slices.DeleteFunc(slices.Clone(rsAll), func(g string) bool { return g == "trident" })
+	rsDataflow := []string{"dataflow"}
 	mbAll := compare.Modes()
 	return map[string]flagUse{
 		"guarantee":           {recordstream: rsAll},
@@ -89,7 +90,10 @@ func runtimeFlagUses() map[string]flagUse {
 		"ackers":              {recordstream: rsAcking},
 		"max-spout-pending":   {recordstream: rsAcking},
 		"message-timeout":     {recordstream: rsAcking},
-		"drop-acks":           {recordstream: rsAcking},
+		"drop-acks":           {recordstream: []string{"at-least-once", "dataflow"}},
+		"dataflow-retry":      {recordstream: rsDataflow},
+		"dataflow-id-cache":   {recordstream: rsDataflow},
+		"dataflow-bloom-bits": {recordstream: rsDataflow},
 		"unaligned":           {recordstream: rsCheckpoints},
 		"checkpoint-interval": {microbatch: mbAll, recordstream: rsCheckpoints},
 		"checkpoint-dir":      {microbatch: mbAll, recordstream: rsCheckpoints},

@@ -32,7 +32,7 @@ func TestUnusedFlagsRefused(t *testing.T) {
 		{"ackers with the default guarantee", []string{"run", "ysb", "--runtime", "recordstream", "--ackers", "2"},
 			"--ackers applies to recordstream at-least-once only; this run is at-most-once"},
 		{"drop-acks with exactly-once", []string{"run", "ysb", "--runtime", "recordstream", "--guarantee", "exactly-once", "--drop-acks", "0.1"},
-			"--drop-acks applies to recordstream at-least-once only"},
+			"--drop-acks applies to recordstream at-least-once or dataflow only"},
 		{"checkpoint interval with at-most-once", []string{"run", "ysb", "--runtime", "recordstream", "--checkpoint-interval", "1s"},
 			"--checkpoint-interval applies to recordstream exactly-once only"},
 		{"message timeout on microbatch", []string{"run", "ysb", "--runtime", "microbatch", "--message-timeout", "1s"},

@@ -749,6 +749,9 @@ func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
 	fs.IntVar(&f.TridentPending, "trident-pending", 0, "recordstream trident: batches in flight (0: 1, Storm's default)")
 	fs.DurationVar(&f.TridentEmitInterval, "trident-emit-interval", 0, "recordstream trident: least time between batch starts (0: 5ms; Storm's topology.trident.batch.emit.interval.millis is 500ms)")
 	fs.StringVar(&f.TridentSpout, "trident-spout", "", "recordstream trident: "+strings.Join(compare.TridentSpouts(), " or ")+" spout and state (empty: transactional)")
+	fs.DurationVar(&f.DataflowRetry, "dataflow-retry", 0, "recordstream dataflow: a sender's retry timeout (0: 200ms)")
+	fs.IntVar(&f.DataflowIDCache, "dataflow-id-cache", 0, "recordstream dataflow: ids in each receiver's record-id cache (0: 4096; negative: none)")
+	fs.IntVar(&f.DataflowBloomBits, "dataflow-bloom-bits", 0, "recordstream dataflow: bits of each receiver's Bloom filter (0: 65536)")
 	return func() compare.RuntimeFlags {
 		f.MemoryBudget = int64(budget)
 		return f

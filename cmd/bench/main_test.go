@@ -48,7 +48,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no runtime", []string{"run", "ysb"}, exitUsage, "--runtime is required"},
 		{"unknown runtime", []string{"run", "ysb", "--runtime", "flink"}, exitUsage, "unknown runtime \"flink\""},
 		{"unknown flag", []string{"run", "ysb", "--runtime", "reference", "--turbo"}, exitUsage, "turbo"},
-		{"bad guarantee", []string{"run", "ysb", "--runtime", "reference", "--guarantee", "maybe"}, exitUsage, `want one of at-most-once, at-least-once, exactly-once, trident`},
+		{"bad guarantee", []string{"run", "ysb", "--runtime", "reference", "--guarantee", "maybe"}, exitUsage, `want one of at-most-once, at-least-once, exactly-once, trident, dataflow; got "maybe" (flag --guarantee)`},
 		{"bad mode", []string{"run", "ysb", "--runtime", "reference", "--mode", "x"}, exitUsage, `got "x" (flag --mode)`},
 		{"bad memory budget", []string{"run", "ysb", "--runtime", "reference", "--memory-budget", "12XB"}, exitUsage, "memory-budget"},
 		{"bad duration", []string{"run", "ysb", "--runtime", "reference", "--batch-interval", "soon"}, exitUsage, "batch-interval"},

@@ -283,5 +283,8 @@ func reproduceArgs(t compare.TortureTrial) []string {
 	if f.Unaligned {
 		a = append(a, "--unaligned")
 	}
+	if f.DataflowRetry > 0 {
+		a = append(a, "--dataflow-retry", dur(f.DataflowRetry))
+	}
 	return a
 }

@@ -55,8 +55,10 @@
 //   - RW recordstream: the window bolt
 //   - RS recordstream: the sink
 //   - RE recordstream: the exactly-once mode
+//   - RD recordstream: the Dataflow mode
 //   - AK recordstream/internal/acking: the XOR acker
 //   - RM recordstream/internal/acking: the rotating map of timeouts
+//   - MW recordstream/internal/millwheel: Dataflow's deduplication and upstream backup
 //   - CK recordstream/checkpoint: checkpoints
 //   - CG recordstream/checkpoint: the barrier gate
 //   - CM compare: the harness and the check
