@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -122,16 +123,20 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 			cancel()
 		}
 	})
+	// jobsErr is the first job's error, once both have returned.
+	jobsErr := func() error {
+		switch {
+		case err1 != nil:
+			return fmt.Errorf("job 1: %w", err1)
+		case err2 != nil:
+			return fmt.Errorf("job 2: %w", err2)
+		}
+		return nil
+	}
 	fail := func(err error) (*ArchReport, error) {
 		cancel()
 		wg.Wait()
-		switch {
-		case err1 != nil:
-			return nil, fmt.Errorf("job 1: %w", err1)
-		case err2 != nil:
-			return nil, fmt.Errorf("job 2: %w", err2)
-		}
-		return nil, err
+		return nil, cmp.Or(jobsErr(), err)
 	}
 	threshold := int64(math.Ceil(a.cfg.ReprocessAt * float64(f.events)))
 	if err := waitForLen(ctx, f.log, threshold); err != nil {
@@ -160,11 +165,8 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 	}
 	fig.SwitchedAfterCatchUp = read2 >= read1 // job 2 had read as much as job 1 at the switch
 	wg.Wait()
-	switch {
-	case err1 != nil:
-		return nil, fmt.Errorf("job 1: %w", err1)
-	case err2 != nil:
-		return nil, fmt.Errorf("job 2: %w", err2)
+	if err := jobsErr(); err != nil {
+		return nil, err
 	}
 	// Table 1 against the old pipeline's reference over what job 1 read.
 	ends1 := v1.positions()

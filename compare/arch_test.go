@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"testing/synctest"
@@ -67,11 +68,11 @@ func TestServedDistance(t *testing.T) {
 
 // lambdaYSB runs ysb (200 ms windows, a 100 ms watermark bound, in-order
 // data) on Lambda with a 250 ms batch period.
-func lambdaYSB(t *testing.T, crash []int64) *ArchReport {
+func lambdaYSB(t *testing.T, batchLayer string, crash []int64) *ArchReport {
 	t.Helper()
 	w, err := Overrides{Window: 200 * time.Millisecond, WatermarkBound: 100 * time.Millisecond}.Workload(mustWorkload("ysb"))
 	require.NoError(t, err)
-	a, err := NewArchitecture(ArchConfig{Architecture: "lambda", BatchPeriod: 250 * time.Millisecond})
+	a, err := NewArchitecture(ArchConfig{Architecture: "lambda", BatchPeriod: 250 * time.Millisecond, BatchLayer: batchLayer})
 	require.NoError(t, err)
 	rep, err := a.Run(t.Context(), w, DataSpec{Events: 20_000, Seed: 1, Rate: 10_000, InOrder: true}, Options{CrashAfter: crash, Seed: 1}, nil)
 	require.NoError(t, err)
@@ -93,8 +94,14 @@ func worstShare(s []ServedSample) (worst float64, at time.Duration) {
 // is exact; without the crash, the served answer of in-order data is
 // never wrong. Paced on the synctest bubble's clock.
 func TestLambdaCrashCorrectedByBatch(t *testing.T) {
+	for _, batchLayer := range BatchLayers() {
+		t.Run(batchLayer, func(t *testing.T) { testLambdaCrash(t, batchLayer) })
+	}
+}
+
+func testLambdaCrash(t *testing.T, batchLayer string) {
 	synctest.Test(t, func(t *testing.T) {
-		rep := lambdaYSB(t, []int64{2000})
+		rep := lambdaYSB(t, batchLayer, []int64{2000})
 		assert.Equal(t, int64(1), rep.Summary.Crashes, "the crash fired")
 		worst, at := worstShare(rep.Served)
 		assert.Positive(t, worst, "the crash made the served answer wrong at some point")
@@ -112,7 +119,7 @@ func TestLambdaCrashCorrectedByBatch(t *testing.T) {
 		assert.NotEmpty(t, rep.Summary.Series["served_differing_share"])
 	})
 	synctest.Test(t, func(t *testing.T) {
-		rep := lambdaYSB(t, nil)
+		rep := lambdaYSB(t, batchLayer, nil)
 		worst, at := worstShare(rep.Served)
 		assert.Zero(t, worst, "without faults, in-order data, the served answer is never wrong (worst at %v)", at)
 		assert.True(t, rep.Check.OK(), "%s", rep.Check)
@@ -209,5 +216,25 @@ func TestArchitectureRefusals(t *testing.T) {
 	fe, ok := errors.AsType[*FieldError](err)
 	if assert.True(t, ok, "kappa with a gap on fixed windows: %v, want a FieldError", err) {
 		assert.Equal(t, "Overrides.Gap", fe.Field)
+	}
+}
+
+// TestArchitectureStopsOnCancel: a canceled run returns the context's
+// error at once, with every goroutine it started stopped (synctest fails
+// on a goroutine left blocked in the bubble).
+func TestArchitectureStopsOnCancel(t *testing.T) {
+	for _, cfg := range []ArchConfig{{Architecture: "lambda"}, {Architecture: "kappa", Change: Overrides{Window: 20 * time.Second}}} {
+		t.Run(cfg.Architecture, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, err := NewArchitecture(cfg)
+				require.NoError(t, err)
+				ctx, cancel := context.WithCancel(t.Context())
+				start := time.Now()
+				time.AfterFunc(300*time.Millisecond, cancel)
+				_, err = a.Run(ctx, mustWorkload("ysb"), DataSpec{Events: 100_000, Seed: 1, Rate: 10_000}, Options{}, nil)
+				require.ErrorIs(t, err, context.Canceled)
+				assert.Less(t, time.Since(start), time.Second, "stopped within a second of the cancel")
+			})
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/weirlab/weir/compare"
@@ -202,7 +203,9 @@ func yesNo(b bool) string {
 // listArchitectures writes bench list's architecture lines.
 func listArchitectures(stdout io.Writer) {
 	fmt.Fprintln(stdout, "architectures (bench run WORKLOAD --architecture A --rate R):")
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, a := range compare.Architectures() {
-		fmt.Fprintf(stdout, "  %s\t%s\n", a, compare.ArchDescription(a))
+		fmt.Fprintf(tw, "  %s\t%s\n", a, compare.ArchDescription(a))
 	}
+	tw.Flush()
 }
