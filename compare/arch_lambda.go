@@ -119,7 +119,7 @@ func (a *Architecture) runLambda(ctx context.Context, f *archFill, p *dataflow.P
 func (a *Architecture) batchLayer(ctx context.Context, f *archFill, p *dataflow.Pipeline, timeCol int, start time.Time) (views []batchView, work int64, runs int, err error) {
 	tick := f.clk.NewTicker(a.cfg.BatchPeriod)
 	defer tick.Stop()
-	last := int64(-1)
+	last := int64(0) // nothing to compute over an empty prefix
 	for {
 		ends, closed := logEnds(f.log)
 		n := int64(0)
