@@ -67,12 +67,14 @@ func TestServedDistance(t *testing.T) {
 }
 
 // lambdaYSB runs ysb (200 ms windows, a 100 ms watermark bound, in-order
-// data) on Lambda with a 250 ms batch period.
+// data) on Lambda with a 1 s batch period: a window the crash damaged is
+// served from the speed view for up to a period before a batch run
+// covers it.
 func lambdaYSB(t *testing.T, batchLayer string, crash []int64) *ArchReport {
 	t.Helper()
 	w, err := Overrides{Window: 200 * time.Millisecond, WatermarkBound: 100 * time.Millisecond}.Workload(mustWorkload("ysb"))
 	require.NoError(t, err)
-	a, err := NewArchitecture(ArchConfig{Architecture: "lambda", BatchPeriod: 250 * time.Millisecond, BatchLayer: batchLayer})
+	a, err := NewArchitecture(ArchConfig{Architecture: "lambda", BatchPeriod: time.Second, BatchLayer: batchLayer})
 	require.NoError(t, err)
 	rep, err := a.Run(t.Context(), w, DataSpec{Events: 20_000, Seed: 1, Rate: 10_000, InOrder: true}, Options{CrashAfter: crash, Seed: 1}, nil)
 	require.NoError(t, err)
@@ -101,7 +103,7 @@ func TestLambdaCrashCorrectedByBatch(t *testing.T) {
 
 func testLambdaCrash(t *testing.T, batchLayer string) {
 	synctest.Test(t, func(t *testing.T) {
-		rep := lambdaYSB(t, batchLayer, []int64{2000})
+		rep := lambdaYSB(t, batchLayer, []int64{1000})
 		assert.Equal(t, int64(1), rep.Summary.Crashes, "the crash fired")
 		worst, at := worstShare(rep.Served)
 		assert.Positive(t, worst, "the crash made the served answer wrong at some point")
@@ -112,7 +114,7 @@ func testLambdaCrash(t *testing.T, batchLayer string) {
 		assert.Equal(t, dataflow.MaxTime, last.Cutoff, "the last view is over the closed log")
 		assert.True(t, rep.Check.OK(), "final served answer: %s", rep.Check)
 		assert.True(t, rep.Check.Full.OK(), "final served answer against the full answer: %s", rep.Check)
-		assert.Greater(t, rep.BatchRuns, 2)
+		assert.GreaterOrEqual(t, rep.BatchRuns, 2)
 		assert.Greater(t, rep.Work["batch"], rep.Work["speed"], "the batch layer reprocesses the prefix at every run")
 		assert.Equal(t, int64(20_000), rep.Work["speed"])
 		assert.Len(t, rep.CodePaths, 2)
