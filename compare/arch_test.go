@@ -240,3 +240,20 @@ func TestArchitectureStopsOnCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestLogViewReadAllocs: a Kappa job's reads through its view note the
+// position without allocating (R per record: two atomic operations).
+func TestLogViewReadAllocs(t *testing.T) {
+	log, _, err := LoadData(t.Context(), mustWorkload("ysb"), DataSpec{Events: 1000, Seed: 1})
+	require.NoError(t, err)
+	v := newLogView(log)
+	var row dataflow.Row
+	off, cols := int64(0), []int{0}
+	allocs := testing.AllocsPerRun(100, func() {
+		row, _ = v.Read(0, off%log.End(0), row)
+		row, _ = v.ReadColumns(0, off%log.End(0), cols, row)
+		off++
+	})
+	assert.Zero(t, allocs, "allocations per read")
+	assert.Equal(t, min(off, log.End(0)), v.positions()[0], "the view's position is the offset after the highest record read")
+}

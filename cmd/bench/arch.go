@@ -149,14 +149,17 @@ func runArch(ctx context.Context, a *compare.Architecture, w *compare.Workload, 
 		return exitCodeOf(err)
 	}
 	code := exitOK
-	if out != "" {
-		if err := datasets.WriteResults(out, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results); err != nil {
-			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
-			code = exitFailed
+	for _, f := range []struct {
+		path  string
+		write func(string) error
+	}{
+		{out, func(p string) error { return datasets.WriteResults(p, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results) }},
+		{summary, rep.Summary.WriteFile},
+	} {
+		if f.path == "" {
+			continue
 		}
-	}
-	if summary != "" {
-		if err := rep.Summary.WriteFile(summary); err != nil {
+		if err := f.write(f.path); err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
 			code = exitFailed
 		}
