@@ -153,7 +153,9 @@ func runArch(ctx context.Context, a *compare.Architecture, w *compare.Workload, 
 		path  string
 		write func(string) error
 	}{
-		{out, func(p string) error { return datasets.WriteResults(p, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results) }},
+		{out, func(p string) error {
+			return datasets.WriteResults(p, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results)
+		}},
 		{summary, rep.Summary.WriteFile},
 	} {
 		if f.path == "" {
