@@ -344,6 +344,12 @@ func absValue(v dataflow.Value) float64 {
 // Bad input gives an *[InputError]; a workload the architecture (or its
 // streaming runtime) cannot express a *dataflow.UnsupportedError. Every
 // goroutine it starts has stopped when it returns.
+//
+// Memory: besides the log, Lambda keeps the speed layer's pane trace (one
+// row per emission, for the speed view over time), at most maxBatchViews
+// batch views, and one prefix copy while a batch run lasts; Kappa keeps two
+// jobs' state and a bounded lag series. None of it grows per record beyond
+// the log itself and the answers.
 func (a *Architecture) Run(ctx context.Context, w *Workload, d DataSpec, opts Options, progress func(string)) (*ArchReport, error) {
 	if err := d.Validate(); err != nil {
 		return nil, &InputError{err}
