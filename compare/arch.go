@@ -199,8 +199,11 @@ func (a *Architecture) StreamRunner() Runner { return a.stream }
 // series), and the architecture's own figures.
 type ArchReport struct {
 	*Report
-	// Served is the served answer's distance from the exact answer over
-	// the run, sampled on the run's clock (Lambda; Kappa's is empty).
+	// Served is the served answer's distance from the exact answer (the
+	// reference with no exclusions: a record a streaming job dropped as
+	// late counts) over the run, sampled on the run's clock: Lambda's
+	// merged answer; Kappa's table 1 against the old pipeline's answer
+	// before the switch, table 2 against the changed pipeline's after.
 	Served []ServedSample
 	// Work counts the records each layer or job processed: "speed" and
 	// "batch" (Lambda: the batch layer reprocesses the whole prefix at every

@@ -116,7 +116,7 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 		err1, err2 error
 	)
 	opts1 := f.opts
-	opts1.Clock, opts1.Trace = f.clk, false
+	opts1.Clock, opts1.Trace = f.clk, true // the panes' emit times give the served table over time
 	wg.Go(func() {
 		out1, err1 = rs.runOn(ctx, &Job{Workload: f.w, Pipeline: p1, Log: f.log, Options: opts1, Identity: jobIdentity(f.w, p1, f.log, f.d)}, v1)
 		if err1 != nil {
@@ -145,7 +145,7 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 	fig := &KappaFigures{StartRecords: f.log.Len()}
 	t2 := clock.Since(f.clk, start)
 	sayf(f.progress, "%s: job 2 (%s) starts reprocessing from offset 0 at %d records", f.w.Name, p2.Name, fig.StartRecords)
-	opts2 := Options{Clock: f.clk, Seed: f.opts.Seed} // the new job runs without the injected faults
+	opts2 := Options{Clock: f.clk, Seed: f.opts.Seed, Trace: true} // the new job runs without the injected faults
 	wg.Go(func() {
 		out2, err2 = rs.runOn(ctx, &Job{Workload: f.w, Pipeline: p2, Log: f.log, Options: opts2, Identity: jobIdentity(f.w, p2, f.log, f.d)}, v2)
 		if err2 != nil {
@@ -174,7 +174,8 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 	if err != nil {
 		return nil, err
 	}
-	if fig.Table1, err = checkOutcome(ctx, p1, prefix, out1, nil); err != nil {
+	ref1 := &fullReference{}
+	if fig.Table1, err = checkOutcome(ctx, p1, prefix, out1, ref1); err != nil {
 		return nil, fmt.Errorf("job 1's table: %w", err)
 	}
 	fig.Table1Records = prefix.Len()
@@ -196,13 +197,18 @@ func (a *Architecture) runKappa(ctx context.Context, f *archFill, p1, p2 *datafl
 	served.Series["job1_lag_records"] = lag[0]
 	served.Series["job2_lag_records"] = lag[1]
 	served.Series["served_table"] = metrics.Series{{T: 0, V: 1}, {T: caught.Seconds(), V: 2}}
-	rep, err := f.report(ctx, a.Name(), p2, &served, nil, a.cfg.Flags)
+	ref2 := &fullReference{}
+	rep, err := f.report(ctx, a.Name(), p2, &served, ref2, a.cfg.Flags)
 	if err != nil {
 		return nil, err
 	}
+	samples := kappaSamples(emittedOverTime(out1, start, served.Elapsed), emittedOverTime(out2, start, served.Elapsed),
+		ref1.results, ref2.results, caught, served.Elapsed)
+	maps.Copy(rep.Summary.Series, seriesOf(samples))
+	rep.Outcome.Trace, out1.Trace = nil, nil // read; the runs' panes are not the served answer's
 	fig.Table2 = rep.Check
 	return &ArchReport{
-		Report: rep, Kappa: fig,
+		Report: rep, Kappa: fig, Served: samples,
 		Work:      map[string]int64{"job1": out1.Events, "job2": out2.Events},
 		CodePaths: []string{"jobs 1 and 2: " + a.stream.Name() + " (one implementation, two pipelines' settings)"},
 	}, nil
@@ -266,4 +272,30 @@ func watchCatchUp(ctx context.Context, f *archFill, v1, v2 *logView, start time.
 		case <-tick.C():
 		}
 	}
+}
+
+// kappaSamples computes the served table's distance from the exact answer
+// of the pipeline it serves: table 1 (t1, against ref1, the old pipeline's
+// over what job 1 read) before the switch, table 2 (t2, against ref2) from
+// it, each holding the results its job had emitted by then (valued at
+// their final values; [emittedOverTime]).
+func kappaSamples(t1, t2 []timedResult, ref1, ref2 []dataflow.Result, switchAt, elapsed time.Duration) []ServedSample {
+	times := sampleTimes(elapsed/100, elapsed, switchAt)
+	out := make([]ServedSample, 0, len(times))
+	var now1, now2 []dataflow.Result
+	i1, i2 := 0, 0
+	for _, t := range times {
+		for ; i1 < len(t1) && t1[i1].at <= t; i1++ {
+			now1 = append(now1, t1[i1].r)
+		}
+		for ; i2 < len(t2) && t2[i2].at <= t; i2++ {
+			now2 = append(now2, t2[i2].r)
+		}
+		d := distanceNow(now1, ref1)
+		if t >= switchAt {
+			d = distanceNow(now2, ref2)
+		}
+		out = append(out, ServedSample{T: t, Cutoff: dataflow.MinTime, Distance: d})
+	}
+	return out
 }

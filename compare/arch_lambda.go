@@ -212,41 +212,12 @@ const maxServedSamples = 400
 // served then when a window fires once (on time, no replays: at-most-once
 // without allowed lateness), and its later value when it fired again.
 func lambdaSamples(views []batchView, speed *Outcome, exact []dataflow.Result, start time.Time, period, elapsed time.Duration) []ServedSample {
-	type wk struct {
-		w dataflow.Window
-		k string
+	sp := emittedOverTime(speed, start, elapsed)
+	extra := make([]time.Duration, len(views))
+	for i, v := range views {
+		extra[i] = v.Done
 	}
-	first := map[wk]int64{}
-	for _, r := range speed.Trace {
-		k := wk{dataflow.Window{Start: dataflow.Time(r.WindowStartMs), End: dataflow.Time(r.WindowEndMs)}, r.Key}
-		if t, ok := first[k]; !ok || r.EmitNanos < t {
-			first[k] = r.EmitNanos
-		}
-	}
-	type timed struct {
-		at time.Duration
-		r  dataflow.Result
-	}
-	sp := make([]timed, 0, len(speed.Results))
-	for _, r := range speed.Results {
-		at := elapsed // a result without a pane row: served from the end
-		if t, ok := first[wk{r.Window, r.Key}]; ok {
-			at = time.Duration(t - start.UnixNano())
-		}
-		sp = append(sp, timed{at, r})
-	}
-	slices.SortStableFunc(sp, func(a, b timed) int { return cmp.Compare(a.at, b.at) })
-	step := max(period/4, elapsed/maxServedSamples, time.Millisecond)
-	var times []time.Duration
-	for t := time.Duration(0); t <= elapsed; t += step {
-		times = append(times, t)
-	}
-	for _, v := range views {
-		times = append(times, v.Done)
-	}
-	times = append(times, elapsed)
-	slices.Sort(times)
-	times = slices.Compact(times)
+	times := sampleTimes(period/4, elapsed, extra...)
 	out := make([]ServedSample, 0, len(times))
 	var speedNow []dataflow.Result
 	si, vi := 0, -1
@@ -263,12 +234,65 @@ func lambdaSamples(views []batchView, speed *Outcome, exact []dataflow.Result, s
 		if vi >= 0 {
 			batch, cutoff = views[vi].Results, views[vi].Cutoff
 		}
-		served := ServeMerge(batch, cutoff, speedNow)
-		frontier := dataflow.MinTime
-		for _, r := range served {
-			frontier = max(frontier, r.Window.End)
-		}
-		out = append(out, ServedSample{T: t, Cutoff: cutoff, Distance: ServedDistance(served, exact, frontier)})
+		out = append(out, ServedSample{T: t, Cutoff: cutoff, Distance: distanceNow(ServeMerge(batch, cutoff, speedNow), exact)})
 	}
 	return out
+}
+
+// timedResult is a final result and when its window and key first reached
+// the sink (since the run started).
+type timedResult struct {
+	at time.Duration
+	r  dataflow.Result
+}
+
+// emittedOverTime returns out's final results in the order their window
+// and key first reached the sink, from out's pane trace ([Options.Trace]);
+// a result without a pane row counts from elapsed.
+func emittedOverTime(out *Outcome, start time.Time, elapsed time.Duration) []timedResult {
+	type wk struct {
+		w dataflow.Window
+		k string
+	}
+	first := map[wk]int64{}
+	for _, r := range out.Trace {
+		k := wk{dataflow.Window{Start: dataflow.Time(r.WindowStartMs), End: dataflow.Time(r.WindowEndMs)}, r.Key}
+		if t, ok := first[k]; !ok || r.EmitNanos < t {
+			first[k] = r.EmitNanos
+		}
+	}
+	sp := make([]timedResult, 0, len(out.Results))
+	for _, r := range out.Results {
+		at := elapsed
+		if t, ok := first[wk{r.Window, r.Key}]; ok {
+			at = time.Duration(t - start.UnixNano())
+		}
+		sp = append(sp, timedResult{at, r})
+	}
+	slices.SortStableFunc(sp, func(a, b timedResult) int { return cmp.Compare(a.at, b.at) })
+	return sp
+}
+
+// sampleTimes returns the times of a served series: a grid of step
+// (coarser when the run would take more than maxServedSamples points)
+// from 0 to elapsed, the extra times and elapsed, sorted, each once.
+func sampleTimes(step, elapsed time.Duration, extra ...time.Duration) []time.Duration {
+	step = max(step, elapsed/maxServedSamples, time.Millisecond)
+	var times []time.Duration
+	for t := time.Duration(0); t <= elapsed; t += step {
+		times = append(times, t)
+	}
+	times = append(append(times, extra...), elapsed)
+	slices.Sort(times)
+	return slices.Compact(times)
+}
+
+// distanceNow is [ServedDistance] over the windows up to the latest window
+// end served.
+func distanceNow(served, exact []dataflow.Result) Distance {
+	frontier := dataflow.MinTime
+	for _, r := range served {
+		frontier = max(frontier, r.Window.End)
+	}
+	return ServedDistance(served, exact, frontier)
 }

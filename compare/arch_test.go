@@ -157,6 +157,8 @@ func TestKappaSwitchAfterCatchUp(t *testing.T) {
 		assert.Positive(t, lag2[0].V, "job 2 starts behind the head")
 		last := len(lag2) - 1
 		assert.LessOrEqual(t, lag2[last].V, lag1[last].V, "and switches once no further behind than job 1")
+		assert.NotEmpty(t, rep.Served, "the served table's distance over the run")
+		assert.Contains(t, rep.Summary.Series, "served_differing_share")
 		sw := rep.Summary.Series["served_table"]
 		require.Len(t, sw, 2)
 		assert.Equal(t, lag2[last].T, sw[1].T, "serving switches when job 2 has caught up")

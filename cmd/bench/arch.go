@@ -170,26 +170,25 @@ func runArch(ctx context.Context, a *compare.Architecture, w *compare.Workload, 
 	fmt.Fprintf(stdout, "%s on %s: %d events in %.3fs (%s events/s), %d results served; final served answer matches reference: %s\n",
 		w.Name, rep.Runner, s.Events, s.Seconds, humanRate(s.EventsPerSecond), s.Results, rep.Check)
 	printWarnings(stdout, s.Warnings)
+	worst, final := compare.ServedSample{}, compare.ServedSample{}
+	for _, x := range rep.Served {
+		if x.Share() > worst.Share() {
+			worst = x
+		}
+	}
+	if n := len(rep.Served); n > 0 {
+		final = rep.Served[n-1]
+	}
+	fmt.Fprintf(stdout, "%s: served answer differs from the exact one in %.3g of complete windows at worst (at %v, abs error %.4g), %.3g at the end\n",
+		a.Config().Architecture, worst.Share(), worst.T.Round(time.Millisecond), worst.AbsError, final.Share())
 	if k := rep.Kappa; k != nil {
 		fmt.Fprintf(stdout, "kappa: job 2 started at %d records and caught up with the log's head in %v; serving switched after catch-up: %s\n",
 			k.StartRecords, k.Reprocess.Round(time.Millisecond), yesNo(k.SwitchedAfterCatchUp))
 		fmt.Fprintf(stdout, "kappa: table 1 (old pipeline, %d records read before job 1 stopped) against its reference: %s\n", k.Table1Records, k.Table1)
 		fmt.Fprintf(stdout, "kappa: work: job 1 %d records, job 2 %d records\n", rep.Work["job1"], rep.Work["job2"])
 	} else {
-		worst := compare.ServedSample{}
-		for _, x := range rep.Served {
-			if x.Share() > worst.Share() {
-				worst = x
-			}
-		}
-		final := compare.ServedSample{}
-		if n := len(rep.Served); n > 0 {
-			final = rep.Served[n-1]
-		}
-		fmt.Fprintf(stdout, "lambda: served answer differs from the exact one in %.3g of complete windows at worst (at %v, abs error %.4g), %.3g at the end; %d batch runs\n",
-			worst.Share(), worst.T.Round(time.Millisecond), worst.AbsError, final.Share(), rep.BatchRuns)
-		fmt.Fprintf(stdout, "lambda: work: speed layer %d records, batch layer %d records (%.1f× the log)\n",
-			rep.Work["speed"], rep.Work["batch"], float64(rep.Work["batch"])/float64(max(s.Events, 1)))
+		fmt.Fprintf(stdout, "lambda: work: speed layer %d records, batch layer %d records in %d runs (%.1f× the log)\n",
+			rep.Work["speed"], rep.Work["batch"], rep.BatchRuns, float64(rep.Work["batch"])/float64(max(s.Events, 1)))
 	}
 	fmt.Fprintf(stdout, "code paths: %s\n", strings.Join(rep.CodePaths, "; "))
 	for _, e := range rep.Check.Examples {
