@@ -380,6 +380,9 @@ func (a *Architecture) Run(ctx context.Context, w *Workload, d DataSpec, opts Op
 		if err := lambdaExpresses(p); err != nil {
 			return nil, err
 		}
+		if gen.Schema().Index(p.Agg.TimeCol) < 0 {
+			return nil, &dataflow.UnsupportedError{Model: "lambda architecture", Reason: fmt.Sprintf("the batch cut-off is an event time, and the %s log has no column %q", w.Dataset, p.Agg.TimeCol)}
+		}
 		run = func(ctx context.Context, f *archFill) (*ArchReport, error) { return a.runLambda(ctx, f, p) }
 	} else {
 		w2, err := a.cfg.Change.Workload(w)

@@ -49,10 +49,7 @@ type batchView struct {
 // every period beside it, then builds the served answer's series and
 // report (the package comment of arch.go).
 func (a *Architecture) runLambda(ctx context.Context, f *archFill, p *dataflow.Pipeline) (*ArchReport, error) {
-	timeCol := f.log.Schema().Index(p.Agg.TimeCol)
-	if timeCol < 0 {
-		return nil, &dataflow.UnsupportedError{Model: "lambda architecture", Reason: fmt.Sprintf("the batch cut-off is an event time, and the log has no column %q", p.Agg.TimeCol)}
-	}
+	timeCol := f.log.Schema().Index(p.Agg.TimeCol) // Run checked it is there
 	start := f.clk.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -61,7 +61,10 @@ func TestArchitectureRefused(t *testing.T) {
 			assert.Empty(t, stdout, "refused before the run")
 		})
 	}
-	code, _, stderr := bench(t, "run", "ysb", "--architecture", "lambda", "--events", "1000")
+	code, _, stderr := bench(t, "run", "sessions", "--architecture", "lambda", "--runtime", "microbatch", "--mode", "dstream", "--rate", "10000", "--events", "2000")
+	assert.Equal(t, exitUnsupported, code, "a speed layer that cannot express the workload: %s", stderr)
+	assert.Contains(t, stderr, "bench run: microbatch (dstream) cannot express this pipeline: session windows")
+	code, _, stderr = bench(t, "run", "ysb", "--architecture", "lambda", "--events", "1000")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--architecture lambda runs its layers while the log fills: give --rate EVENTS_PER_S")
 }
