@@ -57,6 +57,26 @@
 // verdict reads comes from 3 repetitions in quick mode and 5 in full mode;
 // tables show median [min-max].
 //
+// # Architectures
+//
+// [NewArchitecture] composes the runners into the Lambda or Kappa
+// architecture (arch.go, arch_lambda.go, arch_kappa.go; models.md §4):
+//
+//	a, err := compare.NewArchitecture(compare.ArchConfig{Architecture: "lambda", BatchPeriod: 250 * time.Millisecond})
+//	rep, err := a.Run(ctx, w, compare.DataSpec{Events: 40_000, Rate: 20_000, Seed: 1}, compare.Options{CrashAfter: []int64{5000}}, nil)
+//	rep.Served // the served answer's distance from the exact one over the run
+//
+// Lambda's serving layer is the pure [ServeMerge] (batch view up to its
+// cut-off, speed view after) and its distance the pure [ServedDistance].
+// The batch layer runs its runner on a closed copy of the log's prefix;
+// Kappa's jobs read the shared log through views that note their position
+// and stop job 1 at the switch. Every served table is checked against the
+// reference like a runtime's output. The caller's duties:
+//
+//  1. pace the data (DataSpec.Rate > 0): the layers run while the log fills;
+//  2. give Kappa a change (ArchConfig.Change) its pipeline can take;
+//  3. cancel ctx to stop: Run returns once every goroutine it started has.
+//
 // # The reference runner
 //
 // The "reference" runtime runs [dataflow.Reference] over the whole log: the
@@ -64,7 +84,8 @@
 // took); its latency is not meaningful, since it emits everything at the
 // end, so its latency histograms are empty and summaries report zeros.
 //
-// compare starts goroutines only to fill a paced log ([RunOne] with a rate)
+// compare starts goroutines only to fill a paced log ([RunOne] with a rate,
+// [Architecture.Run]), to run an architecture's layers or jobs side by side,
 // and to run the snapshot-overhead experiment's paced trials side by side,
 // and waits for them before it returns.
 package compare

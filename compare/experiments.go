@@ -146,6 +146,7 @@ func Experiments() []*Experiment {
 	return []*Experiment{
 		batchStreamExperiment(),
 		supersetExperiment(),
+		lambdaKappaExperiment(),
 		ackerCostExperiment(),
 		timeoutsExperiment(),
 		crashExperiment(),

@@ -61,6 +61,12 @@ func (r *recordstreamRunner) Name() string { return r.name }
 // task that takes in that record (the sink for a stateless pipeline);
 // --slow slows that step; --drop-acks loses acker messages.
 func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	return r.runOn(ctx, job, job.Log)
+}
+
+// runOn is Run reading src in place of job.Log (the Kappa architecture's
+// views of the log, arch_kappa.go).
+func (r *recordstreamRunner) runOn(ctx context.Context, job *Job, src recordstream.Source) (*Outcome, error) {
 	cfg := r.cfg
 	cfg.Faults = recordstream.Faults{
 		CrashAfter: job.Options.CrashAfter,
@@ -72,7 +78,7 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 	cfg.Clock = job.Options.Clock
 	cfg.Trace = job.Options.Trace
 	cfg.CheckpointConfig.CheckpointIdentity = job.Identity
-	rep, err := recordstream.Run(ctx, job.Pipeline, job.Log, cfg)
+	rep, err := recordstream.Run(ctx, job.Pipeline, src, cfg)
 	if err != nil {
 		return nil, checkpointDirError(err)
 	}

@@ -212,7 +212,7 @@ func LectureClaims() []LectureClaim {
 	return []LectureClaim{
 		{ID: "L1", Statement: "batch (bounded, high latency, on demand) against streaming (unbounded, continuous, low latency)"},
 		{ID: "L2", Statement: "streaming is a superset of batch"},
-		{ID: "L3", Statement: "Lambda architecture and its critique (Kappa: replay the log)", Pending: nextIssue + " (Lambda/Kappa)"},
+		{ID: "L3", Statement: "Lambda architecture and its critique (Kappa: replay the log)"},
 		{ID: "L4", Statement: "mostly correct is not good enough: exactly-once for repeatable results"},
 		{ID: "L5.1", Statement: "record acknowledgement costs throughput"},
 		{ID: "L5.2", Statement: "no exactly-once without Trident, at a large cost"},

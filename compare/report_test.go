@@ -97,7 +97,7 @@ func TestWriteReport(t *testing.T) {
 		"| L5.1 | record acknowledgement costs throughput | [acker-cost](#l51-acker-cost) | holds |",
 		"| L6.2 | micro-batches limit windows: no count or session windows | [windows](#l62l64-windows) | does not hold |",
 		"| L1 | batch (bounded, high latency, on demand) against streaming (unbounded, continuous, low latency) | - | not in these results |",
-		"| L3 | Lambda architecture and its critique (Kappa: replay the log) | - | not yet measured: its model comes with the next issue (Lambda/Kappa) |",
+		"| L3 | Lambda architecture and its critique (Kappa: replay the log) | - | not in these results |",
 		"| L5.2 | no exactly-once without Trident, at a large cost | - | not in these results |",
 		"| L8 | Dataflow: exactly-once through transactional updates | - | not in these results |",
 		"| L12 | typical scenarios: recommendation, IoT, fraud detection, reports | - | not in these results |",

@@ -98,6 +98,8 @@ func TestInterruptStopsRunWithinASecond(t *testing.T) {
 		{"recordstream exactly-once slow", []string{"run", "ysb", "--runtime", "recordstream", "--guarantee", "exactly-once", "--events", "2000", "--slow", "10s"}},
 		{"recordstream paced", []string{"run", "ysb", "--runtime", "recordstream", "--rate", "100", "--duration", "1h"}},
 		{"reference paced", []string{"run", "ysb", "--runtime", "reference", "--rate", "100", "--duration", "1h"}},
+		{"lambda paced", []string{"run", "ysb", "--architecture", "lambda", "--batch-period", "100ms", "--rate", "1000", "--duration", "1h"}},
+		{"kappa paced", []string{"run", "ysb", "--architecture", "kappa", "--reprocess-window", "20s", "--reprocess-at", "0.0001", "--rate", "1000", "--duration", "1h"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr, took := interruptedAfter(t, 2*time.Second, tc.args...)

@@ -6,6 +6,7 @@
 //	bench check                   every workload on every runtime, checked
 //	bench gen WORKLOAD --events N --seed S --out DIR
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] ...
+//	bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D | --reprocess-window D] ...
 //	bench capacity WORKLOAD --runtime R [--max-probes N --probe-duration D --start-rate R]
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
 //	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
@@ -137,6 +138,8 @@ const usage = `usage:
   bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] [flags]
             [--window D --slide D --gap D --watermark-bound D --lateness D --sketch-width N --rate R --duration D]
             run 'bench run -h' for every flag
+  bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D --batch-layer B | --reprocess-window D --reprocess-at F]
+                                         Lambda (speed + batch layers, merged) or Kappa (a reprocessing job, then a switch)
   bench capacity WORKLOAD --runtime R [runtime flags] [--max-probes N --probe-duration D --start-rate R]
                                          sustainable throughput (Karimov et al.): paced probes, doubling then
                                          bisection, until event-time latency grows; run 'bench capacity -h'
@@ -204,6 +207,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	for _, e := range compare.DefaultSuite() {
 		fmt.Fprintf(stdout, "  %s %s\n", e.Runtime, flagsText(e.Flags))
 	}
+	listArchitectures(stdout)
 	fmt.Fprintln(stdout, "experiments (bench suite; bench with no argument runs them all, quick):")
 	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, e := range compare.Experiments() {
@@ -405,6 +409,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	slow := fs.Duration("slow", 0, "extra cost per record in the windowed step: waiting per record, not CPU work (a slow external call), in both runtimes")
 	dropAcks := fs.Float64("drop-acks", 0, "share [0, 1) of acker messages lost")
 	runtimeFlags := addRuntimeFlags(fs)
+	archF := addArchFlags(fs)
 	pos, code, ok := parseCommand(fs, args)
 	if !ok {
 		return code
@@ -422,7 +427,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !o.IsZero() {
 		fmt.Fprintf(stderr, "%s with %s\n", w.Name, o)
 	}
-	if *runtime == "" {
+	if msg := archF.problem(fs); msg != "" {
+		fmt.Fprintf(stderr, "bench run: %s\n", msg)
+		return exitUsage
+	}
+	if *runtime == "" && archF.name == "" {
 		fmt.Fprintf(stderr, "bench run: --runtime is required: one of %s\n", strings.Join(compare.Runtimes(), ", "))
 		return exitUsage
 	}
@@ -446,9 +455,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: %s\n", msg)
 		return exitUsage
 	}
-	r, err := compare.NewRunner(*runtime, f)
+	r, arch, err := newRunnerOrArch(*runtime, f, archF)
 	if err != nil {
-		fmt.Fprintf(stderr, "bench run: %v\n", withFlag(err))
+		fmt.Fprintf(stderr, "bench run: %v\n", archWithFlag(err))
 		return exitUsage
 	}
 	if msg := runtimeFlagsProblem(fs, r.Name()); msg != "" {
@@ -486,6 +495,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	d.Rate, d.InputDir, d.Steps = *rate, *input, steps
 	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real(), Trace: *trace != ""}
+	if arch != nil {
+		return runArch(ctx, arch, w, d, opts, *out, *summary, stdout, stderr)
+	}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := compare.RunOne(ctx, w, r, d, opts, progress)
 	if err != nil && ctx.Err() != nil {
