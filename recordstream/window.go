@@ -73,7 +73,9 @@ type windowStats struct {
 //     (an update, counted as a duplicate when the record was counted
 //     already). A crash records, for each tuple it loses, the watermark at
 //     which it lost it (MinTime for one whose window had not fired yet), so a late replay reports which of its windows lack
-//     its earlier delivery ([dataflow.LateRecord.LostAbove]).
+//     its earlier delivery ([dataflow.LateRecord.LostAbove]). A replay
+//     the restarted task takes in clears the record: its windows have it
+//     again, and a later late replay (its tree timed out too) lost nothing.
 type windowTask struct {
 	*taskBase
 	t     *topo
@@ -557,6 +559,11 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 	}
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
+		// This delivery reaches the record's windows: a crash's record of
+		// losing an earlier one no longer holds (RW4), or a later late
+		// replay would report a loss the run does not have. A crash that
+		// loses this delivery records it again.
+		delete(w.lostAt, dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
 	}
 	if w.mode != holdNone {
 		return w.hold(ctx, tp)
