@@ -76,6 +76,8 @@ type windowStats struct {
 //     its earlier delivery ([dataflow.LateRecord.LostAbove]). A replay
 //     the restarted task takes in clears the record: its windows have it
 //     again, and a later late replay (its tree timed out too) lost nothing.
+//     A replay the crash loses before taking it in records nothing: the
+//     record's earlier deliveries account for it.
 type windowTask struct {
 	*taskBase
 	t     *topo
@@ -626,9 +628,13 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 	return nil
 }
 
-// lose records that a crash lost tp at watermark wm (RW4).
+// lose records that a crash lost tp, a tuple the task had not taken in, at
+// watermark wm (RW4). A lost replay records nothing: the deliveries before
+// it came first on the same edge, so each of them reached its windows (then
+// nothing of the record is lost), is held by the task (the crash records
+// it), was lost before it here (recorded) or was reported as late.
 func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
-	if w.lostAt != nil && tp.Kind == msgData {
+	if w.lostAt != nil && tp.Kind == msgData && tp.Aux != 1 {
 		w.lostAt[dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
 	}
 }
