@@ -185,7 +185,10 @@
 // (RW1), failed on a lost message after the message timeout, and replayed
 // from its offset. A replay that reaches a window bolt after the watermark
 // passed its window is late: it is acked and reported in [Report.Late],
-// exactly as Storm drops (or side-outputs) late tuples. When tuples wait in
+// exactly as Storm drops (or side-outputs) late tuples; its LostAbove says
+// which of its windows a crash took its earlier delivery from (RW4):
+// nothing when the crash lost only a replay, or once a replay after the
+// crash reached them again. When tuples wait in
 // queues and windows longer than the message timeout, every tree times out
 // and its replay waits and times out again (a replay storm): the
 // bookkeeping then grows without bound, so a run whose bookkeeping exceeds

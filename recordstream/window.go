@@ -73,7 +73,11 @@ type windowStats struct {
 //     (an update, counted as a duplicate when the record was counted
 //     already). A crash records, for each tuple it loses, the watermark at
 //     which it lost it (MinTime for one whose window had not fired yet), so a late replay reports which of its windows lack
-//     its earlier delivery ([dataflow.LateRecord.LostAbove]).
+//     its earlier delivery ([dataflow.LateRecord.LostAbove]). A replay
+//     the restarted task takes in clears the record: its windows have it
+//     again, and a later late replay (its tree timed out too) lost nothing.
+//     A replay the crash loses before taking it in records nothing: the
+//     record's earlier deliveries account for it.
 type windowTask struct {
 	*taskBase
 	t     *topo
@@ -567,6 +571,11 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 	}
 	if tp.Aux == 1 {
 		w.stats.replaysIn++
+		// This delivery reaches the record's windows: a crash's record of
+		// losing an earlier one no longer holds (RW4), or a later late
+		// replay would report a loss the run does not have. A crash that
+		// loses this delivery records it again.
+		delete(w.lostAt, dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset})
 	}
 	if w.mode != holdNone {
 		return w.hold(ctx, tp)
@@ -630,9 +639,13 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 	return nil
 }
 
-// lose records that a crash lost tp at watermark wm (RW4).
+// lose records that a crash lost tp, a tuple the task had not taken in, at
+// watermark wm (RW4). A lost replay records nothing: the deliveries before
+// it came first on the same edge, so each of them reached its windows (then
+// nothing of the record is lost), is held by the task (the crash records
+// it), was lost before it here (recorded) or was reported as late.
 func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
-	if w.lostAt != nil && tp.Kind == msgData {
+	if w.lostAt != nil && tp.Kind == msgData && tp.Aux != 1 {
 		w.lostAt[dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}] = wm
 	}
 }
