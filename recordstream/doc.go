@@ -165,12 +165,21 @@
 //     window task they go to a mailbox the sink never blocks on.
 //   - RD5 A spout's watermark is held at the least event time of its
 //     unacknowledged tuples, so no record a receiver has not committed is
-//     overtaken by the watermark: a retry after a crash is never late. The
-//     late rule is the other modes' (RW2).
+//     overtaken by the watermark: a retry after a crash is never late
+//     unless its record was late when first sent (behind a watermark
+//     already sent), and then every delivery of it is. The late rule is
+//     the other modes' (RW2).
 //   - RD6 A sender reports its GC bound (its earliest unacknowledged
 //     sequence number) in band, in its watermark messages, behind every
 //     copy it sent before; a receiver collects the ids below it, so its
 //     catalog holds the ids in flight, not the stream's (millwheel's MW2).
+//   - RD7 A late record is reported as a first delivery, never a replay
+//     ([dataflow.LateRecord.Replay] false, LostAbove MaxTime): the one
+//     delivery of a record that reaches the operator and is committed is
+//     its only one in the committed run (RD1), even when it is a retry of
+//     a delivery a crash lost before its bundle's commit took it, or its
+//     late report, in; by RD5 its drop's watermark is at most the one the
+//     partition's records before it allow, which the check verifies.
 //
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
@@ -203,7 +212,7 @@
 // Dataflow, the MillWheel way (models.md 2, millwheel.go): record ids and
 // deduplication, per-bundle commits of state, ids and productions, upstream
 // backup with retries on the run's clock, a crashed task restarting alone
-// (RD1-RD6); its output equals the reference under crashes and lost
+// (RD1-RD7); its output equals the reference under crashes and lost
 // acknowledgements (Faults.DropAcks drops that share of them). Its limits:
 // it refuses count windows (a [dataflow.UnsupportedError]: a retried record
 // arrives behind newer ones, and count windows depend on arrival order); a
