@@ -173,13 +173,14 @@
 //     sequence number) in band, in its watermark messages, behind every
 //     copy it sent before; a receiver collects the ids below it, so its
 //     catalog holds the ids in flight, not the stream's (millwheel's MW2).
-//   - RD7 A late record is reported as a first delivery, never a replay
-//     ([dataflow.LateRecord.Replay] false, LostAbove MaxTime): the one
-//     delivery of a record that reaches the operator and is committed is
-//     its only one in the committed run (RD1), even when it is a retry of
-//     a delivery a crash lost before its bundle's commit took it, or its
-//     late report, in; by RD5 its drop's watermark is at most the one the
-//     partition's records before it allow, which the check verifies.
+//   - RD7 A late record is reported once, by the bundle that commits it,
+//     as a first delivery, never a replay ([dataflow.LateRecord.Replay]
+//     false, LostAbove MaxTime): RD1 lets no delivery after a committed
+//     one reach the operator, and a crash before the commit loses the
+//     bundle's late reports with the rest of it, so a retry that is late
+//     again is the record's only delivery in the committed run. By RD5 the
+//     drop's watermark is at most the one the partition's records before
+//     it allow (without an idle timeout), which compare's check verifies.
 //
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
