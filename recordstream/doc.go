@@ -165,12 +165,22 @@
 //     window task they go to a mailbox the sink never blocks on.
 //   - RD5 A spout's watermark is held at the least event time of its
 //     unacknowledged tuples, so no record a receiver has not committed is
-//     overtaken by the watermark: a retry after a crash is never late. The
-//     late rule is the other modes' (RW2).
+//     overtaken by the watermark: a retry after a crash is never late
+//     unless its record was late when first sent (behind a watermark
+//     already sent), and then every delivery of it is. The late rule is
+//     the other modes' (RW2).
 //   - RD6 A sender reports its GC bound (its earliest unacknowledged
 //     sequence number) in band, in its watermark messages, behind every
 //     copy it sent before; a receiver collects the ids below it, so its
 //     catalog holds the ids in flight, not the stream's (millwheel's MW2).
+//   - RD7 A late record is reported once, by the bundle that commits it,
+//     as a first delivery, never a replay ([dataflow.LateRecord.Replay]
+//     false, LostAbove MaxTime): RD1 lets no delivery after a committed
+//     one reach the operator, and a crash before the commit loses the
+//     bundle's late reports with the rest of it, so a retry that is late
+//     again is the record's only delivery in the committed run. By RD5 the
+//     drop's watermark is at most the one the partition's records before
+//     it allow (without an idle timeout), which compare's check verifies.
 //
 // The XOR bookkeeping and the timeouts are package acking's AK1-AK4 and
 // RM1 (recordstream/internal/acking); the barrier gate's and the
@@ -203,7 +213,7 @@
 // Dataflow, the MillWheel way (models.md 2, millwheel.go): record ids and
 // deduplication, per-bundle commits of state, ids and productions, upstream
 // backup with retries on the run's clock, a crashed task restarting alone
-// (RD1-RD6); its output equals the reference under crashes and lost
+// (RD1-RD7); its output equals the reference under crashes and lost
 // acknowledgements (Faults.DropAcks drops that share of them). Its limits:
 // it refuses count windows (a [dataflow.UnsupportedError]: a retried record
 // arrives behind newer ones, and count windows depend on arrival order); a

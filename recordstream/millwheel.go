@@ -35,7 +35,7 @@ import (
 // sequence number), stable because productions are committed before they
 // are sent (strong productions). A task's store (millStore) is the
 // durable part: it outlives the task's restarts, as MillWheel's Bigtable
-// rows do. The invariants (RD1-RD6) are in doc.go.
+// rows do. The invariants (RD1-RD7) are in doc.go.
 
 // DataflowConfig configures the Dataflow mode ([Dataflow]). The zero value
 // is valid.
@@ -221,6 +221,7 @@ func (r *mwRun) report(rep *Report) {
 		add("catalog_ids", int64(b.store.cat.Len()))
 		add("catalog_collected", b.store.cat.Collected)
 		catMax = max(catMax, int64(b.store.cat.Max))
+		add("catalog_ids_max/"+b.b.name, int64(b.store.cat.Max))
 		add("task_restarts", b.stats.restarts)
 		add("restarts/"+b.b.name, b.stats.restarts)
 		add("unacked_at_end", int64(b.store.out.Len()))
@@ -372,7 +373,7 @@ type millStats struct {
 	stateBytes, idBytes, outBytes                              int64
 }
 
-// millBolt is a window task's or the sink's Dataflow protocol (RD1-RD6).
+// millBolt is a window task's or the sink's Dataflow protocol (RD1-RD7).
 type millBolt struct {
 	r     *mwRun
 	b     *taskBase

@@ -584,8 +584,16 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 }
 
 // dropLate reports tp as late at watermark wm and acks it (RW2).
+//
+// In the Dataflow mode (w.strong set) the report is never a replay: a
+// delivery that reaches the operator there is the only one of its record
+// the store commits (RD1 drops every delivery after a committed one), so a
+// retry of a delivery a crash lost before its commit (with the bundle's
+// late records) is, in the committed run, the record's first and only
+// delivery (RD7). Reported as a replay, the check would take the lost
+// delivery for one that reached the record's windows.
 func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) error {
-	l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1, LostAbove: dataflow.MaxTime}
+	l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}, Watermark: wm, Replay: tp.Aux == 1 && w.strong == nil, LostAbove: dataflow.MaxTime}
 	w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 	l.Key = string(w.key)
 	if l.Replay {
