@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -92,6 +93,12 @@ type mwRun struct {
 	cfg    DataflowConfig
 	spouts []*millSpout
 	bolts  []*millBolt
+	// ackers counts the tasks that acknowledge the spouts (the window
+	// tasks, or the sink of a stateless pipeline) not yet finished;
+	// acksDone is closed when it reaches 0: no acknowledgement is sent to
+	// a spout after that, so an ended spout may stop reading its inbox.
+	ackers   atomic.Int32
+	acksDone chan struct{}
 }
 
 // runDataflow runs p in the Dataflow mode.
@@ -104,7 +111,7 @@ func runDataflow(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Conf
 	if err != nil {
 		return nil, err
 	}
-	r := &mwRun{t: t, cfg: c.DataflowConfig.withDefaults()}
+	r := &mwRun{t: t, cfg: c.DataflowConfig.withDefaults(), acksDone: make(chan struct{})}
 	qb, bs := c.QueueBatches, c.BatchSize
 	// Upstream acks to spouts go to their inboxes, which a spout drains
 	// even while blocked (RQ4); acks to window tasks go to a mailbox, since
@@ -137,6 +144,7 @@ func runDataflow(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Conf
 		m.up = spoutAcks()
 	}
 	t.sink.proto = m
+	r.ackers.Store(int32(max(len(t.windows), 1)))
 	services := []func(context.Context) error{r.tick}
 	series := map[string]metrics.Series{}
 	if c.SampleInterval > 0 {
@@ -272,7 +280,22 @@ func (m *millSpout) checkpoint(ctx context.Context, s *spoutTask, _ checkpoint.I
 	return s.flushAll(ctx)
 }
 
-func (m *millSpout) afterEnd(context.Context, *spoutTask) error { return nil }
+// afterEnd keeps the ended spout reading its inbox until no task will
+// acknowledge it any more: a receiver still acknowledges the duplicates
+// of this spout's records that were in flight when it ended, and a full
+// inbox nobody reads would block that receiver for ever (RD4).
+func (m *millSpout) afterEnd(ctx context.Context, s *spoutTask) error {
+	for {
+		select {
+		case b := <-s.in.ch:
+			s.onResults(b)
+		case <-m.r.acksDone:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 // unfinished holds the spout's end-of-stream until every tuple it sent is
 // acknowledged (RD3).
@@ -375,18 +398,19 @@ type millStats struct {
 
 // millBolt is a window task's or the sink's Dataflow protocol (RD1-RD7).
 type millBolt struct {
-	r     *mwRun
-	b     *taskBase
-	w     *windowTask // nil for the sink
-	s     *sinkTask   // nil for window tasks
-	store *millStore
-	recv  *millwheel.Receiver
-	wake  chan checkpoint.ID
-	box   *ackBox   // window tasks: acks from the sink
-	boxes []*ackBox // the sink of a windowed pipeline: the window tasks' mailboxes
-	up    []*edge   // acks to spouts by input channel (window tasks, a stateless sink)
-	lows  []int64   // per input channel: the GC bound its sender reported (RD6)
-	drop  *rand.Rand
+	ackedLast bool // finish has counted this task out of mwRun.ackers
+	r         *mwRun
+	b         *taskBase
+	w         *windowTask // nil for the sink
+	s         *sinkTask   // nil for window tasks
+	store     *millStore
+	recv      *millwheel.Receiver
+	wake      chan checkpoint.ID
+	box       *ackBox   // window tasks: acks from the sink
+	boxes     []*ackBox // the sink of a windowed pipeline: the window tasks' mailboxes
+	up        []*edge   // acks to spouts by input channel (window tasks, a stateless sink)
+	lows      []int64   // per input channel: the GC bound its sender reported (RD6)
+	drop      *rand.Rand
 
 	opLog    []byte         // the operator calls since the last commit (window tasks)
 	acks     []millwheel.ID // the bundle's acks, sent after its commit
@@ -712,6 +736,12 @@ func (m *millBolt) restart(ctx context.Context, _ bolt) error {
 func (m *millBolt) finish(ctx context.Context, b bolt) error {
 	if err := m.endBatch(ctx, b); err != nil {
 		return err
+	}
+	if m.up != nil && !m.ackedLast {
+		m.ackedLast = true
+		if m.r.ackers.Add(-1) == 0 {
+			close(m.r.acksDone) // the last acknowledgements to the spouts are sent
+		}
 	}
 	if m.w == nil {
 		return nil
