@@ -208,7 +208,6 @@ type LectureClaim struct {
 // LectureClaims returns every claim L1-L12 of the lecture in order. Each
 // call builds new values.
 func LectureClaims() []LectureClaim {
-	const nextIssue = "not yet measured: its model comes with the next issue"
 	return []LectureClaim{
 		{ID: "L1", Statement: "batch (bounded, high latency, on demand) against streaming (unbounded, continuous, low latency)"},
 		{ID: "L2", Statement: "streaming is a superset of batch"},
