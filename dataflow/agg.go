@@ -38,6 +38,12 @@ const (
 	// AggSpan is max(Col) - min(Col): a session's duration from its
 	// timestamps. Result int64 (or float64 for float columns).
 	AggSpan // span
+	// AggMaxBy is the value of Col in the row of greatest By (Nexmark q7's
+	// highest bid and its bidder): ties in By are broken by the least Col
+	// value ([Value.Compare]), so the result does not depend on arrival
+	// order or on how partial results merged; null over no rows. Result
+	// Col's kind.
+	AggMaxBy // max_by
 )
 
 // Combinable reports whether results of this kind over disjoint parts of a
@@ -54,6 +60,8 @@ type Agg struct {
 	Col string
 	// N is how many values top-N lists.
 	N int
+	// By is the ordering column of max-by.
+	By string
 	// As names the output column; the default is kind_col (or "count").
 	As string
 	// Width and Depth size the Count-Min sketch (defaults 2048 x 4);
@@ -72,6 +80,9 @@ func Mean(col string) Agg           { return Agg{Kind: AggMean, Col: col} }
 func Distinct(col string) Agg       { return Agg{Kind: AggDistinct, Col: col} }
 func ApproxDistinct(col string) Agg { return Agg{Kind: AggApproxDistinct, Col: col} }
 func Span(col string) Agg           { return Agg{Kind: AggSpan, Col: col} }
+
+// MaxBy is the value of col in the row of greatest by: see [AggMaxBy].
+func MaxBy(col, by string) Agg { return Agg{Kind: AggMaxBy, Col: col, By: by} }
 
 // TopN lists the n most frequent values of col, exactly. Its result is a
 // string value (KindString):
@@ -132,12 +143,14 @@ func (g Agg) String() string {
 		return "count()"
 	case AggTopN, AggApproxTopN:
 		return fmt.Sprintf("%v(%s, %d)", g.Kind, g.Col, g.N)
+	case AggMaxBy:
+		return fmt.Sprintf("%v(%s, %s)", g.Kind, g.Col, g.By)
 	}
 	return fmt.Sprintf("%v(%s)", g.Kind, g.Col)
 }
 
 func (g Agg) validate(in Schema) error {
-	if g.Kind == AggInvalid || g.Kind > AggSpan {
+	if g.Kind == AggInvalid || g.Kind > AggMaxBy {
 		return errors.New("dataflow: unknown aggregate")
 	}
 	if g.Kind == AggCount {
@@ -159,6 +172,14 @@ func (g Agg) validate(in Schema) error {
 	case AggTopN, AggApproxTopN:
 		if g.N <= 0 {
 			return fmt.Errorf("dataflow: %v needs N > 0, got %d", g.Kind, g.N)
+		}
+	case AggMaxBy:
+		bf, _, err := in.Lookup(g.By)
+		if err != nil {
+			return fmt.Errorf("max-by ordering column (Agg.By): %w", err)
+		}
+		if bf.Kind == KindBool {
+			return fmt.Errorf("dataflow: max-by ordered by bool column %q", g.By)
 		}
 	}
 	if g.Width < 0 || g.Depth < 0 {
@@ -188,7 +209,7 @@ func (g Agg) ResultKind(in Schema) Kind {
 			return KindFloat64
 		}
 		return KindInt64
-	case AggMin, AggMax:
+	case AggMin, AggMax, AggMaxBy:
 		return col
 	}
 	return KindInvalid

@@ -19,11 +19,12 @@ func _() {
 	_ = x[AggApproxTopN-8]
 	_ = x[AggApproxDistinct-9]
 	_ = x[AggSpan-10]
+	_ = x[AggMaxBy-11]
 }
 
-const _AggKind_name = "invalidcountsumminmaxmeandistincttop_napprox_top_napprox_distinctspan"
+const _AggKind_name = "invalidcountsumminmaxmeandistincttop_napprox_top_napprox_distinctspanmax_by"
 
-var _AggKind_index = [...]uint8{0, 7, 12, 15, 18, 21, 25, 33, 38, 50, 65, 69}
+var _AggKind_index = [...]uint8{0, 7, 12, 15, 18, 21, 25, 33, 38, 50, 65, 69, 75}
 
 func (i AggKind) String() string {
 	idx := int(i) - 0

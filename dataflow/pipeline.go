@@ -21,6 +21,12 @@ type Pipeline struct {
 	Agg *Aggregation
 	// Emit chooses the output columns of a stateless pipeline.
 	Emit Emit
+	// Join, if set, joins two streams selected from the records after Steps
+	// ([Join]); its joined rows reach Agg or Emit.
+	Join *Join
+	// Then, if set, aggregates Agg's results again within each window
+	// ([Regroup]).
+	Then *Regroup
 }
 
 // NewPipeline starts a pipeline over records of the input schema.
@@ -358,8 +364,10 @@ func (p *Pipeline) Validate() error {
 	return err
 }
 
-// Schemas returns the schema after each step: element 0 is the input,
-// element i+1 the output of Steps[i].
+// Schemas returns the schema after each shared step: element 0 is the
+// input, element i+1 the output of Steps[i]. With a [Join], what follows
+// the shared steps is in [Pipeline.JoinSchemas]; [Pipeline.Last] is the
+// schema reaching Agg or Emit either way.
 func (p *Pipeline) Schemas() ([]Schema, error) {
 	if p == nil {
 		return nil, errors.New("dataflow: nil pipeline")
@@ -376,6 +384,19 @@ func (p *Pipeline) Schemas() ([]Schema, error) {
 		}
 		out = append(out, s)
 	}
+	if p.Join != nil {
+		js, err := p.Join.schemas(s)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline %q %w", p.Name, err)
+		}
+		if err := p.validateJoined(); err != nil {
+			return nil, fmt.Errorf("pipeline %q: %w", p.Name, err)
+		}
+		s = js.Joined[len(js.Joined)-1]
+	}
+	if p.Then != nil && p.Agg == nil {
+		return nil, fmt.Errorf("pipeline %q: a regroup (Pipeline.Then) needs an aggregation (Pipeline.Agg) to regroup", p.Name)
+	}
 	if p.Agg == nil {
 		if err := p.Emit.validate(s); err != nil {
 			return nil, fmt.Errorf("pipeline %q output: %w", p.Name, err)
@@ -385,14 +406,28 @@ func (p *Pipeline) Schemas() ([]Schema, error) {
 	if err := p.Agg.validate(s); err != nil {
 		return nil, fmt.Errorf("pipeline %q aggregation: %w", p.Name, err)
 	}
+	if p.Then != nil {
+		if err := p.Then.validate(p.Agg, s); err != nil {
+			return nil, fmt.Errorf("pipeline %q regroup: %w", p.Name, err)
+		}
+	}
 	return out, nil
 }
 
-// Last returns the schema of the records that reach the aggregation or emit.
+// Last returns the schema of the rows that reach the aggregation or emit:
+// the last shared step's output, or with a [Join] the joined rows' after
+// Join.Steps.
 func (p *Pipeline) Last() (Schema, error) {
 	ss, err := p.Schemas()
 	if err != nil {
 		return Schema{}, err
+	}
+	if p.Join != nil {
+		js, err := p.Join.schemas(ss[len(ss)-1])
+		if err != nil {
+			return Schema{}, err
+		}
+		return js.Joined[len(js.Joined)-1], nil
 	}
 	return ss[len(ss)-1], nil
 }
