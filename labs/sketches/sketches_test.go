@@ -85,6 +85,7 @@ func split(r *rand.Rand, n, k int) []int {
 // random order, the merged sketch is the one-pass sketch, state for state.
 // Adding a value again, and merging a sketch with itself, change nothing.
 func TestHLLMergeEqualsOnePass(t *testing.T) {
+	newHLL(t, 4)
 	_, reqs := requests(t, 20_000, 1)
 	for _, p := range []uint8{4, 10, 14} {
 		one := newHLL(t, p)
@@ -135,6 +136,7 @@ const (
 // count: each within the bound, and the root-mean-square relative error
 // over the windows within 1.5 standard errors.
 func TestHLLAgainstReference(t *testing.T) {
+	newHLL(t, 10) // fail before generating the data if there is no sketch
 	l, reqs := requests(t, 200_000, 2)
 	spec, err := Spec(l.Schema())
 	require.NoError(t, err)
@@ -192,6 +194,7 @@ func TestHLLAgainstReference(t *testing.T) {
 // TestHLLLargeCardinality checks the estimate far beyond linear counting's
 // range: every client address of a large log, at a small precision.
 func TestHLLLargeCardinality(t *testing.T) {
+	newHLL(t, 8)
 	_, reqs := requests(t, 200_000, 3)
 	exact := map[string]bool{}
 	for _, p := range []uint8{8, 10} {
