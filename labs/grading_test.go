@@ -62,7 +62,9 @@ type testEvent struct {
 // fails this test.
 func TestSkeletonsFail(t *testing.T) {
 	dirs := exercises(t)
-	args := []string{"test", "-tags", "student", "-count=1", "-json"}
+	// -vet=off: go vet -tags student is CI's job; here only the
+	// outcomes matter, and vet would double the time.
+	args := []string{"test", "-tags", "student", "-count=1", "-vet=off", "-json"}
 	for _, d := range dirs {
 		args = append(args, "./"+d+"/")
 	}

@@ -69,6 +69,8 @@ func TestCleanRules(t *testing.T) {
 // log order, and compares its page views with dataflow.Reference of Spec:
 // every page view the exact answer has, and nothing else.
 func TestCleanMatchesReference(t *testing.T) {
+	_, err := NewCleaner(Sites()) // fail before generating data if there is no cleaner
+	require.NoError(t, err)
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			log, _, err := labtest.Log(t.Context(), "weblogs", datasets.Config{Events: 20_000, Seed: seed})

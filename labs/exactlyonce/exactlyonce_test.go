@@ -226,6 +226,7 @@ func prefixAnswer(t *testing.T, l *datasets.Log, offsets []int64) []dataflow.Res
 // rows are exactly the answer for the log prefix the checkpoint covers
 // (nothing uncommitted, nothing twice), and at the end the whole answer.
 func TestTxSinkExactlyOnce(t *testing.T) {
+	newTxSink(t) // fail before generating data if there is no sink
 	const events = 12_000
 	l, _, err := labtest.Log(t.Context(), "transactions", datasets.Config{Events: events, Seed: 7, EventRate: EventRate})
 	require.NoError(t, err)

@@ -153,6 +153,8 @@ func checkRun(t *testing.T, l *datasets.Log, gap time.Duration) *Trace {
 // stream, out of order (5% of records up to 2 s late, under the 5 s
 // watermark bound), for several gaps and seeds.
 func TestSessionsMatchReference(t *testing.T) {
+	_, err := NewSessions(time.Second) // fail before generating data if there is no operator
+	require.NoError(t, err)
 	for _, seed := range []uint64{1, 2} {
 		l, _, err := labtest.Log(t.Context(), "sessions", datasets.Config{Events: 20_000, Seed: seed})
 		require.NoError(t, err)
@@ -171,6 +173,8 @@ func TestSessionsMatchReference(t *testing.T) {
 // bound: some must be refused, and the answer must equal the exact one
 // without them.
 func TestSessionsLateRecords(t *testing.T) {
+	_, err := NewSessions(time.Second)
+	require.NoError(t, err)
 	skew := datasets.Skew{Delay: 2 * time.Second, OutOfOrder: 0.05, Late: 0.03, LateDelay: 30 * time.Second}
 	l, _, err := labtest.Log(t.Context(), "sessions", datasets.Config{Events: 20_000, Seed: 3, Skew: skew})
 	require.NoError(t, err)
