@@ -16,6 +16,12 @@ import (
 	"github.com/weirlab/weir/labs/internal/labtest"
 )
 
+// Both sinks of the job satisfy the lab's Sink interface.
+var (
+	_ Sink = (*TxSink)(nil)
+	_ Sink = (*WriteThrough)(nil)
+)
+
 func payment(card string, amount int64, at dataflow.Time, merchant string) dataflow.Result {
 	return dataflow.Result{Key: card, Value: dataflow.Int(amount), Extra: []dataflow.Value{dataflow.Timestamp(at), dataflow.Str(merchant)}}
 }
