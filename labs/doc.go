@@ -9,6 +9,7 @@
 //	sessions      lab 2: per-user session windows fired by the watermark
 //	sketches      lab 3: mergeable accumulators (HyperLogLog, mean and variance)
 //	exactlyonce   lab 4: an idempotent and a two-phase-commit sink
+//	trending      lab 5: the top hashtags per prefix per hour, in fixed windows
 //
 // # Grading
 //
