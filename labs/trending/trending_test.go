@@ -69,6 +69,10 @@ func TestTrendingRules(t *testing.T) {
 		{"windows are aligned to multiples of their size", []step{
 			add("#go", 109, true), add("#go", 110, true), advance(120, top(100, 110, "#g", "#go=1"), top(110, 120, "#g", "#go=1")),
 		}},
+		{"windows before the epoch are aligned too (a floor, not a truncation)", []step{
+			add("#go", -1, true), add("#go", -10, true), add("#go", -11, true),
+			advance(0, top(-20, -10, "#g", "#go=1"), top(-10, 0, "#g", "#go=2")),
+		}},
 		{"a tag repeated in one tweet counts each time; words are not tags", []step{
 			add("#go is #go not go", 100, true), advance(110, top(100, 110, "#g", "#go=2")),
 		}},
