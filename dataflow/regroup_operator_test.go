@@ -43,13 +43,13 @@ func q5Pipeline(win dataflow.WindowFn, having bool) *dataflow.Pipeline {
 // RegroupOperator, forwarding each stage's output before the watermark
 // that caused it, as a runtime must.
 type chain struct {
-	t       testing.TB
-	p       *dataflow.Pipeline
-	join    *dataflow.JoinOperator
-	win     *dataflow.WindowOperator
-	reg     *dataflow.RegroupOperator
-	got     []dataflow.Result
-	late    map[int64]bool // offsets of late records
+	t      testing.TB
+	p      *dataflow.Pipeline
+	join   *dataflow.JoinOperator
+	win    *dataflow.WindowOperator
+	reg    *dataflow.RegroupOperator
+	got    []dataflow.Result
+	late   map[int64]bool // offsets of late records
 	curOff int64
 	resRow dataflow.Row
 }
