@@ -50,7 +50,7 @@ func ExampleJoinOperator() {
 	op.Add(dataflow.JoinLeft, row("auction", 1, 0, 1_000), 0)
 	op.Add(dataflow.JoinRight, row("bid", 1, 30, 4_000), 0)
 	op.Add(dataflow.JoinRight, row("bid", 1, 45, 9_999), 0)
-	op.AdvanceWatermark(10_000) // the window [0 s, 10 s) fires
+	op.AdvanceWatermark(10_000)                             // the window [0 s, 10 s) fires
 	op.Add(dataflow.JoinRight, row("bid", 1, 50, 9_000), 0) // no allowed lateness: late
 	op.Finish()
 	fmt.Printf("%+v\n", op.Stats())
