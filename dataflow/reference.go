@@ -23,7 +23,18 @@ type ReferenceOptions struct {
 	// of a stateless pipeline is left out whole. key is the row's key (I9):
 	// one record's rows (after an explode) may go to tasks at different
 	// watermarks, so a drop can be for one key only.
+	//
+	// In a pipeline with a [Join] it names side rows, not joined rows: key
+	// is the side row's join key text, and the side row is left out of the
+	// join windows whose End lies in (lo, hi] (an incremental join's side
+	// row is left out whole). A record offered to both sides is asked about
+	// once per side row.
 	ExcludeWindows func(partition int, offset int64, key string) (lo, hi Time, ok bool)
+	// ExcludeSide, if set, replaces ExcludeWindows for a join's side rows
+	// and also names the side ([JoinLeft] or [JoinRight]): when one record
+	// reaches both sides (a self-join), a runtime may have dropped one of
+	// its side rows and kept the other.
+	ExcludeSide func(partition int, offset int64, side int, key string) (lo, hi Time, ok bool)
 }
 
 // Reference is the exact, batch answer of pipeline p over a bounded input
@@ -48,6 +59,17 @@ type ReferenceOptions struct {
 // result per surviving record: the zero Window, the Emit key, the Emit value
 // and the Emit extra columns.
 //
+// With a [Join], each record after the shared steps goes through both
+// sides' steps; at the end of the input every left and right row of a key
+// are paired: once per window both share (windowed joins; join_time =
+// window end - 1 ms, plus window_start and window_end), or once (incremental
+// joins; join_time = the later event time). Watermarks and allowed lateness
+// change nothing here either. Each joined row goes through Join.Steps, then
+// to the aggregation or emit. With Pipeline.Then ([Regroup]) the results
+// are the regroup's: every (key, window) result of the aggregation as a
+// row of [Aggregation.ResultSchema], grouped again per window by
+// Regroup.Key, Having applied.
+//
 // Results are sorted by [SortResults]. The rows records yields may be reused
 // between iterations; Reference copies what it keeps. Reference is
 // deliberately simple (maps of keys and windows, one accumulator set per
@@ -57,35 +79,64 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	last := schemas[len(schemas)-1]
+	last, err := p.Last()
+	if err != nil {
+		return nil, err
+	}
 
 	var cur Record // the record being processed, read by the sinks
 	var sink func(Row)
 	var finish func() ([]Result, error)
+	var ra *refAggregation
 	if p.Agg == nil {
 		var emit func(Row)
 		emit, finish, err = referenceEmit(p.Emit, last)
-		sink = func(r Row) {
-			if opts.ExcludeWindows != nil {
+		sink = emit
+		if opts.ExcludeWindows != nil && p.Join == nil {
+			sink = func(r Row) {
 				if _, _, ok := opts.ExcludeWindows(cur.Partition, cur.Offset, ""); ok {
 					return
 				}
+				emit(r)
 			}
-			emit(r)
 		}
 	} else {
-		var ra *refAggregation
 		ra, err = newRefAggregation(p.Agg, last)
 		if err == nil {
-			ra.exclude = opts.ExcludeWindows
+			if p.Join == nil {
+				// With a join, exclusions name side rows (refJoin).
+				ra.exclude = opts.ExcludeWindows
+			}
 			sink = func(r Row) { ra.add(r, cur) }
 			finish = ra.results
+			if p.Then != nil {
+				finish = func() ([]Result, error) { return ra.regroup(p.Then) }
+			}
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dataflow: reference of pipeline %q: %w", p.Name, err)
 	}
 	run := sink
+	if p.Join != nil {
+		exclude := opts.ExcludeSide
+		if exclude == nil && opts.ExcludeWindows != nil {
+			exclude = func(partition int, offset int64, _ int, key string) (Time, Time, bool) {
+				return opts.ExcludeWindows(partition, offset, key)
+			}
+		}
+		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], exclude, sink)
+		if err != nil {
+			return nil, fmt.Errorf("dataflow: reference of pipeline %q join: %w", p.Name, err)
+		}
+		run = func(r Row) { rj.add(r, cur) }
+		aggFinish := finish
+		finish = func() ([]Result, error) {
+			cur = Record{} // joined rows come from two records: no processing time
+			rj.finish()
+			return aggFinish()
+		}
+	}
 	for i := len(p.Steps) - 1; i >= 0; i-- {
 		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
 			return nil, fmt.Errorf("dataflow: reference of pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
@@ -134,6 +185,9 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 	}
 	if p.Agg == nil {
 		return nil
+	}
+	if p.Join != nil {
+		return fmt.Errorf("dataflow: AggregationInput of pipeline %q, whose aggregation follows a join: the join's side rows are in JoinInput", p.Name)
 	}
 	last := schemas[len(schemas)-1]
 	timeIdx := -1
@@ -311,6 +365,7 @@ type refAggregation struct {
 	keyIdx  []int
 	timeIdx int   // event-time column, or -1 (processing time, count, global, none)
 	aggIdx  []int // input column of each aggregate, -1 for count
+	byIdx   []int // max-by's ordering column, -1 for the others
 	aggKind []Kind
 	keys    map[string]*refKey
 	keyBuf  []byte
@@ -321,6 +376,7 @@ type refAggregation struct {
 // refKey is one key's state.
 type refKey struct {
 	wins   map[Window]*refGroup
+	keyRow Row        // the key column values (for a regroup)
 	n      int64      // records so far: the next count-window ordinal (I6)
 	events []refEvent // sessions: the key's records, until results
 }
@@ -336,6 +392,7 @@ type refGroup struct {
 type refEvent struct {
 	t    Time
 	vals []Value
+	bys  []Value // max-by ordering values
 }
 
 func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
@@ -361,7 +418,14 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 			}
 			i, k = j, f.Kind
 		}
+		b := -1
+		if g.Paired() {
+			if _, b, err = in.Lookup(g.By); err != nil {
+				return nil, err
+			}
+		}
 		ra.aggIdx = append(ra.aggIdx, i)
+		ra.byIdx = append(ra.byIdx, b)
 		ra.aggKind = append(ra.aggKind, k)
 	}
 	ra.wins = make([]Window, 0, a.Window.MaxWindowsPerElement())
@@ -386,7 +450,10 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	}
 	k, ok := ra.keys[string(ra.keyBuf)]
 	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup)}
+		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
+		for i, x := range ra.keyIdx {
+			k.keyRow[i] = r[x]
+		}
 		ra.keys[string(ra.keyBuf)] = k
 	}
 	t := rec.ProcessingTime()
@@ -412,12 +479,16 @@ func (ra *refAggregation) add(r Row, rec Record) {
 			return
 		}
 		vals := make([]Value, len(ra.aggIdx))
+		bys := make([]Value, len(ra.aggIdx))
 		for i, x := range ra.aggIdx {
 			if x >= 0 {
 				vals[i] = r[x]
 			}
+			if b := ra.byIdx[i]; b >= 0 {
+				bys[i] = r[b]
+			}
 		}
-		k.events = append(k.events, refEvent{t: t, vals: vals})
+		k.events = append(k.events, refEvent{t: t, vals: vals, bys: bys})
 		k.n++
 		return
 	default: // global, none: one group per key, the zero Window
@@ -425,16 +496,23 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	}
 	k.n++
 	for _, win := range ra.wins {
-		g := ra.group(k, win)
-		for i, x := range ra.aggIdx {
-			if x >= 0 {
-				g.accs[i].Add(r[x])
-			} else {
-				g.accs[i].Add(Value{})
-			}
-		}
-		g.n++
+		ra.fold(ra.group(k, win), r)
 	}
+}
+
+// fold adds row r to the accumulators of g.
+func (ra *refAggregation) fold(g *refGroup, r Row) {
+	for i, x := range ra.aggIdx {
+		switch {
+		case ra.byIdx[i] >= 0:
+			g.accs[i].(PairAccumulator).AddPair(r[x], r[ra.byIdx[i]])
+		case x >= 0:
+			g.accs[i].Add(r[x])
+		default:
+			g.accs[i].Add(Value{})
+		}
+	}
+	g.n++
 }
 
 func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
@@ -466,7 +544,11 @@ func (ra *refAggregation) sessions(k *refKey) {
 		}
 		g := ra.group(k, ws[j])
 		for i, v := range e.vals {
-			g.accs[i].Add(v)
+			if ra.byIdx[i] >= 0 {
+				g.accs[i].(PairAccumulator).AddPair(v, e.bys[i])
+			} else {
+				g.accs[i].Add(v)
+			}
 		}
 		g.n++
 	}
