@@ -64,7 +64,7 @@
 //
 // # Trace files
 //
-// [WriteTrace] writes a run's trace (`bench run --trace FILE.parquet`), the
+// [WriteTrace] writes a run's trace (`bench run --trace FILE.parquet` or `FILE.csv`), the
 // input of the event-time scatter and watermark plots: one Parquet file
 // with two kinds of rows, told apart by the kind column. A column that does
 // not apply to a row's kind is zero ("" for text).

@@ -1,10 +1,13 @@
 package datasets
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/weirlab/weir/dataflow"
 )
@@ -93,44 +96,99 @@ func parsePaneTiming(s string) (dataflow.PaneTiming, error) {
 	return 0, fmt.Errorf("unknown pane timing %q", s)
 }
 
-// WriteTrace writes a run's trace rows to the Parquet file at path, in the
-// order given (the package doc's trace table is the schema). The file is
-// written to a temporary file in path's directory and renamed into place, so
-// path holds either its old content or the whole new trace.
+// WriteTrace writes a run's trace rows to the file at path, in the order
+// given (the package doc's trace table is the schema): Parquet when path ends
+// in .parquet, CSV with a header row of the column names when it ends in
+// .csv (what a reader without a Parquet library, such as Debian's Python
+// with pandas alone, opens). The file is written to a temporary file in
+// path's directory and renamed into place, so path holds either its old
+// content or the whole new trace.
 func WriteTrace(path string, rows []TraceRow) error {
+	if err := checkTraceExt(path); err != nil {
+		return err
+	}
 	return writeFileAtomic(path, func(w io.Writer) error {
-		return WriteParquet(w, traceSchema, func(yield func(dataflow.Row) bool) {
-			row := make(dataflow.Row, traceSchema.Len())
-			for i := range rows {
-				r := &rows[i]
-				row[0] = dataflow.Str(string(r.Kind))
-				row[1] = dataflow.Str(r.Runtime)
-				row[2] = dataflow.Int(int64(r.Partition))
-				row[3] = dataflow.Int(r.Offset)
-				row[4] = dataflow.Int(r.EventTimeMs)
-				row[5] = dataflow.Int(r.EventTimeShiftMs)
-				row[6] = dataflow.Int(r.IngestNanos)
-				row[7] = dataflow.Int(r.WindowStartMs)
-				row[8] = dataflow.Int(r.WindowEndMs)
-				row[9] = dataflow.Str(r.Key)
-				row[10] = dataflow.Int(r.PaneIndex)
-				row[11] = dataflow.Str(paneTimingName(r.PaneTiming))
-				row[12] = dataflow.Int(r.EmitNanos)
-				row[13] = dataflow.Int(r.WatermarkMs)
-				row[14] = dataflow.Int(int64(r.Task))
-				if !yield(row) {
-					return
-				}
-			}
-		})
+		if strings.HasSuffix(path, ".csv") {
+			return writeTraceCSV(w, rows)
+		}
+		return WriteParquet(w, traceSchema, traceRows(rows))
 	})
 }
 
-// ReadTrace reads a trace file written by [WriteTrace], in file order.
+// checkTraceExt names the trace formats.
+func checkTraceExt(path string) error {
+	if strings.HasSuffix(path, ".parquet") || strings.HasSuffix(path, ".csv") {
+		return nil
+	}
+	return fmt.Errorf("datasets: trace %s: unknown format; name the file .parquet or .csv", path)
+}
+
+// traceRows yields the rows of the trace file's schema, one row reused.
+func traceRows(rows []TraceRow) func(yield func(dataflow.Row) bool) {
+	return func(yield func(dataflow.Row) bool) {
+		row := make(dataflow.Row, traceSchema.Len())
+		for i := range rows {
+			r := &rows[i]
+			row[0] = dataflow.Str(string(r.Kind))
+			row[1] = dataflow.Str(r.Runtime)
+			row[2] = dataflow.Int(int64(r.Partition))
+			row[3] = dataflow.Int(r.Offset)
+			row[4] = dataflow.Int(r.EventTimeMs)
+			row[5] = dataflow.Int(r.EventTimeShiftMs)
+			row[6] = dataflow.Int(r.IngestNanos)
+			row[7] = dataflow.Int(r.WindowStartMs)
+			row[8] = dataflow.Int(r.WindowEndMs)
+			row[9] = dataflow.Str(r.Key)
+			row[10] = dataflow.Int(r.PaneIndex)
+			row[11] = dataflow.Str(paneTimingName(r.PaneTiming))
+			row[12] = dataflow.Int(r.EmitNanos)
+			row[13] = dataflow.Int(r.WatermarkMs)
+			row[14] = dataflow.Int(int64(r.Task))
+			if !yield(row) {
+				return
+			}
+		}
+	}
+}
+
+func writeTraceCSV(w io.Writer, rows []TraceRow) error {
+	cw := csv.NewWriter(w)
+	rec := make([]string, traceSchema.Len())
+	for i, f := range traceSchema.Fields {
+		rec[i] = f.Name
+	}
+	if err := cw.Write(rec); err != nil {
+		return err
+	}
+	var buf []byte
+	for row := range traceRows(rows) {
+		buf = buf[:0]
+		for i, v := range row {
+			start := len(buf)
+			if v.K == dataflow.KindString {
+				buf = append(buf, v.S...)
+			} else {
+				buf = strconv.AppendInt(buf, v.I, 10)
+			}
+			rec[i] = string(buf[start:])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadTrace reads a trace file written by [WriteTrace] (Parquet or CSV, by
+// its name), in file order.
 func ReadTrace(path string) ([]TraceRow, error) {
+	if err := checkTraceExt(path); err != nil {
+		return nil, err
+	}
 	var out []TraceRow
 	n := 0
-	err := ScanParquet(path, traceSchema, func(row dataflow.Row) error {
+	add := func(row dataflow.Row) error {
 		n++
 		t, err := parsePaneTiming(row[11].S)
 		if err != nil {
@@ -145,8 +203,55 @@ func ReadTrace(path string) ([]TraceRow, error) {
 			WatermarkMs: row[13].I, Task: int32(row[14].I),
 		})
 		return nil
-	})
+	}
+	if strings.HasSuffix(path, ".csv") {
+		return out, readTraceCSV(path, add)
+	}
+	err := ScanParquet(path, traceSchema, add)
 	return out, err
+}
+
+func readTraceCSV(path string, add func(dataflow.Row) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("datasets: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = traceSchema.Len()
+	head, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("datasets: trace %s: header: %w", path, err)
+	}
+	for i, fd := range traceSchema.Fields {
+		if head[i] != fd.Name {
+			return fmt.Errorf("datasets: trace %s: column %d is %q, want %q: not a weir trace", path, i+1, head[i], fd.Name)
+		}
+	}
+	row := make(dataflow.Row, traceSchema.Len())
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("datasets: trace %s: %w", path, err)
+		}
+		for i, fd := range traceSchema.Fields {
+			if fd.Kind == dataflow.KindString {
+				row[i] = dataflow.Str(rec[i])
+				continue
+			}
+			v, err := strconv.ParseInt(rec[i], 10, 64)
+			if err != nil {
+				return fmt.Errorf("datasets: trace %s line %d: %s: %w", path, line, fd.Name, err)
+			}
+			row[i] = dataflow.Int(v)
+		}
+		if err := add(row); err != nil {
+			return err
+		}
+	}
 }
 
 // writeFileAtomic writes path through fn into a temporary file beside it,

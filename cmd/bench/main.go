@@ -5,7 +5,7 @@
 //	bench list                    workloads, runtimes, experiments
 //	bench check                   every workload on every runtime, checked
 //	bench gen WORKLOAD --events N --seed S --out DIR
-//	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] ...
+//	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet|.csv] ...
 //	bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D | --reprocess-window D] ...
 //	bench capacity WORKLOAD --runtime R [--max-probes N --probe-duration D --start-rate R]
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
@@ -135,7 +135,7 @@ const usage = `usage:
   bench check                            every workload on every runtime, checked against the reference
   bench gen WORKLOAD --events N --seed S --out DIR [--out-of-order P --max-delay D --late P --late-delay D]
             run 'bench gen -h' for every flag
-  bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet] [flags]
+  bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet|.csv] [flags]
             [--window D --slide D --gap D --watermark-bound D --lateness D --sketch-width N --rate R --duration D]
             run 'bench run -h' for every flag
   bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D --batch-layer B | --reprocess-window D --reprocess-at F]
@@ -391,7 +391,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the results to FILE (.csv, .parquet or .jsonl), sorted: window_start_ms, window_end_ms, key, value, extra columns;\n"+
 		"for count windows (count-window) window_start_ms and window_end_ms hold the key's element ordinals [k*slide, k*slide+size), not milliseconds")
 	summary := fs.String("summary", "", "write the run's summary to FILE.json, with the runtime's time series (with --trace also ingest rate, emitted panes, watermark and latency over time)")
-	trace := fs.String("trace", "", "write the run's per-record and per-pane trace to FILE.parquet (event, ingest and emit time, watermark, pane kind)")
+	trace := fs.String("trace", "", "write the run's per-record and per-pane trace to FILE.parquet or FILE.csv (event, ingest and emit time, watermark, pane kind)")
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
 	duration := fs.Duration("duration", 0, "a paced run of this long: with --rate, --events is rate × duration")
@@ -601,16 +601,13 @@ func checkOutPath(path string) error {
 	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
 }
 
-// checkTracePath rejects a --trace that is not a .parquet file before the
-// run ([checkOutputs] checks that its directory takes a file).
+// checkTracePath rejects a --trace that is not a .parquet or .csv file
+// before the run ([checkOutputs] checks that its directory takes a file).
 func checkTracePath(path string) error {
-	if path == "" {
+	if path == "" || strings.HasSuffix(path, ".parquet") || strings.HasSuffix(path, ".csv") {
 		return nil
 	}
-	if !strings.HasSuffix(path, ".parquet") {
-		return errors.New("a trace is Parquet; name the file .parquet")
-	}
-	return nil
+	return errors.New("a trace is Parquet or CSV; name the file .parquet or .csv")
 }
 
 // cmdExperiments is `bench suite`: the lecture's experiments.

@@ -425,20 +425,22 @@ func TestFieldFlagsComplete(t *testing.T) {
 // event, pane rows after them), and a path that cannot be written is
 // refused before the run.
 func TestRunWritesTrace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "trace.parquet")
-	code, _, stderr := bench(t, "run", "ysb", "--runtime", "recordstream", "--events", "2000", "--rate", "100000", "--trace", path)
-	require.Equal(t, exitOK, code, stderr)
-	rows, err := datasets.ReadTrace(path)
-	require.NoError(t, err)
-	kinds := map[datasets.TraceKind]int{}
-	for _, r := range rows {
-		kinds[r.Kind]++
+	for _, name := range []string{"trace.parquet", "trace.csv"} {
+		path := filepath.Join(t.TempDir(), name)
+		code, _, stderr := bench(t, "run", "ysb", "--runtime", "recordstream", "--events", "2000", "--rate", "100000", "--trace", path)
+		require.Equal(t, exitOK, code, stderr)
+		rows, err := datasets.ReadTrace(path)
+		require.NoError(t, err)
+		kinds := map[datasets.TraceKind]int{}
+		for _, r := range rows {
+			kinds[r.Kind]++
+		}
+		assert.Equal(t, 2000, kinds[datasets.TraceRecord], "record rows in %s", name)
+		assert.NotZero(t, kinds[datasets.TracePane], "pane rows in %s", name)
 	}
-	assert.Equal(t, 2000, kinds[datasets.TraceRecord], "record rows")
-	assert.NotZero(t, kinds[datasets.TracePane], "pane rows")
 
-	for _, bad := range []string{filepath.Join(t.TempDir(), "missing", "t.parquet"), filepath.Join(t.TempDir(), "t.csv")} {
-		code, _, stderr = bench(t, "run", "ysb", "--runtime", "reference", "--events", "100", "--trace", bad)
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing", "t.parquet"), filepath.Join(t.TempDir(), "t.json")} {
+		code, _, stderr := bench(t, "run", "ysb", "--runtime", "reference", "--events", "100", "--trace", bad)
 		assert.Equal(t, exitUsage, code, "--trace %s", bad)
 		assert.Contains(t, stderr, "--trace", "--trace %s", bad)
 	}
