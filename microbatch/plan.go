@@ -68,6 +68,19 @@ func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.Join != nil {
+		return nil, unsupported(cfg.Mode, "stream-stream joins (Pipeline.Join) are not implemented in this runtime yet")
+	}
+	if p.Then != nil {
+		return nil, unsupported(cfg.Mode, "a second aggregation over an aggregation's results (Pipeline.Then) is not implemented in this runtime yet")
+	}
+	if a := p.Agg; a != nil {
+		for _, g := range a.Aggs {
+			if g.Kind == dataflow.AggMaxBy {
+				return nil, unsupported(cfg.Mode, "max_by aggregates are not implemented in this runtime yet")
+			}
+		}
+	}
 	pl := &plan{pipeline: p, input: p.Input, schemas: schemas, last: schemas[len(schemas)-1], ids: new(atomic.Int64), cfg: cfg, timeIdx: -1}
 	pl.used = usedColumns(p)
 	pl.lookups = make([]*lookupIndex, len(p.Steps))
