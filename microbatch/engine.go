@@ -223,6 +223,9 @@ type driver struct {
 
 	execMu sync.Mutex
 	execs  []*exec
+	// joined runs Join.Steps and the aggregation over the joined rows
+	// (commit path only; nil until the first join commit).
+	joined *exec
 
 	lastSched time.Duration
 }
@@ -642,6 +645,9 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 	if err != nil {
 		return nil, fmt.Errorf("microbatch: read partition %d offsets [%d, %d): %w", r.Partition, r.From, r.Until, err)
 	}
+	if x.side != nil {
+		return d.joinTask(ctx, x, r, recs)
+	}
 	a := x.agg
 	a.startTask(wm)
 	base := r.From
@@ -682,6 +688,12 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 		if err := x.run(); err != nil {
 			return err
 		}
+		if x.side != nil {
+			if err := x.side.consume(x, x.p.join, part, base+int64(lo)); err != nil {
+				return err
+			}
+			continue
+		}
 		x.agg.consume(x, part, base+int64(lo))
 	}
 	return nil
@@ -689,7 +701,7 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 
 // finishTask hands the task's partial aggregates to the driver.
 func (a *aggExec) finishTask() *taskOut {
-	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out}
+	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out, keyRows: slices.Clip(a.keyRows)}
 	if a.p.shape == shapeSession && a.part.len() > 0 {
 		// Fold merged sessions into their roots (their rows were added
 		// before the merge) and keep the roots only.
@@ -726,9 +738,27 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 			late = append(late, dataflow.LateRecord{RecordRef: r, Batch: int(b.seq), Watermark: dataflow.Time(wmApplied), LostAbove: dataflow.MaxTime})
 		}
 	}
+	if d.p.join != nil {
+		// The join's state store takes the batch's side rows at the
+		// batch's watermark; its joined rows run through Join.Steps into
+		// the aggregation or emit as one more task's output (MJ1-MJ4).
+		var err error
+		if outs, late, err = d.commitJoin(b, outs, wmApplied, late); err != nil {
+			return err
+		}
+	}
 	var results []output
 	if d.p.shape != shapeEmit {
 		results = d.st.commit(b.seq, b.tMs, outs, b.procWM, b.final)
+	}
+	if d.p.join != nil {
+		d.st.wm = max(d.st.wm, d.st.join.nextWatermark())
+	}
+	if d.p.then != nil {
+		var err error
+		if results, err = d.p.then.apply(results); err != nil {
+			return err
+		}
 	}
 	now := clk.Now()
 	emitNanos := now.UnixNano()
@@ -813,9 +843,66 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.counters["state_calls"] = d.st.stateCalls
 	rs.counters["state_cells"] = int64(len(d.st.index))
 	rs.counters["inverse_zero_keys"] = d.st.zeroKeys
+	if js := d.st.join; js != nil {
+		rs.counters["join_left_rows"], rs.counters["join_right_rows"] = js.rows[0], js.rows[1]
+		rs.counters["join_left_late"], rs.counters["join_right_late"] = js.late[0], js.late[1]
+		rs.counters["join_held_rows"] = js.held()
+		rs.counters["join_emitted"] = js.emitted
+	}
 	rs.mu.Unlock()
 	if d.cfg.OnBatch != nil {
 		d.cfg.OnBatch(info)
 	}
 	return nil
+}
+
+// joinTask runs the shared steps and both join sides over one offset
+// range's records and hands the side rows to the driver; the join itself
+// runs in the commit, on the join's state store.
+func (d *driver) joinTask(ctx context.Context, x *exec, r OffsetRange, recs []arrow.Record) (*taskOut, error) {
+	x.side.startTask()
+	base := r.From
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := x.runRecord(rec, r.Partition, base); err != nil {
+			return nil, err
+		}
+		base += rec.NumRows()
+	}
+	if base != r.Until {
+		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	}
+	o := &taskOut{side: x.side.rows, maxEvent: math.MinInt64}
+	o.records = int64(len(o.side[0]) + len(o.side[1]))
+	if d.cfg.Slow > 0 && o.records > 0 {
+		if err := clock.Sleep(ctx, d.cfg.Clock, time.Duration(o.records)*d.cfg.Slow); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// commitJoin joins the batch's side rows in the join's state at the
+// batch's watermark wm and runs the joined rows through Join.Steps and the
+// aggregation's task half (or the emit); the returned task output stands
+// for the batch's tasks in the rest of the commit. Late side rows are
+// added to late.
+func (d *driver) commitJoin(b *batch, outs []*taskOut, wm int64, late []dataflow.LateRecord) ([]*taskOut, []dataflow.LateRecord, error) {
+	js := d.st.join
+	late = js.commit(outs, wm, b.seq, b.final, late)
+	if d.joined == nil {
+		x, err := d.p.newJoinedExec()
+		if err != nil {
+			return nil, nil, err
+		}
+		d.joined = x
+	}
+	x := d.joined
+	x.agg.startTask(math.MinInt64)
+	if err := x.runRows(js.out); err != nil {
+		return nil, nil, err
+	}
+	return []*taskOut{x.agg.finishTask()}, late, nil
 }
