@@ -1,0 +1,262 @@
+package microbatch
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/datasets"
+)
+
+// Nexmark event types (datasets' nexmark: one flat schema, event_type 0
+// person, 1 auction, 2 bid).
+func nxType(t int64) dataflow.Step {
+	return dataflow.FilterStep{Pred: dataflow.Eq(dataflow.Col("event_type"), dataflow.LitInt(t))}
+}
+
+// nxAuctionsBids joins auctions (left: auction_id, category, seller) with
+// their bids (right: price, bidder) on the auction id, in windows win.
+func nxAuctionsBids(win dataflow.WindowFn, wm time.Duration) *dataflow.Join {
+	return &dataflow.Join{
+		Left: dataflow.JoinSide{Name: "auction", Steps: []dataflow.Step{nxType(1)}, Key: []string{"auction_id"},
+			Cols: []string{"auction_id", "category", "seller"}, TimeCol: "event_time"},
+		Right: dataflow.JoinSide{Name: "bid", Steps: []dataflow.Step{nxType(2)}, Key: []string{"auction"},
+			Cols: []string{"price", "bidder"}, TimeCol: "event_time"},
+		Window:    win,
+		Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: wm},
+	}
+}
+
+// joinShapes are the join pipelines the tests run, over nexmark.
+func joinShapes(schema dataflow.Schema) map[string]*dataflow.Pipeline {
+	m := map[string]*dataflow.Pipeline{}
+
+	// q3-like: persons with the auctions they open in the same window.
+	p := dataflow.NewPipeline("persons-auctions", schema)
+	p.Join = &dataflow.Join{
+		Left: dataflow.JoinSide{Name: "person", Steps: []dataflow.Step{nxType(0)}, Key: []string{"person_id"},
+			Cols: []string{"person_id", "name", "state"}, TimeCol: "event_time"},
+		Right: dataflow.JoinSide{Name: "auction", Steps: []dataflow.Step{nxType(1)}, Key: []string{"seller"},
+			Cols: []string{"auction_id", "category"}, TimeCol: "event_time"},
+		Window:    dataflow.FixedWindows(10 * time.Second),
+		Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: time.Second},
+	}
+	m["windowed"] = p.Output([]string{"person_id", "auction_id"}, "name", "state", "category", "window_start", "join_time")
+
+	// Sliding windows, allowed lateness and join steps: a row accepted
+	// after its window fired joins the kept rows at once.
+	p = dataflow.NewPipeline("sliding-steps", schema)
+	p.Join = nxAuctionsBids(dataflow.SlidingWindows(6*time.Second, 2*time.Second), 500*time.Millisecond)
+	p.Join.AllowedLateness = 3 * time.Second
+	p.Join.Steps = []dataflow.Step{
+		dataflow.FilterStep{Pred: dataflow.Gt(dataflow.Col("price"), dataflow.LitInt(100))},
+		dataflow.MapStep{As: "cents", Expr: dataflow.Mul(dataflow.Col("price"), dataflow.LitInt(100))},
+	}
+	m["sliding-steps"] = p.Output([]string{"auction_id", "bidder"}, "cents", "window_start", "window_end", "join_time")
+
+	// Incremental: every bid with its auction, whenever either comes.
+	p = dataflow.NewPipeline("incremental", schema)
+	p.Join = nxAuctionsBids(dataflow.WindowFn{}, time.Second)
+	m["incremental"] = p.Output([]string{"auction_id", "bidder"}, "price", "join_time", "category")
+
+	// q4-like: the winning bid per auction and window, then per category
+	// the mean winning price, the count and the auction of the best one.
+	p = dataflow.NewPipeline("join-agg-then", schema)
+	p.Join = nxAuctionsBids(dataflow.FixedWindows(10*time.Second), time.Second)
+	p.Aggregate(dataflow.Aggregation{
+		Key: []string{"auction_id", "category"}, Window: dataflow.FixedWindows(10 * time.Second), TimeCol: "join_time",
+		Aggs: []dataflow.Agg{dataflow.Max("price").Named("final"), dataflow.MaxBy("bidder", "price").Named("winner"), dataflow.Count()},
+	})
+	p.Then = &dataflow.Regroup{Key: []string{"category"},
+		Aggs:   []dataflow.Agg{dataflow.Mean("final"), dataflow.Count().Named("auctions"), dataflow.MaxBy("auction_id", "final").Named("best"), dataflow.Sum("count").Named("bids")},
+		Having: dataflow.Gt(dataflow.Col("auctions"), dataflow.LitInt(1))}
+	m["join-agg-then"] = p
+
+	// An aggregation after the join over wider windows than the join's,
+	// with max-by.
+	p = dataflow.NewPipeline("join-agg", schema)
+	p.Join = nxAuctionsBids(dataflow.FixedWindows(5*time.Second), time.Second)
+	m["join-agg"] = p.Aggregate(dataflow.Aggregation{
+		Key: []string{"category"}, Window: dataflow.SlidingWindows(20*time.Second, 10*time.Second), TimeCol: "join_time",
+		Aggs: []dataflow.Agg{dataflow.Sum("price"), dataflow.MaxBy("bidder", "price"), dataflow.Count()},
+	})
+	return m
+}
+
+// nexmarkLog is a paced nexmark log with disorder and some late events.
+func nexmarkLog(t *testing.T, events int, late float64) *datasets.Log {
+	t.Helper()
+	cfg := datasets.Config{Events: int64(events), Seed: 3, EventRate: 1000, Partitions: 3,
+		Skew: datasets.Skew{Delay: time.Second, OutOfOrder: 0.1, Late: late, LateDelay: 15 * time.Second}}
+	l, _ := pacedLog(t, "nexmark", cfg, 1000)
+	return l
+}
+
+// joinReference is the exact answer without the records the run reported
+// late (each dropped whole: every window, LostAbove MaxTime).
+func joinReference(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, rep *Report) []dataflow.Result {
+	t.Helper()
+	for _, r := range rep.Late {
+		require.Equal(t, dataflow.MaxTime, r.LostAbove)
+	}
+	return reference(t, p, l, lateRefs(rep.Late))
+}
+
+// checkJoinLate verifies every join side row's fate under the rule of
+// dataflow.JoinOperator.IsLateTime at its batch's watermark: dropped (and
+// reported) exactly when one of its windows has end + AllowedLateness <=
+// the watermark. It returns the number of late rows.
+func checkJoinLate(t *testing.T, p *dataflow.Pipeline, l *datasets.Log, rep *Report) int {
+	t.Helper()
+	batchOf := map[dataflow.RecordRef]int{}
+	for i, b := range rep.Batches {
+		for _, r := range b.Ranges {
+			for off := r.From; off < r.Until; off++ {
+				batchOf[dataflow.RecordRef{Partition: r.Partition, Offset: off}] = i
+			}
+		}
+	}
+	late := map[dataflow.RecordRef]dataflow.LateRecord{}
+	for _, r := range rep.Late {
+		late[r.RecordRef] = r
+	}
+	j := p.Join
+	lat := dataflow.Time(dataflow.Millis(j.AllowedLateness))
+	n, rows := 0, 0
+	var wins []dataflow.Window
+	err := dataflow.JoinInput(p, l.All(), func(rec dataflow.Record, side int, tm dataflow.Time, row dataflow.Row) {
+		ref := dataflow.RecordRef{Partition: rec.Partition, Offset: rec.Offset}
+		b, ok := batchOf[ref]
+		require.True(t, ok, "record %v in no batch", ref)
+		wm := dataflow.Time(rep.Batches[b].Watermark)
+		want := false
+		if j.Windowed() {
+			wins = j.Window.Assign(wins[:0], tm)
+			for _, w := range wins {
+				want = want || wm >= w.End+lat
+			}
+		}
+		got, reported := late[ref]
+		require.Equal(t, want, reported, "%s row of record %v at %v, batch %d watermark %v: late", j.SideName(side), ref, tm, b, wm)
+		if reported {
+			require.Equal(t, wm, got.Watermark)
+			n++
+		}
+		rows++
+	})
+	require.NoError(t, err)
+	require.Positive(t, rows)
+	return n
+}
+
+func TestJoinsMatchReference(t *testing.T) {
+	l := nexmarkLog(t, 12_000, 0.005)
+	src := datasets.NewArrowSource(l)
+	for name, p := range joinShapes(l.Schema()) {
+		t.Run(name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			rep, err := Run(context.Background(), p, src, Config{BatchInterval: 200 * time.Millisecond, Allocator: mem, Parallelism: 2})
+			require.NoError(t, err)
+			require.Greater(t, len(rep.Batches), 10)
+			want := joinReference(t, p, l, rep)
+			require.NotEmpty(t, want)
+			requireSameResults(t, want, rep.Results)
+			n := checkJoinLate(t, p, l, rep)
+			assert.Equal(t, int64(n), rep.Counters["join_left_late"]+rep.Counters["join_right_late"], "late side rows counted")
+			assert.Positive(t, rep.Counters["join_emitted"])
+			if p.Join.Windowed() {
+				assert.Positive(t, n, "late side rows")
+			} else {
+				assert.Zero(t, n, "an incremental join has no late rows")
+			}
+			t.Logf("%d results, %d late side rows, %d pairs, %d batches", len(rep.Results), n, rep.Counters["join_emitted"], len(rep.Batches))
+		})
+	}
+}
+
+// A driver crash mid-join restarts from a checkpoint that holds the join's
+// state (both sides' kept rows, fired windows, the sides' maxima) and the
+// first stage's key rows; the answer is exact.
+func TestJoinRecoveryFromCheckpoint(t *testing.T) {
+	l := nexmarkLog(t, 8000, 0.005)
+	src := datasets.NewArrowSource(l)
+	sh := joinShapes(l.Schema())
+	for _, name := range []string{"windowed", "sliding-steps", "incremental", "join-agg-then"} {
+		t.Run(name, func(t *testing.T) {
+			p := sh[name]
+			clean, err := Run(context.Background(), p, src, Config{BatchInterval: 200 * time.Millisecond})
+			require.NoError(t, err)
+			cfg := Config{BatchInterval: 200 * time.Millisecond, CheckpointDir: t.TempDir(), CheckpointEvery: 3,
+				Failures: []Failure{{AfterRecords: 2500, Kind: CrashDriver}, {AfterRecords: 3100}, {AfterRecords: 5200, Kind: CrashDriver}}}
+			rep, err := Run(context.Background(), p, src, cfg)
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), rep.Counters["driver_restarts"])
+			assert.Equal(t, int64(1), rep.Counters["failed_batches"])
+			assert.Positive(t, rep.Counters["checkpoints"])
+			requireSameResults(t, joinReference(t, p, l, rep), rep.Results)
+			// The recovered run drops the same rows as the clean one: the
+			// watermark and the state came back from the checkpoint.
+			assert.Equal(t, lateRefs(clean.Late), lateRefs(rep.Late))
+			assert.Equal(t, clean.Counters["join_emitted"], rep.Counters["join_emitted"])
+		})
+	}
+}
+
+func TestJoinRefusals(t *testing.T) {
+	l := nexmarkLog(t, 500, 0)
+	src := datasets.NewArrowSource(l)
+	sh := joinShapes(l.Schema())
+	cases := []struct {
+		name, pipeline string
+		cfg            Config
+		want           string
+	}{
+		{"dstream/windowed", "windowed", Config{Mode: ModeDStream}, "window(length, slide).join"},
+		{"dstream/incremental", "incremental", Config{Mode: ModeDStream}, "updateStateByKey or mapWithState"},
+		{"dstream/then", "join-agg-then", Config{Mode: ModeDStream}, "window(length, slide).join"},
+		{"update/then", "join-agg-then", Config{OutputMode: OutputUpdate}, "Append output mode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.BatchInterval = time.Second
+			_, err := Run(context.Background(), sh[tc.pipeline], src, tc.cfg)
+			var u *dataflow.UnsupportedError
+			require.True(t, errors.As(err, &u), "Run = %v, want an UnsupportedError", err)
+			assert.Contains(t, u.Reason, tc.want)
+		})
+	}
+	// A regroup without a join in DStream mode: no watermark says when a
+	// window's first-stage results are final.
+	p := dataflow.NewPipeline("q5", l.Schema()).Filter(dataflow.Eq(dataflow.Col("event_type"), dataflow.LitInt(2))).
+		Aggregate(dataflow.Aggregation{Key: []string{"auction"}, Window: dataflow.FixedWindows(2 * time.Second), TimeCol: "event_time", Aggs: []dataflow.Agg{dataflow.Count()}})
+	p.Then = &dataflow.Regroup{Aggs: []dataflow.Agg{dataflow.MaxBy("auction", "count")}}
+	_, err := Run(context.Background(), p, src, Config{Mode: ModeDStream, BatchInterval: time.Second})
+	var u *dataflow.UnsupportedError
+	require.True(t, errors.As(err, &u), "Run = %v", err)
+	assert.Contains(t, u.Reason, "mapWithState")
+}
+
+// Max-by and a regroup without a join (Nexmark q5: the hottest auction per
+// sliding window), against the Spark exclusion oracle.
+func TestMaxByRegroupWithoutJoin(t *testing.T) {
+	l := nexmarkLog(t, 8000, 0.005)
+	p := dataflow.NewPipeline("q5", l.Schema()).Filter(dataflow.Eq(dataflow.Col("event_type"), dataflow.LitInt(2))).
+		Aggregate(dataflow.Aggregation{Key: []string{"auction"}, Window: dataflow.SlidingWindows(4*time.Second, 2*time.Second), TimeCol: "event_time",
+			Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: time.Second},
+			Aggs:      []dataflow.Agg{dataflow.Count(), dataflow.MaxBy("bidder", "price").Named("top_bidder")}})
+	p.Then = &dataflow.Regroup{Aggs: []dataflow.Agg{dataflow.MaxBy("auction", "count"), dataflow.Max("count"), dataflow.MaxBy("top_bidder", "count")}}
+	rep, err := Run(context.Background(), p, datasets.NewArrowSource(l), Config{BatchInterval: 200 * time.Millisecond})
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Results)
+	// The regroup sees each window's complete first stage; late rows are
+	// dropped from their late windows only (Spark's rule), which the
+	// exclusion oracle replays per window end.
+	requireSparkResults(t, p, l, rep)
+}
