@@ -184,8 +184,13 @@ type joinCell struct {
 // rows against the other side's kept rows and against each other, and
 // writes the joined rows into out.
 type joinState struct {
-	jp      *joinPlan
-	cells   map[wkey]*joinCell
+	jp    *joinPlan
+	cells map[wkey]*joinCell
+	// byEnd lists a windowed join's cells by window end, so firing and
+	// dropping visit the windows the watermark passed, not the state.
+	byEnd   map[dataflow.Time][]*joinCell
+	ends    []dataflow.Time // scratch
+	heldN   int64           // side rows kept (a sliding window's row once per window)
 	maxTime [2]int64 // largest event time of each side's rows so far (late ones too)
 	winBuf  []dataflow.Window
 	out     *rowFrame
@@ -195,7 +200,7 @@ type joinState struct {
 }
 
 func newJoinState(jp *joinPlan) *joinState {
-	return &joinState{jp: jp, cells: map[wkey]*joinCell{}, maxTime: [2]int64{math.MinInt64, math.MinInt64}, out: newRowFrame(jp.joined)}
+	return &joinState{jp: jp, cells: map[wkey]*joinCell{}, byEnd: map[dataflow.Time][]*joinCell{}, maxTime: [2]int64{math.MinInt64, math.MinInt64}, out: newRowFrame(jp.joined)}
 }
 
 // isLate is dataflow.JoinOperator's rule (I5 for a join side): a windowed
@@ -254,25 +259,33 @@ func (js *joinState) commit(tasks []*taskOut, wm int64, seq int64, final bool, l
 	if !windowed {
 		return late
 	}
-	var fire, drop []*joinCell
-	for _, c := range js.cells {
-		if !c.fired && (final || int64(c.w.End) <= wm) {
-			fire = append(fire, c)
-		}
-		if final || wm >= addSatMs(int64(c.w.End), js.jp.latenessMs) {
-			drop = append(drop, c)
+	js.ends = js.ends[:0]
+	for e := range js.byEnd {
+		if final || int64(e) <= wm {
+			js.ends = append(js.ends, e)
 		}
 	}
-	for _, c := range fire {
-		c.fired = true
-		for _, l := range c.rows[dataflow.JoinLeft] {
-			for _, r := range c.rows[dataflow.JoinRight] {
-				js.pair(&l, &r, c.w, true)
+	slices.Sort(js.ends)
+	for _, e := range js.ends {
+		cells := js.byEnd[e]
+		for _, c := range cells {
+			if c.fired {
+				continue
+			}
+			c.fired = true
+			for i := range c.rows[dataflow.JoinLeft] {
+				for k := range c.rows[dataflow.JoinRight] {
+					js.pair(&c.rows[dataflow.JoinLeft][i], &c.rows[dataflow.JoinRight][k], c.w, true)
+				}
 			}
 		}
-	}
-	for _, c := range drop {
-		delete(js.cells, wkey{c.w, c.key})
+		if final || wm >= addSatMs(int64(e), js.jp.latenessMs) {
+			for _, c := range cells {
+				js.heldN -= int64(len(c.rows[0]) + len(c.rows[1]))
+				delete(js.cells, wkey{c.w, c.key})
+			}
+			delete(js.byEnd, e)
+		}
 	}
 	return late
 }
@@ -284,7 +297,11 @@ func (js *joinState) add(side int, r *sideRow, k wkey, incremental bool) {
 	if c == nil {
 		c = &joinCell{w: k.w, key: k.key}
 		js.cells[k] = c
+		if !incremental {
+			js.byEnd[k.w.End] = append(js.byEnd[k.w.End], c)
+		}
 	}
+	js.heldN++
 	if c.fired || incremental {
 		for i := range c.rows[1-side] {
 			o := &c.rows[1-side][i]
@@ -340,13 +357,7 @@ func (js *joinState) nextWatermark() int64 {
 
 // held is the number of side rows the state keeps (a sliding window's row
 // once per window).
-func (js *joinState) held() int64 {
-	var n int64
-	for _, c := range js.cells {
-		n += int64(len(c.rows[0]) + len(c.rows[1]))
-	}
-	return n
-}
+func (js *joinState) held() int64 { return js.heldN }
 
 // appendJoinState appends the join state to a checkpoint:
 //
@@ -425,6 +436,10 @@ func (js *joinState) decodeJoinState(d *wire.Decoder) error {
 		}
 		if d.Err() == nil {
 			js.cells[wkey{c.w, c.key}] = c
+			if js.jp.j.Windowed() {
+				js.byEnd[c.w.End] = append(js.byEnd[c.w.End], c)
+			}
+			js.heldN += int64(len(c.rows[0]) + len(c.rows[1]))
 		}
 	}
 	if err := d.Err(); err != nil {

@@ -3,6 +3,7 @@ package microbatch
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/dataflow/wire"
 	"github.com/weirlab/weir/datasets"
 )
 
@@ -259,4 +261,73 @@ func TestMaxByRegroupWithoutJoin(t *testing.T) {
 	// dropped from their late windows only (Spark's rule), which the
 	// exclusion oracle replays per window end.
 	requireSparkResults(t, p, l, rep)
+}
+
+// The join state store batch by batch (MJ3): pairs fire when the
+// watermark passes the window's end, a row within the allowed lateness
+// joins the kept rows at once, a row past it is late, and the state is
+// dropped at end + lateness. Its checkpoint encoding round-trips.
+func TestJoinStateSteps(t *testing.T) {
+	p := dataflow.NewPipeline("buy-cart", testSchema)
+	p.Join = &dataflow.Join{
+		Left:            dataflow.JoinSide{Steps: []dataflow.Step{dataflow.FilterStep{Pred: dataflow.Eq(dataflow.Col("page"), dataflow.LitStr("buy"))}}, Key: []string{"user"}, Cols: []string{"user", "amount"}, TimeCol: "event_time"},
+		Right:           dataflow.JoinSide{Steps: []dataflow.Step{dataflow.FilterStep{Pred: dataflow.Eq(dataflow.Col("page"), dataflow.LitStr("cart"))}, dataflow.MapStep{As: "cart_amount", Expr: dataflow.Col("amount")}}, Key: []string{"user"}, Cols: []string{"cart_amount"}, TimeCol: "event_time"},
+		Window:          dataflow.FixedWindows(10 * time.Millisecond),
+		AllowedLateness: 5 * time.Millisecond,
+	}
+	p.Output([]string{"user"}, "amount", "cart_amount", "join_time")
+	cfg := Config{BatchInterval: time.Second}
+	c := cfg.withDefaults()
+	pl, err := newPlan(p, &c)
+	require.NoError(t, err)
+	js := newJoinState(pl.join)
+	row := func(side int, off, tm, amount int64) sideRow {
+		return sideRow{key: "u1", t: tm, ingest: off, ref: dataflow.RecordRef{Offset: off}, vals: map[int][]dataflow.Value{
+			dataflow.JoinLeft: {dataflow.Str("u1"), dataflow.Int(amount)}, dataflow.JoinRight: {dataflow.Int(amount)}}[side]}
+	}
+	batch := func(seq, wm int64, final bool, rows ...sideRow) (pairs [][2]int64, late []dataflow.LateRecord) {
+		var o taskOut
+		for _, r := range rows {
+			side := dataflow.JoinLeft
+			if len(r.vals) == 1 {
+				side = dataflow.JoinRight
+			}
+			o.side[side] = append(o.side[side], r)
+		}
+		late = js.commit([]*taskOut{&o}, wm, seq, final, nil)
+		for i := range js.out.n {
+			// amount, cart_amount, then window_start, window_end, join_time.
+			require.Equal(t, int64(9), js.out.i64[5][i], "join_time")
+			pairs = append(pairs, [2]int64{js.out.i64[1][i], js.out.i64[2][i]})
+		}
+		return pairs, late
+	}
+	pairs, late := batch(0, math.MinInt64, false, row(0, 0, 1, 10), row(1, 1, 3, 20))
+	assert.Empty(t, pairs, "batch 0: the window has not fired")
+	assert.Empty(t, late)
+	assert.Equal(t, int64(2), js.held())
+	pairs, _ = batch(1, 10, false)
+	assert.Equal(t, [][2]int64{{10, 20}}, pairs, "batch 1: W = 10 fires [0, 10)")
+	pairs, late = batch(2, 12, false, row(1, 2, 5, 30))
+	assert.Equal(t, [][2]int64{{10, 30}}, pairs, "batch 2: a right row within the lateness joins at once")
+	assert.Empty(t, late)
+
+	// A checkpoint of the state decodes to the same state.
+	b := js.appendJoinState(nil)
+	js2 := newJoinState(pl.join)
+	require.NoError(t, js2.decodeJoinState(wire.NewDecoder(b)))
+	assert.Equal(t, b, js2.appendJoinState(nil))
+	assert.Equal(t, js.held(), js2.held())
+	js = js2
+
+	pairs, late = batch(3, 15, false, row(0, 3, 6, 40))
+	assert.Empty(t, pairs)
+	require.Len(t, late, 1, "batch 3: W = 15 >= end + lateness: the row is late")
+	assert.Equal(t, dataflow.RecordRef{Offset: 3}, late[0].RecordRef)
+	assert.Equal(t, dataflow.Time(15), late[0].Watermark)
+	assert.Equal(t, "u1", late[0].Key)
+	assert.Zero(t, js.held(), "the window's state is dropped at end + lateness")
+	assert.Equal(t, [2]int64{1, 0}, js.late)
+	assert.Equal(t, [2]int64{1, 2}, js.rows)
+	assert.Equal(t, int64(2), js.emitted)
 }
