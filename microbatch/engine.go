@@ -142,7 +142,7 @@ func (rs *runState) report(pl *plan) *Report {
 		seq := int64(r.Late[i].Batch)
 		r.Late[i].Batch, _ = slices.BinarySearchFunc(rs.batches, seq, func(b BatchInfo, seq int64) int { return int(min(max(b.Seq-seq, -1), 1)) })
 	}
-	r.Watermarked = pl.watermarked()
+	r.Watermarked = pl.lateByWatermark()
 	if r.Elapsed < 0 {
 		r.Elapsed = 0
 	}

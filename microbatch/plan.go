@@ -566,6 +566,12 @@ func (p *plan) watermarked() bool {
 	return p.cfg.Mode == ModeEventTime && p.timeIdx >= 0 && (p.shape == shapeTimeWin || p.shape == shapeSession)
 }
 
+// lateByWatermark reports whether the run drops rows as late by a
+// watermark: [plan.watermarked], or a windowed join's side rows (MJ3).
+func (p *plan) lateByWatermark() bool {
+	return p.watermarked() || (p.join != nil && p.join.j.Windowed())
+}
+
 // dropLate applies Spark's late-row rule (ME2, models.md 3.2) to the live
 // rows of the frame: a row of a fixed or sliding window is dropped from each
 // of its windows whose end is <= the watermark and kept in the others (the

@@ -59,7 +59,9 @@ type Report struct {
 	Late []dataflow.LateRecord
 	// Watermarked says the run judged rows late by an event-time
 	// watermark (ME1, ME2): event-time mode with event-time fixed, sliding
-	// or session windows. Otherwise nothing is dropped as late.
+	// or session windows, or a windowed join, whose side rows are late
+	// under the join's rule (MJ3) at the batch's join watermark (MJ2).
+	// Otherwise nothing is dropped as late.
 	Watermarked bool
 	// Events is the number of source records processed (recomputations
 	// counted in Counters).
