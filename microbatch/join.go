@@ -97,6 +97,9 @@ type sideExec struct {
 	rows  [2][]sideRow
 	vals  []dataflow.Value // arena the rows' values are cut from
 	kbuf  []byte
+	// keys interns the task's key texts: a key's rows share one string,
+	// and a known key costs a map lookup, not an allocation.
+	keys map[string]string
 }
 
 func (p *plan) newSideExec() (*sideExec, error) {
@@ -120,7 +123,7 @@ func (p *plan) newSideExec() (*sideExec, error) {
 }
 
 // startTask forgets the previous task's rows (the driver owns them now).
-func (se *sideExec) startTask() { se.rows = [2][]sideRow{} }
+func (se *sideExec) startTask() { se.rows, se.keys = [2][]sideRow{}, map[string]string{} }
 
 // consume runs both sides' steps over the frame's live rows (after the
 // shared steps) and keeps the surviving rows. part and base name the
@@ -153,6 +156,11 @@ func (se *sideExec) consume(x *exec, jp *joinPlan, part int, base int64) error {
 				b = appendVecText(b, &x.cols[c], r)
 			}
 			se.kbuf = b
+			key, ok := se.keys[string(b)]
+			if !ok {
+				key = string(b)
+				se.keys[key] = key
+			}
 			if len(se.vals) < len(sp.colIdx) {
 				se.vals = make([]dataflow.Value, max(256, len(sp.colIdx)))
 			}
@@ -162,7 +170,7 @@ func (se *sideExec) consume(x *exec, jp *joinPlan, part int, base int64) error {
 				vals[i] = cloneValue(x.cols[c].value(r))
 			}
 			br := x.baseRow(r)
-			se.rows[side] = append(se.rows[side], sideRow{key: string(b), t: tv.int(r), ingest: x.ingest[br],
+			se.rows[side] = append(se.rows[side], sideRow{key: key, t: tv.int(r), ingest: x.ingest[br],
 				ref: dataflow.RecordRef{Partition: part, Offset: base + int64(br)}, vals: vals})
 		}
 	}
@@ -191,7 +199,7 @@ type joinState struct {
 	byEnd   map[dataflow.Time][]*joinCell
 	ends    []dataflow.Time // scratch
 	heldN   int64           // side rows kept (a sliding window's row once per window)
-	maxTime [2]int64 // largest event time of each side's rows so far (late ones too)
+	maxTime [2]int64        // largest event time of each side's rows so far (late ones too)
 	winBuf  []dataflow.Window
 	out     *rowFrame
 	// Statistics: rows taken, late rows dropped, pairs emitted.

@@ -35,6 +35,16 @@ func nxAuctionsBids(win dataflow.WindowFn, wm time.Duration) *dataflow.Join {
 	}
 }
 
+// categoryTable names nexmark's categories (10..14), but not 12.
+var categoryTable = &dataflow.Table{
+	Name:   "categories",
+	Schema: dataflow.NewSchema(dataflow.Field{Name: "category", Kind: dataflow.KindInt64}, dataflow.Field{Name: "category_name", Kind: dataflow.KindString}),
+	Rows: []dataflow.Row{
+		{dataflow.Int(10), dataflow.Str("books")}, {dataflow.Int(11), dataflow.Str("music")},
+		{dataflow.Int(13), dataflow.Str("toys")}, {dataflow.Int(14), dataflow.Str("tools")},
+	},
+}
+
 // joinShapes are the join pipelines the tests run, over nexmark.
 func joinShapes(schema dataflow.Schema) map[string]*dataflow.Pipeline {
 	m := map[string]*dataflow.Pipeline{}
@@ -44,12 +54,12 @@ func joinShapes(schema dataflow.Schema) map[string]*dataflow.Pipeline {
 	p.Join = &dataflow.Join{
 		Left: dataflow.JoinSide{Name: "person", Steps: []dataflow.Step{nxType(0)}, Key: []string{"person_id"},
 			Cols: []string{"person_id", "name", "state"}, TimeCol: "event_time"},
-		Right: dataflow.JoinSide{Name: "auction", Steps: []dataflow.Step{nxType(1)}, Key: []string{"seller"},
-			Cols: []string{"auction_id", "category"}, TimeCol: "event_time"},
+		Right: dataflow.JoinSide{Name: "auction", Steps: []dataflow.Step{nxType(1), dataflow.LookupStep{Table: categoryTable, On: "category", Key: "category", Cols: []string{"category_name"}}},
+			Key: []string{"seller"}, Cols: []string{"auction_id", "category_name"}, TimeCol: "event_time"},
 		Window:    dataflow.FixedWindows(10 * time.Second),
 		Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: time.Second},
 	}
-	m["windowed"] = p.Output([]string{"person_id", "auction_id"}, "name", "state", "category", "window_start", "join_time")
+	m["windowed"] = p.Output([]string{"person_id", "auction_id"}, "name", "state", "category_name", "window_start", "join_time")
 
 	// Sliding windows, allowed lateness and join steps: a row accepted
 	// after its window fired joins the kept rows at once.
@@ -59,8 +69,9 @@ func joinShapes(schema dataflow.Schema) map[string]*dataflow.Pipeline {
 	p.Join.Steps = []dataflow.Step{
 		dataflow.FilterStep{Pred: dataflow.Gt(dataflow.Col("price"), dataflow.LitInt(100))},
 		dataflow.MapStep{As: "cents", Expr: dataflow.Mul(dataflow.Col("price"), dataflow.LitInt(100))},
+		dataflow.LookupStep{Table: categoryTable, On: "category", Key: "category", Cols: []string{"category_name"}},
 	}
-	m["sliding-steps"] = p.Output([]string{"auction_id", "bidder"}, "cents", "window_start", "window_end", "join_time")
+	m["sliding-steps"] = p.Output([]string{"auction_id", "bidder"}, "cents", "window_start", "window_end", "join_time", "category_name")
 
 	// Incremental: every bid with its auction, whenever either comes.
 	p = dataflow.NewPipeline("incremental", schema)
