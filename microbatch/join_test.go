@@ -3,6 +3,7 @@ package microbatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -341,4 +342,65 @@ func TestJoinStateSteps(t *testing.T) {
 	assert.Equal(t, [2]int64{1, 0}, js.late)
 	assert.Equal(t, [2]int64{1, 2}, js.rows)
 	assert.Equal(t, int64(2), js.emitted)
+}
+
+// testJoinShapes are joins over the test log: an explode in a side's
+// steps, sliding windows with lateness, an incremental join, and a join
+// with an aggregation and a regroup.
+func testJoinShapes() map[string]*dataflow.Pipeline {
+	page := func(ps ...string) dataflow.Step {
+		var set []dataflow.Value
+		for _, p := range ps {
+			set = append(set, dataflow.Str(p))
+		}
+		return dataflow.FilterStep{Pred: dataflow.In(dataflow.Col("page"), set...)}
+	}
+	left := dataflow.JoinSide{Name: "shop", Steps: []dataflow.Step{page("buy", "cart"), dataflow.ExplodeStep{Col: "text", Prefix: "#", As: "tag"}},
+		Key: []string{"user"}, Cols: []string{"user", "tag", "amount"}, TimeCol: "event_time"}
+	right := dataflow.JoinSide{Name: "home", Steps: []dataflow.Step{page("home"), dataflow.MapStep{As: "home_score", Expr: dataflow.Col("score")}},
+		Key: []string{"user"}, Cols: []string{"home_score"}, TimeCol: "event_time"}
+	m := map[string]*dataflow.Pipeline{}
+	p := dataflow.NewPipeline("explode-sliding", testSchema)
+	p.Join = &dataflow.Join{Left: left, Right: right, Window: dataflow.SlidingWindows(3*time.Second, time.Second),
+		Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 500 * time.Millisecond}, AllowedLateness: time.Second}
+	m["explode-sliding"] = p.Output([]string{"user", "tag"}, "amount", "home_score", "window_start")
+
+	p = dataflow.NewPipeline("incremental", testSchema)
+	p.Join = &dataflow.Join{Left: left, Right: right, Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 500 * time.Millisecond}}
+	m["incremental"] = p.Output([]string{"user", "tag"}, "amount", "home_score", "join_time")
+
+	p = dataflow.NewPipeline("agg-then", testSchema)
+	p.Join = &dataflow.Join{Left: left, Right: right, Window: dataflow.FixedWindows(2 * time.Second),
+		Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 500 * time.Millisecond}}
+	p.Aggregate(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SlidingWindows(4*time.Second, 2*time.Second), TimeCol: "join_time",
+		Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Sum("amount"), dataflow.MaxBy("tag", "home_score").Named("best_tag"), dataflow.Mean("home_score")}})
+	p.Then = &dataflow.Regroup{Aggs: []dataflow.Agg{dataflow.MaxBy("user", "count"), dataflow.Sum("count").Named("pairs"), dataflow.Max("best_tag")}}
+	m["agg-then"] = p
+	return m
+}
+
+// The joins over random logs with much disorder, several batch intervals
+// and small record batches, against the reference and the late rule.
+func TestJoinSeeds(t *testing.T) {
+	for _, seed := range testSeeds() {
+		l := testLog(t, seed, 3000, 3, 20_000, 2000)
+		src := datasets.NewArrowSource(l)
+		for name, p := range testJoinShapes() {
+			for _, bi := range []time.Duration{100 * time.Millisecond, time.Second} {
+				t.Run(fmt.Sprintf("seed=%d/%s/%v", seed, name, bi), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+					defer mem.AssertSize(t, 0)
+					rep, err := Run(context.Background(), p, src, Config{BatchInterval: bi, Allocator: mem, MaxBatchRows: 100, Parallelism: 3})
+					require.NoError(t, err)
+					want := joinReference(t, p, l, rep)
+					require.NotEmpty(t, want)
+					requireSameResults(t, want, rep.Results)
+					n := checkJoinLate(t, p, l, rep)
+					if p.Join.Windowed() && bi < time.Second {
+						assert.Positive(t, n, "late side rows")
+					}
+				})
+			}
+		}
+	}
 }
