@@ -838,6 +838,10 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	add("queued_batches", float64(queued))
 	add("held_bytes", float64(b.held))
 	add("rate_limit", b.rate)
+	if js := d.st.join; js != nil {
+		add("join_held_rows", float64(js.held()))
+		add("join_emitted", float64(js.out.n))
+	}
 	rs.counters["scheduling_delay_ms"] += info.SchedulingDelay.Milliseconds()
 	rs.counters["max_scheduling_delay_ms"] = max(rs.counters["max_scheduling_delay_ms"], info.SchedulingDelay.Milliseconds())
 	rs.counters["state_calls"] = d.st.stateCalls

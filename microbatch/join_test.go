@@ -185,6 +185,17 @@ func TestJoinsMatchReference(t *testing.T) {
 			n := checkJoinLate(t, p, l, rep)
 			assert.Equal(t, int64(n), rep.Counters["join_left_late"]+rep.Counters["join_right_late"], "late side rows counted")
 			assert.Positive(t, rep.Counters["join_emitted"])
+			require.Len(t, rep.Series["join_emitted"], len(rep.Batches))
+			var emitted float64
+			for _, pt := range rep.Series["join_emitted"] {
+				emitted += pt.V
+			}
+			assert.Equal(t, float64(rep.Counters["join_emitted"]), emitted, "the batches' joined rows add up")
+			if held := rep.Series["join_held_rows"]; p.Join.Windowed() {
+				assert.Zero(t, held[len(held)-1].V, "the end of the input empties a windowed join's state")
+			} else {
+				assert.Equal(t, float64(rep.Counters["join_left_rows"]+rep.Counters["join_right_rows"]), held[len(held)-1].V, "an incremental join keeps every row")
+			}
 			if p.Join.Windowed() {
 				assert.Positive(t, n, "late side rows")
 			} else {

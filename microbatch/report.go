@@ -82,9 +82,15 @@ type Report struct {
 	// (damaged checkpoints a restore skipped), restarts_from_start
 	// (restarts that found no undamaged checkpoint), late_records,
 	// scheduling_delay_ms (sum), max_scheduling_delay_ms, state_keys, ...
+	// With a join (MJ3): join_left_rows and join_right_rows (side rows
+	// taken into the state), join_left_late and join_right_late (side rows
+	// dropped as late), join_held_rows (side rows the state keeps after the
+	// last batch, a sliding window's row once per window) and join_emitted
+	// (joined rows, before Join.Steps).
 	Counters map[string]int64
 	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
-	// queued_batches, held_bytes, rate_limit, input_records, per batch.
+	// queued_batches, held_bytes, rate_limit, input_records, per batch;
+	// with a join also join_held_rows and join_emitted (the batch's).
 	Series map[string]metrics.Series
 	// Panes lists every window result the sink received, in commit order,
 	// with [Config.Trace] (nil otherwise; stateless pipelines have none).
