@@ -223,9 +223,9 @@ type driver struct {
 
 	execMu sync.Mutex
 	execs  []*exec
-	// joined runs Join.Steps and the aggregation over the joined rows
-	// (commit path only; nil until the first join commit).
-	joined *exec
+	// joined[i] runs Join.Steps and the aggregation over the joined rows
+	// of join shard i (commit path only; made at the first join commit).
+	joined []*exec
 
 	lastSched time.Duration
 }
@@ -839,8 +839,9 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	add("held_bytes", float64(b.held))
 	add("rate_limit", b.rate)
 	if js := d.st.join; js != nil {
-		add("join_held_rows", float64(js.held()))
-		add("join_emitted", float64(js.out.n))
+		_, _, _, held, batch := js.stats()
+		add("join_held_rows", float64(held))
+		add("join_emitted", float64(batch))
 	}
 	rs.counters["scheduling_delay_ms"] += info.SchedulingDelay.Milliseconds()
 	rs.counters["max_scheduling_delay_ms"] = max(rs.counters["max_scheduling_delay_ms"], info.SchedulingDelay.Milliseconds())
@@ -848,10 +849,11 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.counters["state_cells"] = int64(len(d.st.index))
 	rs.counters["inverse_zero_keys"] = d.st.zeroKeys
 	if js := d.st.join; js != nil {
-		rs.counters["join_left_rows"], rs.counters["join_right_rows"] = js.rows[0], js.rows[1]
-		rs.counters["join_left_late"], rs.counters["join_right_late"] = js.late[0], js.late[1]
-		rs.counters["join_held_rows"] = js.held()
-		rs.counters["join_emitted"] = js.emitted
+		rows, late, emitted, held, _ := js.stats()
+		rs.counters["join_left_rows"], rs.counters["join_right_rows"] = rows[0], rows[1]
+		rs.counters["join_left_late"], rs.counters["join_right_late"] = late[0], late[1]
+		rs.counters["join_held_rows"] = held
+		rs.counters["join_emitted"] = emitted
 	}
 	rs.mu.Unlock()
 	if d.cfg.OnBatch != nil {
@@ -889,24 +891,36 @@ func (d *driver) joinTask(ctx context.Context, x *exec, r OffsetRange, recs []ar
 }
 
 // commitJoin joins the batch's side rows in the join's state at the
-// batch's watermark wm and runs the joined rows through Join.Steps and the
-// aggregation's task half (or the emit); the returned task output stands
-// for the batch's tasks in the rest of the commit. Late side rows are
-// added to late.
+// batch's watermark wm and runs each shard's joined rows through Join.Steps
+// and the aggregation's task half (or the emit), the shards concurrently as
+// the tasks of Spark's stage after the join's shuffle; the returned task
+// outputs stand for the batch's tasks in the rest of the commit. Late side
+// rows are added to late.
 func (d *driver) commitJoin(b *batch, outs []*taskOut, wm int64, late []dataflow.LateRecord) ([]*taskOut, []dataflow.LateRecord, error) {
 	js := d.st.join
 	late = js.commit(outs, wm, b.seq, b.final, late)
-	if d.joined == nil {
+	for len(d.joined) < len(js.shards) {
 		x, err := d.p.newJoinedExec()
 		if err != nil {
 			return nil, nil, err
 		}
-		d.joined = x
+		d.joined = append(d.joined, x)
 	}
-	x := d.joined
-	x.agg.startTask(math.MinInt64)
-	if err := x.runRows(js.out); err != nil {
+	res := make([]*taskOut, len(js.shards))
+	var g errgroup.Group
+	for i, sh := range js.shards {
+		g.Go(func() error {
+			x := d.joined[i]
+			x.agg.startTask(math.MinInt64)
+			if err := x.runRows(sh.out); err != nil {
+				return err
+			}
+			res[i] = x.agg.finishTask()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	return []*taskOut{x.agg.finishTask()}, late, nil
+	return res, late, nil
 }

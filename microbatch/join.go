@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/weirlab/weir/dataflow"
@@ -188,33 +189,103 @@ type joinCell struct {
 }
 
 // joinState is the join's keyed state store across batches, one per driver
-// (MK5: only commits change it, in batch order). It joins each batch's side
-// rows against the other side's kept rows and against each other, and
-// writes the joined rows into out.
+// (MK5: only commits change it, in batch order). It is partitioned by a
+// hash of the join key into shards, as Spark's join runs one state store
+// per shuffle partition: a batch's side rows are routed to their key's
+// shard, and the shards join concurrently, each writing its joined rows
+// into its own frame (MJ3).
 type joinState struct {
+	jp      *joinPlan
+	shards  []*joinShard
+	maxTime [2]int64 // largest event time of each side's rows so far (late ones too)
+}
+
+// joinShard is the state of the keys of one shard: it joins the batch's
+// side rows against the other side's kept rows and against each other, and
+// writes the joined rows into out. A shard is used by one goroutine at a
+// time.
+type joinShard struct {
 	jp    *joinPlan
 	cells map[wkey]*joinCell
 	// byEnd lists a windowed join's cells by window end, so firing and
 	// dropping visit the windows the watermark passed, not the state.
-	byEnd   map[dataflow.Time][]*joinCell
-	ends    []dataflow.Time // scratch
-	heldN   int64           // side rows kept (a sliding window's row once per window)
-	maxTime [2]int64        // largest event time of each side's rows so far (late ones too)
-	winBuf  []dataflow.Window
-	out     *rowFrame
+	byEnd  map[dataflow.Time][]*joinCell
+	ends   []dataflow.Time // scratch
+	heldN  int64           // side rows kept (a sliding window's row once per window)
+	winBuf []dataflow.Window
+	out    *rowFrame
+	in     [2][]*sideRow // the batch's rows routed here
+	late   []dataflow.LateRecord
 	// Statistics: rows taken, late rows dropped, pairs emitted.
-	rows, late [2]int64
-	emitted    int64
+	rows, lateN [2]int64
+	emitted     int64
 }
 
-func newJoinState(jp *joinPlan) *joinState {
-	return &joinState{jp: jp, cells: map[wkey]*joinCell{}, byEnd: map[dataflow.Time][]*joinCell{}, maxTime: [2]int64{math.MinInt64, math.MinInt64}, out: newRowFrame(jp.joined)}
+func newJoinState(jp *joinPlan, shards int) *joinState {
+	js := &joinState{jp: jp, maxTime: [2]int64{math.MinInt64, math.MinInt64}}
+	for range max(shards, 1) {
+		js.shards = append(js.shards, &joinShard{jp: jp, cells: map[wkey]*joinCell{}, byEnd: map[dataflow.Time][]*joinCell{}, out: newRowFrame(jp.joined)})
+	}
+	return js
+}
+
+// shardOf is the shard of a key text: FNV-1a, stable across runs.
+func (js *joinState) shardOf(key string) *joinShard {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return js.shards[h%uint32(len(js.shards))]
+}
+
+// commit takes one batch's side rows (tasks in partition-range order) at
+// the batch's watermark wm, routes them to their key's shard and runs the
+// shards concurrently ([joinShard.commit]); it returns the batch's late
+// side rows appended to late. Each shard's joined rows are in its out.
+func (js *joinState) commit(tasks []*taskOut, wm int64, seq int64, final bool, late []dataflow.LateRecord) []dataflow.LateRecord {
+	for _, sh := range js.shards {
+		sh.in = [2][]*sideRow{sh.in[0][:0], sh.in[1][:0]}
+	}
+	for _, t := range tasks {
+		for side := range 2 {
+			for i := range t.side[side] {
+				r := &t.side[side][i]
+				js.maxTime[side] = max(js.maxTime[side], r.t)
+				sh := js.shardOf(r.key)
+				sh.in[side] = append(sh.in[side], r)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, sh := range js.shards[1:] {
+		wg.Go(func() { sh.commit(wm, seq, final) })
+	}
+	js.shards[0].commit(wm, seq, final)
+	wg.Wait()
+	for _, sh := range js.shards {
+		late = append(late, sh.late...)
+	}
+	return late
+}
+
+// stats sums the shards' statistics.
+func (js *joinState) stats() (rows, late [2]int64, emitted, held, batch int64) {
+	for _, sh := range js.shards {
+		for side := range 2 {
+			rows[side] += sh.rows[side]
+			late[side] += sh.lateN[side]
+		}
+		emitted += sh.emitted
+		held += sh.heldN
+		batch += int64(sh.out.n)
+	}
+	return rows, late, emitted, held, batch
 }
 
 // isLate is dataflow.JoinOperator's rule (I5 for a join side): a windowed
 // join's row is late once one of its windows is, W >= end +
 // AllowedLateness; an incremental join has no late rows.
-func (js *joinState) isLate(t, wm int64) bool {
+func (js *joinShard) isLate(t, wm int64) bool {
 	if !js.jp.j.Windowed() || wm == math.MinInt64 {
 		return false
 	}
@@ -234,38 +305,37 @@ func addSatMs(a, b int64) int64 {
 	return a + b
 }
 
-// commit takes one batch's side rows in (tasks in partition-range order) at
-// the batch's watermark wm: late rows go to late, the others join; then the
-// windows whose end is <= wm (every window when final) emit their pairs and
-// the windows with end + AllowedLateness <= wm are dropped. The joined rows
-// are in js.out afterwards (reset at the start of each commit).
-func (js *joinState) commit(tasks []*taskOut, wm int64, seq int64, final bool, late []dataflow.LateRecord) []dataflow.LateRecord {
+// commit takes the shard's rows of one batch (js.in, in partition-range
+// order) at the batch's watermark wm: late rows go to js.late, the others
+// join; then the windows whose end is <= wm (every window when final) emit
+// their pairs and the windows with end + AllowedLateness <= wm are dropped.
+// The joined rows are in js.out afterwards (reset at the start of each
+// commit).
+func (js *joinShard) commit(wm int64, seq int64, final bool) {
 	js.out.reset()
+	js.late = js.late[:0]
 	windowed := js.jp.j.Windowed()
-	for _, t := range tasks {
-		for side := range 2 {
-			for i := range t.side[side] {
-				r := &t.side[side][i]
-				js.maxTime[side] = max(js.maxTime[side], r.t)
-				if js.isLate(r.t, wm) {
-					js.late[side]++
-					late = append(late, dataflow.LateRecord{RecordRef: r.ref, Key: r.key, Watermark: dataflow.Time(wm), Batch: int(seq), LostAbove: dataflow.MaxTime})
-					continue
-				}
-				js.rows[side]++
-				if !windowed {
-					js.add(side, r, wkey{key: r.key}, true)
-					continue
-				}
-				js.winBuf = js.jp.j.Window.Assign(js.winBuf[:0], dataflow.Time(r.t))
-				for _, w := range js.winBuf {
-					js.add(side, r, wkey{w: w, key: r.key}, false)
-				}
+	for side := range 2 {
+		for _, r := range js.in[side] {
+			if js.isLate(r.t, wm) {
+				js.lateN[side]++
+				js.late = append(js.late, dataflow.LateRecord{RecordRef: r.ref, Key: r.key, Watermark: dataflow.Time(wm), Batch: int(seq), LostAbove: dataflow.MaxTime})
+				continue
+			}
+			js.rows[side]++
+			if !windowed {
+				js.add(side, r, wkey{key: r.key}, true)
+				continue
+			}
+			js.winBuf = js.jp.j.Window.Assign(js.winBuf[:0], dataflow.Time(r.t))
+			for _, w := range js.winBuf {
+				js.add(side, r, wkey{w: w, key: r.key}, false)
 			}
 		}
 	}
+	js.in = [2][]*sideRow{js.in[0][:0], js.in[1][:0]}
 	if !windowed {
-		return late
+		return
 	}
 	js.ends = js.ends[:0]
 	for e := range js.byEnd {
@@ -295,12 +365,11 @@ func (js *joinState) commit(tasks []*taskOut, wm int64, seq int64, final bool, l
 			delete(js.byEnd, e)
 		}
 	}
-	return late
 }
 
 // add puts r into the cell of k; in a fired window (or an incremental join)
 // it joins the other side's kept rows at once.
-func (js *joinState) add(side int, r *sideRow, k wkey, incremental bool) {
+func (js *joinShard) add(side int, r *sideRow, k wkey, incremental bool) {
 	c := js.cells[k]
 	if c == nil {
 		c = &joinCell{w: k.w, key: k.key}
@@ -325,7 +394,7 @@ func (js *joinState) add(side int, r *sideRow, k wkey, incremental bool) {
 
 // pair writes the joined row of l and r: left Cols, right Cols, then
 // window_start and window_end (windowed) and join_time.
-func (js *joinState) pair(l, r *sideRow, w dataflow.Window, windowed bool) {
+func (js *joinShard) pair(l, r *sideRow, w dataflow.Window, windowed bool) {
 	f := js.out
 	col := 0
 	for _, v := range l.vals {
@@ -365,7 +434,10 @@ func (js *joinState) nextWatermark() int64 {
 
 // held is the number of side rows the state keeps (a sliding window's row
 // once per window).
-func (js *joinState) held() int64 { return js.heldN }
+func (js *joinState) held() int64 {
+	_, _, _, held, _ := js.stats()
+	return held
+}
 
 // appendJoinState appends the join state to a checkpoint:
 //
@@ -378,14 +450,17 @@ func (js *joinState) appendJoinState(dst []byte) []byte {
 	for side := range 2 {
 		dst = wire.AppendVarint(dst, js.maxTime[side])
 	}
+	rows, late, emitted, _, _ := js.stats()
 	for side := range 2 {
-		dst = wire.AppendVarint(dst, js.rows[side])
-		dst = wire.AppendVarint(dst, js.late[side])
+		dst = wire.AppendVarint(dst, rows[side])
+		dst = wire.AppendVarint(dst, late[side])
 	}
-	dst = wire.AppendVarint(dst, js.emitted)
-	cells := make([]*joinCell, 0, len(js.cells))
-	for _, c := range js.cells {
-		cells = append(cells, c)
+	dst = wire.AppendVarint(dst, emitted)
+	var cells []*joinCell
+	for _, sh := range js.shards {
+		for _, c := range sh.cells {
+			cells = append(cells, c)
+		}
 	}
 	slices.SortFunc(cells, func(a, b *joinCell) int {
 		return cmp.Or(cmp.Compare(a.w.Start, b.w.Start), cmp.Compare(a.w.End, b.w.End), strings.Compare(a.key, b.key))
@@ -412,15 +487,17 @@ func (js *joinState) appendJoinState(dst []byte) []byte {
 	return dst
 }
 
-// decodeJoinState reads what appendJoinState wrote into an empty state.
+// decodeJoinState reads what appendJoinState wrote into an empty state,
+// each cell into its key's shard (the statistics into the first).
 func (js *joinState) decodeJoinState(d *wire.Decoder) error {
 	for side := range 2 {
 		js.maxTime[side] = d.Varint()
 	}
+	sh0 := js.shards[0]
 	for side := range 2 {
-		js.rows[side], js.late[side] = d.Varint(), d.Varint()
+		sh0.rows[side], sh0.lateN[side] = d.Varint(), d.Varint()
 	}
-	js.emitted = d.Varint()
+	sh0.emitted = d.Varint()
 	ncols := [2]int{len(js.jp.sides[0].colIdx), len(js.jp.sides[1].colIdx)}
 	for n := d.Count(); n > 0 && d.Err() == nil; n-- {
 		c := &joinCell{w: dataflow.Window{Start: dataflow.Time(d.Varint()), End: dataflow.Time(d.Varint())}, key: d.String()}
@@ -443,11 +520,12 @@ func (js *joinState) decodeJoinState(d *wire.Decoder) error {
 			}
 		}
 		if d.Err() == nil {
-			js.cells[wkey{c.w, c.key}] = c
+			sh := js.shardOf(c.key)
+			sh.cells[wkey{c.w, c.key}] = c
 			if js.jp.j.Windowed() {
-				js.byEnd[c.w.End] = append(js.byEnd[c.w.End], c)
+				sh.byEnd[c.w.End] = append(sh.byEnd[c.w.End], c)
 			}
-			js.heldN += int64(len(c.rows[0]) + len(c.rows[1]))
+			sh.heldN += int64(len(c.rows[0]) + len(c.rows[1]))
 		}
 	}
 	if err := d.Err(); err != nil {

@@ -303,7 +303,7 @@ func TestJoinStateSteps(t *testing.T) {
 	c := cfg.withDefaults()
 	pl, err := newPlan(p, &c)
 	require.NoError(t, err)
-	js := newJoinState(pl.join)
+	js := newJoinState(pl.join, 1)
 	row := func(side int, off, tm, amount int64) sideRow {
 		return sideRow{key: "u1", t: tm, ingest: off, ref: dataflow.RecordRef{Offset: off}, vals: map[int][]dataflow.Value{
 			dataflow.JoinLeft: {dataflow.Str("u1"), dataflow.Int(amount)}, dataflow.JoinRight: {dataflow.Int(amount)}}[side]}
@@ -318,10 +318,13 @@ func TestJoinStateSteps(t *testing.T) {
 			o.side[side] = append(o.side[side], r)
 		}
 		late = js.commit([]*taskOut{&o}, wm, seq, final, nil)
-		for i := range js.out.n {
-			// amount, cart_amount, then window_start, window_end, join_time.
-			require.Equal(t, int64(9), js.out.i64[5][i], "join_time")
-			pairs = append(pairs, [2]int64{js.out.i64[1][i], js.out.i64[2][i]})
+		for _, sh := range js.shards {
+			out := sh.out
+			for i := range out.n {
+				// amount, cart_amount, then window_start, window_end, join_time.
+				require.Equal(t, int64(9), out.i64[5][i], "join_time")
+				pairs = append(pairs, [2]int64{out.i64[1][i], out.i64[2][i]})
+			}
 		}
 		return pairs, late
 	}
@@ -337,7 +340,7 @@ func TestJoinStateSteps(t *testing.T) {
 
 	// A checkpoint of the state decodes to the same state.
 	b := js.appendJoinState(nil)
-	js2 := newJoinState(pl.join)
+	js2 := newJoinState(pl.join, 3) // another shard count: cells go to their key's shard
 	require.NoError(t, js2.decodeJoinState(wire.NewDecoder(b)))
 	assert.Equal(t, b, js2.appendJoinState(nil))
 	assert.Equal(t, js.held(), js2.held())
@@ -350,9 +353,10 @@ func TestJoinStateSteps(t *testing.T) {
 	assert.Equal(t, dataflow.Time(15), late[0].Watermark)
 	assert.Equal(t, "u1", late[0].Key)
 	assert.Zero(t, js.held(), "the window's state is dropped at end + lateness")
-	assert.Equal(t, [2]int64{1, 0}, js.late)
-	assert.Equal(t, [2]int64{1, 2}, js.rows)
-	assert.Equal(t, int64(2), js.emitted)
+	rows, lateN, emitted, _, _ := js.stats()
+	assert.Equal(t, [2]int64{1, 0}, lateN)
+	assert.Equal(t, [2]int64{1, 2}, rows)
+	assert.Equal(t, int64(2), emitted)
 }
 
 // testJoinShapes are joins over the test log: an explode in a side's

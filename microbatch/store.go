@@ -78,7 +78,7 @@ func newStore(p *plan) *store {
 	s := &store{p: p, cells: newCellSet(p.specs), index: map[wkey]int32{}, byEnd: map[dataflow.Time][]int32{},
 		sess: map[string][]int32{}, wm: math.MinInt64, maxEvent: math.MinInt64, batches: map[int64]*cellSet{}, lastBatch: math.MinInt64}
 	if p.join != nil {
-		s.join = newJoinState(p.join)
+		s.join = newJoinState(p.join, p.cfg.Parallelism)
 	}
 	return s
 }
