@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -417,5 +418,27 @@ func TestJoinSeeds(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// Receiver mode: the tasks read the blocks received before their batch's
+// time; the joins are exact (event-time windows do not depend on arrival).
+func TestJoinReceiverMode(t *testing.T) {
+	for name, p := range testJoinShapes() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := liveLog(t)
+				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+				go fillPaced(t.Context(), t, l, 10, 5*time.Second)
+				rep, err := Run(t.Context(), p, datasets.NewArrowSource(l), Config{Receiver: true, BlockInterval: 200 * time.Millisecond, BatchInterval: time.Second, Allocator: mem})
+				require.NoError(t, err)
+				assert.Greater(t, len(rep.Batches), 4)
+				assert.Equal(t, l.Len(), rep.Events)
+				want := joinReference(t, p, l, rep)
+				require.NotEmpty(t, want)
+				requireSameResults(t, want, rep.Results)
+				mem.AssertSize(t, 0)
+			})
+		})
 	}
 }
