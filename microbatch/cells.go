@@ -1,6 +1,7 @@
 package microbatch
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -269,8 +270,8 @@ func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64, cou
 			for k, r := range rows {
 				c := cells[k]
 				by, x := bv.value(r), v.value(r)
-				if a.has[c] && !maxByWins(by, x, a.w[c], a.v[c]) {
-					continue
+				if by.IsNull() || (a.has[c] && !maxByWins(by, x, a.w[c], a.v[c])) {
+					continue // a row without an ordering value is skipped
 				}
 				// Values point into the frame (MK1): the kept ones are
 				// copied, which happens only when the maximum changes.
@@ -399,13 +400,21 @@ func (cs *cellSet) value(j int, c int32) dataflow.Value {
 // maxByWins reports whether the row (by, v) replaces the kept (keptBy,
 // kept) in a max-by ([dataflow.AggMaxBy]): a greater By, or an equal By and
 // a lesser Col value, so the result depends neither on arrival order nor
-// on how partial cells merge.
+// on how partial cells merge. Floats are in cmp.Compare's total order (NaN
+// least), as dataflow's max-by accumulator orders them.
 func maxByWins(by, v, keptBy, kept dataflow.Value) bool {
-	switch c := by.Compare(keptBy); {
+	switch c := totalCompare(by, keptBy); {
 	case c > 0:
 		return true
 	case c < 0:
 		return false
 	}
-	return v.Compare(kept) < 0
+	return totalCompare(v, kept) < 0
+}
+
+func totalCompare(x, y dataflow.Value) int {
+	if x.K == dataflow.KindFloat64 && y.K == dataflow.KindFloat64 {
+		return cmp.Compare(x.Float64(), y.Float64())
+	}
+	return x.Compare(y)
 }

@@ -442,3 +442,46 @@ func TestJoinReceiverMode(t *testing.T) {
 		})
 	}
 }
+
+// Max-by cells: the greatest By wins, ties go to the least Col, a row with
+// a null By is skipped, floats order totally (NaN least); merging partial
+// cells in either order gives the same answer.
+func TestMaxByCells(t *testing.T) {
+	schema := dataflow.NewSchema(dataflow.Field{Name: "col", Kind: dataflow.KindString}, dataflow.Field{Name: "by", Kind: dataflow.KindFloat64})
+	specs := []aggSpec{newAggSpec(dataflow.MaxBy("col", "by"), schema)}
+	require.Equal(t, modeMaxBy, specs[0].mode)
+	nan := dataflow.Float(math.NaN())
+	fold := func(rows ...[2]dataflow.Value) *cellSet {
+		cs := newCellSet(specs)
+		c := cs.add(dataflow.Window{}, 0, "k")
+		f := newRowFrame(schema)
+		var idx, cells []int32
+		for _, r := range rows {
+			idx, cells = append(idx, int32(f.n)), append(cells, c)
+			f.put(0, r[0])
+			f.put(1, r[1])
+			f.endRow(0)
+		}
+		vs := f.vecs(nil)
+		if len(rows) > 0 && rows[0][1].IsNull() {
+			vs[1] = vec{kind: dataflow.KindFloat64, isConst: true}
+		}
+		cs.update(idx, cells, vs, make([]int64, len(rows)), make([]int64, len(rows)), false)
+		return cs
+	}
+	a := fold([2]dataflow.Value{dataflow.Str("x"), dataflow.Float(2)}, [2]dataflow.Value{dataflow.Str("b"), nan}, [2]dataflow.Value{dataflow.Str("y"), dataflow.Float(3)})
+	assert.Equal(t, dataflow.Str("y"), a.value(0, 0), "the greatest By")
+	b := fold([2]dataflow.Value{dataflow.Str("w"), dataflow.Float(3)}, [2]dataflow.Value{dataflow.Str("z"), dataflow.Float(1)})
+	assert.Equal(t, dataflow.Str("w"), b.value(0, 0))
+	ab, ba := fold(), fold()
+	ab.merge(0, a, 0)
+	ab.merge(0, b, 0)
+	ba.merge(0, b, 0)
+	ba.merge(0, a, 0)
+	assert.Equal(t, dataflow.Str("w"), ab.value(0, 0), "a tie in By goes to the least Col")
+	assert.Equal(t, ab.value(0, 0), ba.value(0, 0), "merge order")
+	onlyNaN := fold([2]dataflow.Value{dataflow.Str("n"), nan}, [2]dataflow.Value{dataflow.Str("m"), nan})
+	assert.Equal(t, dataflow.Str("m"), onlyNaN.value(0, 0), "NaN orders equal to itself: the least Col")
+	null := fold([2]dataflow.Value{dataflow.Str("q"), {}})
+	assert.True(t, null.value(0, 0).IsNull(), "a null By is skipped: null over no rows")
+}
