@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,9 +136,15 @@ func (rs *runState) report(pl *plan) *Report {
 		if a.Partition != b.Partition {
 			return a.Partition - b.Partition
 		}
-		return int(min(max(a.Offset-b.Offset, -1), 1))
+		if a.Offset != b.Offset {
+			return int(min(max(a.Offset-b.Offset, -1), 1))
+		}
+		return strings.Compare(a.Key, b.Key)
 	})
-	r.Late = slices.CompactFunc(rs.late, func(a, b dataflow.LateRecord) bool { return a.RecordRef == b.RecordRef })
+	// A record is reported once per key: once for an aggregation (Key is
+	// ""), once per dropped join side row's key (a record reaching both
+	// sides of a self-join may be late on either).
+	r.Late = slices.CompactFunc(rs.late, func(a, b dataflow.LateRecord) bool { return a.RecordRef == b.RecordRef && a.Key == b.Key })
 	for i := range r.Late {
 		seq := int64(r.Late[i].Batch)
 		r.Late[i].Batch, _ = slices.BinarySearchFunc(rs.batches, seq, func(b BatchInfo, seq int64) int { return int(min(max(b.Seq-seq, -1), 1)) })

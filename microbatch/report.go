@@ -55,7 +55,9 @@ type Report struct {
 	// stateless pipeline every emitted record.
 	Results []dataflow.Result
 	// Late lists the records dropped as late (each once, sorted by
-	// partition and offset), with the batch that dropped them.
+	// partition and offset), with the batch that dropped them. A join's
+	// late side rows name their join key (Key); a record is listed once
+	// per key.
 	Late []dataflow.LateRecord
 	// Watermarked says the run judged rows late by an event-time
 	// watermark (ME1, ME2): event-time mode with event-time fixed, sliding
