@@ -160,3 +160,21 @@ func BenchmarkYSBTask(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(n*b.N), "ns/event")
 }
+
+// BenchmarkNexmarkJoin runs the join pipelines of the tests (joinShapes:
+// persons with their auctions in 10 s windows, the q4-like winning bid per
+// auction then per category with max-by, bids with their auctions
+// incrementally) end to end over a filled nexmark log: the tasks' side
+// steps, the join state in the commit, and the aggregation over the joined
+// rows on the column kernels.
+//
+//	GOMAXPROCS=2 go test ./microbatch -run XXX -bench NexmarkJoin -benchtime 3x
+func BenchmarkNexmarkJoin(b *testing.B) {
+	const n = 1_000_000
+	l, _, err := datasets.Generate(context.Background(), "nexmark", datasets.Config{Events: n, Seed: 1, Partitions: 4})
+	require.NoError(b, err)
+	sh := joinShapes(l.Schema())
+	for _, name := range []string{"windowed", "join-agg-then", "incremental"} {
+		b.Run("query="+name, func(b *testing.B) { benchRun(b, sh[name], l) })
+	}
+}

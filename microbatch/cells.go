@@ -1,6 +1,7 @@
 package microbatch
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ const (
 	modeSpanI // i min, j max
 	modeSpanF // f min, g max
 	modeAcc   // a dataflow.Accumulator
+	modeMaxBy // v (Col's value), w (By's value), has
 )
 
 // aggSpec describes one aggregate of the aggregation.
@@ -35,10 +37,11 @@ type aggSpec struct {
 	inKind  dataflow.Kind
 	resKind dataflow.Kind
 	mode    aggMode
+	by      int // max-by's ordering column; -1 otherwise
 }
 
 func newAggSpec(g dataflow.Agg, in dataflow.Schema) aggSpec {
-	sp := aggSpec{agg: g, col: -1, resKind: g.ResultKind(in)}
+	sp := aggSpec{agg: g, col: -1, by: -1, resKind: g.ResultKind(in)}
 	if g.Kind != dataflow.AggCount {
 		sp.col = in.Index(g.Col)
 		sp.inKind = in.Fields[sp.col].Kind
@@ -58,6 +61,8 @@ func newAggSpec(g dataflow.Agg, in dataflow.Schema) aggSpec {
 		sp.mode = pick(fl, modeMean, modeMeanI)
 	case dataflow.AggSpan:
 		sp.mode = pick(fl, modeSpanF, modeSpanI)
+	case dataflow.AggMaxBy:
+		sp.mode, sp.by = modeMaxBy, in.Index(g.By)
 	default:
 		sp.mode = modeAcc
 	}
@@ -84,6 +89,7 @@ type aggCols struct {
 	s    []string
 	has  []bool
 	acc  []dataflow.Accumulator
+	v, w []dataflow.Value
 }
 
 // cellSet holds partial aggregates, one cell per (window, key), as columns
@@ -131,6 +137,8 @@ func (cs *cellSet) reserve(n int) {
 			a.f, a.g = slices.Grow(a.f, n), slices.Grow(a.g, n)
 		case modeAcc:
 			a.acc = slices.Grow(a.acc, n)
+		case modeMaxBy:
+			a.v, a.w, a.has = slices.Grow(a.v, n), slices.Grow(a.w, n), slices.Grow(a.has, n)
 		}
 	}
 }
@@ -170,6 +178,8 @@ func (cs *cellSet) add(w dataflow.Window, gid int32, key string) int32 {
 			a.g = append(a.g, math.Inf(-1))
 		case modeAcc:
 			a.acc = append(a.acc, sp.agg.NewAccumulator(sp.inKind))
+		case modeMaxBy:
+			a.v, a.w, a.has = append(a.v, dataflow.Value{}), append(a.w, dataflow.Value{}), append(a.has, false)
 		}
 	}
 	return c
@@ -255,6 +265,18 @@ func (cs *cellSet) update(rows, cells []int32, cols []vec, evt, ing []int64, cou
 				a.f[c] = min(a.f[c], x)
 				a.g[c] = max(a.g[c], x)
 			}
+		case modeMaxBy:
+			bv := &cols[sp.by]
+			for k, r := range rows {
+				c := cells[k]
+				by, x := bv.value(r), v.value(r)
+				if by.IsNull() || (a.has[c] && !maxByWins(by, x, a.w[c], a.v[c])) {
+					continue // a row without an ordering value is skipped
+				}
+				// Values point into the frame (MK1): the kept ones are
+				// copied, which happens only when the maximum changes.
+				a.v[c], a.w[c], a.has[c] = cloneValue(x), cloneValue(by), true
+			}
 		case modeAcc:
 			plain := v.kind == dataflow.KindString && v.codes == nil && !v.isConst
 			for k, r := range rows {
@@ -312,6 +334,10 @@ func (cs *cellSet) merge(d int32, src *cellSet, c int32) {
 			a.g[d] = max(a.g[d], b.g[c])
 		case modeAcc:
 			a.acc[d].Merge(b.acc[c])
+		case modeMaxBy:
+			if b.has[c] && (!a.has[d] || maxByWins(b.w[c], b.v[c], a.w[d], a.v[d])) {
+				a.v[d], a.w[d], a.has[d] = b.v[c], b.w[c], true
+			}
 		}
 	}
 }
@@ -362,6 +388,33 @@ func (cs *cellSet) value(j int, c int32) dataflow.Value {
 		return dataflow.Value{K: sp.resKind, I: a.j[c] - a.i[c]}
 	case modeSpanF:
 		return dataflow.Float(a.g[c] - a.f[c])
+	case modeMaxBy:
+		if !a.has[c] {
+			return dataflow.Value{} // null over no rows
+		}
+		return a.v[c]
 	}
 	return a.acc[c].Result()
+}
+
+// maxByWins reports whether the row (by, v) replaces the kept (keptBy,
+// kept) in a max-by ([dataflow.AggMaxBy]): a greater By, or an equal By and
+// a lesser Col value, so the result depends neither on arrival order nor
+// on how partial cells merge. Floats are in cmp.Compare's total order (NaN
+// least), as dataflow's max-by accumulator orders them.
+func maxByWins(by, v, keptBy, kept dataflow.Value) bool {
+	switch c := totalCompare(by, keptBy); {
+	case c > 0:
+		return true
+	case c < 0:
+		return false
+	}
+	return totalCompare(v, kept) < 0
+}
+
+func totalCompare(x, y dataflow.Value) int {
+	if x.K == dataflow.KindFloat64 && y.K == dataflow.KindFloat64 {
+		return cmp.Compare(x.Float64(), y.Float64())
+	}
+	return x.Compare(y)
 }

@@ -165,16 +165,21 @@ func (c *snapshotCheckpoints) latest() ([]byte, bool, []error, error) {
 //	"WMBK" | version b | seq | nextT | taken | u#offsets offset... | wm | maxEvent | lastBatch
 //	       | pid: firstRun b, latestTime, latestRate f, latestError f | rate f
 //	       | cells(with lastUpd) | u#batches (batch time, cells)... | prev b [cells]
+//	       | join b [join state] | keyRows b [u#values value... per live cell, in cell order]
 //	cells:  u#specs mode b... | lastUpd b | u#cells cell...
 //	cell:   start | end | key s | n | maxEv | maxIng | [lastUpd] | agg...
 //	agg:    by mode: count: nothing; sums, means, min/max of ints: i; of floats: f f;
-//	        min/max of strings: has b, s; span: i, j or f, g; others: the accumulator's bytes
+//	        min/max of strings: has b, s; span: i, j or f, g; max-by: has b, value, by value
+//	        (dataflow.AppendValue); others: the accumulator's bytes
+//
+// The join state's layout is at [joinState.appendJoinState]; key rows (a
+// regroup's first stage) are each live cell's key column values.
 //
 // Batches are written in increasing batch time, so equal states give equal
 // bytes. The version changes with any change to this layout.
 const (
 	ckMagic   = "WMBK"
-	ckVersion = 1
+	ckVersion = 2
 )
 
 // ErrCorruptCheckpoint is wrapped by the error of a restore whose
@@ -235,6 +240,10 @@ func appendCells(dst []byte, cs *cellSet, live func(c int32) bool, lastUpd []int
 					return dst, fmt.Errorf("microbatch: checkpoint aggregate %d (%v) of key %q: %w", j, sp.agg, cs.key[c], err)
 				}
 				dst = wire.AppendBytes(dst, acc)
+			case modeMaxBy:
+				dst = append(dst, boolByte(a.has[c]))
+				dst = dataflow.AppendValue(dst, a.v[c])
+				dst = dataflow.AppendValue(dst, a.w[c])
 			}
 		}
 	}
@@ -301,6 +310,13 @@ func decodeCells(d *wire.Decoder, cs *cellSet, add func(w dataflow.Window, key s
 				if err := a.acc[c].UnmarshalBinary(b); err != nil {
 					return nil, fmt.Errorf("%w: aggregate %v of key %q: %w", ErrCorruptCheckpoint, sp.agg, key, err)
 				}
+			case modeMaxBy:
+				has := d.Byte()
+				if has > 1 {
+					d.Fail("bad presence flag")
+				}
+				a.has[c] = has == 1
+				a.v[c], a.w[c] = dataflow.DecodeValue(d), dataflow.DecodeValue(d)
 			}
 		}
 	}
@@ -356,6 +372,18 @@ func (d *driver) appendState(dst []byte, b *batch) ([]byte, error) {
 	if st.prevWin != nil {
 		if dst, err = appendCells(dst, st.prevWin, nil, nil); err != nil {
 			return dst, err
+		}
+	}
+	dst = append(dst, boolByte(st.join != nil))
+	if st.join != nil {
+		dst = st.join.appendJoinState(dst)
+	}
+	dst = append(dst, boolByte(d.p.then != nil))
+	if d.p.then != nil {
+		for c := range int32(st.cells.len()) {
+			if !st.dead[c] {
+				dst = dataflow.AppendRow(dst, st.keyRows[c])
+			}
 		}
 	}
 	return dst, nil
@@ -473,6 +501,24 @@ func (d *driver) decodeState(payload []byte) error {
 		st.prevWin = cs
 	} else if hasPrev > 1 {
 		r.Fail("bad previous-window flag")
+	}
+	if hasJoin := r.Byte(); r.Err() == nil && hasJoin != boolByte(st.join != nil) {
+		return fmt.Errorf("%w: join state flag %d, the pipeline's is %d", ErrCorruptCheckpoint, hasJoin, boolByte(st.join != nil))
+	} else if hasJoin == 1 {
+		if err := st.join.decodeJoinState(r); err != nil {
+			return err
+		}
+	}
+	if hasRows := r.Byte(); r.Err() == nil && hasRows != boolByte(d.p.then != nil) {
+		return fmt.Errorf("%w: key-row flag %d, the pipeline's is %d", ErrCorruptCheckpoint, hasRows, boolByte(d.p.then != nil))
+	} else if hasRows == 1 {
+		for c := range st.keyRows {
+			row := make(dataflow.Row, r.Count())
+			for i := range row {
+				row[i] = dataflow.DecodeValue(r)
+			}
+			st.keyRows[c] = row
+		}
 	}
 	if err := r.Finish(); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorruptCheckpoint, err)

@@ -137,6 +137,64 @@
 //     the bytes per record of the Arrow columns); beyond it the run stops
 //     with a *MemoryBudgetError instead of exhausting the machine.
 //
+// # Joins, regroups and max-by
+//
+// A [dataflow.Join] runs as Structured Streaming's stream-stream join
+// (StreamingSymmetricHashJoinExec): a state store per side, keyed by the
+// join key, across batches, each batch's rows joined against the other
+// side's kept rows and against each other, with weir's windowed-join
+// semantics ([dataflow.Join]) where they differ from Spark's.
+//
+//   - MJ1 A join pipeline's tasks run the shared steps, then each side's
+//     steps on a copy of the frame's state, so both sides see the shared
+//     steps' output, and hand each surviving side row to the driver: its
+//     join key text, event time (the side's TimeCol), ingest time, record
+//     and its Cols (strings copied). Nothing is joined in a task.
+//   - MJ2 The join watermark: per side, the largest event time of its rows
+//     in the batches before (late rows included, as Spark's
+//     EventTimeWatermark sees them), minus Join.Watermark.MaxOutOfOrderness;
+//     the join's is the minimum of the two (Spark's "min" multiple-watermark
+//     policy), -inf until both sides have had a row, set after a batch
+//     commits and used by the next, never decreasing. The idle timeout is
+//     not modelled (Spark has none): an idle side holds the join back
+//     until the end of the input. It is the batch's [BatchInfo.Watermark]
+//     and drives the aggregation after the join.
+//   - MJ3 The commit (one batch at a time, MK5) takes the batch's side rows
+//     at its watermark W. Windowed: a row is late, dropped whole and
+//     reported in [Report.Late] with its join key as Key (counters
+//     join_left_late, join_right_late), once one of its windows has W >=
+//     end + AllowedLateness, the rule of dataflow.JoinOperator.IsLateTime;
+//     otherwise it is kept in each of its windows for its key, and in a
+//     window that has already fired it joins the other side's kept rows at
+//     once. Then every window with end <= W emits all its pairs, once, and
+//     every window with end + AllowedLateness <= W is dropped. Spark emits
+//     a windowed inner join's pairs at once and drops per window row;
+//     weir's model emits at the window's end, and so does this runtime.
+//     Incremental (no window): each key's rows are kept for ever
+//     (unbounded, as a Spark join without a watermark), a new row joins
+//     the other side's kept rows at once, and nothing is late. At the end
+//     of the input every window fires.
+//   - MJ4 The joined rows (left Cols, right Cols, window_start, window_end,
+//     join_time) are built as columns and run through Join.Steps and the
+//     aggregation's task half on the same kernels as records, in the
+//     commit, then merge into the keyed state like a task's cells. A
+//     window's pairs come out in the batch whose watermark passed its end,
+//     with join_time = end - 1 ms, and an aggregation after a join has no
+//     allowed lateness on the join, so no joined row is late for it: its
+//     late check is off, and its windows are final at the same W.
+//   - MJ5 A regroup (Pipeline.Then) reads the first aggregation in Append
+//     mode (Update is refused): a window's first-stage results all fire in
+//     one batch (W >= end, or the end of the input), so the regroup
+//     aggregates each batch's fired results again per window and
+//     Regroup.Key, without state of its own. The keyed state keeps each
+//     cell's key column values beside its rendered key for it.
+//
+// Max-by ([dataflow.AggMaxBy]) is a cell mode of its own: the kept Col and
+// By values, replaced by a greater By or an equal By and a lesser Col, so
+// partial cells merge to the same answer in any order. Checkpoints (MF2)
+// hold the join's state (both sides' kept rows per window and key, fired
+// windows, each side's largest event time) and the key column values.
+//
 // # Limits
 //
 // Receiver mode ([Config.Receiver]) reads what arrived into a block every
@@ -146,7 +204,11 @@
 // time, so processing-time windows differ from the reference answer there
 // (as in Spark). After a driver crash the receiver resumes from the
 // checkpointed offsets (a reliable receiver). Count
-// windows are refused in both modes, sessions in DStream mode. Triggers
+// windows are refused in both modes, sessions in DStream mode. DStream mode
+// refuses joins (its join pairs the RDDs of the same batch, or window of
+// batches, by arrival: no event-time windows, no state across batches for
+// an incremental join, which would need updateStateByKey or mapWithState)
+// and regroups (no watermark says a window's first stage is final). Triggers
 // (early and late firings) have no Spark counterpart: update mode emits
 // every changed window each batch, append mode once. Event-time windows in
 // DStream mode run as mapWithState (or updateStateByKey) keyed by window and

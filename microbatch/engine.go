@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,14 +136,20 @@ func (rs *runState) report(pl *plan) *Report {
 		if a.Partition != b.Partition {
 			return a.Partition - b.Partition
 		}
-		return int(min(max(a.Offset-b.Offset, -1), 1))
+		if a.Offset != b.Offset {
+			return int(min(max(a.Offset-b.Offset, -1), 1))
+		}
+		return strings.Compare(a.Key, b.Key)
 	})
-	r.Late = slices.CompactFunc(rs.late, func(a, b dataflow.LateRecord) bool { return a.RecordRef == b.RecordRef })
+	// A record is reported once per key: once for an aggregation (Key is
+	// ""), once per dropped join side row's key (a record reaching both
+	// sides of a self-join may be late on either).
+	r.Late = slices.CompactFunc(rs.late, func(a, b dataflow.LateRecord) bool { return a.RecordRef == b.RecordRef && a.Key == b.Key })
 	for i := range r.Late {
 		seq := int64(r.Late[i].Batch)
 		r.Late[i].Batch, _ = slices.BinarySearchFunc(rs.batches, seq, func(b BatchInfo, seq int64) int { return int(min(max(b.Seq-seq, -1), 1)) })
 	}
-	r.Watermarked = pl.watermarked()
+	r.Watermarked = pl.lateByWatermark()
 	if r.Elapsed < 0 {
 		r.Elapsed = 0
 	}
@@ -223,6 +230,9 @@ type driver struct {
 
 	execMu sync.Mutex
 	execs  []*exec
+	// joined[i] runs Join.Steps and the aggregation over the joined rows
+	// of join shard i (commit path only; made at the first join commit).
+	joined []*exec
 
 	lastSched time.Duration
 }
@@ -642,6 +652,9 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 	if err != nil {
 		return nil, fmt.Errorf("microbatch: read partition %d offsets [%d, %d): %w", r.Partition, r.From, r.Until, err)
 	}
+	if x.side != nil {
+		return d.joinTask(ctx, x, r, recs)
+	}
 	a := x.agg
 	a.startTask(wm)
 	base := r.From
@@ -682,6 +695,12 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 		if err := x.run(); err != nil {
 			return err
 		}
+		if x.side != nil {
+			if err := x.side.consume(x, x.p.join, part, base+int64(lo)); err != nil {
+				return err
+			}
+			continue
+		}
 		x.agg.consume(x, part, base+int64(lo))
 	}
 	return nil
@@ -689,7 +708,7 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 
 // finishTask hands the task's partial aggregates to the driver.
 func (a *aggExec) finishTask() *taskOut {
-	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out}
+	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out, keyRows: slices.Clip(a.keyRows)}
 	if a.p.shape == shapeSession && a.part.len() > 0 {
 		// Fold merged sessions into their roots (their rows were added
 		// before the merge) and keep the roots only.
@@ -726,9 +745,27 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 			late = append(late, dataflow.LateRecord{RecordRef: r, Batch: int(b.seq), Watermark: dataflow.Time(wmApplied), LostAbove: dataflow.MaxTime})
 		}
 	}
+	if d.p.join != nil {
+		// The join's state store takes the batch's side rows at the
+		// batch's watermark; its joined rows run through Join.Steps into
+		// the aggregation or emit as one more task's output (MJ1-MJ4).
+		var err error
+		if outs, late, err = d.commitJoin(b, outs, wmApplied, late); err != nil {
+			return err
+		}
+	}
 	var results []output
 	if d.p.shape != shapeEmit {
 		results = d.st.commit(b.seq, b.tMs, outs, b.procWM, b.final)
+	}
+	if d.p.join != nil {
+		d.st.wm = max(d.st.wm, d.st.join.nextWatermark())
+	}
+	if d.p.then != nil {
+		var err error
+		if results, err = d.p.then.apply(results); err != nil {
+			return err
+		}
 	}
 	now := clk.Now()
 	emitNanos := now.UnixNano()
@@ -808,14 +845,89 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	add("queued_batches", float64(queued))
 	add("held_bytes", float64(b.held))
 	add("rate_limit", b.rate)
+	if js := d.st.join; js != nil {
+		_, _, _, held, batch := js.stats()
+		add("join_held_rows", float64(held))
+		add("join_emitted", float64(batch))
+	}
 	rs.counters["scheduling_delay_ms"] += info.SchedulingDelay.Milliseconds()
 	rs.counters["max_scheduling_delay_ms"] = max(rs.counters["max_scheduling_delay_ms"], info.SchedulingDelay.Milliseconds())
 	rs.counters["state_calls"] = d.st.stateCalls
 	rs.counters["state_cells"] = int64(len(d.st.index))
 	rs.counters["inverse_zero_keys"] = d.st.zeroKeys
+	if js := d.st.join; js != nil {
+		rows, late, emitted, held, _ := js.stats()
+		rs.counters["join_left_rows"], rs.counters["join_right_rows"] = rows[0], rows[1]
+		rs.counters["join_left_late"], rs.counters["join_right_late"] = late[0], late[1]
+		rs.counters["join_held_rows"] = held
+		rs.counters["join_emitted"] = emitted
+	}
 	rs.mu.Unlock()
 	if d.cfg.OnBatch != nil {
 		d.cfg.OnBatch(info)
 	}
 	return nil
+}
+
+// joinTask runs the shared steps and both join sides over one offset
+// range's records and hands the side rows to the driver; the join itself
+// runs in the commit, on the join's state store.
+func (d *driver) joinTask(ctx context.Context, x *exec, r OffsetRange, recs []arrow.Record) (*taskOut, error) {
+	x.side.startTask()
+	base := r.From
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := x.runRecord(rec, r.Partition, base); err != nil {
+			return nil, err
+		}
+		base += rec.NumRows()
+	}
+	if base != r.Until {
+		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	}
+	o := &taskOut{side: x.side.rows, maxEvent: math.MinInt64}
+	o.records = int64(len(o.side[0]) + len(o.side[1]))
+	if d.cfg.Slow > 0 && o.records > 0 {
+		if err := clock.Sleep(ctx, d.cfg.Clock, time.Duration(o.records)*d.cfg.Slow); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// commitJoin joins the batch's side rows in the join's state at the
+// batch's watermark wm and runs each shard's joined rows through Join.Steps
+// and the aggregation's task half (or the emit), the shards concurrently as
+// the tasks of Spark's stage after the join's shuffle; the returned task
+// outputs stand for the batch's tasks in the rest of the commit. Late side
+// rows are added to late.
+func (d *driver) commitJoin(b *batch, outs []*taskOut, wm int64, late []dataflow.LateRecord) ([]*taskOut, []dataflow.LateRecord, error) {
+	js := d.st.join
+	late = js.commit(outs, wm, b.seq, b.final, late)
+	for len(d.joined) < len(js.shards) {
+		x, err := d.p.newJoinedExec()
+		if err != nil {
+			return nil, nil, err
+		}
+		d.joined = append(d.joined, x)
+	}
+	res := make([]*taskOut, len(js.shards))
+	var g errgroup.Group
+	for i, sh := range js.shards {
+		g.Go(func() error {
+			x := d.joined[i]
+			x.agg.startTask(math.MinInt64)
+			if err := x.runRows(sh.out); err != nil {
+				return err
+			}
+			res[i] = x.agg.finishTask()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return res, late, nil
 }

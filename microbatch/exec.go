@@ -56,6 +56,9 @@ type exec struct {
 	strBufs  [][]string
 
 	agg *aggExec
+	// side runs a join's side steps after the shared steps (join pipelines'
+	// tasks; agg is then unused).
+	side *sideExec
 }
 
 // newExec compiles p's steps for one task.
@@ -75,12 +78,66 @@ func (p *plan) newExec() (*exec, error) {
 		x.steps = append(x.steps, k)
 		s = p.schemas[i+1]
 	}
+	if p.join != nil {
+		se, err := p.newSideExec()
+		if err != nil {
+			return nil, err
+		}
+		x.side = se
+		return x, nil
+	}
 	ae, err := p.newAggExec(c, s)
 	if err != nil {
 		return nil, err
 	}
 	x.agg = ae
 	return x, nil
+}
+
+// newJoinedExec compiles what follows a join (Join.Steps, then the
+// aggregation or emit) over the joined rows, as kernels over the columns of
+// a [rowFrame] ([exec.runRows]). The driver owns it: joined rows are made
+// by commits, one batch at a time.
+func (p *plan) newJoinedExec() (*exec, error) {
+	jp := p.join
+	n := jp.joined.Len()
+	x := &exec{p: p, dicts: make([]dictCache, n), boolBufs: make([][]int64, n), strBufs: make([][]string, n)}
+	for i := range x.dicts {
+		x.dicts[i].ids = p.ids
+	}
+	c := &compiler{ids: p.ids, lookups: jp.stepLookups}
+	s := jp.joined
+	for i, st := range jp.j.Steps {
+		k, err := c.compileStep(i, st, s)
+		if err != nil {
+			return nil, fmt.Errorf("microbatch: join step %d (%v): %w", i, st, err)
+		}
+		x.steps = append(x.steps, k)
+		s = jp.schemas.Joined[i+1]
+	}
+	ae, err := p.newAggExec(c, s)
+	if err != nil {
+		return nil, err
+	}
+	x.agg = ae
+	return x, nil
+}
+
+// runRows runs the joined exec over the rows of f, a frame of frameRows
+// rows at a time, into its aggregation (started by the caller). Nothing
+// is late there (MJ4).
+func (x *exec) runRows(f *rowFrame) error {
+	x.base = f.vecs(x.base[:0])
+	x.baseIngest = f.ingest
+	x.rows = f.n
+	for lo := 0; lo < x.rows; lo += frameRows {
+		x.frame(lo, min(lo+frameRows, x.rows))
+		if err := x.run(); err != nil {
+			return err
+		}
+		x.agg.consume(x, 0, int64(lo))
+	}
+	return nil
 }
 
 // load binds the columns of rec and makes all its rows the frame.

@@ -46,6 +46,11 @@ type plan struct {
 	emitVal  int
 	emitXtra []int
 
+	// join is the pipeline's stream-stream join, nil without one; then its
+	// regroup (Pipeline.Then), nil without one.
+	join *joinPlan
+	then *regroupPlan
+
 	// lookups[i] is lookup step i's table, compiled once.
 	lookups []*lookupIndex
 
@@ -70,6 +75,15 @@ func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
 	}
 	pl := &plan{pipeline: p, input: p.Input, schemas: schemas, last: schemas[len(schemas)-1], ids: new(atomic.Int64), cfg: cfg, timeIdx: -1}
 	pl.used = usedColumns(p)
+	if p.Join != nil {
+		if cfg.Mode == ModeDStream {
+			return nil, dstreamJoinRefusal(p.Join)
+		}
+		if pl.join, err = newJoinPlan(p, pl.ids); err != nil {
+			return nil, err
+		}
+		pl.last = pl.join.schemas.Joined[len(pl.join.schemas.Joined)-1]
+	}
 	pl.lookups = make([]*lookupIndex, len(p.Steps))
 	for i, st := range p.Steps {
 		if st, ok := st.(dataflow.LookupStep); ok {
@@ -97,6 +111,17 @@ func newPlan(p *dataflow.Pipeline, cfg *Config) (*plan, error) {
 	}
 	for _, g := range a.Aggs {
 		pl.specs = append(pl.specs, newAggSpec(g, pl.last))
+	}
+	if p.Then != nil {
+		if m := cfg.Mode; m == ModeDStream {
+			return nil, unsupported(m, "a second aggregation over each window's final results (Pipeline.Then) needs a watermark to know a window is complete; DStream state (mapWithState, updateStateByKey) emits updates per batch without one; use Structured Streaming (event-time mode)")
+		}
+		if cfg.OutputMode == OutputUpdate {
+			return nil, unsupported(cfg.Mode, "a second aggregation over each window's final results (Pipeline.Then) reads the first aggregation in Append output mode (each window once, when the watermark passes its end); Update mode emits unfinished windows")
+		}
+		if pl.then, err = newRegroupPlan(a, p.Then, pl.last); err != nil {
+			return nil, err
+		}
 	}
 	if a.Having != nil {
 		h, err := dataflow.CompilePredicate(a.Having, a.OutputSchemaFor(pl.last))
@@ -218,6 +243,7 @@ type aggExec struct {
 	// session windows, else math.MinInt64 (nothing is late).
 	lateWM   int64
 	late     []dataflow.RecordRef
+	keyRows  []dataflow.Row // keyRows[g]: key g's column values (a regroup's first stage only)
 	maxEvent int64
 	records  int64
 	out      []emitted
@@ -321,6 +347,25 @@ func (a *aggExec) computeGids(x *exec) {
 }
 
 func v0(x *exec, i int) *vec { return &x.cols[i] }
+
+// recordKeyRows keeps the key column values of every key id first seen in
+// the frame (a regroup reads its first stage's key columns, MJ5).
+func (a *aggExec) recordKeyRows(x *exec) {
+	for _, r := range x.sel {
+		g := a.gids[r]
+		for int(g) >= len(a.keyRows) {
+			a.keyRows = append(a.keyRows, nil)
+		}
+		if a.keyRows[g] != nil {
+			continue
+		}
+		row := make(dataflow.Row, len(a.p.keyIdx))
+		for i, c := range a.p.keyIdx {
+			row[i] = cloneValue(x.cols[c].value(r))
+		}
+		a.keyRows[g] = row
+	}
+}
 
 // intKey returns the values of the single integer key column, if that is
 // the key, for the key ids of [aggExec.intGid].
@@ -426,11 +471,14 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	}
 	fixed := p.shape == shapeTimeWin && p.win.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst
 	var keyInts []int64
-	if fixed {
+	if fixed && p.then == nil {
 		keyInts = a.intKey(x)
 	}
 	if keyInts == nil {
 		a.computeGids(x)
+	}
+	if p.then != nil {
+		a.recordKeyRows(x)
 	}
 	// Ingest time per frame row.
 	ingest := x.ingest
@@ -516,6 +564,12 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 // Structured Streaming's event-time fixed, sliding and session windows.
 func (p *plan) watermarked() bool {
 	return p.cfg.Mode == ModeEventTime && p.timeIdx >= 0 && (p.shape == shapeTimeWin || p.shape == shapeSession)
+}
+
+// lateByWatermark reports whether the run drops rows as late by a
+// watermark: [plan.watermarked], or a windowed join's side rows (MJ3).
+func (p *plan) lateByWatermark() bool {
+	return p.watermarked() || (p.join != nil && p.join.j.Windowed())
 }
 
 // dropLate applies Spark's late-row rule (ME2, models.md 3.2) to the live
@@ -755,10 +809,19 @@ func usedColumns(p *dataflow.Pipeline) []bool {
 			names = append(names, st.On)
 		}
 	}
+	if p.Join != nil {
+		// The join's sides and steps may read any column the shared steps
+		// pass on; a join pipeline binds every input column.
+		used := make([]bool, p.Input.Len())
+		for i := range used {
+			used[i] = true
+		}
+		return used
+	}
 	if a := p.Agg; a != nil {
 		names = append(append(names, a.Key...), a.TimeCol)
 		for _, g := range a.Aggs {
-			names = append(names, g.Col)
+			names = append(names, g.Col, g.By)
 		}
 	} else {
 		names = append(append(append(names, p.Emit.Key...), p.Emit.Value), p.Emit.Extra...)

@@ -55,11 +55,15 @@ type Report struct {
 	// stateless pipeline every emitted record.
 	Results []dataflow.Result
 	// Late lists the records dropped as late (each once, sorted by
-	// partition and offset), with the batch that dropped them.
+	// partition and offset), with the batch that dropped them. A join's
+	// late side rows name their join key (Key); a record is listed once
+	// per key.
 	Late []dataflow.LateRecord
 	// Watermarked says the run judged rows late by an event-time
 	// watermark (ME1, ME2): event-time mode with event-time fixed, sliding
-	// or session windows. Otherwise nothing is dropped as late.
+	// or session windows, or a windowed join, whose side rows are late
+	// under the join's rule (MJ3) at the batch's join watermark (MJ2).
+	// Otherwise nothing is dropped as late.
 	Watermarked bool
 	// Events is the number of source records processed (recomputations
 	// counted in Counters).
@@ -80,9 +84,15 @@ type Report struct {
 	// (damaged checkpoints a restore skipped), restarts_from_start
 	// (restarts that found no undamaged checkpoint), late_records,
 	// scheduling_delay_ms (sum), max_scheduling_delay_ms, state_keys, ...
+	// With a join (MJ3): join_left_rows and join_right_rows (side rows
+	// taken into the state), join_left_late and join_right_late (side rows
+	// dropped as late), join_held_rows (side rows the state keeps after the
+	// last batch, a sliding window's row once per window) and join_emitted
+	// (joined rows, before Join.Steps).
 	Counters map[string]int64
 	// Series: scheduling_delay_ms, processing_delay_ms, total_delay_ms,
-	// queued_batches, held_bytes, rate_limit, input_records, per batch.
+	// queued_batches, held_bytes, rate_limit, input_records, per batch;
+	// with a join also join_held_rows and join_emitted (the batch's).
 	Series map[string]metrics.Series
 	// Panes lists every window result the sink received, in commit order,
 	// with [Config.Trace] (nil otherwise; stateless pipelines have none).

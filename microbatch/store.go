@@ -21,6 +21,9 @@ type output struct {
 	maxEv   int64
 	maxIng  int64
 	deleted bool
+	// keyRow is the cell's key column values, for a regroup (nil without
+	// one).
+	keyRow dataflow.Row
 }
 
 // taskOut is what one task hands to the driver.
@@ -31,6 +34,10 @@ type taskOut struct {
 	maxEvent int64
 	records  int64
 	out      []emitted
+	// keyRows[g] is key g's column values (a regroup's first stage only).
+	keyRows []dataflow.Row
+	// side holds the task's join side rows (a join pipeline's tasks only).
+	side [2][]sideRow
 }
 
 // store is the driver's keyed state across batches (MK5): Structured
@@ -60,11 +67,20 @@ type store struct {
 	zeroKeys  int64
 
 	stateCalls int64
+
+	// keyRows[c] is cell c's key column values (with a regroup only).
+	keyRows []dataflow.Row
+	// join is the stream-stream join's state (join pipelines only).
+	join *joinState
 }
 
 func newStore(p *plan) *store {
-	return &store{p: p, cells: newCellSet(p.specs), index: map[wkey]int32{}, byEnd: map[dataflow.Time][]int32{},
+	s := &store{p: p, cells: newCellSet(p.specs), index: map[wkey]int32{}, byEnd: map[dataflow.Time][]int32{},
 		sess: map[string][]int32{}, wm: math.MinInt64, maxEvent: math.MinInt64, batches: map[int64]*cellSet{}, lastBatch: math.MinInt64}
+	if p.join != nil {
+		s.join = newJoinState(p.join, p.cfg.Parallelism)
+	}
+	return s
 }
 
 func (s *store) addCell(k wkey) int32 {
@@ -73,6 +89,9 @@ func (s *store) addCell(k wkey) int32 {
 	s.dead = append(s.dead, false)
 	s.lastUpd = append(s.lastUpd, 0)
 	s.mark = append(s.mark, 0)
+	if s.p.then != nil {
+		s.keyRows = append(s.keyRows, nil)
+	}
 	if s.p.shape == shapeTimeWin {
 		s.byEnd[k.w.End] = append(s.byEnd[k.w.End], c)
 	}
@@ -105,6 +124,9 @@ func (s *store) out(c int32) output {
 		}
 	}
 	o := output{res: res, maxEv: cs.maxEv[c], maxIng: cs.maxIng[c]}
+	if s.keyRows != nil {
+		o.keyRow = s.keyRows[c]
+	}
 	if h := s.p.having; h != nil {
 		row := make(dataflow.Row, 0, 1+len(cs.specs))
 		row = append(append(row, dataflow.Str(res.Key), res.Value), res.Extra...)
@@ -130,6 +152,9 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 					d = s.addCell(k)
 				}
 				s.cells.merge(d, t.part, c)
+				if s.keyRows != nil && s.keyRows[d] == nil {
+					s.keyRows[d] = t.keyRows[t.part.gid[c]]
+				}
 				s.lastUpd[d] = tMs
 				s.touch(d, seq)
 			}
@@ -192,8 +217,10 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 		outs = s.evict(outs)
 	}
 	// The watermark for the next batch (3): max event time minus the delay,
-	// never decreasing.
-	if p.timeIdx >= 0 {
+	// never decreasing. A join's watermark drives what follows it: the
+	// driver sets it from the join's sides (MJ2).
+	if p.join != nil {
+	} else if p.timeIdx >= 0 {
 		if s.maxEvent > math.MinInt64 {
 			s.wm = max(s.wm, s.maxEvent-p.delayMs)
 		}
@@ -292,10 +319,10 @@ func (s *store) compact() {
 	if s.ndead < 1024 || s.ndead*2 < s.cells.len() {
 		return
 	}
-	old, oldUpd, oldDead := s.cells, s.lastUpd, s.dead
+	old, oldUpd, oldDead, oldRows := s.cells, s.lastUpd, s.dead, s.keyRows
 	s.cells = newCellSet(s.p.specs)
 	s.index = map[wkey]int32{}
-	s.dead, s.lastUpd, s.mark, s.ndead = nil, nil, nil, 0
+	s.dead, s.lastUpd, s.mark, s.ndead, s.keyRows = nil, nil, nil, 0, nil
 	s.byEnd = map[dataflow.Time][]int32{}
 	remap := make(map[int32]int32)
 	for c := range int32(old.len()) {
@@ -305,6 +332,9 @@ func (s *store) compact() {
 		d := s.addCell(wkey{old.win[c], old.key[c]})
 		s.cells.merge(d, old, c)
 		s.lastUpd[d] = oldUpd[c]
+		if oldRows != nil {
+			s.keyRows[d] = oldRows[c]
+		}
 		remap[c] = d
 	}
 	for k, live := range s.sess {
