@@ -244,6 +244,9 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := refuseJoins(p, cfg.Guarantee); err != nil {
+		return nil, err
+	}
 	switch cfg.Guarantee {
 	case ExactlyOnce:
 		return runExactlyOnce(ctx, p, src, cfg, cfg.CheckpointConfig)
@@ -595,4 +598,20 @@ func addTimeline(series map[string]metrics.Series, start int64, l *treeTimeline)
 		}
 		series[name] = s
 	}
+}
+
+// refuseJoins refuses what the runtime does not execute yet: a pipeline
+// with a stream join (Pipeline.Join) or a regroup (Pipeline.Then).
+func refuseJoins(p *dataflow.Pipeline, g Guarantee) error {
+	if p == nil {
+		return nil
+	}
+	model := "recordstream (" + g.String() + ")"
+	if p.Join != nil {
+		return &dataflow.UnsupportedError{Model: model, Reason: "stream joins (Pipeline.Join) are not executed by this runtime yet"}
+	}
+	if p.Then != nil {
+		return &dataflow.UnsupportedError{Model: model, Reason: "a regroup (Pipeline.Then) is not executed by this runtime yet"}
+	}
+	return nil
 }
