@@ -55,6 +55,7 @@ type incarnation struct {
 	jobDone  chan struct{}      // closed when the sink has finished
 
 	windows []*gateProtocol // per window task
+	joins   []*gateProtocol // per join task
 	sink    *gateProtocol
 }
 
@@ -97,6 +98,14 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		}
 		inc.windows = append(inc.windows, p)
 		w.proto = p
+	}
+	for _, j := range t.joins {
+		p, err := newGateProtocol(inc, j.taskBase)
+		if err != nil {
+			return nil, err
+		}
+		inc.joins = append(inc.joins, p)
+		j.proto = p
 	}
 	p, err := newGateProtocol(inc, t.sink.taskBase)
 	if err != nil {

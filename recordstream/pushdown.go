@@ -122,7 +122,7 @@ func usedInputColumns(p *dataflow.Pipeline) []bool {
 		mark(a.Key...)
 		mark(a.TimeCol)
 		for _, g := range a.Aggs {
-			mark(g.Col)
+			mark(g.Col, g.By)
 		}
 	} else {
 		mark(p.Emit.Key...)
@@ -163,6 +163,9 @@ func projectForAgg(a *dataflow.Aggregation, last dataflow.Schema) ([]int, datafl
 	for _, g := range a.Aggs {
 		if g.Kind != dataflow.AggCount {
 			add(g.Col)
+		}
+		if g.By != "" {
+			add(g.By) // max-by's ordering column
 		}
 	}
 	if len(idx) == last.Len() {

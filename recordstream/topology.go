@@ -35,6 +35,9 @@ const (
 	componentSink // sink
 	// componentAcker is Storm's __acker (fields grouping on the root id).
 	componentAcker // acker
+	// componentJoin is the stream-join bolt (fields grouping on the join
+	// key from both sides).
+	componentJoin // join
 )
 
 // grouping is how a stream's tuples are spread over the consumer's tasks
@@ -221,10 +224,22 @@ type topo struct {
 	last        dataflow.Schema // schema after the stateless steps
 	keyIdx      []int
 	timeAt      int // event-time column in last, -1 for ingest time
-	acking      bool
-	seed        maphash.Seed
+	// A pipeline with a Join: last is the joined rows' schema after
+	// Join.Steps (what reaches Agg or Emit), sideSchema each side's row
+	// schema, sideKeyIdx its join key columns and sideTimeAt its event-time
+	// column; joinTimeAt is join_time in last (-1 if a step dropped it).
+	join       *dataflow.Join
+	js         dataflow.JoinSchemas
+	sideSchema [2]dataflow.Schema
+	sideKeyIdx [2][]int
+	sideTimeAt [2]int
+	joinTimeAt int
+	then       *dataflow.Regroup
+	acking     bool
+	seed       maphash.Seed
 
 	spouts  []*spoutTask
+	joins   []*joinTask
 	windows []*windowTask
 	sink    *sinkTask
 	ackers  []*ackerTask
@@ -244,7 +259,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := refuseJoins(p, cfg.Guarantee); err != nil {
+	if err := refuseJoins(p, &cfg); err != nil {
 		return nil, err
 	}
 	switch cfg.Guarantee {
@@ -277,8 +292,11 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	if src.Partitions() < 1 {
 		return nil, errors.New("recordstream: the log has no partitions")
 	}
-	t := &topo{cfg: cfg, src: src, p: p, agg: p.Agg, last: schemas[len(schemas)-1], timeAt: -1,
-		acking: cfg.Guarantee == AtLeastOnce, seed: maphash.MakeSeed()}
+	t := &topo{cfg: cfg, src: src, p: p, agg: p.Agg, last: schemas[len(schemas)-1], timeAt: -1, joinTimeAt: -1,
+		acking: cfg.Guarantee == AtLeastOnce, seed: maphash.MakeSeed(), join: p.Join, then: p.Then}
+	if err := t.compileJoin(); err != nil {
+		return nil, err
+	}
 	t.aggIn = t.last
 	if t.acking {
 		t.budget = &budget{limit: cfg.MemoryBudget, cfg: &t.cfg}
@@ -308,9 +326,12 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	t.restore = offsets
 
-	nSp, nWin, nAck := src.Partitions(), cfg.Parallelism, 0
+	nSp, nWin, nJoin, nAck := src.Partitions(), cfg.Parallelism, 0, 0
 	if p.Agg == nil {
 		nWin = 0
+	}
+	if p.Join != nil {
+		nJoin = cfg.Parallelism
 	}
 	if t.acking {
 		nAck = cfg.Ackers
@@ -323,6 +344,9 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	for i := range nSp {
 		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(componentSpout, i), t: t, part: i})
+	}
+	for i := range nJoin {
+		t.joins = append(t.joins, &joinTask{taskBase: newBase(componentJoin, i), t: t, index: i})
 	}
 	for i := range nWin {
 		t.windows = append(t.windows, &windowTask{taskBase: newBase(componentWindow, i), t: t, index: i})
@@ -339,7 +363,12 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	qb, bs := cfg.QueueBatches, cfg.BatchSize
 	for _, s := range t.spouts {
 		s.drain = &drainer{ch: s.in.ch, fn: s.onResults}
-		if nWin > 0 {
+		if nJoin > 0 {
+			for _, j := range t.joins {
+				s.out = append(s.out, newEdge(j.in, qb, bs, s.drain))
+				j.inputs = append(j.inputs, s.id)
+			}
+		} else if nWin > 0 {
 			for _, w := range t.windows {
 				s.out = append(s.out, newEdge(w.in, qb, bs, s.drain))
 				w.inputs = append(w.inputs, s.id)
@@ -361,6 +390,18 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		}
 		return es
 	}
+	for _, j := range t.joins {
+		if nWin > 0 {
+			for _, w := range t.windows {
+				j.out = append(j.out, newEdge(w.in, qb, bs, nil))
+				w.inputs = append(w.inputs, j.id)
+			}
+		} else {
+			j.out = append(j.out, newEdge(t.sink.in, qb, bs, nil))
+			t.sink.inputs = append(t.sink.inputs, j.id)
+		}
+		j.acks = ackingBolt(j.taskBase)
+	}
 	for _, w := range t.windows {
 		w.out = newEdge(t.sink.in, qb, bs, nil)
 		t.sink.inputs = append(t.sink.inputs, w.id)
@@ -379,6 +420,11 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	for _, s := range t.spouts {
 		if err := s.init(); err != nil {
+			return nil, err
+		}
+	}
+	for _, j := range t.joins {
+		if err := j.init(); err != nil {
 			return nil, err
 		}
 	}
@@ -469,6 +515,9 @@ func (t *topo) runTasks(ctx context.Context, services []func(context.Context) er
 	for _, s := range t.spouts {
 		spawn(s.run)
 	}
+	for _, j := range t.joins {
+		spawn(j.run)
+	}
 	for _, w := range t.windows {
 		spawn(w.run)
 	}
@@ -553,6 +602,20 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 			transferred += e.sent
 		}
 	}
+	for _, j := range t.joins {
+		add("join_records_in", j.stats.records)
+		add("joined", j.stats.joined)
+		add("late", int64(len(j.late)))
+		add("acker_messages", j.stats.ackerMsgs)
+		add("acker_messages_dropped", j.stats.ackerDropped)
+		r.Late = append(r.Late, j.late...)
+		for _, e := range j.out {
+			transferred += e.sent
+		}
+		for _, e := range j.acks {
+			transferred += e.sent
+		}
+	}
 	for _, a := range t.ackers {
 		add("acker_messages", a.stats.results)
 		for _, e := range a.out {
@@ -600,18 +663,70 @@ func addTimeline(series map[string]metrics.Series, start int64, l *treeTimeline)
 	}
 }
 
-// refuseJoins refuses what the runtime does not execute yet: a pipeline
-// with a stream join (Pipeline.Join) or a regroup (Pipeline.Then).
-func refuseJoins(p *dataflow.Pipeline, g Guarantee) error {
-	if p == nil {
+// compileJoin prepares a pipeline's join: t.last becomes the schema
+// reaching Agg or Emit ([dataflow.Pipeline.Last]), and each side's row
+// schema, key and event-time columns are found.
+func (t *topo) compileJoin() error {
+	j := t.join
+	if j == nil {
 		return nil
 	}
-	model := "recordstream (" + g.String() + ")"
-	if p.Join != nil {
-		return &dataflow.UnsupportedError{Model: model, Reason: "stream joins (Pipeline.Join) are not executed by this runtime yet"}
+	js, err := t.p.JoinSchemas()
+	if err != nil {
+		return err
 	}
+	t.js = js
+	t.last = js.Joined[len(js.Joined)-1]
+	t.joinTimeAt = t.last.Index(dataflow.JoinTimeCol)
+	for side, ss := range [2][]dataflow.Schema{js.Left, js.Right} {
+		sd := &j.Left
+		if side == dataflow.JoinRight {
+			sd = &j.Right
+		}
+		s := ss[len(ss)-1]
+		t.sideSchema[side] = s
+		t.sideKeyIdx[side] = nil
+		for _, k := range sd.Key {
+			t.sideKeyIdx[side] = append(t.sideKeyIdx[side], s.Index(k))
+		}
+		t.sideTimeAt[side] = s.Index(sd.TimeCol)
+	}
+	return nil
+}
+
+// joinReleaseBound is the watermark at which a join task's state for a
+// side tuple of event time ts is dropped (RJ1): the end of its last join
+// window plus the allowed lateness.
+func (t *topo) joinReleaseBound(ts dataflow.Time) int64 {
+	fn := t.join.Window
+	last := int64(ts) - dataflow.FloorMod(int64(ts)-fn.Offset, fn.Period)
+	return last + fn.Size + dataflow.Millis(t.join.AllowedLateness)
+}
+
+// refuseJoins refuses what a mode does not execute: the Trident and
+// Dataflow modes run no stream join (Pipeline.Join) nor regroup
+// (Pipeline.Then), and Storm's modes inject no crash into a join pipeline.
+func refuseJoins(p *dataflow.Pipeline, cfg *Config) error {
+	if p == nil || (p.Join == nil && p.Then == nil) {
+		return nil
+	}
+	what := "a stream join (Pipeline.Join)"
+	if p.Join == nil {
+		what = "a regroup (Pipeline.Then)"
+	}
+	model := "recordstream (" + cfg.Guarantee.String() + ")"
 	if p.Then != nil {
-		return &dataflow.UnsupportedError{Model: model, Reason: "a regroup (Pipeline.Then) is not executed by this runtime yet"}
+		return &dataflow.UnsupportedError{Model: model, Reason: "a regroup (Pipeline.Then) is not executed yet: it waits for dataflow's RegroupOperator"}
+	}
+	switch cfg.Guarantee {
+	case Trident:
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not built into Trident's batches: its join and regroup state would need a Trident state per txid (transactional or opaque values) that weir's operators do not keep; use the exactly-once mode"}
+	case Dataflow:
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not built into the MillWheel mode: its per-bundle commits log window-operator calls only, so a join or regroup task's state could not be committed per bundle; use the exactly-once mode"}
+	case AtMostOnce, AtLeastOnce:
+		if p.Join != nil && len(cfg.Faults.CrashAfter) > 0 {
+			return &dataflow.UnsupportedError{Model: model, Reason: "a crash of a join task in Storm's modes loses its window state and the pairs a replay cannot rebuild (its replays are late for fired windows), which the check cannot tell from a wrong answer; inject crashes into join pipelines in the exactly-once mode"}
+		}
 	}
 	return nil
 }

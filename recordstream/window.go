@@ -114,7 +114,7 @@ type windowTask struct {
 func (w *windowTask) init() error {
 	t := w.t
 	w.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(w.id)+2000))
-	w.eos = make([]bool, len(t.spouts))
+	w.eos = make([]bool, len(w.inputs)) // the spouts, or the join tasks
 	w.lateness = dataflow.Millis(t.agg.AllowedLateness)
 	switch k := t.agg.Window.Kind; {
 	case t.agg.Domain == dataflow.EventTime && (k == dataflow.WindowFixed || k == dataflow.WindowSliding || k == dataflow.WindowSession):
@@ -154,7 +154,7 @@ func (w *windowTask) reset() error {
 	if t.agg.Domain == dataflow.ProcessingTime {
 		policy = dataflow.WatermarkPolicy{}
 	}
-	w.tracker = dataflow.NewWatermarkTracker(len(t.spouts), policy)
+	w.tracker = dataflow.NewWatermarkTracker(len(w.inputs), policy)
 	for i, done := range w.eos {
 		if done {
 			w.tracker.Finish(i)
@@ -177,7 +177,15 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 		w.panes = append(w.panes, tuple{})
 	}
 	tp := &w.panes[n]
-	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
+	var row dataflow.Row
+	if w.t.then != nil {
+		// The sink's regroup takes the result as a row of
+		// Aggregation.ResultSchema: key columns, then every aggregate.
+		row = append(tp.Row[:0], paneKeyRow(&p)...)
+		row = append(row, p.Value)
+	} else {
+		row = append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
+	}
 	row = append(row, p.Extra...)
 	*tp = tuple{Kind: msgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
 		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing), Offset: int64(w.op.Watermark())}
@@ -275,6 +283,9 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 
 // hold keeps tp's ack until its windows are gone (RW1).
 func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
+	if tp.Root == 0 {
+		return nil // a joined row a join's firing produced: not anchored (RJ2)
+	}
 	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
 	switch w.mode {
@@ -489,6 +500,9 @@ func (w *windowTask) finish(ctx context.Context) error {
 	if err := w.sendPanes(ctx); err != nil {
 		return err
 	}
+	if err := w.forwardWatermark(ctx, dataflow.MaxTime); err != nil {
+		return err
+	}
 	return w.releaseAll(ctx)
 }
 
@@ -512,7 +526,25 @@ func (w *windowTask) advance(ctx context.Context) error {
 	if err := w.sendPanes(ctx); err != nil {
 		return err
 	}
+	if err := w.forwardWatermark(ctx, wm); err != nil {
+		return err
+	}
 	return w.releaseUpTo(ctx, wm)
+}
+
+// forwardWatermark sends the task's watermark to the sink when the sink
+// regroups (Pipeline.Then): its regroup fires a window once every window
+// task's watermark has passed its end, behind the window's panes.
+func (w *windowTask) forwardWatermark(ctx context.Context, wm dataflow.Time) error {
+	if w.t.then == nil {
+		return nil
+	}
+	tp, err := w.out.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind, tp.Time, tp.Src = msgWatermark, wm, int32(w.id)
+	return w.out.commit(ctx)
 }
 
 // lost records the tuples an injected crash loses: the rest of the batch
@@ -602,7 +634,7 @@ func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) 
 		}
 	}
 	w.late = append(w.late, l)
-	if w.mode != holdNone {
+	if w.mode != holdNone && tp.Root != 0 {
 		return w.sendAck(ctx, tp.Root, tp.Edge)
 	}
 	return nil
@@ -743,7 +775,8 @@ func (w *windowTask) run(ctx context.Context) error {
 			continue // a notice
 		}
 		start := t.now()
-		err = w.deliver(ctx, b, w.proto, w, true)
+		// Behind a join, the join tasks take the records in (and crash).
+		err = w.deliver(ctx, b, w.proto, w, t.join == nil)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
