@@ -15,6 +15,7 @@ import (
 // joinStats are a join task's counters.
 type joinStats struct {
 	records, ackerMsgs, ackerDropped, joined int64
+	replaysIn                                int64 // replayed side tuples taken into the join's state
 }
 
 // joinTask is the stream-join bolt of a pipeline with a [dataflow.Join]: a
@@ -149,7 +150,7 @@ func (j *joinTask) queue(_ context.Context, row dataflow.Row) error {
 		tp.Time = dataflow.Time(j.ingest / 1e6)
 	}
 	if c := j.cur; c != nil {
-		tp.Partition, tp.Offset = c.Partition, c.Offset
+		tp.Partition, tp.Offset, tp.Aux = c.Partition, c.Offset, c.Aux // a replay's rows are replays
 		if t.acking && c.Root != 0 {
 			e := j.rng.Uint64()
 			tp.Root, tp.Edge = c.Root, e
@@ -251,6 +252,9 @@ func (j *joinTask) onData(ctx context.Context, tp *tuple) error {
 	}
 	if late {
 		return j.dropLate(ctx, tp, j.op.Watermark()) // RJ3
+	}
+	if tp.Aux == 1 {
+		j.stats.replaysIn++
 	}
 	if !j.t.acking || tp.Root == 0 {
 		return nil

@@ -605,6 +605,7 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 	for _, j := range t.joins {
 		add("join_records_in", j.stats.records)
 		add("joined", j.stats.joined)
+		add("replays_in_joins", j.stats.replaysIn)
 		add("late", int64(len(j.late)))
 		add("acker_messages", j.stats.ackerMsgs)
 		add("acker_messages_dropped", j.stats.ackerDropped)
