@@ -61,6 +61,8 @@
 //	join-j  ── fields(Agg.Key) ──▶ window-0..P-1 ──▶ sink   (with an Agg)
 //	join-j  ── global ──────────────────────────────▶ sink   (an Emit)
 //
+// Its tasks:
+//
 //   - a spout runs the shared steps, then each side's Steps on every
 //     output row, and sends each side row, tagged with its side, to the
 //     join task of its join key; it sends one watermark per side, the
