@@ -90,9 +90,11 @@
 // restored after a crash). The Trident and Dataflow modes refuse both (a
 // [dataflow.UnsupportedError]: their per-batch and per-bundle state
 // machinery wraps the window operator only), and Storm's modes refuse
-// crash injection into a join pipeline: a crashed join task loses window
-// state whose pairs no replay can rebuild (replays are late for the fired
-// windows), which the check could not tell from a wrong answer.
+// crash injection into either: a crashed join task loses window state
+// whose pairs no replay can rebuild (replays are late for the fired
+// windows), and a crashed window task re-fires windows whose first result
+// the regroup already took, answers the check could not tell from wrong
+// ones.
 //
 // # One loop per task kind
 //

@@ -126,8 +126,7 @@ func joinShapes() map[string]*dataflow.Pipeline {
 	pq.Aggregate(dataflow.Aggregation{Key: []string{"auction_id", "category"}, Window: dataflow.FixedWindows(300 * time.Millisecond),
 		TimeCol: dataflow.JoinTimeCol, Aggs: []dataflow.Agg{dataflow.Max("price"), dataflow.MaxBy("bidder", "price").Named("winner"), dataflow.Count()}})
 	pq.Then = &dataflow.Regroup{Key: []string{"category"}, Aggs: []dataflow.Agg{dataflow.Mean("max_price"), dataflow.Count(), dataflow.Max("winner")}}
-	_ = pq // a regroup waits for dataflow's RegroupOperator
-	return map[string]*dataflow.Pipeline{"windowed": pw, "incremental": pi}
+	return map[string]*dataflow.Pipeline{"windowed": pw, "incremental": pi, "agg-then": pq}
 }
 
 func TestJoinMatchesReference(t *testing.T) {
@@ -169,7 +168,7 @@ func TestJoinMatchesReference(t *testing.T) {
 // their join key, and the answer is the reference's without them.
 func TestJoinReportsLateSideRows(t *testing.T) {
 	src := newNexmarkSource(2, 6000, 2, 300)
-	for _, name := range []string{"windowed"} {
+	for _, name := range []string{"windowed", "agg-then"} {
 		for _, g := range []Guarantee{AtMostOnce, AtLeastOnce} {
 			t.Run(fmt.Sprintf("%s/%v", name, g), func(t *testing.T) {
 				p := joinShapes()[name]
@@ -194,10 +193,10 @@ func TestJoinExactlyOnceCrashes(t *testing.T) {
 	defer func() {
 		assert.Positive(t, restored, "no restart restored a checkpoint: the test does not exercise restore")
 	}()
-	names := []string{"windowed", "incremental"}
-	for seed := range uint64(8) {
+	names := []string{"windowed", "incremental", "agg-then"}
+	for seed := range uint64(9) {
 		r := rand.New(rand.NewPCG(seed, 17))
-		name := names[seed%2]
+		name := names[seed%3]
 		t.Run(fmt.Sprintf("seed=%d/%s", seed, name), func(t *testing.T) {
 			p := joinShapes()[name]
 			n := 3000 + r.IntN(2000)
@@ -233,7 +232,7 @@ func TestJoinExactlyOnceCrashes(t *testing.T) {
 // crash injection into a join.
 func TestJoinRefusals(t *testing.T) {
 	src := newNexmarkSource(3, 500, 2, 0)
-	for _, name := range []string{"windowed", "incremental"} {
+	for _, name := range []string{"windowed", "agg-then"} {
 		p := joinShapes()[name]
 		for _, cfg := range []Config{
 			{Guarantee: Trident},
@@ -247,11 +246,48 @@ func TestJoinRefusals(t *testing.T) {
 			assert.Contains(t, u.Model, cfg.Guarantee.String())
 		}
 	}
-	// A regroup without a join is refused by Trident and Dataflow too.
+	// A regroup without a join is refused by Trident and Dataflow too, and
+	// with crashes by Storm's modes.
 	p := dataflow.NewPipeline("then", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user", "cat"},
 		Window: dataflow.FixedWindows(time.Second), TimeCol: "event_time", Aggs: []dataflow.Agg{dataflow.Sum("v")}})
 	p.Then = &dataflow.Regroup{Key: []string{"cat"}, Aggs: []dataflow.Agg{dataflow.Max("sum_v")}}
-	_, err := Run(t.Context(), p, newMemSource(1, 100, 1, 0), Config{Guarantee: Trident})
-	var u *dataflow.UnsupportedError
-	require.ErrorAs(t, err, &u)
+	for _, cfg := range []Config{{Guarantee: Trident}, {Guarantee: Dataflow}, {Guarantee: AtLeastOnce, Faults: Faults{CrashAfter: []int64{10}}}} {
+		_, err := Run(t.Context(), p, newMemSource(1, 100, 1, 0), cfg)
+		var u *dataflow.UnsupportedError
+		require.ErrorAs(t, err, &u, "%v", cfg.Guarantee)
+	}
+}
+
+// TestRegroupWithoutJoin runs a regroup after a plain windowed
+// aggregation (max-by in the first stage) on every guarantee that runs it.
+func TestRegroupWithoutJoin(t *testing.T) {
+	src := newMemSource(4, 3000, 3, 40)
+	p := dataflow.NewPipeline("then", testSchema).Aggregate(dataflow.Aggregation{Key: []string{"user", "cat"},
+		Window: dataflow.FixedWindows(time.Second), TimeCol: "event_time", Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 50 * time.Millisecond},
+		Aggs: []dataflow.Agg{dataflow.Sum("v"), dataflow.MaxBy("user", "f").Named("top")}})
+	p.Then = &dataflow.Regroup{Key: []string{"cat"}, Aggs: []dataflow.Agg{dataflow.Max("sum_v"), dataflow.Count(), dataflow.Min("top")}}
+	require.NoError(t, p.Validate())
+	for _, g := range []Guarantee{AtMostOnce, AtLeastOnce, ExactlyOnce} {
+		t.Run(g.String(), func(t *testing.T) {
+			cfg := Config{Guarantee: g, Parallelism: 2, BatchSize: 16, WatermarkEvery: 50}
+			if g == ExactlyOnce {
+				// A window task crashes: the topology restarts from a
+				// checkpoint, the sink's regroup state with it.
+				cfg.Faults = Faults{CrashAfter: []int64{700, 1900}, Slow: 10 * time.Microsecond}
+			}
+			var rep *Report
+			var err error
+			if g == ExactlyOnce {
+				rep, err = runExactlyOnce(t.Context(), p, src, cfg, CheckpointConfig{CheckpointInterval: 2 * time.Millisecond, CheckpointDir: t.TempDir()})
+			} else {
+				rep, err = Run(t.Context(), p, src, cfg)
+			}
+			require.NoError(t, err)
+			require.NotEmpty(t, rep.Results)
+			check(t, p, src, rep)
+			if g == ExactlyOnce {
+				assert.Positive(t, rep.Counters["restarts"], "the crash restarted the topology")
+			}
+		})
+	}
 }

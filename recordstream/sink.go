@@ -30,6 +30,7 @@ type recKey struct {
 
 type sinkStats struct {
 	emissions, duplicates, crashes, lost, ackerMsgs, ackerDropped int64
+	regroupLate                                                   int64 // window results the regroup took after their window fired
 }
 
 // sinkTask is the last bolt: it keeps the final value per window and key
@@ -73,7 +74,7 @@ type sinkTask struct {
 	stats      sinkStats
 	// With a regroup (Pipeline.Then): the operator over the window tasks'
 	// results and their watermarks, and the first error its Emit met.
-	regroup regrouper
+	regroup *dataflow.RegroupOperator
 	rgWM    *dataflow.WatermarkTracker
 	rgErr   error
 	rgPane  tuple                    // reused: a regroup pane as the window tasks' panes are
@@ -254,7 +255,12 @@ func (s *sinkTask) handle(ctx context.Context, ch int, tp *tuple) error {
 	switch tp.Kind {
 	case msgPane:
 		if s.regroup != nil {
-			s.regroup.AddRow(tp.Win, tp.Row)
+			if s.regroup.AddRowAt(tp.Win, tp.Row, tp.Ingest) {
+				// A window task's result for a window the regroup fired: a
+				// re-fire after a crash of a window task (at-least-once),
+				// whose complete result the regroup already took.
+				s.stats.regroupLate++
+			}
 			return s.rgErr
 		}
 		s.tracePane(tp, s.nowc)
@@ -298,7 +304,7 @@ func (s *sinkTask) handle(ctx context.Context, ch int, tp *tuple) error {
 // watermark has passed its end, and its panes are the sink's.
 func (s *sinkTask) initRegroup() error {
 	t := s.t
-	op, err := newRegrouper(t.agg, t.then, t.last, s.onRegroupPane)
+	op, err := dataflow.NewRegroupOperator(t.agg, t.then, t.last, dataflow.RegroupConfig{Emit: s.onRegroupPane})
 	if err != nil {
 		return err
 	}

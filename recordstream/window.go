@@ -141,7 +141,8 @@ func (w *windowTask) init() error {
 // (the task restarts empty).
 func (w *windowTask) reset() error {
 	t := w.t
-	op, err := dataflow.NewWindowOperator(t.agg, t.aggIn, dataflow.OperatorConfig{Emit: w.onPane, Late: func(dataflow.Row, int64) {}})
+	op, err := dataflow.NewWindowOperator(t.agg, t.aggIn, dataflow.OperatorConfig{Emit: w.onPane, Late: func(dataflow.Row, int64) {},
+		KeyRow: t.then != nil})
 	if err != nil {
 		return err
 	}
@@ -181,12 +182,11 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	if w.t.then != nil {
 		// The sink's regroup takes the result as a row of
 		// Aggregation.ResultSchema: key columns, then every aggregate.
-		row = append(tp.Row[:0], paneKeyRow(&p)...)
-		row = append(row, p.Value)
+		row = dataflow.AppendResultRow(tp.Row[:0], p)
 	} else {
 		row = append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
+		row = append(row, p.Extra...)
 	}
-	row = append(row, p.Extra...)
 	*tp = tuple{Kind: msgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
 		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing), Offset: int64(w.op.Watermark())}
 	if p.Timing == dataflow.PaneMerged {
