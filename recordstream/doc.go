@@ -77,13 +77,18 @@
 //   - the window tasks take the join tasks as their inputs (the
 //     aggregation's own watermark policy is zero after a join).
 //
-// A regroup (Pipeline.Then) runs in the sink as a regroup stage of
-// parallelism 1 chained to it (as Flink chains operators): the window
-// tasks send their on-time results as rows of
-// [dataflow.Aggregation.ResultSchema] (key columns, then every aggregate)
-// and their watermarks; the sink's regroup operator fires a window once
-// every window task's watermark passed its end, and its panes are the
-// sink's results.
+// A regroup (Pipeline.Then) gets one more bolt between the window tasks
+// and the sink (regroup.go):
+//
+//	window-i ── fields(Regroup.Key) ──▶ regroup-0..P-1 ── global ──▶ sink
+//
+// The window tasks' operators keep their keys' column values
+// ([dataflow.OperatorConfig.KeyRow]), so each on-time result goes out as
+// a row of [dataflow.Aggregation.ResultSchema] (key columns, then every
+// aggregate) to the regroup task of its regroup key, followed by the
+// window task's watermark; a regroup task wraps a
+// [dataflow.RegroupOperator] and fires a window once every window task's
+// watermark passed its end; its panes are the sink's results.
 //
 // Which modes run them: at-most-once, at-least-once (RJ1-RJ3) and
 // exactly-once (join, window and regroup state in the barrier snapshots,

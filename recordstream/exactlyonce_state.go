@@ -21,8 +21,9 @@ import (
 //	join:    "op"       the join operator's snapshot (dataflow)
 //	         "late"     as the window's
 //	         "channels" unaligned only
+//	regroup: "op"       the regroup operator's snapshot (dataflow)
+//	         "channels" unaligned only
 //	sink:    "txns"     the two-phase-commit sink's pre-committed transactions
-//	         "regroup"  with Pipeline.Then: the regroup operator's snapshot
 //	         "channels" unaligned only
 
 // appendSpoutState encodes a spout's state: its next offset.
@@ -126,15 +127,33 @@ func (s *sinkTask) appendState(dst []byte, id checkpoint.ID) ([]byte, error) {
 		tpc.PreCommit(id)
 		txns = tpc.AppendSnapshot(nil)
 	}
-	dst = wire.AppendSection(dst, "txns", txns)
-	if s.regroup != nil {
-		rg, err := s.regroup.AppendSnapshot(nil)
-		if err != nil {
-			return nil, err
-		}
-		dst = wire.AppendSection(dst, "regroup", rg)
+	return wire.AppendSection(dst, "txns", txns), nil
+}
+
+// appendState encodes the regroup bolt's state: its operator.
+func (g *regroupTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
+	op, err := g.op.AppendSnapshot(nil)
+	if err != nil {
+		return nil, err
 	}
-	return dst, nil
+	return wire.AppendSection(dst, "op", op), nil
+}
+
+// restoreRegroup gives one regroup bolt its state: operator and channel
+// state.
+func (inc *incarnation) restoreRegroup(g *regroupTask, st *gateProtocol) error {
+	c := inc.restored
+	secs, err := wire.Sections(c.Tasks[checkpoint.TaskID(g.id)])
+	if err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", g.name, c.ID, err)
+	}
+	if err := g.op.Restore(secs["op"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", g.name, c.ID, err)
+	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", g.name, c.ID, err)
+	}
+	return nil
 }
 
 // restore gives the windowed bolts and the sink their state from the
@@ -143,13 +162,17 @@ func (inc *incarnation) restore() error {
 	c := inc.restored
 	// The bolts decode their states in parallel: with large state,
 	// decoding dominates the recovery time.
-	errs := make([]error, len(inc.t.windows)+len(inc.t.joins))
+	nw, nj := len(inc.t.windows), len(inc.t.joins)
+	errs := make([]error, nw+nj+len(inc.t.regroups))
 	var wg sync.WaitGroup
 	for i, w := range inc.t.windows {
 		wg.Go(func() { errs[i] = inc.restoreWindow(w, inc.windows[i]) })
 	}
 	for i, j := range inc.t.joins {
-		wg.Go(func() { errs[len(inc.t.windows)+i] = inc.restoreJoin(j, inc.joins[i]) })
+		wg.Go(func() { errs[nw+i] = inc.restoreJoin(j, inc.joins[i]) })
+	}
+	for i, g := range inc.t.regroups {
+		wg.Go(func() { errs[nw+nj+i] = inc.restoreRegroup(g, inc.regroups[i]) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -163,11 +186,6 @@ func (inc *incarnation) restore() error {
 	if tpc := inc.sink.txn.tpc; tpc != nil {
 		if err := tpc.Restore(secs["txns"]); err != nil {
 			return err
-		}
-	}
-	if rg := s.regroup; rg != nil {
-		if err := rg.Restore(secs["regroup"]); err != nil {
-			return fmt.Errorf("recordstream: restore the sink's regroup from %v: %w", c.ID, err)
 		}
 	}
 	if inc.sink.replay, err = decodeTuples(secs["channels"]); err != nil {

@@ -30,7 +30,6 @@ type recKey struct {
 
 type sinkStats struct {
 	emissions, duplicates, crashes, lost, ackerMsgs, ackerDropped int64
-	regroupLate                                                   int64 // window results the regroup took after their window fired
 }
 
 // sinkTask is the last bolt: it keeps the final value per window and key
@@ -72,14 +71,8 @@ type sinkTask struct {
 	txn        *eoSink      // exactly-once: where emissions go
 	latency    metrics.Latency
 	stats      sinkStats
-	// With a regroup (Pipeline.Then): the operator over the window tasks'
-	// results and their watermarks, and the first error its Emit met.
-	regroup *dataflow.RegroupOperator
-	rgWM    *dataflow.WatermarkTracker
-	rgErr   error
-	rgPane  tuple                    // reused: a regroup pane as the window tasks' panes are
-	tr      *tracker                 // stateless with acking: counts duplicate rows against the budget (RB1)
-	trace   *[]dataflow.PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
+	tr         *tracker                 // stateless with acking: counts duplicate rows against the budget (RB1)
+	trace      *[]dataflow.PaneEmission // Config.Trace: where received panes go (the exactly-once runner's, across incarnations); nil: off
 }
 
 // tracePane keeps pane tp, received at now, in the trace when tracing.
@@ -103,8 +96,12 @@ func (s *sinkTask) init() error {
 			s.kinds = append(s.kinds, g.Kind)
 		}
 		s.final = map[resKey]*sinkEntry{}
-		if t.then != nil {
-			return s.initRegroup()
+		if r := t.then; r != nil {
+			// The regroup tasks' panes: their aggregates' kinds.
+			s.kinds = s.kinds[:0]
+			for _, g := range r.Aggs {
+				s.kinds = append(s.kinds, g.Kind)
+			}
 		}
 		return nil
 	}
@@ -254,15 +251,6 @@ func (s *sinkTask) results() []dataflow.Result {
 func (s *sinkTask) handle(ctx context.Context, ch int, tp *tuple) error {
 	switch tp.Kind {
 	case msgPane:
-		if s.regroup != nil {
-			if s.regroup.AddRowAt(tp.Win, tp.Row, tp.Ingest) {
-				// A window task's result for a window the regroup fired: a
-				// re-fire after a crash of a window task (at-least-once),
-				// whose complete result the regroup already took.
-				s.stats.regroupLate++
-			}
-			return s.rgErr
-		}
 		s.tracePane(tp, s.nowc)
 		if s.txn != nil {
 			return s.transact(tp)
@@ -274,79 +262,13 @@ func (s *sinkTask) handle(ctx context.Context, ch int, tp *tuple) error {
 			return s.transact(tp)
 		}
 		return s.record(ctx, tp, s.nowc)
-	case msgWatermark:
-		if s.regroup != nil {
-			if tp.Time == dataflow.MaxTime {
-				s.rgWM.Finish(ch)
-			} else {
-				s.rgWM.Advance(ch, tp.Time, dataflow.Time(s.nowc/1e6))
-			}
-			return s.advanceRegroup()
-		}
 	case msgEOS:
 		if !s.eos[ch] {
 			s.eos[ch] = true
 			s.eosN++
-			if s.regroup != nil {
-				s.rgWM.Finish(ch)
-				return s.advanceRegroup()
-			}
 		}
 	}
 	return nil
-}
-
-// initRegroup builds the regroup (Pipeline.Then) the sink runs over the
-// window tasks' results: a parallelism-1 regroup bolt chained to the sink,
-// as Flink chains operators of equal parallelism. The window tasks send
-// their on-time results as rows of Aggregation.ResultSchema and their
-// watermarks; the regroup fires a window when every window task's
-// watermark has passed its end, and its panes are the sink's.
-func (s *sinkTask) initRegroup() error {
-	t := s.t
-	op, err := dataflow.NewRegroupOperator(t.agg, t.then, t.last, dataflow.RegroupConfig{Emit: s.onRegroupPane})
-	if err != nil {
-		return err
-	}
-	s.regroup = op
-	s.rgWM = dataflow.NewWatermarkTracker(len(s.inputs), dataflow.WatermarkPolicy{})
-	s.kinds = s.kinds[:0]
-	for _, g := range t.then.Aggs {
-		s.kinds = append(s.kinds, g.Kind)
-	}
-	s.discarding = false
-	return nil
-}
-
-// advanceRegroup applies the window tasks' watermark to the regroup.
-func (s *sinkTask) advanceRegroup() error {
-	wm := s.rgWM.Current(dataflow.Time(s.nowc / 1e6))
-	switch {
-	case wm == dataflow.MaxTime:
-		s.regroup.Finish()
-	default:
-		s.regroup.AdvanceWatermark(wm)
-	}
-	return s.rgErr
-}
-
-// onRegroupPane takes a regroup result as a pane of the sink.
-func (s *sinkTask) onRegroupPane(p dataflow.Pane) {
-	tp := &s.rgPane
-	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
-	row = append(row, p.Extra...)
-	*tp = tuple{Kind: msgPane, Src: int32(s.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
-		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing)}
-	s.tracePane(tp, s.nowc)
-	var err error
-	if s.txn != nil {
-		err = s.transact(tp)
-	} else {
-		err = s.pane(tp, s.nowc)
-	}
-	if err != nil && s.rgErr == nil {
-		s.rgErr = err
-	}
 }
 
 // crash loses the queued tuples (stateless pipelines only: the kept results

@@ -38,6 +38,9 @@ const (
 	// componentJoin is the stream-join bolt (fields grouping on the join
 	// key from both sides).
 	componentJoin // join
+	// componentRegroup is the regroup bolt of Pipeline.Then (fields
+	// grouping on Regroup.Key from the window tasks).
+	componentRegroup // regroup
 )
 
 // grouping is how a stream's tuples are spread over the consumer's tasks
@@ -235,15 +238,17 @@ type topo struct {
 	sideTimeAt [2]int
 	joinTimeAt int
 	then       *dataflow.Regroup
+	thenKeyIdx []int // Regroup.Key in the first aggregation's result rows
 	acking     bool
 	seed       maphash.Seed
 
-	spouts  []*spoutTask
-	joins   []*joinTask
-	windows []*windowTask
-	sink    *sinkTask
-	ackers  []*ackerTask
-	all     []*taskBase
+	spouts   []*spoutTask
+	joins    []*joinTask
+	windows  []*windowTask
+	regroups []*regroupTask
+	sink     *sinkTask
+	ackers   []*ackerTask
+	all      []*taskBase
 
 	budget  *budget      // at-least-once bookkeeping (RB1); nil without acking
 	taken   atomic.Int64 // records taken in by the crashable tasks
@@ -320,6 +325,15 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)}
 		}
 	}
+	if r := p.Then; r != nil {
+		rs, err := p.Agg.ResultSchema(t.last)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range r.Key {
+			t.thenKeyIdx = append(t.thenKeyIdx, rs.Index(k))
+		}
+	}
 	t.crashAt = append(t.crashAt, cfg.Faults.CrashAfter...)
 	if offsets != nil && len(offsets) != src.Partitions() {
 		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(offsets), src.Partitions())
@@ -350,6 +364,11 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	for i := range nWin {
 		t.windows = append(t.windows, &windowTask{taskBase: newBase(componentWindow, i), t: t, index: i})
+	}
+	if p.Then != nil {
+		for i := range cfg.Parallelism {
+			t.regroups = append(t.regroups, &regroupTask{taskBase: newBase(componentRegroup, i), t: t, index: i})
+		}
 	}
 	t.sink = &sinkTask{taskBase: newBase(componentSink, 0), t: t}
 	if t.cfg.Trace {
@@ -403,9 +422,21 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		j.acks = ackingBolt(j.taskBase)
 	}
 	for _, w := range t.windows {
-		w.out = newEdge(t.sink.in, qb, bs, nil)
-		t.sink.inputs = append(t.sink.inputs, w.id)
+		if len(t.regroups) > 0 {
+			for _, g := range t.regroups {
+				w.outs = append(w.outs, newEdge(g.in, qb, bs, nil))
+				g.inputs = append(g.inputs, w.id)
+			}
+		} else {
+			w.out = newEdge(t.sink.in, qb, bs, nil)
+			w.outs = []*edge{w.out}
+			t.sink.inputs = append(t.sink.inputs, w.id)
+		}
 		w.acks = ackingBolt(w.taskBase)
+	}
+	for _, g := range t.regroups {
+		g.out = newEdge(t.sink.in, qb, bs, nil)
+		t.sink.inputs = append(t.sink.inputs, g.id)
 	}
 	if nWin == 0 {
 		t.sink.acks = ackingBolt(t.sink.taskBase)
@@ -430,6 +461,11 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	}
 	for _, w := range t.windows {
 		if err := w.init(); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range t.regroups {
+		if err := g.init(); err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +557,9 @@ func (t *topo) runTasks(ctx context.Context, services []func(context.Context) er
 	for _, w := range t.windows {
 		spawn(w.run)
 	}
+	for _, g := range t.regroups {
+		spawn(g.run)
+	}
 	spawn(func(ctx context.Context) error {
 		err := t.sink.run(ctx)
 		if sinkDone != nil {
@@ -597,7 +636,9 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 		add("replays_in_windows", w.stats.replaysIn)
 		add("session_reholds", w.stats.reheld)
 		r.Late = append(r.Late, w.late...)
-		transferred += w.out.sent
+		for _, e := range w.outs {
+			transferred += e.sent
+		}
 		for _, e := range w.acks {
 			transferred += e.sent
 		}
@@ -633,7 +674,11 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 	}
 	add("transferred", transferred)
 	add("duplicates", s.stats.duplicates)
-	add("regroup_late_rows", s.stats.regroupLate)
+	for _, g := range t.regroups {
+		add("regroup_rows_in", g.stats.rows)
+		add("regroup_late_rows", g.stats.late)
+		transferred += g.out.sent
+	}
 	add("goodput", s.stats.emissions-s.stats.duplicates)
 	r.Emissions = s.stats.emissions
 	r.Latency = s.latency

@@ -82,7 +82,8 @@ type windowTask struct {
 	*taskBase
 	t     *topo
 	index int
-	out   *edge
+	out   *edge   // the sink (nil with a regroup)
+	outs  []*edge // the sink, or the regroup tasks (fields on Regroup.Key)
 	acks  []*edge
 	drop  *rand.Rand
 
@@ -180,7 +181,7 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 	tp := &w.panes[n]
 	var row dataflow.Row
 	if w.t.then != nil {
-		// The sink's regroup takes the result as a row of
+		// The regroup takes the result as a row of
 		// Aggregation.ResultSchema: key columns, then every aggregate.
 		row = dataflow.AppendResultRow(tp.Row[:0], p)
 	} else {
@@ -258,7 +259,12 @@ func (w *windowTask) sendPanes(ctx context.Context) error {
 		if w.tap != nil {
 			w.tap(&w.panes[i])
 		}
-		if err := w.out.put(ctx, &w.panes[i]); err != nil {
+		e := w.out
+		if e == nil { // a regroup task by the regroup key of the result row
+			w.key = dataflow.AppendKey(w.key[:0], w.panes[i].Row, w.t.thenKeyIdx)
+			e = w.outs[fields.choose(len(w.outs), w.t.hashKey(w.key), 0)]
+		}
+		if err := e.put(ctx, &w.panes[i]); err != nil {
 			return err
 		}
 	}
@@ -532,19 +538,24 @@ func (w *windowTask) advance(ctx context.Context) error {
 	return w.releaseUpTo(ctx, wm)
 }
 
-// forwardWatermark sends the task's watermark to the sink when the sink
-// regroups (Pipeline.Then): its regroup fires a window once every window
-// task's watermark has passed its end, behind the window's panes.
+// forwardWatermark sends the task's watermark to the regroup tasks
+// (Pipeline.Then): a regroup fires a window once every window task's
+// watermark has passed its end, behind the window's results.
 func (w *windowTask) forwardWatermark(ctx context.Context, wm dataflow.Time) error {
 	if w.t.then == nil {
 		return nil
 	}
-	tp, err := w.out.slot(ctx)
-	if err != nil {
-		return err
+	for _, e := range w.outs {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Time, tp.Src = msgWatermark, wm, int32(w.id)
+		if err := e.commit(ctx); err != nil {
+			return err
+		}
 	}
-	tp.Kind, tp.Time, tp.Src = msgWatermark, wm, int32(w.id)
-	return w.out.commit(ctx)
+	return nil
 }
 
 // lost records the tuples an injected crash loses: the rest of the batch
@@ -741,8 +752,10 @@ func (w *windowTask) crash() error {
 }
 
 func (w *windowTask) flushAll(ctx context.Context) error {
-	if err := w.out.flush(ctx); err != nil {
-		return err
+	for _, e := range w.outs {
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
 	}
 	for _, e := range w.acks {
 		if err := e.flush(ctx); err != nil {
@@ -825,7 +838,7 @@ func (w *windowTask) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, e := range append(slices.Clip(w.acks), w.out) {
+	for _, e := range append(slices.Clip(w.acks), w.outs...) {
 		tp, err := e.slot(ctx)
 		if err != nil {
 			return err
@@ -840,5 +853,10 @@ func (w *windowTask) run(ctx context.Context) error {
 
 // forward sends barrier id to the sink (exactly-once).
 func (w *windowTask) forward(ctx context.Context, id checkpoint.ID) error {
-	return sendBarrier(ctx, w.out, w.id, id)
+	for _, e := range w.outs {
+		if err := sendBarrier(ctx, e, w.id, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
