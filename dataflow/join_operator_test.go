@@ -392,3 +392,133 @@ func BenchmarkJoinOperatorAdd(b *testing.B) {
 		})
 	}
 }
+
+// fuzzJoinInput decodes fuzz bytes into a join, its records in arrival
+// order and a schedule: b[0] picks the join shape, b[1] the allowed
+// lateness, then each 4 bytes (k, x, t, ctl) are one record (k odd: an
+// auction of id x%5, category x/5%3; even: a bid on auction x%6 of price
+// x/6%20; time t%60) followed, when ctl%4 == 0, by a watermark at t -
+// (ctl/4)%25, and when ctl&4 != 0 by a snapshot and restore.
+type fuzzStep struct {
+	wm       dataflow.Time
+	advance  bool
+	snapshot bool
+}
+
+func fuzzJoinInput(b []byte) (*dataflow.Join, []dataflow.Record, []fuzzStep) {
+	if len(b) < 2 {
+		return nil, nil, nil
+	}
+	wins := []dataflow.WindowFn{
+		{},
+		dataflow.FixedWindows(10 * time.Millisecond),
+		dataflow.SlidingWindows(10*time.Millisecond, 5*time.Millisecond),
+		dataflow.SlidingWindows(15*time.Millisecond, 5*time.Millisecond).WithOffset(2 * time.Millisecond),
+	}
+	j := nxJoin(wins[int(b[0])%len(wins)])
+	if j.Windowed() {
+		j.AllowedLateness = time.Duration(int(b[1])%3*6) * time.Millisecond
+	}
+	var rows []dataflow.Row
+	var steps []fuzzStep
+	for b = b[2:]; len(b) >= 4 && len(rows) < 200; b = b[4:] {
+		k, x, t, ctl := b[0], int64(b[1]), int64(b[2])%60, b[3]
+		if k%2 == 1 {
+			rows = append(rows, auction(x%5, x/5%3, t))
+		} else {
+			rows = append(rows, bid(x%6, x/6%20, t))
+		}
+		steps = append(steps, fuzzStep{wm: dataflow.Time(t - int64(ctl/4)%25), advance: ctl%4 == 0, snapshot: ctl&4 != 0})
+	}
+	return j, recs(rows...), steps
+}
+
+// FuzzJoinOperator checks J5 on inputs the fuzzer finds: the operator's
+// rows equal the reference minus the late side rows, whatever the arrival
+// order, watermarks and snapshots.
+func FuzzJoinOperator(f *testing.F) {
+	f.Add([]byte{1, 0, 1, 1, 3, 0, 0, 1, 5, 0, 0, 7, 12, 0, 1, 6, 40, 4})
+	f.Add([]byte{2, 1, 1, 2, 9, 1, 0, 2, 3, 0, 0, 2, 30, 8, 0, 2, 4, 0})
+	f.Add([]byte{0, 0, 0, 1, 3, 4, 1, 1, 9, 0, 0, 7, 1, 0})
+	f.Add([]byte{3, 2, 1, 3, 20, 0, 0, 3, 21, 0, 0, 3, 2, 4, 1, 8, 59, 0, 0, 8, 58, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		j, in, steps := fuzzJoinInput(b)
+		if j == nil {
+			return
+		}
+		h := newJoinHarness(t, j)
+		byOffset := map[int64][]sideRow{}
+		for _, r := range sideRows(t, h.p, in) {
+			byOffset[r.rec.Offset] = append(byOffset[r.rec.Offset], r)
+		}
+		wm := dataflow.MinTime
+		for i, st := range steps {
+			for _, r := range byOffset[int64(i)] {
+				h.add(r)
+			}
+			if st.advance && st.wm > wm {
+				wm = st.wm
+				h.op.AdvanceWatermark(wm)
+			}
+			if st.snapshot {
+				snap, err := h.op.AppendSnapshot(nil)
+				require.NoError(t, err)
+				stats := h.op.Stats()
+				h.op = h.newOp()
+				require.NoError(t, h.op.Restore(snap))
+				require.Equal(t, stats, h.op.Stats())
+			}
+		}
+		h.op.Finish()
+		require.Equal(t, h.want(in), h.take())
+	})
+}
+
+// FuzzJoinSnapshot: Restore of arbitrary bytes never panics and either
+// fails with ErrCorruptState or gives a working operator.
+func FuzzJoinSnapshot(f *testing.F) {
+	shapes := []dataflow.WindowFn{{}, dataflow.FixedWindows(10 * time.Millisecond), dataflow.SlidingWindows(10*time.Millisecond, 5*time.Millisecond)}
+	in := recs(auction(1, 7, 1), bid(1, 5, 3), bid(2, 6, 14), auction(2, 0, 12))
+	for i, win := range shapes {
+		j := nxJoin(win)
+		if j.Windowed() {
+			j.AllowedLateness = 5 * time.Millisecond
+		}
+		h := newJoinHarness(f, j)
+		for _, r := range sideRows(f, h.p, in) {
+			h.add(r)
+		}
+		h.op.AdvanceWatermark(11)
+		snap, err := h.op.AppendSnapshot(nil)
+		require.NoError(f, err)
+		f.Add(uint8(i), snap)
+		f.Add(uint8(i), snap[:len(snap)/2])
+	}
+	f.Add(uint8(0), []byte("JOPS\x01"))
+	f.Add(uint8(1), []byte{})
+	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
+		j := nxJoin(shapes[int(which)%len(shapes)])
+		if j.Windowed() {
+			j.AllowedLateness = 5 * time.Millisecond
+		}
+		h := newJoinHarness(t, j)
+		if err := h.op.Restore(b); err != nil {
+			require.ErrorIs(t, err, dataflow.ErrCorruptState)
+			require.Equal(t, dataflow.JoinStats{}, h.op.Stats(), "a failed Restore leaves the state as it was")
+			return
+		}
+		// A snapshot that restores must give a working operator.
+		for _, r := range sideRows(t, h.p, in) {
+			h.add(r)
+		}
+		h.op.AdvanceWatermark(h.op.Watermark() + 3)
+		h.op.Finish()
+		st := h.op.Stats()
+		require.GreaterOrEqual(t, st.HeldRows, int64(0))
+		if j.Windowed() {
+			require.Zero(t, st.HeldRows)
+		}
+		_, err := h.op.AppendSnapshot(nil)
+		require.NoError(t, err)
+	})
+}

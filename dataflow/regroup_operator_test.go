@@ -43,16 +43,15 @@ func q5Pipeline(win dataflow.WindowFn, having bool) *dataflow.Pipeline {
 // RegroupOperator, forwarding each stage's output before the watermark
 // that caused it, as a runtime must.
 type chain struct {
-	t       testing.TB
-	p       *dataflow.Pipeline
-	join    *dataflow.JoinOperator
-	win     *dataflow.WindowOperator
-	reg     *dataflow.RegroupOperator
-	got     []dataflow.Result
-	late    map[int64]bool // offsets of late records
-	curOff  int64
-	resRow  dataflow.Row
-	emitted int
+	t      testing.TB
+	p      *dataflow.Pipeline
+	join   *dataflow.JoinOperator
+	win    *dataflow.WindowOperator
+	reg    *dataflow.RegroupOperator
+	got    []dataflow.Result
+	late   map[int64]bool // offsets of late records
+	curOff int64
+	resRow dataflow.Row
 }
 
 func newChain(t testing.TB, p *dataflow.Pipeline) *chain {
@@ -128,20 +127,13 @@ func (c *chain) snapshot() {
 
 func runRegroupProperty(t testing.TB, r *rand.Rand, p *dataflow.Pipeline, in []dataflow.Record, snapshots bool) {
 	c := newChain(t, p)
-	type item struct {
-		rec  dataflow.Record
-		side int
-		t    dataflow.Time
-		row  dataflow.Row
-	}
-	var items []item
+	// Side rows of the join, or rows of the aggregation (side -1).
+	var items []sideRow
 	if p.Join != nil {
-		for _, s := range sideRows(t, p, in) {
-			items = append(items, item{s.rec, s.side, s.t, s.row})
-		}
+		items = sideRows(t, p, in)
 	} else {
 		require.NoError(t, dataflow.AggregationInput(p, sliceSeq(in), func(rec dataflow.Record, tm dataflow.Time, row dataflow.Row) {
-			items = append(items, item{rec, -1, tm, slices.Clone(row)})
+			items = append(items, sideRow{rec, -1, tm, slices.Clone(row)})
 		}))
 	}
 	r.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
@@ -286,4 +278,32 @@ func TestWindowOperatorKeyRow(t *testing.T) {
 		assert.Equal(t, dataflow.Row{dataflow.Int(7)}, pn.KeyRow)
 	}
 	assert.Equal(t, dataflow.Row{dataflow.Int(7), dataflow.Int(1), dataflow.Int(2)}, dataflow.AppendResultRow(nil, panes[0]))
+}
+
+// FuzzRegroupSnapshot: Restore of arbitrary bytes never panics and either
+// fails with ErrCorruptState or gives a working operator.
+func FuzzRegroupSnapshot(f *testing.F) {
+	p := q5Pipeline(dataflow.FixedWindows(10*time.Millisecond), true)
+	last, err := p.Last()
+	require.NoError(f, err)
+	op, err := dataflow.NewRegroupOperator(p.Agg, p.Then, last, dataflow.RegroupConfig{})
+	require.NoError(f, err)
+	op.AddRow(w(0, 10), dataflow.Row{dataflow.Int(1), dataflow.Int(3), dataflow.Int(30)})
+	op.AddRow(w(10, 20), dataflow.Row{dataflow.Int(2), dataflow.Int(2), dataflow.Int(3)})
+	snap, err := op.AppendSnapshot(nil)
+	require.NoError(f, err)
+	f.Add(snap)
+	f.Add(snap[:len(snap)/2])
+	f.Add([]byte("ROPS\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		op, err := dataflow.NewRegroupOperator(p.Agg, p.Then, last, dataflow.RegroupConfig{})
+		require.NoError(t, err)
+		if err := op.Restore(b); err != nil {
+			require.ErrorIs(t, err, dataflow.ErrCorruptState)
+			return
+		}
+		op.AddRow(w(100, 110), dataflow.Row{dataflow.Int(1), dataflow.Int(3), dataflow.Int(30)})
+		op.Finish()
+		require.Zero(t, op.Stats().OpenGroups)
+	})
 }
