@@ -67,7 +67,11 @@
 //     output row, and sends each side row, tagged with its side, to the
 //     join task of its join key; it sends one watermark per side, the
 //     largest event time of that side's rows (JoinSide.TimeCol) minus
-//     Join.Watermark's bound;
+//     Join.Watermark's bound (a partition without rows of a side holds
+//     the join's watermark back until its end, or until that input is
+//     idle for Join.Watermark.IdleTimeout: Nexmark's persons are event
+//     n%50 == 0, so an even partition count leaves some partitions
+//     without any);
 //   - a join task wraps a [dataflow.JoinOperator]; its tracker has two
 //     inputs per spout (one per side), and their minimum is the join's
 //     watermark (a two-input operator's, as in Flink), idle inputs

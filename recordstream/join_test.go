@@ -291,3 +291,44 @@ func TestRegroupWithoutJoin(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinSideMissingFromAPartition: over 2 partitions every person lands
+// in partition 0 (event n is a person when n%50 == 0), so partition 1 never
+// advances the person side's watermark. Without an idle timeout the join's
+// windows fire at the end of the input; with one, partition 1's person
+// input is skipped once idle. Both give the reference's answer.
+func TestJoinSideMissingFromAPartition(t *testing.T) {
+	src := newNexmarkSource(5, 4000, 2, 10)
+	require.Zero(t, countWhere(src.parts[1], 0), "no person in partition 1")
+	for _, idle := range []time.Duration{0, time.Millisecond} {
+		t.Run(fmt.Sprintf("idle=%v", idle), func(t *testing.T) {
+			p := dataflow.NewPipeline("persons-auctions", nxTestSchema)
+			p.Join = &dataflow.Join{
+				Left: dataflow.JoinSide{Name: "person", Steps: []dataflow.Step{eventType(0)}, Key: []string{"person_id"},
+					Cols: []string{"person_id", "name"}, TimeCol: "event_time"},
+				Right: dataflow.JoinSide{Name: "auction", Steps: []dataflow.Step{eventType(1)}, Key: []string{"seller"},
+					Cols: []string{"auction_id"}, TimeCol: "event_time"},
+				Window:    dataflow.FixedWindows(500 * time.Millisecond),
+				Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 20 * time.Millisecond, IdleTimeout: idle},
+			}
+			p.Output([]string{"person_id"}, "auction_id", "name", "window_start")
+			for _, g := range []Guarantee{AtMostOnce, AtLeastOnce} {
+				rep, err := Run(t.Context(), p, src, Config{Guarantee: g, Parallelism: 2, BatchSize: 8, WatermarkEvery: 20})
+				require.NoError(t, err)
+				require.NotEmpty(t, rep.Results)
+				check(t, p, src, rep)
+			}
+		})
+	}
+}
+
+// countWhere counts the records of event type et.
+func countWhere(rs []dataflow.Record, et int64) int {
+	n := 0
+	for _, r := range rs {
+		if r.Row[0].I == et {
+			n++
+		}
+	}
+	return n
+}
