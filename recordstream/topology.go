@@ -764,9 +764,9 @@ func refuseJoins(p *dataflow.Pipeline, cfg *Config) error {
 	model := "recordstream (" + cfg.Guarantee.String() + ")"
 	switch cfg.Guarantee {
 	case Trident:
-		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not built into Trident's batches: its join and regroup state would need a Trident state per txid (transactional or opaque values) that weir's operators do not keep; use the exactly-once mode"}
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not run in Trident's batches: the mode's per-txid state values and batch buffering wrap the window bolt only, so a join or regroup task would apply a replayed batch twice; use the exactly-once mode"}
 	case Dataflow:
-		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not built into the MillWheel mode: its per-bundle commits log window-operator calls only, so a join or regroup task's state could not be committed per bundle; use the exactly-once mode"}
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not run in the MillWheel mode: its per-bundle commits log the window bolt's operator calls only, so a join or regroup task would lose its state in a restart; use the exactly-once mode"}
 	case AtMostOnce, AtLeastOnce:
 		if len(cfg.Faults.CrashAfter) == 0 {
 			break
