@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,4 +332,44 @@ func countWhere(rs []dataflow.Record, et int64) int {
 		}
 	}
 	return n
+}
+
+// colMemSource is a memSource that reads only the columns asked for
+// ([ColumnReader]), leaving the others as they were, as datasets.Log does:
+// a column the spout's read plan prunes but the pipeline needs shows as a
+// wrong answer.
+type colMemSource struct {
+	*memSource
+	reads atomic.Int64 // column values read (by every spout)
+}
+
+func (c *colMemSource) ReadColumns(p int, off int64, cols []int, dst dataflow.Row) (dataflow.Row, int64) {
+	r := c.parts[p][off]
+	if len(dst) < len(r.Row) {
+		dst = zeroRow(c.schema)
+	}
+	for _, i := range cols {
+		dst[i] = r.Row[i]
+	}
+	c.reads.Add(int64(len(cols)))
+	return dst, r.IngestNanos
+}
+
+// TestJoinPrunedReads runs the join pipelines over a source that reads
+// columns: the spouts read only the columns the shared steps, the sides,
+// the join's steps and the aggregation or output use (RP1), and the answer
+// is the reference's.
+func TestJoinPrunedReads(t *testing.T) {
+	for name, p := range joinShapes() {
+		t.Run(name, func(t *testing.T) {
+			src := &colMemSource{memSource: newNexmarkSource(6, 3000, 2, 10)}
+			plan, err := newReadPlan(p, src)
+			require.NoError(t, err)
+			require.NotNil(t, plan, "the join pipelines use fewer than all columns")
+			rep, err := Run(t.Context(), p, src, Config{Parallelism: 2, BatchSize: 16, WatermarkEvery: 50})
+			require.NoError(t, err)
+			check(t, p, src.memSource, rep)
+			assert.Less(t, src.reads.Load(), int64(3000*nxTestSchema.Len()), "fewer column values read than the records hold")
+		})
+	}
 }

@@ -140,7 +140,8 @@ func (s *spoutTask) init() error {
 		s.sides[dataflow.JoinLeft].emit = s.emitLeft
 		s.sides[dataflow.JoinRight].emit = s.emitRight
 		s.ooo = dataflow.Time(dataflow.Millis(t.join.Watermark.MaxOutOfOrderness))
-	} else if s.plan, err = newReadPlan(t.p, t.src); err != nil {
+	}
+	if s.plan, err = newReadPlan(t.p, t.src); err != nil {
 		return err
 	}
 	s.row = zeroRow(t.p.Input)
