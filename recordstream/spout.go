@@ -300,7 +300,7 @@ func (s *spoutTask) emitSide(ctx context.Context, side int, row dataflow.Row) er
 	t := s.t
 	e := s.out[0]
 	if len(s.out) > 1 {
-		s.key = dataflow.AppendKey(s.key[:0], row, t.sideKeyIdx[side])
+		s.key = dataflow.AppendKey(s.key[:0], row, t.sideKeyFull[side])
 		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
 	}
 	tp, err := e.slot(ctx)
@@ -313,7 +313,9 @@ func (s *spoutTask) emitSide(ctx context.Context, side int, row dataflow.Row) er
 	tp.Partition = int32(s.part)
 	tp.Offset = s.curOff
 	tp.Ingest = s.curIngest
-	tp.Row = append(tp.Row, row...)
+	for _, i := range t.sideProj[side] {
+		tp.Row = append(tp.Row, row[i])
+	}
 	ts := row[t.sideTimeAt[side]].Time()
 	tp.Time = ts
 	if ts > s.maxTSide[side] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -228,19 +229,24 @@ type topo struct {
 	keyIdx      []int
 	timeAt      int // event-time column in last, -1 for ingest time
 	// A pipeline with a Join: last is the joined rows' schema after
-	// Join.Steps (what reaches Agg or Emit), sideSchema each side's row
-	// schema, sideKeyIdx its join key columns and sideTimeAt its event-time
-	// column; joinTimeAt is join_time in last (-1 if a step dropped it).
-	join       *dataflow.Join
-	js         dataflow.JoinSchemas
-	sideSchema [2]dataflow.Schema
-	sideKeyIdx [2][]int
-	sideTimeAt [2]int
-	joinTimeAt int
-	then       *dataflow.Regroup
-	thenKeyIdx []int // Regroup.Key in the first aggregation's result rows
-	acking     bool
-	seed       maphash.Seed
+	// Join.Steps (what reaches Agg or Emit). A side tuple carries only the
+	// side row's key, contributed and event-time columns (sideProj of the
+	// side's row, as RP2 projects), of schema sideSchema, its key columns
+	// at sideKeyIdx; sideKeyFull and sideTimeAt are the key and event-time
+	// columns in the side's row before the projection; joinTimeAt is
+	// join_time in last (-1 if a step dropped it).
+	join        *dataflow.Join
+	js          dataflow.JoinSchemas
+	sideProj    [2][]int
+	sideSchema  [2]dataflow.Schema
+	sideKeyIdx  [2][]int
+	sideKeyFull [2][]int
+	sideTimeAt  [2]int
+	joinTimeAt  int
+	then        *dataflow.Regroup
+	thenKeyIdx  []int // Regroup.Key in the first aggregation's result rows
+	acking      bool
+	seed        maphash.Seed
 
 	spouts   []*spoutTask
 	joins    []*joinTask
@@ -730,13 +736,25 @@ func (t *topo) compileJoin() error {
 		if side == dataflow.JoinRight {
 			sd = &j.Right
 		}
-		s := ss[len(ss)-1]
-		t.sideSchema[side] = s
-		t.sideKeyIdx[side] = nil
+		full := ss[len(ss)-1]
+		var proj []int
+		for _, c := range slices.Concat(sd.Key, sd.Cols, []string{sd.TimeCol}) {
+			if i := full.Index(c); !slices.Contains(proj, i) {
+				proj = append(proj, i)
+			}
+		}
+		fs := make([]dataflow.Field, len(proj))
+		for k, i := range proj {
+			fs[k] = full.Fields[i]
+		}
+		s := dataflow.Schema{Fields: fs}
+		t.sideProj[side], t.sideSchema[side] = proj, s
+		t.sideKeyIdx[side], t.sideKeyFull[side] = nil, nil
 		for _, k := range sd.Key {
 			t.sideKeyIdx[side] = append(t.sideKeyIdx[side], s.Index(k))
+			t.sideKeyFull[side] = append(t.sideKeyFull[side], full.Index(k))
 		}
-		t.sideTimeAt[side] = s.Index(sd.TimeCol)
+		t.sideTimeAt[side] = full.Index(sd.TimeCol)
 	}
 	return nil
 }
