@@ -61,7 +61,8 @@
 //
 // [Reference] answers joined and regrouped pipelines exactly; with a join,
 // [ReferenceOptions.ExcludeWindows] names side rows (key = the join key
-// text) and [JoinInput] lists them, as [AggregationInput] lists an
+// text; [ReferenceOptions.ExcludeSide] names the side too, for records that
+// reach both sides) and [JoinInput] lists them, as [AggregationInput] lists an
 // aggregation's rows. A runtime builds the operators as follows:
 //
 //  1. derive each side's watermark from its rows (a [WatermarkTracker] per

@@ -30,6 +30,11 @@ type ReferenceOptions struct {
 	// row is left out whole). A record offered to both sides is asked about
 	// once per side row.
 	ExcludeWindows func(partition int, offset int64, key string) (lo, hi Time, ok bool)
+	// ExcludeSide, if set, replaces ExcludeWindows for a join's side rows
+	// and also names the side ([JoinLeft] or [JoinRight]): when one record
+	// reaches both sides (a self-join), a runtime may have dropped one of
+	// its side rows and kept the other.
+	ExcludeSide func(partition int, offset int64, side int, key string) (lo, hi Time, ok bool)
 }
 
 // Reference is the exact, batch answer of pipeline p over a bounded input
@@ -114,7 +119,13 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	}
 	run := sink
 	if p.Join != nil {
-		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], opts.ExcludeWindows, sink)
+		exclude := opts.ExcludeSide
+		if exclude == nil && opts.ExcludeWindows != nil {
+			exclude = func(partition int, offset int64, _ int, key string) (Time, Time, bool) {
+				return opts.ExcludeWindows(partition, offset, key)
+			}
+		}
+		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], exclude, sink)
 		if err != nil {
 			return nil, fmt.Errorf("dataflow: reference of pipeline %q join: %w", p.Name, err)
 		}
