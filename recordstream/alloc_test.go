@@ -91,7 +91,8 @@ func (s *spoutTask) chainPasses(r dataflow.Row) bool {
 func TestJoinSpoutDoesNotAllocate(t *testing.T) {
 	src := newNexmarkSource(9, 1<<13, 1, 10)
 	p := joinShapes()["windowed"]
-	tp, err := compile(p, src, (&Config{Parallelism: 2}).withDefaults(), nil)
+	// Few, small batches per edge: the warm-up gives every slot its row.
+	tp, err := compile(p, src, (&Config{Parallelism: 2, QueueBatches: 2, BatchSize: 64}).withDefaults(), nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
