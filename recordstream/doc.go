@@ -184,6 +184,11 @@
 //     reported in [Report.Late] with the join key's text as its Key, the
 //     key [dataflow.ReferenceOptions.ExcludeWindows] takes for a side row.
 //
+// A replayed side tuple the join takes in (its window still open, or an
+// incremental join) joins again: its pairs are duplicates, which the
+// counter replays_in_joins accounts for (RS2 does not apply to joined
+// rows: one record joins many).
+//
 // The sink's, on what counts as a duplicate (sinkTask in sink.go):
 //
 //   - RS1 A pane whose index is not above the largest seen for its window
