@@ -169,3 +169,32 @@ func BenchmarkYSB(b *testing.B) {
 // newColSource is the identity: ysbFixture builds the columns directly now.
 // Kept for callers written against the earlier two-step fixture.
 func newColSource(c *colSource) *colSource { return c }
+
+// BenchmarkJoin runs the windowed join of joinShapes (auctions with their
+// bids in 200 ms windows, a filter and a map on the joined rows) over
+// nexmark-like events at parallelism 2 (2 partitions, 2 join tasks), with
+// and without acking.
+func BenchmarkJoin(b *testing.B) {
+	const n = 1 << 18
+	src := newNexmarkSource(42, n, 2, 20)
+	p := joinShapes()["windowed"]
+	runtime.GC()
+	for _, g := range []Guarantee{AtMostOnce, AtLeastOnce} {
+		b.Run("guarantee="+g.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			cfg := Config{Guarantee: g, Parallelism: 2, SampleInterval: -1}
+			var elapsed time.Duration
+			cpu0 := cpuNanos()
+			for b.Loop() {
+				start := time.Now()
+				if _, err := Run(b.Context(), p, src, cfg); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+			}
+			events := float64(n) * float64(b.N)
+			b.ReportMetric(events/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(cpuNanos()-cpu0)/events, "cpu-ns/event")
+		})
+	}
+}

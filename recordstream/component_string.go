@@ -12,11 +12,13 @@ func _() {
 	_ = x[componentWindow-1]
 	_ = x[componentSink-2]
 	_ = x[componentAcker-3]
+	_ = x[componentJoin-4]
+	_ = x[componentRegroup-5]
 }
 
-const _component_name = "spoutwindowsinkacker"
+const _component_name = "spoutwindowsinkackerjoinregroup"
 
-var _component_index = [...]uint8{0, 5, 11, 15, 20}
+var _component_index = [...]uint8{0, 5, 11, 15, 20, 24, 31}
 
 func (i component) String() string {
 	idx := int(i) - 0

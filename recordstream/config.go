@@ -96,9 +96,10 @@ type Faults struct {
 type Config struct {
 	// Guarantee is the delivery guarantee (default AtMostOnce).
 	Guarantee Guarantee
-	// Parallelism is the number of windowed-bolt tasks (default 1, at most
-	// [MaxParallelism], as Ackers). Spouts
-	// have one task per log partition; the sink has one task.
+	// Parallelism is the number of windowed-bolt tasks, and of join and
+	// regroup tasks when the pipeline has a Join or a Then (default 1, at
+	// most [MaxParallelism], as Ackers). Spouts have one task per log
+	// partition; the sink has one task.
 	Parallelism int
 	// Ackers is the number of acker tasks with AtLeastOnce (default 1, as
 	// Storm's default of one per worker; we run one worker).

@@ -52,9 +52,62 @@
 //	    every emission; a stateless pipeline goes from the spouts to the sink;
 //	  - with AtLeastOnce, Ackers acker tasks.
 //
+// # Joins and regroups
+//
+// A pipeline with a stream join ([dataflow.Join], Pipeline.Join) gets one
+// more bolt between the spouts and the window tasks (join.go):
+//
+//	spout-i ── fields(join key, both sides) ──▶ join-0..P-1
+//	join-j  ── fields(Agg.Key) ──▶ window-0..P-1 ──▶ sink   (with an Agg)
+//	join-j  ── global ──────────────────────────────▶ sink   (an Emit)
+//
+// Its tasks:
+//
+//   - a spout runs the shared steps, then each side's Steps on every
+//     output row, and sends each side row, tagged with its side, to the
+//     join task of its join key; it sends one watermark per side, the
+//     largest event time of that side's rows (JoinSide.TimeCol) minus
+//     Join.Watermark's bound (a partition without rows of a side holds
+//     the join's watermark back until its end, or until that input is
+//     idle for Join.Watermark.IdleTimeout: Nexmark's persons are event
+//     n%50 == 0, so an even partition count leaves some partitions
+//     without any);
+//   - a join task wraps a [dataflow.JoinOperator]; its tracker has two
+//     inputs per spout (one per side), and their minimum is the join's
+//     watermark (a two-input operator's, as in Flink), idle inputs
+//     skipped after Join.Watermark.IdleTimeout; it runs Join.Steps on
+//     each joined row, sends the rows a watermark fired, then forwards that
+//     watermark to the window tasks, so no joined row is late for them;
+//   - the window tasks take the join tasks as their inputs (the
+//     aggregation's own watermark policy is zero after a join).
+//
+// A regroup (Pipeline.Then) gets one more bolt between the window tasks
+// and the sink (regroup.go):
+//
+//	window-i ── fields(Regroup.Key) ──▶ regroup-0..P-1 ── global ──▶ sink
+//
+// The window tasks' operators keep their keys' column values
+// ([dataflow.OperatorConfig.KeyRow]), so each on-time result goes out as
+// a row of [dataflow.Aggregation.ResultSchema] (key columns, then every
+// aggregate) to the regroup task of its regroup key, followed by the
+// window task's watermark; a regroup task wraps a
+// [dataflow.RegroupOperator] and fires a window once every window task's
+// watermark passed its end; its panes are the sink's results.
+//
+// Which modes run them: at-most-once, at-least-once (RJ1-RJ3) and
+// exactly-once (join, window and regroup state in the barrier snapshots,
+// restored after a crash). The Trident and Dataflow modes refuse both (a
+// [dataflow.UnsupportedError]: their per-batch and per-bundle state
+// machinery wraps the window operator only), and Storm's modes refuse
+// crash injection into either: a crashed join task loses window state
+// whose pairs no replay can rebuild (replays are late for the fired
+// windows), and a crashed window task re-fires windows whose first result
+// the regroup already took, answers the check could not tell from wrong
+// ones.
+//
 // # One loop per task kind
 //
-// Each task kind (spout, window bolt, sink, acker) has one loop, whatever
+// Each task kind (spout, join bolt, window bolt, sink, acker) has one loop, whatever
 // the guarantee (spout.go, window.go, sink.go, ackertask.go). Storm's acking
 // is part of the tasks, switched on by AtLeastOnce. What another model adds
 // sits in the task's protocol slot (protocol.go): nil for Storm's modes,
@@ -108,6 +161,33 @@
 //     late (I5); without one every tuple is taken, replays included, and a
 //     processing-time replay whose window fired goes to a correction
 //     operator.
+//
+// The join bolt's (joinTask in join.go):
+//
+//   - RJ1 With acking, a side tuple is acked once the join's state for it
+//     is dropped: for a windowed join when the watermark reaches the end of
+//     its last window plus the join's allowed lateness (as RW1), for an
+//     incremental join, whose state lives to the end of the input, on
+//     receipt (as RW3).
+//   - RJ2 A joined row produced while a side tuple is added (an
+//     incremental join's pairs, or a windowed join's pairs of a row
+//     accepted after its window fired, within the allowed lateness) is
+//     anchored to that tuple's tree: its edge id goes into the tuple's
+//     ack, so its loss downstream fails the tree and the replay joins
+//     again. A joined row a window's firing produces is not anchored (tree
+//     0, which the window bolt and the sink never ack): every replay of its
+//     side rows would be late for the fired window, so none could produce
+//     it again (Storm's windowed bolts anchor to every tuple of the window
+//     instead, at a message per pair and tuple).
+//   - RJ3 A late side row (one of its join windows late,
+//     [dataflow.JoinOperator.IsLateTime]) is dropped, acked at once and
+//     reported in [Report.Late] with the join key's text as its Key, the
+//     key [dataflow.ReferenceOptions.ExcludeWindows] takes for a side row.
+//
+// A replayed side tuple the join takes in (its window still open, or an
+// incremental join) joins again: its pairs are duplicates, which the
+// counter replays_in_joins accounts for (RS2 does not apply to joined
+// rows: one record joins many).
 //
 // The sink's, on what counts as a duplicate (sinkTask in sink.go):
 //

@@ -270,6 +270,10 @@ func (rs *restarter) collect(t *topo) {
 	for _, w := range t.windows {
 		rs.counters["records_in"] += w.stats.records
 	}
+	for _, j := range t.joins {
+		rs.counters["join_records_in"] += j.stats.records
+		rs.counters["joined"] += j.stats.joined
+	}
 }
 
 // checkpointJob is the Job of the run's snapshot.Identity (RE4): what the
@@ -385,8 +389,15 @@ func restartedReport(counters map[string]int64, latency metrics.Latency, hw []in
 		rep.Events += n
 	}
 	seen := map[dataflow.LateRecord]bool{}
+	lates := make([][]dataflow.LateRecord, 0, len(t.windows)+len(t.joins))
 	for _, w := range t.windows {
-		for _, l := range w.late {
+		lates = append(lates, w.late)
+	}
+	for _, j := range t.joins {
+		lates = append(lates, j.late)
+	}
+	for _, ls := range lates {
+		for _, l := range ls {
 			if !seen[l] {
 				seen[l] = true
 				rep.Late = append(rep.Late, l)

@@ -54,8 +54,10 @@ type incarnation struct {
 	finished chan struct{}      // a spout finished (buffered, one per spout)
 	jobDone  chan struct{}      // closed when the sink has finished
 
-	windows []*gateProtocol // per window task
-	sink    *gateProtocol
+	windows  []*gateProtocol // per window task
+	joins    []*gateProtocol // per join task
+	regroups []*gateProtocol // per regroup task
+	sink     *gateProtocol
 }
 
 func (r *eoRunner) newIncarnation() (*incarnation, error) {
@@ -97,6 +99,22 @@ func (r *eoRunner) newIncarnation() (*incarnation, error) {
 		}
 		inc.windows = append(inc.windows, p)
 		w.proto = p
+	}
+	for _, j := range t.joins {
+		p, err := newGateProtocol(inc, j.taskBase)
+		if err != nil {
+			return nil, err
+		}
+		inc.joins = append(inc.joins, p)
+		j.proto = p
+	}
+	for _, g := range t.regroups {
+		p, err := newGateProtocol(inc, g.taskBase)
+		if err != nil {
+			return nil, err
+		}
+		inc.regroups = append(inc.regroups, p)
+		g.proto = p
 	}
 	p, err := newGateProtocol(inc, t.sink.taskBase)
 	if err != nil {

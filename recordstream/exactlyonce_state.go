@@ -18,6 +18,11 @@ import (
 //	window:  "op"       the window operator's snapshot (dataflow)
 //	         "late"     uvarint n, n × (partition, offset, watermark varints, key string)
 //	         "channels" unaligned only: the channel state, as tuples
+//	join:    "op"       the join operator's snapshot (dataflow)
+//	         "late"     as the window's
+//	         "channels" unaligned only
+//	regroup: "op"       the regroup operator's snapshot (dataflow)
+//	         "channels" unaligned only
 //	sink:    "txns"     the two-phase-commit sink's pre-committed transactions
 //	         "channels" unaligned only
 
@@ -61,14 +66,57 @@ func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
 	h = binary.AppendUvarint(h, uint64(len(buf)-room))
 	at := room - len(h) - len(dst)
 	copy(buf[room-len(h):], h)
-	late := binary.AppendUvarint(nil, uint64(len(w.late)))
-	for _, r := range w.late {
-		late = binary.AppendVarint(late, int64(r.Partition))
-		late = binary.AppendVarint(late, r.Offset)
-		late = binary.AppendVarint(late, int64(r.Watermark))
-		late = wire.AppendString(late, r.Key)
+	return wire.AppendSection(buf[at:], "late", appendLate(nil, w.late)), nil
+}
+
+// appendLate encodes late records (the "late" section).
+func appendLate(dst []byte, ls []dataflow.LateRecord) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(ls)))
+	for _, r := range ls {
+		dst = binary.AppendVarint(dst, int64(r.Partition))
+		dst = binary.AppendVarint(dst, r.Offset)
+		dst = binary.AppendVarint(dst, int64(r.Watermark))
+		dst = wire.AppendString(dst, r.Key)
 	}
-	return wire.AppendSection(buf[at:], "late", late), nil
+	return dst
+}
+
+// decodeLate decodes a "late" section into dst[:0].
+func decodeLate(dst []dataflow.LateRecord, b []byte) ([]dataflow.LateRecord, error) {
+	dst = dst[:0]
+	d := wire.NewDecoder(b)
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
+		l.Watermark = dataflow.Time(d.Varint())
+		l.Key = d.String()
+		dst = append(dst, l)
+	}
+	if d.Err() != nil {
+		return nil, fmt.Errorf("late records: %w", d.Err())
+	}
+	return dst, nil
+}
+
+// appendState encodes the join bolt's state: its operator and late
+// records.
+func (j *joinTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
+	op, err := j.op.AppendSnapshot(nil)
+	if err != nil {
+		return nil, err
+	}
+	dst = wire.AppendSection(dst, "op", op)
+	return wire.AppendSection(dst, "late", appendLate(nil, j.late)), nil
+}
+
+// restoreState replaces the join bolt's operator state and late records by
+// the sections [joinTask.appendState] wrote.
+func (j *joinTask) restoreState(secs map[string][]byte) error {
+	if err := j.op.Restore(secs["op"]); err != nil {
+		return err
+	}
+	var err error
+	j.late, err = decodeLate(j.late, secs["late"])
+	return err
 }
 
 // appendState pre-commits the sink's current transaction as checkpoint id's
@@ -82,16 +130,49 @@ func (s *sinkTask) appendState(dst []byte, id checkpoint.ID) ([]byte, error) {
 	return wire.AppendSection(dst, "txns", txns), nil
 }
 
+// appendState encodes the regroup bolt's state: its operator.
+func (g *regroupTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
+	op, err := g.op.AppendSnapshot(nil)
+	if err != nil {
+		return nil, err
+	}
+	return wire.AppendSection(dst, "op", op), nil
+}
+
+// restoreRegroup gives one regroup bolt its state: operator and channel
+// state.
+func (inc *incarnation) restoreRegroup(g *regroupTask, st *gateProtocol) error {
+	c := inc.restored
+	secs, err := wire.Sections(c.Tasks[checkpoint.TaskID(g.id)])
+	if err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", g.name, c.ID, err)
+	}
+	if err := g.op.Restore(secs["op"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", g.name, c.ID, err)
+	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", g.name, c.ID, err)
+	}
+	return nil
+}
+
 // restore gives the windowed bolts and the sink their state from the
 // restored checkpoint (the spouts took their offsets in compile).
 func (inc *incarnation) restore() error {
 	c := inc.restored
 	// The bolts decode their states in parallel: with large state,
 	// decoding dominates the recovery time.
-	errs := make([]error, len(inc.t.windows))
+	nw, nj := len(inc.t.windows), len(inc.t.joins)
+	errs := make([]error, nw+nj+len(inc.t.regroups))
 	var wg sync.WaitGroup
 	for i, w := range inc.t.windows {
 		wg.Go(func() { errs[i] = inc.restoreWindow(w, inc.windows[i]) })
+	}
+	for i, j := range inc.t.joins {
+		wg.Go(func() { errs[nw+i] = inc.restoreJoin(j, inc.joins[i]) })
+	}
+	for i, g := range inc.t.regroups {
+		wg.Go(func() { errs[nw+nj+i] = inc.restoreRegroup(g, inc.regroups[i]) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -132,24 +213,32 @@ func (inc *incarnation) restoreWindow(w *windowTask, st *gateProtocol) error {
 	return nil
 }
 
+// restoreJoin gives one join bolt its state: operator, late records and
+// channel state.
+func (inc *incarnation) restoreJoin(j *joinTask, st *gateProtocol) error {
+	c := inc.restored
+	secs, err := wire.Sections(c.Tasks[checkpoint.TaskID(j.id)])
+	if err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", j.name, c.ID, err)
+	}
+	if err := j.restoreState(secs); err != nil {
+		return fmt.Errorf("recordstream: restore %s from %v: %w", j.name, c.ID, err)
+	}
+	if st.replay, err = decodeTuples(secs["channels"]); err != nil {
+		return fmt.Errorf("recordstream: restore %s channel state from %v: %w", j.name, c.ID, err)
+	}
+	return nil
+}
+
 // restoreState replaces the windowed bolt's operator state and late
 // records by the sections [windowTask.appendState] wrote.
 func (w *windowTask) restoreState(secs map[string][]byte) error {
 	if err := w.op.Restore(secs["op"]); err != nil {
 		return err
 	}
-	w.late = w.late[:0]
-	d := wire.NewDecoder(secs["late"])
-	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
-		l := dataflow.LateRecord{RecordRef: dataflow.RecordRef{Partition: int(d.Varint()), Offset: d.Varint()}, LostAbove: dataflow.MaxTime}
-		l.Watermark = dataflow.Time(d.Varint())
-		l.Key = d.String()
-		w.late = append(w.late, l)
-	}
-	if d.Err() != nil {
-		return fmt.Errorf("late records: %w", d.Err())
-	}
-	return nil
+	var err error
+	w.late, err = decodeLate(w.late, secs["late"])
+	return err
 }
 
 // appendTuples encodes tuples as channel state.
@@ -157,6 +246,7 @@ func appendTuples(dst []byte, ts []*tuple) []byte {
 	dst = appendUvarint(dst, uint64(len(ts)))
 	for _, tp := range ts {
 		dst = appendUvarint(dst, uint64(tp.Kind))
+		dst = appendUvarint(dst, uint64(tp.Side))
 		dst = appendVarints(dst, int64(tp.Src), int64(tp.Partition), tp.Offset, tp.Ingest, int64(tp.Time),
 			tp.Aux, int64(tp.Win.Start), int64(tp.Win.End))
 		dst = dataflow.AppendRow(dst, tp.Row)
@@ -177,6 +267,7 @@ func decodeTuples(b []byte) ([]*tuple, error) {
 	for range n {
 		tp := &tuple{}
 		tp.Kind = msgKind(d.Uvarint())
+		tp.Side = uint8(d.Uvarint())
 		tp.Src = int32(d.Varint())
 		tp.Partition = int32(d.Varint())
 		tp.Offset = d.Varint()

@@ -98,7 +98,19 @@ func usedInputColumns(p *dataflow.Pipeline) []bool {
 			}
 		}
 	}
-	for _, st := range p.Steps {
+	steps := p.Steps
+	if j := p.Join; j != nil {
+		// Each side's steps, key, columns and time, and the joined rows'
+		// steps: a name the join adds (window_start, join_time) or a Map
+		// made matches no input column, or marks one more.
+		steps = slices.Concat(steps, j.Left.Steps, j.Right.Steps, j.Steps)
+		for _, sd := range []*dataflow.JoinSide{&j.Left, &j.Right} {
+			mark(sd.Key...)
+			mark(sd.Cols...)
+			mark(sd.TimeCol)
+		}
+	}
+	for _, st := range steps {
 		switch st := st.(type) {
 		case dataflow.FilterStep:
 			mark(dataflow.Columns(nil, st.Pred)...)
@@ -122,7 +134,7 @@ func usedInputColumns(p *dataflow.Pipeline) []bool {
 		mark(a.Key...)
 		mark(a.TimeCol)
 		for _, g := range a.Aggs {
-			mark(g.Col)
+			mark(g.Col, g.By)
 		}
 	} else {
 		mark(p.Emit.Key...)
@@ -163,6 +175,9 @@ func projectForAgg(a *dataflow.Aggregation, last dataflow.Schema) ([]int, datafl
 	for _, g := range a.Aggs {
 		if g.Kind != dataflow.AggCount {
 			add(g.Col)
+		}
+		if g.By != "" {
+			add(g.By) // max-by's ordering column
 		}
 	}
 	if len(idx) == last.Len() {

@@ -45,6 +45,7 @@ const (
 // shared, never copied).
 type tuple struct {
 	Kind      msgKind
+	Side      uint8 // a join pipeline's data tuple or watermark from a spout: the join side
 	Src       int32 // sending task id
 	Partition int32
 	Offset    int64

@@ -96,6 +96,13 @@ func (s *sinkTask) init() error {
 			s.kinds = append(s.kinds, g.Kind)
 		}
 		s.final = map[resKey]*sinkEntry{}
+		if r := t.then; r != nil {
+			// The regroup tasks' panes: their aggregates' kinds.
+			s.kinds = s.kinds[:0]
+			for _, g := range r.Aggs {
+				s.kinds = append(s.kinds, g.Kind)
+			}
+		}
 		return nil
 	}
 	em := t.p.Emit
@@ -194,6 +201,14 @@ func (s *sinkTask) record(ctx context.Context, tp *tuple, now int64) error {
 		r.Extra = append(r.Extra, row[x])
 	}
 	s.rows = append(s.rows, r)
+	if s.t.acking && s.t.join != nil {
+		// A joined row: RS2 does not apply (one record joins many rows);
+		// it is acked if anchored (RJ2).
+		if tp.Root == 0 {
+			return nil
+		}
+		return s.sendAck(ctx, tp.Root, tp.Edge)
+	}
 	if s.seen == nil {
 		return nil
 	}
@@ -297,7 +312,7 @@ func (s *sinkTask) run(ctx context.Context) error {
 		// A stateless pipeline's records are taken in by the sink, so it is
 		// the task that crashes; a windowed one's by the window bolts.
 		s.nowc = s.t.now()
-		err = s.deliver(ctx, b, s.proto, s, !s.windowed)
+		err = s.deliver(ctx, b, s.proto, s, !s.windowed && s.t.join == nil)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):

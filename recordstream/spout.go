@@ -97,7 +97,11 @@ type spoutTask struct {
 	stallRule  bool
 	releasable []uint64
 
-	maxT      dataflow.Time
+	maxT dataflow.Time
+	// A join pipeline's spout: each side's chain (its Steps, after the
+	// shared ones) and the largest event time of its rows.
+	sides     [2]*chain
+	maxTSide  [2]dataflow.Time
 	sinceWM   int
 	lastWM    int64 // clock reading of the last watermark sent
 	endSent   bool
@@ -121,6 +125,22 @@ func (s *spoutTask) init() error {
 		return err
 	}
 	s.chain.emit = s.emitTuple
+	if t.join != nil {
+		s.chain.emit = s.emitShared
+		for side, ss := range [2][]dataflow.Schema{t.js.Left, t.js.Right} {
+			sd := t.join.Left
+			if side == dataflow.JoinRight {
+				sd = t.join.Right
+			}
+			if s.sides[side], err = compileChain(sd.Steps, ss); err != nil {
+				return err
+			}
+			s.maxTSide[side] = dataflow.MinTime
+		}
+		s.sides[dataflow.JoinLeft].emit = s.emitLeft
+		s.sides[dataflow.JoinRight].emit = s.emitRight
+		s.ooo = dataflow.Time(dataflow.Millis(t.join.Watermark.MaxOutOfOrderness))
+	}
 	if s.plan, err = newReadPlan(t.p, t.src); err != nil {
 		return err
 	}
@@ -133,12 +153,12 @@ func (s *spoutTask) init() error {
 		s.next = t.restore[s.part]
 	}
 	s.hw = &s.hwOwn
-	if a := t.agg; a != nil {
+	if a := t.agg; a != nil && t.join == nil {
 		s.ooo = dataflow.Time(dataflow.Millis(a.Watermark.MaxOutOfOrderness))
 		s.procTime = a.Domain == dataflow.ProcessingTime
 	}
 	if t.acking {
-		s.stallRule = t.cfg.MaxSpoutPending > 0 && t.releaseBounded()
+		s.stallRule = t.cfg.MaxSpoutPending > 0 && t.join == nil && t.releaseBounded()
 		s.pending = acking.NewPending(t.cfg.MessageTimeout, t.now(), s.onExpire)
 		s.tr = t.newTracker()
 		if t.cfg.SampleInterval > 0 {
@@ -256,6 +276,64 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	return e.commit(ctx)
 }
 
+// emitShared is a join pipeline's shared chain's sink: each output row
+// goes through both sides' chains.
+func (s *spoutTask) emitShared(ctx context.Context, row dataflow.Row) error {
+	if err := s.sides[dataflow.JoinLeft].run(ctx, row); err != nil {
+		return err
+	}
+	return s.sides[dataflow.JoinRight].run(ctx, row)
+}
+
+func (s *spoutTask) emitLeft(ctx context.Context, row dataflow.Row) error {
+	return s.emitSide(ctx, dataflow.JoinLeft, row)
+}
+
+func (s *spoutTask) emitRight(ctx context.Context, row dataflow.Row) error {
+	return s.emitSide(ctx, dataflow.JoinRight, row)
+}
+
+// emitSide is a side chain's sink: one side row becomes one tuple to its
+// join task (fields grouping on the join key), its event time the side's
+// TimeCol.
+func (s *spoutTask) emitSide(ctx context.Context, side int, row dataflow.Row) error {
+	t := s.t
+	e := s.out[0]
+	if len(s.out) > 1 {
+		s.key = dataflow.AppendKey(s.key[:0], row, t.sideKeyFull[side])
+		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
+	}
+	tp, err := e.slot(ctx)
+	if err != nil {
+		return err
+	}
+	tp.Kind = msgData
+	tp.Side = uint8(side)
+	tp.Src = int32(s.id)
+	tp.Partition = int32(s.part)
+	tp.Offset = s.curOff
+	tp.Ingest = s.curIngest
+	for _, i := range t.sideProj[side] {
+		tp.Row = append(tp.Row, row[i])
+	}
+	ts := row[t.sideTimeAt[side]].Time()
+	tp.Time = ts
+	if ts > s.maxTSide[side] {
+		s.maxTSide[side] = ts
+	}
+	if s.curReplay {
+		tp.Aux = 1
+	}
+	if s.tracked() {
+		edgeID := s.rng.Uint64()
+		tp.Root, tp.Edge = s.curRoot, edgeID
+		s.curXOR ^= edgeID
+	}
+	s.curN++
+	s.stats.emitted++
+	return e.commit(ctx)
+}
+
 // emitRecord reads offset off and pushes it through the chain; a tracked
 // record with outputs is put in the pending map and announced to its acker
 // with the XOR of its edge ids.
@@ -313,12 +391,24 @@ func (s *spoutTask) sendAck(ctx context.Context, kind acking.AckKind, root, val 
 
 // broadcast sends a control message to every output task.
 func (s *spoutTask) broadcast(ctx context.Context, kind msgKind, tm dataflow.Time) error {
+	if s.t.join != nil && kind == msgWatermark {
+		// Both sides' inputs of the join tasks.
+		if err := s.broadcastSide(ctx, kind, tm, dataflow.JoinLeft); err != nil {
+			return err
+		}
+		return s.broadcastSide(ctx, kind, tm, dataflow.JoinRight)
+	}
+	return s.broadcastSide(ctx, kind, tm, 0)
+}
+
+// broadcastSide is broadcast for one side's input of the join tasks.
+func (s *spoutTask) broadcastSide(ctx context.Context, kind msgKind, tm dataflow.Time, side uint8) error {
 	for _, e := range s.out {
 		tp, err := e.slot(ctx)
 		if err != nil {
 			return err
 		}
-		tp.Kind, tp.Time, tp.Src = kind, tm, int32(s.id)
+		tp.Kind, tp.Time, tp.Src, tp.Side = kind, tm, int32(s.id), side
 		if kind == msgWatermark && s.mw != nil {
 			tp.Seq = s.mw.low // the GC bound, in band (RD6), found with the watermark's hold
 		}
@@ -343,8 +433,26 @@ func (s *spoutTask) maybeWatermark(ctx context.Context, idle bool) error {
 		return nil
 	}
 	s.sinceWM, s.lastWM = 0, s.nowc
+	if s.t.join != nil {
+		return s.sideWatermarks(ctx)
+	}
 	if wm := s.watermark(); wm != dataflow.MinTime {
 		return s.broadcast(ctx, msgWatermark, wm)
+	}
+	return nil
+}
+
+// sideWatermarks sends each join side's watermark: the largest event time
+// of the side's rows minus the join's bound of out-of-orderness, for each
+// side that has rows.
+func (s *spoutTask) sideWatermarks(ctx context.Context) error {
+	for side, m := range s.maxTSide {
+		if m == dataflow.MinTime {
+			continue
+		}
+		if err := s.broadcastSide(ctx, msgWatermark, m-s.ooo, uint8(side)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -496,7 +604,7 @@ func (s *spoutTask) run(ctx context.Context) error {
 	}
 	end := t.src.End(s.part)
 	atEnd := false
-	windows := t.agg != nil
+	windows := t.agg != nil || t.join != nil
 	for {
 		// 0. stop when asked: with replays or records always at hand the
 		// loop below never blocks, where it would look at ctx.

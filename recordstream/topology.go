@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,12 @@ const (
 	componentSink // sink
 	// componentAcker is Storm's __acker (fields grouping on the root id).
 	componentAcker // acker
+	// componentJoin is the stream-join bolt (fields grouping on the join
+	// key from both sides).
+	componentJoin // join
+	// componentRegroup is the regroup bolt of Pipeline.Then (fields
+	// grouping on Regroup.Key from the window tasks).
+	componentRegroup // regroup
 )
 
 // grouping is how a stream's tuples are spread over the consumer's tasks
@@ -221,14 +228,33 @@ type topo struct {
 	last        dataflow.Schema // schema after the stateless steps
 	keyIdx      []int
 	timeAt      int // event-time column in last, -1 for ingest time
+	// A pipeline with a Join: last is the joined rows' schema after
+	// Join.Steps (what reaches Agg or Emit). A side tuple carries only the
+	// side row's key, contributed and event-time columns (sideProj of the
+	// side's row, as RP2 projects), of schema sideSchema, its key columns
+	// at sideKeyIdx; sideKeyFull and sideTimeAt are the key and event-time
+	// columns in the side's row before the projection; joinTimeAt is
+	// join_time in last (-1 if a step dropped it).
+	join        *dataflow.Join
+	js          dataflow.JoinSchemas
+	sideProj    [2][]int
+	sideSchema  [2]dataflow.Schema
+	sideKeyIdx  [2][]int
+	sideKeyFull [2][]int
+	sideTimeAt  [2]int
+	joinTimeAt  int
+	then        *dataflow.Regroup
+	thenKeyIdx  []int // Regroup.Key in the first aggregation's result rows
 	acking      bool
 	seed        maphash.Seed
 
-	spouts  []*spoutTask
-	windows []*windowTask
-	sink    *sinkTask
-	ackers  []*ackerTask
-	all     []*taskBase
+	spouts   []*spoutTask
+	joins    []*joinTask
+	windows  []*windowTask
+	regroups []*regroupTask
+	sink     *sinkTask
+	ackers   []*ackerTask
+	all      []*taskBase
 
 	budget  *budget      // at-least-once bookkeeping (RB1); nil without acking
 	taken   atomic.Int64 // records taken in by the crashable tasks
@@ -242,6 +268,9 @@ type topo struct {
 // It returns only after every goroutine it started has exited (RG1).
 func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := refuseJoins(p, &cfg); err != nil {
 		return nil, err
 	}
 	switch cfg.Guarantee {
@@ -274,8 +303,11 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	if src.Partitions() < 1 {
 		return nil, errors.New("recordstream: the log has no partitions")
 	}
-	t := &topo{cfg: cfg, src: src, p: p, agg: p.Agg, last: schemas[len(schemas)-1], timeAt: -1,
-		acking: cfg.Guarantee == AtLeastOnce, seed: maphash.MakeSeed()}
+	t := &topo{cfg: cfg, src: src, p: p, agg: p.Agg, last: schemas[len(schemas)-1], timeAt: -1, joinTimeAt: -1,
+		acking: cfg.Guarantee == AtLeastOnce, seed: maphash.MakeSeed(), join: p.Join, then: p.Then}
+	if err := t.compileJoin(); err != nil {
+		return nil, err
+	}
 	t.aggIn = t.last
 	if t.acking {
 		t.budget = &budget{limit: cfg.MemoryBudget, cfg: &t.cfg}
@@ -299,15 +331,27 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 				a.Window.Size+a.Window.Period, cfg.MaxSpoutPending)}
 		}
 	}
+	if r := p.Then; r != nil {
+		rs, err := p.Agg.ResultSchema(t.last)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range r.Key {
+			t.thenKeyIdx = append(t.thenKeyIdx, rs.Index(k))
+		}
+	}
 	t.crashAt = append(t.crashAt, cfg.Faults.CrashAfter...)
 	if offsets != nil && len(offsets) != src.Partitions() {
 		return nil, fmt.Errorf("recordstream: restore has %d offsets for %d partitions", len(offsets), src.Partitions())
 	}
 	t.restore = offsets
 
-	nSp, nWin, nAck := src.Partitions(), cfg.Parallelism, 0
+	nSp, nWin, nJoin, nAck := src.Partitions(), cfg.Parallelism, 0, 0
 	if p.Agg == nil {
 		nWin = 0
+	}
+	if p.Join != nil {
+		nJoin = cfg.Parallelism
 	}
 	if t.acking {
 		nAck = cfg.Ackers
@@ -321,8 +365,16 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	for i := range nSp {
 		t.spouts = append(t.spouts, &spoutTask{taskBase: newBase(componentSpout, i), t: t, part: i})
 	}
+	for i := range nJoin {
+		t.joins = append(t.joins, &joinTask{taskBase: newBase(componentJoin, i), t: t, index: i})
+	}
 	for i := range nWin {
 		t.windows = append(t.windows, &windowTask{taskBase: newBase(componentWindow, i), t: t, index: i})
+	}
+	if p.Then != nil {
+		for i := range cfg.Parallelism {
+			t.regroups = append(t.regroups, &regroupTask{taskBase: newBase(componentRegroup, i), t: t, index: i})
+		}
 	}
 	t.sink = &sinkTask{taskBase: newBase(componentSink, 0), t: t}
 	if t.cfg.Trace {
@@ -336,7 +388,12 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 	qb, bs := cfg.QueueBatches, cfg.BatchSize
 	for _, s := range t.spouts {
 		s.drain = &drainer{ch: s.in.ch, fn: s.onResults}
-		if nWin > 0 {
+		if nJoin > 0 {
+			for _, j := range t.joins {
+				s.out = append(s.out, newEdge(j.in, qb, bs, s.drain))
+				j.inputs = append(j.inputs, s.id)
+			}
+		} else if nWin > 0 {
 			for _, w := range t.windows {
 				s.out = append(s.out, newEdge(w.in, qb, bs, s.drain))
 				w.inputs = append(w.inputs, s.id)
@@ -358,10 +415,34 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 		}
 		return es
 	}
+	for _, j := range t.joins {
+		if nWin > 0 {
+			for _, w := range t.windows {
+				j.out = append(j.out, newEdge(w.in, qb, bs, nil))
+				w.inputs = append(w.inputs, j.id)
+			}
+		} else {
+			j.out = append(j.out, newEdge(t.sink.in, qb, bs, nil))
+			t.sink.inputs = append(t.sink.inputs, j.id)
+		}
+		j.acks = ackingBolt(j.taskBase)
+	}
 	for _, w := range t.windows {
-		w.out = newEdge(t.sink.in, qb, bs, nil)
-		t.sink.inputs = append(t.sink.inputs, w.id)
+		if len(t.regroups) > 0 {
+			for _, g := range t.regroups {
+				w.outs = append(w.outs, newEdge(g.in, qb, bs, nil))
+				g.inputs = append(g.inputs, w.id)
+			}
+		} else {
+			w.out = newEdge(t.sink.in, qb, bs, nil)
+			w.outs = []*edge{w.out}
+			t.sink.inputs = append(t.sink.inputs, w.id)
+		}
 		w.acks = ackingBolt(w.taskBase)
+	}
+	for _, g := range t.regroups {
+		g.out = newEdge(t.sink.in, qb, bs, nil)
+		t.sink.inputs = append(t.sink.inputs, g.id)
 	}
 	if nWin == 0 {
 		t.sink.acks = ackingBolt(t.sink.taskBase)
@@ -379,8 +460,18 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 			return nil, err
 		}
 	}
+	for _, j := range t.joins {
+		if err := j.init(); err != nil {
+			return nil, err
+		}
+	}
 	for _, w := range t.windows {
 		if err := w.init(); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range t.regroups {
+		if err := g.init(); err != nil {
 			return nil, err
 		}
 	}
@@ -466,8 +557,14 @@ func (t *topo) runTasks(ctx context.Context, services []func(context.Context) er
 	for _, s := range t.spouts {
 		spawn(s.run)
 	}
+	for _, j := range t.joins {
+		spawn(j.run)
+	}
 	for _, w := range t.windows {
 		spawn(w.run)
+	}
+	for _, g := range t.regroups {
+		spawn(g.run)
 	}
 	spawn(func(ctx context.Context) error {
 		err := t.sink.run(ctx)
@@ -545,8 +642,25 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 		add("replays_in_windows", w.stats.replaysIn)
 		add("session_reholds", w.stats.reheld)
 		r.Late = append(r.Late, w.late...)
-		transferred += w.out.sent
+		for _, e := range w.outs {
+			transferred += e.sent
+		}
 		for _, e := range w.acks {
+			transferred += e.sent
+		}
+	}
+	for _, j := range t.joins {
+		add("join_records_in", j.stats.records)
+		add("joined", j.stats.joined)
+		add("replays_in_joins", j.stats.replaysIn)
+		add("late", int64(len(j.late)))
+		add("acker_messages", j.stats.ackerMsgs)
+		add("acker_messages_dropped", j.stats.ackerDropped)
+		r.Late = append(r.Late, j.late...)
+		for _, e := range j.out {
+			transferred += e.sent
+		}
+		for _, e := range j.acks {
 			transferred += e.sent
 		}
 	}
@@ -566,6 +680,11 @@ func (t *topo) report(series map[string]metrics.Series) *Report {
 	}
 	add("transferred", transferred)
 	add("duplicates", s.stats.duplicates)
+	for _, g := range t.regroups {
+		add("regroup_rows_in", g.stats.rows)
+		add("regroup_late_rows", g.stats.late)
+		transferred += g.out.sent
+	}
 	add("goodput", s.stats.emissions-s.stats.duplicates)
 	r.Emissions = s.stats.emissions
 	r.Latency = s.latency
@@ -595,4 +714,85 @@ func addTimeline(series map[string]metrics.Series, start int64, l *treeTimeline)
 		}
 		series[name] = s
 	}
+}
+
+// compileJoin prepares a pipeline's join: t.last becomes the schema
+// reaching Agg or Emit ([dataflow.Pipeline.Last]), and each side's row
+// schema, key and event-time columns are found.
+func (t *topo) compileJoin() error {
+	j := t.join
+	if j == nil {
+		return nil
+	}
+	js, err := t.p.JoinSchemas()
+	if err != nil {
+		return err
+	}
+	t.js = js
+	t.last = js.Joined[len(js.Joined)-1]
+	t.joinTimeAt = t.last.Index(dataflow.JoinTimeCol)
+	for side, ss := range [2][]dataflow.Schema{js.Left, js.Right} {
+		sd := &j.Left
+		if side == dataflow.JoinRight {
+			sd = &j.Right
+		}
+		full := ss[len(ss)-1]
+		var proj []int
+		for _, c := range slices.Concat(sd.Key, sd.Cols, []string{sd.TimeCol}) {
+			if i := full.Index(c); !slices.Contains(proj, i) {
+				proj = append(proj, i)
+			}
+		}
+		fs := make([]dataflow.Field, len(proj))
+		for k, i := range proj {
+			fs[k] = full.Fields[i]
+		}
+		s := dataflow.Schema{Fields: fs}
+		t.sideProj[side], t.sideSchema[side] = proj, s
+		t.sideKeyIdx[side], t.sideKeyFull[side] = nil, nil
+		for _, k := range sd.Key {
+			t.sideKeyIdx[side] = append(t.sideKeyIdx[side], s.Index(k))
+			t.sideKeyFull[side] = append(t.sideKeyFull[side], full.Index(k))
+		}
+		t.sideTimeAt[side] = full.Index(sd.TimeCol)
+	}
+	return nil
+}
+
+// joinReleaseBound is the watermark at which a join task's state for a
+// side tuple of event time ts is dropped (RJ1): the end of its last join
+// window plus the allowed lateness.
+func (t *topo) joinReleaseBound(ts dataflow.Time) int64 {
+	fn := t.join.Window
+	last := int64(ts) - dataflow.FloorMod(int64(ts)-fn.Offset, fn.Period)
+	return last + fn.Size + dataflow.Millis(t.join.AllowedLateness)
+}
+
+// refuseJoins refuses what a mode does not execute: the Trident and
+// Dataflow modes run no stream join (Pipeline.Join) nor regroup
+// (Pipeline.Then), and Storm's modes inject no crash into either.
+func refuseJoins(p *dataflow.Pipeline, cfg *Config) error {
+	if p == nil || (p.Join == nil && p.Then == nil) {
+		return nil
+	}
+	what := "a stream join (Pipeline.Join)"
+	if p.Join == nil {
+		what = "a regroup (Pipeline.Then)"
+	}
+	model := "recordstream (" + cfg.Guarantee.String() + ")"
+	switch cfg.Guarantee {
+	case Trident:
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not run in Trident's batches: the mode's per-txid state values and batch buffering wrap the window bolt only, so a join or regroup task would apply a replayed batch twice; use the exactly-once mode"}
+	case Dataflow:
+		return &dataflow.UnsupportedError{Model: model, Reason: what + " is not run in the MillWheel mode: its per-bundle commits log the window bolt's operator calls only, so a join or regroup task would lose its state in a restart; use the exactly-once mode"}
+	case AtMostOnce, AtLeastOnce:
+		if len(cfg.Faults.CrashAfter) == 0 {
+			break
+		}
+		if p.Join != nil {
+			return &dataflow.UnsupportedError{Model: model, Reason: "a crash of a join task in Storm's modes loses its window state and the pairs a replay cannot rebuild (its replays are late for fired windows), which the check cannot tell from a wrong answer; inject crashes into join pipelines in the exactly-once mode"}
+		}
+		return &dataflow.UnsupportedError{Model: model, Reason: "after a crash of a window task in Storm's modes its windows fire again with the replays, and the regroup keeps each window's first result and drops the re-fires, an answer the check does not model; inject crashes into regroup pipelines in the exactly-once mode"}
+	}
+	return nil
 }

@@ -82,7 +82,8 @@ type windowTask struct {
 	*taskBase
 	t     *topo
 	index int
-	out   *edge
+	out   *edge   // the sink (nil with a regroup)
+	outs  []*edge // the sink, or the regroup tasks (fields on Regroup.Key)
 	acks  []*edge
 	drop  *rand.Rand
 
@@ -114,7 +115,7 @@ type windowTask struct {
 func (w *windowTask) init() error {
 	t := w.t
 	w.drop = rand.New(rand.NewPCG(t.cfg.Faults.Seed, uint64(w.id)+2000))
-	w.eos = make([]bool, len(t.spouts))
+	w.eos = make([]bool, len(w.inputs)) // the spouts, or the join tasks
 	w.lateness = dataflow.Millis(t.agg.AllowedLateness)
 	switch k := t.agg.Window.Kind; {
 	case t.agg.Domain == dataflow.EventTime && (k == dataflow.WindowFixed || k == dataflow.WindowSliding || k == dataflow.WindowSession):
@@ -141,7 +142,8 @@ func (w *windowTask) init() error {
 // (the task restarts empty).
 func (w *windowTask) reset() error {
 	t := w.t
-	op, err := dataflow.NewWindowOperator(t.agg, t.aggIn, dataflow.OperatorConfig{Emit: w.onPane, Late: func(dataflow.Row, int64) {}})
+	op, err := dataflow.NewWindowOperator(t.agg, t.aggIn, dataflow.OperatorConfig{Emit: w.onPane, Late: func(dataflow.Row, int64) {},
+		KeyRow: t.then != nil})
 	if err != nil {
 		return err
 	}
@@ -154,7 +156,7 @@ func (w *windowTask) reset() error {
 	if t.agg.Domain == dataflow.ProcessingTime {
 		policy = dataflow.WatermarkPolicy{}
 	}
-	w.tracker = dataflow.NewWatermarkTracker(len(t.spouts), policy)
+	w.tracker = dataflow.NewWatermarkTracker(len(w.inputs), policy)
 	for i, done := range w.eos {
 		if done {
 			w.tracker.Finish(i)
@@ -177,8 +179,15 @@ func (w *windowTask) onPane(p dataflow.Pane) {
 		w.panes = append(w.panes, tuple{})
 	}
 	tp := &w.panes[n]
-	row := append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
-	row = append(row, p.Extra...)
+	var row dataflow.Row
+	if w.t.then != nil {
+		// The regroup takes the result as a row of
+		// Aggregation.ResultSchema: key columns, then every aggregate.
+		row = dataflow.AppendResultRow(tp.Row[:0], p)
+	} else {
+		row = append(tp.Row[:0], dataflow.Str(p.Key), p.Value)
+		row = append(row, p.Extra...)
+	}
 	*tp = tuple{Kind: msgPane, Src: int32(w.id), Row: row, Win: p.Window, Time: p.MaxEventTime,
 		Ingest: p.MaxIngestNanos, Aux: int64(p.Index), Partition: int32(p.Timing), Offset: int64(w.op.Watermark())}
 	if p.Timing == dataflow.PaneMerged {
@@ -250,7 +259,12 @@ func (w *windowTask) sendPanes(ctx context.Context) error {
 		if w.tap != nil {
 			w.tap(&w.panes[i])
 		}
-		if err := w.out.put(ctx, &w.panes[i]); err != nil {
+		e := w.out
+		if e == nil { // a regroup task by the regroup key of the result row
+			w.key = dataflow.AppendKey(w.key[:0], w.panes[i].Row, w.t.thenKeyIdx)
+			e = w.outs[fields.choose(len(w.outs), w.t.hashKey(w.key), 0)]
+		}
+		if err := e.put(ctx, &w.panes[i]); err != nil {
 			return err
 		}
 	}
@@ -275,6 +289,9 @@ func (w *windowTask) sendAck(ctx context.Context, root, val uint64) error {
 
 // hold keeps tp's ack until its windows are gone (RW1).
 func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
+	if tp.Root == 0 {
+		return nil // a joined row a join's firing produced: not anchored (RJ2)
+	}
 	h := held{t: tp.Time, root: tp.Root, edge: tp.Edge, ref: dataflow.RecordRef{Partition: int(tp.Partition), Offset: tp.Offset}}
 	a := w.t.agg
 	switch w.mode {
@@ -489,6 +506,9 @@ func (w *windowTask) finish(ctx context.Context) error {
 	if err := w.sendPanes(ctx); err != nil {
 		return err
 	}
+	if err := w.forwardWatermark(ctx, dataflow.MaxTime); err != nil {
+		return err
+	}
 	return w.releaseAll(ctx)
 }
 
@@ -512,7 +532,30 @@ func (w *windowTask) advance(ctx context.Context) error {
 	if err := w.sendPanes(ctx); err != nil {
 		return err
 	}
+	if err := w.forwardWatermark(ctx, wm); err != nil {
+		return err
+	}
 	return w.releaseUpTo(ctx, wm)
+}
+
+// forwardWatermark sends the task's watermark to the regroup tasks
+// (Pipeline.Then): a regroup fires a window once every window task's
+// watermark has passed its end, behind the window's results.
+func (w *windowTask) forwardWatermark(ctx context.Context, wm dataflow.Time) error {
+	if w.t.then == nil {
+		return nil
+	}
+	for _, e := range w.outs {
+		tp, err := e.slot(ctx)
+		if err != nil {
+			return err
+		}
+		tp.Kind, tp.Time, tp.Src = msgWatermark, wm, int32(w.id)
+		if err := e.commit(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lost records the tuples an injected crash loses: the rest of the batch
@@ -602,7 +645,7 @@ func (w *windowTask) dropLate(ctx context.Context, tp *tuple, wm dataflow.Time) 
 		}
 	}
 	w.late = append(w.late, l)
-	if w.mode != holdNone {
+	if w.mode != holdNone && tp.Root != 0 {
 		return w.sendAck(ctx, tp.Root, tp.Edge)
 	}
 	return nil
@@ -709,8 +752,10 @@ func (w *windowTask) crash() error {
 }
 
 func (w *windowTask) flushAll(ctx context.Context) error {
-	if err := w.out.flush(ctx); err != nil {
-		return err
+	for _, e := range w.outs {
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
 	}
 	for _, e := range w.acks {
 		if err := e.flush(ctx); err != nil {
@@ -743,7 +788,8 @@ func (w *windowTask) run(ctx context.Context) error {
 			continue // a notice
 		}
 		start := t.now()
-		err = w.deliver(ctx, b, w.proto, w, true)
+		// Behind a join, the join tasks take the records in (and crash).
+		err = w.deliver(ctx, b, w.proto, w, t.join == nil)
 		b.release()
 		switch {
 		case errors.Is(err, errCrashed):
@@ -792,7 +838,7 @@ func (w *windowTask) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, e := range append(slices.Clip(w.acks), w.out) {
+	for _, e := range append(slices.Clip(w.acks), w.outs...) {
 		tp, err := e.slot(ctx)
 		if err != nil {
 			return err
@@ -807,5 +853,10 @@ func (w *windowTask) run(ctx context.Context) error {
 
 // forward sends barrier id to the sink (exactly-once).
 func (w *windowTask) forward(ctx context.Context, id checkpoint.ID) error {
-	return sendBarrier(ctx, w.out, w.id, id)
+	for _, e := range w.outs {
+		if err := sendBarrier(ctx, e, w.id, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
