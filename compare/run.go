@@ -138,14 +138,18 @@ func RecordTrace(p *dataflow.Pipeline, log *datasets.Log) []datasets.TraceRow {
 }
 
 // ExtraColumns returns the names of a pipeline's extra result columns (after
-// key and value): the aggregates after the first, or a stateless pipeline's
-// Emit.Extra.
+// key and value): the aggregates after the first (the regroup's, with a
+// Pipeline.Then), or a stateless pipeline's Emit.Extra.
 func ExtraColumns(p *dataflow.Pipeline) []string {
 	if p.Agg == nil {
 		return append([]string(nil), p.Emit.Extra...)
 	}
+	aggs := p.Agg.Aggs
+	if p.Then != nil {
+		aggs = p.Then.Aggs
+	}
 	var cols []string
-	for _, g := range p.Agg.Aggs[1:] {
+	for _, g := range aggs[1:] {
 		cols = append(cols, g.Name())
 	}
 	return cols

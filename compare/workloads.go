@@ -34,8 +34,12 @@ func GrepDomains() []string {
 // The top-N workloads' value is "tag=count,tag=count,…": at most 10 tags by
 // count descending, ties by tag ascending ([dataflow.TopN]); the approximate
 // one's counts are Count-Min estimates ([dataflow.ApproxTopN]).
+//
+// The Nexmark queries (nexmark-q0 ... nexmark-q12) follow, on the nexmark
+// dataset at [NexmarkEventRate]; each one's description says how it maps
+// Beam's query onto weir's model.
 func Workloads() []*Workload {
-	return []*Workload{
+	return append([]*Workload{
 		{
 			Name:        "ysb",
 			Dataset:     "ysb",
@@ -102,7 +106,7 @@ func Workloads() []*Workload {
 			Description: "sum of amount per card every 100 transactions of that card (count windows 100/100); window_start_ms and window_end_ms hold the card's element ordinals [k*100, k*100+100), not milliseconds; no watermark",
 			Pipeline:    countWindowPipeline,
 		},
-	}
+	}, nexmarkWorkloads()...)
 }
 
 // WorkloadNames returns the workload names in `bench list` order.
