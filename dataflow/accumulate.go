@@ -82,6 +82,8 @@ func (g Agg) NewAccumulator(in Kind) Accumulator {
 		return &topNAcc{n: g.N, counts: make(map[Value]int64)}
 	case AggApproxTopN:
 		return newApproxTopNAcc(g)
+	case AggMaxBy:
+		return &maxByAcc{}
 	case AggApproxDistinct:
 		p := g.Precision
 		if p == 0 {
@@ -91,6 +93,20 @@ func (g Agg) NewAccumulator(in Kind) Accumulator {
 	}
 	panic(fmt.Sprintf("dataflow: NewAccumulator of invalid aggregate %v; validate the pipeline first", g.Kind))
 }
+
+// PairAccumulator is an [Accumulator] of a two-input aggregate (max-by,
+// [AggMaxBy]): every evaluator feeds it each row's Col and By values with
+// AddPair rather than Add. Whether an aggregate needs it is [Agg.Paired].
+type PairAccumulator interface {
+	Accumulator
+	// AddPair folds in one row's value v (of Col) and ordering value by
+	// (of By).
+	AddPair(v, by Value)
+}
+
+// Paired reports whether g's accumulators are [PairAccumulator]s, fed with
+// the Col and By values of each row.
+func (g Agg) Paired() bool { return g.Kind == AggMaxBy }
 
 // mismatch panics on a Merge of accumulators of different aggregates: a
 // programming error, as both come from the same Agg.
@@ -251,6 +267,74 @@ func (a *extremeAcc) UnmarshalBinary(b []byte) error {
 		return err
 	}
 	a.v, a.set = v, set == 1
+	return nil
+}
+
+// ---- max_by
+
+// maxByAcc keeps the value of Col in the row of greatest By (totalCompare),
+// ties broken by the least Col: a total order on (by, v) pairs, so the
+// result does not depend on the order of additions and merges. Rows whose
+// By is null are skipped (as SQL's MAX_BY ignores null orderings); the
+// result over no rows is the null Value.
+type maxByAcc struct {
+	set   bool
+	v, by Value
+}
+
+// Add is AddPair(v, v): a max-by ordered by its own column is a max.
+func (a *maxByAcc) Add(v Value) { a.AddPair(v, v) }
+
+func (a *maxByAcc) AddPair(v, by Value) {
+	if by.IsNull() {
+		return
+	}
+	if a.set {
+		c := totalCompare(by, a.by)
+		if c < 0 || (c == 0 && totalCompare(v, a.v) >= 0) {
+			return
+		}
+	}
+	a.v, a.by, a.set = canonical(v), canonical(by), true
+}
+func (a *maxByAcc) Result() Value { return a.v }
+func (a *maxByAcc) Reset()        { *a = maxByAcc{} }
+func (a *maxByAcc) Merge(o Accumulator) {
+	b, ok := o.(*maxByAcc)
+	if !ok {
+		mismatch(a, o)
+	}
+	if b.set {
+		a.AddPair(b.v, b.by)
+	}
+}
+func (a *maxByAcc) AppendBinary(dst []byte) ([]byte, error) {
+	dst = appendHeader(dst, AggMaxBy)
+	if !a.set {
+		return append(dst, 0), nil
+	}
+	dst = AppendValue(append(dst, 1), a.v)
+	return AppendValue(dst, a.by), nil
+}
+func (a *maxByAcc) UnmarshalBinary(b []byte) error {
+	d := wire.NewDecoder(b)
+	accHeader(d, AggMaxBy)
+	var n maxByAcc
+	switch d.Byte() {
+	case 0:
+	case 1:
+		n.set = true
+		n.v, n.by = canonical(DecodeValue(d)), canonical(DecodeValue(d))
+		if d.Err() == nil && n.by.IsNull() {
+			d.Fail("null ordering value")
+		}
+	default:
+		d.Fail("bad presence flag")
+	}
+	if err := accFinish(d, AggMaxBy); err != nil {
+		return err
+	}
+	*a = n
 	return nil
 }
 

@@ -158,6 +158,7 @@ type WindowOperator struct {
 	keyIdx      []int
 	timeIdx     int   // TimeCol position, or -1: use the ingest time
 	aggIdx      []int // input column of each aggregate, -1 for count
+	byIdx       []int // max-by's ordering column, -1 for the others
 	aggKinds    []Kind
 	lateness    Time
 	afterCount  int64
@@ -284,7 +285,12 @@ func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOp
 			i = in.Index(g.Col)
 			kind = in.Fields[i].Kind
 		}
+		b := -1
+		if g.Paired() {
+			b = in.Index(g.By)
+		}
 		o.aggIdx = append(o.aggIdx, i)
+		o.byIdx = append(o.byIdx, b)
 		o.aggKinds = append(o.aggKinds, kind)
 	}
 	if a.Having != nil {
@@ -713,7 +719,9 @@ func (o *WindowOperator) addCount(row Row, ts Time, ingestNanos int64) {
 // addRow folds one record into a window. It does not allocate.
 func (o *WindowOperator) addRow(ws *winState, row Row, ts Time, ingestNanos int64) {
 	for i, a := range ws.accs {
-		if c := o.aggIdx[i]; c >= 0 {
+		if b := o.byIdx[i]; b >= 0 {
+			a.(PairAccumulator).AddPair(row[o.aggIdx[i]], row[b])
+		} else if c := o.aggIdx[i]; c >= 0 {
 			a.Add(row[c])
 		} else {
 			a.Add(Value{})

@@ -57,35 +57,58 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	last := schemas[len(schemas)-1]
+	last, err := p.Last()
+	if err != nil {
+		return nil, err
+	}
 
 	var cur Record // the record being processed, read by the sinks
 	var sink func(Row)
 	var finish func() ([]Result, error)
+	var ra *refAggregation
 	if p.Agg == nil {
 		var emit func(Row)
 		emit, finish, err = referenceEmit(p.Emit, last)
-		sink = func(r Row) {
-			if opts.ExcludeWindows != nil {
+		sink = emit
+		if opts.ExcludeWindows != nil && p.Join == nil {
+			sink = func(r Row) {
 				if _, _, ok := opts.ExcludeWindows(cur.Partition, cur.Offset, ""); ok {
 					return
 				}
+				emit(r)
 			}
-			emit(r)
 		}
 	} else {
-		var ra *refAggregation
 		ra, err = newRefAggregation(p.Agg, last)
 		if err == nil {
-			ra.exclude = opts.ExcludeWindows
+			if p.Join == nil {
+				// With a join, exclusions name side rows (refJoin).
+				ra.exclude = opts.ExcludeWindows
+			}
 			sink = func(r Row) { ra.add(r, cur) }
 			finish = ra.results
+			if p.Then != nil {
+				finish = func() ([]Result, error) { return ra.regroup(p.Then) }
+			}
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dataflow: reference of pipeline %q: %w", p.Name, err)
 	}
 	run := sink
+	if p.Join != nil {
+		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], opts.ExcludeWindows, sink)
+		if err != nil {
+			return nil, fmt.Errorf("dataflow: reference of pipeline %q join: %w", p.Name, err)
+		}
+		run = func(r Row) { rj.add(r, cur) }
+		aggFinish := finish
+		finish = func() ([]Result, error) {
+			cur = Record{} // joined rows come from two records: no processing time
+			rj.finish()
+			return aggFinish()
+		}
+	}
 	for i := len(p.Steps) - 1; i >= 0; i-- {
 		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
 			return nil, fmt.Errorf("dataflow: reference of pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
@@ -134,6 +157,9 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 	}
 	if p.Agg == nil {
 		return nil
+	}
+	if p.Join != nil {
+		return fmt.Errorf("dataflow: AggregationInput of pipeline %q, whose aggregation follows a join: the join's side rows are in JoinInput", p.Name)
 	}
 	last := schemas[len(schemas)-1]
 	timeIdx := -1
@@ -311,6 +337,7 @@ type refAggregation struct {
 	keyIdx  []int
 	timeIdx int   // event-time column, or -1 (processing time, count, global, none)
 	aggIdx  []int // input column of each aggregate, -1 for count
+	byIdx   []int // max-by's ordering column, -1 for the others
 	aggKind []Kind
 	keys    map[string]*refKey
 	keyBuf  []byte
@@ -321,6 +348,7 @@ type refAggregation struct {
 // refKey is one key's state.
 type refKey struct {
 	wins   map[Window]*refGroup
+	keyRow Row        // the key column values (for a regroup)
 	n      int64      // records so far: the next count-window ordinal (I6)
 	events []refEvent // sessions: the key's records, until results
 }
@@ -336,6 +364,7 @@ type refGroup struct {
 type refEvent struct {
 	t    Time
 	vals []Value
+	bys  []Value // max-by ordering values
 }
 
 func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
@@ -361,7 +390,14 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 			}
 			i, k = j, f.Kind
 		}
+		b := -1
+		if g.Paired() {
+			if _, b, err = in.Lookup(g.By); err != nil {
+				return nil, err
+			}
+		}
 		ra.aggIdx = append(ra.aggIdx, i)
+		ra.byIdx = append(ra.byIdx, b)
 		ra.aggKind = append(ra.aggKind, k)
 	}
 	ra.wins = make([]Window, 0, a.Window.MaxWindowsPerElement())
@@ -386,7 +422,10 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	}
 	k, ok := ra.keys[string(ra.keyBuf)]
 	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup)}
+		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
+		for i, x := range ra.keyIdx {
+			k.keyRow[i] = r[x]
+		}
 		ra.keys[string(ra.keyBuf)] = k
 	}
 	t := rec.ProcessingTime()
@@ -412,12 +451,16 @@ func (ra *refAggregation) add(r Row, rec Record) {
 			return
 		}
 		vals := make([]Value, len(ra.aggIdx))
+		bys := make([]Value, len(ra.aggIdx))
 		for i, x := range ra.aggIdx {
 			if x >= 0 {
 				vals[i] = r[x]
 			}
+			if b := ra.byIdx[i]; b >= 0 {
+				bys[i] = r[b]
+			}
 		}
-		k.events = append(k.events, refEvent{t: t, vals: vals})
+		k.events = append(k.events, refEvent{t: t, vals: vals, bys: bys})
 		k.n++
 		return
 	default: // global, none: one group per key, the zero Window
@@ -425,16 +468,23 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	}
 	k.n++
 	for _, win := range ra.wins {
-		g := ra.group(k, win)
-		for i, x := range ra.aggIdx {
-			if x >= 0 {
-				g.accs[i].Add(r[x])
-			} else {
-				g.accs[i].Add(Value{})
-			}
-		}
-		g.n++
+		ra.fold(ra.group(k, win), r)
 	}
+}
+
+// fold adds row r to the accumulators of g.
+func (ra *refAggregation) fold(g *refGroup, r Row) {
+	for i, x := range ra.aggIdx {
+		switch {
+		case ra.byIdx[i] >= 0:
+			g.accs[i].(PairAccumulator).AddPair(r[x], r[ra.byIdx[i]])
+		case x >= 0:
+			g.accs[i].Add(r[x])
+		default:
+			g.accs[i].Add(Value{})
+		}
+	}
+	g.n++
 }
 
 func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
@@ -466,7 +516,11 @@ func (ra *refAggregation) sessions(k *refKey) {
 		}
 		g := ra.group(k, ws[j])
 		for i, v := range e.vals {
-			g.accs[i].Add(v)
+			if ra.byIdx[i] >= 0 {
+				g.accs[i].(PairAccumulator).AddPair(v, e.bys[i])
+			} else {
+				g.accs[i].Add(v)
+			}
 		}
 		g.n++
 	}
