@@ -156,6 +156,10 @@ func recompute(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.LateReco
 //     (MaxOutOfOrderness + AllowedLateness), the drop saw that watermark,
 //     and some window of the record ends at or before it (sessions: t + gap
 //     <= W). The record is left out of its windows ending at or before W.
+//
+// With a join, the drops are of the join's side rows, checked by the same
+// two rules over each side's rows and the join's watermark, the minimum of
+// the sides' ([dataflow.JoinInput]; see verifyJoinLate).
 func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAccount, exclusions, error) {
 	acc := LateAccount{Rule: out.LateRule, Reported: len(out.Late)}
 	ex := exclusions{}
@@ -170,6 +174,10 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 		if len(acc.Examples) < maxExamples {
 			acc.Examples = append(acc.Examples, fmt.Sprintf("%v (watermark %s): ", l.RecordRef, timeText(l.Watermark))+fmt.Sprintf(format, args...))
 		}
+	}
+	if p.Join != nil {
+		ex, err := verifyJoinLate(p, log, out, &acc, unverified)
+		return acc, ex, err
 	}
 	if !hasWatermark || out.LateRule == LateRuleNone {
 		why := "the pipeline has no watermark (count or processing-time windows, global or stateless): nothing may be dropped as late"

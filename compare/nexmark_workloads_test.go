@@ -94,9 +94,7 @@ func TestNexmarkOnEveryConfiguration(t *testing.T) {
 		t.Skip("runs 80 small runs")
 	}
 	var ws []*Workload
-	// The queries the reference evaluates on this branch; the joins and
-	// max_by join them once dataflow executes them (br-J1).
-	for _, n := range []string{"nexmark-q0", "nexmark-q1", "nexmark-q2", "nexmark-q5", "nexmark-q11", "nexmark-q12"} {
+	for _, n := range NexmarkQueries() {
 		w, err := LookupWorkload(n)
 		require.NoError(t, err)
 		ws = append(ws, w)
