@@ -453,8 +453,9 @@ func rateCell(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// msCell is a latency in ms: one decimal below 100 ms, none above.
 func msCell(v float64) string {
-	if v >= 100 {
+	if v >= 99.95 { // what %.1f would print as 100.0
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.1f", v)
