@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/weirlab/weir/compare"
+	"github.com/weirlab/weir/internal/clock"
 )
 
 // cmdNexmark is `bench nexmark [QUERY...] [--quick] --out DIR`: every
@@ -30,6 +31,9 @@ func cmdNexmark(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	pacedRate := fs.Float64("paced-rate", 0, "ingestion rate of the paced latency run, events/s (0: 20,000)")
 	pacedDuration := fs.Duration("paced-duration", 0, "how long the paced run ingests (0: 30s; --quick 2s; negative: no paced run)")
 	sustainable := fs.Bool("sustainable", false, "also search each pair's sustainable throughput (bench capacity's search; minutes per pair)")
+	maxProbes := fs.Int("max-probes", 6, "with --sustainable: the most paced probes per pair")
+	probeDuration := fs.Duration("probe-duration", 10*time.Second, "with --sustainable: how long each probe offers its rate")
+	startRate := fs.Float64("start-rate", 50_000, "with --sustainable: the first offered rate, events/s")
 	rt := fs.String("runtime", "", "measure this one runtime configuration (with the runtime flags) instead of the default set: "+strings.Join(compare.Runtimes(), ", "))
 	runtimeFlags := addRuntimeFlags(fs)
 	pos, code, ok := parseCommand(fs, args)
@@ -77,6 +81,19 @@ func cmdNexmark(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	o.Seed = *seed
 	o.Sustainable = *sustainable
+	switch {
+	case *maxProbes < 1:
+		fmt.Fprintf(stderr, "bench nexmark: --max-probes %d: want at least one probe\n", *maxProbes)
+		return exitUsage
+	case *probeDuration <= 0:
+		fmt.Fprintf(stderr, "bench nexmark: --probe-duration %v: want a positive duration\n", *probeDuration)
+		return exitUsage
+	case !(*startRate > 0):
+		fmt.Fprintf(stderr, "bench nexmark: --start-rate %v: want a positive number of events/s\n", *startRate)
+		return exitUsage
+	}
+	o.Capacity = compare.CapacityOptions{MaxProbes: *maxProbes, ProbeDuration: *probeDuration, StartRate: *startRate,
+		Options: compare.Options{Seed: *seed, Clock: clock.Real()}}
 	if *rt != "" {
 		f := runtimeFlags()
 		if msg := checkpointDirProblem(f); msg != "" {
