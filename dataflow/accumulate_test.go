@@ -133,6 +133,9 @@ func allCases() []aggCase {
 		aggCase{dataflow.Agg{Kind: dataflow.AggApproxDistinct, Col: "x", Precision: 6}, dataflow.KindInt64},
 		aggCase{dataflow.ApproxTopN("x", 3), dataflow.KindString},
 		aggCase{dataflow.Agg{Kind: dataflow.AggApproxTopN, Col: "x", N: 2, Width: 16, Depth: 2}, dataflow.KindFloat64},
+		// Add(v) of a max-by is AddPair(v, v).
+		aggCase{dataflow.MaxBy("x", "y"), dataflow.KindString},
+		aggCase{dataflow.MaxBy("x", "y"), dataflow.KindFloat64},
 	)
 }
 

@@ -10,8 +10,8 @@
 // operator_invariants.go). It starts no goroutines, does
 // no I/O and reads no clock: time comes in as arguments (event time from the
 // records, processing time from the records' ingest times or from the caller).
-// Its state machines ([WatermarkTracker], [WindowOperator]) are
-// single-goroutine cores that the runtimes wrap.
+// Its state machines ([WatermarkTracker], [WindowOperator], [JoinOperator],
+// [RegroupOperator]) are single-goroutine cores that the runtimes wrap.
 //
 // # Writing a workload
 //
@@ -28,6 +28,55 @@
 //
 // Expressions ([Expr]) and steps ([Step]) are plain data, so each runtime
 // compiles them its own way: rows and closures ([Compile]) or column kernels.
+//
+// # Joins and regroups
+//
+// A pipeline may join two streams selected from the same log
+// (Pipeline.Join, [Join]; Nexmark's q3, q4 and q8): after the shared Steps
+// each record is offered to both sides, each side's Steps select and shape
+// its rows, and a left and a right row with the same key text join. A
+// windowed join (fixed or sliding) pairs the rows of each window both
+// share, once per shared window, and adds window_start, window_end and
+// join_time = window_end - 1 ms; an incremental join (no window) pairs
+// every matching row for ever, join_time the later event time. Joined rows
+// go through Join.Steps, then the pipeline's Agg (windowed joins only,
+// windowing on join_time) or Emit.
+//
+//	p := dataflow.NewPipeline("q4", nexmark)
+//	p.Join = &dataflow.Join{
+//		Left:   dataflow.JoinSide{Name: "auction", Steps: auctions, Key: []string{"id"}, Cols: ..., TimeCol: "date_time"},
+//		Right:  dataflow.JoinSide{Name: "bid", Steps: bids, Key: []string{"auction"}, Cols: ..., TimeCol: "date_time"},
+//		Window: dataflow.FixedWindows(10 * time.Second),
+//	}
+//	p.Agg = &dataflow.Aggregation{Key: []string{"id", "category"}, Window: dataflow.FixedWindows(10 * time.Second),
+//		TimeCol: "join_time", Aggs: []dataflow.Agg{dataflow.Max("price").Named("final")}}
+//	p.Then = &dataflow.Regroup{Key: []string{"category"}, Aggs: []dataflow.Agg{dataflow.Mean("final")}}
+//
+// Pipeline.Then ([Regroup]) aggregates the first aggregation's results
+// again within each window: the results as rows of
+// [Aggregation.ResultSchema] (key columns, then each aggregate by name),
+// grouped by Regroup.Key. [MaxBy] (Nexmark q7's highest bid and its
+// bidder) is the two-input aggregate both stages may use: its accumulators
+// are [PairAccumulator]s, fed each row's Col and By values.
+//
+// [Reference] answers joined and regrouped pipelines exactly; with a join,
+// [ReferenceOptions.ExcludeWindows] names side rows (key = the join key
+// text; [ReferenceOptions.ExcludeSide] names the side too, for records that
+// reach both sides) and [JoinInput] lists them, as [AggregationInput] lists an
+// aggregation's rows. A runtime builds the operators as follows:
+//
+//  1. derive each side's watermark from its rows (a [WatermarkTracker] per
+//     side with Join.Watermark) and give the [JoinOperator] their minimum;
+//  2. feed each side row to [JoinOperator.Add] with its side; apply
+//     Join.Steps to each emitted row and pass it to the aggregation or
+//     emit, before forwarding the watermark that fired it (so no joined row
+//     is late downstream);
+//  3. with Pipeline.Then, build the [WindowOperator] with
+//     [OperatorConfig.KeyRow], turn each on-time pane into a row with
+//     [AppendResultRow] and feed it to [RegroupOperator.AddRowAt], again
+//     before forwarding the watermark to the regroup;
+//  4. check: the operators' output equals Reference minus the rows they
+//     reported late (J5, R4).
 //
 // # Tokens and top-N
 //
@@ -117,4 +166,22 @@
 //     window past its allowed lateness is held or made (I5); count windows
 //     are never full (I6).
 //   - DO6 The operator's watermark never decreases (DW1), except by Restore.
+//
+// The join and regroup operators' rules (join_operator.go and
+// regroup_operator.go state them in full):
+//
+//   - J1 A windowed join emits a window's pairs when W >= end.
+//   - J2 A row accepted after that (W < end + AllowedLateness) joins the
+//     other side's kept rows of the window at once.
+//   - J3 A window's rows are dropped when W >= end + AllowedLateness.
+//   - J4 A side row late for one of its windows (I5) is dropped whole and
+//     counted, on either side.
+//   - J5 The emitted rows are Reference minus the late side rows.
+//   - J6 An incremental join emits each pair once, when its later row
+//     arrives; nothing is late.
+//   - R1 A regroup fires a window once, when W >= end, one result per key,
+//     and R2 then forgets the window.
+//   - R3 A first-stage row for a fired window is late.
+//   - R4 Fed each first-stage on-time result before the watermark that
+//     fired it, a regroup gives Reference's answer.
 package dataflow

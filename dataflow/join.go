@@ -264,6 +264,13 @@ func (p *Pipeline) validateJoined() error {
 	if p.Agg.Domain != EventTime {
 		return errors.New("dataflow: an aggregation after a join is in event time (TimeCol join_time)")
 	}
+	if p.Agg.TimeCol != JoinTimeCol {
+		// A joined row's other timestamps (a side's event time,
+		// window_start) may lie behind the join's watermark when the row is
+		// emitted, so the aggregation would find it late; join_time (the
+		// window's last ms) never does.
+		return fmt.Errorf("dataflow: an aggregation after a join windows by the join's %q column (Aggregation.TimeCol), not %q: only join_time is never behind the join's watermark when the joined row is emitted", JoinTimeCol, p.Agg.TimeCol)
+	}
 	if p.Agg.Watermark != (WatermarkPolicy{}) {
 		return errors.New("dataflow: an aggregation after a join takes the join's watermark; set the watermark policy on the Join and leave Aggregation.Watermark zero")
 	}

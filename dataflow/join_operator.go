@@ -395,15 +395,20 @@ func (o *JoinOperator) AdvanceWatermark(w Time) {
 	}
 }
 
-// maxFree bounds the free lists of JoinOperator.
-const maxFree = 1024
+// maxFree bounds the free lists of JoinOperator, and maxRetainedValues the
+// capacity of a recycled joinRows: a hot key's rows of one window should
+// not stay pinned in the free list after the window is gone.
+const (
+	maxFree           = 1024
+	maxRetainedValues = 4096
+)
 
 // drop forgets window jw (out of the timers and the map) and recycles its
 // states.
 func (o *JoinOperator) drop(jw *joinWin) {
 	for _, jr := range jw.keys {
 		o.st.stats.HeldRows -= int64(jr.n(JoinLeft) + jr.n(JoinRight))
-		if len(o.freeRows) < maxFree {
+		if len(o.freeRows) < maxFree && cap(jr.vals[JoinLeft])+cap(jr.vals[JoinRight]) <= maxRetainedValues {
 			for side := range 2 {
 				clear(jr.vals[side]) // let the strings go
 				jr.vals[side], jr.meta[side] = jr.vals[side][:0], jr.meta[side][:0]

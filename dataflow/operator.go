@@ -63,6 +63,21 @@ type Pane struct {
 	MaxIngestNanos int64
 	// Into is the session Window merged into (PaneMerged only).
 	Into Window
+	// KeyRow holds the values of the aggregation's key columns, in
+	// Aggregation.Key order, when the operator was built with
+	// [OperatorConfig.KeyRow] (nil otherwise). All panes of a key share it:
+	// read it, do not modify it.
+	KeyRow Row
+}
+
+// AppendResultRow appends to dst the pane's result as a row of
+// [Aggregation.ResultSchema]: the key column values (the pane's KeyRow:
+// build the operator with [OperatorConfig.KeyRow]), then the value and the
+// extra aggregates. It is the row a [RegroupOperator] takes.
+func AppendResultRow(dst Row, p Pane) Row {
+	dst = append(dst, p.KeyRow...)
+	dst = append(dst, p.Value)
+	return append(dst, p.Extra...)
 }
 
 // OperatorConfig holds the callbacks of a [WindowOperator]. Both are called
@@ -76,6 +91,11 @@ type OperatorConfig struct {
 	// The row is owned by the caller of Add and valid only during the call.
 	// Late records are counted either way.
 	Late func(row Row, ingestNanos int64)
+	// KeyRow, if set, gives every pane its key's column values
+	// ([Pane.KeyRow]), which the operator then keeps per key and in its
+	// snapshots: what a runtime needs to feed a [RegroupOperator]
+	// ([AppendResultRow]).
+	KeyRow bool
 }
 
 // OperatorStats are a [WindowOperator]'s counters.
@@ -169,6 +189,7 @@ type WindowOperator struct {
 	havingRow   Row
 	emit        func(Pane)
 	late        func(Row, int64)
+	keyRow      bool // OperatorConfig.KeyRow
 
 	st      opState
 	keyBuf  []byte   // the current record's key
@@ -202,6 +223,7 @@ type opState struct {
 // keyState is one key's state.
 type keyState struct {
 	key  string
+	row  Row // the key column values, with OperatorConfig.KeyRow
 	open int // open windows of the key
 	// recent caches the key's windows that last took records (fixed,
 	// sliding and global windows), direct-mapped by window number modulo
@@ -267,6 +289,7 @@ func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOp
 		discarding:  a.Accumulation == Discarding,
 		emit:        cfg.Emit,
 		late:        cfg.Late,
+		keyRow:      cfg.KeyRow,
 		maxFree:     1024,
 	}
 	for _, k := range a.Key {
@@ -397,7 +420,7 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 	case WindowCount:
 		o.addCount(row, ts, ingestNanos)
 	case WindowSession:
-		ws := o.sessionFor(o.keyState(), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
+		ws := o.sessionFor(o.keyState(row), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
 		o.addRow(ws, row, ts, ingestNanos)
 		o.afterAdd(ws)
 	default:
@@ -405,7 +428,7 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 		if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
 			o.winBuf = append(o.winBuf[:0], GlobalWindow)
 		}
-		ks := o.keyState()
+		ks := o.keyState(row)
 		for _, w := range o.winBuf {
 			slot := o.cacheSlot(w)
 			ws := ks.recent[slot]
@@ -518,12 +541,19 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 // emitted (I6).
 func (o *WindowOperator) Finish() { o.AdvanceWatermark(MaxTime) }
 
-// keyState returns the state of the key in o.keyBuf, creating it.
-func (o *WindowOperator) keyState() *keyState {
+// keyState returns the state of the key in o.keyBuf, creating it from
+// row.
+func (o *WindowOperator) keyState(row Row) *keyState {
 	if ks := o.st.keys[string(o.keyBuf)]; ks != nil {
 		return ks
 	}
 	ks := &keyState{key: string(o.keyBuf)}
+	if o.keyRow {
+		ks.row = make(Row, len(o.keyIdx))
+		for i, c := range o.keyIdx {
+			ks.row[i] = row[c]
+		}
+	}
 	o.st.keys[ks.key] = ks
 	return ks
 }
@@ -632,7 +662,7 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 	shown := false
 	for _, s := range ks.sessions[first : last+1] {
 		if s.shown && s.w != span && o.emit != nil {
-			o.emit(Pane{Result: Result{Window: s.w, Key: ks.key}, Timing: PaneMerged, Index: s.pane, Into: span})
+			o.emit(Pane{Result: Result{Window: s.w, Key: ks.key}, Timing: PaneMerged, Index: s.pane, Into: span, KeyRow: ks.row})
 		}
 		shown = shown || s.shown
 	}
@@ -691,7 +721,7 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 // addCount adds a record to the count windows of its key (I6) and fires the
 // window it completes.
 func (o *WindowOperator) addCount(row Row, ts Time, ingestNanos int64) {
-	ks := o.keyState()
+	ks := o.keyState(row)
 	n := ks.ordinal
 	ks.ordinal++
 	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
@@ -757,6 +787,7 @@ func (o *WindowOperator) fire(ws *winState, timing PaneTiming) {
 		Index:          ws.pane,
 		MaxEventTime:   ws.maxEvent,
 		MaxIngestNanos: ws.maxIngest,
+		KeyRow:         ws.ks.row,
 	}
 	if o.fn.Kind == WindowGlobal || o.fn.Kind == WindowNone {
 		p.Window = Window{}
@@ -897,10 +928,10 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 // The snapshot layout, written with package wire (all integers varints, u:
 // unsigned):
 //
-//	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
-//	| "WOPS" | 2 | kind | uaggs | wm | early 1B| lastTick | records, late, panes | ugroups | group...
-//	+--------+---+------+-------+----+---------+----------+---------------+---------+--------+
-//	group:  ulen key-bytes | ordinal | uwindows | window...
+//	+--------+---+------+--------+-------+----+---------+----------+----------------------+---------+--------+
+//	| "WOPS" | 3 | kind | keyrow | uaggs | wm | early 1B| lastTick | records, late, panes | ugroups | group...
+//	+--------+---+------+--------+-------+----+---------+----------+----------------------+---------+--------+
+//	group:  ulen key-bytes | [ucols value...] | ordinal | uwindows | window...
 //	window: start | end | n | since | maxEvent | maxIngest | upane | flags 1B | (ulen acc-bytes) x aggs
 //	flags:  1 fired on time (or created behind the watermark), 2 closed (emitted an on-time or late pane),
 //	        4 shown (a pane was emitted for its current bounds)
@@ -913,10 +944,13 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 // every restore rebuilds the same state whatever the order (the timer heap
 // orders windows by deadline, start, key and end, a total order), so equal
 // states give snapshots of equal length and equal behaviour, not equal
-// bytes. Version 1 snapshots (sorted keys) are not read.
+// bytes. keyrow (1 byte) is 1 when the operator keeps its keys' column
+// values ([OperatorConfig.KeyRow]); each group then writes them after its
+// key bytes. Version 2 snapshots (no keyrow byte) are read by operators
+// without KeyRow; version 1 snapshots (sorted keys) are not read.
 const (
 	snapshotMagic   = "WOPS"
-	snapshotVersion = 2
+	snapshotVersion = 3
 )
 
 // AppendSnapshot appends the operator's full state to dst: watermark, keys,
@@ -935,7 +969,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = slices.Grow(dst, o.snapHint)
 	dst = append(dst, snapshotMagic...)
-	dst = append(dst, snapshotVersion, byte(o.fn.Kind))
+	dst = append(dst, snapshotVersion, byte(o.fn.Kind), boolByte(o.keyRow))
 	dst = wire.AppendUvarint(dst, uint64(len(o.aggIdx)))
 	dst = wire.AppendVarint(dst, int64(st.wm))
 	dst = append(dst, boolByte(st.earlySet))
@@ -952,7 +986,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 			if o.fn.Kind == WindowCount {
 				ws = ks.counts
 			}
-			dst = appendGroupHead(dst, ks, len(ws))
+			dst = o.appendGroupHead(dst, ks, len(ws))
 			for _, w := range ws {
 				if dst, err = o.appendWindow(dst, w); err != nil {
 					return dst[:start], err
@@ -962,7 +996,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	default:
 		dst = wire.AppendUvarint(dst, uint64(len(st.wins)))
 		for _, w := range st.wins {
-			dst = appendGroupHead(dst, w.ks, 1)
+			dst = o.appendGroupHead(dst, w.ks, 1)
 			if dst, err = o.appendWindow(dst, w); err != nil {
 				return dst[:start], err
 			}
@@ -974,9 +1008,15 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-func appendGroupHead(dst []byte, ks *keyState, windows int) []byte {
+func (o *WindowOperator) appendGroupHead(dst []byte, ks *keyState, windows int) []byte {
 	dst = wire.AppendUvarint(dst, uint64(len(ks.key)))
 	dst = append(dst, ks.key...)
+	if o.keyRow {
+		dst = wire.AppendUvarint(dst, uint64(len(ks.row)))
+		for _, v := range ks.row {
+			dst = AppendValue(dst, v)
+		}
+	}
 	dst = wire.AppendVarint(dst, ks.ordinal)
 	return wire.AppendUvarint(dst, uint64(windows))
 }
@@ -1143,11 +1183,25 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	}
 	r := wire.NewDecoder(b)
 	r.Next(len(snapshotMagic))
-	if v := r.Byte(); v != snapshotVersion {
+	v := r.Byte()
+	if v != snapshotVersion && !(v == 2 && !o.keyRow) {
 		return opState{}, fmt.Errorf("%w: snapshot version %d, this build reads version %d", ErrCorruptState, v, snapshotVersion)
 	}
 	if k := WindowKind(r.Byte()); k != o.fn.Kind {
 		return opState{}, fmt.Errorf("%w: snapshot of %v windows restored into an operator of %v windows", ErrCorruptState, k, o.fn.Kind)
+	}
+	keyRow := false
+	if v == snapshotVersion {
+		switch r.Byte() {
+		case 0:
+		case 1:
+			keyRow = true
+		default:
+			return opState{}, fmt.Errorf("%w: bad key-row flag", ErrCorruptState)
+		}
+	}
+	if keyRow != o.keyRow {
+		return opState{}, fmt.Errorf("%w: snapshot of an operator with OperatorConfig.KeyRow %v restored into one with %v", ErrCorruptState, keyRow, o.keyRow)
 	}
 	if n := r.Uvarint(); n != uint64(len(o.aggIdx)) {
 		return opState{}, fmt.Errorf("%w: snapshot has %d aggregates, the operator %d", ErrCorruptState, n, len(o.aggIdx))
@@ -1180,6 +1234,18 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	}
 	for g := 0; g < ngroups && r.Err() == nil; g++ {
 		kb := r.Bytes()
+		var keyVals Row
+		if o.keyRow {
+			if n := r.Count(); n != len(o.keyIdx) && r.Err() == nil {
+				return opState{}, fmt.Errorf("%w: key %q has %d key column values, the aggregation %d", ErrCorruptState, kb, n, len(o.keyIdx))
+			}
+			if r.Err() == nil {
+				keyVals = make(Row, len(o.keyIdx))
+				for i := range keyVals {
+					keyVals[i] = DecodeValue(r)
+				}
+			}
+		}
 		ordinal := r.Varint()
 		if r.Err() != nil {
 			break
@@ -1195,6 +1261,7 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 		if ks == nil {
 			ks = alloc.key()
 			ks.key = alloc.keyString(kb)
+			ks.row = keyVals
 			ks.ordinal = ordinal
 			n := len(st.keys)
 			if st.keys[ks.key] = ks; len(st.keys) == n {

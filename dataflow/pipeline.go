@@ -387,7 +387,7 @@ func (p *Pipeline) Schemas() ([]Schema, error) {
 	if p.Join != nil {
 		js, err := p.Join.schemas(s)
 		if err != nil {
-			return nil, fmt.Errorf("pipeline %q %w", p.Name, err)
+			return nil, fmt.Errorf("pipeline %q: %w", p.Name, err)
 		}
 		if err := p.validateJoined(); err != nil {
 			return nil, fmt.Errorf("pipeline %q: %w", p.Name, err)

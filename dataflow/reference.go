@@ -23,7 +23,18 @@ type ReferenceOptions struct {
 	// of a stateless pipeline is left out whole. key is the row's key (I9):
 	// one record's rows (after an explode) may go to tasks at different
 	// watermarks, so a drop can be for one key only.
+	//
+	// In a pipeline with a [Join] it names side rows, not joined rows: key
+	// is the side row's join key text, and the side row is left out of the
+	// join windows whose End lies in (lo, hi] (an incremental join's side
+	// row is left out whole). A record offered to both sides is asked about
+	// once per side row.
 	ExcludeWindows func(partition int, offset int64, key string) (lo, hi Time, ok bool)
+	// ExcludeSide, if set, replaces ExcludeWindows for a join's side rows
+	// and also names the side ([JoinLeft] or [JoinRight]): when one record
+	// reaches both sides (a self-join), a runtime may have dropped one of
+	// its side rows and kept the other.
+	ExcludeSide func(partition int, offset int64, side int, key string) (lo, hi Time, ok bool)
 }
 
 // Reference is the exact, batch answer of pipeline p over a bounded input
@@ -47,6 +58,17 @@ type ReferenceOptions struct {
 // each window's final value is given once. A stateless pipeline gives one
 // result per surviving record: the zero Window, the Emit key, the Emit value
 // and the Emit extra columns.
+//
+// With a [Join], each record after the shared steps goes through both
+// sides' steps; at the end of the input every left and right row of a key
+// are paired: once per window both share (windowed joins; join_time =
+// window end - 1 ms, plus window_start and window_end), or once (incremental
+// joins; join_time = the later event time). Watermarks and allowed lateness
+// change nothing here either. Each joined row goes through Join.Steps, then
+// to the aggregation or emit. With Pipeline.Then ([Regroup]) the results
+// are the regroup's: every (key, window) result of the aggregation as a
+// row of [Aggregation.ResultSchema], grouped again per window by
+// Regroup.Key, Having applied.
 //
 // Results are sorted by [SortResults]. The rows records yields may be reused
 // between iterations; Reference copies what it keeps. Reference is
@@ -97,7 +119,13 @@ func Reference(p *Pipeline, records iter.Seq[Record], opts ReferenceOptions) ([]
 	}
 	run := sink
 	if p.Join != nil {
-		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], opts.ExcludeWindows, sink)
+		exclude := opts.ExcludeSide
+		if exclude == nil && opts.ExcludeWindows != nil {
+			exclude = func(partition int, offset int64, _ int, key string) (Time, Time, bool) {
+				return opts.ExcludeWindows(partition, offset, key)
+			}
+		}
+		rj, err := newRefJoin(p.Join, schemas[len(schemas)-1], exclude, sink)
 		if err != nil {
 			return nil, fmt.Errorf("dataflow: reference of pipeline %q join: %w", p.Name, err)
 		}

@@ -14,7 +14,7 @@ import (
 type refJoin struct {
 	j       *Join
 	sides   [2]*refJoinSide
-	exclude func(partition int, offset int64, key string) (lo, hi Time, ok bool)
+	exclude func(partition int, offset int64, side int, key string) (lo, hi Time, ok bool)
 	joined  func(Row) // Join.Steps, then the aggregation or emit
 	cur     Record    // the record being processed
 	buf     Row
@@ -38,7 +38,7 @@ type refSideRow struct {
 	ex   exclusion
 }
 
-func newRefJoin(j *Join, shared Schema, exclude func(int, int64, string) (Time, Time, bool), sink func(Row)) (*refJoin, error) {
+func newRefJoin(j *Join, shared Schema, exclude func(int, int64, int, string) (Time, Time, bool), sink func(Row)) (*refJoin, error) {
 	js, err := j.schemas(shared)
 	if err != nil {
 		return nil, err
@@ -98,8 +98,8 @@ func (rj *refJoin) add(r Row, rec Record) {
 	rj.sides[JoinRight].run(r)
 }
 
-// collect keeps one side row, with the windows ExcludeWindows leaves it out
-// of; a row left out whole (or of an incremental join) is not kept.
+// collect keeps one side row, with the windows ExcludeSide (or
+// ExcludeWindows) leaves it out of; a row left out whole (or of an incremental join) is not kept.
 func (rj *refJoin) collect(side int, r Row) {
 	rec := rj.cur
 	rs := rj.sides[side]
@@ -109,7 +109,7 @@ func (rj *refJoin) collect(side int, r Row) {
 		row.cols[i] = r[c]
 	}
 	if rj.exclude != nil {
-		row.ex.lo, row.ex.hi, row.ex.ok = rj.exclude(rec.Partition, rec.Offset, key)
+		row.ex.lo, row.ex.hi, row.ex.ok = rj.exclude(rec.Partition, rec.Offset, side, key)
 		if row.ex.ok && !rj.j.Windowed() {
 			return
 		}

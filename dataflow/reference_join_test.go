@@ -267,3 +267,15 @@ func TestReferenceMaxBy(t *testing.T) {
 		assert.Equal(t, []dataflow.Value{dataflow.Int(9)}, got[0].Extra)
 	}
 }
+
+// TestAggAfterJoinWindowsByJoinTime: an aggregation after a join windows by
+// join_time; a side's event time could be behind the join's watermark when
+// the joined row comes out, and the row late downstream.
+func TestAggAfterJoinWindowsByJoinTime(t *testing.T) {
+	p := joinPipeline(nxJoin(dataflow.FixedWindows(10 * time.Millisecond))).Aggregate(dataflow.Aggregation{
+		Window: dataflow.FixedWindows(time.Millisecond), TimeCol: "a_t", Aggs: []dataflow.Agg{dataflow.Count()},
+	})
+	assert.ErrorContains(t, p.Validate(), "join_time")
+	p.Agg.TimeCol = dataflow.JoinTimeCol
+	assert.NoError(t, p.Validate())
+}

@@ -56,7 +56,8 @@
 //     (HyperLogLog is linear and seedless, so every runtime gets the same
 //     estimate), and approximate top-N only over a column with at most
 //     [SmallLimit] distinct values, where its candidate set is never full
-//     and the result does not depend on arrival order (dataflow.ApproxTopN).
+//     and the result does not depend on arrival order (dataflow.ApproxTopN);
+//     with Config.MaxBy, max-by too (exact: ties by the least value).
 //   - DT4 Count windows are keyed by a superset of the domain's partition
 //     key: their windows follow a key's arrival order (dataflow I6), which
 //     is one order only when the key's records share a partition. A domain

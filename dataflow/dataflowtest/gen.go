@@ -62,6 +62,13 @@ type Config struct {
 	// StatelessShare is the share of stateless pipelines (default 0.1;
 	// negative: none).
 	StatelessShare float64
+	// MaxBy adds max-by aggregates ([dataflow.MaxBy], exact: ties broken by
+	// the least value) to the ones drawn. It is off by default, so that a
+	// runtime that does not yet feed [dataflow.PairAccumulator]s keeps its
+	// tests; with it, "agg=max_by" joins the features a run reports (it is
+	// not in [AllFeatures]). Off, the draws are those of a build without it
+	// (DT2).
+	MaxBy bool
 }
 
 func (c Config) withDefaults() Config {
@@ -604,6 +611,9 @@ func (b *builder) aggregate() {
 		need = append(need, a.TimeCol)
 		for _, g := range a.Aggs {
 			need = append(need, g.Col)
+			if g.By != "" {
+				need = append(need, g.By)
+			}
 		}
 		b.project(need)
 	}
@@ -650,6 +660,9 @@ func (b *builder) agg() dataflow.Agg {
 			}
 			return g
 		})
+	if b.cfg.MaxBy && len(ordered) > 0 {
+		makers = append(makers, func() dataflow.Agg { return dataflow.MaxBy(pick(b.r, all), pick(b.r, ordered)) })
+	}
 	if len(small) > 0 {
 		makers = append(makers, func() dataflow.Agg {
 			g := dataflow.ApproxTopN(pick(b.r, small), 1+b.r.IntN(4))

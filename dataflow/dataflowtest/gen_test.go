@@ -56,6 +56,24 @@ func TestGeneratedPipelinesValidate(t *testing.T) {
 	assert.Empty(t, cov.Missing(dataflowtest.AllFeatures()), "coverage: %v", cov)
 }
 
+// TestGeneratorMaxBy: with Config.MaxBy, max-by aggregates are drawn and
+// validate; without it, none are.
+func TestGeneratorMaxBy(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		g, err := dataflowtest.NewGenerator(dataflowtest.Config{MaxBy: on}, clicks())
+		require.NoError(t, err)
+		r := rand.New(rand.NewPCG(4, 2))
+		cov := make(dataflowtest.Coverage)
+		for i := range 300 {
+			c, err := g.Pipeline(r, i)
+			require.NoError(t, err)
+			require.NoError(t, c.Pipeline.Validate(), "%v", c)
+			cov.Add(c)
+		}
+		assert.Equal(t, on, cov["agg=max_by"] > 0, "MaxBy %v: coverage %v", on, cov)
+	}
+}
+
 // TestGeneratorDeterministic checks DT2: one seed, one sequence.
 func TestGeneratorDeterministic(t *testing.T) {
 	g, err := dataflowtest.NewGenerator(dataflowtest.Config{}, clicks())
