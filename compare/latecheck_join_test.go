@@ -184,3 +184,49 @@ func TestVerifyLateJoinSpark(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyLateSelfJoin: a record that reaches both sides may be
+// dropped on one side and kept on the other; each verified drop leaves
+// one side row out, a second drop of the record the other.
+func TestVerifyLateSelfJoin(t *testing.T) {
+	side := func(name, col string, tags ...string) dataflow.JoinSide {
+		var set []dataflow.Value
+		for _, tag := range tags {
+			set = append(set, dataflow.Str(tag))
+		}
+		return dataflow.JoinSide{Name: name,
+			Steps: []dataflow.Step{
+				dataflow.FilterStep{Pred: dataflow.In(dataflow.Col("side"), set...)},
+				dataflow.MapStep{As: col, Expr: dataflow.Col("event_time")},
+			},
+			Key: []string{"k"}, Cols: []string{col}, TimeCol: "event_time"}
+	}
+	p := dataflow.NewPipeline("self-join", joinLateSchema)
+	p.Join = &dataflow.Join{Left: side("left", "l_time", "L", "B"), Right: side("right", "r_time", "R", "B"),
+		Window: dataflow.FixedWindows(10 * time.Second), Watermark: dataflow.WatermarkPolicy{MaxOutOfOrderness: 5 * time.Second}}
+	p.Output([]string{"l_time"}, "r_time")
+	require.NoError(t, p.Validate())
+	// After L 20 s and R 22 s (join watermark up to 15 s), B at 3 s is a
+	// late row of both sides; L 4 s and R 5 s share its window [0, 10).
+	l := joinLateLog(t, []joinRow{{"L", "a", 20}, {"R", "a", 22}, {"B", "a", 3}, {"L", "a", 4}, {"R", "a", 5}})
+	ctx := context.Background()
+	full, err := referenceAnswer(ctx, p, l, nil)
+	require.NoError(t, err)
+	require.Len(t, full, 5, "(20,22) and the four pairs of {B,L4} x {B,R5}")
+	b := keyed(drop(0, 2, 15), "a")
+	for _, tc := range []struct {
+		drops int
+		want  int
+	}{{1, 3}, {2, 2}} {
+		out := &Outcome{Late: make([]dataflow.LateRecord, tc.drops), LateRule: LateRuleDataflow}
+		for i := range out.Late {
+			out.Late[i] = b
+		}
+		acc, ex, err := VerifyLate(p, l, out)
+		require.NoError(t, err)
+		assert.Equal(t, tc.drops, acc.Verified, "%d drops: %v", tc.drops, acc.Examples)
+		without, err := referenceAnswer(ctx, p, l, ex)
+		require.NoError(t, err)
+		assert.Len(t, without, tc.want, "%d drops of the record leave out %d of its side rows", tc.drops, tc.drops)
+	}
+}

@@ -430,6 +430,9 @@ func referenceAnswer(ctx context.Context, p *dataflow.Pipeline, l *datasets.Log,
 	var opts dataflow.ReferenceOptions
 	if len(ex) > 0 {
 		opts.ExcludeWindows = ex.lookup
+		if p.Join != nil { // the drops are of side rows, each of a side
+			opts.ExcludeSide = ex.lookupSide
+		}
 	}
 	records := func(yield func(dataflow.Record) bool) {
 		n := 0
