@@ -23,6 +23,10 @@ func lambdaExpresses(p *dataflow.Pipeline) error {
 		return &dataflow.UnsupportedError{Model: "lambda architecture", Reason: "its serving layer splits the answer by event-time window at the batch view's cut-off; pipeline " + p.Name + " " + why}
 	}
 	switch {
+	case p.Join != nil:
+		return no("joins two streams: a window's join pairs come from both layers' inputs, so the merge cannot split them at the cut-off")
+	case p.Then != nil:
+		return no("regroups an aggregation's results, which the serving merge does not recombine")
 	case p.Agg == nil:
 		return no("is stateless: it has no windows to split")
 	case p.Agg.Domain != dataflow.EventTime:

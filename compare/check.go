@@ -137,14 +137,21 @@ type CheckOptions struct {
 }
 
 // CheckOptionsFor returns the options for results of pipeline p with the
-// given number of late records.
+// given number of late records. A pipeline without an aggregation (an
+// Emit, after a join or not) gives rows; with a regroup (Pipeline.Then) the
+// results are the regroup's, so its first aggregate says whether the value
+// is a count.
 func CheckOptionsFor(p *dataflow.Pipeline, late int) CheckOptions {
 	o := CheckOptions{Late: late}
 	if p.Agg == nil {
 		o.Stateless = true
 		return o
 	}
-	o.CountValued = len(p.Agg.Aggs) > 0 && p.Agg.Aggs[0].Kind == dataflow.AggCount
+	aggs := p.Agg.Aggs
+	if p.Then != nil {
+		aggs = p.Then.Aggs
+	}
+	o.CountValued = len(aggs) > 0 && aggs[0].Kind == dataflow.AggCount
 	return o
 }
 

@@ -57,6 +57,19 @@
 // verdict reads comes from 3 repetitions in quick mode and 5 in full mode;
 // tables show median [min-max].
 //
+// # Nexmark
+//
+// The Nexmark queries (nexmark-q0 ... nexmark-q12, nexmark_workloads.go)
+// are workloads like the others, on the nexmark dataset at
+// [NexmarkEventRate]: `bench check` checks them on every configuration,
+// and a configuration that cannot express one refuses it with its
+// model's reason. [RunNexmark] measures them per configuration in the
+// nexmark/nexmark report's shape (events/s, cores from the process CPU
+// time, events/s per core, paced latency, the check, the published Flink
+// and RisingWave per-core figures beside ours); [WriteNexmark] writes the
+// rows for [WriteReport]. The lecture suite, the superset experiment and
+// torture run [LectureWorkloads], the workloads without the queries.
+//
 // # Architectures
 //
 // [NewArchitecture] composes the runners into the Lambda or Kappa

@@ -50,4 +50,14 @@ func ExampleWorkloads() {
 	// iot-sliding on iot
 	// fraud on transactions
 	// count-window on transactions
+	// nexmark-q0 on nexmark
+	// nexmark-q1 on nexmark
+	// nexmark-q2 on nexmark
+	// nexmark-q3 on nexmark
+	// nexmark-q4 on nexmark
+	// nexmark-q5 on nexmark
+	// nexmark-q7 on nexmark
+	// nexmark-q8 on nexmark
+	// nexmark-q11 on nexmark
+	// nexmark-q12 on nexmark
 }

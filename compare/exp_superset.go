@@ -22,7 +22,7 @@ func supersetExperiment() *Experiment {
 func runSuperset(ctx context.Context, quick bool, progress func(string)) *ExperimentResult {
 	res := &ExperimentResult{Table: Table{Columns: []string{"workload", "runtime", "events", "events/s", "matches reference"}}}
 	d := DataSpec{Seed: 1, Events: pick[int64](quick, 40_000, 0)}
-	rows, err := RunSuite(ctx, DefaultSuite(), Workloads(), d, Options{Seed: 1}, nil, func(r SuiteRow) {
+	rows, err := RunSuite(ctx, DefaultSuite(), LectureWorkloads(), d, Options{Seed: 1}, nil, func(r SuiteRow) {
 		sayf(progress, "  %s on %s", r.Workload, r.Runtime)
 	})
 	if err != nil {

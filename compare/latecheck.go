@@ -32,11 +32,16 @@ type LateAccount struct {
 }
 
 // exclusionKey names the rows a drop applies to: one record, one key ("" for
-// every key of the record).
+// every key of the record), and for a join's side rows the side (noSide
+// otherwise).
 type exclusionKey struct {
-	ref dataflow.RecordRef
-	key string
+	ref  dataflow.RecordRef
+	key  string
+	side int
 }
+
+// noSide is the side of an exclusion that is not of a join's side row.
+const noSide = -1
 
 // exclusions maps each verified drop to the windows it leaves the record
 // out of: End in (lo, hi] ([dataflow.ReferenceOptions.ExcludeWindows]).
@@ -55,9 +60,20 @@ func (e exclusions) add(k exclusionKey, lo, hi dataflow.Time) {
 // lookup is the ExcludeWindows function of the reference.
 func (e exclusions) lookup(partition int, offset int64, key string) (lo, hi dataflow.Time, ok bool) {
 	ref := dataflow.RecordRef{Partition: partition, Offset: offset}
-	r, ok := e[exclusionKey{ref, key}]
+	r, ok := e[exclusionKey{ref, key, noSide}]
 	if !ok {
-		r, ok = e[exclusionKey{ref, ""}]
+		r, ok = e[exclusionKey{ref, "", noSide}]
+	}
+	return r[0], r[1], ok
+}
+
+// lookupSide is the ExcludeSide function of the reference: the windows a
+// join's side row of that side is left out of.
+func (e exclusions) lookupSide(partition int, offset int64, side int, key string) (lo, hi dataflow.Time, ok bool) {
+	ref := dataflow.RecordRef{Partition: partition, Offset: offset}
+	r, ok := e[exclusionKey{ref, key, side}]
+	if !ok {
+		r, ok = e[exclusionKey{ref, "", side}]
 	}
 	return r[0], r[1], ok
 }
@@ -156,6 +172,10 @@ func recompute(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.LateReco
 //     (MaxOutOfOrderness + AllowedLateness), the drop saw that watermark,
 //     and some window of the record ends at or before it (sessions: t + gap
 //     <= W). The record is left out of its windows ending at or before W.
+//
+// With a join, the drops are of the join's side rows, checked by the same
+// two rules over each side's rows and the join's watermark, the minimum of
+// the sides' ([dataflow.JoinInput]; see verifyJoinLate).
 func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAccount, exclusions, error) {
 	acc := LateAccount{Rule: out.LateRule, Reported: len(out.Late)}
 	ex := exclusions{}
@@ -170,6 +190,10 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 		if len(acc.Examples) < maxExamples {
 			acc.Examples = append(acc.Examples, fmt.Sprintf("%v (watermark %s): ", l.RecordRef, timeText(l.Watermark))+fmt.Sprintf(format, args...))
 		}
+	}
+	if p.Join != nil {
+		ex, err := verifyJoinLate(p, log, out, &acc, unverified)
+		return acc, ex, err
 	}
 	if !hasWatermark || out.LateRule == LateRuleNone {
 		why := "the pipeline has no watermark (count or processing-time windows, global or stateless): nothing may be dropped as late"
@@ -216,7 +240,7 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 			unverified(l, "the record reaches no aggregation")
 			continue
 		}
-		key := exclusionKey{l.RecordRef, l.Key}
+		key := exclusionKey{l.RecordRef, l.Key, noSide}
 		switch out.LateRule {
 		case LateRuleDataflow:
 			// I5: late for its earliest window, or for sessions W > t + L.

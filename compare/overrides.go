@@ -90,6 +90,12 @@ func (o Overrides) Apply(p *dataflow.Pipeline) error {
 	if o.IsZero() {
 		return nil
 	}
+	if p.Join != nil || p.Then != nil {
+		// A join's windows and watermark drive the aggregation after it
+		// (dataflow.Join): changing one without the others would make a
+		// pipeline the workload does not describe.
+		return &FieldError{Field: o.setFields()[0], Err: fmt.Errorf("pipeline %s joins two streams or regroups an aggregation's results: its windows and watermark are set together in the workload, not by overrides", p.Name)}
+	}
 	if p.Agg == nil {
 		return &FieldError{Field: o.setFields()[0], Err: fmt.Errorf("pipeline %s is stateless: it has no window, watermark or aggregate to change", p.Name)}
 	}

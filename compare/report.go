@@ -128,6 +128,11 @@ type ReportOptions struct {
 	FigureLink string
 	// Generator is the command line quoted at the top of the report.
 	Generator string
+	// Nexmark, if not empty, is rendered as the report's Nexmark section
+	// ([NexmarkTable], `bench nexmark`'s rows); NexmarkCommand is the
+	// command that measured them.
+	Nexmark        []NexmarkRecord
+	NexmarkCommand string
 }
 
 // WriteReport renders r as Markdown to w and writes each series as an SVG
@@ -187,6 +192,7 @@ func WriteReport(w io.Writer, r *SuiteResults, opts ReportOptions) error {
 			fmt.Fprintf(&b, "**Published figures.** %s\n\n", p)
 		}
 	}
+	writeNexmarkSection(&b, opts)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -295,6 +301,23 @@ func writeTable(b *strings.Builder, t Table) {
 			b.WriteString(" " + mdCell(c) + " |")
 		}
 		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// writeNexmarkSection renders opts.Nexmark, if any, as the report's
+// Nexmark section: the table in nexmark/nexmark's shape and its notes.
+func writeNexmarkSection(b *strings.Builder, opts ReportOptions) {
+	if len(opts.Nexmark) == 0 {
+		return
+	}
+	b.WriteString("## Nexmark: throughput per core, latency and the check, beside the published figures\n\n")
+	if opts.NexmarkCommand != "" {
+		fmt.Fprintf(b, "Measured by `%s`.\n\n", opts.NexmarkCommand)
+	}
+	writeTable(b, NexmarkTable(opts.Nexmark))
+	for _, n := range NexmarkNotes() {
+		fmt.Fprintf(b, "- %s\n", n)
 	}
 	b.WriteString("\n")
 }

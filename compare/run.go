@@ -138,14 +138,18 @@ func RecordTrace(p *dataflow.Pipeline, log *datasets.Log) []datasets.TraceRow {
 }
 
 // ExtraColumns returns the names of a pipeline's extra result columns (after
-// key and value): the aggregates after the first, or a stateless pipeline's
-// Emit.Extra.
+// key and value): the aggregates after the first (the regroup's, with a
+// Pipeline.Then), or a stateless pipeline's Emit.Extra.
 func ExtraColumns(p *dataflow.Pipeline) []string {
 	if p.Agg == nil {
 		return append([]string(nil), p.Emit.Extra...)
 	}
+	aggs := p.Agg.Aggs
+	if p.Then != nil {
+		aggs = p.Then.Aggs
+	}
 	var cols []string
-	for _, g := range p.Agg.Aggs[1:] {
+	for _, g := range aggs[1:] {
 		cols = append(cols, g.Name())
 	}
 	return cols
@@ -426,6 +430,9 @@ func referenceAnswer(ctx context.Context, p *dataflow.Pipeline, l *datasets.Log,
 	var opts dataflow.ReferenceOptions
 	if len(ex) > 0 {
 		opts.ExcludeWindows = ex.lookup
+		if p.Join != nil { // the drops are of side rows, each of a side
+			opts.ExcludeSide = ex.lookupSide
+		}
 	}
 	records := func(yield func(dataflow.Record) bool) {
 		n := 0

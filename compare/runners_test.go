@@ -84,7 +84,7 @@ func TestParseByteSize(t *testing.T) {
 
 func TestLookupWorkload(t *testing.T) {
 	names := WorkloadNames()
-	assert.Equal(t, []string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window"}, names)
+	assert.Equal(t, append([]string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window"}, NexmarkQueries()...), names)
 	for _, n := range names {
 		w, err := LookupWorkload(n)
 		require.NoError(t, err)

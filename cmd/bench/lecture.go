@@ -184,7 +184,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	progress := func(msg string) { fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), msg) }
 	d := compare.DataSpec{Seed: 1} // each workload's default data size
 
-	rows, err := compare.RunSuite(ctx, compare.DefaultSuite(), compare.Workloads(), d, compare.Options{Seed: 1}, progress, func(r compare.SuiteRow) {
+	rows, err := compare.RunSuite(ctx, compare.DefaultSuite(), compare.LectureWorkloads(), d, compare.Options{Seed: 1}, progress, func(r compare.SuiteRow) {
 		if r.Err != nil && ctx.Err() != nil {
 			return // the run the signal stopped: said once, below
 		}

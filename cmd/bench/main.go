@@ -8,6 +8,7 @@
 //	bench run WORKLOAD --runtime R [--input DIR] [--out FILE] [--summary FILE.json] [--trace FILE.parquet|.csv] ...
 //	bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D | --reprocess-window D] ...
 //	bench capacity WORKLOAD --runtime R [--max-probes N --probe-duration D --start-rate R]
+//	bench nexmark [QUERY...] [--quick] --out DIR       the Nexmark table (Throughput/Cores)
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
 //	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
 //
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "capacity":
 		return cmdCapacity(ctx, args[1:], stdout, stderr)
+	case "nexmark":
+		return cmdNexmark(ctx, args[1:], stdout, stderr)
 	case "suite":
 		return cmdExperiments(ctx, args[1:], stdout, stderr)
 	case "report":
@@ -116,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, capacity, check, suite or report (or no argument for the lecture suite)\n", args[0])
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, capacity, check, nexmark, suite or report (or no argument for the lecture suite)\n", args[0])
 	return exitUsage
 }
 
@@ -143,6 +146,10 @@ const usage = `usage:
   bench capacity WORKLOAD --runtime R [runtime flags] [--max-probes N --probe-duration D --start-rate R]
                                          sustainable throughput (Karimov et al.): paced probes, doubling then
                                          bisection, until event-time latency grows; run 'bench capacity -h'
+  bench nexmark [QUERY...] [--quick] --out DIR [--runtime R [flags]] [--events N --paced-rate R --paced-duration D --sustainable]
+                                         the Nexmark queries on every configuration: events/s, cores, events/s/core,
+                                         latency, check; beside Flink's and RisingWave's published per-core figures;
+                                         DIR/nexmark.csv (bench report renders it)
   bench suite [EXPERIMENT...] [--quick] --out DIR
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
   bench report --in DIR [--out REPORT.md] [--figures DIR]
@@ -720,8 +727,23 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			g = fmt.Sprintf("go run ./cmd/%s && go run ./cmd/bench report --in %s", res.Command, *in)
 		}
 	}
+	ropts := compare.ReportOptions{FigureDir: figDir, FigureLink: link, Generator: g}
+	// A Nexmark table measured into the same directory (bench nexmark
+	// --out DIR) joins the report.
+	nx, err := compare.ReadNexmark(*in)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		return exitUsage
+	default:
+		ropts.Nexmark = nx
+		if meta, err := compare.ReadParquetMetadata(filepath.Join(*in, compare.NexmarkParquet)); err == nil {
+			ropts.NexmarkCommand = meta["command"]
+		}
+	}
 	var buf strings.Builder
-	if err := compare.WriteReport(&buf, res, compare.ReportOptions{FigureDir: figDir, FigureLink: link, Generator: g}); err != nil {
+	if err := compare.WriteReport(&buf, res, ropts); err != nil {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
@@ -729,7 +751,11 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d experiments) and figures in %s\n", *out, len(res.Experiments), figDir)
+	nexmark := ""
+	if len(ropts.Nexmark) > 0 {
+		nexmark = fmt.Sprintf(", the Nexmark table (%d rows)", len(ropts.Nexmark))
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d experiments%s) and figures in %s\n", *out, len(res.Experiments), nexmark, figDir)
 	return exitOK
 }
 
