@@ -6,8 +6,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 )
@@ -21,7 +19,8 @@ func init() {
 	register.DoFn5x2[context.Context, *sdf.ManualWatermarkEstimator, *sdf.LockRTracker, int, func(beam.EventTime, string, Elem), sdf.ProcessContinuation, error](&ReadFn{})
 	register.Emitter3[beam.EventTime, string, Elem]()
 	register.Combiner3[Acc, Elem, Elem](&CombineFn{})
-	register.DoFn5x1[beam.Window, state.Provider, timers.Provider, string, Elem, error](&CountFn{})
+	register.DoFn3x0[string, func(*Elem) bool, func(string, Elem)](&CountFn{})
+	register.Iter1[Elem]()
 	register.Emitter2[string, Elem]()
 	register.DoFn4x0[typex.PaneInfo, beam.Window, string, Elem](&SinkFn{})
 }

@@ -55,6 +55,9 @@ type Runner struct {
 	// under the system's, removed after the run). On a cluster it must be
 	// a folder every worker and this process share.
 	OutDir string
+	// SessionsMergeTouching: see [Options]. Prism merges touching
+	// sessions, so set it for "prism" and for a Prism job server.
+	SessionsMergeTouching bool
 }
 
 // Name implements compare.Runner: "beam/prism", "beam/universal".
@@ -107,7 +110,7 @@ func (r *Runner) Run(ctx context.Context, job *compare.Job) (*compare.Outcome, e
 		src.Ends = append(src.Ends, job.Log.End(p))
 	}
 	src.Fingerprint = Fingerprint(job.Log, src.WithIngest)
-	o := Options{Runner: r.Beam, LogWatermark: r.LogWatermark, Chunk: r.Chunk, OutDir: dir}
+	o := Options{Runner: r.Beam, LogWatermark: r.LogWatermark, Chunk: r.Chunk, OutDir: dir, SessionsMergeTouching: r.SessionsMergeTouching}
 	if err := Refuse(job.Pipeline, src, o); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,14 @@ type Options struct {
 	Chunk int64
 	// OutDir is where the sink writes its part files.
 	OutDir string
+	// SessionsMergeTouching says the runner merges session windows that
+	// only touch ([a, b) and [b, c)), as Prism v2.77.0 does; weir's I3 does
+	// not. The translation then gives Beam proto-sessions one millisecond
+	// short, [t, t+gap-1), which merge under Prism's rule exactly when
+	// weir's [t, t+gap) overlap, and the sink adds the millisecond back to
+	// each session's end. Leave it false on a runner that merges only
+	// overlapping windows.
+	SessionsMergeTouching bool
 }
 
 // Source is what the source DoFn needs about the driver's log.
@@ -80,6 +88,8 @@ func Refuse(p *dataflow.Pipeline, src Source, o Options) error {
 		return refuse("processing-time windows over a loaded folder: its ingest times come from the loader's clock, which a Beam worker cannot reproduce; run on built-in data (no --input)")
 	case o.Runner == "prism" && a.Window.Kind == dataflow.WindowSession && a.Trigger.AfterCount > 0:
 		return refuse("session windows with a count trigger: Prism v2.77.0 rejects count triggers on merging windows; use the default trigger, or --runner universal with a job server that supports them")
+	case o.SessionsMergeTouching && a.Window.Kind == dataflow.WindowSession && a.Window.Gap < 2:
+		return refuse("a session gap of %d ms with a runner that merges touching sessions: the translation needs a gap of at least 2 ms", a.Window.Gap)
 	case a.Trigger.AfterCount > math.MaxInt32:
 		return refuse("a count trigger of %d elements: Beam's element count is an int32", a.Trigger.AfterCount)
 	case o.LogWatermark && a.Window.Kind == dataflow.WindowSliding && a.AllowedLateness > 0:
@@ -118,17 +128,31 @@ func Build(s beam.Scope, p *dataflow.Pipeline, src Source, o Options) error {
 	}
 	read := &ReadFn{Plan: plan, Log: src.Log, Ends: src.Ends, Fingerprint: src.Fingerprint, WithIngest: src.WithIngest,
 		LogWatermark: o.LogWatermark && p.Agg != nil && p.Agg.Domain == dataflow.EventTime && windowed(p.Agg.Window.Kind), Chunk: o.Chunk}
-	rows := beam.ParDo(s.Scope("read "+p.Name), read, beam.CreateList(s.Scope("partitions"), parts))
+	reads, err := beam.TryParDo(s.Scope("read "+p.Name), read, beam.CreateList(s.Scope("partitions"), parts))
+	if err != nil {
+		return fmt.Errorf("translate: source: %w", err)
+	}
+	rows := reads[0]
 	sink := &SinkFn{Dir: o.OutDir}
 	a := p.Agg
 	if a == nil {
-		beam.ParDo0(s.Scope("sink"), sink, rows)
+		if _, err := beam.TryParDo(s.Scope("sink"), sink, rows); err != nil {
+			return fmt.Errorf("translate: sink: %w", err)
+		}
 		return nil
 	}
 	var out beam.PCollection
 	if a.Window.Kind == dataflow.WindowCount {
 		sink.Count, sink.Size = true, a.Window.Size
-		out = beam.ParDo(s.Scope("count windows"), NewCountFn(plan), rows)
+		grouped, err := beam.TryGroupByKey(s.Scope("group by key"), rows)
+		if err != nil {
+			return fmt.Errorf("translate: count windows: %w", err)
+		}
+		outs, err := beam.TryParDo(s.Scope("count windows"), &CountFn{Plan: plan}, grouped)
+		if err != nil {
+			return fmt.Errorf("translate: count windows: %w", err)
+		}
+		out = outs[0]
 	} else {
 		opts := []beam.WindowIntoOption{beam.AllowedLateness(a.AllowedLateness)}
 		if a.Accumulation == dataflow.Discarding {
@@ -139,10 +163,22 @@ func Build(s beam.Scope, p *dataflow.Pipeline, src Source, o Options) error {
 		if tr := beamTrigger(a); tr != nil {
 			opts = append(opts, beam.Trigger(tr))
 		}
-		win := beam.WindowInto(s.Scope("window"), windowFn(a.Window), rows, opts...)
-		out = beam.CombinePerKey(s.Scope("aggregate"), &CombineFn{Plan: plan}, win)
+		wf := a.Window
+		if o.SessionsMergeTouching && wf.Kind == dataflow.WindowSession {
+			wf.Gap--
+			sink.EndFix = 1
+		}
+		win, err := beam.TryWindowInto(s.Scope("window"), windowFn(wf), rows, opts...)
+		if err != nil {
+			return fmt.Errorf("translate: window: %w", err)
+		}
+		if out, err = beam.TryCombinePerKey(s.Scope("aggregate"), &CombineFn{Plan: plan}, win); err != nil {
+			return fmt.Errorf("translate: aggregate: %w", err)
+		}
 	}
-	beam.ParDo0(s.Scope("sink"), sink, out)
+	if _, err := beam.TryParDo(s.Scope("sink"), sink, out); err != nil {
+		return fmt.Errorf("translate: sink: %w", err)
+	}
 	return nil
 }
 
