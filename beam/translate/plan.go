@@ -25,7 +25,7 @@ type planJSON struct {
 }
 
 type stepJSON struct {
-	Kind   string // filter, map, project, explode, lookup
+	Kind   string          // filter, map, project, explode, lookup
 	Pred   *exprJSON       `json:",omitempty"`
 	As     string          `json:",omitempty"`
 	Expr   *exprJSON       `json:",omitempty"`
@@ -53,7 +53,7 @@ type aggJSON struct {
 }
 
 type exprJSON struct {
-	Kind  string // col, lit, bin, in, func
+	Kind  string           // col, lit, bin, in, func
 	Name  string           `json:",omitempty"`
 	Value *dataflow.Value  `json:",omitempty"`
 	Op    dataflow.Op      `json:",omitempty"`
