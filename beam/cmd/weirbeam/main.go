@@ -55,6 +55,7 @@ func main() {
 const usage = `usage:
   weirbeam run WORKLOAD [--runner prism|universal] [--endpoint HOST:PORT] [--environment_type LOOPBACK]
                         [--events N] [--seed S] [--partitions P] [--input DIR] [--out F] [--summary F.json]
+                        [--log-watermark] [--lateness D] [--watermark-bound D] [--gap D] [skew flags]
   weirbeam check [--events N]      every workload on in-process Prism, checked against the reference
   weirbeam list                    the workloads and what Beam does with them
 `
@@ -125,8 +126,18 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	input := fs.String("input", "", "read DIR/events.parquet (written by bench gen) instead of built-in data")
 	out := fs.String("out", "", "write results to this file (.csv, .parquet or .jsonl)")
 	summary := fs.String("summary", "", "write the run's summary (JSON) to this file")
+	var ov compare.Overrides
+	fs.DurationVar(&ov.Lateness, "lateness", 0, "allowed lateness of event-time windows (0: the workload's)")
+	fs.DurationVar(&ov.WatermarkBound, "watermark-bound", 0, "bounded out-of-orderness of the watermark (0: the workload's)")
+	fs.DurationVar(&ov.Gap, "gap", 0, "session gap (0: the workload's)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
+	}
+	if !ov.IsZero() {
+		if w, err = ov.Workload(w); err != nil {
+			fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
+			return exitUsage
+		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "weirbeam run: unexpected argument %q; flags follow the workload name\n", fs.Arg(0))
