@@ -20,7 +20,6 @@ const defaultLateDelay = 30 * time.Second
 
 // dataFlags are the flags that choose the data.
 type dataFlags struct {
-	fs         *flag.FlagSet
 	events     int64
 	eventRate  float64
 	seed       uint64
@@ -32,34 +31,16 @@ type dataFlags struct {
 	lateDelay  time.Duration
 }
 
-// skewFlags are the names of the flags of datasets.Skew.
-var skewFlags = []string{"out-of-order", "max-delay", "late", "late-delay"}
-
-// addDataFlags defines the data flags on fs for the command cmd ("gen" or
-// "run"; run's built-in data may be paced by --rate, which run defines).
+// addDataFlags defines bench run's data flags on fs. weirbeam has no
+// --rate: a Beam worker rebuilds a closed log.
 func addDataFlags(fs *flag.FlagSet) *dataFlags {
-	cmd := "run"
-	d := &dataFlags{fs: fs}
-	builtin := "" // run also reads --input; these flags then do not apply
-	if cmd == "run" {
-		builtin = "built-in data: "
-	}
+	d := &dataFlags{}
+	builtin := "built-in data: " // --input reads a folder; these flags then do not apply
 	fs.Int64Var(&d.events, "events", 0, builtin+"number of events (0: the workload's default)")
-	if cmd == "run" {
-		fs.Float64Var(&d.eventRate, "event-rate", 0, builtin+"events per second of event time "+
-			"(0: the workload's default, or with --rate the ingest rate, so event time follows the wall clock)")
-		fs.Uint64Var(&d.seed, "seed", 1, builtin+"seed of the generator (same seed, same events); also seeds fault injection")
-	} else {
-		fs.Float64Var(&d.eventRate, "event-rate", 0, "events per second of event time (0: the workload's default)")
-		fs.Uint64Var(&d.seed, "seed", 1, "seed of the generator (same seed, same events)")
-	}
-	partitions := "log partitions (0: the default, 4). The log is partitioned by the dataset's key column " +
-		"(nexmark: round robin), so each key's records are in one partition, in arrival order"
-	if cmd == "gen" {
-		partitions += "; the file interleaves the partitions, and bench run --input with the same --partitions " +
-			"reads every record back into its partition and position"
-	}
-	fs.IntVar(&d.partitions, "partitions", 0, partitions)
+	fs.Float64Var(&d.eventRate, "event-rate", 0, builtin+"events per second of event time (0: the workload's default)")
+	fs.Uint64Var(&d.seed, "seed", 1, builtin+"seed of the generator (same seed, same events)")
+	fs.IntVar(&d.partitions, "partitions", 0, "log partitions (0: the default, 4). The log is partitioned by the dataset's key column "+
+		"(nexmark: round robin), so each key's records are in one partition, in arrival order; Beam reads each partition with one splittable DoFn restriction")
 
 	def := datasets.DefaultSkew()
 	fs.Float64Var(&d.outOfOrder, "out-of-order", def.OutOfOrder, builtin+"share (0..1) of records that arrive out of order, "+
@@ -104,24 +85,4 @@ func (d *dataFlags) spec() (compare.DataSpec, error) {
 		s.Skew = sk
 	}
 	return s, nil
-}
-
-// eventsSet reports whether --events was given on the command line.
-func (d *dataFlags) eventsSet() bool {
-	set := false
-	d.fs.Visit(func(f *flag.Flag) { set = set || f.Name == "events" })
-	return set
-}
-
-// skewFlagSet returns the name of the first skew flag (in skewFlags order)
-// given on the command line, or "" when none was.
-func (d *dataFlags) skewFlagSet() string {
-	given := map[string]bool{}
-	d.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, s := range skewFlags {
-		if given[s] {
-			return s
-		}
-	}
-	return ""
 }
