@@ -55,10 +55,16 @@
 // dataflow's I4 (a partition's largest event time minus the bound,
 // reported at a self-checkpoint every Chunk records; Beam takes the
 // minimum over partitions), so Beam drops late elements for real. Beam
-// drops them inside its GroupByKey and reports no record of it, so the run
-// reports no drops (Outcome.Late is empty): a dropped record shows as a
-// lost count, never as a verified exclusion. Equal results under skew
-// with LogWatermark therefore mean nothing was late.
+// drops them inside its GroupByKey and reports nothing of it, so under
+// LogWatermark every result carries the records that reached it
+// ([Elem.Refs], through the combiner's accumulator), and the runner names
+// as dropped each record that reaches the aggregation but no result, with
+// the highest watermark I4 allows at its read (its partition's largest
+// earlier event time minus the bound). compare's check then verifies each
+// drop under I5 and compares the rest with the reference minus them
+// (TestPrismLateDrops: 1365 drops of 200k, all verified). A drop Beam made
+// at a watermark its bundle-wise advance reached before I4's per-record
+// one would show as unverified: a counted difference, not hidden.
 //
 // # Differences from weir, and refusals
 //

@@ -28,6 +28,38 @@ type Elem struct {
 	// EventMs is the row's time in the aggregation's domain (ms).
 	EventMs int64
 	Row     dataflow.Row
+	// Refs, on a result under LogWatermark, lists the log records (packed
+	// by packRef) that reached it: how the driver learns which records
+	// Beam dropped as late, which Beam itself never reports.
+	Refs []uint64
+}
+
+// packRef packs a record's place: partitions are below 2^10
+// (datasets.MaxPartitions) and offsets below 2^53.
+func packRef(part int32, off int64) uint64 { return uint64(part)<<53 | uint64(off) }
+
+func unpackRef(r uint64) dataflow.RecordRef {
+	return dataflow.RecordRef{Partition: int(r >> 53), Offset: int64(r & (1<<53 - 1))}
+}
+
+func appendRefs(dst []byte, refs []uint64) []byte {
+	dst = wire.AppendUvarint(dst, uint64(len(refs)))
+	for _, r := range refs {
+		dst = wire.AppendUvarint(dst, r)
+	}
+	return dst
+}
+
+func decodeRefs(d *wire.Decoder) []uint64 {
+	n := d.Count()
+	if n == 0 {
+		return nil
+	}
+	refs := make([]uint64, 0, n)
+	for ; n > 0 && d.Err() == nil; n-- {
+		refs = append(refs, d.Uvarint())
+	}
+	return refs
 }
 
 func appendElem(dst []byte, e Elem) []byte {
@@ -36,7 +68,8 @@ func appendElem(dst []byte, e Elem) []byte {
 	dst = wire.AppendVarint(dst, e.Offset)
 	dst = wire.AppendVarint(dst, e.Ingest)
 	dst = wire.AppendVarint(dst, e.EventMs)
-	return dataflow.AppendRow(dst, e.Row)
+	dst = dataflow.AppendRow(dst, e.Row)
+	return appendRefs(dst, e.Refs)
 }
 
 func decodeElemFrom(d *wire.Decoder) Elem {
@@ -47,6 +80,7 @@ func decodeElemFrom(d *wire.Decoder) Elem {
 	e.Ingest = d.Varint()
 	e.EventMs = d.Varint()
 	e.Row = dataflow.DecodeRow(d, nil)
+	e.Refs = decodeRefs(d)
 	return e
 }
 
@@ -75,6 +109,7 @@ type Acc struct {
 	maxEv   int64
 	maxIng  int64
 	records int64
+	refs    []uint64 // with CombineFn.Track
 }
 
 func newAcc(aggs []dataflow.Agg, in []dataflow.Kind) Acc {
@@ -102,7 +137,8 @@ func encodeAcc(a Acc) ([]byte, error) {
 	}
 	dst = wire.AppendVarint(dst, a.maxEv)
 	dst = wire.AppendVarint(dst, a.maxIng)
-	return wire.AppendVarint(dst, a.records), nil
+	dst = wire.AppendVarint(dst, a.records)
+	return appendRefs(dst, a.refs), nil
 }
 
 func decodeAcc(b []byte) (Acc, error) {
@@ -133,6 +169,7 @@ func decodeAcc(b []byte) (Acc, error) {
 	a.maxEv = d.Varint()
 	a.maxIng = d.Varint()
 	a.records = d.Varint()
+	a.refs = decodeRefs(d)
 	if err := d.Finish(); err != nil {
 		return Acc{}, fmt.Errorf("translate: decode accumulator: %w", err)
 	}

@@ -43,6 +43,9 @@ func aggInputs(p *dataflow.Pipeline) ([]int, []dataflow.Kind, error) {
 // what weir computes.
 type CombineFn struct {
 	Plan string
+	// Track makes each result carry the records that reached it
+	// ([Elem.Refs]), so the driver can name the records Beam dropped.
+	Track bool
 
 	aggs []dataflow.Agg
 	idx  []int
@@ -77,6 +80,9 @@ func (fn *CombineFn) AddInput(a Acc, e Elem) Acc {
 	}
 	a.maxEv, a.maxIng = max(a.maxEv, e.EventMs), max(a.maxIng, e.Ingest)
 	a.records++
+	if fn.Track {
+		a.refs = append(a.refs, packRef(e.Partition, e.Offset))
+	}
 	return a
 }
 
@@ -87,6 +93,7 @@ func (fn *CombineFn) MergeAccumulators(a, b Acc) Acc {
 	}
 	a.maxEv, a.maxIng = max(a.maxEv, b.maxEv), max(a.maxIng, b.maxIng)
 	a.records += b.records
+	a.refs = append(a.refs, b.refs...)
 	return a
 }
 
@@ -96,7 +103,7 @@ func (fn *CombineFn) ExtractOutput(a Acc) Elem {
 	for i, acc := range a.accs {
 		row[i] = acc.Result()
 	}
-	return Elem{EventMs: a.maxEv, Ingest: a.maxIng, Offset: a.records, Row: row}
+	return Elem{EventMs: a.maxEv, Ingest: a.maxIng, Offset: a.records, Row: row, Refs: a.refs}
 }
 
 // CountFn computes count windows (I6) over one key's rows, grouped by a

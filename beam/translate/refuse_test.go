@@ -34,7 +34,7 @@ func TestRefuse(t *testing.T) {
 		{name: "prism sessions with count trigger", change: func(a *dataflow.Aggregation) {
 			a.Window, a.Trigger.AfterCount = dataflow.SessionWindows(time.Second), 10
 		}, opts: translate.Options{Runner: "prism"}, reason: "Prism v2.77.0 rejects"},
-		{name: "I5 across sliding windows", change: func(a *dataflow.Aggregation) { a.AllowedLateness = time.Second },
+		{name: "I5 across sliding windows", change: func(a *dataflow.Aggregation) {},
 			opts: translate.Options{LogWatermark: true}, reason: "per window"},
 		{name: "sessions under the log watermark", change: func(a *dataflow.Aggregation) { a.Window = dataflow.SessionWindows(time.Second) },
 			opts: translate.Options{LogWatermark: true}, reason: "proto-session"},

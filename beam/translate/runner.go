@@ -19,6 +19,7 @@ import (
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/dataflow/wire"
+	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/metrics"
 )
 
@@ -139,9 +140,15 @@ func (r *Runner) Run(ctx context.Context, job *compare.Job) (*compare.Outcome, e
 	if err != nil {
 		return nil, fmt.Errorf("translate: beam job on %s: %w", r.Beam, err)
 	}
-	out, err := Collect(dir, job.Pipeline, start.UnixNano(), job.Log.EventTimeShift())
+	out, seen, err := collect(dir, job.Pipeline, start.UnixNano(), job.Log.EventTimeShift())
 	if err != nil {
 		return nil, err
+	}
+	if o.LogWatermark && job.Pipeline.Agg != nil && job.Pipeline.Agg.Domain == dataflow.EventTime && windowed(job.Pipeline.Agg.Window.Kind) {
+		if out.Late, err = dropped(job.Pipeline, job.Log, seen); err != nil {
+			return nil, err
+		}
+		out.Counters["dropped_late"] = int64(len(out.Late))
 	}
 	out.Events = job.Log.Len()
 	out.Elapsed = elapsed
@@ -157,9 +164,17 @@ func (r *Runner) Run(ctx context.Context, job *compare.Job) (*compare.Outcome, e
 // The runtime drops nothing it reports, so Late is empty and the rule
 // dataflow's: a record Beam dropped as late shows as a missing count.
 func Collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare.Outcome, error) {
+	out, _, err := collect(dir, p, startNs, shiftMs)
+	return out, err
+}
+
+// collect is Collect, also returning the records the panes name
+// ([Elem.Refs]).
+func collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare.Outcome, map[uint64]struct{}, error) {
+	seen := map[uint64]struct{}{}
 	files, err := filepath.Glob(filepath.Join(dir, "part-*.bin"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(files)
 	out := &compare.Outcome{LateRule: compare.LateRuleNone, Latency: metrics.NewLatency().Since(startNs), Counters: map[string]int64{}}
@@ -178,22 +193,25 @@ func Collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare
 		emit = p.Emit
 		last, err := p.Last()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if vi, err = columnIndexes(last, append([]string{emit.Value}, emit.Extra...)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		d := wire.NewDecoder(b)
 		for d.Len() > 0 && d.Err() == nil {
 			pn := decodePane(d)
 			if d.Err() != nil {
 				break
+			}
+			for _, r := range pn.elem.Refs {
+				seen[r] = struct{}{}
 			}
 			out.Emissions++
 			out.Latency.Observe(pn.emitNs, pn.elem.EventMs+shiftMs, pn.elem.Ingest)
@@ -220,7 +238,7 @@ func Collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare
 				for i, g := range p.Agg.Aggs {
 					v, err := dataflow.CombineResults(g.Kind, old.elem.Row[i], pn.elem.Row[i])
 					if err != nil {
-						return nil, err
+						return nil, nil, err
 					}
 					old.elem.Row[i] = v
 				}
@@ -230,21 +248,21 @@ func Collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare
 			}
 		}
 		if err := d.Err(); err != nil {
-			return nil, fmt.Errorf("translate: read %s: %w", f, err)
+			return nil, nil, fmt.Errorf("translate: read %s: %w", f, err)
 		}
 	}
 	out.Counters["panes"] = out.Emissions
 	if p.Agg == nil {
-		return out, nil
+		return out, seen, nil
 	}
 	var having func(dataflow.Row) bool
 	last, err := p.Last()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.Agg.Having != nil {
 		if having, err = dataflow.CompilePredicate(p.Agg.Having, p.Agg.OutputSchemaFor(last)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	row := make(dataflow.Row, 1+len(p.Agg.Aggs))
@@ -268,7 +286,7 @@ func Collect(dir string, p *dataflow.Pipeline, startNs, shiftMs int64) (*compare
 		out.Results = append(out.Results, r)
 	}
 	dataflow.SortResults(out.Results)
-	return out, nil
+	return out, seen, nil
 }
 
 // SpecFor returns the LogSpec of workload w's data under d, with the
@@ -298,4 +316,37 @@ func RunWorkload(ctx context.Context, w *compare.Workload, d compare.DataSpec, r
 		return nil, &compare.InputError{Err: err}
 	}
 	return compare.RunLog(ctx, w, r, log, tables, d, opts, progress)
+}
+
+// dropped names the records Beam dropped as late: those whose rows reach
+// the aggregation but no result's Refs. Beam reports no watermark with a
+// drop; each gets the highest watermark dataflow's I4 allows when it was
+// read (its partition's largest earlier event time minus the bound), and
+// compare's check verifies the drop against it under I5. A record Beam
+// dropped at a watermark its bundle-wise advance reached before I4's
+// per-record one shows as unverified: a counted difference.
+func dropped(p *dataflow.Pipeline, log *datasets.Log, seen map[uint64]struct{}) ([]dataflow.LateRecord, error) {
+	bound := dataflow.Time(dataflow.Millis(p.Agg.Watermark.MaxOutOfOrderness))
+	prefix := make([]dataflow.Time, log.Partitions())
+	for i := range prefix {
+		prefix[i] = dataflow.MinTime
+	}
+	var late []dataflow.LateRecord
+	last := dataflow.RecordRef{Partition: -1}
+	err := dataflow.AggregationInput(p, log.All(), func(rec dataflow.Record, t dataflow.Time, _ dataflow.Row) {
+		ref := dataflow.RecordRef{Partition: rec.Partition, Offset: rec.Offset}
+		wm := prefix[rec.Partition]
+		if ref != last {
+			last = ref
+			if _, ok := seen[packRef(int32(rec.Partition), rec.Offset)]; !ok {
+				w := dataflow.MinTime
+				if wm != dataflow.MinTime {
+					w = wm - bound
+				}
+				late = append(late, dataflow.LateRecord{RecordRef: ref, Watermark: w})
+			}
+		}
+		prefix[rec.Partition] = max(wm, t)
+	})
+	return late, err
 }

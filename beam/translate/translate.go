@@ -62,8 +62,7 @@ type Source struct {
 //   - on Prism, session windows with a count trigger, which Prism v2.77.0
 //     rejects;
 //   - an idle timeout: Beam's watermark has no idle partitions;
-//   - with LogWatermark, sliding windows with allowed lateness or a session
-//     aggregation: Beam drops an expired element per window (and a session
+//   - with LogWatermark, sliding windows or a session aggregation: Beam drops an expired element per window (and a session
 //     element when its proto-session [t, t+gap) expires), where weir's I5
 //     drops a record from all its windows (sessions once W > t + lateness),
 //     so the counts would differ in ways the check cannot attribute.
@@ -92,8 +91,8 @@ func Refuse(p *dataflow.Pipeline, src Source, o Options) error {
 		return refuse("a session gap of %d ms with a runner that merges touching sessions: the translation needs a gap of at least 2 ms", a.Window.Gap)
 	case a.Trigger.AfterCount > math.MaxInt32:
 		return refuse("a count trigger of %d elements: Beam's element count is an int32", a.Trigger.AfterCount)
-	case o.LogWatermark && a.Window.Kind == dataflow.WindowSliding && a.AllowedLateness > 0:
-		return refuse("sliding windows with allowed lateness under the log's watermark: Beam drops a late element per window, weir's I5 from all its windows; use the end-of-input watermark (no --log-watermark) or recordstream")
+	case o.LogWatermark && a.Window.Kind == dataflow.WindowSliding:
+		return refuse("sliding windows under the log's watermark: Beam drops a late element per window, weir's I5 from all its windows; use the end-of-input watermark (no --log-watermark) or recordstream")
 	case o.LogWatermark && a.Window.Kind == dataflow.WindowSession:
 		return refuse("session windows under the log's watermark: Beam drops an element once its proto-session [t, t+gap) expires, weir's I5 once W > t + lateness; use the end-of-input watermark (no --log-watermark) or recordstream")
 	}
@@ -172,7 +171,7 @@ func Build(s beam.Scope, p *dataflow.Pipeline, src Source, o Options) error {
 		if err != nil {
 			return fmt.Errorf("translate: window: %w", err)
 		}
-		if out, err = beam.TryCombinePerKey(s.Scope("aggregate"), &CombineFn{Plan: plan}, win); err != nil {
+		if out, err = beam.TryCombinePerKey(s.Scope("aggregate"), &CombineFn{Plan: plan, Track: read.LogWatermark}, win); err != nil {
 			return fmt.Errorf("translate: aggregate: %w", err)
 		}
 	}

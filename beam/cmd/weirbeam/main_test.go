@@ -46,5 +46,5 @@ func TestRefusalExit3(t *testing.T) {
 	stderr.Reset()
 	code = run(context.Background(), []string{"run", "iot-sliding", "--events", "1000", "--log-watermark", "--lateness", "1s"}, &stdout, &stderr)
 	assert.Equal(t, exitUnsupported, code, "stderr: %s", stderr.String())
-	assert.Contains(t, stderr.String(), "beam cannot express this pipeline: sliding windows with allowed lateness")
+	assert.Contains(t, stderr.String(), "beam cannot express this pipeline: sliding windows under the log's watermark")
 }
