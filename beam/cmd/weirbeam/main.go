@@ -26,7 +26,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -199,8 +198,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\trunner\tevents\tseconds\tevents/s\tresults\tverdict")
+	// Fixed columns, so each row shows as its run ends.
+	const row = "%-20s %-15s %8s %8s %10s %8s  %s\n"
+	fmt.Fprintf(stdout, row, "workload", "runner", "events", "seconds", "events/s", "results", "verdict")
 	code := exitOK
 	for _, w := range compare.Workloads() {
 		d := compare.DataSpec{Events: *events, Seed: *seed}
@@ -209,9 +209,9 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		var unsupported *dataflow.UnsupportedError
 		switch {
 		case errors.As(err, &unsupported):
-			fmt.Fprintf(tw, "%s\tbeam/%s\t-\t-\t-\t-\trefused: %s\n", w.Name, bf.runner, unsupported.Reason)
+			fmt.Fprintf(stdout, row, w.Name, "beam/"+bf.runner, "-", "-", "-", "-", "refused: "+unsupported.Reason)
 		case err != nil:
-			fmt.Fprintf(tw, "%s\tbeam/%s\t-\t%.1f\t-\t-\tFAILED: %v\n", w.Name, bf.runner, time.Since(start).Seconds(), err)
+			fmt.Fprintf(stdout, row, w.Name, "beam/"+bf.runner, "-", fmt.Sprintf("%.1f", time.Since(start).Seconds()), "-", "-", "FAILED: "+err.Error())
 			code = exitFailed
 		default:
 			s := rep.Summary
@@ -219,9 +219,8 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			if !rep.Check.OK() {
 				verdict, code = "DIFFERS: "+rep.Check.String(), exitFailed
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.0f\t%d\t%s\n", w.Name, rep.Runner, s.Events, s.Seconds, s.EventsPerSecond, s.Results, verdict)
+			fmt.Fprintf(stdout, row, w.Name, rep.Runner, fmt.Sprint(s.Events), fmt.Sprintf("%.1f", s.Seconds), fmt.Sprintf("%.0f", s.EventsPerSecond), fmt.Sprint(s.Results), verdict)
 		}
-		tw.Flush()
 		if ctx.Err() != nil {
 			return exitFailed
 		}

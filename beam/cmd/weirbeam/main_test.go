@@ -48,3 +48,12 @@ func TestRefusalExit3(t *testing.T) {
 	assert.Equal(t, exitUnsupported, code, "stderr: %s", stderr.String())
 	assert.Contains(t, stderr.String(), "beam cannot express this pipeline: sliding windows under the log's watermark")
 }
+
+func TestCheckTable(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"check", "--events", "5000"}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	for _, w := range []string{"ysb", "sessions", "iot-sliding", "count-window", "fraud"} {
+		assert.Regexp(t, "(?m)^"+w+" +beam/prism .* matches$", stdout.String())
+	}
+}
