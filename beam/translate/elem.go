@@ -38,10 +38,6 @@ type Elem struct {
 // (datasets.MaxPartitions) and offsets below 2^53.
 func packRef(part int32, off int64) uint64 { return uint64(part)<<53 | uint64(off) }
 
-func unpackRef(r uint64) dataflow.RecordRef {
-	return dataflow.RecordRef{Partition: int(r >> 53), Offset: int64(r & (1<<53 - 1))}
-}
-
 func appendRefs(dst []byte, refs []uint64) []byte {
 	dst = wire.AppendUvarint(dst, uint64(len(refs)))
 	for _, r := range refs {
