@@ -60,9 +60,6 @@ func (r *microbatchRunner) Name() string { return r.name }
 // that record (it is recomputed from its offsets), the second, fourth, ...
 // crash the driver (it restarts from the last checkpoint).
 func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
-	if err := refuseUnexecuted(r.name, job.Pipeline, true); err != nil {
-		return nil, err
-	}
 	cfg := r.cfg
 	for i, n := range job.Options.CrashAfter {
 		k := microbatch.FailBatch

@@ -501,7 +501,7 @@ func parseNexmarkCSV(path string, b []byte) ([]NexmarkRecord, error) {
 		return nil, fmt.Errorf("compare: %s: %w", path, err)
 	}
 	if len(lines) == 0 {
-		return nil, fmt.Errorf("compare: %s is empty; write it with `bench nexmark --out DIR`", path)
+		return nil, fmt.Errorf("compare: %s is empty; write it with RunNexmark and WriteNexmark (bench nexmark)", path)
 	}
 	t := reflect.TypeFor[NexmarkRecord]()
 	col := map[string]int{}

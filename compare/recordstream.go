@@ -67,9 +67,6 @@ func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error
 // runOn is Run reading src in place of job.Log (the Kappa architecture's
 // views of the log, arch_kappa.go).
 func (r *recordstreamRunner) runOn(ctx context.Context, job *Job, src recordstream.Source) (*Outcome, error) {
-	if err := refuseUnexecuted(r.name, job.Pipeline, false); err != nil {
-		return nil, err
-	}
 	cfg := r.cfg
 	cfg.Faults = recordstream.Faults{
 		CrashAfter: job.Options.CrashAfter,

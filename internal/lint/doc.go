@@ -53,6 +53,7 @@
 //   - RC recordstream: chained stateless steps
 //   - RP recordstream: pruned reads and projected tuples
 //   - RW recordstream: the window bolt
+//   - RJ recordstream: the join bolt
 //   - RS recordstream: the sink
 //   - RE recordstream: the exactly-once mode
 //   - RD recordstream: the Dataflow mode
