@@ -69,6 +69,11 @@ func EncodePlan(p *dataflow.Pipeline) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
+	if p.Join != nil || p.Then != nil {
+		// The plan has no encoding of a join or a regroup: refuse rather than
+		// encode a pipeline without them ([Refuse] says why).
+		return "", Refuse(p, Source{}, Options{})
+	}
 	pj := planJSON{Name: p.Name, Input: p.Input, Emit: p.Emit}
 	for _, s := range p.Steps {
 		sj, err := encodeStep(s)

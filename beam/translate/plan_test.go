@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,6 +20,13 @@ func TestPlanRoundTrip(t *testing.T) {
 			p, err := w.Pipeline(tables)
 			require.NoError(t, err)
 			s, err := EncodePlan(p)
+			if p.Join != nil || p.Then != nil {
+				// Not translated yet: refused with the reason, never
+				// encoded without its join or regroup.
+				var u *dataflow.UnsupportedError
+				require.True(t, errors.As(err, &u), "EncodePlan(%s) = %v, want an UnsupportedError", w.Name, err)
+				return
+			}
 			require.NoError(t, err)
 			q, err := DecodePlan(s)
 			require.NoError(t, err)

@@ -50,6 +50,16 @@ func TestRefuse(t *testing.T) {
 			assert.Contains(t, u.Reason, tc.reason)
 		})
 	}
+	// The Nexmark queries with a join, a regroup or a max-by are refused
+	// with the reason, not translated without them.
+	for name, reason := range map[string]string{
+		"nexmark-q3": "stream join", "nexmark-q4": "stream join", "nexmark-q8": "stream join", "nexmark-q7": "max_by",
+	} {
+		err := translate.Refuse(base(t, name), translate.Source{}, translate.Options{Runner: "prism"})
+		var u *dataflow.UnsupportedError
+		require.True(t, errors.As(err, &u), "Refuse(%s) = %v, want an UnsupportedError", name, err)
+		assert.Contains(t, u.Reason, reason, name)
+	}
 	// What Beam expresses is not refused.
 	require.NoError(t, translate.Refuse(base(t, "iot-sliding"), translate.Source{}, translate.Options{Runner: "prism"}))
 }

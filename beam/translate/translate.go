@@ -52,6 +52,8 @@ type Source struct {
 // Refuse reports why Beam cannot run p as weir defines it, as a
 // *dataflow.UnsupportedError, or nil when it can:
 //
+//   - a stream join, a regroup (Pipeline.Then) or a max-by aggregate: not
+//     translated yet (the Nexmark queries q3, q4, q7 and q8 need them);
 //   - a late-record side output (LateSideOutput): Beam's windowing drops
 //     expired elements inside the GroupByKey and offers no output for them;
 //   - processing-time early panes (Trigger.EarlyEvery): Beam fires them by
@@ -70,9 +72,20 @@ func Refuse(p *dataflow.Pipeline, src Source, o Options) error {
 	refuse := func(format string, args ...any) error {
 		return &dataflow.UnsupportedError{Model: Model, Reason: fmt.Sprintf(format, args...)}
 	}
+	switch {
+	case p.Join != nil:
+		return refuse("a stream join (Pipeline.Join): the translation has no CoGroupByKey of two sides yet; run it on microbatch (event-time) or recordstream")
+	case p.Then != nil:
+		return refuse("a regroup (Pipeline.Then): the translation has no second per-window combine yet; run it on microbatch (event-time) or recordstream")
+	}
 	a := p.Agg
 	if a == nil {
 		return nil
+	}
+	for _, g := range a.Aggs {
+		if g.Kind == dataflow.AggMaxBy {
+			return refuse("max_by(%s, %s): the combiner feeds one column per aggregate, max-by needs two; run it on microbatch or recordstream", g.Col, g.By)
+		}
 	}
 	switch {
 	case a.Late == dataflow.LateSideOutput:
