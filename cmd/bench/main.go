@@ -215,6 +215,10 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  %s %s\n", e.Runtime, flagsText(e.Flags))
 	}
 	listArchitectures(stdout)
+	fmt.Fprintln(stdout, "beyond one machine (Apache Beam, its own Go module in beam/; README: Running on Apache Beam):")
+	fmt.Fprintln(stdout, "  cd beam && go run ./cmd/weirbeam run WORKLOAD --runner prism                      Beam's local runner, in process")
+	fmt.Fprintln(stdout, "  cd beam && go run ./cmd/weirbeam run WORKLOAD --runner universal --endpoint HOST:PORT --environment_type LOOPBACK")
+	fmt.Fprintln(stdout, "                                                                                    a job server: Flink's (beam_flink1.19_job_server) or a standalone Prism")
 	fmt.Fprintln(stdout, "experiments (bench suite; bench with no argument runs them all, quick):")
 	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, e := range compare.Experiments() {

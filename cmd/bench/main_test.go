@@ -122,7 +122,8 @@ func countProgress(stderr string) int {
 func TestList(t *testing.T) {
 	code, out, _ := bench(t, "list")
 	require.Equal(t, exitOK, code)
-	for _, s := range []string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window", "reference", "experiments"} {
+	for _, s := range []string{"ysb", "grep", "hashtag-topn", "hashtag-approx-topn", "request-rate", "sessions", "iot-sliding", "fraud", "count-window", "reference", "experiments",
+		"nexmark-q3", "nexmark-q12", "go run ./cmd/weirbeam run WORKLOAD --runner prism", "--environment_type LOOPBACK"} {
 		assert.Contains(t, out, s)
 	}
 	for _, l := range strings.Split(out, "\n") {
