@@ -196,6 +196,7 @@ type WindowOperator struct {
 	winBuf  []Window // the current record's windows
 	free    []*winState
 	maxFree int
+	dueBuf  []*winState // the windows AdvanceWatermark fires at one deadline
 	// snapHint is the capacity AppendSnapshot reserves: a little more than
 	// the last snapshot (or restored one), so a large state is encoded
 	// without growing the buffer again and again.
@@ -478,24 +479,36 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		return
 	}
 	st.wm = w
-	for len(st.timers) > 0 {
-		ws := st.timers[0]
-		if o.deadline(ws) > w {
-			break
+	for len(st.timers) > 0 && st.timers[0].deadline <= w {
+		// The heap orders by deadline alone (DO1), so take every window
+		// due at the smallest deadline and sort only those by start, key
+		// and end: the documented firing order, with string comparisons
+		// paid once per fired window rather than at every level of every
+		// heap operation.
+		d := st.timers[0].deadline
+		due := o.dueBuf[:0]
+		for len(st.timers) > 0 && st.timers[0].deadline == d {
+			due = append(due, st.timers.pop())
 		}
-		if !ws.fired {
-			ws.fired = true
-			o.fire(ws, PaneOnTime)
-			if o.deadline(ws) > w {
-				st.timers.fix(0, o)
-				continue
+		if len(due) > 1 {
+			slices.SortFunc(due, compareWinStates)
+		}
+		for _, ws := range due {
+			if !ws.fired {
+				ws.fired = true
+				o.fire(ws, PaneOnTime)
+				if o.deadline(ws) > w {
+					st.timers.push(ws, o)
+					continue
+				}
 			}
+			if ws.since > 0 {
+				o.fire(ws, PaneLate)
+			}
+			o.removeWindow(ws)
 		}
-		if ws.since > 0 {
-			o.fire(ws, PaneLate)
-		}
-		st.timers.pop(o)
-		o.removeWindow(ws)
+		clear(due)
+		o.dueBuf = due[:0]
 	}
 	if invariants.Enabled {
 		o.checkInvariants()
@@ -635,7 +648,12 @@ func (o *WindowOperator) recycle(ws *winState) {
 		}
 		return
 	}
-	if len(o.free) < o.maxFree {
+	// Keep up to maxFree states, or half the open windows when there are
+	// more: a watermark that drops thousands of windows at once (a slide
+	// of a sliding window over many keys) is followed by as many new ones,
+	// and the free list never holds more than half of what the state
+	// itself held.
+	if len(o.free) < max(o.maxFree, int(o.st.openCount/2)) {
 		o.free = append(o.free, ws)
 	}
 }
@@ -675,7 +693,7 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 		target.maxEvent = max(target.maxEvent, s.maxEvent)
 		target.maxIngest = max(target.maxIngest, s.maxIngest)
 		target.pane = max(target.pane, s.pane)
-		o.st.timers.remove(s.heapIdx, o)
+		o.st.timers.remove(s.heapIdx)
 		ks.open--
 		o.st.openCount--
 		o.recycle(s)
@@ -843,61 +861,67 @@ func compareWinStates(a, b *winState) int {
 	return cmp.Compare(a.w.End, b.w.End)
 }
 
-// winHeap is a min-heap of windows by deadline, then start, key and end, so
-// that windows due together fire in a deterministic order. Each window knows
+// winHeap is a min-heap of windows by deadline alone (DO1): an integer
+// comparison on the heap's own array, which neither follows a pointer nor
+// compares keys. Windows due at the same deadline come out in no particular
+// order; AdvanceWatermark sorts them ([compareWinStates]). Each window knows
 // its index (heapIdx), so merged-away sessions leave in O(log n).
-type winHeap []*winState
+type winHeap []timer
 
-func (h winHeap) less(o *WindowOperator, i, j int) bool {
-	a, b := h[i], h[j]
-	if da, db := o.deadline(a), o.deadline(b); da != db {
-		return da < db
-	}
-	return compareWinStates(a, b) < 0
+// timer is one heap entry: a window and its deadline
+// ([WindowOperator.deadline]) as of its last push or fix; every change of a
+// held window's bounds or fired flag is followed by a fix.
+type timer struct {
+	deadline Time
+	ws       *winState
 }
+
+func (h winHeap) less(i, j int) bool { return h[i].deadline < h[j].deadline }
 
 func (h winHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx = i
-	h[j].heapIdx = j
+	h[i].ws.heapIdx = i
+	h[j].ws.heapIdx = j
 }
 
 func (h *winHeap) push(ws *winState, o *WindowOperator) {
 	ws.heapIdx = len(*h)
-	*h = append(*h, ws)
-	h.up(ws.heapIdx, o)
+	*h = append(*h, timer{o.deadline(ws), ws})
+	h.up(ws.heapIdx)
 }
 
-func (h *winHeap) pop(o *WindowOperator) *winState {
-	return h.remove(0, o)
+func (h *winHeap) pop() *winState {
+	return h.remove(0)
 }
 
-func (h *winHeap) remove(i int, o *WindowOperator) *winState {
+func (h *winHeap) remove(i int) *winState {
 	old := *h
 	n := len(old) - 1
-	ws := old[i]
+	ws := old[i].ws
 	if i != n {
 		old.swap(i, n)
 	}
-	old[n] = nil
+	old[n] = timer{}
 	*h = old[:n]
-	if i != n {
-		h.fix(i, o)
+	if i != n && !h.down(i) {
+		h.up(i)
 	}
 	ws.heapIdx = -1
 	return ws
 }
 
+// fix restores the heap after the deadline of the window at i changed.
 func (h winHeap) fix(i int, o *WindowOperator) {
-	if !h.down(i, o) {
-		h.up(i, o)
+	h[i].deadline = o.deadline(h[i].ws)
+	if !h.down(i) {
+		h.up(i)
 	}
 }
 
-func (h winHeap) up(j int, o *WindowOperator) {
+func (h winHeap) up(j int) {
 	for j > 0 {
 		i := (j - 1) / 2
-		if !h.less(o, j, i) {
+		if !h.less(j, i) {
 			break
 		}
 		h.swap(i, j)
@@ -905,7 +929,7 @@ func (h winHeap) up(j int, o *WindowOperator) {
 	}
 }
 
-func (h winHeap) down(i0 int, o *WindowOperator) bool {
+func (h winHeap) down(i0 int) bool {
 	i := i0
 	n := len(h)
 	for {
@@ -913,10 +937,10 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 		if j >= n {
 			break
 		}
-		if r := j + 1; r < n && h.less(o, r, j) {
+		if r := j + 1; r < n && h.less(r, j) {
 			j = r
 		}
-		if !h.less(o, j, i) {
+		if !h.less(j, i) {
 			break
 		}
 		h.swap(i, j)
@@ -1291,7 +1315,7 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	// placeWindow appended the windows to the timers unordered; heapify
 	// them in O(n) rather than push them one by one in O(n log n).
 	for i := len(st.timers)/2 - 1; i >= 0; i-- {
-		st.timers.down(i, o)
+		st.timers.down(i)
 	}
 	return st, nil
 }
@@ -1372,7 +1396,7 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 	st.openCount++
 	if o.fn.Kind != WindowCount {
 		ws.heapIdx = len(st.timers)
-		st.timers = append(st.timers, ws)
+		st.timers = append(st.timers, timer{o.deadline(ws), ws})
 	}
 	if o.earlyEvery > 0 && !ws.fired && ws.since > 0 {
 		ws.inDirty = true

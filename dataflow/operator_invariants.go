@@ -13,9 +13,9 @@ import (
 //
 // The checks, named as failures report them:
 //
-//   - DO1 heap: the timers are a min-heap by deadline, then start, key and
-//     end, and every window knows its place in it (heapIdx); count windows
-//     are never in it.
+//   - DO1 heap: the timers are a min-heap by deadline, each entry's
+//     deadline is its window's, and every window knows its place in it
+//     (heapIdx); count windows are never in it.
 //   - DO2 counts: every window is held exactly once, by the wins map (fixed,
 //     sliding, global, unwindowed), its key's sessions or its key's count
 //     windows; each key's open count is its number of windows, their sum is
@@ -106,13 +106,17 @@ func (o *WindowOperator) checkNewWindow(w Window) {
 func (o *WindowOperator) structureViolation() string {
 	st := &o.st
 	h := st.timers
-	for i, ws := range h {
+	for i, t := range h {
+		ws := t.ws
 		if ws == nil || ws.heapIdx != i {
 			return fmt.Sprintf("DO1: timer %d does not know its place (heapIdx %d)", i, heapIdxOf(ws))
 		}
-		if i > 0 && h.less(o, i, (i-1)/2) {
+		if d := o.deadline(ws); t.deadline != d {
+			return fmt.Sprintf("DO1: timer %d (%v of %q) has deadline %d, the window's is %d", i, ws.w, keyOf(ws), t.deadline, d)
+		}
+		if i > 0 && h.less(i, (i-1)/2) {
 			return fmt.Sprintf("DO1: timer %d (%v of %q, deadline %d) before its parent (%v, deadline %d)",
-				i, ws.w, keyOf(ws), o.deadline(ws), h[(i-1)/2].w, o.deadline(h[(i-1)/2]))
+				i, ws.w, keyOf(ws), t.deadline, h[(i-1)/2].ws.w, h[(i-1)/2].deadline)
 		}
 	}
 	counts := o.inv.perKey
@@ -196,8 +200,8 @@ func (o *WindowOperator) structureViolation() string {
 		return fmt.Sprintf("DO4: dirty list has %d dead entries, deadDirty %d", dead, st.deadDirty)
 	}
 	inDirty := 0
-	for _, ws := range h {
-		if ws.inDirty {
+	for _, t := range h {
+		if t.ws.inDirty {
 			inDirty++
 		}
 	}
@@ -223,7 +227,7 @@ func (o *WindowOperator) heldWindow(ws *winState, ks *keyState) string {
 		}
 		return ""
 	}
-	if ws.heapIdx < 0 || ws.heapIdx >= len(o.st.timers) || o.st.timers[ws.heapIdx] != ws {
+	if ws.heapIdx < 0 || ws.heapIdx >= len(o.st.timers) || o.st.timers[ws.heapIdx].ws != ws {
 		return fmt.Sprintf("DO1: window %v of key %q is not in the timers (heapIdx %d)", ws.w, ks.key, ws.heapIdx)
 	}
 	return ""
@@ -269,8 +273,8 @@ func (o *WindowOperator) firingViolation() string {
 		}
 		return ""
 	}
-	for _, ws := range st.timers {
-		if msg := check(ws); msg != "" {
+	for _, t := range st.timers {
+		if msg := check(t.ws); msg != "" {
 			return msg
 		}
 	}
