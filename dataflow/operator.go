@@ -196,7 +196,7 @@ type WindowOperator struct {
 	winBuf  []Window // the current record's windows
 	free    []*winState
 	maxFree int
-	dueBuf  []*winState // the windows AdvanceWatermark fires at one deadline
+	dueBuf  []dueWindow // the windows AdvanceWatermark fires at one deadline
 	// snapHint is the capacity AppendSnapshot reserves: a little more than
 	// the last snapshot (or restored one), so a large state is encoded
 	// without growing the buffer again and again.
@@ -488,12 +488,16 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		d := st.timers[0].deadline
 		due := o.dueBuf[:0]
 		for len(st.timers) > 0 && st.timers[0].deadline == d {
-			due = append(due, st.timers.pop())
+			ws := st.timers.pop()
+			due = append(due, dueWindow{ws.w, ws.ks.key, ws})
 		}
 		if len(due) > 1 {
-			slices.SortFunc(due, compareWinStates)
+			// Sorting copies of the bounds and key headers reads the slice
+			// alone, not three pointers deep per comparison.
+			slices.SortFunc(due, compareDue)
 		}
-		for _, ws := range due {
+		for _, dw := range due {
+			ws := dw.ws
 			if !ws.fired {
 				ws.fired = true
 				o.fire(ws, PaneOnTime)
@@ -856,6 +860,24 @@ func compareWinStates(a, b *winState) int {
 		return c
 	}
 	if c := strings.Compare(a.ks.key, b.ks.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.w.End, b.w.End)
+}
+
+// dueWindow is a window due at a deadline, with its sort key.
+type dueWindow struct {
+	w   Window
+	key string
+	ws  *winState
+}
+
+// compareDue orders due windows as compareWinStates does.
+func compareDue(a, b dueWindow) int {
+	if c := cmp.Compare(a.w.Start, b.w.Start); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.key, b.key); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.w.End, b.w.End)

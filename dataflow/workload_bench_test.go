@@ -128,7 +128,16 @@ type workloadShape struct {
 	name string
 	in   dataflow.Schema
 	agg  dataflow.Aggregation
-	recs []dataflow.Record
+	gen  func() []dataflow.Record
+	recs []dataflow.Record // gen's, after load
+}
+
+// load generates the shape's records (once: each benchmark generates only
+// the shapes it runs, outside its timed loop).
+func (s *workloadShape) load() {
+	if s.recs == nil {
+		s.recs = s.gen()
+	}
 }
 
 func workloadShapes() []workloadShape {
@@ -143,17 +152,17 @@ func workloadShapes() []workloadShape {
 			Window: dataflow.SlidingWindows(60*time.Second, 10*time.Second),
 			Aggs:   []dataflow.Agg{dataflow.Count()},
 			Having: dataflow.Gt(dataflow.Col("value"), dataflow.LitInt(5)),
-		}), txRecords(100_000, 200)},
+		}), func() []dataflow.Record { return txRecords(100_000, 200) }, nil},
 		{"sessions", ssSchema, et(dataflow.Aggregation{
 			Key:    []string{"user_id"},
 			Window: dataflow.SessionWindows(30 * time.Second),
 			Aggs:   []dataflow.Agg{dataflow.Count(), dataflow.Span("event_time").Named("duration_ms")},
-		}), ssRecords(200_000)},
+		}), func() []dataflow.Record { return ssRecords(200_000) }, nil},
 		{"count-window", txSchema, dataflow.Aggregation{
 			Key:    []string{"card_id"},
 			Window: dataflow.CountWindows(100, 100),
 			Aggs:   []dataflow.Agg{dataflow.Sum("amount")},
-		}, txRecords(1_000_000, 200)},
+		}, func() []dataflow.Record { return txRecords(1_000_000, 200) }, nil},
 	}
 }
 
@@ -182,8 +191,10 @@ func runShape(op *dataflow.WindowOperator, s *workloadShape) {
 func BenchmarkOperatorWorkload(b *testing.B) {
 	for _, s := range workloadShapes() {
 		b.Run("workload="+s.name, func(b *testing.B) {
+			s.load()
 			panes := 0
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				op, err := dataflow.NewWindowOperator(&s.agg, s.in, dataflow.OperatorConfig{Emit: func(dataflow.Pane) { panes++ }})
 				if err != nil {
@@ -191,6 +202,7 @@ func BenchmarkOperatorWorkload(b *testing.B) {
 				}
 				runShape(op, &s)
 			}
+			reportCPUPerEvent(b, cpu, len(s.recs))
 			if panes == 0 {
 				b.Fatal("no panes")
 			}
@@ -203,14 +215,17 @@ func BenchmarkOperatorWorkload(b *testing.B) {
 func BenchmarkReferenceWorkload(b *testing.B) {
 	for _, s := range workloadShapes() {
 		b.Run("workload="+s.name, func(b *testing.B) {
+			s.load()
 			p := dataflow.NewPipeline(s.name, s.in).Aggregate(s.agg)
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				rs, err := dataflow.Reference(p, slices.Values(s.recs), dataflow.ReferenceOptions{})
 				if err != nil || len(rs) == 0 {
 					b.Fatal(len(rs), err)
 				}
 			}
+			reportCPUPerEvent(b, cpu, len(s.recs))
 			reportPerEvent(b, len(s.recs))
 		})
 	}
@@ -223,6 +238,7 @@ func BenchmarkReferenceWorkload(b *testing.B) {
 // is late.
 func TestOperatorWorkloadExact(t *testing.T) {
 	for _, s := range workloadShapes() {
+		s.load()
 		s.recs = s.recs[:min(len(s.recs), 30_000)]
 		if s.agg.Window.Kind == dataflow.WindowCount {
 			s.agg.Window = dataflow.CountWindows(3, 2)
@@ -245,5 +261,14 @@ func TestOperatorWorkloadExact(t *testing.T) {
 		require.NotEmpty(t, want, s.name)
 		dataflow.SortResults(got)
 		require.Equal(t, want, got, s.name)
+	}
+}
+
+// reportCPUPerEvent reports the process CPU time (all threads: the
+// benchmark, the garbage collector) per event since cpu, a figure less
+// disturbed than wall time by other processes on a shared machine.
+func reportCPUPerEvent(b *testing.B, cpu time.Duration, perOp int) {
+	if now := processCPU(); now > 0 {
+		b.ReportMetric(float64((now-cpu).Nanoseconds())/float64(b.N)/float64(perOp), "cpu-ns/event")
 	}
 }
