@@ -161,12 +161,15 @@ type OperatorStats struct {
 // # State and cost
 //
 // Keys are rendered once per record with [AppendKey] into a reused buffer and
-// looked up without allocating; fixed, sliding and global windows are found
+// looked up without allocating (a single string key column is first looked
+// up by its string's data pointer in a small cache, which skips rendering
+// and hashing when the log hands out each key's string from a dictionary); fixed, sliding and global windows are found
 // through a small per-key cache of recent windows, then one map from (key
 // state, window); sessions (sorted, binary-searched) and count windows in
 // short per-key lists. Windows wait for the watermark in a min-heap ordered by
 // their next deadline (end, then end + lateness), so a watermark only touches
-// the windows it fires or drops. Add does not allocate when the record's
+// the windows it fires or drops; the windows due at one deadline are sorted
+// by start and key when they fire, not in the heap. Add does not allocate when the record's
 // windows already exist; window states and their accumulators are recycled
 // through a free list.
 //
@@ -191,12 +194,18 @@ type WindowOperator struct {
 	late        func(Row, int64)
 	keyRow      bool // OperatorConfig.KeyRow
 
-	st      opState
-	keyBuf  []byte   // the current record's key
-	winBuf  []Window // the current record's windows
-	free    []*winState
-	maxFree int
-	dueBuf  []dueWindow // the windows AdvanceWatermark fires at one deadline
+	st     opState
+	keyBuf []byte // the current record's key
+	// strKey is the key column when the aggregation has exactly one key
+	// column and it holds strings (-1 otherwise); keyCache is then
+	// lookupKey's cache, keyCacheMask its length minus one.
+	strKey       int
+	keyCache     []keyCacheEntry
+	keyCacheMask int
+	winBuf       []Window // the current record's windows
+	free         []*winState
+	maxFree      int
+	dueBuf       []dueWindow // the windows AdvanceWatermark fires at one deadline
 	// snapHint is the capacity AppendSnapshot reserves: a little more than
 	// the last snapshot (or restored one), so a large state is encoded
 	// without growing the buffer again and again.
@@ -223,9 +232,12 @@ type opState struct {
 
 // keyState is one key's state.
 type keyState struct {
-	key  string
-	row  Row // the key column values, with OperatorConfig.KeyRow
-	open int // open windows of the key
+	key string
+	row Row // the key column values, with OperatorConfig.KeyRow
+	// cacheSlot is the key's slot in WindowOperator.keyCache (before
+	// masking), so that forgetting the key clears the entry.
+	cacheSlot int
+	open      int // open windows of the key
 	// recent caches the key's windows that last took records (fixed,
 	// sliding and global windows), direct-mapped by window number modulo
 	// cacheSlots: consecutive records of a key mostly fall in the same
@@ -327,6 +339,12 @@ func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOp
 		o.havingRow = make(Row, out.Len())
 	}
 	o.winBuf = make([]Window, 0, o.fn.MaxWindowsPerElement())
+	o.strKey = -1
+	if len(o.keyIdx) == 1 && in.Fields[o.keyIdx[0]].Kind == KindString {
+		o.strKey = o.keyIdx[0]
+	}
+	o.keyCache = make([]keyCacheEntry, keyCacheMin)
+	o.keyCacheMask = keyCacheMin - 1
 	if o.fn.Kind == WindowNone || o.fn.Kind == WindowCount {
 		// Unwindowed aggregations fire only at the end; count windows only
 		// when full.
@@ -416,12 +434,12 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 	if o.IsLateTime(ts) {
 		return o.lateRecord(row, ingestNanos)
 	}
-	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+	ks := o.lookupKey(row)
 	switch o.fn.Kind {
 	case WindowCount:
-		o.addCount(row, ts, ingestNanos)
+		o.addCount(ks, row, ts, ingestNanos)
 	case WindowSession:
-		ws := o.sessionFor(o.keyState(row), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
+		ws := o.sessionFor(ks, Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
 		o.addRow(ws, row, ts, ingestNanos)
 		o.afterAdd(ws)
 	default:
@@ -429,7 +447,6 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 		if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
 			o.winBuf = append(o.winBuf[:0], GlobalWindow)
 		}
-		ks := o.keyState(row)
 		for _, w := range o.winBuf {
 			slot := o.cacheSlot(w)
 			ws := ks.recent[slot]
@@ -558,6 +575,60 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 // emitted (I6).
 func (o *WindowOperator) Finish() { o.AdvanceWatermark(MaxTime) }
 
+// keyCacheEntry remembers the key state of one key string: the key
+// column's string itself (so its bytes stay alive: equal data pointers and
+// lengths then mean equal keys) and the state.
+type keyCacheEntry struct {
+	s  string
+	ks *keyState
+}
+
+// keyCacheMin and keyCacheMax bound the key cache's size (a power of
+// two); it grows with the number of keys.
+const (
+	keyCacheMin = 1 << 8
+	keyCacheMax = 1 << 16
+)
+
+// lookupKey returns the state of the row's key, creating it. An
+// aggregation keyed by one string column first looks in a direct-mapped
+// cache indexed by the string's data pointer: logs hand out each key's
+// string from a dictionary, so a key's records share one pointer, and a
+// hit costs neither rendering the key nor hashing its bytes. A miss (or any
+// other key) renders the key with [AppendKey] and looks it up in the map.
+func (o *WindowOperator) lookupKey(row Row) *keyState {
+	if o.strKey < 0 {
+		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+		return o.keyState(row)
+	}
+	v := row[o.strKey]
+	if v.K != KindString || len(v.S) == 0 {
+		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+		return o.keyState(row)
+	}
+	p := unsafe.StringData(v.S)
+	slot := int((uint64(uintptr(unsafe.Pointer(p))) * 0x9E3779B97F4A7C15) >> 32)
+	e := &o.keyCache[slot&o.keyCacheMask]
+	if e.ks != nil && unsafe.StringData(e.s) == p && len(e.s) == len(v.S) {
+		return e.ks
+	}
+	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+	ks := o.keyState(row)
+	if n := len(o.st.keys); n > len(o.keyCache) && len(o.keyCache) < keyCacheMax {
+		o.keyCache = make([]keyCacheEntry, min(keyCacheMax, 2*len(o.keyCache)))
+		o.keyCacheMask = len(o.keyCache) - 1
+	}
+	// A key has at most one entry: its rows may carry equal strings at
+	// other addresses, and forgetting the key clears only ks.cacheSlot.
+	if old := &o.keyCache[ks.cacheSlot&o.keyCacheMask]; old.ks == ks {
+		*old = keyCacheEntry{}
+	}
+	e = &o.keyCache[slot&o.keyCacheMask]
+	*e = keyCacheEntry{v.S, ks}
+	ks.cacheSlot = slot
+	return ks
+}
+
 // keyState returns the state of the key in o.keyBuf, creating it from
 // row.
 func (o *WindowOperator) keyState(row Row) *keyState {
@@ -634,6 +705,9 @@ func (o *WindowOperator) removeWindow(ws *winState) {
 	o.st.openCount--
 	if ks.open == 0 && o.fn.Kind != WindowCount {
 		delete(o.st.keys, ks.key)
+		if e := &o.keyCache[ks.cacheSlot&o.keyCacheMask]; e.ks == ks {
+			*e = keyCacheEntry{}
+		}
 	}
 	o.recycle(ws)
 }
@@ -742,8 +816,7 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 
 // addCount adds a record to the count windows of its key (I6) and fires the
 // window it completes.
-func (o *WindowOperator) addCount(row Row, ts Time, ingestNanos int64) {
-	ks := o.keyState(row)
+func (o *WindowOperator) addCount(ks *keyState, row Row, ts Time, ingestNanos int64) {
 	n := ks.ordinal
 	ks.ordinal++
 	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
@@ -1117,6 +1190,7 @@ func (o *WindowOperator) Restore(b []byte) error {
 		return fmt.Errorf("dataflow: restore window operator: %w", err)
 	}
 	o.st = st
+	clear(o.keyCache) // it names the keys of the state replaced
 	o.snapHint = len(b) + len(b)/8
 	if invariants.Enabled {
 		o.checkRestored()

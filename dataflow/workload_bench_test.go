@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,4 +272,43 @@ func reportCPUPerEvent(b *testing.B, cpu time.Duration, perOp int) {
 	if now := processCPU(); now > 0 {
 		b.ReportMetric(float64((now-cpu).Nanoseconds())/float64(b.N)/float64(perOp), "cpu-ns/event")
 	}
+}
+
+// TestOperatorKeyCache drives the operator's key cache (one string key
+// column, looked up by the string's address) with keys that share one
+// string and keys that arrive as fresh copies of equal text, while the
+// watermark drops every key's windows (so keys are forgotten and made
+// again), over more keys than the cache's first size: the output must
+// equal Reference (and, with -tags invariants, DO2 checks the cache after
+// every call).
+func TestOperatorKeyCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 3))
+	keys := make([]string, 600)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%03d", i)
+	}
+	recs := make([]dataflow.Record, 20_000)
+	for i := range recs {
+		k := keys[rng.IntN(len(keys))]
+		if rng.IntN(2) == 0 {
+			k = strings.Clone(k) // equal text, another address
+		}
+		recs[i] = dataflow.Record{Row: opRow(k, int64(i), 1), Offset: int64(i)}
+	}
+	a := dataflow.Aggregation{Key: []string{"k"}, Window: dataflow.FixedWindows(time.Second), TimeCol: "t",
+		Aggs: []dataflow.Agg{dataflow.Count()}}
+	var got []dataflow.Result
+	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{Emit: func(p dataflow.Pane) { got = append(got, p.Result) }})
+	require.NoError(t, err)
+	for i, r := range recs {
+		require.False(t, op.Add(r.Row, 0))
+		if i%7 == 0 {
+			op.AdvanceWatermark(dataflow.Time(i))
+		}
+	}
+	op.Finish()
+	want, err := dataflow.Reference(dataflow.NewPipeline("keys", opSchema).Aggregate(a), slices.Values(recs), dataflow.ReferenceOptions{})
+	require.NoError(t, err)
+	dataflow.SortResults(got)
+	require.Equal(t, want, got)
 }
