@@ -257,9 +257,13 @@ type keyState struct {
 // consecutive window numbers, so up to cacheSlots of them never collide.
 const cacheSlots = 8
 
+// winKey is a fixed, sliding or global window's key in opState.wins: its
+// key state and start (its end follows from the start: fixed and sliding
+// windows of an operator all have one size, and there is one global
+// window). Sixteen bytes hash and compare faster than the whole window.
 type winKey struct {
-	ks *keyState
-	w  Window
+	ks    *keyState
+	start Time
 }
 
 // winState is one (key, window).
@@ -451,9 +455,9 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 			slot := o.cacheSlot(w)
 			ws := ks.recent[slot]
 			if ws == nil || ws.w != w {
-				if ws = o.st.wins[winKey{ks, w}]; ws == nil {
+				if ws = o.st.wins[winKey{ks, w.Start}]; ws == nil {
 					ws = o.newWindow(ks, w)
-					o.st.wins[winKey{ks, w}] = ws
+					o.st.wins[winKey{ks, w.Start}] = ws
 				}
 				ks.recent[slot] = ws
 			}
@@ -694,7 +698,7 @@ func (o *WindowOperator) removeWindow(ws *winState) {
 			ks.counts = slices.Delete(ks.counts, i, i+1)
 		}
 	default:
-		delete(o.st.wins, winKey{ks, ws.w})
+		delete(o.st.wins, winKey{ks, ws.w.Start})
 		if slot := o.cacheSlot(ws.w); ks.recent[slot] == ws {
 			ks.recent[slot] = nil
 		}
@@ -1511,7 +1515,10 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 		fallthrough
 	default:
 		n := len(st.wins)
-		if st.wins[winKey{ks, ws.w}] = ws; len(st.wins) == n {
+		if (o.fn.Kind == WindowFixed || o.fn.Kind == WindowSliding) && int64(ws.w.End-ws.w.Start) != o.fn.Size {
+			return bad("not a window of the operator's size")
+		}
+		if st.wins[winKey{ks, ws.w.Start}] = ws; len(st.wins) == n {
 			return bad("twice")
 		}
 	}

@@ -148,8 +148,8 @@ func (o *WindowOperator) structureViolation() string {
 		}
 	default:
 		for k, ws := range st.wins {
-			if ws.w != k.w || ws.ks != k.ks {
-				return fmt.Sprintf("DO2: window %v of %q is held under %v", ws.w, keyOf(ws), k.w)
+			if ws.w.Start != k.start || ws.ks != k.ks {
+				return fmt.Sprintf("DO2: window %v of %q is held under start %d", ws.w, keyOf(ws), k.start)
 			}
 			if msg := o.heldWindow(ws, k.ks); msg != "" {
 				return msg
@@ -183,7 +183,7 @@ func (o *WindowOperator) structureViolation() string {
 			if ws == nil {
 				continue
 			}
-			if ws.ks != ks || st.wins[winKey{ks, ws.w}] != ws || o.cacheSlot(ws.w) != slot {
+			if ws.ks != ks || st.wins[winKey{ks, ws.w.Start}] != ws || o.cacheSlot(ws.w) != slot {
 				return fmt.Sprintf("DO4: cache slot %d of key %q holds %v, not a live window of the key in that slot", slot, key, ws.w)
 			}
 		}
