@@ -163,7 +163,8 @@ type OperatorStats struct {
 // Keys are rendered once per record with [AppendKey] into a reused buffer and
 // looked up without allocating (a single string key column is first looked
 // up by its string's data pointer in a small cache, which skips rendering
-// and hashing when the log hands out each key's string from a dictionary); fixed, sliding and global windows are found
+// and hashing when the log hands out each key's string from a dictionary;
+// at most 65,536 entries of 16 bytes); fixed, sliding and global windows are found
 // through a small per-key cache of recent windows, then one map from (key
 // state, window); sessions (sorted, binary-searched) and count windows in
 // short per-key lists. Windows wait for the watermark in a min-heap ordered by
@@ -577,11 +578,13 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 // emitted (I6).
 func (o *WindowOperator) Finish() { o.AdvanceWatermark(MaxTime) }
 
-// keyCacheEntry remembers the key state of one key string: the key
-// column's string itself (so its bytes stay alive: equal data pointers and
-// lengths then mean equal keys) and the state.
+// keyCacheEntry remembers the key state of the key string last seen at
+// address p. The address only picks the entry: a hit also compares the
+// text with the key's own copy, so strings whose bytes are reused (Arrow
+// values over a recycled buffer) cannot hit the wrong key, and the entry
+// keeps no input memory alive.
 type keyCacheEntry struct {
-	s  string
+	p  uintptr
 	ks *keyState
 }
 
@@ -594,10 +597,11 @@ const (
 
 // lookupKey returns the state of the row's key, creating it. An
 // aggregation keyed by one string column first looks in a direct-mapped
-// cache indexed by the string's data pointer: logs hand out each key's
-// string from a dictionary, so a key's records share one pointer, and a
-// hit costs neither rendering the key nor hashing its bytes. A miss (or any
-// other key) renders the key with [AppendKey] and looks it up in the map.
+// cache indexed by the string's data address: logs hand out each key's
+// string from a dictionary, so a key's records share one address, and a
+// hit costs a comparison of the text with the key's, but neither rendering
+// the key nor hashing it. A miss (or any other key) renders the key with
+// [AppendKey] and looks it up in the map.
 func (o *WindowOperator) lookupKey(row Row) *keyState {
 	if o.strKey < 0 {
 		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
@@ -608,10 +612,10 @@ func (o *WindowOperator) lookupKey(row Row) *keyState {
 		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
 		return o.keyState(row)
 	}
-	p := unsafe.StringData(v.S)
-	slot := int((uint64(uintptr(unsafe.Pointer(p))) * 0x9E3779B97F4A7C15) >> 32)
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v.S)))
+	slot := int((uint64(p) * 0x9E3779B97F4A7C15) >> 32)
 	e := &o.keyCache[slot&o.keyCacheMask]
-	if e.ks != nil && unsafe.StringData(e.s) == p && len(e.s) == len(v.S) {
+	if e.p == p && e.ks != nil && e.ks.key == v.S {
 		return e.ks
 	}
 	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
@@ -626,7 +630,7 @@ func (o *WindowOperator) lookupKey(row Row) *keyState {
 		*old = keyCacheEntry{}
 	}
 	e = &o.keyCache[slot&o.keyCacheMask]
-	*e = keyCacheEntry{v.S, ks}
+	*e = keyCacheEntry{p, ks}
 	ks.cacheSlot = slot
 	return ks
 }

@@ -20,7 +20,7 @@ import (
 //     sliding, global, unwindowed), its key's sessions or its key's count
 //     windows; each key's open count is its number of windows, their sum is
 //     the operator's, and only count-window keys outlive their last window;
-//     the key cache names only held keys, under their own text.
+//     the key cache names only held keys.
 //   - DO3 sessions: a key's sessions are sorted and pairwise disjoint (I3).
 //   - DO4 cache and lists: a key's cache of recent windows holds only its
 //     live windows in their slots; the EarlyEvery list holds each dirty
@@ -165,8 +165,8 @@ func (o *WindowOperator) structureViolation() string {
 		return fmt.Sprintf("DO1: %d timers for %d windows", len(h), held)
 	}
 	for _, e := range o.keyCache {
-		if e.ks != nil && (st.keys[e.ks.key] != e.ks || e.ks.key != e.s) {
-			return fmt.Sprintf("DO2: the key cache maps %q to a state of key %q that is not held", e.s, e.ks.key)
+		if e.ks != nil && st.keys[e.ks.key] != e.ks {
+			return fmt.Sprintf("DO2: the key cache names a state of key %q that is not held", e.ks.key)
 		}
 	}
 	for key, ks := range st.keys {

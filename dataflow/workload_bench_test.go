@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -276,7 +277,9 @@ func reportCPUPerEvent(b *testing.B, cpu time.Duration, perOp int) {
 
 // TestOperatorKeyCache drives the operator's key cache (one string key
 // column, looked up by the string's address) with keys that share one
-// string and keys that arrive as fresh copies of equal text, while the
+// string, keys that arrive as fresh copies of equal text, and keys whose
+// string views one buffer rewritten between records (as Arrow values over
+// a recycled buffer: one address, other text), while the
 // watermark drops every key's windows (so keys are forgotten and made
 // again), over more keys than the cache's first size: the output must
 // equal Reference (and, with -tags invariants, DO2 checks the cache after
@@ -300,8 +303,16 @@ func TestOperatorKeyCache(t *testing.T) {
 	var got []dataflow.Result
 	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{Emit: func(p dataflow.Pane) { got = append(got, p.Result) }})
 	require.NoError(t, err)
+	buf := make([]byte, 4)
+	alias := unsafe.String(&buf[0], len(buf))
+	row := make(dataflow.Row, 3)
 	for i, r := range recs {
-		require.False(t, op.Add(r.Row, 0))
+		copy(row, r.Row)
+		if i%3 == 0 {
+			copy(buf, r.Row[0].S)
+			row[0] = dataflow.Str(alias)
+		}
+		require.False(t, op.Add(row, 0))
 		if i%7 == 0 {
 			op.AdvanceWatermark(dataflow.Time(i))
 		}
