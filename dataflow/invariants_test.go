@@ -63,8 +63,13 @@ func TestInvariantsCatchWindowOperator(t *testing.T) {
 		h := op.st.timers
 		last := len(h) - 1
 		h[0], h[last] = h[last], h[0]
-		h[0].heapIdx, h[last].heapIdx = 0, last
+		h[0].ws.heapIdx, h[last].ws.heapIdx = 0, last
 		requireViolation(t, "DO1: timer", func() { op.Add(invRow("a", 1), 0) })
+	})
+	t.Run("DO1 stale deadline", func(t *testing.T) {
+		op := setup(t)
+		op.st.timers[0].ws.fired = true // the window's deadline moves to end + lateness, its timer's does not
+		requireViolation(t, "DO1: timer 0 ([0, 10) of", func() { op.Add(invRow("a", 1), 0) })
 	})
 	t.Run("DO2 per-key count", func(t *testing.T) {
 		op := setup(t)
@@ -76,7 +81,8 @@ func TestInvariantsCatchWindowOperator(t *testing.T) {
 		op.Add(invRow("a", 5), 0)
 		op.AdvanceWatermark(15)
 		require.Len(t, op.st.timers, 1)
-		op.st.timers[0].fired = false
+		op.st.timers[0].ws.fired = false
+		op.st.timers[0].deadline = op.st.timers[0].ws.w.End // keep DO1 true
 		requireViolation(t, `DO5: window [0, 10) of "a" not fired at watermark 15`, func() { op.Add(invRow("a", 30), 0) })
 	})
 	t.Run("DO6 watermark goes back", func(t *testing.T) {
@@ -104,7 +110,7 @@ func TestInvariantsRestoreOfInconsistentSnapshot(t *testing.T) {
 	op.Add(invRow("a", 5), 0)
 	op.AdvanceWatermark(20)
 	require.Len(t, op.st.timers, 1)
-	op.st.timers[0].fired = false // on-time moment passed, flag says not fired
+	op.st.timers[0].ws.fired = false // on-time moment passed, flag says not fired
 	snap, err := op.AppendSnapshot(nil)
 	require.NoError(t, err)
 

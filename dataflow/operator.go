@@ -161,12 +161,16 @@ type OperatorStats struct {
 // # State and cost
 //
 // Keys are rendered once per record with [AppendKey] into a reused buffer and
-// looked up without allocating; fixed, sliding and global windows are found
+// looked up without allocating (a single string key column is first looked
+// up by its string's data pointer in a small cache, which skips rendering
+// and hashing when the log hands out each key's string from a dictionary;
+// at most 65,536 entries of 16 bytes); fixed, sliding and global windows are found
 // through a small per-key cache of recent windows, then one map from (key
 // state, window); sessions (sorted, binary-searched) and count windows in
 // short per-key lists. Windows wait for the watermark in a min-heap ordered by
 // their next deadline (end, then end + lateness), so a watermark only touches
-// the windows it fires or drops. Add does not allocate when the record's
+// the windows it fires or drops; the windows due at one deadline are sorted
+// by start and key when they fire, not in the heap. Add does not allocate when the record's
 // windows already exist; window states and their accumulators are recycled
 // through a free list.
 //
@@ -191,11 +195,18 @@ type WindowOperator struct {
 	late        func(Row, int64)
 	keyRow      bool // OperatorConfig.KeyRow
 
-	st      opState
-	keyBuf  []byte   // the current record's key
-	winBuf  []Window // the current record's windows
-	free    []*winState
-	maxFree int
+	st     opState
+	keyBuf []byte // the current record's key
+	// strKey is the key column when the aggregation has exactly one key
+	// column and it holds strings (-1 otherwise); keyCache is then
+	// lookupKey's cache, keyCacheMask its length minus one.
+	strKey       int
+	keyCache     []keyCacheEntry
+	keyCacheMask int
+	winBuf       []Window // the current record's windows
+	free         []*winState
+	maxFree      int
+	dueBuf       []dueWindow // the windows AdvanceWatermark fires at one deadline
 	// snapHint is the capacity AppendSnapshot reserves: a little more than
 	// the last snapshot (or restored one), so a large state is encoded
 	// without growing the buffer again and again.
@@ -222,9 +233,12 @@ type opState struct {
 
 // keyState is one key's state.
 type keyState struct {
-	key  string
-	row  Row // the key column values, with OperatorConfig.KeyRow
-	open int // open windows of the key
+	key string
+	row Row // the key column values, with OperatorConfig.KeyRow
+	// cacheSlot is the key's slot in WindowOperator.keyCache (before
+	// masking), so that forgetting the key clears the entry.
+	cacheSlot int
+	open      int // open windows of the key
 	// recent caches the key's windows that last took records (fixed,
 	// sliding and global windows), direct-mapped by window number modulo
 	// cacheSlots: consecutive records of a key mostly fall in the same
@@ -244,9 +258,13 @@ type keyState struct {
 // consecutive window numbers, so up to cacheSlots of them never collide.
 const cacheSlots = 8
 
+// winKey is a fixed, sliding or global window's key in opState.wins: its
+// key state and start (its end follows from the start: fixed and sliding
+// windows of an operator all have one size, and there is one global
+// window). Sixteen bytes hash and compare faster than the whole window.
 type winKey struct {
-	ks *keyState
-	w  Window
+	ks    *keyState
+	start Time
 }
 
 // winState is one (key, window).
@@ -326,6 +344,12 @@ func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOp
 		o.havingRow = make(Row, out.Len())
 	}
 	o.winBuf = make([]Window, 0, o.fn.MaxWindowsPerElement())
+	o.strKey = -1
+	if len(o.keyIdx) == 1 && in.Fields[o.keyIdx[0]].Kind == KindString {
+		o.strKey = o.keyIdx[0]
+	}
+	o.keyCache = make([]keyCacheEntry, keyCacheMin)
+	o.keyCacheMask = keyCacheMin - 1
 	if o.fn.Kind == WindowNone || o.fn.Kind == WindowCount {
 		// Unwindowed aggregations fire only at the end; count windows only
 		// when full.
@@ -415,12 +439,12 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 	if o.IsLateTime(ts) {
 		return o.lateRecord(row, ingestNanos)
 	}
-	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+	ks := o.lookupKey(row)
 	switch o.fn.Kind {
 	case WindowCount:
-		o.addCount(row, ts, ingestNanos)
+		o.addCount(ks, row, ts, ingestNanos)
 	case WindowSession:
-		ws := o.sessionFor(o.keyState(row), Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
+		ws := o.sessionFor(ks, Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
 		o.addRow(ws, row, ts, ingestNanos)
 		o.afterAdd(ws)
 	default:
@@ -428,14 +452,13 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 		if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
 			o.winBuf = append(o.winBuf[:0], GlobalWindow)
 		}
-		ks := o.keyState(row)
 		for _, w := range o.winBuf {
 			slot := o.cacheSlot(w)
 			ws := ks.recent[slot]
 			if ws == nil || ws.w != w {
-				if ws = o.st.wins[winKey{ks, w}]; ws == nil {
+				if ws = o.st.wins[winKey{ks, w.Start}]; ws == nil {
 					ws = o.newWindow(ks, w)
-					o.st.wins[winKey{ks, w}] = ws
+					o.st.wins[winKey{ks, w.Start}] = ws
 				}
 				ks.recent[slot] = ws
 			}
@@ -478,24 +501,38 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		return
 	}
 	st.wm = w
-	for len(st.timers) > 0 {
-		ws := st.timers[0]
-		if o.deadline(ws) > w {
-			break
+	for len(st.timers) > 0 && st.timers[0].deadline <= w {
+		// The heap orders by deadline alone (DO1), so take every window
+		// due at the smallest deadline and sort only those by start, key
+		// and end: the documented firing order, with string comparisons
+		// paid once per fired window rather than at every level of every
+		// heap operation.
+		d := st.timers[0].deadline
+		due := o.dueBuf[:0]
+		for len(st.timers) > 0 && st.timers[0].deadline == d {
+			ws := st.timers.pop()
+			due = append(due, dueWindow{w: ws.w, key: ws.ks.key, ws: ws})
 		}
-		if !ws.fired {
-			ws.fired = true
-			o.fire(ws, PaneOnTime)
-			if o.deadline(ws) > w {
-				st.timers.fix(0, o)
-				continue
+		if len(due) > 1 {
+			sortDue(due)
+		}
+		for _, dw := range due {
+			ws := dw.ws
+			if !ws.fired {
+				ws.fired = true
+				o.fire(ws, PaneOnTime)
+				if o.deadline(ws) > w {
+					st.timers.push(ws, o)
+					continue
+				}
 			}
+			if ws.since > 0 {
+				o.fire(ws, PaneLate)
+			}
+			o.removeWindow(ws)
 		}
-		if ws.since > 0 {
-			o.fire(ws, PaneLate)
-		}
-		st.timers.pop(o)
-		o.removeWindow(ws)
+		clear(due)
+		o.dueBuf = due[:0]
 	}
 	if invariants.Enabled {
 		o.checkInvariants()
@@ -540,6 +577,63 @@ func (o *WindowOperator) OnProcessingTime(nowMs Time) {
 // window on time, and drops their state. Partial count windows are not
 // emitted (I6).
 func (o *WindowOperator) Finish() { o.AdvanceWatermark(MaxTime) }
+
+// keyCacheEntry remembers the key state of the key string last seen at
+// address p. The address only picks the entry: a hit also compares the
+// text with the key's own copy, so strings whose bytes are reused (Arrow
+// values over a recycled buffer) cannot hit the wrong key, and the entry
+// keeps no input memory alive.
+type keyCacheEntry struct {
+	p  uintptr
+	ks *keyState
+}
+
+// keyCacheMin and keyCacheMax bound the key cache's size (a power of
+// two); it grows with the number of keys.
+const (
+	keyCacheMin = 1 << 8
+	keyCacheMax = 1 << 16
+)
+
+// lookupKey returns the state of the row's key, creating it. An
+// aggregation keyed by one string column first looks in a direct-mapped
+// cache indexed by the string's data address: logs hand out each key's
+// string from a dictionary, so a key's records share one address, and a
+// hit costs a comparison of the text with the key's, but neither rendering
+// the key nor hashing it. A miss (or any other key) renders the key with
+// [AppendKey] and looks it up in the map.
+func (o *WindowOperator) lookupKey(row Row) *keyState {
+	if o.strKey < 0 {
+		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+		return o.keyState(row)
+	}
+	v := row[o.strKey]
+	if v.K != KindString || len(v.S) == 0 {
+		o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+		return o.keyState(row)
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v.S)))
+	slot := int((uint64(p) * 0x9E3779B97F4A7C15) >> 32)
+	e := &o.keyCache[slot&o.keyCacheMask]
+	if e.p == p && e.ks != nil && e.ks.key == v.S {
+		return e.ks
+	}
+	o.keyBuf = AppendKey(o.keyBuf[:0], row, o.keyIdx)
+	ks := o.keyState(row)
+	if n := len(o.st.keys); n > len(o.keyCache) && len(o.keyCache) < keyCacheMax {
+		o.keyCache = make([]keyCacheEntry, min(keyCacheMax, 2*len(o.keyCache)))
+		o.keyCacheMask = len(o.keyCache) - 1
+	}
+	// A key has at most one entry: its rows may carry equal strings at
+	// other addresses, and forgetting the key clears only ks.cacheSlot.
+	if old := &o.keyCache[ks.cacheSlot&o.keyCacheMask]; old.ks == ks {
+		*old = keyCacheEntry{}
+	}
+	e = &o.keyCache[slot&o.keyCacheMask]
+	*e = keyCacheEntry{p, ks}
+	ks.cacheSlot = slot
+	return ks
+}
 
 // keyState returns the state of the key in o.keyBuf, creating it from
 // row.
@@ -608,7 +702,7 @@ func (o *WindowOperator) removeWindow(ws *winState) {
 			ks.counts = slices.Delete(ks.counts, i, i+1)
 		}
 	default:
-		delete(o.st.wins, winKey{ks, ws.w})
+		delete(o.st.wins, winKey{ks, ws.w.Start})
 		if slot := o.cacheSlot(ws.w); ks.recent[slot] == ws {
 			ks.recent[slot] = nil
 		}
@@ -617,6 +711,9 @@ func (o *WindowOperator) removeWindow(ws *winState) {
 	o.st.openCount--
 	if ks.open == 0 && o.fn.Kind != WindowCount {
 		delete(o.st.keys, ks.key)
+		if e := &o.keyCache[ks.cacheSlot&o.keyCacheMask]; e.ks == ks {
+			*e = keyCacheEntry{}
+		}
 	}
 	o.recycle(ws)
 }
@@ -635,7 +732,12 @@ func (o *WindowOperator) recycle(ws *winState) {
 		}
 		return
 	}
-	if len(o.free) < o.maxFree {
+	// Keep up to maxFree states, or half the open windows when there are
+	// more: a watermark that drops thousands of windows at once (a slide
+	// of a sliding window over many keys) is followed by as many new ones,
+	// and the free list never holds more than half of what the state
+	// itself held.
+	if len(o.free) < max(o.maxFree, int(o.st.openCount/2)) {
 		o.free = append(o.free, ws)
 	}
 }
@@ -675,7 +777,7 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 		target.maxEvent = max(target.maxEvent, s.maxEvent)
 		target.maxIngest = max(target.maxIngest, s.maxIngest)
 		target.pane = max(target.pane, s.pane)
-		o.st.timers.remove(s.heapIdx, o)
+		o.st.timers.remove(s.heapIdx)
 		ks.open--
 		o.st.openCount--
 		o.recycle(s)
@@ -720,8 +822,7 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 
 // addCount adds a record to the count windows of its key (I6) and fires the
 // window it completes.
-func (o *WindowOperator) addCount(row Row, ts Time, ingestNanos int64) {
-	ks := o.keyState(row)
+func (o *WindowOperator) addCount(ks *keyState, row Row, ts Time, ingestNanos int64) {
 	n := ks.ordinal
 	ks.ordinal++
 	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
@@ -843,61 +944,114 @@ func compareWinStates(a, b *winState) int {
 	return cmp.Compare(a.w.End, b.w.End)
 }
 
-// winHeap is a min-heap of windows by deadline, then start, key and end, so
-// that windows due together fire in a deterministic order. Each window knows
-// its index (heapIdx), so merged-away sessions leave in O(log n).
-type winHeap []*winState
-
-func (h winHeap) less(o *WindowOperator, i, j int) bool {
-	a, b := h[i], h[j]
-	if da, db := o.deadline(a), o.deadline(b); da != db {
-		return da < db
-	}
-	return compareWinStates(a, b) < 0
+// dueWindow is a window due at a deadline, with its sort key.
+type dueWindow struct {
+	w   Window
+	pre uint64 // the 8 bytes of key after the batch's common prefix, big-endian, zero-padded
+	key string
+	ws  *winState
 }
+
+// sortDue sorts the windows due at one deadline as compareWinStates does:
+// by start, key and end. Keys often share a long prefix ("card-01234",
+// "card-05678"), so it first finds the prefix all of them share and
+// compares the next 8 bytes as one integer, which orders two keys exactly
+// as their bytes do unless those bytes are equal (then the keys are
+// compared in full). Sorting copies reads the slice alone, not three
+// pointers deep per comparison.
+func sortDue(due []dueWindow) {
+	lcp := len(due[0].key)
+	for _, d := range due[1:] {
+		k := d.key
+		n := min(lcp, len(k))
+		i := 0
+		for i < n && k[i] == due[0].key[i] {
+			i++
+		}
+		lcp = i
+	}
+	for i := range due {
+		var b [8]byte
+		if k := due[i].key; len(k) > lcp {
+			copy(b[:], k[lcp:])
+		}
+		due[i].pre = binary.BigEndian.Uint64(b[:])
+	}
+	slices.SortFunc(due, func(a, b dueWindow) int {
+		if c := cmp.Compare(a.w.Start, b.w.Start); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.pre, b.pre); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.w.End, b.w.End)
+	})
+}
+
+// winHeap is a min-heap of windows by deadline alone (DO1): an integer
+// comparison on the heap's own array, which neither follows a pointer nor
+// compares keys. Windows due at the same deadline come out in no particular
+// order; AdvanceWatermark sorts them ([compareWinStates]). Each window knows
+// its index (heapIdx), so merged-away sessions leave in O(log n).
+type winHeap []timer
+
+// timer is one heap entry: a window and its deadline
+// ([WindowOperator.deadline]) as of its last push or fix; every change of a
+// held window's bounds or fired flag is followed by a fix.
+type timer struct {
+	deadline Time
+	ws       *winState
+}
+
+func (h winHeap) less(i, j int) bool { return h[i].deadline < h[j].deadline }
 
 func (h winHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx = i
-	h[j].heapIdx = j
+	h[i].ws.heapIdx = i
+	h[j].ws.heapIdx = j
 }
 
 func (h *winHeap) push(ws *winState, o *WindowOperator) {
 	ws.heapIdx = len(*h)
-	*h = append(*h, ws)
-	h.up(ws.heapIdx, o)
+	*h = append(*h, timer{o.deadline(ws), ws})
+	h.up(ws.heapIdx)
 }
 
-func (h *winHeap) pop(o *WindowOperator) *winState {
-	return h.remove(0, o)
+func (h *winHeap) pop() *winState {
+	return h.remove(0)
 }
 
-func (h *winHeap) remove(i int, o *WindowOperator) *winState {
+func (h *winHeap) remove(i int) *winState {
 	old := *h
 	n := len(old) - 1
-	ws := old[i]
+	ws := old[i].ws
 	if i != n {
 		old.swap(i, n)
 	}
-	old[n] = nil
+	old[n] = timer{}
 	*h = old[:n]
-	if i != n {
-		h.fix(i, o)
+	if i != n && !h.down(i) {
+		h.up(i)
 	}
 	ws.heapIdx = -1
 	return ws
 }
 
+// fix restores the heap after the deadline of the window at i changed.
 func (h winHeap) fix(i int, o *WindowOperator) {
-	if !h.down(i, o) {
-		h.up(i, o)
+	h[i].deadline = o.deadline(h[i].ws)
+	if !h.down(i) {
+		h.up(i)
 	}
 }
 
-func (h winHeap) up(j int, o *WindowOperator) {
+func (h winHeap) up(j int) {
 	for j > 0 {
 		i := (j - 1) / 2
-		if !h.less(o, j, i) {
+		if !h.less(j, i) {
 			break
 		}
 		h.swap(i, j)
@@ -905,7 +1059,7 @@ func (h winHeap) up(j int, o *WindowOperator) {
 	}
 }
 
-func (h winHeap) down(i0 int, o *WindowOperator) bool {
+func (h winHeap) down(i0 int) bool {
 	i := i0
 	n := len(h)
 	for {
@@ -913,10 +1067,10 @@ func (h winHeap) down(i0 int, o *WindowOperator) bool {
 		if j >= n {
 			break
 		}
-		if r := j + 1; r < n && h.less(o, r, j) {
+		if r := j + 1; r < n && h.less(r, j) {
 			j = r
 		}
-		if !h.less(o, j, i) {
+		if !h.less(j, i) {
 			break
 		}
 		h.swap(i, j)
@@ -1071,6 +1225,7 @@ func (o *WindowOperator) Restore(b []byte) error {
 		return fmt.Errorf("dataflow: restore window operator: %w", err)
 	}
 	o.st = st
+	clear(o.keyCache) // it names the keys of the state replaced
 	o.snapHint = len(b) + len(b)/8
 	if invariants.Enabled {
 		o.checkRestored()
@@ -1291,7 +1446,7 @@ func (o *WindowOperator) decodeSnapshot(b []byte) (opState, error) {
 	// placeWindow appended the windows to the timers unordered; heapify
 	// them in O(n) rather than push them one by one in O(n log n).
 	for i := len(st.timers)/2 - 1; i >= 0; i-- {
-		st.timers.down(i, o)
+		st.timers.down(i)
 	}
 	return st, nil
 }
@@ -1364,7 +1519,10 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 		fallthrough
 	default:
 		n := len(st.wins)
-		if st.wins[winKey{ks, ws.w}] = ws; len(st.wins) == n {
+		if (o.fn.Kind == WindowFixed || o.fn.Kind == WindowSliding) && int64(ws.w.End-ws.w.Start) != o.fn.Size {
+			return bad("not a window of the operator's size")
+		}
+		if st.wins[winKey{ks, ws.w.Start}] = ws; len(st.wins) == n {
 			return bad("twice")
 		}
 	}
@@ -1372,7 +1530,7 @@ func (o *WindowOperator) placeWindow(st *opState, ks *keyState, ws *winState) er
 	st.openCount++
 	if o.fn.Kind != WindowCount {
 		ws.heapIdx = len(st.timers)
-		st.timers = append(st.timers, ws)
+		st.timers = append(st.timers, timer{o.deadline(ws), ws})
 	}
 	if o.earlyEvery > 0 && !ws.fired && ws.since > 0 {
 		ws.inDirty = true

@@ -13,13 +13,14 @@ import (
 //
 // The checks, named as failures report them:
 //
-//   - DO1 heap: the timers are a min-heap by deadline, then start, key and
-//     end, and every window knows its place in it (heapIdx); count windows
-//     are never in it.
+//   - DO1 heap: the timers are a min-heap by deadline, each entry's
+//     deadline is its window's, and every window knows its place in it
+//     (heapIdx); count windows are never in it.
 //   - DO2 counts: every window is held exactly once, by the wins map (fixed,
 //     sliding, global, unwindowed), its key's sessions or its key's count
 //     windows; each key's open count is its number of windows, their sum is
-//     the operator's, and only count-window keys outlive their last window.
+//     the operator's, and only count-window keys outlive their last window;
+//     the key cache names only held keys.
 //   - DO3 sessions: a key's sessions are sorted and pairwise disjoint (I3).
 //   - DO4 cache and lists: a key's cache of recent windows holds only its
 //     live windows in their slots; the EarlyEvery list holds each dirty
@@ -106,13 +107,17 @@ func (o *WindowOperator) checkNewWindow(w Window) {
 func (o *WindowOperator) structureViolation() string {
 	st := &o.st
 	h := st.timers
-	for i, ws := range h {
+	for i, t := range h {
+		ws := t.ws
 		if ws == nil || ws.heapIdx != i {
 			return fmt.Sprintf("DO1: timer %d does not know its place (heapIdx %d)", i, heapIdxOf(ws))
 		}
-		if i > 0 && h.less(o, i, (i-1)/2) {
+		if d := o.deadline(ws); t.deadline != d {
+			return fmt.Sprintf("DO1: timer %d (%v of %q) has deadline %d, the window's is %d", i, ws.w, keyOf(ws), t.deadline, d)
+		}
+		if i > 0 && h.less(i, (i-1)/2) {
 			return fmt.Sprintf("DO1: timer %d (%v of %q, deadline %d) before its parent (%v, deadline %d)",
-				i, ws.w, keyOf(ws), o.deadline(ws), h[(i-1)/2].w, o.deadline(h[(i-1)/2]))
+				i, ws.w, keyOf(ws), t.deadline, h[(i-1)/2].ws.w, h[(i-1)/2].deadline)
 		}
 	}
 	counts := o.inv.perKey
@@ -143,8 +148,8 @@ func (o *WindowOperator) structureViolation() string {
 		}
 	default:
 		for k, ws := range st.wins {
-			if ws.w != k.w || ws.ks != k.ks {
-				return fmt.Sprintf("DO2: window %v of %q is held under %v", ws.w, keyOf(ws), k.w)
+			if ws.w.Start != k.start || ws.ks != k.ks {
+				return fmt.Sprintf("DO2: window %v of %q is held under start %d", ws.w, keyOf(ws), k.start)
 			}
 			if msg := o.heldWindow(ws, k.ks); msg != "" {
 				return msg
@@ -158,6 +163,11 @@ func (o *WindowOperator) structureViolation() string {
 	}
 	if o.fn.Kind != WindowCount && len(h) != held {
 		return fmt.Sprintf("DO1: %d timers for %d windows", len(h), held)
+	}
+	for _, e := range o.keyCache {
+		if e.ks != nil && st.keys[e.ks.key] != e.ks {
+			return fmt.Sprintf("DO2: the key cache names a state of key %q that is not held", e.ks.key)
+		}
 	}
 	for key, ks := range st.keys {
 		if ks.key != key {
@@ -173,7 +183,7 @@ func (o *WindowOperator) structureViolation() string {
 			if ws == nil {
 				continue
 			}
-			if ws.ks != ks || st.wins[winKey{ks, ws.w}] != ws || o.cacheSlot(ws.w) != slot {
+			if ws.ks != ks || st.wins[winKey{ks, ws.w.Start}] != ws || o.cacheSlot(ws.w) != slot {
 				return fmt.Sprintf("DO4: cache slot %d of key %q holds %v, not a live window of the key in that slot", slot, key, ws.w)
 			}
 		}
@@ -196,8 +206,8 @@ func (o *WindowOperator) structureViolation() string {
 		return fmt.Sprintf("DO4: dirty list has %d dead entries, deadDirty %d", dead, st.deadDirty)
 	}
 	inDirty := 0
-	for _, ws := range h {
-		if ws.inDirty {
+	for _, t := range h {
+		if t.ws.inDirty {
 			inDirty++
 		}
 	}
@@ -223,7 +233,7 @@ func (o *WindowOperator) heldWindow(ws *winState, ks *keyState) string {
 		}
 		return ""
 	}
-	if ws.heapIdx < 0 || ws.heapIdx >= len(o.st.timers) || o.st.timers[ws.heapIdx] != ws {
+	if ws.heapIdx < 0 || ws.heapIdx >= len(o.st.timers) || o.st.timers[ws.heapIdx].ws != ws {
 		return fmt.Sprintf("DO1: window %v of key %q is not in the timers (heapIdx %d)", ws.w, ks.key, ws.heapIdx)
 	}
 	return ""
@@ -269,8 +279,8 @@ func (o *WindowOperator) firingViolation() string {
 		}
 		return ""
 	}
-	for _, ws := range st.timers {
-		if msg := check(ws); msg != "" {
+	for _, t := range st.timers {
+		if msg := check(t.ws); msg != "" {
 			return msg
 		}
 	}

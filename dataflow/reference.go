@@ -371,6 +371,15 @@ type refAggregation struct {
 	keyBuf  []byte
 	exclude func(partition int, offset int64, key string) (lo, hi Time, ok bool)
 	wins    []Window // Assign scratch
+	// Groups and their accumulators come from chunks, not one allocation
+	// each (accMaker, as Restore's): a sliding window makes several groups
+	// per row.
+	newAcc     []func() Accumulator // per aggregate
+	groupChunk []refGroup
+	accChunk   []Accumulator
+	// sessVals holds the aggregate inputs of the session records: for
+	// each, len(aggIdx) values, then the ordering value of each max-by.
+	sessVals []Value
 }
 
 // refKey is one key's state.
@@ -379,20 +388,25 @@ type refKey struct {
 	keyRow Row        // the key column values (for a regroup)
 	n      int64      // records so far: the next count-window ordinal (I6)
 	events []refEvent // sessions: the key's records, until results
+	// recent caches the key's groups that last took rows, direct-mapped by
+	// window number modulo cacheSlots (refAggregation.slot): a key's
+	// consecutive rows mostly fall in the same windows, and the cache
+	// saves a map lookup per window per row.
+	recent [cacheSlots]*refGroup
 }
 
 // refGroup is one (key, window)'s accumulators.
 type refGroup struct {
+	w    Window
 	accs []Accumulator
 	n    int64
 }
 
-// refEvent is one record of a session-windowed key: its time and its
-// aggregate inputs.
+// refEvent is one record of a session-windowed key: its time and where its
+// aggregate inputs start in refAggregation.sessVals.
 type refEvent struct {
-	t    Time
-	vals []Value
-	bys  []Value // max-by ordering values
+	t  Time
+	at int
 }
 
 func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
@@ -429,6 +443,10 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 		ra.aggKind = append(ra.aggKind, k)
 	}
 	ra.wins = make([]Window, 0, a.Window.MaxWindowsPerElement())
+	ra.newAcc = make([]func() Accumulator, len(a.Aggs))
+	for i, g := range a.Aggs {
+		ra.newAcc[i] = accMaker(g, ra.aggKind[i])
+	}
 	return ra, nil
 }
 
@@ -478,17 +496,20 @@ func (ra *refAggregation) add(r Row, rec Record) {
 		if ex.drops(t + Time(w.Gap)) {
 			return
 		}
-		vals := make([]Value, len(ra.aggIdx))
-		bys := make([]Value, len(ra.aggIdx))
-		for i, x := range ra.aggIdx {
+		at := len(ra.sessVals)
+		for _, x := range ra.aggIdx {
+			v := Value{}
 			if x >= 0 {
-				vals[i] = r[x]
+				v = r[x]
 			}
-			if b := ra.byIdx[i]; b >= 0 {
-				bys[i] = r[b]
+			ra.sessVals = append(ra.sessVals, v)
+		}
+		for _, b := range ra.byIdx {
+			if b >= 0 {
+				ra.sessVals = append(ra.sessVals, r[b])
 			}
 		}
-		k.events = append(k.events, refEvent{t: t, vals: vals, bys: bys})
+		k.events = append(k.events, refEvent{t: t, at: at})
 		k.n++
 		return
 	default: // global, none: one group per key, the zero Window
@@ -516,13 +537,49 @@ func (ra *refAggregation) fold(g *refGroup, r Row) {
 }
 
 func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
+	slot := ra.slot(w)
+	if g := k.recent[slot]; g != nil && g.w == w {
+		return g
+	}
 	g, ok := k.wins[w]
 	if !ok {
-		g = &refGroup{accs: make([]Accumulator, len(ra.a.Aggs))}
-		for i, agg := range ra.a.Aggs {
-			g.accs[i] = agg.NewAccumulator(ra.aggKind[i])
-		}
+		g = ra.newGroup(w)
 		k.wins[w] = g
+	}
+	k.recent[slot] = g
+	return g
+}
+
+// slot is w's place in refKey.recent: its window number modulo
+// cacheSlots for fixed, sliding and count windows (a row's windows have
+// consecutive numbers), 0 for the others.
+func (ra *refAggregation) slot(w Window) int {
+	fn := ra.a.Window
+	switch fn.Kind {
+	case WindowFixed, WindowSliding:
+		return int(FloorMod(FloorDiv(int64(w.Start)-fn.Offset, fn.Period), cacheSlots))
+	case WindowCount:
+		return int(FloorMod(FloorDiv(int64(w.Start), fn.Period), cacheSlots))
+	}
+	return 0
+}
+
+// newGroup returns an empty group for window w, taken from the chunks.
+func (ra *refAggregation) newGroup(w Window) *refGroup {
+	if len(ra.groupChunk) == 0 {
+		ra.groupChunk = make([]refGroup, restoreChunk)
+	}
+	g := &ra.groupChunk[0]
+	ra.groupChunk = ra.groupChunk[1:]
+	n := len(ra.newAcc)
+	if len(ra.accChunk) < n {
+		ra.accChunk = make([]Accumulator, restoreChunk*max(n, 1))
+	}
+	g.w = w
+	g.accs = ra.accChunk[:n:n]
+	ra.accChunk = ra.accChunk[n:]
+	for i, mk := range ra.newAcc {
+		g.accs[i] = mk()
 	}
 	return g
 }
@@ -543,9 +600,12 @@ func (ra *refAggregation) sessions(k *refKey) {
 			j++ // events are sorted, sessions sorted and disjoint
 		}
 		g := ra.group(k, ws[j])
-		for i, v := range e.vals {
+		vals := ra.sessVals[e.at : e.at+len(ra.aggIdx)]
+		by := e.at + len(ra.aggIdx) // the next max-by ordering value
+		for i, v := range vals {
 			if ra.byIdx[i] >= 0 {
-				g.accs[i].(PairAccumulator).AddPair(v, e.bys[i])
+				g.accs[i].(PairAccumulator).AddPair(v, ra.sessVals[by])
+				by++
 			} else {
 				g.accs[i].Add(v)
 			}
