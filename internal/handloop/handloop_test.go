@@ -2,8 +2,8 @@ package handloop_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
