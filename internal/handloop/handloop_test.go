@@ -194,3 +194,31 @@ func mustGen(t *testing.T, name string) datasets.Generator {
 	require.NoError(t, err)
 	return g
 }
+
+// TestLoopsAllocateLittlePerRecord checks that no loop allocates per
+// record: going from n to 4n events adds fewer than one allocation per 100
+// added events (the growth of output slices and of per-window state, never
+// a record's own).
+func TestLoopsAllocateLittlePerRecord(t *testing.T) {
+	const n = 20_000
+	for _, w := range compare.Workloads() {
+		if _, excused := withoutLoop(w.Name); excused {
+			continue
+		}
+		loop, err := handloop.Lookup(w.Name)
+		require.NoError(t, err)
+		t.Run(w.Name, func(t *testing.T) {
+			allocs := func(events int64) float64 {
+				log, tables, err := compare.LoadData(context.Background(), w, compare.DataSpec{Events: events, Seed: 1})
+				require.NoError(t, err)
+				return testing.AllocsPerRun(2, func() {
+					if _, err := loop.Run(log, tables); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			small, large := allocs(n), allocs(4*n)
+			assert.Less(t, (large-small)/(3*n), 0.01, "%s: %v allocations on %d events, %v on %d", w.Name, small, n, large, 4*n)
+		})
+	}
+}

@@ -5,8 +5,12 @@ import (
 	"github.com/weirlab/weir/datasets"
 )
 
-// sessionGapMs is the sessions workload's gap: 30 s of inactivity.
-const sessionGapMs = 30_000
+const (
+	// sessionGapMs is the sessions workload's gap: 30 s of inactivity.
+	sessionGapMs = 30_000
+	// sessionsPerUser is the room for sessions each user starts with.
+	sessionsPerUser = 8
+)
 
 // session is one user's session so far: the least and greatest event time
 // of its records and their number. Its window is [lo, hi+gap).
@@ -50,6 +54,14 @@ func sessions(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 		return nil, in.err
 	}
 	a := &sessionAnswer{users: make([][]session, keys.Len()), keys: keys}
+	// Each user's first sessions live in one shared array, so the loop
+	// allocates once rather than as each user's slice grows (a user of the
+	// built-in data has about 32 events in a few sessions); a user with
+	// more sessions grows its own slice.
+	arena := make([]session, sessionsPerUser*len(a.users))
+	for u := range a.users {
+		a.users[u] = arena[u*sessionsPerUser : u*sessionsPerUser : (u+1)*sessionsPerUser]
+	}
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
 		users, times := c.Codes[keyCol][lo:hi], c.Ints[timeCol][lo:hi]
 		for i, u := range users {
