@@ -16,6 +16,7 @@ import (
 
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/internal/clock"
+	"github.com/weirlab/weir/internal/handloop"
 )
 
 // ratios turns TestRatioTable into the measurement of issue 16's table:
@@ -26,6 +27,29 @@ import (
 // instrument (every cell measured or refused by its model, every run
 // checked) without measuring anything worth quoting.
 var ratios = flag.Bool("ratios", false, "TestRatioTable: measure every workload at -events events, medians of 3, and print the table")
+
+// only restricts TestRatioTable to some workloads (comma-separated), so a
+// long measurement can run in parts.
+var only = flag.String("workloads", "", "TestRatioTable: only these workloads, comma-separated (default: every workload with a hand loop)")
+
+// ratioWorkloads returns the workloads -workloads names (all by default),
+// or an error naming one without a hand loop.
+func ratioWorkloads() ([]*compare.Workload, error) {
+	all := benchWorkloads()
+	if *only == "" {
+		return all, nil
+	}
+	var ws []*compare.Workload
+	for _, name := range strings.Split(*only, ",") {
+		i := slices.IndexFunc(all, func(w *compare.Workload) bool { return w.Name == name })
+		if i < 0 {
+			_, err := handloop.Lookup(name)
+			return nil, fmt.Errorf("-workloads: %w", err)
+		}
+		ws = append(ws, all[i])
+	}
+	return ws, nil
+}
 
 // ratioRow is one workload's line of the table: events/s of the hand loop
 // and of each configuration (0 where the model cannot express the
@@ -200,7 +224,8 @@ func TestRatioTable(t *testing.T) {
 	}
 	cs, err := configs()
 	require.NoError(t, err)
-	ws := benchWorkloads()
+	ws, err := ratioWorkloads()
+	require.NoError(t, err)
 	rows, err := measureRatios(context.Background(), ws, cs, n, reps, minLoop)
 	require.NoError(t, err)
 	require.Len(t, rows, len(ws))

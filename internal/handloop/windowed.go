@@ -104,7 +104,7 @@ func campaignJoin(t *dataflow.Table, ads *datasets.Dict) ([]int32, []string, err
 	var campaigns []string
 	campIdx := make(map[string]int32)
 	for _, row := range t.Rows {
-		ad, camp := row[ai].String(), row[ci].String()
+		ad, camp := text(row[ai]), text(row[ci])
 		if _, dup := byAd[ad]; dup {
 			return nil, nil, fmt.Errorf("handloop: ysb's campaigns table has two rows for ad_id %s; lookup keys must be unique", ad)
 		}
@@ -125,6 +125,15 @@ func campaignJoin(t *dataflow.Table, ads *datasets.Dict) ([]int32, []string, err
 		adCampaign[code] = c
 	}
 	return adCampaign, campaigns, nil
+}
+
+// text is a table value's key text ([dataflow.Value.AppendText]), without
+// a copy for strings.
+func text(v dataflow.Value) string {
+	if v.K == dataflow.KindString {
+		return v.S
+	}
+	return v.String()
 }
 
 // requestRate counts all requests per processing-time minute: the ingest
