@@ -170,12 +170,14 @@ type slotMap[S any] struct {
 	m        map[int64]*S
 	lastKey  int64
 	last     *S
-	make     func() *S
+	newState func() *S
 	haveLast bool
 }
 
-func newSlotMap[S any](mk func() *S) *slotMap[S] {
-	return &slotMap[S]{m: make(map[int64]*S), make: mk}
+// newSlotMap returns an empty slotMap whose new windows' state newState
+// makes.
+func newSlotMap[S any](newState func() *S) *slotMap[S] {
+	return &slotMap[S]{m: make(map[int64]*S), newState: newState}
 }
 
 // get returns the state of window start k, creating it.
@@ -185,7 +187,7 @@ func (s *slotMap[S]) get(k int64) *S {
 	}
 	v, ok := s.m[k]
 	if !ok {
-		v = s.make()
+		v = s.newState()
 		s.m[k] = v
 	}
 	s.lastKey, s.last, s.haveLast = k, v, true
