@@ -241,7 +241,11 @@ func TestRatioTable(t *testing.T) {
 	table := formatRatios(rows, cs)
 	require.Equal(t, len(rows)+2, strings.Count(table, "\n"), "one line per workload and two of header:\n%s", table)
 	if *ratios {
-		fmt.Printf("events/s, medians of %d, %d events per workload (events 0: the workload's default), GOMAXPROCS=%s:\n\n%s\n", reps, n, gomaxprocs(), table)
+		size := fmt.Sprintf("%d events per workload", n)
+		if n == 0 {
+			size = "each workload's default number of events"
+		}
+		fmt.Printf("events/s, medians of %d, %s, GOMAXPROCS=%s:\n\n%s\n", reps, size, gomaxprocs(), table)
 		for _, r := range rows {
 			for i, why := range r.reasons {
 				if why != "" {
