@@ -65,6 +65,7 @@
 //   - CM compare: the harness and the check
 //   - SN internal/snapshot: the snapshot store
 //   - CL internal/clock: timers and tickers
+//   - HL internal/handloop: the hand loops
 //
 // TestInvariantIDs reads this list (a new prefix is added here first) and
 // the comments and string literals of every non-generated .go file of the
