@@ -173,9 +173,13 @@ func recompute(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.LateReco
 //     and some window of the record ends at or before it (sessions: t + gap
 //     <= W). The record is left out of its windows ending at or before W.
 //
-// With a join, the drops are of the join's side rows, checked by the same
-// two rules over each side's rows and the join's watermark, the minimum of
-// the sides' ([dataflow.JoinInput]; see verifyJoinLate).
+// With a join, the drops are of the join's side rows, checked over each
+// side's rows and the join's watermark, the minimum of the sides'
+// ([dataflow.JoinInput]; see verifyJoinLate): LateRuleDataflow as above;
+// LateRuleSpark by microbatch's join rule (MJ2, MJ3), whose watermark is
+// the minimum over both sides of the largest side-row time of earlier
+// batches minus the join's bound alone, and which drops a side row whole
+// once W >= end + AllowedLateness for one of its windows.
 func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAccount, exclusions, error) {
 	acc := LateAccount{Rule: out.LateRule, Reported: len(out.Late)}
 	ex := exclusions{}

@@ -132,11 +132,16 @@ func recomputeJoin(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.Late
 //     side-row time, minus the join's bound (no bound with an idle
 //     timeout). A replay is checked as for an aggregation. The side row is
 //     left out of all its windows (after LostAbove for a replay);
-//   - LateRuleSpark: delivered in its batch, the batch's watermark the one
-//     the drop saw, at most the minimum over both sides of the largest
-//     side-row time of every partition in earlier batches minus the bound
-//     and lateness, and some window of the row ends at or before it; left
-//     out of those windows.
+//   - LateRuleSpark, by microbatch's join rule (its doc, MJ2 and MJ3), not
+//     by Spark's aggregation rule: delivered in its batch, the batch's
+//     watermark the one the drop saw, and at most the minimum over both
+//     sides of the largest side-row time of every partition in earlier
+//     batches (late rows included), minus the join's bound only (MJ2: the
+//     join's delay is MaxOutOfOrderness; its AllowedLateness keeps rows,
+//     it does not hold the watermark back), -inf while a side has had no
+//     row; and the row late at it as dataflow.JoinOperator.IsLateTime
+//     says, W >= end + AllowedLateness for one of its windows. The side
+//     row is left out of all its windows, as the runtime drops it whole.
 func verifyJoinLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, acc *LateAccount, unverified func(dataflow.LateRecord, string, ...any)) (exclusions, error) {
 	ex := exclusions{}
 	j := p.Join
@@ -272,21 +277,21 @@ func verifyJoinLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, acc *
 					}
 					wm = min(side[0], side[1])
 				}
-				if u := subSat(wm, bound+lateness); l.Watermark > u {
+				if u := subSat(wm, bound); l.Watermark > u {
 					why = fmt.Sprintf("the highest join watermark the side rows of batches before %d allow is %s", l.Batch, timeText(u))
 					continue
 				}
 				late := false
 				wins = j.Window.Assign(wins[:0], r.t)
 				for _, w := range wins {
-					late = late || w.End <= l.Watermark
+					late = late || l.Watermark >= addSat(w.End, lateness)
 				}
 				if !late {
-					why = fmt.Sprintf("no window of the %s row's event time %s ends at or before the watermark", j.SideName(r.side), timeText(r.t))
+					why = fmt.Sprintf("no window of the %s row's event time %s has end + allowed lateness (%s) at or before the watermark", j.SideName(r.side), timeText(r.t), j.AllowedLateness)
 					continue
 				}
 				acc.Verified++
-				ex.add(key, dataflow.MinTime, l.Watermark)
+				ex.add(key, dataflow.MinTime, dataflow.MaxTime)
 				ok = true
 			}
 			if ok {

@@ -48,7 +48,7 @@ func TestVerifyLateJoinOperatorRun(t *testing.T) {
 	out.LateRule = LateRuleDataflow
 	var cur dataflow.Record
 	op, err := dataflow.NewJoinOperator(p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-		Emit: func(row dataflow.Row, _ int64) {
+		Emit: func(row dataflow.Row, _ dataflow.Time, _ int64) {
 			out.Results = append(out.Results, dataflow.Result{Key: string(dataflow.AppendKey(nil, row, []int{keyCol})),
 				Value: row[valueCol], Extra: []dataflow.Value{row[extraCol]}})
 		},

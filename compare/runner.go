@@ -103,7 +103,8 @@ const (
 	// time over every row of every partition delivered in batches before b,
 	// minus the delay; a row is dropped from each of its windows whose end
 	// is <= W, and kept in the others; a session row is dropped when its
-	// session end (t + gap) is <= W.
+	// session end (t + gap) is <= W. A join's side rows follow microbatch's
+	// join rule instead (MJ2, MJ3; see [VerifyLate]).
 	LateRuleSpark
 )
 

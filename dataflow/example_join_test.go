@@ -38,7 +38,7 @@ func ExampleJoinOperator() {
 		panic(err)
 	}
 	op, err := dataflow.NewJoinOperator(p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-		Emit: func(row dataflow.Row, _ int64) { fmt.Println("joined", row) },
+		Emit: func(row dataflow.Row, _ dataflow.Time, _ int64) { fmt.Println("joined", row) },
 		Late: func(side int, row dataflow.Row, _ int64) { fmt.Println("late", p.Join.SideName(side), row) },
 	})
 	if err != nil {

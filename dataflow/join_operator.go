@@ -14,11 +14,14 @@ import (
 type JoinConfig struct {
 	// Emit receives each joined row, of schema [Join.Schema] of the two
 	// sides' row schemas (before Join.Steps, which the runtime applies with
-	// its own step machinery), and the larger ingest time (ns) of its two
-	// side rows. The row is the operator's and is reused after Emit
+	// its own step machinery), the larger event time of its two side rows
+	// (their TimeCol: the largest event time that contributed to it, which
+	// event-time latency is measured from; a windowed join's join_time
+	// column is the window's end - 1 ms instead) and their larger ingest
+	// time (ns). The row is the operator's and is reused after Emit
 	// returns: copy what you keep. Nil discards the rows (Stats counts
 	// them).
-	Emit func(row Row, ingestNanos int64)
+	Emit func(row Row, maxEventTime Time, ingestNanos int64)
 	// Late receives each late side row ([JoinOperator.IsLateTime]), which
 	// is dropped and counted. The row is the caller of Add's, valid only
 	// during the call.
@@ -89,7 +92,7 @@ type JoinOperator struct {
 	fn       WindowFn
 	lateness Time
 	sides    [2]joinSideIdx
-	emit     func(Row, int64)
+	emit     func(Row, Time, int64)
 	late     func(int, Row, int64)
 
 	st     joinState
@@ -352,16 +355,17 @@ func (o *JoinOperator) joinNew(jr *joinRows, side int, row Row, t Time, ingestNa
 }
 
 // emitRow completes a joined row with the columns the join adds and emits
-// it.
-func (o *JoinOperator) emitRow(b Row, w Window, jt Time, ingestNanos int64) {
+// it; maxEvent is the larger event time of its side rows (an incremental
+// join's join_time).
+func (o *JoinOperator) emitRow(b Row, w Window, maxEvent Time, ingestNanos int64) {
 	if o.windowed {
 		b = append(b, Timestamp(w.Start), Timestamp(w.End), Timestamp(w.End-1))
 	} else {
-		b = append(b, Timestamp(jt))
+		b = append(b, Timestamp(maxEvent))
 	}
 	o.st.stats.Emitted++
 	if o.emit != nil {
-		o.emit(b, ingestNanos)
+		o.emit(b, maxEvent, ingestNanos)
 	}
 }
 
@@ -461,7 +465,8 @@ func (o *JoinOperator) fire(jw *joinWin) {
 			for r := range jr.n(JoinRight) {
 				b := append(o.out[:0], jr.vals[JoinLeft][i*ln:(i+1)*ln]...)
 				b = append(b, jr.vals[JoinRight][r*rn:(r+1)*rn]...)
-				o.emitRow(b, jw.w, 0, max(jr.meta[JoinLeft][i].ingest, jr.meta[JoinRight][r].ingest))
+				lm, rm := jr.meta[JoinLeft][i], jr.meta[JoinRight][r]
+				o.emitRow(b, jw.w, max(lm.t, rm.t), max(lm.ingest, rm.ingest))
 			}
 		}
 	}

@@ -40,9 +40,13 @@ type joinHarness struct {
 	op     *dataflow.JoinOperator
 	keyIdx []int
 	valIdx int
-	got    []dataflow.Result
-	late   []sideRow
-	cur    sideRow
+	aT, bT int // the sides' event times in the joined row
+	// arbitrary: the state was restored from arbitrary bytes, whose rows'
+	// event times need not be their a_t and b_t.
+	arbitrary bool
+	got       []dataflow.Result
+	late      []sideRow
+	cur       sideRow
 }
 
 // joinedCols are the joined row's columns of nxJoin.
@@ -63,6 +67,7 @@ func newJoinHarness(t testing.TB, j *dataflow.Join) *joinHarness {
 	require.NoError(t, err)
 	h.keyIdx = []int{js.Joined[0].Index("id")}
 	h.valIdx = js.Joined[0].Index("price")
+	h.aT, h.bT = js.Joined[0].Index("a_t"), js.Joined[0].Index("b_t")
 	return h
 }
 
@@ -70,7 +75,11 @@ func (h *joinHarness) newOp() *dataflow.JoinOperator {
 	js, err := h.p.JoinSchemas()
 	require.NoError(h.t, err)
 	op, err := dataflow.NewJoinOperator(h.p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-		Emit: func(row dataflow.Row, _ int64) {
+		Emit: func(row dataflow.Row, maxEvent dataflow.Time, _ int64) {
+			// The largest event time that contributed: the later side row's.
+			if !h.arbitrary {
+				require.Equal(h.t, max(row[h.aT].Time(), row[h.bT].Time()), maxEvent, "the joined row's event time")
+			}
 			h.got = append(h.got, dataflow.Result{Key: string(dataflow.AppendKey(nil, row, h.keyIdx)), Value: row[h.valIdx], Extra: slices.Clone(row)})
 		},
 		Late: func(side int, row dataflow.Row, _ int64) {
@@ -367,7 +376,7 @@ func BenchmarkJoinOperatorAdd(b *testing.B) {
 			j := nxJoin(win)
 			js, err := joinPipeline(j).Output([]string{"id"}, "price").JoinSchemas()
 			require.NoError(b, err)
-			op, err := dataflow.NewJoinOperator(j, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{Emit: func(dataflow.Row, int64) {}})
+			op, err := dataflow.NewJoinOperator(j, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{Emit: func(dataflow.Row, dataflow.Time, int64) {}})
 			require.NoError(b, err)
 			const keys = 100
 			left, right := auction(0, 1, 0), bid(0, 1, 0)
@@ -502,6 +511,7 @@ func FuzzJoinSnapshot(f *testing.F) {
 			j.AllowedLateness = 5 * time.Millisecond
 		}
 		h := newJoinHarness(t, j)
+		h.arbitrary = true
 		if err := h.op.Restore(b); err != nil {
 			require.ErrorIs(t, err, dataflow.ErrCorruptState)
 			require.Equal(t, dataflow.JoinStats{}, h.op.Stats(), "a failed Restore leaves the state as it was")
@@ -563,7 +573,7 @@ func TestJoinOperatorSelfJoinCompositeKey(t *testing.T) {
 		late := map[sideOf]bool{}
 		var cur sideRow
 		op, err := dataflow.NewJoinOperator(p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-			Emit: func(row dataflow.Row, _ int64) {
+			Emit: func(row dataflow.Row, _ dataflow.Time, _ int64) {
 				res := dataflow.Result{Key: row[joined.Index("auction")].String(), Value: row[joined.Index("l_price")]}
 				for _, c := range cols {
 					res.Extra = append(res.Extra, row[joined.Index(c)])

@@ -88,7 +88,7 @@ func (c *chain) build() {
 		js, err := p.JoinSchemas()
 		require.NoError(t, err)
 		c.join, err = dataflow.NewJoinOperator(p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-			Emit: func(row dataflow.Row, ing int64) {
+			Emit: func(row dataflow.Row, _ dataflow.Time, ing int64) {
 				require.False(t, c.win.Add(row, ing), "a joined row is never late for the aggregation")
 			},
 			Late: func(int, dataflow.Row, int64) { c.late[c.curOff] = true },

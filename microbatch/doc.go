@@ -181,7 +181,10 @@
 //     window's pairs come out in the batch whose watermark passed its end,
 //     with join_time = end - 1 ms, and an aggregation after a join has no
 //     allowed lateness on the join, so no joined row is late for it: its
-//     late check is off, and its windows are final at the same W.
+//     late check is off, and its windows are final at the same W. Each
+//     joined row carries its later side row's event time, from which an
+//     Emit after the join measures event-time latency (an aggregation
+//     after it still measures from join_time).
 //   - MJ5 A regroup (Pipeline.Then) reads the first aggregation in Append
 //     mode (Update is refused): a window's first-stage results all fire in
 //     one batch (W >= end, or the end of the input), so the regroup

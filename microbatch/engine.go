@@ -776,6 +776,10 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 			for _, e := range o.out {
 				rows = append(rows, e.res)
 				ms := dataflow.FloorDiv(e.ingest, 1e6)
+				if e.event != math.MinInt64 {
+					// A joined row: its later side row's event time.
+					ms = e.event + d.src.EventTimeShift()
+				}
 				rs.latency.Observe(emitNanos, ms, e.ingest)
 			}
 		}

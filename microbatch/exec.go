@@ -43,8 +43,12 @@ type exec struct {
 	// starts from them ([exec.frame]).
 	base       []vec
 	baseIngest []int64
-	rows       int
-	iota       []int32 // 0, 1, 2, ...: the selection of a new frame (read only)
+	// event and baseEvent are, for rows of a frame of joined rows
+	// ([exec.runRows]), each base row's largest contributing event time
+	// (ms); nil for log records.
+	event, baseEvent []int64
+	rows             int
+	iota             []int32 // 0, 1, 2, ...: the selection of a new frame (read only)
 
 	// selAll says that sel is every row of the frame, in order; steps
 	// that change sel clear it.
@@ -128,7 +132,7 @@ func (p *plan) newJoinedExec() (*exec, error) {
 // is late there (MJ4).
 func (x *exec) runRows(f *rowFrame) error {
 	x.base = f.vecs(x.base[:0])
-	x.baseIngest = f.ingest
+	x.baseIngest, x.baseEvent = f.ingest, f.event
 	x.rows = f.n
 	for lo := 0; lo < x.rows; lo += frameRows {
 		x.frame(lo, min(lo+frameRows, x.rows))
@@ -160,7 +164,7 @@ func (x *exec) load(rec arrow.Record) error {
 			return err
 		}
 	}
-	x.baseIngest = int64s(rec.Column(nc))
+	x.baseIngest, x.baseEvent = int64s(rec.Column(nc)), nil
 	x.rows = n
 	x.frame(0, n)
 	return nil
@@ -181,6 +185,10 @@ func (x *exec) frame(lo, hi int) {
 		x.cols[i] = x.base[i].slice(lo, hi)
 	}
 	x.ingest = x.baseIngest[lo:hi]
+	x.event = nil
+	if x.baseEvent != nil {
+		x.event = x.baseEvent[lo:hi]
+	}
 	x.n = hi - lo
 	x.origin = nil
 	if len(x.iota) < x.n {

@@ -413,7 +413,7 @@ func (js *joinShard) pair(l, r *sideRow, w dataflow.Window, windowed bool) {
 		jt = int64(w.End) - 1
 	}
 	f.put(col, dataflow.Timestamp(dataflow.Time(jt)))
-	f.endRow(max(l.ingest, r.ingest))
+	f.endRow(max(l.t, r.t), max(l.ingest, r.ingest))
 	js.emitted++
 }
 

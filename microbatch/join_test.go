@@ -460,7 +460,7 @@ func TestMaxByCells(t *testing.T) {
 			idx, cells = append(idx, int32(f.n)), append(cells, c)
 			f.put(0, r[0])
 			f.put(1, r[1])
-			f.endRow(0)
+			f.endRow(0, 0)
 		}
 		vs := f.vecs(nil)
 		if len(rows) > 0 && rows[0][1].IsNull() {

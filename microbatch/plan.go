@@ -250,10 +250,13 @@ type aggExec struct {
 	slow     int64
 }
 
-// emitted is one stateless result with its ingest time.
+// emitted is one stateless result with its ingest time and, for a joined
+// row, its largest contributing event time (ms; math.MinInt64 for a log
+// record, whose event-time latency is taken from its ingest time).
 type emitted struct {
 	res    dataflow.Result
 	ingest int64
+	event  int64
 }
 
 func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
@@ -776,7 +779,11 @@ func (a *aggExec) emit(x *exec) {
 				res.Extra[i] = cloneValue(x.cols[c].value(r))
 			}
 		}
-		a.out = append(a.out, emitted{res: res, ingest: x.ingest[x.baseRow(r)]})
+		e := emitted{res: res, ingest: x.ingest[x.baseRow(r)], event: math.MinInt64}
+		if x.event != nil {
+			e.event = x.event[x.baseRow(r)]
+		}
+		a.out = append(a.out, e)
 	}
 	a.records += int64(len(x.sel))
 }

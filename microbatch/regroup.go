@@ -75,7 +75,7 @@ func (rp *regroupPlan) apply(outs []output) ([]output, error) {
 			f.put(i, v)
 		}
 		rows = append(rows, int32(f.n))
-		f.endRow(o.maxIng)
+		f.endRow(o.maxEv, o.maxIng)
 		cells = append(cells, c)
 		evt = append(evt, o.maxEv)
 	}

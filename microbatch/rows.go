@@ -18,7 +18,11 @@ type rowFrame struct {
 	f64    [][]float64
 	strs   [][]string
 	ingest []int64
-	n      int
+	// event is each row's largest contributing event time (ms, unshifted):
+	// a joined row's later side row's, what its event-time latency is
+	// measured from.
+	event []int64
+	n     int
 }
 
 func newRowFrame(s dataflow.Schema) *rowFrame {
@@ -35,7 +39,7 @@ func (f *rowFrame) reset() {
 	for i := range f.kinds {
 		f.i64[i], f.f64[i], f.strs[i] = f.i64[i][:0], f.f64[i][:0], f.strs[i][:0]
 	}
-	f.ingest, f.n = f.ingest[:0], 0
+	f.ingest, f.event, f.n = f.ingest[:0], f.event[:0], 0
 }
 
 // put appends v to column col of the row being built; v has the column's
@@ -51,9 +55,11 @@ func (f *rowFrame) put(col int, v dataflow.Value) {
 	}
 }
 
-// endRow ends the row being built, with its ingest time (ns).
-func (f *rowFrame) endRow(ingest int64) {
+// endRow ends the row being built, with its largest contributing event
+// time (ms) and ingest time (ns).
+func (f *rowFrame) endRow(event, ingest int64) {
 	f.ingest = append(f.ingest, ingest)
+	f.event = append(f.event, event)
 	f.n++
 }
 

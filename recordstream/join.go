@@ -59,11 +59,12 @@ type joinTask struct {
 	eos      []bool
 	eosN     int
 	finished bool
-	outq     []tuple // output of the current operator call, sent after it
-	cur      *tuple  // the side tuple being added (RJ2); nil while firing
-	curXOR   uint64  // the edge ids anchored to cur
-	ingest   int64   // the joined row's ingest time, for the queued tuple
-	heap     []held  // side tuples held until their state is dropped (RJ1)
+	outq     []tuple       // output of the current operator call, sent after it
+	cur      *tuple        // the side tuple being added (RJ2); nil while firing
+	curXOR   uint64        // the edge ids anchored to cur
+	ingest   int64         // the joined row's ingest time, for the queued tuple
+	event    dataflow.Time // the joined row's largest contributing event time
+	heap     []held        // side tuples held until their state is dropped (RJ1)
 	late     []dataflow.LateRecord
 	key      []byte
 	tr       *tracker // nil without acking
@@ -113,9 +114,9 @@ func (j *joinTask) reset() error {
 
 // onJoined is the operator's Emit: it runs Join.Steps on the joined row,
 // whose output rows [joinTask.queue] keeps.
-func (j *joinTask) onJoined(row dataflow.Row, ingest int64) {
+func (j *joinTask) onJoined(row dataflow.Row, maxEvent dataflow.Time, ingest int64) {
 	j.stats.joined++
-	j.ingest = ingest
+	j.ingest, j.event = ingest, maxEvent
 	// The chain's steps cannot fail, and queue only appends.
 	_ = j.steps.run(context.Background(), row)
 }
@@ -144,6 +145,11 @@ func (j *joinTask) queue(_ context.Context, row dataflow.Row) error {
 	switch {
 	case t.timeAt >= 0:
 		tp.Time = row[t.timeAt].Time()
+	case t.agg == nil:
+		// An Emit: the sink measures event-time latency from the
+		// largest event time of the joined side rows (a windowed join's
+		// join_time, its window's end - 1 ms, may lie after them).
+		tp.Time = j.event
 	case t.joinTimeAt >= 0:
 		tp.Time = row[t.joinTimeAt].Time()
 	default:
