@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,9 @@ type aggExec struct {
 	// byDense[k] is the id of the small non-negative integer key k, or -1:
 	// a dense table beats a map for ids below denseKeyLimit.
 	byDense []int32
+	// keyText[k] is the text of the emitted integer key k, or "" (a
+	// stateless pipeline's single integer key column, [aggExec.emit]).
+	keyText []string
 	keyBuf  []byte
 	gids    []int32
 	rows    []int32
@@ -757,28 +761,87 @@ func (a *aggExec) find(c int32) int32 {
 	return c
 }
 
-// emit renders the live rows of a stateless pipeline as results.
+// emit renders the live rows of a stateless pipeline as results. Per row
+// it allocates nothing but the key text of a key not seen before: a single
+// integer key column's texts are kept per key (keyText), dictionary
+// strings are already owned copies (MK2) and are not cloned again, and the
+// extras of a frame's rows share one allocation.
 func (a *aggExec) emit(x *exec) {
 	p := a.p
-	for _, r := range x.sel {
-		b := a.keyBuf[:0]
-		for i, c := range p.emitKey {
-			if i > 0 {
-				b = append(b, dataflow.KeySep)
-			}
-			b = appendVecText(b, &x.cols[c], r)
+	if len(x.sel) == 0 {
+		return // a frame with no live rows may not bind every column
+	}
+	a.out = slices.Grow(a.out, len(x.sel))
+	var xs []dataflow.Value
+	nx := len(p.emitXtra)
+	if nx > 0 {
+		xs = make([]dataflow.Value, len(x.sel)*nx)
+	}
+	var ik *vec
+	if len(p.emitKey) == 1 {
+		if v := &x.cols[p.emitKey[0]]; !v.isConst && (v.kind == dataflow.KindInt64 || v.kind == dataflow.KindTimestamp) {
+			ik = v
 		}
-		a.keyBuf = b
-		res := dataflow.Result{Key: string(b), Value: cloneValue(x.cols[p.emitVal].value(r))}
-		if len(p.emitXtra) > 0 {
-			res.Extra = make([]dataflow.Value, len(p.emitXtra))
-			for i, c := range p.emitXtra {
-				res.Extra[i] = cloneValue(x.cols[c].value(r))
+	}
+	val := &x.cols[p.emitVal]
+	for i, r := range x.sel {
+		var key string
+		if ik != nil {
+			key = a.intKeyText(ik, r)
+		} else {
+			b := a.keyBuf[:0]
+			for i, c := range p.emitKey {
+				if i > 0 {
+					b = append(b, dataflow.KeySep)
+				}
+				b = appendVecText(b, &x.cols[c], r)
+			}
+			a.keyBuf = b
+			key = string(b)
+		}
+		res := dataflow.Result{Key: key, Value: ownedValue(val, r)}
+		if nx > 0 {
+			res.Extra = xs[i*nx : (i+1)*nx : (i+1)*nx]
+			for j, c := range p.emitXtra {
+				res.Extra[j] = ownedValue(&x.cols[c], r)
 			}
 		}
 		a.out = append(a.out, emitted{res: res, ingest: x.ingest[x.baseRow(r)]})
 	}
 	a.records += int64(len(x.sel))
+}
+
+// intKeyText returns the text of integer key v[r], kept per key for keys
+// below denseKeyLimit (the exec's keyText; texts never change), rendered
+// afresh above it.
+func (a *aggExec) intKeyText(v *vec, r int32) string {
+	k := v.i64[r]
+	if uint64(k) < uint64(len(a.keyText)) {
+		if s := a.keyText[k]; s != "" {
+			return s
+		}
+	}
+	s := strconv.FormatInt(k, 10)
+	if k >= 0 && k < denseKeyLimit {
+		if int(k) >= len(a.keyText) {
+			grown := make([]string, min(max(int(k)+1, 2*len(a.keyText), 64), denseKeyLimit))
+			copy(grown, a.keyText)
+			a.keyText = grown
+		}
+		a.keyText[k] = s
+	}
+	return s
+}
+
+// ownedValue is v's row r as a value that outlives the record batch: a
+// string of a plain Arrow string column (or a kernel's view of one) is
+// cloned; dictionary strings are the dictionary cache's own copies (MK2)
+// and constants the pipeline's.
+func ownedValue(v *vec, r int32) dataflow.Value {
+	if v.kind == dataflow.KindString && !v.isConst && v.codes == nil {
+		return dataflow.Value{K: dataflow.KindString, S: strings.Clone(v.strs[r])}
+	}
+	return v.value(r)
 }
 
 func cloneValue(v dataflow.Value) dataflow.Value {
