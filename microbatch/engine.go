@@ -40,7 +40,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	}
 	defer cleanup()
 	rs := &runState{
-		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
+		cfg: &c, sink: newSink(c.CountingSink), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
 		counters: map[string]int64{},
 		series:   map[string]metrics.Series{},
 	}
@@ -771,15 +771,24 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	emitNanos := now.UnixNano()
 	rs.mu.Lock()
 	if d.p.shape == shapeEmit {
+		n := 0
+		for _, o := range outs {
+			n += len(o.out)
+		}
 		var rows []dataflow.Result
+		if !rs.sink.counting {
+			rows = make([]dataflow.Result, 0, n)
+		}
 		for _, o := range outs {
 			for _, e := range o.out {
-				rows = append(rows, e.res)
+				if rows != nil {
+					rows = append(rows, e.res)
+				}
 				ms := dataflow.FloorDiv(e.ingest, 1e6)
 				rs.latency.Observe(emitNanos, ms, e.ingest)
 			}
 		}
-		rs.emissions += int64(len(rows))
+		rs.emissions += int64(n)
 		rs.sink.writeRows(b.seq, rows)
 	} else {
 		for _, o := range results {
