@@ -771,24 +771,16 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	emitNanos := now.UnixNano()
 	rs.mu.Lock()
 	if d.p.shape == shapeEmit {
-		n := 0
+		var rows [][]dataflow.Result
 		for _, o := range outs {
-			n += len(o.out)
-		}
-		var rows []dataflow.Result
-		if !rs.sink.counting {
-			rows = make([]dataflow.Result, 0, n)
-		}
-		for _, o := range outs {
-			for _, e := range o.out {
-				if rows != nil {
-					rows = append(rows, e.res)
+			for _, ch := range o.out {
+				rows = append(rows, ch.res)
+				for _, in := range ch.ingest {
+					rs.latency.Observe(emitNanos, dataflow.FloorDiv(in, 1e6), in)
 				}
-				ms := dataflow.FloorDiv(e.ingest, 1e6)
-				rs.latency.Observe(emitNanos, ms, e.ingest)
+				rs.emissions += int64(len(ch.res))
 			}
 		}
-		rs.emissions += int64(n)
 		rs.sink.writeRows(b.seq, rows)
 	} else {
 		for _, o := range results {
@@ -831,7 +823,9 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	}
 	if d.p.shape == shapeEmit {
 		for _, o := range outs {
-			info.Emitted += len(o.out)
+			for _, ch := range o.out {
+				info.Emitted += len(ch.res)
+			}
 		}
 	}
 	info.TotalDelay = info.SchedulingDelay + info.ProcessingDelay

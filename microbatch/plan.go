@@ -250,14 +250,17 @@ type aggExec struct {
 	keyRows  []dataflow.Row // keyRows[g]: key g's column values (a regroup's first stage only)
 	maxEvent int64
 	records  int64
-	out      []emitted
+	out      []emitChunk
 	slow     int64
 }
 
-// emitted is one stateless result with its ingest time.
-type emitted struct {
-	res    dataflow.Result
-	ingest int64
+// emitChunk is the stateless results of one frame with their ingest
+// times (ingest[i] is res[i]'s). A task's results are a list of chunks,
+// each allocated once at its size, so a task of many rows never copies
+// results to grow one slice; the sink keeps the chunks as they are.
+type emitChunk struct {
+	res    []dataflow.Result
+	ingest []int64
 }
 
 func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
@@ -765,13 +768,14 @@ func (a *aggExec) find(c int32) int32 {
 // it allocates nothing but the key text of a key not seen before: a single
 // integer key column's texts are kept per key (keyText), dictionary
 // strings are already owned copies (MK2) and are not cloned again, and the
-// extras of a frame's rows share one allocation.
+// extras of a frame's rows share one allocation, as do its results
+// ([emitChunk]).
 func (a *aggExec) emit(x *exec) {
 	p := a.p
 	if len(x.sel) == 0 {
 		return // a frame with no live rows may not bind every column
 	}
-	a.out = slices.Grow(a.out, len(x.sel))
+	ch := emitChunk{res: make([]dataflow.Result, len(x.sel)), ingest: make([]int64, len(x.sel))}
 	var xs []dataflow.Value
 	nx := len(p.emitXtra)
 	if nx > 0 {
@@ -799,15 +803,17 @@ func (a *aggExec) emit(x *exec) {
 			a.keyBuf = b
 			key = string(b)
 		}
-		res := dataflow.Result{Key: key, Value: ownedValue(val, r)}
+		res := &ch.res[i]
+		res.Key, res.Value = key, ownedValue(val, r)
 		if nx > 0 {
 			res.Extra = xs[i*nx : (i+1)*nx : (i+1)*nx]
 			for j, c := range p.emitXtra {
 				res.Extra[j] = ownedValue(&x.cols[c], r)
 			}
 		}
-		a.out = append(a.out, emitted{res: res, ingest: x.ingest[x.baseRow(r)]})
+		ch.ingest[i] = x.ingest[x.baseRow(r)]
 	}
+	a.out = append(a.out, ch)
 	a.records += int64(len(x.sel))
 }
 

@@ -15,8 +15,8 @@ import (
 // the emissions.
 type sink struct {
 	counting bool
-	keyed map[wkey]sinkVal
-	rows  map[int64][]dataflow.Result
+	keyed    map[wkey]sinkVal
+	rows     map[int64][][]dataflow.Result // a stateless batch's chunks
 }
 
 type sinkVal struct {
@@ -25,7 +25,7 @@ type sinkVal struct {
 }
 
 func newSink(counting bool) *sink {
-	return &sink{counting: counting, keyed: map[wkey]sinkVal{}, rows: map[int64][]dataflow.Result{}}
+	return &sink{counting: counting, keyed: map[wkey]sinkVal{}, rows: map[int64][][]dataflow.Result{}}
 }
 
 func (s *sink) write(batch int64, outs []output) {
@@ -45,7 +45,7 @@ func (s *sink) write(batch int64, outs []output) {
 	}
 }
 
-func (s *sink) writeRows(batch int64, rows []dataflow.Result) {
+func (s *sink) writeRows(batch int64, rows [][]dataflow.Result) {
 	if s.counting {
 		return
 	}
@@ -66,7 +66,9 @@ func (s *sink) results() []dataflow.Result {
 	}
 	slices.Sort(batches)
 	for _, b := range batches {
-		out = append(out, s.rows[b]...)
+		for _, ch := range s.rows[b] {
+			out = append(out, ch...)
+		}
 	}
 	dataflow.SortResults(out)
 	return out
