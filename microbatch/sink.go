@@ -56,7 +56,16 @@ func (s *sink) results() []dataflow.Result {
 	if s.counting {
 		return nil
 	}
-	var out []dataflow.Result
+	n := len(s.keyed)
+	for _, chs := range s.rows {
+		for _, ch := range chs {
+			n += len(ch)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]dataflow.Result, 0, n)
 	for _, v := range s.keyed {
 		out = append(out, v.res)
 	}
