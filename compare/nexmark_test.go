@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirlab/weir/dataflow"
 )
 
 // TestNexmarkTable checks the table computes each cell from the row's
@@ -20,21 +22,27 @@ func TestNexmarkTable(t *testing.T) {
 		{Query: "nexmark-q5", Runtime: "microbatch/event-time", Status: "ok", Events: 1_000_000, EventsPerSecond: 2_500_000,
 			Cores: 1.5, EventsPerCoreSecond: 1_650_000, Matches: true, PacedEvents: 40_000, PacedMatches: true,
 			EventP50Ms: 512.4, EventP99Ms: 1030, ProcP50Ms: 7.25, ProcP99Ms: 99.96, SustainableRate: 300_000,
-			FlinkPerCore: 22_000, RisingWavePerCore: 5_200},
+			FlinkPerCore: 22_000, RisingWavePerCore: 5_200, ThroughputSink: "counting"},
 		{Query: "nexmark-q3", Runtime: "recordstream/at-most-once", Status: "refused", Reason: "no joins yet", FlinkPerCore: 152_000, RisingWavePerCore: 97_000},
 		{Query: "nexmark-q0", Runtime: "recordstream/exactly-once", Status: "ok", EventsPerSecond: 900, EventsPerCoreSecond: 15_500,
 			Matches: false, FlinkPerCore: 155_000},
 		{Query: "nexmark-q1", Runtime: "microbatch/dstream", Status: "failed", Reason: "boom"},
+		{Query: "nexmark-q2", Runtime: "microbatch/event-time", Status: "failed", Matches: true, Reason: "throughput run: read 1 events, the check run 2"},
 	}
 	tab := NexmarkTable(rows)
 	require.Len(t, tab.Rows, len(rows))
 	for _, r := range tab.Rows {
 		require.Len(t, r, len(tab.Columns))
 	}
-	assert.Equal(t, []string{"q5", "microbatch/event-time", "2.50M", "1.50", "1.65M", "300K", "512 / 1030", "7.2 / 100", "yes", "22K", "5.2K", "75.0x"}, tab.Rows[0])
-	assert.Equal(t, []string{"q3", "recordstream/at-most-once", "refused", "", "", "", "", "", "refused: no joins yet", "152K", "97K", ""}, tab.Rows[1])
-	assert.Equal(t, []string{"q0", "recordstream/exactly-once", "900", "", "16K", "-", "not measured", "not measured", "NO", "155K", "", "0.1x"}, tab.Rows[2])
+	assert.Equal(t, []string{"q5", "microbatch/event-time", "2.50M", "1.50", "1.65M", "300K", "512 / 1030", "7.2 / 100", "yes", "22K", "5.2K", "75.0x", "counting"}, tab.Rows[0])
+	assert.Equal(t, []string{"q3", "recordstream/at-most-once", "refused", "", "", "", "", "", "refused: no joins yet", "152K", "97K", "", ""}, tab.Rows[1])
+	assert.Equal(t, []string{"q0", "recordstream/exactly-once", "900", "", "16K", "-", "not measured", "not measured", "NO (throughput not measured)", "155K", "", "0.1x", ""}, tab.Rows[2])
 	assert.Equal(t, "NO (error: boom)", tab.Rows[3][8])
+	// A check run that matched and a throughput run that did not read
+	// what it did: the row says both, and no throughput.
+	assert.Equal(t, []string{"q2", "microbatch/event-time", "failed", "", "", "", "", "", "yes; throughput run: read 1 events, the check run 2", "", "", "", ""}, tab.Rows[4])
+	assert.Contains(t, tab.Columns, "events/s/core (throughput run)")
+	assert.Contains(t, tab.Columns, "matches reference (check run)")
 	assert.Contains(t, strings.Join(tab.Columns, ","), "Flink events/s/core (theirs)")
 
 	// A paced run that differs from the reference is named.
@@ -101,6 +109,11 @@ func TestRunNexmark(t *testing.T) {
 		switch r.Status {
 		case "ok":
 			assert.True(t, r.Matches, "%s on %s: %s", r.Query, r.Runtime, r.Check)
+			want := "counting"
+			if r.Runtime == "reference" {
+				want = "kept"
+			}
+			assert.Equal(t, want, r.ThroughputSink, "%s on %s", r.Query, r.Runtime)
 			assert.Equal(t, int64(20_000), r.Events)
 			assert.Positive(t, r.EventsPerSecond)
 			if r.CPUSeconds > 0 {
@@ -141,4 +154,64 @@ func TestReportNexmarkSection(t *testing.T) {
 	assert.Contains(t, out, "| q1 | microbatch/event-time | 1.00M |")
 	assert.Contains(t, out, "| 12.7x |")
 	assert.Contains(t, out, "THEIR published figures")
+}
+
+// TestNexmarkCountingSink checks the throughput run's sinks: microbatch
+// and recordstream's Storm modes count their results and keep none,
+// emitting as many as the check run kept (the reference answer's rows);
+// the exactly-once modes have no counting sink and keep theirs; and a
+// throughput run that read or emitted other than its check run is named.
+func TestNexmarkCountingSink(t *testing.T) {
+	ctx := context.Background()
+	w, err := LookupWorkload("nexmark-q0")
+	require.NoError(t, err)
+	d := DataSpec{Events: 5_000, Seed: 3}
+	log, tables, err := LoadData(ctx, w, d)
+	require.NoError(t, err)
+	p, err := w.Pipeline(tables)
+	require.NoError(t, err)
+	ref, err := referenceAnswer(ctx, p, log, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, ref)
+	job := &Job{Workload: w, Pipeline: p, Log: log, Identity: jobIdentity(w, p, log, d)}
+	for _, e := range []SuiteEntry{
+		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "event-time", BatchInterval: time.Second}},
+		{Runtime: "microbatch", Flags: RuntimeFlags{Mode: "dstream", BatchInterval: time.Second}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-most-once", Parallelism: 2}},
+		{Runtime: "recordstream", Flags: RuntimeFlags{Guarantee: "at-least-once", Parallelism: 2}},
+	} {
+		r, err := NewRunner(e.Runtime, e.Flags)
+		require.NoError(t, err)
+		tr, sink := countingRunner(r)
+		require.Equal(t, "counting", sink, r.Name())
+		kept, err := r.Run(ctx, job)
+		require.NoError(t, err)
+		assert.Len(t, kept.Results, len(ref), "%s keeps every result without the counting sink", r.Name())
+		out, err := tr.Run(ctx, job)
+		require.NoError(t, err)
+		assert.Nil(t, out.Results, "%s's counting sink keeps nothing", r.Name())
+		assert.Equal(t, int64(len(ref)), out.Emissions, "%s's counting sink counts every result", r.Name())
+		assert.Equal(t, int64(log.Len()), out.Events, r.Name())
+		assert.Empty(t, throughputMismatch(p, out, countsOf(kept)), r.Name())
+		// The original runner is unchanged: it still keeps its results.
+		again, err := r.Run(ctx, job)
+		require.NoError(t, err)
+		assert.Len(t, again.Results, len(ref), r.Name())
+	}
+	eo, err := NewRunner("recordstream", RuntimeFlags{Guarantee: "exactly-once", Parallelism: 2})
+	require.NoError(t, err)
+	same, sink := countingRunner(eo)
+	assert.Equal(t, "kept", sink, "exactly-once's sink is a transactional store")
+	assert.Same(t, eo, same)
+
+	check := countsOf(&Outcome{Events: 10, Results: make([]dataflow.Result, 4)})
+	assert.Equal(t, "read 9 events, the check run 10", throughputMismatch(p, &Outcome{Events: 9, Emissions: 4}, check))
+	assert.Equal(t, "its sink counted 3 results, the check run kept 4", throughputMismatch(p, &Outcome{Events: 10, Emissions: 3}, check))
+	assert.Empty(t, throughputMismatch(p, &Outcome{Events: 10, Emissions: 4}, check))
+	// A windowed query's pane count is not compared.
+	q7, err := LookupWorkload("nexmark-q7")
+	require.NoError(t, err)
+	p7, err := q7.Pipeline(nil)
+	require.NoError(t, err)
+	assert.Empty(t, throughputMismatch(p7, &Outcome{Events: 10, Emissions: 3}, check))
 }

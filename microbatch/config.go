@@ -215,6 +215,15 @@ type Config struct {
 	// Trace keeps every window result the sink receives in [Report.Panes]
 	// (a trace for plots). Off, nothing is kept per result.
 	Trace bool
+	// CountingSink makes the sink a blackhole, as nexmark/nexmark's
+	// throughput runs use: it counts every result it receives
+	// ([Report.Emissions]) and keeps none, so [Report.Results] is nil and
+	// the run's figures exclude keeping and sorting the output. The
+	// results are still computed and handed to the sink in full (keys
+	// rendered, values and extras built): only their keeping is skipped.
+	// A run with it cannot be checked against the reference; check a
+	// second run without it.
+	CountingSink bool
 }
 
 // Validate reports a configuration that cannot run.

@@ -40,7 +40,7 @@ func Run(ctx context.Context, p *dataflow.Pipeline, src Source, cfg Config) (*Re
 	}
 	defer cleanup()
 	rs := &runState{
-		cfg: &c, sink: newSink(), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
+		cfg: &c, sink: newSink(c.CountingSink), start: c.Clock.Now(), fired: make([]bool, len(c.Failures)), ck: ck,
 		counters: map[string]int64{},
 		series:   map[string]metrics.Series{},
 	}
@@ -771,19 +771,21 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	emitNanos := now.UnixNano()
 	rs.mu.Lock()
 	if d.p.shape == shapeEmit {
-		var rows []dataflow.Result
+		var rows [][]dataflow.Result
 		for _, o := range outs {
-			for _, e := range o.out {
-				rows = append(rows, e.res)
-				ms := dataflow.FloorDiv(e.ingest, 1e6)
-				if e.event != math.MinInt64 {
-					// A joined row: its later side row's event time.
-					ms = e.event + d.src.EventTimeShift()
+			for _, ch := range o.out {
+				rows = append(rows, ch.res)
+				for i, in := range ch.ingest {
+					ms := dataflow.FloorDiv(in, 1e6)
+					if ch.event != nil && ch.event[i] != math.MinInt64 {
+						// A joined row: its later side row's event time.
+						ms = ch.event[i] + d.src.EventTimeShift()
+					}
+					rs.latency.Observe(emitNanos, ms, in)
 				}
-				rs.latency.Observe(emitNanos, ms, e.ingest)
+				rs.emissions += int64(len(ch.res))
 			}
 		}
-		rs.emissions += int64(len(rows))
 		rs.sink.writeRows(b.seq, rows)
 	} else {
 		for _, o := range results {
@@ -826,7 +828,9 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	}
 	if d.p.shape == shapeEmit {
 		for _, o := range outs {
-			info.Emitted += len(o.out)
+			for _, ch := range o.out {
+				info.Emitted += len(ch.res)
+			}
 		}
 	}
 	info.TotalDelay = info.SchedulingDelay + info.ProcessingDelay

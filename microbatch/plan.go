@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,9 @@ type aggExec struct {
 	// byDense[k] is the id of the small non-negative integer key k, or -1:
 	// a dense table beats a map for ids below denseKeyLimit.
 	byDense []int32
+	// keyText[k] is the text of the emitted integer key k, or "" (a
+	// stateless pipeline's single integer key column, [aggExec.emit]).
+	keyText []string
 	keyBuf  []byte
 	gids    []int32
 	rows    []int32
@@ -246,17 +250,21 @@ type aggExec struct {
 	keyRows  []dataflow.Row // keyRows[g]: key g's column values (a regroup's first stage only)
 	maxEvent int64
 	records  int64
-	out      []emitted
+	out      []emitChunk
 	slow     int64
 }
 
-// emitted is one stateless result with its ingest time and, for a joined
-// row, its largest contributing event time (ms; math.MinInt64 for a log
-// record, whose event-time latency is taken from its ingest time).
-type emitted struct {
-	res    dataflow.Result
-	ingest int64
-	event  int64
+// emitChunk is the stateless results of one frame with their ingest
+// times (ingest[i] is res[i]'s) and, for joined rows, their largest
+// contributing event times (event[i], ms; nil for log records, whose
+// event-time latency is taken from their ingest time). A task's results
+// are a list of chunks, each allocated once at its size, so a task of many
+// rows never copies results to grow one slice; the sink keeps the chunks
+// as they are.
+type emitChunk struct {
+	res    []dataflow.Result
+	ingest []int64
+	event  []int64
 }
 
 func (p *plan) newAggExec(c *compiler, s dataflow.Schema) (*aggExec, error) {
@@ -760,32 +768,96 @@ func (a *aggExec) find(c int32) int32 {
 	return c
 }
 
-// emit renders the live rows of a stateless pipeline as results.
+// emit renders the live rows of a stateless pipeline as results. Per row
+// it allocates nothing but the key text of a key not seen before: a single
+// integer key column's texts are kept per key (keyText), dictionary
+// strings are already owned copies (MK2) and are not cloned again, and the
+// extras of a frame's rows share one allocation, as do its results
+// ([emitChunk]).
 func (a *aggExec) emit(x *exec) {
 	p := a.p
-	for _, r := range x.sel {
-		b := a.keyBuf[:0]
-		for i, c := range p.emitKey {
-			if i > 0 {
-				b = append(b, dataflow.KeySep)
-			}
-			b = appendVecText(b, &x.cols[c], r)
-		}
-		a.keyBuf = b
-		res := dataflow.Result{Key: string(b), Value: cloneValue(x.cols[p.emitVal].value(r))}
-		if len(p.emitXtra) > 0 {
-			res.Extra = make([]dataflow.Value, len(p.emitXtra))
-			for i, c := range p.emitXtra {
-				res.Extra[i] = cloneValue(x.cols[c].value(r))
-			}
-		}
-		e := emitted{res: res, ingest: x.ingest[x.baseRow(r)], event: math.MinInt64}
-		if x.event != nil {
-			e.event = x.event[x.baseRow(r)]
-		}
-		a.out = append(a.out, e)
+	if len(x.sel) == 0 {
+		return // a frame with no live rows may not bind every column
 	}
+	ch := emitChunk{res: make([]dataflow.Result, len(x.sel)), ingest: make([]int64, len(x.sel))}
+	if x.event != nil {
+		ch.event = make([]int64, len(x.sel))
+	}
+	var xs []dataflow.Value
+	nx := len(p.emitXtra)
+	if nx > 0 {
+		xs = make([]dataflow.Value, len(x.sel)*nx)
+	}
+	var ik *vec
+	if len(p.emitKey) == 1 {
+		if v := &x.cols[p.emitKey[0]]; !v.isConst && (v.kind == dataflow.KindInt64 || v.kind == dataflow.KindTimestamp) {
+			ik = v
+		}
+	}
+	val := &x.cols[p.emitVal]
+	for i, r := range x.sel {
+		var key string
+		if ik != nil {
+			key = a.intKeyText(ik, r)
+		} else {
+			b := a.keyBuf[:0]
+			for i, c := range p.emitKey {
+				if i > 0 {
+					b = append(b, dataflow.KeySep)
+				}
+				b = appendVecText(b, &x.cols[c], r)
+			}
+			a.keyBuf = b
+			key = string(b)
+		}
+		res := &ch.res[i]
+		res.Key, res.Value = key, ownedValue(val, r)
+		if nx > 0 {
+			res.Extra = xs[i*nx : (i+1)*nx : (i+1)*nx]
+			for j, c := range p.emitXtra {
+				res.Extra[j] = ownedValue(&x.cols[c], r)
+			}
+		}
+		ch.ingest[i] = x.ingest[x.baseRow(r)]
+		if ch.event != nil {
+			ch.event[i] = x.event[x.baseRow(r)]
+		}
+	}
+	a.out = append(a.out, ch)
 	a.records += int64(len(x.sel))
+}
+
+// intKeyText returns the text of integer key v[r], kept per key for keys
+// below denseKeyLimit (the exec's keyText; texts never change), rendered
+// afresh above it.
+func (a *aggExec) intKeyText(v *vec, r int32) string {
+	k := v.i64[r]
+	if uint64(k) < uint64(len(a.keyText)) {
+		if s := a.keyText[k]; s != "" {
+			return s
+		}
+	}
+	s := strconv.FormatInt(k, 10)
+	if k >= 0 && k < denseKeyLimit {
+		if int(k) >= len(a.keyText) {
+			grown := make([]string, min(max(int(k)+1, 2*len(a.keyText), 64), denseKeyLimit))
+			copy(grown, a.keyText)
+			a.keyText = grown
+		}
+		a.keyText[k] = s
+	}
+	return s
+}
+
+// ownedValue is v's row r as a value that outlives the record batch: a
+// string of a plain Arrow string column (or a kernel's view of one) is
+// cloned; dictionary strings are the dictionary cache's own copies (MK2)
+// and constants the pipeline's.
+func ownedValue(v *vec, r int32) dataflow.Value {
+	if v.kind == dataflow.KindString && !v.isConst && v.codes == nil {
+		return dataflow.Value{K: dataflow.KindString, S: strings.Clone(v.strs[r])}
+	}
+	return v.value(r)
 }
 
 func cloneValue(v dataflow.Value) dataflow.Value {

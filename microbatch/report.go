@@ -52,7 +52,8 @@ type BatchInfo struct {
 type Report struct {
 	// Results holds the final value of each window and key as the
 	// idempotent sink holds it, sorted (dataflow.SortResults); for a
-	// stateless pipeline every emitted record.
+	// stateless pipeline every emitted record. Nil with
+	// [Config.CountingSink].
 	Results []dataflow.Result
 	// Late lists the records dropped as late (each once, sorted by
 	// partition and offset), with the batch that dropped them. A join's

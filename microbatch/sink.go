@@ -10,9 +10,13 @@ import (
 // a window and key holds the value of the latest batch that wrote it, and a
 // stateless batch's rows replace whatever an earlier attempt of the same
 // batch wrote, so recomputed batches never duplicate output.
+//
+// A counting sink ([Config.CountingSink]) keeps nothing: the commit counts
+// the emissions.
 type sink struct {
-	keyed map[wkey]sinkVal
-	rows  map[int64][]dataflow.Result
+	counting bool
+	keyed    map[wkey]sinkVal
+	rows     map[int64][][]dataflow.Result // a stateless batch's chunks
 }
 
 type sinkVal struct {
@@ -20,9 +24,14 @@ type sinkVal struct {
 	res   dataflow.Result
 }
 
-func newSink() *sink { return &sink{keyed: map[wkey]sinkVal{}, rows: map[int64][]dataflow.Result{}} }
+func newSink(counting bool) *sink {
+	return &sink{counting: counting, keyed: map[wkey]sinkVal{}, rows: map[int64][][]dataflow.Result{}}
+}
 
 func (s *sink) write(batch int64, outs []output) {
+	if s.counting {
+		return
+	}
 	for _, o := range outs {
 		k := wkey{o.res.Window, o.res.Key}
 		if old, ok := s.keyed[k]; ok && old.batch > batch {
@@ -36,10 +45,27 @@ func (s *sink) write(batch int64, outs []output) {
 	}
 }
 
-func (s *sink) writeRows(batch int64, rows []dataflow.Result) { s.rows[batch] = rows }
+func (s *sink) writeRows(batch int64, rows [][]dataflow.Result) {
+	if s.counting {
+		return
+	}
+	s.rows[batch] = rows
+}
 
 func (s *sink) results() []dataflow.Result {
-	var out []dataflow.Result
+	if s.counting {
+		return nil
+	}
+	n := len(s.keyed)
+	for _, chs := range s.rows {
+		for _, ch := range chs {
+			n += len(ch)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]dataflow.Result, 0, n)
 	for _, v := range s.keyed {
 		out = append(out, v.res)
 	}
@@ -49,7 +75,9 @@ func (s *sink) results() []dataflow.Result {
 	}
 	slices.Sort(batches)
 	for _, b := range batches {
-		out = append(out, s.rows[b]...)
+		for _, ch := range s.rows[b] {
+			out = append(out, ch...)
+		}
 	}
 	dataflow.SortResults(out)
 	return out

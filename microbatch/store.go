@@ -33,7 +33,7 @@ type taskOut struct {
 	late     []dataflow.RecordRef
 	maxEvent int64
 	records  int64
-	out      []emitted
+	out      []emitChunk // a stateless pipeline's results, a chunk per frame
 	// keyRows[g] is key g's column values (a regroup's first stage only).
 	keyRows []dataflow.Row
 	// side holds the task's join side rows (a join pipeline's tasks only).

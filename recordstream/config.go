@@ -156,6 +156,16 @@ type Config struct {
 	// Trace keeps every pane the sink receives in [Report.Panes] (a trace
 	// for plots). Off, the sink keeps nothing per pane.
 	Trace bool
+	// CountingSink makes the sink bolt a blackhole, as nexmark/nexmark's
+	// throughput runs use: it counts every pane and record it receives
+	// ([Report.Emissions]), still builds each record's result (key text,
+	// value, extras) and still acks, but keeps none, so [Report.Results]
+	// is nil and the run's figures exclude keeping and sorting the output.
+	// Storm's modes only (at-most-once, at-least-once): the other
+	// guarantees' sinks are transactional or idempotent stores, which
+	// refuse it. A run with it cannot be checked against the reference;
+	// check a second run without it.
+	CountingSink bool
 	// CheckpointConfig configures the exactly-once mode (checkpoint
 	// interval, directory, unaligned or at-least-once checkpoints, kept
 	// checkpoints); see exactlyonce.go.
@@ -231,6 +241,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Guarantee > Dataflow:
 		return bad("Guarantee", "unknown guarantee %d", c.Guarantee)
+	case c.CountingSink && c.Guarantee != AtMostOnce && c.Guarantee != AtLeastOnce:
+		return bad("CountingSink", "a counting sink replaces Storm's sink bolt (at-most-once, at-least-once); %v commits its output to a transactional or idempotent store: run it without CountingSink", c.Guarantee)
 	case c.Parallelism < 0:
 		return bad("Parallelism", "parallelism must be positive, got %d", c.Parallelism)
 	case c.Parallelism > MaxParallelism:

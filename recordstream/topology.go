@@ -75,7 +75,8 @@ func (g grouping) choose(n int, hash uint64, target int) int {
 // Report is what a run produced and measured.
 type Report struct {
 	// Results is the final value per window and key (sorted), or one row per
-	// emitted record for a stateless pipeline (duplicates included).
+	// emitted record for a stateless pipeline (duplicates included). Nil
+	// with [Config.CountingSink].
 	Results []dataflow.Result
 	// Late lists the records dropped (or side-output) as late, each with
 	// the watermark it was judged at (RW2).
