@@ -12,8 +12,8 @@
 // says it), 1 for a failure, 2 for bad flags or input, 3 when Beam cannot
 // express the workload (the line names the reason and what to use).
 //
-// Its flag wiring copies the minimum of cmd/bench's (which is package
-// main, so not importable); the data, check and files are compare's and
+// Its data flags, --out check and exit statuses are cmd/bench/cliflags',
+// which bench uses too; the data, check and files are compare's and
 // datasets'.
 package main
 
@@ -31,16 +31,18 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/weirlab/weir/beam/translate"
+	"github.com/weirlab/weir/cmd/bench/cliflags"
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 )
 
+// Exit statuses: bench's (cliflags').
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitUnsupported = 3
+	exitOK          = cliflags.ExitOK
+	exitFailed      = cliflags.ExitFailed
+	exitUsage       = cliflags.ExitUsage
+	exitUnsupported = cliflags.ExitUnsupported
 )
 
 func main() {
@@ -146,7 +148,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
 		return exitUsage
 	}
-	d, err := data.spec()
+	d, err := data.Spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
 		return exitUsage
@@ -228,26 +230,14 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return code
 }
 
-func exitCodeOf(err error) int {
-	var unsupported *dataflow.UnsupportedError
-	var input *compare.InputError
-	switch {
-	case errors.As(err, &unsupported):
-		return exitUnsupported
-	case errors.As(err, &input):
-		return exitUsage
-	}
-	return exitFailed
-}
+// exitCodeOf maps a run's error to bench's exit status.
+func exitCodeOf(err error) int { return cliflags.ExitCodeOf(err) }
 
+// checkOutPath rejects an --out whose format is unknown before the run,
+// naming the flag as weirbeam's tests expect.
 func checkOutPath(path string) error {
-	if path == "" {
-		return nil
+	if cliflags.CheckOutPath(path) != nil {
+		return fmt.Errorf("--out %s: want a .csv, .parquet or .jsonl file", path)
 	}
-	for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
-		if strings.HasSuffix(path, ext) {
-			return nil
-		}
-	}
-	return fmt.Errorf("--out %s: want a .csv, .parquet or .jsonl file", path)
+	return nil
 }
