@@ -156,22 +156,9 @@ func verifyJoinLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, acc *
 		return ex, nil
 	}
 	parts := log.Partitions()
-	queries := make([][]int64, parts)
-	switch out.LateRule {
-	case LateRuleDataflow:
-		for _, l := range out.Late {
-			if !l.Replay && l.Partition >= 0 && l.Partition < parts {
-				queries[l.Partition] = append(queries[l.Partition], l.Offset)
-			}
-		}
-	case LateRuleSpark:
-		for _, b := range out.Batches {
-			for q := 0; q < parts && q < len(b.End); q++ {
-				queries[q] = append(queries[q], b.End[q])
-			}
-		}
-	default:
-		return nil, fmt.Errorf("compare: unknown late rule %d", out.LateRule)
+	queries, err := lateQueries(out, parts)
+	if err != nil {
+		return nil, err
 	}
 	facts, err := recomputeJoin(p, log, out.Late, queries)
 	if err != nil {
