@@ -207,7 +207,17 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 		}
 		fn(cur, t, r)
 	}
+	return feedRefSteps(p, schemas, records, &cur, run)
+}
+
+// feedRefSteps compiles p's steps (schemas are p.Schemas()) in front of
+// sink and feeds records through them, setting *cur to each record before
+// its row goes in, so sink's closure knows where a row came from. A record
+// whose row does not have the input schema's width is an error.
+func feedRefSteps(p *Pipeline, schemas []Schema, records iter.Seq[Record], cur *Record, sink func(Row)) error {
+	run := sink
 	for i := len(p.Steps) - 1; i >= 0; i-- {
+		var err error
 		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
 			return fmt.Errorf("dataflow: pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
 		}
@@ -218,7 +228,7 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 			return fmt.Errorf("dataflow: pipeline %q: record at partition %d offset %d has %d columns, the input schema %v has %d",
 				p.Name, rec.Partition, rec.Offset, len(rec.Row), p.Input, nIn)
 		}
-		cur = rec
+		*cur = rec
 		run(rec.Row)
 	}
 	return nil
