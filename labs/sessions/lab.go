@@ -19,7 +19,8 @@
 //
 // Without the tag the tests run against the worked solution (solution.go).
 //
-// [Run] is the lab's driver, the part a runtime plays: it reads the log's
+// [Run] is the lab's driver, the part a runtime plays (its loop is
+// labs/internal/drive's, shared with the trending lab): it reads the log's
 // partitions in turn, one record at a time, keeps the watermark with a
 // [dataflow.WatermarkTracker] (each partition's largest event time minus
 // the bound, the minimum over partitions) and calls Add for each record and
