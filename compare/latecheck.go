@@ -293,17 +293,9 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 			acc.Verified++
 			ex.add(key, dataflow.MinTime, dataflow.MaxTime)
 		case LateRuleSpark:
-			if l.Batch < 0 || l.Batch >= len(out.Batches) {
-				unverified(l, "batch %d is not among the run's %d batches", l.Batch, len(out.Batches))
-				continue
-			}
-			b := out.Batches[l.Batch]
-			from := int64(0)
-			if l.Batch > 0 {
-				from = endOf(out.Batches[l.Batch-1], l.Partition)
-			}
-			if l.Offset < from || l.Offset >= endOf(b, l.Partition) {
-				unverified(l, "batch %d did not deliver it (partition %d offsets [%d, %d))", l.Batch, l.Partition, from, endOf(b, l.Partition))
+			b, why := deliveringBatch(out, l)
+			if why != "" {
+				unverified(l, "%s", why)
 				continue
 			}
 			if l.Watermark != b.Watermark {
@@ -342,6 +334,24 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 }
 
 // endOf is the cumulative end offset of partition p after batch b.
+// deliveringBatch returns the batch that delivered the dropped record l
+// (LateRuleSpark), or why l's batch cannot have: it is not among the run's
+// batches, or its offsets do not hold l.
+func deliveringBatch(out *Outcome, l dataflow.LateRecord) (BatchDelivery, string) {
+	if l.Batch < 0 || l.Batch >= len(out.Batches) {
+		return BatchDelivery{}, fmt.Sprintf("batch %d is not among the run's %d batches", l.Batch, len(out.Batches))
+	}
+	b := out.Batches[l.Batch]
+	from := int64(0)
+	if l.Batch > 0 {
+		from = endOf(out.Batches[l.Batch-1], l.Partition)
+	}
+	if l.Offset < from || l.Offset >= endOf(b, l.Partition) {
+		return BatchDelivery{}, fmt.Sprintf("batch %d did not deliver it (partition %d offsets [%d, %d))", l.Batch, l.Partition, from, endOf(b, l.Partition))
+	}
+	return b, ""
+}
+
 func endOf(b BatchDelivery, p int) int64 {
 	if p < len(b.End) {
 		return b.End[p]

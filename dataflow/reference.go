@@ -460,6 +460,20 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 	return ra, nil
 }
 
+// key returns the state of r's key, whose bytes are in ra.keyBuf, making
+// it (with the key's column values from r) on the key's first row.
+func (ra *refAggregation) key(r Row) *refKey {
+	k, ok := ra.keys[string(ra.keyBuf)]
+	if !ok {
+		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
+		for i, x := range ra.keyIdx {
+			k.keyRow[i] = r[x]
+		}
+		ra.keys[string(ra.keyBuf)] = k
+	}
+	return k
+}
+
 // add folds one row reaching the aggregation, from record rec, in, leaving
 // it out of the windows ReferenceOptions.ExcludeWindows names.
 func (ra *refAggregation) add(r Row, rec Record) {
@@ -476,14 +490,7 @@ func (ra *refAggregation) add(r Row, rec Record) {
 			}
 		}
 	}
-	k, ok := ra.keys[string(ra.keyBuf)]
-	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
-		for i, x := range ra.keyIdx {
-			k.keyRow[i] = r[x]
-		}
-		ra.keys[string(ra.keyBuf)] = k
-	}
+	k := ra.key(r)
 	t := rec.ProcessingTime()
 	if ra.timeIdx >= 0 {
 		t = r[ra.timeIdx].Time()

@@ -251,14 +251,7 @@ func (ra *refAggregation) regroup(r *Regroup) ([]Result, error) {
 // window is the first aggregation's).
 func (ra *refAggregation) addWindow(r Row, w Window) {
 	ra.keyBuf = AppendKey(ra.keyBuf[:0], r, ra.keyIdx)
-	k, ok := ra.keys[string(ra.keyBuf)]
-	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
-		for i, x := range ra.keyIdx {
-			k.keyRow[i] = r[x]
-		}
-		ra.keys[string(ra.keyBuf)] = k
-	}
+	k := ra.key(r)
 	g := ra.group(k, w)
 	ra.fold(g, r)
 }
