@@ -146,6 +146,31 @@ func recompute(p *dataflow.Pipeline, log *datasets.Log, late []dataflow.LateReco
 	return f, nil
 }
 
+// lateQueries returns, per partition, the offsets at which the check
+// recomputes the watermark for out's late rule: each dropped record's own
+// offset (LateRuleDataflow; replayed and out-of-range records are left
+// out) or each batch's end offset (LateRuleSpark).
+func lateQueries(out *Outcome, parts int) ([][]int64, error) {
+	queries := make([][]int64, parts)
+	switch out.LateRule {
+	case LateRuleDataflow:
+		for _, l := range out.Late {
+			if !l.Replay && l.Partition >= 0 && l.Partition < parts {
+				queries[l.Partition] = append(queries[l.Partition], l.Offset)
+			}
+		}
+	case LateRuleSpark:
+		for _, b := range out.Batches {
+			for q := 0; q < parts && q < len(b.End); q++ {
+				queries[q] = append(queries[q], b.End[q])
+			}
+		}
+	default:
+		return nil, fmt.Errorf("compare: unknown late rule %d", out.LateRule)
+	}
+	return queries, nil
+}
+
 // VerifyLate checks every drop out reports against the rule of its model
 // (out.LateRule) on pipeline p over the closed log, and returns the
 // account and the exclusions of the verified drops. A drop is verified
@@ -210,22 +235,9 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 		return acc, ex, nil
 	}
 	parts := log.Partitions()
-	queries := make([][]int64, parts)
-	switch out.LateRule {
-	case LateRuleDataflow:
-		for _, l := range out.Late {
-			if !l.Replay && l.Partition >= 0 && l.Partition < parts {
-				queries[l.Partition] = append(queries[l.Partition], l.Offset)
-			}
-		}
-	case LateRuleSpark:
-		for _, b := range out.Batches {
-			for q := 0; q < parts && q < len(b.End); q++ {
-				queries[q] = append(queries[q], b.End[q])
-			}
-		}
-	default:
-		return acc, nil, fmt.Errorf("compare: unknown late rule %d", out.LateRule)
+	queries, err := lateQueries(out, parts)
+	if err != nil {
+		return acc, nil, err
 	}
 	facts, err := recompute(p, log, out.Late, queries)
 	if err != nil {
@@ -281,17 +293,9 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 			acc.Verified++
 			ex.add(key, dataflow.MinTime, dataflow.MaxTime)
 		case LateRuleSpark:
-			if l.Batch < 0 || l.Batch >= len(out.Batches) {
-				unverified(l, "batch %d is not among the run's %d batches", l.Batch, len(out.Batches))
-				continue
-			}
-			b := out.Batches[l.Batch]
-			from := int64(0)
-			if l.Batch > 0 {
-				from = endOf(out.Batches[l.Batch-1], l.Partition)
-			}
-			if l.Offset < from || l.Offset >= endOf(b, l.Partition) {
-				unverified(l, "batch %d did not deliver it (partition %d offsets [%d, %d))", l.Batch, l.Partition, from, endOf(b, l.Partition))
+			b, why := deliveringBatch(out, l)
+			if why != "" {
+				unverified(l, "%s", why)
 				continue
 			}
 			if l.Watermark != b.Watermark {
@@ -330,6 +334,24 @@ func VerifyLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome) (LateAcco
 }
 
 // endOf is the cumulative end offset of partition p after batch b.
+// deliveringBatch returns the batch that delivered the dropped record l
+// (LateRuleSpark), or why l's batch cannot have: it is not among the run's
+// batches, or its offsets do not hold l.
+func deliveringBatch(out *Outcome, l dataflow.LateRecord) (BatchDelivery, string) {
+	if l.Batch < 0 || l.Batch >= len(out.Batches) {
+		return BatchDelivery{}, fmt.Sprintf("batch %d is not among the run's %d batches", l.Batch, len(out.Batches))
+	}
+	b := out.Batches[l.Batch]
+	from := int64(0)
+	if l.Batch > 0 {
+		from = endOf(out.Batches[l.Batch-1], l.Partition)
+	}
+	if l.Offset < from || l.Offset >= endOf(b, l.Partition) {
+		return BatchDelivery{}, fmt.Sprintf("batch %d did not deliver it (partition %d offsets [%d, %d))", l.Batch, l.Partition, from, endOf(b, l.Partition))
+	}
+	return b, ""
+}
+
 func endOf(b BatchDelivery, p int) int64 {
 	if p < len(b.End) {
 		return b.End[p]

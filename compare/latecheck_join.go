@@ -156,22 +156,9 @@ func verifyJoinLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, acc *
 		return ex, nil
 	}
 	parts := log.Partitions()
-	queries := make([][]int64, parts)
-	switch out.LateRule {
-	case LateRuleDataflow:
-		for _, l := range out.Late {
-			if !l.Replay && l.Partition >= 0 && l.Partition < parts {
-				queries[l.Partition] = append(queries[l.Partition], l.Offset)
-			}
-		}
-	case LateRuleSpark:
-		for _, b := range out.Batches {
-			for q := 0; q < parts && q < len(b.End); q++ {
-				queries[q] = append(queries[q], b.End[q])
-			}
-		}
-	default:
-		return nil, fmt.Errorf("compare: unknown late rule %d", out.LateRule)
+	queries, err := lateQueries(out, parts)
+	if err != nil {
+		return nil, err
 	}
 	facts, err := recomputeJoin(p, log, out.Late, queries)
 	if err != nil {
@@ -248,17 +235,9 @@ func verifyJoinLate(p *dataflow.Pipeline, log *datasets.Log, out *Outcome, acc *
 				ex.add(key, dataflow.MinTime, dataflow.MaxTime)
 				ok = true
 			case LateRuleSpark:
-				if l.Batch < 0 || l.Batch >= len(out.Batches) {
-					why = fmt.Sprintf("batch %d is not among the run's %d batches", l.Batch, len(out.Batches))
-					continue
-				}
-				b := out.Batches[l.Batch]
-				from := int64(0)
-				if l.Batch > 0 {
-					from = endOf(out.Batches[l.Batch-1], l.Partition)
-				}
-				if l.Offset < from || l.Offset >= endOf(b, l.Partition) {
-					why = fmt.Sprintf("batch %d did not deliver it (partition %d offsets [%d, %d))", l.Batch, l.Partition, from, endOf(b, l.Partition))
+				b, problem := deliveringBatch(out, l)
+				if problem != "" {
+					why = problem
 					continue
 				}
 				if l.Watermark != b.Watermark {

@@ -207,7 +207,17 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 		}
 		fn(cur, t, r)
 	}
+	return feedRefSteps(p, schemas, records, &cur, run)
+}
+
+// feedRefSteps compiles p's steps (schemas are p.Schemas()) in front of
+// sink and feeds records through them, setting *cur to each record before
+// its row goes in, so sink's closure knows where a row came from. A record
+// whose row does not have the input schema's width is an error.
+func feedRefSteps(p *Pipeline, schemas []Schema, records iter.Seq[Record], cur *Record, sink func(Row)) error {
+	run := sink
 	for i := len(p.Steps) - 1; i >= 0; i-- {
+		var err error
 		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
 			return fmt.Errorf("dataflow: pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
 		}
@@ -218,7 +228,7 @@ func AggregationInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record,
 			return fmt.Errorf("dataflow: pipeline %q: record at partition %d offset %d has %d columns, the input schema %v has %d",
 				p.Name, rec.Partition, rec.Offset, len(rec.Row), p.Input, nIn)
 		}
-		cur = rec
+		*cur = rec
 		run(rec.Row)
 	}
 	return nil
@@ -450,6 +460,20 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 	return ra, nil
 }
 
+// key returns the state of r's key, whose bytes are in ra.keyBuf, making
+// it (with the key's column values from r) on the key's first row.
+func (ra *refAggregation) key(r Row) *refKey {
+	k, ok := ra.keys[string(ra.keyBuf)]
+	if !ok {
+		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
+		for i, x := range ra.keyIdx {
+			k.keyRow[i] = r[x]
+		}
+		ra.keys[string(ra.keyBuf)] = k
+	}
+	return k
+}
+
 // add folds one row reaching the aggregation, from record rec, in, leaving
 // it out of the windows ReferenceOptions.ExcludeWindows names.
 func (ra *refAggregation) add(r Row, rec Record) {
@@ -466,14 +490,7 @@ func (ra *refAggregation) add(r Row, rec Record) {
 			}
 		}
 	}
-	k, ok := ra.keys[string(ra.keyBuf)]
-	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
-		for i, x := range ra.keyIdx {
-			k.keyRow[i] = r[x]
-		}
-		ra.keys[string(ra.keyBuf)] = k
-	}
+	k := ra.key(r)
 	t := rec.ProcessingTime()
 	if ra.timeIdx >= 0 {
 		t = r[ra.timeIdx].Time()

@@ -218,21 +218,7 @@ func JoinInput(p *Pipeline, records iter.Seq[Record], fn func(rec Record, side i
 		sides[JoinLeft](r)
 		sides[JoinRight](r)
 	}
-	for i := len(p.Steps) - 1; i >= 0; i-- {
-		if run, err = compileRefStep(p.Steps[i], schemas[i], schemas[i+1], run); err != nil {
-			return fmt.Errorf("dataflow: pipeline %q step %d (%v): %w", p.Name, i, p.Steps[i], err)
-		}
-	}
-	nIn := len(p.Input.Fields)
-	for rec := range records {
-		if len(rec.Row) != nIn {
-			return fmt.Errorf("dataflow: pipeline %q: record at partition %d offset %d has %d columns, the input schema %v has %d",
-				p.Name, rec.Partition, rec.Offset, len(rec.Row), p.Input, nIn)
-		}
-		cur = rec
-		run(rec.Row)
-	}
-	return nil
+	return feedRefSteps(p, schemas, records, &cur, run)
 }
 
 // regroup is the batch answer of a [Regroup] over the aggregation's
@@ -265,14 +251,7 @@ func (ra *refAggregation) regroup(r *Regroup) ([]Result, error) {
 // window is the first aggregation's).
 func (ra *refAggregation) addWindow(r Row, w Window) {
 	ra.keyBuf = AppendKey(ra.keyBuf[:0], r, ra.keyIdx)
-	k, ok := ra.keys[string(ra.keyBuf)]
-	if !ok {
-		k = &refKey{wins: make(map[Window]*refGroup), keyRow: make(Row, len(ra.keyIdx))}
-		for i, x := range ra.keyIdx {
-			k.keyRow[i] = r[x]
-		}
-		ra.keys[string(ra.keyBuf)] = k
-	}
+	k := ra.key(r)
 	g := ra.group(k, w)
 	ra.fold(g, r)
 }

@@ -41,18 +41,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/weirlab/weir/cmd/bench/cliflags"
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
 	"github.com/weirlab/weir/internal/clock"
 )
 
-// Exit statuses.
+// Exit statuses (cliflags', shared with weirbeam).
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitUnsupported = 3
+	exitOK          = cliflags.ExitOK
+	exitFailed      = cliflags.ExitFailed
+	exitUsage       = cliflags.ExitUsage
+	exitUnsupported = cliflags.ExitUnsupported
 )
 
 func main() {
@@ -342,7 +343,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench gen: --out DIR is required")
 		return exitUsage
 	}
-	d, err := data.spec()
+	d, err := data.Spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "bench gen: %v\n", err)
 		return exitUsage
@@ -475,7 +476,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench run: %s\n", msg)
 		return exitUsage
 	}
-	d, err := data.spec()
+	d, err := data.Spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "bench run: %v\n", err)
 		return exitUsage
@@ -485,7 +486,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *input != "" {
-		if name := data.skewFlagSet(); name != "" {
+		if name := data.SkewFlagSet(); name != "" {
 			fmt.Fprintf(stderr, "bench run: --%s shapes built-in data only; the file of --input keeps the arrival order `bench gen` gave it (drop --%s, or pass it to bench gen)\n", name, name)
 			return exitUsage
 		}
@@ -497,7 +498,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *duration != 0 {
-		events, err := pacedEvents(*rate, *duration, data.eventsSet())
+		events, err := pacedEvents(*rate, *duration, data.EventsSet())
 		if err != nil {
 			fmt.Fprintf(stderr, "bench run: %v\n", err)
 			return exitUsage
@@ -587,30 +588,10 @@ func pacedEvents(rate float64, d time.Duration, eventsSet bool) (int64, error) {
 
 // exitCodeOf maps a run's error to the exit status: 3 when the model cannot
 // express the workload, 2 for unusable input, 1 otherwise.
-func exitCodeOf(err error) int {
-	var unsupported *dataflow.UnsupportedError
-	var input *compare.InputError
-	switch {
-	case errors.As(err, &unsupported):
-		return exitUnsupported
-	case errors.As(err, &input):
-		return exitUsage
-	}
-	return exitFailed
-}
+func exitCodeOf(err error) int { return cliflags.ExitCodeOf(err) }
 
 // checkOutPath rejects an --out whose format is unknown before the run.
-func checkOutPath(path string) error {
-	if path == "" {
-		return nil
-	}
-	for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
-		if strings.HasSuffix(path, ext) {
-			return nil
-		}
-	}
-	return errors.New("unknown format; name the file .csv, .parquet or .jsonl")
-}
+func checkOutPath(path string) error { return cliflags.CheckOutPath(path) }
 
 // checkTracePath rejects a --trace that is not a .parquet or .csv file
 // before the run ([checkOutputs] checks that its directory takes a file).

@@ -232,21 +232,21 @@ func TestDataFlagsShared(t *testing.T) {
 		d := addDataFlags(fs, cmd)
 		_, err := parseArgs(fs, []string{"--out-of-order", "0.1", "--max-delay", "1s", "--late", "0.02", "--late-delay", "20s", "--partitions", "3"})
 		require.NoError(t, err, cmd)
-		s, err := d.spec()
+		s, err := d.Spec()
 		require.NoError(t, err, cmd)
 		assert.Equal(t, datasets.Skew{OutOfOrder: 0.1, Delay: time.Second, Late: 0.02, LateDelay: 20 * time.Second}, s.Skew, cmd)
 		assert.False(t, s.InOrder, cmd)
 		assert.Equal(t, 3, s.Partitions, cmd)
-		assert.Equal(t, "out-of-order", d.skewFlagSet(), "%s: the first skew flag given, in flag order", cmd)
+		assert.Equal(t, "out-of-order", d.SkewFlagSet(), "%s: the first skew flag given, in flag order", cmd)
 
 		fs = newFlagSet(cmd, io.Discard)
 		d = addDataFlags(fs, cmd)
 		_, err = parseArgs(fs, nil)
 		require.NoError(t, err, cmd)
-		s, err = d.spec()
+		s, err = d.Spec()
 		require.NoError(t, err, cmd)
 		assert.Equal(t, compare.DataSpec{Seed: 1}, s, "%s without flags: the dataset's default skew", cmd)
-		assert.Empty(t, d.skewFlagSet(), cmd)
+		assert.Empty(t, d.SkewFlagSet(), cmd)
 	}
 }
 

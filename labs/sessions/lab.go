@@ -19,7 +19,8 @@
 //
 // Without the tag the tests run against the worked solution (solution.go).
 //
-// [Run] is the lab's driver, the part a runtime plays: it reads the log's
+// [Run] is the lab's driver, the part a runtime plays (its loop is
+// labs/internal/drive's, shared with the trending lab): it reads the log's
 // partitions in turn, one record at a time, keeps the watermark with a
 // [dataflow.WatermarkTracker] (each partition's largest event time minus
 // the bound, the minimum over partitions) and calls Add for each record and
@@ -35,6 +36,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/labs/internal/drive"
 )
 
 // ErrNotImplemented is what the unfilled skeleton returns.
@@ -107,42 +109,20 @@ func Run(l *datasets.Log, gap, bound time.Duration) (*Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sessions: not a sessions log: %w", err)
 	}
-	np := l.Partitions()
-	wt := dataflow.NewWatermarkTracker(np, dataflow.WatermarkPolicy{MaxOutOfOrderness: bound})
 	tr := &Trace{}
 	wm := dataflow.MinTime
 	emit := func(r dataflow.Result) {
 		r.Extra = append([]dataflow.Value(nil), r.Extra...) // the operator may reuse its slice
 		tr.Emissions = append(tr.Emissions, Emission{Result: r, Watermark: wm})
 	}
-	next := make([]int64, np)
-	var row dataflow.Row
-	for open := np; open > 0; {
-		open = 0
-		for p := range np {
-			if next[p] >= l.End(p) {
-				continue
-			}
-			open++
-			row, _ = l.Read(p, next[p], row)
-			user, t := row[userCol].S, row[timeCol].Time()
-			a := Arrival{RecordRef: dataflow.RecordRef{Partition: p, Offset: next[p]}, User: user, EventTime: t, Watermark: wm}
-			a.Accepted = s.Add(user, t)
-			tr.Arrivals = append(tr.Arrivals, a)
-			next[p]++
-			wt.Observe(p, t, 0)
-			if next[p] == l.End(p) {
-				wt.Finish(p)
-			}
-			if w := wt.Current(0); w != wm {
-				wm = w
-				s.Advance(wm, emit)
-			}
-		}
-	}
-	if wm != dataflow.MaxTime { // an empty log
-		wm = dataflow.MaxTime
+	drive.Log(l, timeCol, bound, func(ref dataflow.RecordRef, row dataflow.Row, w dataflow.Time) {
+		user, t := row[userCol].S, row[timeCol].Time()
+		a := Arrival{RecordRef: ref, User: user, EventTime: t, Watermark: w}
+		a.Accepted = s.Add(user, t)
+		tr.Arrivals = append(tr.Arrivals, a)
+	}, func(w dataflow.Time) {
+		wm = w
 		s.Advance(wm, emit)
-	}
+	})
 	return tr, nil
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
+	"github.com/weirlab/weir/labs/internal/drive"
 )
 
 // ErrNotImplemented is what the unfilled skeleton returns.
@@ -100,42 +101,20 @@ func Run(l *datasets.Log, window time.Duration, n int, bound time.Duration) (*Tr
 	if err != nil {
 		return nil, fmt.Errorf("trending: not a hashtags log: %w", err)
 	}
-	np := l.Partitions()
-	wt := dataflow.NewWatermarkTracker(np, dataflow.WatermarkPolicy{MaxOutOfOrderness: bound})
 	tr := &Trace{}
 	wm := dataflow.MinTime
 	emit := func(r dataflow.Result) {
 		r.Extra = append([]dataflow.Value(nil), r.Extra...)
 		tr.Emissions = append(tr.Emissions, Emission{Result: r, Watermark: wm})
 	}
-	next := make([]int64, np)
-	var row dataflow.Row
-	for open := np; open > 0; {
-		open = 0
-		for p := range np {
-			if next[p] >= l.End(p) {
-				continue
-			}
-			open++
-			row, _ = l.Read(p, next[p], row)
-			t := row[timeCol].Time()
-			a := Arrival{RecordRef: dataflow.RecordRef{Partition: p, Offset: next[p]}, EventTime: t, Watermark: wm}
-			a.Accepted = op.Add(row[textCol].S, t)
-			tr.Arrivals = append(tr.Arrivals, a)
-			next[p]++
-			wt.Observe(p, t, 0)
-			if next[p] == l.End(p) {
-				wt.Finish(p)
-			}
-			if w := wt.Current(0); w != wm {
-				wm = w
-				op.Advance(wm, emit)
-			}
-		}
-	}
-	if wm != dataflow.MaxTime {
-		wm = dataflow.MaxTime
+	drive.Log(l, timeCol, bound, func(ref dataflow.RecordRef, row dataflow.Row, w dataflow.Time) {
+		t := row[timeCol].Time()
+		a := Arrival{RecordRef: ref, EventTime: t, Watermark: w}
+		a.Accepted = op.Add(row[textCol].S, t)
+		tr.Arrivals = append(tr.Arrivals, a)
+	}, func(w dataflow.Time) {
+		wm = w
 		op.Advance(wm, emit)
-	}
+	})
 	return tr, nil
 }

@@ -12,8 +12,8 @@
 // says it), 1 for a failure, 2 for bad flags or input, 3 when Beam cannot
 // express the workload (the line names the reason and what to use).
 //
-// Its flag wiring copies the minimum of cmd/bench's (which is package
-// main, so not importable); the data, check and files are compare's and
+// Its data flags, --out check and exit statuses are cmd/bench/cliflags',
+// which bench uses too; the data, check and files are compare's and
 // datasets'.
 package main
 
@@ -31,16 +31,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/weirlab/weir/beam/translate"
+	"github.com/weirlab/weir/cmd/bench/cliflags"
 	"github.com/weirlab/weir/compare"
 	"github.com/weirlab/weir/dataflow"
 	"github.com/weirlab/weir/datasets"
-)
-
-const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitUnsupported = 3
 )
 
 func main() {
@@ -62,7 +56,7 @@ const usage = `usage:
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	switch args[0] {
 	case "run":
@@ -74,13 +68,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-20s %s\n", w.Name, w.Description)
 		}
 		fmt.Fprintln(stdout, "runners: prism (in-process), universal (--endpoint HOST:PORT of a Prism, Flink or Spark job server)")
-		return exitOK
+		return cliflags.ExitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
-		return exitOK
+		return cliflags.ExitOK
 	}
 	fmt.Fprintf(stderr, "weirbeam: unknown command %q\n%s", args[0], usage)
-	return exitUsage
+	return cliflags.ExitUsage
 }
 
 // beamFlags are the flags of the Beam runner.
@@ -111,12 +105,12 @@ func (b *beamFlags) runner_() *translate.Runner {
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(stderr, "weirbeam run: name a workload first: one of %s\n", strings.Join(compare.WorkloadNames(), ", "))
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	w, err := compare.LookupWorkload(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	fs := flag.NewFlagSet("weirbeam run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -130,32 +124,32 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&ov.WatermarkBound, "watermark-bound", 0, "bounded out-of-orderness of the watermark (0: the workload's)")
 	fs.DurationVar(&ov.Gap, "gap", 0, "session gap (0: the workload's)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	if !ov.IsZero() {
 		if w, err = ov.Workload(w); err != nil {
 			fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-			return exitUsage
+			return cliflags.ExitUsage
 		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "weirbeam run: unexpected argument %q; flags follow the workload name\n", fs.Arg(0))
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	if err := checkOutPath(*out); err != nil {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-		return exitUsage
+		return cliflags.ExitUsage
 	}
-	d, err := data.spec()
+	d, err := data.Spec()
 	if err != nil {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	d.InputDir = *input
 	r := bf.runner_()
 	if err := r.Validate(); err != nil {
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	progress := func(msg string) { fmt.Fprintln(stderr, msg) }
 	rep, err := translate.RunWorkload(ctx, w, d, r, compare.Options{Seed: d.Seed}, progress)
@@ -165,19 +159,19 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = unsupported
 		}
 		fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-		return exitCodeOf(err)
+		return cliflags.ExitCodeOf(err)
 	}
-	code := exitOK
+	code := cliflags.ExitOK
 	if *out != "" {
 		if err := datasets.WriteResults(*out, compare.ExtraColumns(rep.Pipeline), rep.Outcome.Results); err != nil {
 			fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-			code = exitFailed
+			code = cliflags.ExitFailed
 		}
 	}
 	if *summary != "" {
 		if err := rep.Summary.WriteFile(*summary); err != nil {
 			fmt.Fprintf(stderr, "weirbeam run: %v\n", err)
-			code = exitFailed
+			code = cliflags.ExitFailed
 		}
 	}
 	s := rep.Summary
@@ -196,12 +190,12 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	seed := fs.Uint64("seed", 1, "seed of the generator")
 	bf := addBeamFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return cliflags.ExitUsage
 	}
 	// Fixed columns, so each row shows as its run ends.
 	const row = "%-20s %-15s %8s %8s %10s %8s  %s\n"
 	fmt.Fprintf(stdout, row, "workload", "runner", "events", "seconds", "events/s", "results", "verdict")
-	code := exitOK
+	code := cliflags.ExitOK
 	for _, w := range compare.Workloads() {
 		d := compare.DataSpec{Events: *events, Seed: *seed}
 		start := time.Now()
@@ -212,42 +206,27 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stdout, row, w.Name, "beam/"+bf.runner, "-", "-", "-", "-", "refused: "+unsupported.Reason)
 		case err != nil:
 			fmt.Fprintf(stdout, row, w.Name, "beam/"+bf.runner, "-", fmt.Sprintf("%.1f", time.Since(start).Seconds()), "-", "-", "FAILED: "+err.Error())
-			code = exitFailed
+			code = cliflags.ExitFailed
 		default:
 			s := rep.Summary
 			verdict := "matches"
 			if !rep.Check.OK() {
-				verdict, code = "DIFFERS: "+rep.Check.String(), exitFailed
+				verdict, code = "DIFFERS: "+rep.Check.String(), cliflags.ExitFailed
 			}
 			fmt.Fprintf(stdout, row, w.Name, rep.Runner, fmt.Sprint(s.Events), fmt.Sprintf("%.1f", s.Seconds), fmt.Sprintf("%.0f", s.EventsPerSecond), fmt.Sprint(s.Results), verdict)
 		}
 		if ctx.Err() != nil {
-			return exitFailed
+			return cliflags.ExitFailed
 		}
 	}
 	return code
 }
 
-func exitCodeOf(err error) int {
-	var unsupported *dataflow.UnsupportedError
-	var input *compare.InputError
-	switch {
-	case errors.As(err, &unsupported):
-		return exitUnsupported
-	case errors.As(err, &input):
-		return exitUsage
-	}
-	return exitFailed
-}
-
+// checkOutPath rejects an --out whose format is unknown before the run,
+// naming the flag as weirbeam's tests expect.
 func checkOutPath(path string) error {
-	if path == "" {
-		return nil
+	if cliflags.CheckOutPath(path) != nil {
+		return fmt.Errorf("--out %s: want a .csv, .parquet or .jsonl file", path)
 	}
-	for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
-		if strings.HasSuffix(path, ext) {
-			return nil
-		}
-	}
-	return fmt.Errorf("--out %s: want a .csv, .parquet or .jsonl file", path)
+	return nil
 }

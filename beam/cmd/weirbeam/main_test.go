@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirlab/weir/cmd/bench/cliflags"
 	"github.com/weirlab/weir/datasets"
 )
 
@@ -24,7 +25,7 @@ func TestRunWritesResultsAndSummary(t *testing.T) {
 	out, sum := filepath.Join(dir, "ysb.csv"), filepath.Join(dir, "ysb.json")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"run", "ysb", "--runner", "prism", "--events", "20000", "--out", out, "--summary", sum}, &stdout, &stderr)
-	require.Equal(t, exitOK, code, "stderr: %s", stderr.String())
+	require.Equal(t, cliflags.ExitOK, code, "stderr: %s", stderr.String())
 	assert.Contains(t, stdout.String(), "matches reference: yes")
 	_, rs, err := datasets.ReadResults(out)
 	require.NoError(t, err)
@@ -40,19 +41,19 @@ func TestRunWritesResultsAndSummary(t *testing.T) {
 func TestRefusalExit3(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"run", "ysb", "--runner", "universal"}, &stdout, &stderr)
-	assert.Equal(t, exitUsage, code, "universal without an endpoint is a usage error")
+	assert.Equal(t, cliflags.ExitUsage, code, "universal without an endpoint is a usage error")
 	assert.Contains(t, stderr.String(), "endpoint")
 
 	stderr.Reset()
 	code = run(context.Background(), []string{"run", "iot-sliding", "--events", "1000", "--log-watermark", "--lateness", "1s"}, &stdout, &stderr)
-	assert.Equal(t, exitUnsupported, code, "stderr: %s", stderr.String())
+	assert.Equal(t, cliflags.ExitUnsupported, code, "stderr: %s", stderr.String())
 	assert.Contains(t, stderr.String(), "beam cannot express this pipeline: sliding windows under the log's watermark")
 }
 
 func TestCheckTable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"check", "--events", "5000"}, &stdout, &stderr)
-	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	require.Equal(t, cliflags.ExitOK, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 	for _, w := range []string{"ysb", "sessions", "iot-sliding", "count-window", "fraud"} {
 		assert.Regexp(t, "(?m)^"+w+" +beam/prism .* matches$", stdout.String())
 	}
