@@ -657,18 +657,8 @@ func (d *driver) task(ctx context.Context, r OffsetRange, held []arrow.Record, w
 	}
 	a := x.agg
 	a.startTask(wm)
-	base := r.From
-	for _, rec := range recs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := x.runRecord(rec, r.Partition, base); err != nil {
-			return nil, err
-		}
-		base += rec.NumRows()
-	}
-	if base != r.Until {
-		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	if err := x.runRange(ctx, r, recs); err != nil {
+		return nil, err
 	}
 	if d.cfg.Slow > 0 && a.slow > 0 {
 		// The slow-operator fault waits; it does not burn CPU (Config.Slow).
@@ -877,23 +867,32 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	return nil
 }
 
+// runRange runs the task's steps over the records of one offset range, in
+// order, and checks that they cover the range exactly.
+func (x *exec) runRange(ctx context.Context, r OffsetRange, recs []arrow.Record) error {
+	base := r.From
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := x.runRecord(rec, r.Partition, base); err != nil {
+			return err
+		}
+		base += rec.NumRows()
+	}
+	if base != r.Until {
+		return fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	}
+	return nil
+}
+
 // joinTask runs the shared steps and both join sides over one offset
 // range's records and hands the side rows to the driver; the join itself
 // runs in the commit, on the join's state store.
 func (d *driver) joinTask(ctx context.Context, x *exec, r OffsetRange, recs []arrow.Record) (*taskOut, error) {
 	x.side.startTask()
-	base := r.From
-	for _, rec := range recs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := x.runRecord(rec, r.Partition, base); err != nil {
-			return nil, err
-		}
-		base += rec.NumRows()
-	}
-	if base != r.Until {
-		return nil, fmt.Errorf("microbatch: source returned %d records for partition %d offsets [%d, %d)", base-r.From, r.Partition, r.From, r.Until)
+	if err := x.runRange(ctx, r, recs); err != nil {
+		return nil, err
 	}
 	o := &taskOut{side: x.side.rows, maxEvent: math.MinInt64}
 	o.records = int64(len(o.side[0]) + len(o.side[1]))
