@@ -130,9 +130,13 @@ type ReportOptions struct {
 	Generator string
 	// Nexmark, if not empty, is rendered as the report's Nexmark section
 	// ([NexmarkTable], `bench nexmark`'s rows); NexmarkCommand is the
-	// command that measured them.
+	// command that measured them, NexmarkCommit the source commit and
+	// NexmarkDate when (both from nexmark.parquet's metadata; the Nexmark
+	// run may come from another commit than the suite's).
 	Nexmark        []NexmarkRecord
 	NexmarkCommand string
+	NexmarkCommit  string
+	NexmarkDate    string
 }
 
 // WriteReport renders r as Markdown to w and writes each series as an SVG
@@ -313,7 +317,14 @@ func writeNexmarkSection(b *strings.Builder, opts ReportOptions) {
 	}
 	b.WriteString("## Nexmark: throughput per core, latency and the check, beside the published figures\n\n")
 	if opts.NexmarkCommand != "" {
-		fmt.Fprintf(b, "Measured by `%s`.\n\n", opts.NexmarkCommand)
+		fmt.Fprintf(b, "Measured by `%s`", opts.NexmarkCommand)
+		if opts.NexmarkDate != "" {
+			fmt.Fprintf(b, " on %s", opts.NexmarkDate)
+		}
+		if opts.NexmarkCommit != "" {
+			fmt.Fprintf(b, " at commit %s", opts.NexmarkCommit)
+		}
+		b.WriteString(".\n\n")
 	}
 	writeTable(b, NexmarkTable(opts.Nexmark))
 	for _, n := range NexmarkNotes() {

@@ -724,7 +724,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	default:
 		ropts.Nexmark = nx
 		if meta, err := compare.ReadParquetMetadata(filepath.Join(*in, compare.NexmarkParquet)); err == nil {
-			ropts.NexmarkCommand = meta["command"]
+			ropts.NexmarkCommand, ropts.NexmarkCommit, ropts.NexmarkDate = meta["command"], meta["commit"], meta["date"]
 		}
 	}
 	var buf strings.Builder
