@@ -55,9 +55,13 @@ type Pane struct {
 	Index int
 	// MaxEventTime is the largest event time (ms) among the pane's records:
 	// the records of the whole window for accumulating panes, those since
-	// the last pane for discarding panes. For processing-time windows, and
-	// for global, unwindowed and count windows without a TimeCol, it is the
-	// largest ingest time in ms.
+	// the last pane for discarding panes. A record's event time is the one
+	// it was given to [WindowOperator.AddAt] with (its contributing event
+	// time: for a joined row, windowed by join_time, the largest event time
+	// of its side rows), else its window time: the TimeCol value, or for
+	// processing-time windows, and for global, unwindowed and count windows
+	// without a TimeCol, its ingest time in ms. Event-time latency is
+	// measured from it.
 	MaxEventTime Time
 	// MaxIngestNanos is the largest ingest time among the same records.
 	MaxIngestNanos int64
@@ -431,10 +435,26 @@ func (o *WindowOperator) IsLateTime(t Time) bool {
 // read during the call only. Add does not allocate when the record's windows
 // already exist.
 func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
+	return o.AddAt(row, ingestNanos, MinTime)
+}
+
+// AddAt is [WindowOperator.Add] of a record whose contributing event time
+// eventTime (ms) differs from the time that windows it: the record is
+// windowed, judged late and triggered by its window time as Add does, and
+// its panes' [Pane.MaxEventTime] is the largest eventTime of their records,
+// from which event-time latency is measured. A row a [JoinOperator] emits
+// is windowed by its join_time (the join window's end - 1 ms, after its
+// side rows) and contributes the largest event time of its side rows
+// ([JoinConfig.Emit]). eventTime [MinTime] means the window time, as Add.
+func (o *WindowOperator) AddAt(row Row, ingestNanos int64, eventTime Time) (late bool) {
 	o.st.stats.Records++
 	ts := Time(FloorDiv(ingestNanos, 1e6))
 	if o.timeIdx >= 0 {
 		ts = row[o.timeIdx].Time()
+	}
+	ev := ts // the pane's MaxEventTime takes it
+	if eventTime != MinTime {
+		ev = eventTime
 	}
 	if o.IsLateTime(ts) {
 		return o.lateRecord(row, ingestNanos)
@@ -442,10 +462,10 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 	ks := o.lookupKey(row)
 	switch o.fn.Kind {
 	case WindowCount:
-		o.addCount(ks, row, ts, ingestNanos)
+		o.addCount(ks, row, ev, ingestNanos)
 	case WindowSession:
 		ws := o.sessionFor(ks, Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
-		o.addRow(ws, row, ts, ingestNanos)
+		o.addRow(ws, row, ev, ingestNanos)
 		o.afterAdd(ws)
 	default:
 		// IsLateTime has assigned the windows of fixed and sliding windows.
@@ -462,7 +482,7 @@ func (o *WindowOperator) Add(row Row, ingestNanos int64) (late bool) {
 				}
 				ks.recent[slot] = ws
 			}
-			o.addRow(ws, row, ts, ingestNanos)
+			o.addRow(ws, row, ev, ingestNanos)
 			o.afterAdd(ws)
 		}
 	}
@@ -820,9 +840,9 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 	return first, last, span
 }
 
-// addCount adds a record to the count windows of its key (I6) and fires the
-// window it completes.
-func (o *WindowOperator) addCount(ks *keyState, row Row, ts Time, ingestNanos int64) {
+// addCount adds a record with contributing event time ev to the count
+// windows of its key (I6) and fires the window it completes.
+func (o *WindowOperator) addCount(ks *keyState, row Row, ev Time, ingestNanos int64) {
 	n := ks.ordinal
 	ks.ordinal++
 	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
@@ -838,7 +858,7 @@ func (o *WindowOperator) addCount(ks *keyState, row Row, ts Time, ingestNanos in
 			ws = o.newWindow(ks, w)
 			ks.counts = append(ks.counts, ws)
 		}
-		o.addRow(ws, row, ts, ingestNanos)
+		o.addRow(ws, row, ev, ingestNanos)
 		if ws.n >= o.fn.Size {
 			ws.fired = true
 			o.fire(ws, PaneOnTime)
@@ -847,8 +867,9 @@ func (o *WindowOperator) addCount(ks *keyState, row Row, ts Time, ingestNanos in
 	}
 }
 
-// addRow folds one record into a window. It does not allocate.
-func (o *WindowOperator) addRow(ws *winState, row Row, ts Time, ingestNanos int64) {
+// addRow folds one record with contributing event time ev into a window.
+// It does not allocate.
+func (o *WindowOperator) addRow(ws *winState, row Row, ev Time, ingestNanos int64) {
 	for i, a := range ws.accs {
 		if b := o.byIdx[i]; b >= 0 {
 			a.(PairAccumulator).AddPair(row[o.aggIdx[i]], row[b])
@@ -860,7 +881,7 @@ func (o *WindowOperator) addRow(ws *winState, row Row, ts Time, ingestNanos int6
 	}
 	ws.n++
 	ws.since++
-	ws.maxEvent = max(ws.maxEvent, ts)
+	ws.maxEvent = max(ws.maxEvent, ev)
 	ws.maxIngest = max(ws.maxIngest, ingestNanos)
 }
 

@@ -12,9 +12,12 @@ import (
 type RegroupConfig struct {
 	// Emit receives every regroup result as an on-time pane: Timing
 	// [PaneOnTime], Index 0, Result{Window, Key, Value, Extra} (Having
-	// applied), MaxEventTime the window's end - 1 and MaxIngestNanos the
-	// largest ingest time given to [RegroupOperator.AddRowAt]. The pane
-	// belongs to the receiver. Nil discards them (Stats counts them).
+	// applied), MaxEventTime the largest event time given to
+	// [RegroupOperator.AddRowEvent] with the key's rows (their first-stage
+	// panes' [Pane.MaxEventTime]; the window's end - 1 when none was
+	// given) and MaxIngestNanos the largest ingest time given for the
+	// window. The pane belongs to the receiver. Nil discards them (Stats
+	// counts them).
 	Emit func(Pane)
 	// Late receives each first-stage row for a window that has already
 	// fired (W >= end): a runtime that forwards a window's results before
@@ -82,6 +85,9 @@ type regroupState struct {
 type regroupWin struct {
 	keys      map[string][]Accumulator
 	maxIngest int64
+	// events holds each key's largest event time given to AddRowEvent; nil
+	// until one is given (a key without one fires at the window's end - 1).
+	events map[string]Time
 }
 
 // NewRegroupOperator returns the operator of regroup r after aggregation
@@ -139,8 +145,19 @@ func (o *RegroupOperator) AddRow(w Window, row Row) (late bool) { return o.AddRo
 // AddRowAt takes in one final first-stage result of window w as a row of
 // [Aggregation.ResultSchema], with the largest ingest time (ns) among its
 // records, and reports whether it was late (R3). The row is read during the
-// call only.
+// call only. It is AddRowEvent(w, row, ingestNanos, MinTime).
 func (o *RegroupOperator) AddRowAt(w Window, row Row, ingestNanos int64) (late bool) {
+	return o.AddRowEvent(w, row, ingestNanos, MinTime)
+}
+
+// AddRowEvent is [RegroupOperator.AddRowAt] of a first-stage result whose
+// records' largest event time is eventTime (ms): the first-stage pane's
+// [Pane.MaxEventTime]. The result of the row's window and regroup key then
+// has the largest eventTime of its rows as its MaxEventTime, so that
+// event-time latency after a regroup is measured from the records that
+// contributed (for Nexmark q4, the joined auctions and bids), not from the
+// window's end. eventTime [MinTime] gives none, as AddRowAt.
+func (o *RegroupOperator) AddRowEvent(w Window, row Row, ingestNanos int64, eventTime Time) (late bool) {
 	st := &o.st
 	st.stats.Rows++
 	if st.wm >= w.End {
@@ -162,6 +179,14 @@ func (o *RegroupOperator) AddRowAt(w Window, row Row, ingestNanos int64) (late b
 		accs = o.newAccs()
 		rw.keys[string(o.keyBuf)] = accs
 		st.stats.OpenGroups++
+	}
+	if eventTime != MinTime {
+		if rw.events == nil {
+			rw.events = map[string]Time{}
+		}
+		if e, ok := rw.events[string(o.keyBuf)]; !ok || eventTime > e {
+			rw.events[string(o.keyBuf)] = eventTime
+		}
 	}
 	for i, a := range accs {
 		switch c := o.aggIdx[i]; {
@@ -216,8 +241,12 @@ func (o *RegroupOperator) fire(w Window, rw *regroupWin) {
 	slices.Sort(o.keys)
 	for _, k := range o.keys {
 		accs := rw.keys[k]
+		ev, ok := rw.events[k]
+		if !ok {
+			ev = w.End - 1 // no event time given
+		}
 		p := Pane{Result: Result{Window: w, Key: k, Value: accs[0].Result()}, Timing: PaneOnTime,
-			MaxEventTime: w.End - 1, MaxIngestNanos: rw.maxIngest}
+			MaxEventTime: ev, MaxIngestNanos: rw.maxIngest}
 		if len(accs) > 1 {
 			p.Extra = make([]Value, len(accs)-1)
 			for i, a := range accs[1:] {
@@ -243,11 +272,14 @@ func (o *RegroupOperator) fire(w Window, rw *regroupWin) {
 // The regroup snapshot layout, written with package wire (integers
 // varints, u: unsigned):
 //
-//	"ROPS" | 1 | uaggs | wm | rows | late | panes | uwindows | window...
-//	window: start | end | maxIngest | ukeys | (ulen key-bytes | (ulen acc-bytes) x aggs)...
+//	"ROPS" | 2 | uaggs | wm | rows | late | panes | uwindows | window...
+//	window: start | end | maxIngest | ukeys | (ulen key-bytes | maxEvent | (ulen acc-bytes) x aggs)...
+//
+// maxEvent is the key's largest event time given to AddRowEvent, MinTime
+// for none. Version 1 snapshots (no maxEvent) are read too.
 const (
 	regroupSnapshotMagic   = "ROPS"
-	regroupSnapshotVersion = 1
+	regroupSnapshotVersion = 2
 )
 
 // AppendSnapshot appends the operator's full state to dst; an operator of
@@ -272,6 +304,11 @@ func (o *RegroupOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 		dst = wire.AppendUvarint(dst, uint64(len(rw.keys)))
 		for k, accs := range rw.keys {
 			dst = wire.AppendString(dst, k)
+			ev, ok := rw.events[k]
+			if !ok {
+				ev = MinTime
+			}
+			dst = wire.AppendVarint(dst, int64(ev))
 			for i, a := range accs {
 				var err error
 				if enc, err = a.AppendBinary(enc[:0]); err != nil {
@@ -296,8 +333,9 @@ func (o *RegroupOperator) Restore(b []byte) error {
 	if m := d.Next(len(regroupSnapshotMagic)); string(m) != regroupSnapshotMagic {
 		return fail("not a regroup operator snapshot (bad magic)")
 	}
-	if v := d.Byte(); v != regroupSnapshotVersion {
-		return fail("format version %d, this build reads version %d", v, regroupSnapshotVersion)
+	v := d.Byte()
+	if v != regroupSnapshotVersion && v != 1 {
+		return fail("format version %d, this build reads versions 1 and %d", v, regroupSnapshotVersion)
 	}
 	if n := d.Uvarint(); n != uint64(len(o.r.Aggs)) {
 		return fail("%d aggregates, the operator has %d", n, len(o.r.Aggs))
@@ -330,6 +368,14 @@ func (o *RegroupOperator) Restore(b []byte) error {
 			}
 			if rw.keys[key] != nil {
 				return fail("window %v key %q twice", w, key)
+			}
+			if v >= 2 {
+				if ev := Time(d.Varint()); ev != MinTime && d.Err() == nil {
+					if rw.events == nil {
+						rw.events = map[string]Time{}
+					}
+					rw.events[key] = ev
+				}
 			}
 			accs := o.newAccs()
 			for a := range accs {

@@ -41,7 +41,9 @@ func q5Pipeline(win dataflow.WindowFn, having bool) *dataflow.Pipeline {
 // chain runs a pipeline with a Regroup through the pure operators: an
 // optional JoinOperator, the WindowOperator (with KeyRow) and the
 // RegroupOperator, forwarding each stage's output before the watermark
-// that caused it, as a runtime must.
+// that caused it, as a runtime must, with each joined row's contributing
+// event time (WindowOperator.AddAt) and each first-stage pane's
+// MaxEventTime (RegroupOperator.AddRowEvent).
 type chain struct {
 	t      testing.TB
 	p      *dataflow.Pipeline
@@ -49,7 +51,8 @@ type chain struct {
 	win    *dataflow.WindowOperator
 	reg    *dataflow.RegroupOperator
 	got    []dataflow.Result
-	late   map[int64]bool // offsets of late records
+	panes  []dataflow.Pane // the regroup's, with got
+	late   map[int64]bool  // offsets of late records
 	curOff int64
 	resRow dataflow.Row
 }
@@ -68,6 +71,7 @@ func (c *chain) build() {
 		Emit: func(pn dataflow.Pane) {
 			require.Equal(t, dataflow.PaneOnTime, pn.Timing)
 			c.got = append(c.got, pn.Result)
+			c.panes = append(c.panes, pn)
 		},
 		Late: func(w dataflow.Window, _ dataflow.Row) {
 			t.Fatalf("regroup row for fired window %v: the chain forwards before the watermark", w)
@@ -79,7 +83,7 @@ func (c *chain) build() {
 		Emit: func(pn dataflow.Pane) {
 			require.Equal(t, dataflow.PaneOnTime, pn.Timing)
 			c.resRow = dataflow.AppendResultRow(c.resRow[:0], pn)
-			c.reg.AddRowAt(pn.Window, c.resRow, pn.MaxIngestNanos)
+			c.reg.AddRowEvent(pn.Window, c.resRow, pn.MaxIngestNanos, pn.MaxEventTime)
 		},
 		Late: func(dataflow.Row, int64) { c.late[c.curOff] = true },
 	})
@@ -88,8 +92,8 @@ func (c *chain) build() {
 		js, err := p.JoinSchemas()
 		require.NoError(t, err)
 		c.join, err = dataflow.NewJoinOperator(p.Join, js.Left[len(js.Left)-1], js.Right[len(js.Right)-1], dataflow.JoinConfig{
-			Emit: func(row dataflow.Row, _ dataflow.Time, ing int64) {
-				require.False(t, c.win.Add(row, ing), "a joined row is never late for the aggregation")
+			Emit: func(row dataflow.Row, maxEvent dataflow.Time, ing int64) {
+				require.False(t, c.win.AddAt(row, ing, maxEvent), "a joined row is never late for the aggregation")
 			},
 			Late: func(int, dataflow.Row, int64) { c.late[c.curOff] = true },
 		})
@@ -160,6 +164,12 @@ func runRegroupProperty(t testing.TB, r *rand.Rand, p *dataflow.Pipeline, in []d
 	require.Equal(t, want, c.got, "%d late records", len(c.late))
 	require.Equal(t, int64(0), c.reg.Stats().OpenGroups)
 	require.Equal(t, int64(len(c.got)), c.reg.Stats().Panes)
+	for _, pn := range c.panes {
+		// Every result has records, whose event times (a joined row's
+		// side rows' too) lie before its window's end.
+		require.NotEqual(t, dataflow.MinTime, pn.MaxEventTime, "%v", pn.Result)
+		require.Less(t, pn.MaxEventTime, pn.Window.End, "%v", pn.Result)
+	}
 }
 
 func TestRegroupOperatorProperty(t *testing.T) {

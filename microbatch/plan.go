@@ -232,6 +232,7 @@ type aggExec struct {
 	cells   []int32
 	winBuf  []dataflow.Window
 	times   []int64
+	evt     []int64 // joined rows' contributing event times per frame row
 	ingest  []int64
 
 	// Window slots of this task: cellOf[s][g] is the cell of key g in
@@ -480,7 +481,9 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 	if p.cfg.Slow > 0 {
 		a.slow += int64(len(x.sel))
 	}
-	fixed := p.shape == shapeTimeWin && p.win.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst
+	// Joined rows (x.event set) take the general path: their cells' latest
+	// event times are their side rows', not the join_time that windows them.
+	fixed := p.shape == shapeTimeWin && p.win.Kind == dataflow.WindowFixed && p.timeIdx >= 0 && !x.cols[p.timeIdx].isConst && x.event == nil
 	var keyInts []int64
 	if fixed && p.then == nil {
 		keyInts = a.intKey(x)
@@ -564,7 +567,17 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		}
 		a.maxEvent = m
 	}
-	a.part.update(rows, cells, x.cols, times, ingest, counted)
+	// The cells' latest event times, for latency: a joined row's largest
+	// contributing event time (its side rows'), else its window time. The
+	// task's maxEvent above stays the window time.
+	evt := times
+	if x.event != nil {
+		evt = grow(&a.evt, x.n)
+		for _, r := range x.sel {
+			evt[r] = x.event[x.baseRow(r)]
+		}
+	}
+	a.part.update(rows, cells, x.cols, evt, ingest, counted)
 	if len(rows) == 0 || &rows[0] != &x.sel[0] {
 		a.rows = rows
 	}

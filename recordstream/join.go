@@ -155,6 +155,9 @@ func (j *joinTask) queue(_ context.Context, row dataflow.Row) error {
 	default:
 		tp.Time = dataflow.Time(j.ingest / 1e6)
 	}
+	if t.agg != nil {
+		setJoinedEvent(tp, j.event)
+	}
 	if c := j.cur; c != nil {
 		tp.Partition, tp.Offset, tp.Aux = c.Partition, c.Offset, c.Aux // a replay's rows are replays
 		if t.acking && c.Root != 0 {
@@ -165,6 +168,18 @@ func (j *joinTask) queue(_ context.Context, row dataflow.Row) error {
 	}
 	return nil
 }
+
+// setJoinedEvent and joinedEvent carry a joined row's largest contributing
+// event time ([dataflow.JoinConfig.Emit]) from the join task to the window
+// task in its data tuple's Win.Start, which data tuples do not otherwise
+// use and the exactly-once channel state keeps. The tuple's Time is the
+// row's window time (its join_time, the join window's end - 1 ms, after
+// its side rows); the window task gives the aggregation both
+// ([dataflow.WindowOperator.AddAt]), so that event-time latency is
+// measured from the side rows' event times.
+func setJoinedEvent(tp *tuple, ev dataflow.Time) { tp.Win = dataflow.Window{Start: ev} }
+
+func joinedEvent(tp *tuple) dataflow.Time { return tp.Win.Start }
 
 // sendOut sends the queued output tuples.
 func (j *joinTask) sendOut(ctx context.Context) error {

@@ -82,7 +82,7 @@ func (g *regroupTask) handle(ctx context.Context, ch int, tp *tuple) error {
 	case msgPane:
 		g.stats.rows++
 		g.slowDebt += g.t.cfg.Faults.Slow
-		if g.op.AddRowAt(tp.Win, tp.Row, tp.Ingest) {
+		if g.op.AddRowEvent(tp.Win, tp.Row, tp.Ingest, tp.Time) { // the first-stage pane's MaxEventTime
 			g.stats.late++
 		}
 		return nil

@@ -603,7 +603,7 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 		return w.dropLate(ctx, tp, dataflow.MaxTime)
 	}
 	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
-	late := w.op.Add(tp.Row, tp.Ingest)
+	late := w.add(tp)
 	if len(w.panes) > 0 {
 		if err := w.sendPanes(ctx); err != nil {
 			return err
@@ -624,6 +624,17 @@ func (w *windowTask) onData(ctx context.Context, tp *tuple) error {
 		return w.hold(ctx, tp)
 	}
 	return nil
+}
+
+// add gives the operator a data tuple. Behind a join, the tuple's row is
+// windowed by its join_time and contributes the largest event time of its
+// side rows to its panes' MaxEventTime ([joinedEvent]), from which the sink
+// measures event-time latency.
+func (w *windowTask) add(tp *tuple) (late bool) {
+	if w.t.join != nil {
+		return w.op.AddAt(tp.Row, tp.Ingest, joinedEvent(tp))
+	}
+	return w.op.Add(tp.Row, tp.Ingest)
 }
 
 // dropLate reports tp as late at watermark wm and acks it (RW2).
@@ -676,7 +687,7 @@ func (w *windowTask) onDataNoWatermark(ctx context.Context, tp *tuple) error {
 		return nil
 	}
 	w.strong.logOp(opAdd, tp.Row, tp.Ingest)
-	if w.op.Add(tp.Row, tp.Ingest) {
+	if w.add(tp) {
 		return fmt.Errorf("recordstream: a pipeline without a watermark found a tuple late")
 	}
 	if len(w.panes) > 0 {
