@@ -953,3 +953,98 @@ func accFinish(d *wire.Decoder, k AggKind) error {
 	}
 	return nil
 }
+
+// ---- typed feeding
+
+// accPath is how an evaluator's row loop feeds one aggregate
+// ([feedAccs]): through the concrete type of the small accumulators that
+// most workloads use (count, int64 sum, mean, span), which skips the
+// dynamic call and the copy of a [Value] into it and lets the compiler
+// inline the update (a count is one increment), or through the
+// [Accumulator] interface for the others.
+type accPath uint8
+
+const (
+	accInterface accPath = iota // Accumulator.Add
+	accPair                     // PairAccumulator.AddPair (max-by)
+	accCount                    // *countAcc
+	accSumInt                   // *sumIntAcc
+	accMean                     // *meanAcc
+	accSpan                     // *spanAcc
+)
+
+// accPathOf returns the path of aggregate g over a column of kind in: the
+// concrete type [Agg.NewAccumulator] gives it, so the two cannot disagree.
+func accPathOf(g Agg, in Kind) accPath {
+	if g.Paired() {
+		return accPair
+	}
+	switch g.NewAccumulator(in).(type) {
+	case *countAcc:
+		return accCount
+	case *sumIntAcc:
+		return accSumInt
+	case *meanAcc:
+		return accMean
+	case *spanAcc:
+		return accSpan
+	}
+	return accInterface
+}
+
+// aggFeed is what an evaluator needs to fold a row into one accumulator
+// per aggregate: each aggregate's input column (-1 for count), max-by's
+// ordering column (-1 for the others) and path.
+type aggFeed struct {
+	col   []int
+	by    []int
+	paths []accPath
+}
+
+// add appends aggregate g, whose input column is col (-1 for count) of
+// kind in and whose ordering column is by (-1 unless max-by).
+func (f *aggFeed) add(g Agg, col, by int, in Kind) {
+	f.col = append(f.col, col)
+	f.by = append(f.by, by)
+	f.paths = append(f.paths, accPathOf(g, in))
+}
+
+// feed folds row into accs, one accumulator per aggregate in the order of
+// add. An accumulator of another concrete type than its path names (none
+// is: they come from the same Agg) is fed through the interface. It does
+// not allocate for the accumulators [Agg.NewAccumulator] says do not.
+func (f *aggFeed) feed(accs []Accumulator, row Row) {
+	for i, a := range accs {
+		c := f.col[i]
+		switch f.paths[i] {
+		case accCount:
+			if p, ok := a.(*countAcc); ok {
+				p.n++
+				continue
+			}
+		case accSumInt:
+			if p, ok := a.(*sumIntAcc); ok {
+				p.s += row[c].I
+				continue
+			}
+		case accMean:
+			if p, ok := a.(*meanAcc); ok {
+				p.Add(row[c])
+				continue
+			}
+		case accSpan:
+			if p, ok := a.(*spanAcc); ok {
+				p.Add(row[c])
+				continue
+			}
+		case accPair:
+			a.(PairAccumulator).AddPair(row[c], row[f.by[i]])
+			continue
+		}
+		if c >= 0 {
+			a.Add(row[c])
+		} else {
+			a.Add(Value{})
+		}
+	}
+}

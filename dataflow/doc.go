@@ -156,7 +156,8 @@
 //
 //   - DW1 [WatermarkTracker.Current] never decreases, whatever the inputs do.
 //   - DO1 The operator's timers are a min-heap by deadline (windows due
-//     together are sorted when they fire); count windows are never timers.
+//     together are sorted when they fire; a session that grew keeps its
+//     earlier deadline until it comes up); count windows are never timers.
 //   - DO2 Every window is held exactly once (the fixed and sliding map, its
 //     key's sessions or its key's count windows), and the open counts add up.
 //   - DO3 A key's sessions are sorted and pairwise disjoint (I3).

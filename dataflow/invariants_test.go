@@ -71,6 +71,14 @@ func TestInvariantsCatchWindowOperator(t *testing.T) {
 		op.st.timers[0].ws.fired = true // the window's deadline moves to end + lateness, its timer's does not
 		requireViolation(t, "DO1: timer 0 ([0, 10) of", func() { op.Add(invRow("a", 1), 0) })
 	})
+	t.Run("DO1 session timer later than its window", func(t *testing.T) {
+		op := invOperator(t, SessionWindows(5*time.Millisecond), 0)
+		op.Add(invRow("a", 0), 0)
+		op.Add(invRow("a", 3), 0) // grows [0, 5) to [0, 8): its timer may stay at 5
+		require.Equal(t, Time(5), op.st.timers[0].deadline, "the grown session keeps its earlier deadline")
+		op.st.timers[0].deadline = 9 // later than the window's: it would fire late
+		requireViolation(t, "DO1: timer 0 ([0, 8) of", func() { op.Add(invRow("b", 20), 0) })
+	})
 	t.Run("DO2 per-key count", func(t *testing.T) {
 		op := setup(t)
 		op.st.keys["b"].open++

@@ -188,6 +188,7 @@ type WindowOperator struct {
 	aggIdx      []int // input column of each aggregate, -1 for count
 	byIdx       []int // max-by's ordering column, -1 for the others
 	aggKinds    []Kind
+	feed        aggFeed // aggIdx, byIdx and each aggregate's typed path, for addRow
 	lateness    Time
 	afterCount  int64
 	earlyEvery  Time
@@ -260,6 +261,8 @@ type keyState struct {
 
 // cacheSlots bounds keyState.recent: a record's sliding windows have
 // consecutive window numbers, so up to cacheSlots of them never collide.
+// It is a power of two, so a window number's slot is a mask
+// (addAligned).
 const cacheSlots = 8
 
 // winKey is a fixed, sliding or global window's key in opState.wins: its
@@ -337,6 +340,7 @@ func NewWindowOperator(a *Aggregation, in Schema, cfg OperatorConfig) (*WindowOp
 		o.aggIdx = append(o.aggIdx, i)
 		o.byIdx = append(o.byIdx, b)
 		o.aggKinds = append(o.aggKinds, kind)
+		o.feed.add(g, i, b, kind)
 	}
 	if a.Having != nil {
 		out := a.OutputSchemaFor(in)
@@ -456,6 +460,13 @@ func (o *WindowOperator) AddAt(row Row, ingestNanos int64, eventTime Time) (late
 	if eventTime != MinTime {
 		ev = eventTime
 	}
+	if o.fn.Kind == WindowFixed || o.fn.Kind == WindowSliding {
+		late = o.addAligned(row, ts, ev, ingestNanos)
+		if invariants.Enabled {
+			o.checkInvariants()
+		}
+		return late
+	}
 	if o.IsLateTime(ts) {
 		return o.lateRecord(row, ingestNanos)
 	}
@@ -467,27 +478,69 @@ func (o *WindowOperator) AddAt(row Row, ingestNanos int64, eventTime Time) (late
 		ws := o.sessionFor(ks, Window{Start: ts, End: addSat(ts, Time(o.fn.Gap))})
 		o.addRow(ws, row, ev, ingestNanos)
 		o.afterAdd(ws)
-	default:
-		// IsLateTime has assigned the windows of fixed and sliding windows.
-		if o.fn.Kind == WindowNone || o.fn.Kind == WindowGlobal {
-			o.winBuf = append(o.winBuf[:0], GlobalWindow)
-		}
-		for _, w := range o.winBuf {
-			slot := o.cacheSlot(w)
-			ws := ks.recent[slot]
-			if ws == nil || ws.w != w {
-				if ws = o.st.wins[winKey{ks, w.Start}]; ws == nil {
-					ws = o.newWindow(ks, w)
-					o.st.wins[winKey{ks, w.Start}] = ws
-				}
-				ks.recent[slot] = ws
+	default: // global, none: the one global window of the key
+		ws := ks.recent[0]
+		if ws == nil {
+			if ws = o.st.wins[winKey{ks, GlobalWindow.Start}]; ws == nil {
+				ws = o.newWindow(ks, GlobalWindow)
+				o.st.wins[winKey{ks, GlobalWindow.Start}] = ws
 			}
-			o.addRow(ws, row, ev, ingestNanos)
-			o.afterAdd(ws)
+			ks.recent[0] = ws
 		}
+		o.addRow(ws, row, ev, ingestNanos)
+		o.afterAdd(ws)
 	}
 	if invariants.Enabled {
 		o.checkInvariants()
+	}
+	return false
+}
+
+// addAligned is Add for fixed and sliding windows. It numbers the record's
+// windows rather than assigning them into a buffer: the latest window
+// containing ts is number k, starting at Offset + k*Period (I2, as
+// [WindowFn.Assign]), and the others are k-1, k-2, ... back to the first
+// that still contains ts. The record is late when that first window is
+// late ([WindowOperator.IsLateTime]: it ends first, so it is late if any
+// is), and each window's slot in the key's cache of recent windows is its
+// number modulo cacheSlots ([WindowOperator.cacheSlot]), with no further
+// division. A time between two windows (a period longer than the size)
+// belongs to no window: the record is taken, not late, and changes nothing.
+// ev is the contributing event time the panes take ([WindowOperator.AddAt]).
+func (o *WindowOperator) addAligned(row Row, ts, ev Time, ingestNanos int64) bool {
+	size, period := o.fn.Size, o.fn.Period
+	k := FloorDiv(int64(ts)-o.fn.Offset, period)
+	last := o.fn.Offset + k*period // the latest window's start
+	lo := int64(ts) - size         // a window starting at or before lo ends at or before ts
+	if last <= lo {
+		return false
+	}
+	first := last
+	for first-period > lo {
+		first -= period
+	}
+	if o.st.wm >= addSat(Time(first+size), o.lateness) {
+		return o.lateRecord(row, ingestNanos)
+	}
+	ks := o.lookupKey(row)
+	sliding := o.fn.Kind == WindowSliding
+	for s := last; s > lo; s -= period {
+		w := Window{Start: Time(s), End: Time(s + size)}
+		slot := 0
+		if sliding {
+			slot = int(k & (cacheSlots - 1)) // FloorMod(k, cacheSlots): cacheSlots is a power of two
+			k--
+		}
+		ws := ks.recent[slot]
+		if ws == nil || ws.w != w {
+			if ws = o.st.wins[winKey{ks, w.Start}]; ws == nil {
+				ws = o.newWindow(ks, w)
+				o.st.wins[winKey{ks, w.Start}] = ws
+			}
+			ks.recent[slot] = ws
+		}
+		o.addRow(ws, row, ev, ingestNanos)
+		o.afterAdd(ws)
 	}
 	return false
 }
@@ -521,6 +574,7 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		return
 	}
 	st.wm = w
+	indexed := o.indexedTimers()
 	for len(st.timers) > 0 && st.timers[0].deadline <= w {
 		// The heap orders by deadline alone (DO1), so take every window
 		// due at the smallest deadline and sort only those by start, key
@@ -530,7 +584,13 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		d := st.timers[0].deadline
 		due := o.dueBuf[:0]
 		for len(st.timers) > 0 && st.timers[0].deadline == d {
-			ws := st.timers.pop()
+			ws := st.timers.pop(indexed)
+			if o.deadline(ws) != d {
+				// A session that grew after it was filed (refile): file it
+				// at its own deadline, where it fires in its own order.
+				st.timers.push(ws, o)
+				continue
+			}
 			due = append(due, dueWindow{w: ws.w, key: ws.ks.key, ws: ws})
 		}
 		if len(due) > 1 {
@@ -723,8 +783,13 @@ func (o *WindowOperator) removeWindow(ws *winState) {
 		}
 	default:
 		delete(o.st.wins, winKey{ks, ws.w.Start})
-		if slot := o.cacheSlot(ws.w); ks.recent[slot] == ws {
-			ks.recent[slot] = nil
+		// Scan the slots (one cache line) rather than divide twice for
+		// the window's (cacheSlot): a slide of fraud's sliding windows
+		// removes several windows per record.
+		for i, r := range ks.recent {
+			if r == ws {
+				ks.recent[i] = nil
+			}
 		}
 	}
 	ks.open--
@@ -797,7 +862,7 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 		target.maxEvent = max(target.maxEvent, s.maxEvent)
 		target.maxIngest = max(target.maxIngest, s.maxIngest)
 		target.pane = max(target.pane, s.pane)
-		o.st.timers.remove(s.heapIdx)
+		o.st.timers.remove(s.heapIdx, true)
 		ks.open--
 		o.st.openCount--
 		o.recycle(s)
@@ -810,7 +875,7 @@ func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
 		// it fires late panes); no pane stands for its bounds yet.
 		target.fired = o.st.wm >= span.End
 		target.closed, target.shown = false, shown
-		o.st.timers.fix(target.heapIdx, o)
+		o.st.timers.refile(target.heapIdx, o)
 	}
 	return target
 }
@@ -845,6 +910,29 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 func (o *WindowOperator) addCount(ks *keyState, row Row, ev Time, ingestNanos int64) {
 	n := ks.ordinal
 	ks.ordinal++
+	if o.fn.Period == o.fn.Size {
+		// Tumbling count windows: the key has at most one open window, and
+		// it holds ordinal n; the next one opens at the ordinal after the
+		// last one filled (I6). No assignment, no search.
+		var ws *winState
+		if len(ks.counts) == 1 && ks.counts[0].w.Start <= Time(n) && Time(n) < ks.counts[0].w.End {
+			ws = ks.counts[0]
+		} else if len(ks.counts) == 0 && n%o.fn.Size == 0 {
+			ws = o.newWindow(ks, Window{Start: Time(n), End: Time(n + o.fn.Size)})
+			ks.counts = append(ks.counts, ws)
+		}
+		if ws != nil {
+			o.addRow(ws, row, ev, ingestNanos)
+			if ws.n >= o.fn.Size {
+				ws.fired = true
+				o.fire(ws, PaneOnTime)
+				o.removeWindow(ws)
+			}
+			return
+		}
+		// Otherwise (a restored state that breaks the rule) assign as
+		// below, which is right whatever the open windows are.
+	}
 	o.winBuf = o.fn.AssignCount(o.winBuf[:0], n)
 	for _, w := range o.winBuf {
 		var ws *winState
@@ -870,15 +958,7 @@ func (o *WindowOperator) addCount(ks *keyState, row Row, ev Time, ingestNanos in
 // addRow folds one record with contributing event time ev into a window.
 // It does not allocate.
 func (o *WindowOperator) addRow(ws *winState, row Row, ev Time, ingestNanos int64) {
-	for i, a := range ws.accs {
-		if b := o.byIdx[i]; b >= 0 {
-			a.(PairAccumulator).AddPair(row[o.aggIdx[i]], row[b])
-		} else if c := o.aggIdx[i]; c >= 0 {
-			a.Add(row[c])
-		} else {
-			a.Add(Value{})
-		}
-	}
+	o.feed.feed(ws.accs, row)
 	ws.n++
 	ws.since++
 	ws.maxEvent = max(ws.maxEvent, ev)
@@ -1015,87 +1095,125 @@ func sortDue(due []dueWindow) {
 // winHeap is a min-heap of windows by deadline alone (DO1): an integer
 // comparison on the heap's own array, which neither follows a pointer nor
 // compares keys. Windows due at the same deadline come out in no particular
-// order; AdvanceWatermark sorts them ([compareWinStates]). Each window knows
-// its index (heapIdx), so merged-away sessions leave in O(log n).
+// order; AdvanceWatermark sorts them ([compareWinStates]).
+//
+// Every window knows whether it is in the heap (heapIdx >= 0). Sessions
+// also know where (heapIdx is their index: the indexed operations keep it),
+// so that merged-away sessions leave in O(log n). The windows of the other
+// kinds only ever leave from the root, so their operations move timers
+// without writing to the windows they move: on a large state each such
+// write is a cache miss, one per level of every sift (most of the cost of
+// fraud's watermarks before). Sifts move a hole rather than swap.
 type winHeap []timer
 
 // timer is one heap entry: a window and its deadline
 // ([WindowOperator.deadline]) as of its last push or fix; every change of a
-// held window's bounds or fired flag is followed by a fix.
+// held window's bounds or fired flag is followed by a fix, except that a
+// session that grew may keep an earlier deadline (refile).
 type timer struct {
 	deadline Time
 	ws       *winState
 }
 
-func (h winHeap) less(i, j int) bool { return h[i].deadline < h[j].deadline }
+// indexedTimers reports whether the operator's windows must know their
+// place in the heap: sessions, which leave it from the middle when merged.
+func (o *WindowOperator) indexedTimers() bool { return o.fn.Kind == WindowSession }
 
-func (h winHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].ws.heapIdx = i
-	h[j].ws.heapIdx = j
-}
+func (h winHeap) less(i, j int) bool { return h[i].deadline < h[j].deadline }
 
 func (h *winHeap) push(ws *winState, o *WindowOperator) {
 	ws.heapIdx = len(*h)
 	*h = append(*h, timer{o.deadline(ws), ws})
-	h.up(ws.heapIdx)
+	h.siftUp(ws.heapIdx, o.indexedTimers())
 }
 
-func (h *winHeap) pop() *winState {
-	return h.remove(0)
+// pop removes the root (the first window due) and returns it.
+func (h *winHeap) pop(indexed bool) *winState {
+	return h.remove(0, indexed)
 }
 
-func (h *winHeap) remove(i int) *winState {
+// remove takes the timer at i out of the heap; only indexed heaps may
+// remove anywhere but at the root.
+func (h *winHeap) remove(i int, indexed bool) *winState {
 	old := *h
 	n := len(old) - 1
 	ws := old[i].ws
 	if i != n {
-		old.swap(i, n)
+		old[i] = old[n]
+		if indexed {
+			old[i].ws.heapIdx = i
+		}
 	}
 	old[n] = timer{}
 	*h = old[:n]
-	if i != n && !h.down(i) {
-		h.up(i)
+	if i != n && !h.siftDown(i, indexed) {
+		h.siftUp(i, indexed)
 	}
 	ws.heapIdx = -1
 	return ws
 }
 
-// fix restores the heap after the deadline of the window at i changed.
-func (h winHeap) fix(i int, o *WindowOperator) {
-	h[i].deadline = o.deadline(h[i].ws)
-	if !h.down(i) {
+// refile is fix for a session whose bounds grew by a merge: an earlier
+// deadline moves the timer up at once, a later one is left for
+// AdvanceWatermark, which files the session again when its old deadline
+// comes up. A session that takes records for a while then costs one heap
+// operation per watermark that passes its old deadline, not one sift per
+// record (DO1 allows a session's timer a deadline before its window's).
+func (h winHeap) refile(i int, o *WindowOperator) {
+	if d := o.deadline(h[i].ws); d < h[i].deadline {
+		h[i].deadline = d
 		h.up(i)
 	}
 }
 
-func (h winHeap) up(j int) {
+// up and down are the indexed sifts (down, in O(n) over every parent,
+// heapifies a restored state; it reports whether the timer moved).
+func (h winHeap) up(j int)        { h.siftUp(j, true) }
+func (h winHeap) down(i int) bool { return h.siftDown(i, true) }
+
+func (h winHeap) siftUp(j int, indexed bool) {
+	x := h[j]
 	for j > 0 {
 		i := (j - 1) / 2
-		if !h.less(j, i) {
+		if h[i].deadline <= x.deadline {
 			break
 		}
-		h.swap(i, j)
+		h[j] = h[i]
+		if indexed {
+			h[j].ws.heapIdx = j
+		}
 		j = i
+	}
+	h[j] = x
+	if indexed {
+		x.ws.heapIdx = j
 	}
 }
 
-func (h winHeap) down(i0 int) bool {
-	i := i0
+func (h winHeap) siftDown(i0 int, indexed bool) bool {
 	n := len(h)
+	x := h[i0]
+	i := i0
 	for {
 		j := 2*i + 1
 		if j >= n {
 			break
 		}
-		if r := j + 1; r < n && h.less(r, j) {
+		if r := j + 1; r < n && h[r].deadline < h[j].deadline {
 			j = r
 		}
-		if !h.less(j, i) {
+		if h[j].deadline >= x.deadline {
 			break
 		}
-		h.swap(i, j)
+		h[i] = h[j]
+		if indexed {
+			h[i].ws.heapIdx = i
+		}
 		i = j
+	}
+	h[i] = x
+	if indexed {
+		x.ws.heapIdx = i
 	}
 	return i > i0
 }

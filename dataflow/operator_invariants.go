@@ -14,8 +14,11 @@ import (
 // The checks, named as failures report them:
 //
 //   - DO1 heap: the timers are a min-heap by deadline, each entry's
-//     deadline is its window's, and every window knows its place in it
-//     (heapIdx); count windows are never in it.
+//     deadline is its window's (a session's may be earlier: one that grew
+//     by a merge is filed again only when its old deadline comes up), every
+//     held window is in it once and knows it (heapIdx >= 0), a session
+//     knows its place in it (heapIdx is its index); count windows are
+//     never in it.
 //   - DO2 counts: every window is held exactly once, by the wins map (fixed,
 //     sliding, global, unwindowed), its key's sessions or its key's count
 //     windows; each key's open count is its number of windows, their sum is
@@ -54,12 +57,15 @@ type opChecks struct {
 	lax bool
 	// perKey is scratch for DO2, cleared after each check.
 	perKey map[*keyState]int
+	// inHeap is scratch for DO1 (the timers' windows, when they do not
+	// know their index), cleared after each check.
+	inHeap map[*winState]bool
 }
 
 // checkInvariants runs the checks (when due) and panics on a violation.
 func (o *WindowOperator) checkInvariants() {
 	if o.inv == nil {
-		o.inv = &opChecks{lastWM: MinTime, perKey: map[*keyState]int{}}
+		o.inv = &opChecks{lastWM: MinTime, perKey: map[*keyState]int{}, inHeap: map[*winState]bool{}}
 	}
 	c := o.inv
 	if o.st.wm < c.lastWM {
@@ -86,7 +92,7 @@ func (o *WindowOperator) checkInvariants() {
 // off (see above). It panics only on DO1-DO4, which Restore guarantees.
 func (o *WindowOperator) checkRestored() {
 	if o.inv == nil {
-		o.inv = &opChecks{perKey: map[*keyState]int{}}
+		o.inv = &opChecks{perKey: map[*keyState]int{}, inHeap: map[*winState]bool{}}
 	}
 	o.inv.lastWM = o.st.wm
 	o.inv.countdown = 0
@@ -107,12 +113,21 @@ func (o *WindowOperator) checkNewWindow(w Window) {
 func (o *WindowOperator) structureViolation() string {
 	st := &o.st
 	h := st.timers
+	indexed := o.indexedTimers()
+	inHeap := o.inv.inHeap
+	defer clear(inHeap)
 	for i, t := range h {
 		ws := t.ws
-		if ws == nil || ws.heapIdx != i {
+		if ws == nil || ws.heapIdx < 0 || (indexed && ws.heapIdx != i) {
 			return fmt.Sprintf("DO1: timer %d does not know its place (heapIdx %d)", i, heapIdxOf(ws))
 		}
-		if d := o.deadline(ws); t.deadline != d {
+		if !indexed {
+			if inHeap[ws] {
+				return fmt.Sprintf("DO1: window %v of %q has two timers", ws.w, keyOf(ws))
+			}
+			inHeap[ws] = true
+		}
+		if d := o.deadline(ws); t.deadline != d && (o.fn.Kind != WindowSession || t.deadline > d) {
 			return fmt.Sprintf("DO1: timer %d (%v of %q) has deadline %d, the window's is %d", i, ws.w, keyOf(ws), t.deadline, d)
 		}
 		if i > 0 && h.less(i, (i-1)/2) {
@@ -230,6 +245,12 @@ func (o *WindowOperator) heldWindow(ws *winState, ks *keyState) string {
 	if o.fn.Kind == WindowCount {
 		if ws.heapIdx != -1 {
 			return fmt.Sprintf("DO1: count window %v of key %q is a timer", ws.w, ks.key)
+		}
+		return ""
+	}
+	if !o.indexedTimers() {
+		if ws.heapIdx < 0 || !o.inv.inHeap[ws] {
+			return fmt.Sprintf("DO1: window %v of key %q is not in the timers (heapIdx %d)", ws.w, ks.key, ws.heapIdx)
 		}
 		return ""
 	}

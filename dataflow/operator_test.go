@@ -797,3 +797,54 @@ func BenchmarkWindowOperatorSnapshot(b *testing.B) {
 		})
 	}
 }
+
+// TestWindowOperatorGrownSession checks a session that grew after its
+// timer was filed: it fires when the watermark passes its new end, not its
+// old one, and among the windows due then in the documented order (end,
+// then start, then key).
+func TestWindowOperatorGrownSession(t *testing.T) {
+	a := dataflow.Aggregation{Key: []string{"k"}, Window: dataflow.SessionWindows(10 * time.Millisecond), TimeCol: "t",
+		Aggs: []dataflow.Agg{dataflow.Sum("v")}}
+	var got []string
+	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{Emit: func(p dataflow.Pane) { got = append(got, opPane(p)) }})
+	require.NoError(t, err)
+	op.Add(opRow("a", 0, 1), 0)  // a [0, 10)
+	op.Add(opRow("b", 8, 2), 0)  // b [8, 18)
+	op.Add(opRow("a", 8, 4), 0)  // a grows to [0, 18)
+	op.Add(opRow("c", 17, 8), 0) // c [17, 27)
+	op.AdvanceWatermark(12)      // a's first end has passed, its session's has not
+	require.Empty(t, got)
+	op.AdvanceWatermark(18)
+	require.Equal(t, []string{"a [0, 18) on-time#0 5", "b [8, 18) on-time#0 2"}, got)
+	op.Add(opRow("c", 25, 16), 0) // c grows to [17, 35)
+	op.AdvanceWatermark(30)
+	require.Len(t, got, 2)
+	op.Finish()
+	require.Equal(t, "c [17, 35) on-time#0 24", got[2])
+}
+
+// TestWindowOperatorSlidingGaps checks sliding windows whose period is
+// longer than their size: a record between two windows belongs to none (it
+// is taken, not late, and opens nothing), the others fire as Reference
+// says.
+func TestWindowOperatorSlidingGaps(t *testing.T) {
+	a := dataflow.Aggregation{Key: []string{"k"}, Window: dataflow.SlidingWindows(10*time.Millisecond, 30*time.Millisecond), TimeCol: "t",
+		Aggs: []dataflow.Agg{dataflow.Count()}}
+	var got []dataflow.Result
+	op, err := dataflow.NewWindowOperator(&a, opSchema, dataflow.OperatorConfig{Emit: func(p dataflow.Pane) { got = append(got, p.Result) }})
+	require.NoError(t, err)
+	recs := []dataflow.Record{{Row: opRow("a", 15, 1)}, {Row: opRow("a", 31, 1)}, {Row: opRow("b", 9, 1)}, {Row: opRow("a", 40, 1)}, {Row: opRow("a", 30, 1)}}
+	for i, r := range recs {
+		require.False(t, op.Add(r.Row, 0), "record %d", i)
+		if i == 0 {
+			require.Zero(t, op.Stats().OpenWindows, "a record between windows opens none")
+		}
+	}
+	require.Equal(t, int64(2), op.Stats().OpenWindows)
+	op.Finish()
+	want, err := dataflow.Reference(dataflow.NewPipeline("gaps", opSchema).Aggregate(a), slices.Values(recs), dataflow.ReferenceOptions{})
+	require.NoError(t, err)
+	require.Len(t, want, 2)
+	dataflow.SortResults(got)
+	requireSameResults(t, "gaps", want, got)
+}

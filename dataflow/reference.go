@@ -377,6 +377,7 @@ type refAggregation struct {
 	aggIdx  []int // input column of each aggregate, -1 for count
 	byIdx   []int // max-by's ordering column, -1 for the others
 	aggKind []Kind
+	feed    aggFeed // aggIdx, byIdx and each aggregate's typed path, for fold
 	keys    map[string]*refKey
 	keyBuf  []byte
 	exclude func(partition int, offset int64, key string) (lo, hi Time, ok bool)
@@ -451,6 +452,7 @@ func newRefAggregation(a *Aggregation, in Schema) (*refAggregation, error) {
 		ra.aggIdx = append(ra.aggIdx, i)
 		ra.byIdx = append(ra.byIdx, b)
 		ra.aggKind = append(ra.aggKind, k)
+		ra.feed.add(g, i, b, k)
 	}
 	ra.wins = make([]Window, 0, a.Window.MaxWindowsPerElement())
 	ra.newAcc = make([]func() Accumulator, len(a.Aggs))
@@ -497,16 +499,18 @@ func (ra *refAggregation) add(r Row, rec Record) {
 	}
 	switch w.Kind {
 	case WindowFixed, WindowSliding:
+		// Assign gives the latest window first, number n (it starts at
+		// Offset + n*Period, I2), then n-1, n-2, ...: each one's cache
+		// slot follows without a division per window (ra.slot).
 		ra.wins = w.Assign(ra.wins[:0], t)
-		if ex.ok {
-			kept := ra.wins[:0]
-			for _, win := range ra.wins {
-				if !ex.drops(win.End) {
-					kept = append(kept, win)
-				}
+		n := FloorDiv(int64(t)-w.Offset, w.Period)
+		k.n++
+		for i, win := range ra.wins {
+			if !ex.drops(win.End) { // a key left with no window gives no result
+				ra.fold(ra.groupIn(k, win, int((n-int64(i))&(cacheSlots-1))), r)
 			}
-			ra.wins = kept // a key left with no window gives no result
 		}
+		return
 	case WindowCount:
 		ra.wins = w.AssignCount(ra.wins[:0], k.n)
 	case WindowSession:
@@ -540,21 +544,16 @@ func (ra *refAggregation) add(r Row, rec Record) {
 
 // fold adds row r to the accumulators of g.
 func (ra *refAggregation) fold(g *refGroup, r Row) {
-	for i, x := range ra.aggIdx {
-		switch {
-		case ra.byIdx[i] >= 0:
-			g.accs[i].(PairAccumulator).AddPair(r[x], r[ra.byIdx[i]])
-		case x >= 0:
-			g.accs[i].Add(r[x])
-		default:
-			g.accs[i].Add(Value{})
-		}
-	}
+	ra.feed.feed(g.accs, r)
 	g.n++
 }
 
 func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
-	slot := ra.slot(w)
+	return ra.groupIn(k, w, ra.slot(w))
+}
+
+// groupIn is group for a window whose cache slot is known: ra.slot(w).
+func (ra *refAggregation) groupIn(k *refKey, w Window, slot int) *refGroup {
 	if g := k.recent[slot]; g != nil && g.w == w {
 		return g
 	}
@@ -569,7 +568,8 @@ func (ra *refAggregation) group(k *refKey, w Window) *refGroup {
 
 // slot is w's place in refKey.recent: its window number modulo
 // cacheSlots for fixed, sliding and count windows (a row's windows have
-// consecutive numbers), 0 for the others.
+// consecutive numbers), 0 for the others. cacheSlots is a power of two, so
+// n&(cacheSlots-1) is the same slot (add uses that).
 func (ra *refAggregation) slot(w Window) int {
 	fn := ra.a.Window
 	switch fn.Kind {

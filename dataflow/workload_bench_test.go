@@ -14,9 +14,9 @@ import (
 	"github.com/weirlab/weir/dataflow"
 )
 
-// The workload shapes below replicate compare's fraud, sessions and
-// count-window workloads (compare/workloads.go over the datasets'
-// transactions and sessions generators) without importing compare, which
+// The workload shapes below replicate compare's fraud, sessions,
+// iot-sliding and count-window workloads (compare/workloads.go over the datasets'
+// transactions, sessions and iot generators) without importing compare, which
 // imports dataflow: the same schemas, key cardinalities, event rates,
 // windows and aggregates, on synthetic data of the same shape.
 
@@ -28,6 +28,39 @@ var txSchema = dataflow.NewSchema(
 	dataflow.Field{Name: "country", Kind: dataflow.KindString},
 	dataflow.Field{Name: "event_time", Kind: dataflow.KindTimestamp},
 )
+
+// iotSchema is the iot dataset's schema.
+var iotSchema = dataflow.NewSchema(
+	dataflow.Field{Name: "sensor_id", Kind: dataflow.KindString},
+	dataflow.Field{Name: "temperature", Kind: dataflow.KindFloat64},
+	dataflow.Field{Name: "humidity", Kind: dataflow.KindFloat64},
+	dataflow.Field{Name: "event_time", Kind: dataflow.KindTimestamp},
+)
+
+// iotRecords returns n readings of 1,000 sensors ("sensor-0000" ...)
+// reporting in turn, one reading per ms of event time (each sensor once a
+// second), in event-time order, as the iot dataset at its workload's rate.
+func iotRecords(n int) []dataflow.Record {
+	r := rand.New(rand.NewPCG(16, 4))
+	ids := make([]dataflow.Value, 1000)
+	base := make([]float64, len(ids))
+	for i := range ids {
+		ids[i] = dataflow.Str(fmt.Sprintf("sensor-%04d", i))
+		base[i] = 15 + 10*r.Float64()
+	}
+	out := make([]dataflow.Record, n)
+	for i := range out {
+		k := i % len(ids)
+		t := int64(benchStart + i)
+		out[i] = dataflow.Record{
+			Row: dataflow.Row{ids[k], dataflow.Float(base[k] + r.Float64() - 0.5), dataflow.Float(30 + 40*r.Float64()),
+				dataflow.Timestamp(dataflow.Time(t))},
+			Offset:      int64(i),
+			IngestNanos: t * 1e6,
+		}
+	}
+	return out
+}
 
 // ssSchema is the sessions dataset's schema.
 var ssSchema = dataflow.NewSchema(
@@ -160,6 +193,11 @@ func workloadShapes() []workloadShape {
 			Window: dataflow.SessionWindows(30 * time.Second),
 			Aggs:   []dataflow.Agg{dataflow.Count(), dataflow.Span("event_time").Named("duration_ms")},
 		}), func() []dataflow.Record { return ssRecords(200_000) }, nil},
+		{"iot-sliding", iotSchema, et(dataflow.Aggregation{
+			Key:    []string{"sensor_id"},
+			Window: dataflow.SlidingWindows(60*time.Second, 10*time.Second),
+			Aggs:   []dataflow.Agg{dataflow.Mean("temperature")},
+		}), func() []dataflow.Record { return iotRecords(200_000) }, nil},
 		{"count-window", txSchema, dataflow.Aggregation{
 			Key:    []string{"card_id"},
 			Window: dataflow.CountWindows(100, 100),
