@@ -25,7 +25,7 @@ type ackerTask struct {
 }
 
 func (a *ackerTask) init() {
-	a.core = acking.NewAcker()
+	a.core = acking.NewAckerOf(len(a.t.ackers))
 	a.lastRotate = a.t.now()
 	a.tr = a.t.newTracker()
 }

@@ -3,6 +3,8 @@ package recordstream
 import (
 	"context"
 	"fmt"
+	"math"
+	"unsafe"
 
 	"github.com/weirlab/weir/dataflow"
 )
@@ -30,10 +32,45 @@ type chainStep struct {
 	on      int
 	onStr   bool
 	index   map[string]int
+	lcache  []lookupCacheEntry // lookup on a string column: index's answers by the string's address
 	table   []dataflow.Row
 	tcols   []int // table column positions
 	outAt   []int // where they go in the output row
 	scratch []byte
+}
+
+// lookupCacheEntry is one slot of a lookup step's cache: the string looked
+// up (kept, so its address cannot be reused for another string while the
+// entry holds it) and the index's answer for it.
+type lookupCacheEntry struct {
+	s  string
+	r  int32
+	ok bool
+}
+
+// lookupCacheLen is the number of slots of a lookup step's cache (a power
+// of two).
+const lookupCacheLen = 1024
+
+// lookupString returns the table row of key text k, as s.index does. A
+// source of dictionary-coded strings (datasets.Log, a column source) hands
+// out each distinct value as one string, so the same address comes back
+// for every record of a key: a cache slot chosen by the address answers
+// with one comparison (== on strings of equal address and length does not
+// read their bytes) instead of hashing the text for the map.
+func (s *chainStep) lookupString(k string) (int, bool) {
+	if len(k) == 0 {
+		r, ok := s.index[k]
+		return r, ok
+	}
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(k))))
+	e := &s.lcache[int((p*0x9e3779b97f4a7c15)>>32)&(lookupCacheLen-1)]
+	if e.s == k && len(e.s) != 0 {
+		return int(e.r), e.ok
+	}
+	r, ok := s.index[k]
+	*e = lookupCacheEntry{s: k, r: int32(r), ok: ok}
+	return r, ok
 }
 
 const (
@@ -78,6 +115,9 @@ func compileChain(steps []dataflow.Step, schemas []dataflow.Schema) (*chain, err
 			}
 			cs.kind, cs.on, cs.index, cs.table = stepLookup, in.Index(st.On), idx, st.Table.Rows
 			cs.onStr = in.Fields[cs.on].Kind == dataflow.KindString
+			if cs.onStr && len(st.Table.Rows) <= math.MaxInt32 {
+				cs.lcache = make([]lookupCacheEntry, lookupCacheLen)
+			}
 			for _, name := range st.Cols {
 				cs.tcols = append(cs.tcols, st.Table.Schema.Index(name))
 				cs.outAt = append(cs.outAt, out.Index(name))
@@ -114,9 +154,12 @@ func (c *chain) from(ctx context.Context, i int, row dataflow.Row) error {
 		case stepLookup:
 			var r int
 			var ok bool
-			if s.onStr {
+			switch {
+			case s.lcache != nil:
+				r, ok = s.lookupString(row[s.on].S)
+			case s.onStr:
 				r, ok = s.index[row[s.on].S]
-			} else {
+			default:
 				s.scratch = row[s.on].AppendText(s.scratch[:0])
 				r, ok = s.index[string(s.scratch)]
 			}

@@ -83,6 +83,16 @@ func (rp *readPlan) read(part int, off int64, dst dataflow.Row) (dataflow.Row, i
 	return row, ing, true
 }
 
+// chainStart is the index of the first chain step a record that rp.read
+// passed still has to go through: 1 when the plan evaluated the
+// pipeline's leading filter, 0 otherwise (or with no plan).
+func (rp *readPlan) chainStart() int {
+	if rp == nil || rp.pred == nil {
+		return 0
+	}
+	return 1
+}
+
 // usedInputColumns marks the input columns the pipeline reads anywhere: in a
 // step, the aggregation's key, time and aggregate columns, Having, or the
 // output. A name is matched against the input schema even where a Map has

@@ -53,7 +53,7 @@ func TestLateReplayAfterLostReplayKeepsItsDelivery(t *testing.T) {
 	h.watermark(h.at + 1_000) // the session fires and its tuple is acked
 	h.requireSessionPane()
 	require.Empty(t, w.keys["u1"].q)
-	require.Empty(t, w.heap)
+	require.Zero(t, w.exq.len())
 
 	// The replay is queued in the task's inbox when it crashes.
 	e := h.tp.spouts[0].out[0]

@@ -57,7 +57,9 @@ type sinkTask struct {
 	discarding bool
 	kinds      []dataflow.AggKind
 	final      map[resKey]*sinkEntry
-	rows       []dataflow.Result
+	rows       []dataflow.Result // a protocol's kept records (Trident, Dataflow)
+	kept       keptRows          // Storm's modes' kept records
+	slab       []dataflow.Value  // room for kept records' extra values
 	seen       map[recKey]uint64
 	keyIdx     []int
 	valIdx     int
@@ -198,13 +200,19 @@ func (s *sinkTask) record(ctx context.Context, tp *tuple, now int64) error {
 	s.stats.emissions++
 	s.latency.Observe(now, int64(tp.Time)+s.t.src.EventTimeShift(), tp.Ingest)
 	row := tp.Row
-	s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
-	r := dataflow.Result{Key: string(s.key), Value: row[s.valIdx]}
-	for _, x := range s.extraIdx {
-		r.Extra = append(r.Extra, row[x])
+	r := dataflow.Result{Key: s.recordKey(row), Value: row[s.valIdx]}
+	if n := len(s.extraIdx); n > 0 {
+		r.Extra = s.extraValues(n)
+		for i, x := range s.extraIdx {
+			r.Extra[i] = row[x]
+		}
 	}
-	if !s.t.cfg.CountingSink {
-		s.rows = append(s.rows, r)
+	switch {
+	case s.t.cfg.CountingSink:
+	case s.proto == nil:
+		s.kept.add(r)
+	default:
+		s.rows = append(s.rows, r) // the protocol (Trident, Dataflow) keeps s.rows with its state
 	}
 	if s.t.acking && s.t.join != nil {
 		// A joined row: RS2 does not apply (one record joins many rows);
@@ -226,6 +234,66 @@ func (s *sinkTask) record(ctx context.Context, tp *tuple, now int64) error {
 	return s.sendAck(ctx, tp.Root, tp.Edge)
 }
 
+// recordKey is the key text of a stateless pipeline's output row. A key
+// of one string column is that string, shared (strings are immutable);
+// another key is built in the key buffer and copied.
+func (s *sinkTask) recordKey(row dataflow.Row) string {
+	if len(s.keyIdx) == 1 {
+		if v := row[s.keyIdx[0]]; v.K == dataflow.KindString {
+			return v.S
+		}
+	}
+	s.key = dataflow.AppendKey(s.key[:0], row, s.keyIdx)
+	return string(s.key)
+}
+
+// extraSlabValues is how many extra values the sink allocates at once for
+// the records it keeps.
+const extraSlabValues = 1024
+
+// extraValues returns room for a kept record's n extra values, cut from a
+// slab (capacity n, so an append never reaches the next record's), so
+// the sink allocates once per extraSlabValues values, not once per record.
+func (s *sinkTask) extraValues(n int) []dataflow.Value {
+	if len(s.slab) < n {
+		s.slab = make([]dataflow.Value, max(n, extraSlabValues))
+	}
+	v := s.slab[:n:n]
+	s.slab = s.slab[n:]
+	return v
+}
+
+// resultChunkLen is the length of each chunk of keptRows.
+const resultChunkLen = 4096
+
+// keptRows holds the records a stateless pipeline's sink keeps in Storm's
+// modes, in chunks of resultChunkLen: appending never copies what is kept,
+// so the sink's time per record stays flat where a doubling slice would
+// stop it to copy everything kept so far (a pause of tens of ms at
+// millions of records, which a paced run's latency shows).
+type keptRows struct {
+	chunks [][]dataflow.Result
+	n      int
+}
+
+func (k *keptRows) add(r dataflow.Result) {
+	if n := len(k.chunks); n == 0 || len(k.chunks[n-1]) == resultChunkLen {
+		k.chunks = append(k.chunks, make([]dataflow.Result, 0, resultChunkLen))
+	}
+	last := &k.chunks[len(k.chunks)-1]
+	*last = append(*last, r)
+	k.n++
+}
+
+// appendTo appends every kept record to dst, in order.
+func (k *keptRows) appendTo(dst []dataflow.Result) []dataflow.Result {
+	dst = slices.Grow(dst, k.n)
+	for _, c := range k.chunks {
+		dst = append(dst, c...)
+	}
+	return dst
+}
+
 func (s *sinkTask) sendAck(ctx context.Context, root, val uint64) error {
 	s.stats.ackerMsgs++
 	e := s.acks[s.t.ackerFor(root)]
@@ -243,8 +311,12 @@ func (s *sinkTask) results() []dataflow.Result {
 		return nil
 	}
 	if !s.windowed {
-		dataflow.SortResults(s.rows)
-		return s.rows
+		rows := s.rows
+		if s.kept.n > 0 {
+			rows = s.kept.appendTo(slices.Clip(s.rows))
+		}
+		dataflow.SortResults(rows)
+		return rows
 	}
 	out := make([]dataflow.Result, 0, len(s.final))
 	for _, e := range s.final {

@@ -74,6 +74,7 @@ type spoutTask struct {
 	drop  *rand.Rand
 
 	pending *acking.Pending[pendingInfo] // tracked trees (at-least-once)
+	seq     uint64                       // the last tree's sequence number ([acking.RootID])
 	replay  []int64
 	tr      *tracker      // counts pending and replay against the budget (RB1); nil without acking
 	nowc    int64         // coarse clock, refreshed per burst
@@ -229,8 +230,7 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	}
 	e := s.out[0]
 	if len(s.out) > 1 {
-		s.key = dataflow.AppendKey(s.key[:0], row, t.keyIdx)
-		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
+		e = s.out[fields.choose(len(s.out), s.routeHash(row, t.keyIdx), 0)]
 	}
 	tp, err := e.slot(ctx)
 	if err != nil {
@@ -276,6 +276,21 @@ func (s *spoutTask) emitTuple(ctx context.Context, row dataflow.Row) error {
 	return e.commit(ctx)
 }
 
+// routeHash is the fields grouping's hash of row's key columns idx: the
+// hash of their key text ([dataflow.AppendKey]), as [topo.hashKey]
+// computes it. A key of one string column is hashed in place
+// (maphash.String equals maphash.Bytes of the same bytes, and a string's
+// key text is its bytes), without copying it into the key buffer.
+func (s *spoutTask) routeHash(row dataflow.Row, idx []int) uint64 {
+	if len(idx) == 1 {
+		if v := &row[idx[0]]; v.K == dataflow.KindString {
+			return s.t.hashKeyString(v.S)
+		}
+	}
+	s.key = dataflow.AppendKey(s.key[:0], row, idx)
+	return s.t.hashKey(s.key)
+}
+
 // emitShared is a join pipeline's shared chain's sink: each output row
 // goes through both sides' chains.
 func (s *spoutTask) emitShared(ctx context.Context, row dataflow.Row) error {
@@ -300,8 +315,7 @@ func (s *spoutTask) emitSide(ctx context.Context, side int, row dataflow.Row) er
 	t := s.t
 	e := s.out[0]
 	if len(s.out) > 1 {
-		s.key = dataflow.AppendKey(s.key[:0], row, t.sideKeyFull[side])
-		e = s.out[fields.choose(len(s.out), t.hashKey(s.key), 0)]
+		e = s.out[fields.choose(len(s.out), s.routeHash(row, t.sideKeyFull[side]), 0)]
 	}
 	tp, err := e.slot(ctx)
 	if err != nil {
@@ -357,10 +371,13 @@ func (s *spoutTask) emitRecordAs(ctx context.Context, off int64, replay bool) er
 	s.curOff, s.curIngest, s.curN, s.curXOR, s.curReplay = off, ing, 0, 0, replay
 	s.curExp = math.MaxInt64
 	if s.tracked() && pass {
-		s.curRoot = acking.NewRootID(s.rng)
+		s.seq++
+		s.curRoot = acking.RootID(s.part, s.seq) // dense ids (acking's ID1)
 	}
 	if pass {
-		if err := s.chain.run(ctx, row); err != nil {
+		// The read plan has already evaluated the leading filter (RP1):
+		// the chain starts after it.
+		if err := s.chain.from(ctx, s.plan.chainStart(), row); err != nil {
 			return err
 		}
 	}

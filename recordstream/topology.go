@@ -15,6 +15,7 @@ import (
 	"github.com/weirlab/weir/internal/clock"
 	"github.com/weirlab/weir/internal/metrics"
 	"github.com/weirlab/weir/recordstream/checkpoint"
+	"github.com/weirlab/weir/recordstream/internal/acking"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -486,13 +487,16 @@ func compile(p *dataflow.Pipeline, src Source, cfg Config, offsets []int64) (*to
 }
 
 // ackerFor routes an acker message by fields grouping on the root id
-// (mechanics.md 1.1).
+// (mechanics.md 1.1), by blocks of a spout's sequence ([acking.AckerFor]).
 func (t *topo) ackerFor(root uint64) int {
-	return fields.choose(len(t.ackers), root, 0)
+	return acking.AckerFor(root, len(t.ackers))
 }
 
 // hashKey hashes a key's text for the fields grouping.
 func (t *topo) hashKey(key []byte) uint64 { return maphash.Bytes(t.seed, key) }
+
+// hashKeyString is hashKey of a key text held in a string.
+func (t *topo) hashKeyString(key string) uint64 { return maphash.String(t.seed, key) }
 
 // crashNow reports whether the record just taken in is a crash point. It
 // costs an atomic add per record only when crashes are configured.

@@ -99,7 +99,7 @@ type windowTask struct {
 	hasWM    bool                                 // RW4: the pipeline has an event-time watermark
 	after    *dataflow.WindowOperator             // RW4: processing-time replays whose window fired
 	afterH   []held                               // their tuples, acked when after fires
-	heap     []held
+	exq      expiryQueue                          // held tuples by expiry (RW1)
 	keys     map[string]*keyHold
 	queued   int64    // tuples in the keys' queues, for the budget (RB1)
 	tr       *tracker // nil without acking
@@ -163,7 +163,7 @@ func (w *windowTask) reset() error {
 		}
 	}
 	w.finished = false
-	w.heap = w.heap[:0]
+	w.exq.reset()
 	w.keys = map[string]*keyHold{}
 	w.queued = 0
 	return nil
@@ -299,7 +299,7 @@ func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 		return w.sendAck(ctx, tp.Root, tp.Edge)
 	case holdExpiry:
 		h.exp = w.t.releaseBound(tp.Time) // the end of its last window, plus the lateness
-		w.push(h)
+		w.exq.push(h)
 	case holdCount, holdSession:
 		w.key = dataflow.AppendKey(w.key[:0], tp.Row, w.t.tupleKeyIdx)
 		kh := w.keys[string(w.key)]
@@ -333,7 +333,7 @@ func (w *windowTask) hold(ctx context.Context, tp *tuple) error {
 }
 
 // releaseSession moves the key's held tuples inside the fired session to
-// the expiry heap, to be acked when the session's state is dropped.
+// the expiry queue, to be acked when the session's state is dropped.
 func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 	kh := w.keys[key]
 	if kh == nil {
@@ -344,7 +344,7 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 	for _, h := range kh.q {
 		if win.Contains(h.t) {
 			h.exp, h.kh = exp, kh
-			w.push(h)
+			w.exq.push(h)
 		} else {
 			kept = append(kept, h)
 		}
@@ -355,67 +355,54 @@ func (w *windowTask) releaseSession(key string, win dataflow.Window) {
 
 // reholdSession takes the key's tuples inside session win, which fired and
 // has now merged into a larger session ([dataflow.PaneMerged]), back from
-// the expiry heap into the key's queue: their state lives on in the merged
+// the expiry queue into the key's queue: their state lives on in the merged
 // session, so they wait for its on-time pane (RW1). Merges of fired sessions
-// are rare, so the heap is filtered and rebuilt.
+// are rare, so the whole queue is filtered.
 func (w *windowTask) reholdSession(key string, win dataflow.Window) {
 	kh := w.keys[key]
 	if kh == nil {
 		return
 	}
-	kept := w.heap[:0]
-	for _, h := range w.heap {
-		if h.kh == kh && win.Contains(h.t) {
-			kh.q = append(kh.q, h)
-			w.queued++
-			w.stats.reheld++
-		} else {
-			kept = append(kept, h)
+	w.exq.removeIf(func(h held) bool {
+		if h.kh != kh || !win.Contains(h.t) {
+			return false
 		}
-	}
-	if len(kept) == len(w.heap) {
-		return
-	}
-	w.heap = kept
-	for i := len(w.heap)/2 - 1; i >= 0; i-- {
-		siftDown(w.heap, i)
-	}
+		kh.q = append(kh.q, h)
+		w.queued++
+		w.stats.reheld++
+		return true
+	})
 	if invariants.Enabled {
-		w.checkHeap()
-	}
-}
-
-// checkHeap asserts the expiry heap's order (debug-only, -tags invariants).
-func (w *windowTask) checkHeap() {
-	for j := 1; j < len(w.heap); j++ {
-		if i := (j - 1) / 2; w.heap[i].exp > w.heap[j].exp {
-			invariants.Assertf(false, "RW1: expiry heap out of order at %d (%d > %d)", j, w.heap[i].exp, w.heap[j].exp)
-		}
+		w.exq.check()
 	}
 }
 
 // releaseUpTo acks every held tuple whose windows are gone at watermark wm.
 func (w *windowTask) releaseUpTo(ctx context.Context, wm dataflow.Time) error {
 	if invariants.Enabled {
-		w.checkHeap()
+		w.exq.check()
 	}
-	for len(w.heap) > 0 && w.heap[0].exp <= int64(wm) {
-		h := w.pop()
-		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
-			return err
+	for b := w.exq.popDue(int64(wm)); b != nil; b = w.exq.popDue(int64(wm)) {
+		for i := range b.hs {
+			if err := w.sendAck(ctx, b.hs[i].root, b.hs[i].edge); err != nil {
+				return err
+			}
 		}
+		w.exq.recycle(b)
 	}
 	return nil
 }
 
 // releaseAll acks everything held: the end of the input.
 func (w *windowTask) releaseAll(ctx context.Context) error {
-	for _, h := range w.heap {
-		if err := w.sendAck(ctx, h.root, h.edge); err != nil {
-			return err
+	for b := w.exq.popDue(maxHeld); b != nil; b = w.exq.popDue(maxHeld) {
+		for i := range b.hs {
+			if err := w.sendAck(ctx, b.hs[i].root, b.hs[i].edge); err != nil {
+				return err
+			}
 		}
+		w.exq.recycle(b)
 	}
-	w.heap = w.heap[:0]
 	for _, kh := range w.keys {
 		for _, h := range kh.q {
 			if err := w.sendAck(ctx, h.root, h.edge); err != nil {
@@ -444,35 +431,18 @@ func (w *windowTask) publish() error {
 		}
 	}
 	var n [numTracked]int64
-	n[trackHeld] = int64(len(w.heap)+len(w.afterH)+len(w.lostAt)) + w.queued
+	n[trackHeld] = int64(w.exq.len()+len(w.afterH)+len(w.lostAt)) + w.queued
 	n[trackLate] = int64(len(w.late))
 	return w.tr.publish(&n, 0)
 }
 
-// push and pop keep w.heap a binary min-heap on exp.
-func (w *windowTask) push(h held) {
-	w.heap = append(w.heap, h)
-	for j := len(w.heap) - 1; j > 0; {
-		i := (j - 1) / 2
-		if w.heap[i].exp <= w.heap[j].exp {
-			break
-		}
-		w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
-		j = i
-	}
-}
+// maxHeld is an expiry above every tuple's: popDue(maxHeld) takes any
+// bucket.
+const maxHeld = int64(^uint64(0) >> 1)
 
-func (w *windowTask) pop() held {
-	h := w.heap[0]
-	n := len(w.heap) - 1
-	w.heap[0] = w.heap[n]
-	w.heap = w.heap[:n]
-	siftDown(w.heap, 0)
-	return h
-}
-
-// siftDown restores the min-heap order on exp of h below i. It works on
-// the slice, not the task, so that the loop keeps h in registers.
+// siftDown restores the min-heap order on exp of h below i (the join
+// bolt's heap of held side tuples). It works on the slice, not the task,
+// so that the loop keeps h in registers.
 func siftDown(h []held, i int) {
 	n := len(h)
 	for {
@@ -723,14 +693,12 @@ func (w *windowTask) lose(tp *tuple, wm dataflow.Time) {
 func (w *windowTask) crash() error {
 	w.stats.crashes++
 	if w.lostAt != nil {
-		// A tuple in the expiry heap is in windows that fired at or before
+		// A tuple in the expiry queue is in windows that fired at or before
 		// the watermark (their panes reached the sink); one still queued
 		// per key (sessions, count windows) is in a window that has not
 		// fired, so its delivery reached no window at all.
 		wm := w.op.Watermark()
-		for _, h := range w.heap {
-			w.lostAt[h.ref] = wm
-		}
+		w.exq.each(func(h *held) { w.lostAt[h.ref] = wm })
 		for _, kh := range w.keys {
 			for _, h := range kh.q {
 				w.lostAt[h.ref] = dataflow.MinTime

@@ -69,17 +69,107 @@ const AckerBuckets = 3
 //   - AK4 The acker never fails a tree on timeout: its map drops stale entries
 //     silently on [Acker.Rotate]; timeouts are the spout's job.
 //
+// It keeps the roots of each spout's sequence ([RootID]) in a rotating map
+// of their own, keyed by the sequence number (compacted to this acker's
+// blocks of it when there are several ackers, [AckerFor]), so each map's
+// keys are dense and its accesses sequential (ID1); random roots
+// ([NewRootID]) share one more map.
+//
 // Acker does no I/O and reads no clock: the wrapper passes the time in. It is
 // not safe for concurrent use; one acker task owns it.
 type Acker struct {
-	pending *RotatingMap[ackObject]
+	pending rootMaps
 }
 
-// NewAcker returns an empty acker.
-func NewAcker() *Acker {
-	m, _ := NewRotatingMap[ackObject](AckerBuckets) // cannot fail: 3 >= 2
-	return &Acker{pending: m}
+// NewAcker returns an empty acker, the only one of its topology.
+func NewAcker() *Acker { return NewAckerOf(1) }
+
+// NewAckerOf returns an empty acker, one of ackers acker tasks among which
+// roots are routed by [AckerFor].
+func NewAckerOf(ackers int) *Acker {
+	return &Acker{pending: rootMaps{ackers: uint64(max(ackers, 1))}}
 }
+
+// rootMaps is the acker's rotating maps: subs[0] for random roots,
+// subs[s] for the roots of spout space s-1's sequence.
+type rootMaps struct {
+	subs   []*RotatingMap[ackObject]
+	ackers uint64
+	n      int
+}
+
+// sub returns root's map (made on first use when create) and its key
+// there.
+func (r *rootMaps) sub(root uint64, create bool) (*RotatingMap[ackObject], uint64) {
+	i, k := 0, root
+	if root&rootSeqFlag != 0 {
+		i = int(root>>rootSeqBits&rootSpaceMask) + 1
+		seq := root & rootSeqMask
+		if r.ackers > 1 { // this acker's blocks, back to back
+			blk := seq >> AckBlockBits
+			seq = (blk/r.ackers)<<AckBlockBits | seq&(1<<AckBlockBits-1)
+		}
+		k = rootSeqFlag | seq // never 0
+	}
+	if i >= len(r.subs) {
+		if !create {
+			return nil, k
+		}
+		r.subs = append(r.subs, make([]*RotatingMap[ackObject], i+1-len(r.subs))...)
+	}
+	m := r.subs[i]
+	if m == nil && create {
+		m, _ = NewRotatingMap[ackObject](AckerBuckets) // cannot fail: 3 >= 2
+		r.subs[i] = m
+	}
+	return m, k
+}
+
+// Get returns root's entry.
+func (r *rootMaps) Get(root uint64) (ackObject, bool) {
+	m, k := r.sub(root, false)
+	if m == nil {
+		return ackObject{}, false
+	}
+	return m.Get(k)
+}
+
+// Put stores root's entry in the newest bucket.
+func (r *rootMaps) Put(root uint64, v ackObject) {
+	m, k := r.sub(root, true)
+	before := m.Len()
+	m.Put(k, v)
+	r.n += m.Len() - before
+}
+
+// Replace sets an existing entry in place.
+func (r *rootMaps) Replace(root uint64, v ackObject) bool {
+	m, k := r.sub(root, false)
+	return m != nil && m.Replace(k, v)
+}
+
+// Remove deletes root's entry.
+func (r *rootMaps) Remove(root uint64) {
+	if m, k := r.sub(root, false); m != nil {
+		if _, ok := m.Remove(k); ok {
+			r.n--
+		}
+	}
+}
+
+// Rotate rotates every map, dropping their oldest buckets.
+func (r *rootMaps) Rotate() {
+	r.n = 0
+	for _, m := range r.subs {
+		if m != nil {
+			m.Rotate(nil)
+			r.n += m.Len()
+		}
+	}
+}
+
+// Len is the number of entries.
+func (r *rootMaps) Len() int { return r.n }
 
 // Execute applies one message in the order of Acker.execute (mechanics.md
 // 1.1) and reports whether the spout must be told, and what.
@@ -194,14 +284,14 @@ func (a *Acker) store(root uint64, curr ackObject, existed bool) {
 
 // Rotate is the acker's tick (every message timeout): it drops the oldest
 // bucket silently (AK4).
-func (a *Acker) Rotate() { a.pending.Rotate(nil) }
+func (a *Acker) Rotate() { a.pending.Rotate() }
 
 // RotateN is n ticks at once (n <= 0: none). Its cost does not grow with
 // n: after [AckerBuckets] rotations the map is empty, so the rest are
 // skipped.
 func (a *Acker) RotateN(n int64) {
 	for range min(n, AckerBuckets) {
-		a.pending.Rotate(nil)
+		a.pending.Rotate()
 	}
 }
 

@@ -269,3 +269,108 @@ func TestTickCostDoesNotGrowWithElapsedTime(t *testing.T) {
 	a.RotateN(now)
 	assert.Zero(t, a.Pending(), "RotateN(%d) drops every entry", now)
 }
+
+// TestAckersOfSequencedRoots runs trees with sequenced roots ([RootID]) of
+// several spouts through n ackers, each message routed by [AckerFor]:
+// every tree is reported once, complete when all its messages are in, and
+// the ackers' maps end empty; the same trees through one acker agree.
+func TestAckersOfSequencedRoots(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		rng := rand.New(rand.NewPCG(uint64(n), 9))
+		ackers := make([]*Acker, n)
+		for i := range ackers {
+			ackers[i] = NewAckerOf(n)
+		}
+		var all []AckMsg
+		want := map[uint64]int{} // messages per root
+		for spout := range 3 {
+			for seq := uint64(1); seq <= 2000; seq++ {
+				root := RootID(spout, seq)
+				msgs := genTree(rng, root, spout, 2, 2)
+				want[root] = len(msgs)
+				all = append(all, msgs...)
+			}
+		}
+		// Mostly in order, with local disorder (an ack before its init).
+		for i := range all {
+			if j := i + rng.IntN(16); j < len(all) {
+				all[i], all[j] = all[j], all[i]
+			}
+		}
+		seen := map[uint64]int{}
+		reported := map[uint64]bool{}
+		for i, m := range all {
+			seen[m.Root]++
+			res, ok := ackers[AckerFor(m.Root, n)].Execute(m, int64(i))
+			if seen[m.Root] < want[m.Root] {
+				require.False(t, ok, "ackers %d: root %#x reported after %d of %d messages", n, m.Root, seen[m.Root], want[m.Root])
+				continue
+			}
+			require.True(t, ok, "ackers %d: root %#x not reported after its last message", n, m.Root)
+			require.Equal(t, AckAck, res.Kind)
+			require.Equal(t, m.Root, res.Root)
+			require.False(t, reported[m.Root])
+			reported[m.Root] = true
+		}
+		require.Len(t, reported, len(want))
+		for i, a := range ackers {
+			assert.Zero(t, a.Pending(), "ackers %d: acker %d keeps entries", n, i)
+		}
+	}
+}
+
+// TestRootIDsAreDistinctAndRouted checks the sequenced root ids: distinct
+// across spouts and sequence numbers, never 0, apart from random ids
+// (top bit), and each block of 2^AckBlockBits sequence numbers goes to one
+// acker.
+func TestRootIDsAreDistinctAndRouted(t *testing.T) {
+	ids := map[uint64]bool{}
+	for spout := range 4 {
+		for seq := uint64(1); seq <= 1<<AckBlockBits*3; seq++ {
+			id := RootID(spout, seq)
+			require.NotZero(t, id)
+			require.False(t, ids[id], "RootID(%d, %d) repeats", spout, seq)
+			ids[id] = true
+			blockStart := RootID(spout, seq&^(1<<AckBlockBits-1))
+			require.Equal(t, AckerFor(blockStart, 3), AckerFor(id, 3), "RootID(%d, %d) leaves its block's acker", spout, seq)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 1000 {
+		id := NewRootID(rng)
+		require.NotZero(t, id)
+		require.Zero(t, id&rootSeqFlag, "a random root id with the sequenced ids' bit")
+	}
+}
+
+// TestIDTableBoundsAnswerAbsentKeys checks ID2 on a table of dense keys
+// (one long run of full slots): keys below and above every key are absent,
+// and removing and re-adding keys keeps every present key found.
+func TestIDTableBoundsAnswerAbsentKeys(t *testing.T) {
+	tab := newIDTable[int]()
+	for k := uint64(1000); k < 1000+3000; k++ {
+		tab.set(k, int(k))
+	}
+	for _, k := range []uint64{1, 999, 4000, 1 << 40} {
+		_, ok := tab.get(k)
+		require.False(t, ok, "key %d", k)
+	}
+	for k := uint64(1000); k < 4000; k += 2 {
+		_, ok := tab.remove(k)
+		require.True(t, ok)
+	}
+	for k := uint64(1000); k < 4000; k++ {
+		v, ok := tab.get(k)
+		require.Equal(t, k%2 == 1, ok, "key %d", k)
+		if ok {
+			require.Equal(t, int(k), v)
+		}
+	}
+	tab.clear()
+	tab.set(5, 5)
+	_, ok := tab.get(1001)
+	require.False(t, ok, "bounds reset by clear")
+	v, ok := tab.get(5)
+	require.True(t, ok)
+	require.Equal(t, 5, v)
+}
