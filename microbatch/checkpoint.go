@@ -475,9 +475,13 @@ func (d *driver) decodeState(payload []byte) error {
 	st := d.st
 	st.wm, st.maxEvent, st.lastBatch = wm, maxEvent, lastBatch
 	lastUpd, err := decodeCells(r, st.cells, func(w dataflow.Window, key string) int32 {
-		c := st.addCell(wkey{w, key})
+		g := st.keyOf(key)
+		c := st.addCell(w, g, key)
 		if d.p.shape == shapeSession {
-			st.sess[key] = append(st.sess[key], c)
+			for int(g) >= len(st.sess) {
+				st.sess = append(st.sess, nil)
+			}
+			st.sess[g] = append(st.sess[g], c)
 		}
 		return c
 	})

@@ -698,16 +698,19 @@ func (x *exec) runRecord(rec arrow.Record, part int, base int64) error {
 
 // finishTask hands the task's partial aggregates to the driver.
 func (a *aggExec) finishTask() *taskOut {
-	o := &taskOut{part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out, keyRows: slices.Clip(a.keyRows)}
+	o := &taskOut{owner: a, part: a.part, keys: a.keysSnapshot(), late: a.late, maxEvent: a.maxEvent, records: a.records, out: a.out, keyRows: slices.Clip(a.keyRows)}
 	if a.p.shape == shapeSession && a.part.len() > 0 {
 		// Fold merged sessions into their roots (their rows were added
 		// before the merge) and keep the roots only.
 		roots := newCellSet(a.p.specs)
-		idx := map[int32]int32{}
+		idx := grow(&a.rootOf, a.part.len()) // root cell -> its cell in roots, or -1
+		for i := range idx {
+			idx[i] = -1
+		}
 		for c := range int32(a.part.len()) {
 			r := a.find(c)
-			d, ok := idx[r]
-			if !ok {
+			d := idx[r]
+			if d < 0 {
 				d = roots.add(a.part.win[r], a.part.gid[r], "")
 				idx[r] = d
 			}
@@ -851,7 +854,7 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.counters["scheduling_delay_ms"] += info.SchedulingDelay.Milliseconds()
 	rs.counters["max_scheduling_delay_ms"] = max(rs.counters["max_scheduling_delay_ms"], info.SchedulingDelay.Milliseconds())
 	rs.counters["state_calls"] = d.st.stateCalls
-	rs.counters["state_cells"] = int64(len(d.st.index))
+	rs.counters["state_cells"] = int64(d.st.live())
 	rs.counters["inverse_zero_keys"] = d.st.zeroKeys
 	if js := d.st.join; js != nil {
 		rows, late, emitted, held, _ := js.stats()

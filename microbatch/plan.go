@@ -231,6 +231,7 @@ type aggExec struct {
 	rows    []int32
 	cells   []int32
 	winBuf  []dataflow.Window
+	slotBuf []int
 	times   []int64
 	evt     []int64 // joined rows' contributing event times per frame row
 	ingest  []int64
@@ -241,6 +242,7 @@ type aggExec struct {
 	cellOf [][]int32
 	sess   [][]int32 // session shape: live session cells per key
 	parent []int32   // session shape: union-find over cells
+	rootOf []int32   // session shape: scratch of finishTask
 
 	// Per task.
 	// lateWM is the watermark late rows are judged at (ME2): the batch's
@@ -516,6 +518,9 @@ func (a *aggExec) consume(x *exec, part int, base int64) {
 		if fixed {
 			a.fixedWindows(x, keyInts, ingest)
 			rows, cells, counted = x.sel, a.cells, true
+		} else if p.slidingFast() && !x.cols[p.timeIdx].isConst {
+			rows, cells = a.slidingWindows(x, ingest)
+			counted = true
 		} else if w.Kind == dataflow.WindowFixed {
 			lastStart, slot := int64(math.MinInt64), 0
 			for _, r := range x.sel {
@@ -719,14 +724,101 @@ func (a *aggExec) fixedWindows(x *exec, keyInts []int64, ingest []int64) {
 	a.maxEvent = maxEv
 }
 
+// maxSlidingFast bounds the windows per row of the sliding-window hot loop.
+const maxSlidingFast = 64
+
+// slidingFast reports whether sliding windows take the hot loop of
+// [aggExec.slidingWindows]: event-time sliding windows whose size is a
+// multiple of the period (so every row has the same number of windows) and
+// at most maxSlidingFast of them.
+func (p *plan) slidingFast() bool {
+	w := p.win
+	return p.shape == shapeTimeWin && w.Kind == dataflow.WindowSliding && p.timeIdx >= 0 &&
+		w.Period > 0 && w.Size%w.Period == 0 && w.Size/w.Period <= maxSlidingFast
+}
+
+// slidingWindows is the hot loop of sliding event-time windows (MK4): it
+// counts each live row and its latest times into the cell of each of its
+// windows and returns the (row, cell) pairs for the aggregates' update
+// (none when every aggregate is a count). The windows of the current
+// period are cached, so the window assignment and the slot searches run
+// once per change of period, not per row; event times are nearly sorted,
+// so that is rare. A row's window is skipped when its end is at or before
+// the late watermark (ME2); only rows at or below it can have one.
+func (a *aggExec) slidingWindows(x *exec, ingest []int64) (rows, cells []int32) {
+	w := a.p.win
+	nw := int(w.Size / w.Period)
+	tv := x.cols[a.p.timeIdx].i64
+	gids := a.gids
+	part := a.part
+	needPairs := false
+	for _, sp := range a.p.specs {
+		needPairs = needPairs || sp.mode != modeCount
+	}
+	rows, cells = a.rows[:0], a.cells[:0]
+	slots := grow(&a.slotBuf, nw)
+	cn, cev, cig := part.n, part.maxEv, part.maxIng
+	maxEv, lateWM := a.maxEvent, a.lateWM
+	lo, hi := int64(1), int64(0)
+	for _, r := range x.sel {
+		t := tv[r]
+		if t < lo || t >= hi {
+			lo = t - dataflow.FloorMod(t-w.Offset, w.Period)
+			hi = lo + w.Period
+			for j := range slots {
+				s := lo - int64(j)*w.Period
+				slots[j] = a.slotOf(dataflow.Window{Start: dataflow.Time(s), End: dataflow.Time(s + w.Size)})
+			}
+		}
+		maxEv = max(maxEv, t)
+		g := gids[r]
+		ig := ingest[r]
+		for j, slot := range slots {
+			if t <= lateWM && lo-int64(j)*w.Period+w.Size <= lateWM {
+				continue // late for this window only (ME2)
+			}
+			m := a.cellOf[slot]
+			c := int32(-1)
+			if uint(g) < uint(len(m)) {
+				c = m[g]
+			}
+			if c < 0 {
+				c = a.cellFor(slot, g)
+				cn, cev, cig = part.n, part.maxEv, part.maxIng
+			}
+			cn[c]++
+			cev[c] = max(cev[c], t)
+			cig[c] = max(cig[c], ig)
+			if needPairs {
+				rows = append(rows, r)
+				cells = append(cells, c)
+			}
+		}
+	}
+	a.maxEvent = maxEv
+	return rows, cells
+}
+
 // sessionCell assigns a proto-session to the task's sessions of key g,
 // merging the sessions it overlaps (I3) by union-find; the rows' cells are
 // resolved to the surviving root after assignment, so no state moves.
+//
+// A key's sessions (a.sess[g]) are disjoint and sorted by start. So a row
+// starting inside the latest session, the common case of a key's rows in
+// time order, extends that session's end only, which reaches no other
+// session: it costs one comparison, not a scan.
 func (a *aggExec) sessionCell(g int32, w dataflow.Window) int32 {
 	for int(g) >= len(a.sess) {
 		a.sess = append(a.sess, nil)
 	}
 	live := a.sess[g]
+	if n := len(live); n > 0 {
+		c := live[n-1]
+		if cw := &a.part.win[c]; w.Start >= cw.Start && w.Start < cw.End {
+			cw.End = max(cw.End, w.End)
+			return c
+		}
+	}
 	root := int32(-1)
 	keep := live[:0]
 	for _, c := range live {
@@ -770,6 +862,14 @@ func (a *aggExec) sessionCell(g int32, w dataflow.Window) int32 {
 		a.part.win[root] = w
 		a.sess[g] = k2
 	}
+	// Keep the sessions sorted by start (insertion sort: the list is short
+	// and was sorted but for the root).
+	ks := a.sess[g]
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && a.part.win[ks[j]].Start < a.part.win[ks[j-1]].Start; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
 	return root
 }
 
@@ -801,18 +901,25 @@ func (a *aggExec) emit(x *exec) {
 	if nx > 0 {
 		xs = make([]dataflow.Value, len(x.sel)*nx)
 	}
-	var ik *vec
+	var ik, dk *vec
 	if len(p.emitKey) == 1 {
-		if v := &x.cols[p.emitKey[0]]; !v.isConst && (v.kind == dataflow.KindInt64 || v.kind == dataflow.KindTimestamp) {
+		switch v := &x.cols[p.emitKey[0]]; {
+		case v.isConst:
+		case v.kind == dataflow.KindInt64 || v.kind == dataflow.KindTimestamp:
 			ik = v
+		case v.codes != nil:
+			dk = v // the dictionary cache's strings are owned (MK2)
 		}
 	}
 	val := &x.cols[p.emitVal]
 	for i, r := range x.sel {
 		var key string
-		if ik != nil {
+		switch {
+		case ik != nil:
 			key = a.intKeyText(ik, r)
-		} else {
+		case dk != nil:
+			key = dk.dict.vals[dk.codes[r]]
+		default:
 			b := a.keyBuf[:0]
 			for i, c := range p.emitKey {
 				if i > 0 {

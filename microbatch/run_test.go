@@ -35,6 +35,20 @@ func shapes() map[string]*dataflow.Pipeline {
 		Filter(dataflow.Col("ok")).
 		Aggregate(ev(dataflow.Aggregation{Key: []string{"page"}, Window: dataflow.SlidingWindows(3*time.Second, time.Second),
 			Aggs: []dataflow.Agg{dataflow.Sum("amount"), dataflow.Min("score"), dataflow.Max("amount"), dataflow.Mean("score"), dataflow.Span("event_time").Named("span"), dataflow.Max("user").Named("maxuser")}}))
+	// Count-only sliding windows with Having (fraud's shape) and an
+	// offset: the sliding hot loop without (row, cell) pairs.
+	slidingOff := dataflow.SlidingWindows(4*time.Second, time.Second)
+	slidingOff.Offset = 250
+	m["sliding-having"] = dataflow.NewPipeline("sliding-having", testSchema).
+		Filter(dataflow.Ne(dataflow.Col("page"), dataflow.LitStr("help"))).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"user"}, Window: slidingOff, Aggs: []dataflow.Agg{dataflow.Count()},
+			Having: dataflow.Gt(dataflow.Col("value"), dataflow.LitInt(2))}))
+	// A size that is not a multiple of the period: rows have two or three
+	// windows, the general assignment.
+	uneven := dataflow.SlidingWindows(2500*time.Millisecond, time.Second)
+	uneven.Offset = 300
+	m["sliding-uneven"] = dataflow.NewPipeline("sliding-uneven", testSchema).
+		Aggregate(ev(dataflow.Aggregation{Key: []string{"page"}, Window: uneven, Aggs: []dataflow.Agg{dataflow.Sum("amount"), dataflow.Count()}}))
 	m["session"] = dataflow.NewPipeline("session", testSchema).
 		Aggregate(ev(dataflow.Aggregation{Key: []string{"user"}, Window: dataflow.SessionWindows(400 * time.Millisecond), Aggs: []dataflow.Agg{dataflow.Count(), dataflow.Distinct("page").Named("pages")}}))
 	m["global-topn"] = dataflow.NewPipeline("global-topn", testSchema).

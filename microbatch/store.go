@@ -1,6 +1,7 @@
 package microbatch
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -28,6 +29,9 @@ type output struct {
 
 // taskOut is what one task hands to the driver.
 type taskOut struct {
+	// owner is the exec whose key ids keys and part's gid are (nil: ids
+	// of this task only).
+	owner    *aggExec
 	part     *cellSet
 	keys     []string
 	late     []dataflow.RecordRef
@@ -44,18 +48,35 @@ type taskOut struct {
 // Streaming's state store in event-time mode, mapWithState/updateStateByKey
 // or the windowed DStream's remembered batches in DStream mode. It is owned
 // by the commit path: one batch at a time, in batch order.
+//
+// Keys are held as small integer ids (keyID; a cell's gid column is its
+// key's id), so that merging a task's cells costs no string hashing: a
+// task's key ids are translated to the store's once per key and exec
+// (xlate), and a window's cells are found by key id in a dense array
+// ([winCells]). Windows leave the state whole, so evicting a window
+// deletes no per-cell map entries.
 type store struct {
 	p *plan
 
 	cells   *cellSet
-	index   map[wkey]int32
 	dead    []bool
 	ndead   int
 	lastUpd []int64 // batch time (ms) of each cell's last update
 	touched []int32
 	mark    []int64 // batch seq+1 that last touched the cell
-	byEnd   map[dataflow.Time][]int32
-	sess    map[string][]int32
+
+	// keyID is the id of each key text; xlate[a][g] is the store's id of
+	// key g of exec a (extended as the exec adds keys).
+	keyID map[string]int32
+	nkeys int32
+	xlate map[*aggExec][]int32
+	// wins holds the cells of each window (fixed, sliding and global
+	// shapes); recent caches the last windows looked up.
+	wins   map[dataflow.Window]*winCells
+	recent [8]*winCells
+	nrec   int
+	// sess[g] is key g's live session cells (session shape).
+	sess [][]int32
 
 	wm       int64 // watermark applied in the current batch (ms)
 	maxEvent int64
@@ -68,44 +89,185 @@ type store struct {
 
 	stateCalls int64
 
+	// havingRow is the scratch row Having is evaluated on.
+	havingRow dataflow.Row
+	// extras is the unused part of the slab results' Extra values are cut
+	// from, so that results do not each allocate theirs.
+	extras []dataflow.Value
+
 	// keyRows[c] is cell c's key column values (with a regroup only).
 	keyRows []dataflow.Row
 	// join is the stream-stream join's state (join pipelines only).
 	join *joinState
 }
 
+// winCells is one window's cells: every cell made for it (dead ones
+// included, in creation order, the order it emits them) and, by key id,
+// the live cell of each key: dense[g] (-1: none) for ids the dense array
+// covers, else sparse[g].
+type winCells struct {
+	w      dataflow.Window
+	cells  []int32
+	dense  []int32
+	sparse map[int32]int32
+}
+
+// winDenseSlack bounds a window's dense array: it covers key ids up to
+// max(winDenseMin, winDenseSlack times the window's cells), so that a
+// window with few cells among many keys does not cost an array of every
+// key; ids above it go to the window's map.
+const (
+	winDenseMin   = 4096
+	winDenseSlack = 8
+)
+
+func (wc *winCells) get(g int32) int32 {
+	if uint(g) < uint(len(wc.dense)) {
+		return wc.dense[g]
+	}
+	if c, ok := wc.sparse[g]; ok {
+		return c
+	}
+	return -1
+}
+
+func (wc *winCells) set(g, c int32) {
+	if uint(g) < uint(len(wc.dense)) {
+		wc.dense[g] = c
+		return
+	}
+	if c < 0 {
+		delete(wc.sparse, g)
+		return
+	}
+	if limit := max(winDenseMin, winDenseSlack*len(wc.cells)); int(g) < limit {
+		n := min(max(int(g)+1, 2*len(wc.dense), 64), limit)
+		grown := make([]int32, n)
+		copy(grown, wc.dense)
+		for i := len(wc.dense); i < n; i++ {
+			grown[i] = -1
+		}
+		// Ids the array now covers move out of the map.
+		for k, v := range wc.sparse {
+			if int(k) < n {
+				grown[k] = v
+				delete(wc.sparse, k)
+			}
+		}
+		wc.dense = grown
+		wc.dense[g] = c
+		return
+	}
+	if wc.sparse == nil {
+		wc.sparse = map[int32]int32{}
+	}
+	wc.sparse[g] = c
+}
+
 func newStore(p *plan) *store {
-	s := &store{p: p, cells: newCellSet(p.specs), index: map[wkey]int32{}, byEnd: map[dataflow.Time][]int32{},
-		sess: map[string][]int32{}, wm: math.MinInt64, maxEvent: math.MinInt64, batches: map[int64]*cellSet{}, lastBatch: math.MinInt64}
+	s := &store{p: p, cells: newCellSet(p.specs), keyID: map[string]int32{}, xlate: map[*aggExec][]int32{},
+		wins: map[dataflow.Window]*winCells{}, wm: math.MinInt64, maxEvent: math.MinInt64, batches: map[int64]*cellSet{}, lastBatch: math.MinInt64}
 	if p.join != nil {
 		s.join = newJoinState(p.join, p.cfg.Parallelism)
 	}
 	return s
 }
 
-func (s *store) addCell(k wkey) int32 {
-	c := s.cells.add(k.w, -1, k.key)
-	s.index[k] = c
+// keyOf returns the store's id of key text k, adding it.
+func (s *store) keyOf(k string) int32 {
+	if g, ok := s.keyID[k]; ok {
+		return g
+	}
+	g := s.nkeys
+	s.nkeys++
+	s.keyID[k] = g
+	return g
+}
+
+// taskKeys returns the store's ids of t's keys, by t's key id: translated
+// once per key and exec, as an exec's key ids never change.
+func (s *store) taskKeys(t *taskOut) []int32 {
+	var xl []int32
+	if t.owner != nil {
+		xl = s.xlate[t.owner]
+	}
+	for len(xl) < len(t.keys) {
+		xl = append(xl, s.keyOf(t.keys[len(xl)]))
+	}
+	if t.owner != nil {
+		s.xlate[t.owner] = xl
+	}
+	return xl
+}
+
+// window returns the cells of window w, adding them.
+func (s *store) window(w dataflow.Window) *winCells {
+	for i := range s.nrec {
+		if wc := s.recent[i]; wc.w == w {
+			return wc
+		}
+	}
+	wc, ok := s.wins[w]
+	if !ok {
+		wc = &winCells{w: w}
+		s.wins[w] = wc
+	}
+	if s.nrec < len(s.recent) {
+		s.nrec++
+	}
+	copy(s.recent[1:s.nrec], s.recent[:s.nrec-1])
+	s.recent[0] = wc
+	return wc
+}
+
+// dropWindow removes window w's index (its cells are dead or dying).
+func (s *store) dropWindow(w dataflow.Window) {
+	delete(s.wins, w)
+	s.nrec = 0
+}
+
+// addCell adds a cell of window w and key id g (text key); a cell of a
+// fixed, sliding or global window is indexed in its window.
+func (s *store) addCell(w dataflow.Window, g int32, key string) int32 {
+	c := s.cells.add(w, g, key)
 	s.dead = append(s.dead, false)
 	s.lastUpd = append(s.lastUpd, 0)
 	s.mark = append(s.mark, 0)
 	if s.p.then != nil {
 		s.keyRows = append(s.keyRows, nil)
 	}
-	if s.p.shape == shapeTimeWin {
-		s.byEnd[k.w.End] = append(s.byEnd[k.w.End], c)
+	if s.p.shape != shapeSession {
+		wc := s.window(w)
+		wc.cells = append(wc.cells, c)
+		wc.set(g, c)
 	}
 	return c
 }
 
-func (s *store) kill(c int32) {
+// markDead retires cell c whose window's index is dropped or rebuilt.
+func (s *store) markDead(c int32) {
 	if s.dead[c] {
 		return
 	}
 	s.dead[c] = true
 	s.ndead++
-	delete(s.index, wkey{s.cells.win[c], s.cells.key[c]})
 }
+
+// kill retires cell c and removes it from its window's index.
+func (s *store) kill(c int32) {
+	if s.dead[c] {
+		return
+	}
+	s.markDead(c)
+	if s.p.shape != shapeSession {
+		if wc, ok := s.wins[s.cells.win[c]]; ok {
+			wc.set(s.cells.gid[c], -1)
+		}
+	}
+}
+
+// live returns the number of live cells.
+func (s *store) live() int { return s.cells.len() - s.ndead }
 
 func (s *store) touch(c int32, seq int64) {
 	if s.mark[c] != seq+1 {
@@ -114,11 +276,21 @@ func (s *store) touch(c int32, seq int64) {
 	}
 }
 
+// extra returns n values for a result's Extra, cut from a slab.
+func (s *store) extra(n int) []dataflow.Value {
+	if len(s.extras) < n {
+		s.extras = make([]dataflow.Value, max(n, 256*n))
+	}
+	x := s.extras[:n:n]
+	s.extras = s.extras[n:]
+	return x
+}
+
 func (s *store) out(c int32) output {
 	cs := s.cells
 	res := dataflow.Result{Window: cs.win[c], Key: cs.key[c], Value: cs.value(0, c)}
 	if len(cs.specs) > 1 {
-		res.Extra = make([]dataflow.Value, len(cs.specs)-1)
+		res.Extra = s.extra(len(cs.specs) - 1)
 		for j := 1; j < len(cs.specs); j++ {
 			res.Extra[j-1] = cs.value(j, c)
 		}
@@ -128,9 +300,10 @@ func (s *store) out(c int32) output {
 		o.keyRow = s.keyRows[c]
 	}
 	if h := s.p.having; h != nil {
-		row := make(dataflow.Row, 0, 1+len(cs.specs))
-		row = append(append(row, dataflow.Str(res.Key), res.Value), res.Extra...)
+		// The predicate reads the row and keeps nothing of it.
+		row := append(append(s.havingRow[:0], dataflow.Str(res.Key), res.Value), res.Extra...)
 		o.deleted = !h(row)
+		s.havingRow = row
 	}
 	return o
 }
@@ -145,15 +318,22 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 	switch p.shape {
 	case shapeTimeWin, shapeGlobal:
 		for _, t := range tasks {
-			for c := range int32(t.part.len()) {
-				k := wkey{t.part.win[c], t.keys[t.part.gid[c]]}
-				d, ok := s.index[k]
-				if !ok {
-					d = s.addCell(k)
+			ids := s.taskKeys(t)
+			part := t.part
+			var wc *winCells
+			for c := range int32(part.len()) {
+				if wc == nil || wc.w != part.win[c] {
+					wc = s.window(part.win[c])
 				}
-				s.cells.merge(d, t.part, c)
+				tg := part.gid[c]
+				g := ids[tg]
+				d := wc.get(g)
+				if d < 0 {
+					d = s.addCell(wc.w, g, t.keys[tg])
+				}
+				s.cells.merge(d, part, c)
 				if s.keyRows != nil && s.keyRows[d] == nil {
-					s.keyRows[d] = t.keyRows[t.part.gid[c]]
+					s.keyRows[d] = t.keyRows[tg]
 				}
 				s.lastUpd[d] = tMs
 				s.touch(d, seq)
@@ -161,8 +341,10 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 		}
 	case shapeSession:
 		for _, t := range tasks {
+			ids := s.taskKeys(t)
 			for c := range int32(t.part.len()) {
-				s.mergeSession(t.keys[t.part.gid[c]], t.part, c, seq)
+				tg := t.part.gid[c]
+				s.mergeSession(ids[tg], t.keys[tg], t.part, c, seq)
 			}
 		}
 	case shapeBatchWin:
@@ -176,7 +358,7 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 		if p.cfg.StateOp == UpdateStateByKey {
 			// updateStateByKey calls the function for every key in the state
 			// and emits the whole state every batch.
-			s.stateCalls += int64(len(s.index) - len(s.touched))
+			s.stateCalls += int64(s.live() - len(s.touched))
 			for c := range int32(s.cells.len()) {
 				if !s.dead[c] {
 					outs = append(outs, s.out(c))
@@ -210,9 +392,12 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 				if p.output == OutputAppend {
 					outs = append(outs, s.out(c))
 				}
-				s.kill(c)
+				s.markDead(c)
 			}
 		}
+		clear(s.wins)
+		s.nrec = 0
+		clear(s.sess)
 	} else if p.shape != shapeGlobal {
 		outs = s.evict(outs)
 	}
@@ -236,55 +421,60 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 const mapWithStateScanEvery = 10
 
 // evict finalises windows whose end is at or before the watermark applied
-// in this batch: Append mode emits them; both modes drop their state.
+// in this batch: Append mode emits them; both modes drop their state. A
+// window leaves whole: its index is dropped, not its cells' entries.
 func (s *store) evict(outs []output) []output {
 	if s.p.shape == shapeTimeWin {
-		var ends []dataflow.Time
-		for e := range s.byEnd {
-			if int64(e) <= s.wm {
-				ends = append(ends, e)
+		var ended []*winCells
+		for _, wc := range s.wins {
+			if int64(wc.w.End) <= s.wm {
+				ended = append(ended, wc)
 			}
 		}
-		slices.Sort(ends)
-		for _, e := range ends {
-			for _, c := range s.byEnd[e] {
+		slices.SortFunc(ended, func(a, b *winCells) int {
+			return cmp.Or(cmp.Compare(a.w.End, b.w.End), cmp.Compare(a.w.Start, b.w.Start))
+		})
+		for _, wc := range ended {
+			for _, c := range wc.cells {
 				if s.dead[c] {
 					continue
 				}
 				if s.p.output == OutputAppend {
 					outs = append(outs, s.out(c))
 				}
-				s.kill(c)
+				s.markDead(c)
 			}
-			delete(s.byEnd, e)
+			s.dropWindow(wc.w)
 		}
 		return outs
 	}
-	for key, live := range s.sess {
+	for g, live := range s.sess {
+		if len(live) == 0 {
+			continue
+		}
 		keep := live[:0]
 		for _, c := range live {
 			if int64(s.cells.win[c].End) <= s.wm {
 				outs = append(outs, s.out(c))
-				s.kill(c)
+				s.markDead(c)
 				continue
 			}
 			keep = append(keep, c)
 		}
-		if len(keep) == 0 {
-			delete(s.sess, key)
-		} else {
-			s.sess[key] = keep
-		}
+		s.sess[g] = keep
 	}
 	return outs
 }
 
-// mergeSession folds a task's session (cell c of part) into the key's
-// sessions, merging every one that merges with it by
+// mergeSession folds a task's session (cell c of part) into the sessions
+// of key id g (text key), merging every one that merges with it by
 // [dataflow.MergeSession] (I3); the merged session spans all of them.
-func (s *store) mergeSession(key string, part *cellSet, c int32, seq int64) {
+func (s *store) mergeSession(g int32, key string, part *cellSet, c int32, seq int64) {
 	w := part.win[c]
-	live := s.sess[key]
+	for int(g) >= len(s.sess) {
+		s.sess = append(s.sess, nil)
+	}
+	live := s.sess[g]
 	root := int32(-1)
 	keep := live[:0]
 	for _, d := range live {
@@ -299,19 +489,17 @@ func (s *store) mergeSession(key string, part *cellSet, c int32, seq int64) {
 		}
 		s.cells.merge(root, s.cells, d)
 		s.cells.win[root] = s.cells.win[root].Span(s.cells.win[d])
-		s.kill(d)
+		s.markDead(d)
 	}
 	if root < 0 {
-		root = s.addCell(wkey{w, key})
+		root = s.addCell(w, g, key)
 		keep = append(keep, root)
 	} else {
-		delete(s.index, wkey{s.cells.win[root], key})
 		s.cells.win[root] = s.cells.win[root].Span(w)
-		s.index[wkey{s.cells.win[root], key}] = root
 	}
 	s.cells.merge(root, part, c)
 	s.touch(root, seq)
-	s.sess[key] = keep
+	s.sess[g] = keep
 }
 
 // compact rebuilds the cells when more than half are dead.
@@ -321,15 +509,16 @@ func (s *store) compact() {
 	}
 	old, oldUpd, oldDead, oldRows := s.cells, s.lastUpd, s.dead, s.keyRows
 	s.cells = newCellSet(s.p.specs)
-	s.index = map[wkey]int32{}
+	s.cells.reserve(old.len() - s.ndead)
 	s.dead, s.lastUpd, s.mark, s.ndead, s.keyRows = nil, nil, nil, 0, nil
-	s.byEnd = map[dataflow.Time][]int32{}
-	remap := make(map[int32]int32)
+	clear(s.wins)
+	s.nrec = 0
+	remap := make([]int32, old.len())
 	for c := range int32(old.len()) {
 		if oldDead[c] {
 			continue
 		}
-		d := s.addCell(wkey{old.win[c], old.key[c]})
+		d := s.addCell(old.win[c], old.gid[c], old.key[c])
 		s.cells.merge(d, old, c)
 		s.lastUpd[d] = oldUpd[c]
 		if oldRows != nil {
@@ -337,11 +526,10 @@ func (s *store) compact() {
 		}
 		remap[c] = d
 	}
-	for k, live := range s.sess {
+	for _, live := range s.sess {
 		for i, c := range live {
 			live[i] = remap[c]
 		}
-		s.sess[k] = live
 	}
 }
 

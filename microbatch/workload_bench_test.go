@@ -15,7 +15,7 @@ import (
 // BenchmarkWorkloads runs the named workloads end to end (generation
 // excluded) in event-time mode with 1 s batches.
 func BenchmarkWorkloads(b *testing.B) {
-	for _, name := range []string{"ysb", "grep", "fraud", "iot-sliding", "sessions", "hashtag-topn", "hashtag-approx-topn"} {
+	for _, name := range []string{"ysb", "grep", "fraud", "iot-sliding", "sessions", "request-rate", "hashtag-topn", "hashtag-approx-topn"} {
 		b.Run("workload="+name, func(b *testing.B) {
 			w, err := compare.LookupWorkload(name)
 			require.NoError(b, err)
