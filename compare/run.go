@@ -351,6 +351,9 @@ func runLog(ctx context.Context, w *Workload, r Runner, log *datasets.Log, table
 	if out == nil {
 		return nil, fmt.Errorf("%s on %s: the runner returned no outcome", w.Name, r.Name())
 	}
+	if err := log.Err(); err != nil { // it read records the log had released
+		return nil, fmt.Errorf("%s on %s: %w", w.Name, r.Name(), err)
+	}
 	sayf(progress, "%s: %s read %d events in %v; checking against the reference", w.Name, r.Name(), out.Events, out.Elapsed.Round(time.Millisecond))
 
 	check, err := checkOutcome(ctx, p, log, out, full)
@@ -426,6 +429,9 @@ func checkOutcome(ctx context.Context, p *dataflow.Pipeline, log *datasets.Log, 
 func referenceAnswer(ctx context.Context, p *dataflow.Pipeline, l *datasets.Log, ex exclusions) ([]dataflow.Result, error) {
 	if !l.Closed() {
 		return nil, errors.New("compare: the reference answer needs a closed (complete) log")
+	}
+	if l.Released() {
+		return nil, fmt.Errorf("compare: the reference answer needs the whole input, and the log's retention (%s) released part of it; check an unbounded run online (RunUnbounded)", l.Retention())
 	}
 	var opts dataflow.ReferenceOptions
 	if len(ex) > 0 {

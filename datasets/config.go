@@ -215,6 +215,17 @@ type Pacing struct {
 	// (the wall clock, or the synctest bubble's fake clock); tests run
 	// under testing/synctest or pass a *clock.Manual.
 	Clock clock.Clock
+	// Unbounded makes a paced fill an unbounded stream: it ignores
+	// [Config.Events] and generates events as the pacing makes them due,
+	// batch by batch (nothing is generated ahead), until For has passed on
+	// Clock or the fill's context is done, whichever comes first; then it
+	// flushes, closes the log (the stream's end) and returns nil. Its
+	// memory is the log's: with a [Retention], independent of how long it
+	// runs. It needs a Rate.
+	Unbounded bool
+	// For bounds an unbounded fill's length (0: until the context is
+	// done). Only with Unbounded.
+	For time.Duration
 }
 
 // MinPacedRate and MaxPacedRate bound a [Pacing] rate: the time between
@@ -249,6 +260,14 @@ func (p *Pacing) Validate() error {
 	}
 	if p.Rate == 0 && len(p.Steps) > 0 {
 		return errors.New("datasets: pacing steps need a positive starting Rate")
+	}
+	switch {
+	case p.Unbounded && p.Rate == 0:
+		return errors.New("datasets: an unbounded fill is paced: set a Rate above 0 (events per second)")
+	case p.For < 0:
+		return fmt.Errorf("datasets: pacing For %v must not be negative (0: until the context is done)", p.For)
+	case p.For > 0 && !p.Unbounded:
+		return fmt.Errorf("datasets: pacing For %v bounds an unbounded fill; set Unbounded too, or give the length as Config.Events", p.For)
 	}
 	return nil
 }

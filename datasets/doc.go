@@ -16,6 +16,27 @@
 // For paced input, make the log with [NewLogFor] and run [Fill] with a
 // [Pacing] in a goroutine; readers follow with [Log.Wait] or [Log.Changed].
 //
+// # Unbounded streams and retention
+//
+// A paced fill with [Pacing.Unbounded] is an unbounded stream: it generates
+// each batch when the pacing makes it due (nothing ahead), until
+// [Pacing.For] or its context ends it, and then closes the log. Its memory
+// is the log's, which a [Retention] ([LogConfig.Retention]) bounds, as
+// Kafka's retention does: the log releases whole chunks (segments) below
+// every registered [Consumer]'s retained position ([Log.NewConsumer],
+// [Consumer.Retain]: a runtime's committed or checkpointed offsets, an
+// at-least-once spout's oldest replayable offset) and, with a MaxAge,
+// whatever is older than that behind the newest record. [Log.Start] is the
+// first offset still held. A read below it is an *[OffsetOutOfRangeError]
+// naming the offset and the retention ([Log.ReadAt], [Log.CheckRange],
+// [Log.Wait]); the reads without an error result ([Log.Read], [Log.Chunks],
+// ...) fail the log instead ([Log.Err]), never returning a stale or
+// silent zero record as data. The zero Retention releases nothing, so a
+// pre-filled log and a run of a number of events keep today's behaviour
+// and their reference answer. Datasets that intern a new string per event
+// (hashtags, nexmark) grow their dictionaries, which no retention
+// releases: [StreamsInBoundedMemory] refuses them.
+//
 // Processing time (ingest stamps, the pace of a fill) comes only from an
 // injected internal/clock Clock ([Pacing.Clock], [LogConfig.Clock]; nil is
 // the real clock), never from the time package directly: tests run a fill

@@ -316,7 +316,7 @@ func (f *filler) writeRows(ingest int64) {
 		part := l.parts[p]
 		for len(rows) > 0 {
 			if part.size%cr == 0 {
-				addChunk(l, part)
+				l.addChunk(p, ingest)
 			}
 			c := l.chunk(p, part.size)
 			off := int(part.size - c.Base)
@@ -351,16 +351,6 @@ func (f *filler) writeRows(ingest int64) {
 	f.ord = f.ord[:0]
 	f.free = append(f.free, f.freed...)
 	f.freed = f.freed[:0]
-}
-
-// addChunk appends a new chunk to a partition whose chunks are full, as
-// [Appender.Begin] does.
-func addChunk(l *Log, part *partition) {
-	cs := *part.chunks.Load()
-	next := make([]*Chunk, len(cs), len(cs)+1)
-	copy(next, cs)
-	next = append(next, l.newChunk(part.size))
-	part.chunks.Store(&next)
 }
 
 // finish appends every held event, flushes and closes the log.
@@ -434,6 +424,50 @@ func (f *filler) runPaced(ctx context.Context, p Pacing) error {
 		wait := max(p.dueAt(f.produced)-e, time.Millisecond)
 		if err := clock.Sleep(ctx, clk, wait); err != nil {
 			return err
+		}
+	}
+}
+
+// runUnbounded appends events as pacing p makes them due, with no total,
+// until p.For has passed (if set) or ctx is done; then it writes the held
+// events, flushes and closes the log. Like runPaced it wakes at least every
+// millisecond while events are due and generates at most what is due.
+func (f *filler) runUnbounded(ctx context.Context, p Pacing) error {
+	clk := p.Clock
+	start := clk.Now()
+	for {
+		now := clk.Now()
+		e := now.Sub(start)
+		if p.For > 0 && e >= p.For {
+			e = p.For // the stream ends at For: what was due by then
+		}
+		// As runPaced: compare as a float, so a huge count does not wrap.
+		// At For the stream has the events due before For (event k is due
+		// at k/rate): rate × For of them, not one more.
+		due := int64(math.MaxInt64)
+		if x := p.expected(e) + 1e-6; x < float64(math.MaxInt64) {
+			due = int64(x) + 1
+			if p.For > 0 && e >= p.For {
+				due = int64(math.Ceil(x - 2e-6))
+			}
+		}
+		ingest := now.UnixNano()
+		for f.produced < due {
+			f.step(int(min(int64(batchRows), due-f.produced)), ingest)
+		}
+		if (p.For > 0 && e >= p.For) || ctx.Err() != nil {
+			return f.finish(ingest)
+		}
+		if err := f.a.Flush(); err != nil {
+			return err
+		}
+		wait := max(p.dueAt(f.produced)-e, time.Millisecond)
+		if p.For > 0 {
+			wait = min(wait, max(p.For-e, time.Millisecond))
+		}
+		if err := clock.Sleep(ctx, clk, wait); err != nil {
+			// The stream ends: close the log so readers finish.
+			return f.finish(clk.Now().UnixNano())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -117,12 +118,38 @@ func Fill(ctx context.Context, gen Generator, l *Log, cfg Config, p Pacing) erro
 	}
 	cfg = cfg.withDefaults()
 	cfg.Partitions = l.Partitions()
+	if p.Unbounded {
+		if err := StreamsInBoundedMemory(gen.Name()); err != nil {
+			return err
+		}
+	}
 	f := newFiller(gen, l, cfg)
 	if p.Rate == 0 {
 		return f.runFast(ctx)
 	}
 	p.Clock = clock.OrReal(p.Clock)
+	if p.Unbounded {
+		return f.runUnbounded(ctx, p)
+	}
 	return f.runPaced(ctx, p)
+}
+
+// StreamsInBoundedMemory returns nil if the named dataset can be generated
+// as an unbounded stream ([Pacing.Unbounded]) whose memory a log's
+// [Retention] bounds, or the reason it cannot: a dataset that interns a new
+// string per event grows its dictionary ([Dict]), which a log never
+// releases (chunks hold codes into it), with the stream's length.
+func StreamsInBoundedMemory(name string) error {
+	switch name {
+	case "hashtags":
+		return errors.New("datasets: hashtags cannot stream in bounded memory: each tweet's text is a new string in the log's dictionary, which retention does not release; run it with a number of events")
+	case "nexmark":
+		return errors.New("datasets: nexmark cannot stream in bounded memory: each new person's email and credit card are new strings in the log's dictionaries, which retention does not release; run it with a number of events")
+	}
+	if _, err := Lookup(name); err != nil {
+		return err
+	}
+	return nil
 }
 
 // expected returns how many events pacing p has due after elapsed time e.

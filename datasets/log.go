@@ -28,13 +28,21 @@ type LogConfig struct {
 	// [Log.Now]). Nil: [clock.Real]; tests pass a *clock.Manual or run
 	// under testing/synctest.
 	Clock clock.Clock
+	// Retention says which chunks the log may release (see [Retention]).
+	// The zero value keeps every record for the life of the log, as a
+	// pre-filled or --events run needs for its reference answer.
+	Retention Retention
 }
 
 // Log is a partitioned, offset-addressed, append-only log of records: the
 // replayable source both runtimes read, as they would read Kafka. Each
 // partition's records have offsets 0, 1, 2, ...; an appended record is
-// visible to readers once flushed, and stays readable at its offset for the
-// life of the log, so any range can be read again (replay).
+// visible to readers once flushed, and stays readable at its offset until
+// the log's [Retention] releases its chunk (by default never), so any
+// retained range can be read again (replay). Reading below what the log
+// still holds ([Log.Start]) is an *[OffsetOutOfRangeError], as Kafka's
+// OFFSET_OUT_OF_RANGE; see [Log.Err] for the reads whose signature has no
+// error.
 //
 // Storage is columnar: each partition is a list of fixed-size chunks holding
 // one Go slice per column (int64 for int64, timestamp and bool columns,
@@ -59,6 +67,11 @@ type Log struct {
 	closedAt atomic.Int64
 
 	eventTimeShift atomic.Int64 // ms; see EventTimeShift
+
+	ret       Retention
+	consumers atomic.Pointer[[]*Consumer] // registered consumers (copy on write under mu)
+	published atomic.Pointer[[]int64]     // every partition's End at the last flush
+	err       atomic.Pointer[error]       // first failed read; see Err
 }
 
 // EventTimeShift returns the offset in ms that maps the dataset's event-time
@@ -73,11 +86,19 @@ func (l *Log) EventTimeShift() int64 { return l.eventTimeShift.Load() }
 func (l *Log) SetEventTimeShift(ms int64) { l.eventTimeShift.Store(ms) }
 
 type partition struct {
-	// chunks is replaced (copy on write) when a chunk is added, so readers
-	// load it without a lock.
-	chunks atomic.Pointer[[]*Chunk]
+	// chunks is replaced (copy on write) when a chunk is added or released,
+	// so readers load it without a lock.
+	chunks atomic.Pointer[chunkList]
 	end    atomic.Int64 // published end offset (exclusive)
 	size   int64        // appended, maybe unpublished (appender only)
+}
+
+// chunkList is a partition's retained chunks: cs[i] is chunk number
+// first+i, holding offsets [(first+i)*ChunkRows, (first+i+1)*ChunkRows).
+// Chunks below first were released.
+type chunkList struct {
+	first int64
+	cs    []*Chunk
 }
 
 // Chunk holds ChunkRows consecutive records of one partition, starting at
@@ -110,12 +131,17 @@ func NewLog(cfg LogConfig) (*Log, error) {
 	if cfg.ChunkRows == 0 {
 		cfg.ChunkRows = 1 << 16
 	}
-	l := &Log{schema: cfg.Schema, chunkRows: cfg.ChunkRows, clk: clock.OrReal(cfg.Clock), notify: make(chan struct{})}
+	if err := cfg.Retention.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Log{schema: cfg.Schema, chunkRows: cfg.ChunkRows, clk: clock.OrReal(cfg.Clock), notify: make(chan struct{}), ret: cfg.Retention}
 	l.parts = make([]*partition, cfg.Partitions)
 	for i := range l.parts {
 		l.parts[i] = &partition{}
-		l.parts[i].chunks.Store(&[]*Chunk{})
+		l.parts[i].chunks.Store(&chunkList{})
 	}
+	l.consumers.Store(&[]*Consumer{})
+	l.published.Store(&[]int64{})
 	l.dicts = make([]*Dict, cfg.Schema.Len())
 	for i, f := range cfg.Schema.Fields {
 		if f.Kind == dataflow.KindString {
@@ -140,10 +166,11 @@ func (l *Log) Dict(col int) *Dict { return l.dicts[col] }
 // Now returns the log's clock reading in ns, the clock ingest times come from.
 func (l *Log) Now() int64 { return l.clk.Now().UnixNano() }
 
-// End returns partition p's end offset: records [0, End) are readable.
+// End returns partition p's end offset: records [Start, End) are readable.
 func (l *Log) End(p int) int64 { return l.parts[p].end.Load() }
 
-// Len returns the number of readable records in all partitions.
+// Len returns the number of records flushed to all partitions, released
+// ones included.
 func (l *Log) Len() int64 {
 	var n int64
 	for p := range l.parts {
@@ -179,12 +206,20 @@ func (l *Log) ClosedAt() int64 {
 
 // Wait blocks until partition p has a record at offset off (End(p) > off),
 // and returns nil; or until the log is closed with no such record (io.EOF),
-// or ctx is done (ctx.Err()).
+// or ctx is done (ctx.Err()). An offset the log no longer holds (below
+// [Log.Start]) is an *[OffsetOutOfRangeError] at once, and once a read has
+// failed ([Log.Err]) every Wait returns that error.
 func (l *Log) Wait(ctx context.Context, p int, off int64) error {
 	for {
 		l.mu.Lock()
 		ch := l.notify
 		l.mu.Unlock()
+		if err := l.Err(); err != nil {
+			return err
+		}
+		if start := l.Start(p); off < start {
+			return l.outOfRange(p, off)
+		}
 		if l.End(p) > off {
 			return nil
 		}
@@ -207,10 +242,15 @@ func (l *Log) Changed() <-chan struct{} {
 	return l.notify
 }
 
-// chunk returns the chunk holding offset off of partition p.
+// chunk returns the chunk holding offset off of partition p, or nil when
+// the log has released it (or has not made it yet).
 func (l *Log) chunk(p int, off int64) *Chunk {
-	cs := *l.parts[p].chunks.Load()
-	c := cs[off/int64(l.chunkRows)]
+	cl := l.parts[p].chunks.Load()
+	i := off/int64(l.chunkRows) - cl.first
+	if off < 0 || i < 0 || i >= int64(len(cl.cs)) {
+		return nil
+	}
+	c := cl.cs[i]
 	if invariants.Enabled && (off < c.Base || off >= c.Base+int64(l.chunkRows)) {
 		invariants.Assertf(false, "log: offset %d of partition %d is not in its chunk [%d, %d)", off, p, c.Base, c.Base+int64(l.chunkRows))
 	}
@@ -219,16 +259,35 @@ func (l *Log) chunk(p int, off int64) *Chunk {
 
 // Read returns the record at offset off of partition p in dst (resized to
 // the schema; pass the previous row back in to avoid allocation) and its
-// ingest time in ns. off must be below End(p). String values point into the
-// log's dictionaries and stay valid for the life of the log.
+// ingest time in ns. off must be in [Start(p), End(p)). String values point
+// into the log's dictionaries and stay valid for the life of the log.
+//
+// Read has no error result: a read of an offset the log has released
+// fails the log instead ([Log.Err] returns the *[OffsetOutOfRangeError],
+// every [Log.Wait] returns it, waiters wake) and returns a row of zero
+// values of the schema's kinds with ingest time 0. Readers that can act on
+// the error at the read call [Log.ReadAt].
 func (l *Log) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
-	c := l.chunk(p, off)
-	i := int(off - c.Base)
+	dst, ing, _ := l.ReadAt(p, off, dst)
+	return dst, ing
+}
+
+// ReadAt is [Log.Read] with the error: an *[OffsetOutOfRangeError] for an
+// offset below [Log.Start] (or at or past End), which also fails the log.
+func (l *Log) ReadAt(p int, off int64, dst dataflow.Row) (dataflow.Row, int64, error) {
 	n := l.schema.Len()
 	if cap(dst) < n {
 		dst = make(dataflow.Row, n)
 	}
 	dst = dst[:n]
+	c := l.chunk(p, off)
+	if c == nil || off >= l.End(p) {
+		for col, f := range l.schema.Fields {
+			dst[col] = dataflow.Value{K: f.Kind}
+		}
+		return dst, 0, l.fail(p, off)
+	}
+	i := int(off - c.Base)
 	for col, f := range l.schema.Fields {
 		switch f.Kind {
 		case dataflow.KindFloat64:
@@ -239,22 +298,32 @@ func (l *Log) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
 			dst[col] = dataflow.Value{K: f.Kind, I: c.Ints[col][i]}
 		}
 	}
-	return dst, c.Ingest[i]
+	return dst, c.Ingest[i], nil
 }
 
 // ReadColumns is [Log.Read] for the columns at positions cols only: the
 // other values of dst are left as they are. A reader that needs few of a
 // record's columns (a spout whose pipeline uses three of seven) reads only
 // those, as a columnar log lets it.
+//
+// An offset the log no longer holds fails the log as [Log.Read] does, and
+// sets the columns cols to zero values.
 func (l *Log) ReadColumns(p int, off int64, cols []int, dst dataflow.Row) (dataflow.Row, int64) {
-	c := l.chunk(p, off)
-	i := int(off - c.Base)
 	if n := l.schema.Len(); len(dst) < n {
 		if cap(dst) < n {
 			dst = make(dataflow.Row, n)
 		}
 		dst = dst[:n]
 	}
+	c := l.chunk(p, off)
+	if c == nil || off >= l.End(p) {
+		for _, col := range cols {
+			dst[col] = dataflow.Value{K: l.schema.Fields[col].Kind}
+		}
+		_ = l.fail(p, off)
+		return dst, 0
+	}
+	i := int(off - c.Base)
 	for _, col := range cols {
 		switch k := l.schema.Fields[col].Kind; k {
 		case dataflow.KindFloat64:
@@ -271,14 +340,24 @@ func (l *Log) ReadColumns(p int, off int64, cols []int, dst dataflow.Row) (dataf
 // Chunks calls fn for each chunk overlapping offsets [from, to) of partition
 // p, with the row range [lo, hi) of that chunk inside the range, until fn
 // returns false. to must not exceed End(p). The chunk is shared: do not
-// modify it.
+// modify it. A range reaching below what the log still holds fails the log
+// ([Log.Err]) and calls fn for none of it; check it first with
+// [Log.CheckRange] to get the error.
 func (l *Log) Chunks(p int, from, to int64, fn func(c *Chunk, lo, hi int) bool) {
 	if from < 0 || to > l.End(p) || from > to {
 		panic(fmt.Sprintf("datasets: Chunks(%d, %d, %d) outside [0, %d)", p, from, to, l.End(p)))
 	}
+	if from < to && from < l.Start(p) {
+		_ = l.fail(p, from)
+		return
+	}
 	cr := int64(l.chunkRows)
 	for off := from; off < to; {
 		c := l.chunk(p, off)
+		if c == nil { // released under the reader
+			_ = l.fail(p, off)
+			return
+		}
 		lo := off - c.Base
 		hi := min(to-c.Base, cr)
 		if !fn(c, int(lo), int(hi)) {
@@ -289,14 +368,19 @@ func (l *Log) Chunks(p int, from, to int64, fn func(c *Chunk, lo, hi int) bool) 
 }
 
 // Records iterates over the readable records of partition p from offset
-// from, in offset order. The yielded Row is reused between iterations.
+// from, in offset order. The yielded Row is reused between iterations. A
+// record the log no longer holds ends the iteration and fails the log
+// ([Log.Err]).
 func (l *Log) Records(p int, from int64) iter.Seq[dataflow.Record] {
 	return func(yield func(dataflow.Record) bool) {
 		var row dataflow.Row
 		end := l.End(p)
 		for off := from; off < end; off++ {
 			var ing int64
-			row, ing = l.Read(p, off, row)
+			var err error
+			if row, ing, err = l.ReadAt(p, off, row); err != nil {
+				return
+			}
 			if !yield(dataflow.Record{Row: row, Partition: p, Offset: off, IngestNanos: ing}) {
 				return
 			}
@@ -305,7 +389,10 @@ func (l *Log) Records(p int, from int64) iter.Seq[dataflow.Record] {
 }
 
 // All iterates over every readable record, partition by partition, each in
-// offset order: the input of [dataflow.Reference]. The Row is reused.
+// offset order: the input of [dataflow.Reference]. The Row is reused. On a
+// log that has released records ([Log.Released]) it stops at the first
+// released one and fails the log: the reference answer needs the whole
+// input.
 func (l *Log) All() iter.Seq[dataflow.Record] {
 	return func(yield func(dataflow.Record) bool) {
 		for p := range l.parts {
@@ -343,19 +430,15 @@ func (a *Appender) Begin(p int, ingestNanos int64) {
 	l := a.l
 	part := l.parts[p]
 	cr := int64(l.chunkRows)
+	if ingestNanos == 0 {
+		ingestNanos = l.Now()
+	}
 	if part.size%cr == 0 { // need a new chunk
-		cs := *part.chunks.Load()
-		next := make([]*Chunk, len(cs), len(cs)+1)
-		copy(next, cs)
-		next = append(next, l.newChunk(part.size))
-		part.chunks.Store(&next)
+		l.addChunk(p, ingestNanos)
 	}
 	a.cur = p
 	a.c = l.chunk(p, part.size)
 	a.i = int(part.size - a.c.Base)
-	if ingestNanos == 0 {
-		ingestNanos = l.Now()
-	}
 	a.c.Ingest[a.i] = ingestNanos
 }
 
@@ -424,9 +507,12 @@ func (a *Appender) Flush() error {
 	if l.closed.Load() {
 		return ErrLogClosed
 	}
-	for _, p := range l.parts {
+	ends := make([]int64, len(l.parts))
+	for i, p := range l.parts {
 		p.end.Store(p.size)
+		ends[i] = p.size
 	}
+	l.published.Store(&ends)
 	l.mu.Lock()
 	close(l.notify)
 	l.notify = make(chan struct{})
@@ -495,20 +581,30 @@ func (d *Dict) Values(dst []string) []string {
 }
 
 // IngestAt returns the ingest time (ns since the epoch) of the record at
-// offset off of partition p; off must be below End(p).
+// offset off of partition p; off must be in [Start(p), End(p)). An offset
+// the log no longer holds fails the log ([Log.Err]) and gives 0.
 func (l *Log) IngestAt(p int, off int64) int64 {
 	c := l.chunk(p, off)
+	if c == nil || off >= l.End(p) {
+		_ = l.fail(p, off)
+		return 0
+	}
 	return c.Ingest[off-c.Base]
 }
 
 // OffsetAtIngest returns the first offset of partition p whose ingest time
 // is at least ns, or End(p) if there is none, by binary search: ingest times
-// are non-decreasing within a partition.
+// are non-decreasing within a partition. It searches what the log still
+// holds: the answer is at least [Log.Start].
 func (l *Log) OffsetAtIngest(p int, ns int64) int64 {
-	lo, hi := int64(0), l.End(p)
+	lo, hi := l.Start(p), l.End(p)
 	for lo < hi {
 		m := lo + (hi-lo)/2
 		c := l.chunk(p, m)
+		if c == nil { // released under the search: look above it
+			lo = m + 1
+			continue
+		}
 		if c.Ingest[m-c.Base] < ns {
 			lo = m + 1
 		} else {

@@ -406,7 +406,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	trace := fs.String("trace", "", "write the run's per-record and per-pane trace to FILE.parquet or FILE.csv (event, ingest and emit time, watermark, pane kind)")
 	data := addDataFlags(fs, "run")
 	rate := fs.Float64("rate", 0, "pace ingestion of built-in data at this many events/s (0: fill the log before the run)")
-	duration := fs.Duration("duration", 0, "a paced run of this long: with --rate, --events is rate × duration")
+	duration := fs.Duration("duration", 0, "with --rate, a paced unbounded stream of this long (0: until Ctrl-C) in bounded memory, checked online per window;\n"+
+		"with --runtime reference or an architecture, rate × duration events checked against the whole input")
+	retention := fs.Duration("retention", 0, "with --duration: how much ingest time the log keeps behind its newest record (0: "+compare.DefaultRetention.String()+"); more than recordstream's --message-timeout")
 	var steps rateSteps
 	fs.Var(&steps, "rate-steps", "change the paced rate during the run: `AFTER=RATE,...` (e.g. 5s=20000,10s=4000: from 5 s after the start 20000 events/s, from 10 s 4000); needs --rate")
 	var o compare.Overrides
@@ -497,16 +499,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	if *duration != 0 {
-		events, err := pacedEvents(*rate, *duration, data.EventsSet())
-		if err != nil {
-			fmt.Fprintf(stderr, "bench run: %v\n", err)
-			return exitUsage
+	durationSet := false
+	fs.Visit(func(f *flag.Flag) { durationSet = durationSet || f.Name == "duration" })
+	if msg := retentionProblem(*retention, durationSet); msg != "" {
+		fmt.Fprintf(stderr, "bench run: %s\n", msg)
+		return exitUsage
+	}
+	unbounded := durationSet && arch == nil && unboundedRuntime(r.Name())
+	if durationSet && *duration == 0 && !unbounded {
+		fmt.Fprintln(stderr, "bench run: --duration 0 (until Ctrl-C) runs an unbounded stream, which the reference runtime and the architectures cannot: give a duration, or a streaming --runtime")
+		return exitUsage
+	}
+	if *duration != 0 || unbounded {
+		if unbounded && *duration == 0 { // until Ctrl-C: no count to check
+			if _, err := pacedEvents(*rate, time.Hour, data.EventsSet()); err != nil {
+				fmt.Fprintf(stderr, "bench run: %v\n", strings.ReplaceAll(err.Error(), "--duration 1h0m0s", "--duration 0"))
+				return exitUsage
+			}
+		} else {
+			events, err := pacedEvents(*rate, *duration, data.EventsSet())
+			if err != nil {
+				fmt.Fprintf(stderr, "bench run: %v\n", err)
+				return exitUsage
+			}
+			d.Events = events
 		}
-		d.Events = events
 	}
 	d.Rate, d.InputDir, d.Steps = *rate, *input, steps
 	opts := compare.Options{CrashAfter: crash, Slow: *slow, DropAcks: *dropAcks, Seed: d.Seed, Clock: clock.Real(), Trace: *trace != ""}
+	if unbounded {
+		d.Events = 0 // the stream's length is its duration
+		spec := compare.UnboundedSpec{Data: d, Duration: *duration, Retention: *retention}
+		return unboundedRun(ctx, w, r, spec, opts, *out, *summary, stdout, stderr)
+	}
 	if arch != nil {
 		return runArch(ctx, arch, w, d, opts, *out, *summary, stdout, stderr)
 	}

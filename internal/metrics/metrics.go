@@ -8,6 +8,17 @@
 //
 // A Histogram is not safe for concurrent use: give each goroutine its own
 // and Merge them when the run ends.
+//
+// # Bounded memory
+//
+// Everything here has fixed memory however long a run lasts, as an
+// unbounded stream (`bench run --duration`) needs: a [Histogram] has fixed
+// buckets (HdrHistogram, 1 µs to 1 h at 3 significant digits, about 200 KB
+// each, whatever the count); a [Sampler] keeps a time series in at most a
+// fixed number of points, halving its resolution as the run goes on;
+// [Downsample] reduces a series a runtime kept whole before it is written.
+// [RSS] reads the process's resident memory, the figure a flat-memory
+// claim is measured by.
 package metrics
 
 import (
