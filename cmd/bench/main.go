@@ -9,6 +9,7 @@
 //	bench run WORKLOAD --architecture lambda|kappa --rate R [--batch-period D | --reprocess-window D] ...
 //	bench capacity WORKLOAD --runtime R [--max-probes N --probe-duration D --start-rate R]
 //	bench nexmark [QUERY...] [--quick] --out DIR       the Nexmark table (Throughput/Cores)
+//	bench perf [WORKLOAD...] [--quick] --out DIR      every workload against its hand loop (issue 16)
 //	bench suite [EXPERIMENT...] [--quick] --out DIR   the lecture's experiments
 //	bench report --in DIR [--out REPORT.md]           REPORT.md and SVG/PNG figures
 //
@@ -109,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdCapacity(ctx, args[1:], stdout, stderr)
 	case "nexmark":
 		return cmdNexmark(ctx, args[1:], stdout, stderr)
+	case "perf":
+		return cmdPerf(ctx, args[1:], stdout, stderr)
 	case "suite":
 		return cmdExperiments(ctx, args[1:], stdout, stderr)
 	case "report":
@@ -120,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, capacity, check, nexmark, suite or report (or no argument for the lecture suite)\n", args[0])
+	fmt.Fprintf(stderr, "bench: unknown command %q; use list, gen, run, capacity, check, nexmark, perf, suite or report (or no argument for the lecture suite)\n", args[0])
 	return exitUsage
 }
 
@@ -151,9 +154,12 @@ const usage = `usage:
                                          the Nexmark queries on every configuration: events/s, cores, events/s/core,
                                          latency, check; beside Flink's and RisingWave's published per-core figures;
                                          DIR/nexmark.csv (bench report renders it)
+  bench perf [WORKLOAD...] [--quick] --out DIR [--events N --reps R --min-loop D]
+                                         every workload's hand loop and runtime configurations on one log: events/s
+                                         median [min-max], cores, each checked; DIR/perf.csv (bench report renders it)
   bench suite [EXPERIMENT...] [--quick] --out DIR
                                          the lecture's experiments: DIR/results.json, DIR/<experiment>.csv
-  bench report --in DIR [--out REPORT.md] [--figures DIR]
+  bench report --in DIR [--out REPORT.md] [--figures DIR] [--perf DIR]
                                          REPORT.md and SVG/PNG figures from a suite directory
   bench torture [--trials N] [--seed S] [--duration D] [--guarantees G,...]
                                          randomized fault schedules, each run judged under its guarantee's rule
@@ -696,6 +702,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "REPORT.md", "the report to write")
 	figures := fs.String("figures", "", "directory of the SVG and PNG figures (default: docs/figures beside the report)")
 	gen := fs.String("generator", "", "the command line quoted at the top of the report (default: the suite's, then this report's)")
+	perfDir := fs.String("perf", "", "directory of bench perf's perf.csv and weirbeam perf's beam-perf.csv (default: --in)")
 	pos, code, ok := parseCommand(fs, args)
 	if !ok {
 		return code
@@ -752,10 +759,32 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			ropts.NexmarkCommand, ropts.NexmarkCommit, ropts.NexmarkDate = meta["command"], meta["commit"], meta["date"]
 		}
 	}
+	// A performance table measured into the same directory (bench perf
+	// --out DIR, weirbeam perf --out DIR), or into --perf, ends the report.
+	pdir := *perfDir
+	if pdir == "" {
+		pdir = *in
+	}
+	perf, beamPerf, popts, err := readPerfFiles(pdir)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench report: %v\n", err)
+		return exitUsage
+	}
+	if *perfDir != "" && perf == nil {
+		fmt.Fprintf(stderr, "bench report: --perf %s holds no %s; run `bench perf --out %s` first\n", *perfDir, compare.PerfCSV, *perfDir)
+		return exitUsage
+	}
 	var buf strings.Builder
 	if err := compare.WriteReport(&buf, res, ropts); err != nil {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
 		return exitFailed
+	}
+	if perf != nil {
+		popts.FigureDir, popts.FigureLink = figDir, link
+		if err := compare.WritePerfSection(&buf, perf, beamPerf, popts); err != nil {
+			fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
+			return exitFailed
+		}
 	}
 	if err := writeFileAtomic(*out, []byte(buf.String())); err != nil {
 		fmt.Fprintf(stderr, "bench report: %v\n", withFlag(err))
@@ -764,6 +793,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	nexmark := ""
 	if len(ropts.Nexmark) > 0 {
 		nexmark = fmt.Sprintf(", the Nexmark table (%d rows)", len(ropts.Nexmark))
+	}
+	if perf != nil {
+		nexmark += fmt.Sprintf(", the performance table (%d workloads)", len(perfWorkloads(perf)))
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d experiments%s) and figures in %s\n", *out, len(res.Experiments), nexmark, figDir)
 	return exitOK

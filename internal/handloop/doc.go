@@ -3,8 +3,8 @@
 // competent Go programmer would write it without a framework, that computes
 // the workload's answer from the same log the runtimes read. Issue 16 asks
 // each workload's best runtime configuration to reach half of its loop's
-// speed; this package is the loop and the benchmarks that measure the ratio
-// in one process.
+// speed; this package is the loops, the instrument that measures the ratio
+// in one process ([Measure]) and its benchmarks.
 //
 // # Using it
 //
@@ -13,19 +13,42 @@
 //	ans, err := loop.Run(log, tables) // the timed part
 //	rs := ans.Results()               // []dataflow.Result, for the check
 //
-// The benchmarks and the ratio table live in the package's tests (only
-// cmd/bench and tests may import compare):
+// # Measuring against it
 //
+// [Measure] is the instrument issue 16's table is made with: given an
+// [Input] (a pre-filled log, its tables and the reference answer) and
+// [Config] values (each runs one runtime configuration once and returns
+// what it read and a check of its answer), it times the loop and every
+// configuration in interleaved repetitions (the loop repeated for
+// [Options.MinLoop], every configuration once, in order, so a change in
+// the machine's load falls on all alike), checks each configuration's
+// first run against the reference (HL3: a failed or unmatched run is a
+// [StatusFailed] cell with its reason and no figure, a model's refusal a
+// [StatusRefused] cell), and returns a [Row]: events/s median [min-max]
+// ([Stat]) and the cores each kept busy (process CPU time over wall time,
+// [ProcessCPU], getrusage), with [Row.Best], [Row.Slowest] and
+// [Row.BestOverLoop]. Time comes from [Options.Clock], so its logic is
+// tested on a manual clock; ctx is looked at between runs, and a
+// configuration's run gets it, so a canceled measurement stops within a
+// run.
+//
+// This package cannot build inputs and configurations itself: only
+// cmd/bench and tests may import compare, where workloads, runners and the
+// check live. compare.PerfInput and compare.PerfConfigs build them (the
+// input as compare.LoadData makes a run's, the configurations those of
+// compare.PerfSuite, checked by compare.Check and compare.RunLog), and
+// compare.RunPerf measures every workload; `bench perf` is its command:
+//
+//	go run ./cmd/bench perf --events 1000000 --out /tmp/perf
 //	GOMAXPROCS=2 go test -run '^$' -bench BenchmarkWorkloads -benchtime 3x ./internal/handloop/ -args -events 1000000
 //	GOMAXPROCS=2 go test -count=1 -v -run TestRatioTable ./internal/handloop/ -args -ratios -events 1000000
 //
-// BenchmarkWorkloads/WORKLOAD/handloop times [Loop.Run];
+// BenchmarkWorkloads/WORKLOAD/handloop times [Input.RunLoop];
 // BenchmarkWorkloads/WORKLOAD/CONFIG times one run of a runtime
-// configuration through compare's Runner on the same pre-filled log
-// (CONFIG is the runner's name with '/' as '-': microbatch-dstream,
+// configuration ([Config.Run]) on the same pre-filled log (CONFIG is the
+// runner's name with '/' as '-': microbatch-dstream,
 // recordstream-at-least-once, ...). Each reports events/s. TestRatioTable
-// runs every pair in one process, interleaved, and prints the medians of 3
-// and the ratio best / loop.
+// runs compare.RunPerf and, with -ratios, prints its table.
 //
 // # What a loop is, and is not
 //
@@ -72,5 +95,6 @@
 // tags than dataflow's candidate bound (65536), and returns an error
 // beyond it. The Nexmark workloads have no loop yet.
 //
-// The package starts no goroutines, does no I/O and keeps no global state.
+// The package starts no goroutines, does no I/O (ProcessCPU reads the
+// process's own rusage) and keeps no global state.
 package handloop

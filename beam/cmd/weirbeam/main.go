@@ -7,6 +7,7 @@
 //	cd beam && go run ./cmd/weirbeam run ysb --runner prism --events 100000
 //	cd beam && go run ./cmd/weirbeam run ysb --runner universal --endpoint localhost:8099 --environment_type LOOPBACK
 //	cd beam && go run ./cmd/weirbeam check
+//	cd beam && go run ./cmd/weirbeam perf --events 200000 --out /tmp/perf
 //
 // Exit status: 0 for a completed run (whatever the check says; the output
 // says it), 1 for a failure, 2 for bad flags or input, 3 when Beam cannot
@@ -50,6 +51,8 @@ const usage = `usage:
                         [--events N] [--seed S] [--partitions P] [--input DIR] [--out F] [--summary F.json]
                         [--log-watermark] [--lateness D] [--watermark-bound D] [--gap D] [skew flags]
   weirbeam check [--events N]      every workload on in-process Prism, checked against the reference
+  weirbeam perf [WORKLOAD...] --events N [--reps R] --out DIR
+                                   Beam's events/s on bench perf's data, checked: DIR/beam-perf.csv (bench report reads it)
   weirbeam list                    the workloads and what Beam does with them
 `
 
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "check":
 		return checkCmd(ctx, args[1:], stdout, stderr)
+	case "perf":
+		return perfCmd(ctx, args[1:], stdout, stderr)
 	case "list":
 		for _, w := range compare.Workloads() {
 			fmt.Fprintf(stdout, "%-20s %s\n", w.Name, w.Description)
