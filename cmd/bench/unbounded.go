@@ -64,6 +64,16 @@ func unboundedRun(ctx context.Context, w *compare.Workload, r compare.Runner, sp
 	for _, e := range rep.Check.Examples {
 		fmt.Fprintf(stderr, "  difference: %s\n", e)
 	}
+	if rep.Interrupted && spec.Duration > 0 && code == exitOK {
+		// Cut short: what ran is reported and checked, but the run asked
+		// for is not done, so the exit says so (with --duration 0 the
+		// interrupt is the end asked for).
+		kept := "nothing written"
+		if out != "" || summary != "" {
+			kept = "what ran so far written"
+		}
+		return interrupted(ctx, stderr, "bench run", kept)
+	}
 	return code
 }
 
