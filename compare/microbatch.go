@@ -86,6 +86,7 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	cfg.FilledBeforeStart = job.Log.Closed()
 	src := datasets.NewArrowSource(job.Log)
 	defer src.Release()
+	src.Consume(job.Consumer)
 	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
 	if err != nil {
 		return nil, checkpointDirError(err)

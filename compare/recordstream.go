@@ -61,8 +61,21 @@ func (r *recordstreamRunner) Name() string { return r.name }
 // task that takes in that record (the sink for a stateless pipeline);
 // --slow slows that step; --drop-acks loses acker messages.
 func (r *recordstreamRunner) Run(ctx context.Context, job *Job) (*Outcome, error) {
+	if job.Consumer != nil {
+		return r.runOn(ctx, job, retainingLog{job.Log, job.Consumer})
+	}
 	return r.runOn(ctx, job, job.Log)
 }
+
+// retainingLog is a job's log with the runtime's consumer of it: the
+// spouts report their positions to it ([recordstream.Retainer]).
+type retainingLog struct {
+	*datasets.Log
+	c *datasets.Consumer
+}
+
+// Retain implements recordstream.Retainer.
+func (l retainingLog) Retain(p int, off int64) error { return l.c.Retain(p, off) }
 
 // runOn is Run reading src in place of job.Log (the Kappa architecture's
 // views of the log, arch_kappa.go).

@@ -29,6 +29,12 @@ type Job struct {
 	Workload *Workload
 	Pipeline *dataflow.Pipeline
 	Log      *datasets.Log
+	// Consumer, if set, is the runtime's consumer of Log (an unbounded
+	// run's, [RunUnbounded]): a runtime reports to it the positions it will
+	// never read below again (committed, checkpointed or, at least once,
+	// the oldest it may replay), so that the log's retention releases what
+	// it is done with. Nil: the runtime reports nothing.
+	Consumer *datasets.Consumer
 	Options  Options
 	// Progress, if set, receives a line now and then during long runs.
 	Progress func(msg string)

@@ -282,7 +282,7 @@ func RunUnbounded(ctx context.Context, w *Workload, r Runner, spec UnboundedSpec
 		}
 	})
 
-	job := &Job{Workload: w, Pipeline: p, Log: log, Options: opts, Progress: progress,
+	job := &Job{Workload: w, Pipeline: p, Log: log, Consumer: runCons, Options: opts, Progress: progress,
 		Identity: jobIdentity(w, p, log, d) + fmt.Sprintf(" unbounded for %v", spec.Duration)}
 	out, runErr := r.Run(runCtx, job)
 	if runErr != nil {

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -160,6 +161,40 @@ func TestRunUnboundedMicrobatch(t *testing.T) {
 		assert.GreaterOrEqual(t, len(lines), 25, "a progress line a second")
 		assert.True(t, rep.Summary.Reference.OK)
 	})
+}
+
+// With an age limit far beyond the run, only the consumers' positions can
+// release the log: the runtimes report theirs (microbatch at each
+// committed batch, recordstream's spouts what they may still read), so the
+// log holds a few chunks behind the slower of the runtime and the online
+// check, not the stream, and the answer is still exact.
+func TestRunUnboundedReleasesBehindTheRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		runtime string
+		flags   RuntimeFlags
+	}{
+		{"microbatch", RuntimeFlags{}},
+		{"recordstream", RuntimeFlags{}},
+		{"recordstream", RuntimeFlags{Guarantee: "at-least-once"}},
+	} {
+		t.Run(tc.runtime+"/"+cmp.Or(tc.flags.Guarantee, "default"), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := unboundedWorkload(t, "ysb", time.Second)
+				r, err := NewRunner(tc.runtime, tc.flags)
+				require.NoError(t, err)
+				const rate = 50_000
+				rep, err := RunUnbounded(t.Context(), w, r, UnboundedSpec{Data: DataSpec{Rate: rate, Seed: 3}, Duration: time.Minute,
+					Retention: time.Hour}, Options{}, nil)
+				require.NoError(t, err)
+				assert.True(t, rep.OK(), rep.Verdict())
+				assert.Equal(t, int64(rate*60), rep.Generated)
+				// Per partition (4): the chunk being filled, the one the
+				// slower consumer is in, and one it may lag into (chunks of
+				// 65536 rows): 786,432 of the 3,000,000 records.
+				assert.LessOrEqual(t, rep.HeldMax, int64(4*3*65536), "the log held %d of %d records: the age rule cannot release within the run, the consumers' positions must", rep.HeldMax, rep.Generated)
+			})
+		})
+	}
 }
 
 // With no Duration the stream runs until the context is done, which ends

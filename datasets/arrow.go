@@ -75,6 +75,8 @@ type ArrowSource struct {
 
 	mu    sync.Mutex
 	dicts []*arrowDict // per log column; guarded by mu
+
+	cons *Consumer // set by Consume before the source is shared
 }
 
 // arrowDict is the Arrow form of one column's Dict: its offsets and bytes
@@ -113,6 +115,23 @@ func NewArrowSource(l *Log) *ArrowSource {
 
 // Log returns the underlying log.
 func (s *ArrowSource) Log() *Log { return s.l }
+
+// Consume makes the source report its job's positions to c, a consumer
+// registered on the log ([Log.NewConsumer]), through [ArrowSource.Retain].
+// Call it before the source is shared; nil reports nothing.
+func (s *ArrowSource) Consume(c *Consumer) { s.cons = c }
+
+// Retain reports that the job reading s will never again read partition p
+// below off (its committed or checkpointed position, as a Kafka consumer
+// commits its offsets), so that the log's retention may release what lies
+// below ([Retention]). Without a consumer ([ArrowSource.Consume]) it does
+// nothing.
+func (s *ArrowSource) Retain(p int, off int64) error {
+	if s.cons == nil {
+		return nil
+	}
+	return s.cons.Retain(p, off)
+}
 
 // Schema returns the schema of every batch: the log's columns, then the
 // int64 column [IngestColumn].
@@ -160,6 +179,9 @@ func (s *ArrowSource) Read(p int, from, to int64, mem memory.Allocator, maxRows 
 	}
 	if end := s.l.End(p); from < 0 || from > to || to > end {
 		return nil, fmt.Errorf("datasets: read offsets [%d, %d) of partition %d outside its readable range [0, %d)", from, to, p, end)
+	}
+	if from < to && from < s.l.Start(p) {
+		return nil, s.l.CheckRange(p, from, to) // released by the log's retention
 	}
 	if maxRows <= 0 {
 		maxRows = DefaultMaxBatchRows

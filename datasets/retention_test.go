@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -338,4 +339,35 @@ func TestUnboundedRefusals(t *testing.T) {
 	for _, p := range []Pacing{{Unbounded: true}, {Rate: 1, For: time.Second}, {Rate: 1, Unbounded: true, For: -1}} {
 		assert.Error(t, p.Validate(), "%+v", p)
 	}
+}
+
+// An ArrowSource reports its job's positions through the consumer it was
+// given (none: Retain does nothing), and a read of released offsets is the
+// log's out-of-range error, not a batch of zero rows.
+func TestArrowSourceRetainsAndRefusesReleased(t *testing.T) {
+	l := newRetainingTestLog(t, 1, 4, Retention{Consumers: true})
+	c, err := l.NewConsumer("job")
+	require.NoError(t, err)
+	a := l.Appender()
+	appendN(t, l, a, 0, 8, 1)
+
+	s := NewArrowSource(l)
+	defer s.Release()
+	require.NoError(t, s.Retain(0, 8), "no consumer given: nothing reported")
+	assert.Zero(t, c.Position(0))
+	s.Consume(c)
+	require.NoError(t, s.Retain(0, 8))
+	assert.Equal(t, int64(8), c.Position(0))
+	appendN(t, l, a, 0, 1, 1) // starts chunk [8,12): releases [0,8)
+	require.Equal(t, int64(8), l.Start(0))
+
+	recs, err := s.Read(0, 8, 9, memory.DefaultAllocator, 0)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, int64(1), recs[0].NumRows())
+	recs[0].Release()
+	_, err = s.Read(0, 6, 9, memory.DefaultAllocator, 0)
+	var oor *OffsetOutOfRangeError
+	require.ErrorAs(t, err, &oor)
+	assert.Equal(t, int64(6), oor.Offset)
 }

@@ -455,6 +455,15 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 	return b
 }
 
+// retains reports whether the driver reports the offsets after the batch
+// it has just committed to a [Retainer] source: with checkpoints, when the
+// batch is checkpointed (a restart reads from the last checkpoint);
+// without, always (a failed batch is recomputed from its own offsets, and
+// a run whose driver may crash always checkpoints: openCheckpoints).
+func (d *driver) retains(checkpointed bool) bool {
+	return d.rs.ck == nil || checkpointed
+}
+
 // push queues a batch for the job runners; a queue holding more than the
 // memory budget stops the run (MB2).
 func (d *driver) push(ctx context.Context, b *batch) error {
@@ -801,15 +810,24 @@ func (d *driver) commit(b *batch, outs []*taskOut, start time.Time, queued, atte
 	rs.end = now
 	rs.mu.Unlock()
 
+	checkpointed := false
 	if d.rs.ck != nil && (b.seq%int64(d.cfg.CheckpointEvery) == 0 || b.final) {
 		n, err := d.checkpoint(b)
 		if err != nil {
 			return err
 		}
+		checkpointed = true
 		rs.mu.Lock()
 		rs.counters["checkpoints"]++
 		rs.counters["checkpoint_bytes"] += int64(n)
 		rs.mu.Unlock()
+	}
+	if r, ok := d.src.(Retainer); ok && d.retains(checkpointed) {
+		for p, off := range b.after {
+			if err := r.Retain(p, off); err != nil {
+				return err
+			}
+		}
 	}
 	end := clk.Now()
 	info := BatchInfo{

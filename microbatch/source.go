@@ -47,6 +47,18 @@ type Source interface {
 	Read(p int, from, to int64, mem memory.Allocator, maxRows int) ([]arrow.Record, error)
 }
 
+// Retainer is a [Source] that can release what a job is done with, as a
+// Kafka consumer commits its offsets: Retain(p, off) says the job will
+// never again read partition p below off. The driver reports each
+// partition's offset after a batch once the batch is committed and, with
+// checkpoints, once a checkpoint holds it (a restarted driver reads from
+// its last checkpoint's offsets). A driver whose every checkpoint is
+// damaged starts over at offset 0: on a log that has released records,
+// its read fails with the log's out-of-range error, never silently.
+type Retainer interface {
+	Retain(p int, off int64) error
+}
+
 // waitChanged blocks until src changes or ctx is done.
 func waitChanged(ctx context.Context, src Source) error {
 	select {

@@ -34,6 +34,19 @@ type Source interface {
 	EventTimeShift() int64
 }
 
+// Retainer is a [Source] that can release what a run is done with, as a
+// Kafka consumer commits its offsets: Retain(p, off) says the run will
+// never again read partition p below off. A spout reports, at most every
+// [Config.WatermarkInterval], the oldest offset it may still read: at most
+// once, its next offset (nothing is replayed); at least once, the lowest
+// offset of its pending trees and queued replays, or its next offset when
+// there are none. The exactly-once, Trident and dataflow modes report
+// nothing yet (their restart reads from a checkpoint's or a batch's
+// offsets), so on a retaining log only its age rule releases under them.
+type Retainer interface {
+	Retain(p int, off int64) error
+}
+
 //go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Guarantee -linecomment
 
 // Guarantee is the delivery guarantee of a run.

@@ -84,6 +84,13 @@ type spoutTask struct {
 	hw      *int64        // the highest offset ever read + 1 (across restarts in exactly-once)
 	hwOwn   int64
 
+	// retainer is the source's Retainer (nil: none, or a mode that
+	// reports nothing); retained is the last position reported, retainAt
+	// the clock reading of the next report.
+	retainer Retainer
+	retained int64
+	retainAt int64
+
 	// current record
 	curOff    int64
 	curIngest int64
@@ -154,6 +161,9 @@ func (s *spoutTask) init() error {
 		s.next = t.restore[s.part]
 	}
 	s.hw = &s.hwOwn
+	if g := t.cfg.Guarantee; g == AtMostOnce || g == AtLeastOnce {
+		s.retainer, _ = t.src.(Retainer) // the other modes report nothing (Retainer)
+	}
 	if a := t.agg; a != nil && t.join == nil {
 		s.ooo = dataflow.Time(dataflow.Millis(a.Watermark.MaxOutOfOrderness))
 		s.procTime = a.Domain == dataflow.ProcessingTime
@@ -659,6 +669,9 @@ func (s *spoutTask) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := s.retain(); err != nil {
+			return err
+		}
 		if err := s.publish(); err != nil {
 			return err
 		}
@@ -739,6 +752,30 @@ func (s *spoutTask) run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// retain reports to a [Retainer] source, at most every WatermarkInterval,
+// the oldest offset the spout may still read: its next offset, or at least
+// once the lowest offset of a pending tree or a queued replay. A pending
+// tree's offset is read by walking the pending map, which is why it is
+// not done per record.
+func (s *spoutTask) retain() error {
+	if s.retainer == nil || s.nowc < s.retainAt {
+		return nil
+	}
+	s.retainAt = s.nowc + int64(s.t.cfg.WatermarkInterval)
+	off := s.next
+	if s.tracked() {
+		for _, r := range s.replay {
+			off = min(off, r)
+		}
+		s.pending.Each(func(_ uint64, info pendingInfo) { off = min(off, info.off) })
+	}
+	if off <= s.retained {
+		return nil
+	}
+	s.retained = off
+	return s.retainer.Retain(s.part, off)
 }
 
 // endWatermark sends the end-of-input watermark (MaxTime) at the end of the
