@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/weirlab/weir/dataflow/wire"
@@ -219,6 +220,13 @@ type WindowOperator struct {
 	// inv is the state of the debug-only checks (operator_invariants.go);
 	// nil without -tags invariants.
 	inv *opChecks
+	// snap is the open asynchronous snapshot (operator_snapview.go), nil
+	// when none is; snapGen numbers the views; snapWins and snapKeys are
+	// the last view's group list, kept for the next.
+	snap     *SnapshotView
+	snapGen  uint32
+	snapWins []*winState
+	snapKeys []*keyState
 }
 
 // opState is the part of the operator a snapshot holds; Restore builds a new
@@ -257,6 +265,9 @@ type keyState struct {
 	// has had (I6).
 	counts  []*winState
 	ordinal int64
+	// snap is the key's asynchronous snapshot mark (sessions and count
+	// windows, operator_snapview.go).
+	snap atomic.Uint32
 }
 
 // cacheSlots bounds keyState.recent: a record's sliding windows have
@@ -290,6 +301,9 @@ type winState struct {
 	heapIdx   int  // position in opState.timers, -1 when not there
 	inDirty   bool // in opState.dirty
 	dead      bool // removed while in the dirty list; not recycled
+	// snap is the window's asynchronous snapshot mark
+	// (operator_snapview.go).
+	snap atomic.Uint32
 }
 
 // NewWindowOperator returns an operator for aggregation a over records of
@@ -598,6 +612,9 @@ func (o *WindowOperator) AdvanceWatermark(w Time) {
 		}
 		for _, dw := range due {
 			ws := dw.ws
+			if o.snap != nil {
+				o.snapTouch(ws)
+			}
 			if !ws.fired {
 				ws.fired = true
 				o.fire(ws, PaneOnTime)
@@ -752,6 +769,9 @@ func (o *WindowOperator) newWindow(ks *keyState, w Window) *winState {
 	if invariants.Enabled {
 		o.checkNewWindow(w)
 	}
+	if o.snap != nil {
+		o.snapNew(ws)
+	}
 	ws.ks, ws.w = ks, w
 	ws.n, ws.since, ws.pane = 0, 0, 0
 	ws.maxEvent, ws.maxIngest = MinTime, 0
@@ -771,6 +791,9 @@ func (o *WindowOperator) newWindow(ks *keyState, w Window) *winState {
 
 // removeWindow forgets a window (already out of the timers) and recycles it.
 func (o *WindowOperator) removeWindow(ws *winState) {
+	if o.snap != nil {
+		o.snapTouch(ws)
+	}
 	ks := ws.ks
 	switch o.fn.Kind {
 	case WindowSession:
@@ -836,6 +859,9 @@ func (o *WindowOperator) recycle(ws *winState) {
 // the merged session (Beam merges windows whose trigger is not finished;
 // the notice is what lets an upsert sink follow).
 func (o *WindowOperator) sessionFor(ks *keyState, w Window) *winState {
+	if o.snap != nil {
+		o.snapTouchKey(ks)
+	}
 	first, last, span := overlappingSessions(ks, w)
 	if last < first {
 		ws := o.newWindow(ks, w)
@@ -908,6 +934,9 @@ func overlappingSessions(ks *keyState, w Window) (first, last int, span Window) 
 // addCount adds a record with contributing event time ev to the count
 // windows of its key (I6) and fires the window it completes.
 func (o *WindowOperator) addCount(ks *keyState, row Row, ev Time, ingestNanos int64) {
+	if o.snap != nil {
+		o.snapTouchKey(ks)
+	}
 	n := ks.ordinal
 	ks.ordinal++
 	if o.fn.Period == o.fn.Size {
@@ -958,6 +987,9 @@ func (o *WindowOperator) addCount(ks *keyState, row Row, ev Time, ingestNanos in
 // addRow folds one record with contributing event time ev into a window.
 // It does not allocate.
 func (o *WindowOperator) addRow(ws *winState, row Row, ev Time, ingestNanos int64) {
+	if o.snap != nil {
+		o.snapTouch(ws)
+	}
 	o.feed.feed(ws.accs, row)
 	ws.n++
 	ws.since++
@@ -983,6 +1015,9 @@ func (o *WindowOperator) afterAdd(ws *winState) {
 // fire emits a pane of ws (unless Having rejects it) and, for discarding
 // panes, empties the window's accumulators.
 func (o *WindowOperator) fire(ws *winState, timing PaneTiming) {
+	if o.snap != nil {
+		o.snapTouch(ws)
+	}
 	p := Pane{
 		Result:         Result{Window: ws.w, Key: ws.ks.key, Value: ws.accs[0].Result()},
 		Timing:         timing,
@@ -1363,6 +1398,7 @@ func (o *WindowOperator) Restore(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("dataflow: restore window operator: %w", err)
 	}
+	o.closeView() // AV5: the open view holds the state replaced
 	o.st = st
 	clear(o.keyCache) // it names the keys of the state replaced
 	o.snapHint = len(b) + len(b)/8

@@ -3,6 +3,7 @@ package recordstream
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/weirlab/weir/dataflow"
@@ -96,7 +97,22 @@ type gateProtocol struct {
 	// saves allocating (and the garbage collector cycles of) a buffer the
 	// size of the state at every checkpoint.
 	spare chan []byte
+	// encoded is the size of the last snapshot a writer encoded
+	// (asyncStater), set by the writer.
+	encoded atomic.Int64
 }
+
+// asyncStater is a bolt whose state a writer can encode off the task's
+// goroutine (RE1): beginState takes a consistent view of the state at the
+// barrier, cheaply, and returns what encodes it, on any goroutine, while
+// the task goes on.
+type asyncStater interface {
+	beginState(id checkpoint.ID) (encodeFunc, error)
+}
+
+// encodeFunc appends a task's encoded state to dst (room for the file
+// header, as appendState's); ctx cancelled abandons it.
+type encodeFunc func(ctx context.Context, dst []byte) ([]byte, error)
 
 func newGateProtocol(inc *incarnation, b *taskBase) (*gateProtocol, error) {
 	p := &gateProtocol{inc: inc, task: checkpoint.TaskID(b.id), mode: inc.r.cp.mode(), chanOf: b.chanOf,
@@ -152,6 +168,24 @@ func (p *gateProtocol) apply(ctx context.Context, b bolt, o *checkpoint.Output[*
 	case checkpoint.OutRecord:
 		return b.handle(ctx, o.Channel, o.Record)
 	case checkpoint.OutSnapshot:
+		if a, ok := b.(asyncStater); ok && p.mode != checkpoint.Unaligned {
+			// The writer encodes the state (RE1): the task forwards the
+			// barrier at once.
+			enc, err := a.beginState(o.ID)
+			if err != nil {
+				return err
+			}
+			req := writeReq{id: o.ID, task: p.task, payload: p.buffer(), framed: true, recycle: p.spare, align: o.Alignment,
+				encode: func(ctx context.Context, dst []byte) ([]byte, error) {
+					buf, err := enc(ctx, dst)
+					p.encoded.Store(int64(len(buf)))
+					return buf, err
+				}}
+			if err := p.inc.snapshot(ctx, req); err != nil {
+				return err
+			}
+			return b.forward(ctx, o.ID)
+		}
 		buf, err := b.appendState(p.buffer(), o.ID)
 		if err != nil {
 			return err
@@ -191,7 +225,8 @@ func (p *gateProtocol) buffer() []byte {
 	case b := <-p.spare:
 		return b[:snapshot.HeaderSize]
 	default:
-		return make([]byte, snapshot.HeaderSize, snapshot.HeaderSize+max(p.snapHint, 4096))
+		n := int(p.encoded.Load()) // the last asynchronous snapshot's size
+		return make([]byte, snapshot.HeaderSize, snapshot.HeaderSize+max(p.snapHint, n+n/8, 4096))
 	}
 }
 

@@ -139,5 +139,7 @@ func BenchmarkExactlyOnceRecovery(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rep.Counters["recovery_max_us"])/1e3, "recovery-ms")
+	b.ReportMetric(float64(rep.Counters["restore_load_us"])/1e3, "load-ms")
+	b.ReportMetric(float64(rep.Counters["restore_decode_us"])/1e3, "decode-ms")
 	eoMetrics(b, rep)
 }

@@ -1,6 +1,7 @@
 package recordstream
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -54,10 +55,31 @@ func restoreOffsets(c *snapshot.Checkpoint, partitions int) ([]int64, error) {
 // copied on its way to the file; the section header is then written just
 // before it and the result starts that much later in dst's array.
 func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
+	return appendWindowState(dst, w.op.AppendSnapshot, appendLate(nil, w.late))
+}
+
+// beginState takes a view of the window bolt's state for a writer to
+// encode off the task's goroutine (RE1): the operator's copy-on-write view
+// (dataflow.SnapshotView) and the late records, encoded at once (they are
+// few). The view is the state at this call whatever the task does next.
+func (w *windowTask) beginState(checkpoint.ID) (encodeFunc, error) {
+	v := w.op.BeginSnapshot()
+	late := appendLate(nil, w.late)
+	return func(ctx context.Context, dst []byte) ([]byte, error) {
+		return appendWindowState(dst, func(b []byte) ([]byte, error) { return v.Encode(ctx, b) }, late)
+	}, nil
+}
+
+// appendWindowState appends the window bolt's sections, the operator's
+// state from op and the late records' late, to dst. The operator's state
+// goes straight into the buffer behind room for the "op" section header,
+// so that it is never copied; the section header is then written just
+// before it and the result starts that much later in dst's array.
+func appendWindowState(dst []byte, op func([]byte) ([]byte, error), late []byte) ([]byte, error) {
 	const sec = 1 + len("op") + binary.MaxVarintLen64
 	room := len(dst) + sec
 	buf := append(dst, make([]byte, sec)...)
-	buf, err := w.op.AppendSnapshot(buf)
+	buf, err := op(buf)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +88,7 @@ func (w *windowTask) appendState(dst []byte, _ checkpoint.ID) ([]byte, error) {
 	h = binary.AppendUvarint(h, uint64(len(buf)-room))
 	at := room - len(h) - len(dst)
 	copy(buf[room-len(h):], h)
-	return wire.AppendSection(buf[at:], "late", appendLate(nil, w.late)), nil
+	return wire.AppendSection(buf[at:], "late", late), nil
 }
 
 // appendLate encodes late records (the "late" section).

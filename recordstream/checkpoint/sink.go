@@ -53,6 +53,11 @@ const FinalTxn ID = math.MaxUint64
 // not touch it) and commits each transaction at most once, so a commit
 // repeated after a restore is harmless (like Kafka's transactional ids).
 // Committed is safe for concurrent use.
+//
+// A commit appends the transaction's emissions and nothing else: the
+// per-pane index that [Committed.Results] and [Committed.Duplicates] read
+// is built from the emissions when they are called, so a commit of a
+// stateless job's rows costs no map operation per row.
 type Committed struct {
 	mu        sync.Mutex
 	committed map[TxnID]bool    // guarded by mu
@@ -60,6 +65,7 @@ type Committed struct {
 	last      map[windowKey]int // guarded by mu; index of the last emission per window and key
 	panes     map[paneKey]bool  // guarded by mu
 	dups      int64             // guarded by mu
+	indexed   int               // guarded by mu; emissions[:indexed] are in last, panes and dups
 }
 
 // NewCommitted returns an empty output.
@@ -76,13 +82,20 @@ func (o *Committed) commit(txn TxnID, es []Emission) bool {
 		return false
 	}
 	o.committed[txn] = true
-	for _, e := range es {
+	o.emissions = append(o.emissions, es...)
+	return true
+}
+
+// index brings last, panes and dups up to date with the emissions. The
+// caller holds mu.
+func (o *Committed) index() {
+	for i := o.indexed; i < len(o.emissions); i++ {
+		e := &o.emissions[i]
 		wk := windowKey{e.Result.Window, e.Result.Key}
 		if e.Merged {
 			// The session's panes stand for part of e.Into now; its last
 			// pane is no final value of its own.
 			delete(o.last, wk)
-			o.emissions = append(o.emissions, e)
 			continue
 		}
 		pk := paneKey{wk, e.Pane}
@@ -90,10 +103,9 @@ func (o *Committed) commit(txn TxnID, es []Emission) bool {
 			o.dups++
 		}
 		o.panes[pk] = true
-		o.last[wk] = len(o.emissions)
-		o.emissions = append(o.emissions, e)
+		o.last[wk] = i
 	}
-	return true
+	o.indexed = len(o.emissions)
 }
 
 // Results returns the final value of each window and key (its last
@@ -101,6 +113,7 @@ func (o *Committed) commit(txn TxnID, es []Emission) bool {
 func (o *Committed) Results() []dataflow.Result {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.index()
 	rs := make([]dataflow.Result, 0, len(o.last))
 	for _, i := range o.last {
 		rs = append(rs, o.emissions[i].Result)
@@ -121,6 +134,7 @@ func (o *Committed) Emissions() []Emission {
 func (o *Committed) Duplicates() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.index()
 	return o.dups
 }
 
