@@ -18,7 +18,7 @@ const onlineConsumer = "compare/online-check"
 // ([RunUnbounded]) can compute p's exact answer window by window in bounded
 // memory, or the reason it cannot: it handles event-time fixed and sliding
 // windows of an aggregation without a join or a regroup, over a dataset
-// whose event time follows its timeline (DS2) so that a window is final
+// whose event time follows its timeline (datasets's DS2) so that a window is final
 // once the generator has passed its end by the data's largest delay.
 func OnlineCheckable(w *Workload, p *dataflow.Pipeline) string {
 	switch {
@@ -56,7 +56,7 @@ func OnlineCheckable(w *Workload, p *dataflow.Pipeline) string {
 //
 // A window [s, e) is final once every record that can still arrive has an
 // event time of at least e: the log is in arrival order, a record arrives
-// at its event time plus at most maxDelay (DS3), and the generator appends
+// at its event time plus at most maxDelay (datasets's DS3), and the generator appends
 // a record once its event time has passed its arrival, so after a flush
 // whose largest event time is F no record with event time below
 // F - maxDelay is still to come.
