@@ -1281,6 +1281,21 @@ const (
 	snapshotVersion = 3
 )
 
+// appendSnapshotHeader appends a snapshot's header, everything before its
+// group count: AppendSnapshot's and SnapshotView's.
+func (o *WindowOperator) appendSnapshotHeader(dst []byte) []byte {
+	st := &o.st
+	dst = append(dst, snapshotMagic...)
+	dst = append(dst, snapshotVersion, byte(o.fn.Kind), boolByte(o.keyRow))
+	dst = wire.AppendUvarint(dst, uint64(len(o.aggIdx)))
+	dst = wire.AppendVarint(dst, int64(st.wm))
+	dst = append(dst, boolByte(st.earlySet))
+	dst = wire.AppendVarint(dst, st.lastTick)
+	dst = wire.AppendVarint(dst, st.stats.Records)
+	dst = wire.AppendVarint(dst, st.stats.Late)
+	return wire.AppendVarint(dst, st.stats.Panes)
+}
+
 // AppendSnapshot appends the operator's full state to dst: watermark, keys,
 // windows with their accumulators ([Accumulator.AppendBinary]), count
 // ordinals, pane indexes and trigger state, and the counters. An operator for
@@ -1296,15 +1311,7 @@ func (o *WindowOperator) AppendSnapshot(dst []byte) ([]byte, error) {
 	st := &o.st
 	start := len(dst)
 	dst = slices.Grow(dst, o.snapHint)
-	dst = append(dst, snapshotMagic...)
-	dst = append(dst, snapshotVersion, byte(o.fn.Kind), boolByte(o.keyRow))
-	dst = wire.AppendUvarint(dst, uint64(len(o.aggIdx)))
-	dst = wire.AppendVarint(dst, int64(st.wm))
-	dst = append(dst, boolByte(st.earlySet))
-	dst = wire.AppendVarint(dst, st.lastTick)
-	dst = wire.AppendVarint(dst, st.stats.Records)
-	dst = wire.AppendVarint(dst, st.stats.Late)
-	dst = wire.AppendVarint(dst, st.stats.Panes)
+	dst = o.appendSnapshotHeader(dst)
 	var err error
 	switch o.fn.Kind {
 	case WindowSession, WindowCount:

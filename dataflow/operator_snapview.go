@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-
-	"github.com/weirlab/weir/dataflow/wire"
 )
 
 // Asynchronous snapshots of the window operator: Flink's copy-on-write heap
@@ -86,17 +84,7 @@ func (o *WindowOperator) BeginSnapshot() *SnapshotView {
 	st := &o.st
 	v := &SnapshotView{o: o, busy: 2*o.snapGen + 1, done: 2*o.snapGen + 2,
 		perKey: o.fn.Kind == WindowSession || o.fn.Kind == WindowCount}
-	h := make([]byte, 0, 64+groupCountLen)
-	h = append(h, snapshotMagic...)
-	h = append(h, snapshotVersion, byte(o.fn.Kind), boolByte(o.keyRow))
-	h = wire.AppendUvarint(h, uint64(len(o.aggIdx)))
-	h = wire.AppendVarint(h, int64(st.wm))
-	h = append(h, boolByte(st.earlySet))
-	h = wire.AppendVarint(h, st.lastTick)
-	h = wire.AppendVarint(h, st.stats.Records)
-	h = wire.AppendVarint(h, st.stats.Late)
-	h = wire.AppendVarint(h, st.stats.Panes)
-	v.head = h
+	v.head = o.appendSnapshotHeader(make([]byte, 0, 64+groupCountLen))
 	// Reuse the last view's list when its encoder is done with it.
 	if v.perKey {
 		v.keys = o.snapKeys[:0]
