@@ -202,6 +202,14 @@ def seconds(d):
     return sum(float(a) * units[b] for a, b in parts)
 
 
+def paced(rate, span):
+    """The flags of a paced run of a known length: --rate RATE and --events RATE × SPAN (a Go
+    duration), so that bench checks the whole input against the reference and can trace every
+    record. (bench run --duration SPAN is an unbounded stream instead: bounded memory, checked
+    online per window, no trace.)"""
+    return ["--rate", rate, "--events", round(rate * seconds(span))]
+
+
 def tail(text, n=8):
     """The last n lines of text."""
     return "\n".join((text or "").strip().splitlines()[-n:])

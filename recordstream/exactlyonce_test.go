@@ -385,9 +385,14 @@ func TestExactlyOnceAsyncSnapshotsOfLargeState(t *testing.T) {
 	src, p := stateFixture(n, keys, 2)
 	for _, crash := range []int64{n / 3, 2 * n / 3} {
 		t.Run(fmt.Sprintf("crash=%d", crash), func(t *testing.T) {
+			// The log holds back its records from 10 000 before the crash
+			// until a checkpoint is complete, so the crash always finds one
+			// to restore (without the gate a fast run could crash first).
+			fs := &completionFS{done: make(chan struct{})}
+			gated := &gatedSource{colSource: src, open: fs.done, gate: (crash - 10_000) / int64(src.Partitions())}
 			cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, SampleInterval: -1, Faults: Faults{CrashAfter: []int64{crash, crash + 20_000}}}
-			cp := CheckpointConfig{CheckpointInterval: 3 * time.Millisecond, CheckpointDir: t.TempDir()}
-			rep, err := runExactlyOnce(t.Context(), p, src, cfg, cp)
+			cp := CheckpointConfig{CheckpointInterval: 3 * time.Millisecond, CheckpointDir: t.TempDir(), CheckpointFS: fs}
+			rep, err := runExactlyOnce(t.Context(), p, gated, cfg, cp)
 			require.NoError(t, err)
 			var recs []dataflow.Record
 			for part := range src.Partitions() {
@@ -408,4 +413,53 @@ func TestExactlyOnceAsyncSnapshotsOfLargeState(t *testing.T) {
 			assert.Positive(t, rep.Counters["restored_checkpoints"], "no restart restored a checkpoint (counters %v)", rep.Counters)
 		})
 	}
+}
+
+// completionFS closes done when the first checkpoint is complete (its
+// _COMPLETED marker is renamed into place).
+type completionFS struct {
+	snapshot.OSFS
+	once sync.Once
+	done chan struct{}
+}
+
+func (c *completionFS) Rename(oldpath, newpath string) error {
+	err := c.OSFS.Rename(oldpath, newpath)
+	if err == nil && filepath.Base(newpath) == "_COMPLETED" {
+		c.once.Do(func() { close(c.done) })
+	}
+	return err
+}
+
+// gatedSource is a live log that publishes only the first gate records of
+// each partition until open is closed, then the rest, and closes.
+type gatedSource struct {
+	*colSource
+	open <-chan struct{}
+	gate int64
+}
+
+func (g *gatedSource) opened() bool {
+	select {
+	case <-g.open:
+		return true
+	default:
+		return false
+	}
+}
+
+func (g *gatedSource) End(p int) int64 {
+	if g.opened() {
+		return g.colSource.End(p)
+	}
+	return min(g.gate, g.colSource.End(p))
+}
+
+func (g *gatedSource) Closed() bool { return g.opened() }
+
+func (g *gatedSource) Changed() <-chan struct{} {
+	if g.opened() {
+		return closedChan()
+	}
+	return g.open
 }
