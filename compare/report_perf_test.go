@@ -37,6 +37,12 @@ func perfFixture() ([]PerfRecord, []BeamPerfRecord) {
 		if kind == PerfKindLoop {
 			r.Config, r.Runtime, r.Cores = PerfLoop, PerfLoop, 1
 		}
+		if kind == PerfKindRuntime {
+			r.Sink = "counting"
+			if w == "b" && cfg == "recordstream-at-most-once" {
+				r.Sink = "kept" // shown as ", kept sink"
+			}
+		}
 		return r
 	}
 	var recs []PerfRecord

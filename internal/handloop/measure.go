@@ -1,6 +1,7 @@
 package handloop
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,10 +68,23 @@ type Config struct {
 	// runtime): measured, but not a streaming runtime, so never a row's
 	// best or slowest.
 	Reference bool
-	// Run runs the configuration once over the input: the timed part. An
-	// error that is (errors.As) a *[dataflow.UnsupportedError] is the
-	// model's refusal of the workload; any other error fails the cell.
+	// Run runs the configuration once over the input: the timed part
+	// unless Timed is set. An error that is (errors.As) a
+	// *[dataflow.UnsupportedError] is the model's refusal of the
+	// workload; any other error fails the cell.
 	Run func(ctx context.Context) (Run, error)
+	// Timed, if not nil, is what the repetitions time instead of Run: the
+	// same configuration with a sink that counts its results rather than
+	// keeping and sorting them (a blackhole, as Nexmark's throughput runs
+	// have; the hand loop keeps its answer in a compact form and sorts
+	// nothing). Run then runs once, untimed, before the first timed run,
+	// and its answer is the one checked; a timed run must still read the
+	// whole log.
+	Timed func(ctx context.Context) (Run, error)
+	// Sink names what the timed runs' sink does with results: "counting"
+	// (Timed's blackhole) or "kept" (every result kept and sorted, as
+	// Run's); empty is "kept".
+	Sink string
 }
 
 // Run is what one run of a [Config] did.
@@ -132,6 +146,8 @@ type Cell struct {
 	// the wall time of the timed runs: how many cores the configuration
 	// kept busy. Zero when CPU time is unavailable.
 	Cores float64
+	// Sink is the timed runs' sink, [Config.Sink] ("kept" when empty).
+	Sink string
 }
 
 // Row is one workload's line of the table: the hand loop and every
@@ -222,7 +238,7 @@ func Measure(ctx context.Context, in *Input, cs []Config, o Options) (Row, error
 	n := in.Log.Len()
 	row := Row{Workload: in.Loop.Workload, Events: n, Results: int64(len(in.Reference)), Cells: make([]Cell, len(cs))}
 	for i, c := range cs {
-		row.Cells[i] = Cell{Label: c.Label, Runtime: c.Runtime, Reference: c.Reference, Status: StatusOK}
+		row.Cells[i] = Cell{Label: c.Label, Runtime: c.Runtime, Reference: c.Reference, Status: StatusOK, Sink: cmp.Or(c.Sink, "kept")}
 	}
 	loopRates := make([]float64, 0, o.Reps)
 	var loopMeter meter
@@ -256,8 +272,31 @@ func Measure(ctx context.Context, in *Input, cs []Config, o Options) (Row, error
 				return row, err
 			}
 			say("%s: repetition %d of %d: %s", in.Loop.Workload, rep+1, o.Reps, c.Label)
+			run := c.Run
+			if c.Timed != nil && rep == 0 {
+				// The untimed run whose answer is checked; Timed's runs
+				// are timed.
+				r, err := c.Run(ctx)
+				if err != nil && ctx.Err() != nil {
+					return row, ctx.Err()
+				}
+				if cell.Reason = checkRun(ctx, r, err, n, true); ctx.Err() != nil {
+					return row, ctx.Err()
+				}
+				if ue, ok := errors.AsType[*dataflow.UnsupportedError](err); ok {
+					cell.Status, cell.Reason = StatusRefused, ue.Error()
+					continue
+				}
+				if cell.Reason != "" {
+					cell.Status = StatusFailed
+					continue
+				}
+			}
+			if c.Timed != nil {
+				run = c.Timed
+			}
 			meters[i].start(clk, cpu)
-			r, err := c.Run(ctx)
+			r, err := run(ctx)
 			wall := meters[i].stop(clk, cpu)
 			if err != nil && ctx.Err() != nil {
 				return row, ctx.Err()
@@ -266,20 +305,8 @@ func Measure(ctx context.Context, in *Input, cs []Config, o Options) (Row, error
 				cell.Status, cell.Reason = StatusRefused, ue.Error()
 				continue
 			}
-			switch {
-			case err != nil:
-				cell.Reason = err.Error()
-			case r.Events != n:
-				cell.Reason = fmt.Sprintf("read %d of the log's %d events", r.Events, n)
-			case rep == 0 && r.Check == nil:
-				cell.Reason = "its answer cannot be checked against the reference (no Check), so its figure would be its own word"
-			case rep == 0:
-				if err := r.Check(ctx); err != nil {
-					if ctx.Err() != nil {
-						return row, ctx.Err()
-					}
-					cell.Reason = "does not match the reference: " + err.Error()
-				}
+			if cell.Reason = checkRun(ctx, r, err, n, rep == 0 && c.Timed == nil); ctx.Err() != nil {
+				return row, ctx.Err()
 			}
 			if cell.Reason != "" {
 				cell.Status = StatusFailed
@@ -296,6 +323,26 @@ func Measure(ctx context.Context, in *Input, cs []Config, o Options) (Row, error
 		}
 	}
 	return row, nil
+}
+
+// checkRun says why a run fails its cell ("" if it does not): an error, a
+// short read of the log's n events, or, with check, an answer that cannot
+// be checked or does not match the reference. An UnsupportedError is
+// returned as its text; the caller tells it apart.
+func checkRun(ctx context.Context, r Run, err error, n int64, check bool) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case r.Events != n:
+		return fmt.Sprintf("read %d of the log's %d events", r.Events, n)
+	case check && r.Check == nil:
+		return "its answer cannot be checked against the reference (no Check), so its figure would be its own word"
+	case check:
+		if err := r.Check(ctx); err != nil {
+			return "does not match the reference: " + err.Error()
+		}
+	}
+	return ""
 }
 
 // meter accumulates the wall and CPU time of timed runs.

@@ -128,6 +128,53 @@ func TestMeasureFiguresAndStatuses(t *testing.T) {
 	assert.Contains(t, said, "ysb: repetition 2 of 3: fast")
 }
 
+// TestMeasureTimesTimedAndChecksRun gives configurations a Timed run:
+// Run's answer is checked once, untimed; the figures are Timed's; a
+// configuration whose Run fails or does not match is never timed; a Timed
+// run that reads less than the log fails its cell.
+func TestMeasureTimesTimedAndChecksRun(t *testing.T) {
+	clk := clock.NewManual(time.Unix(0, 0))
+	in := fakeInput(t, clk, time.Millisecond, fakeAnswer{{Key: "a", Value: dataflow.Int(1)}, {Key: "b", Value: dataflow.Int(2)}})
+	n := in.Log.Len()
+	var runs, timed, wrongRuns, wrongTimed, shortRuns, shortTimed int
+	sec := time.Second
+	withTimed := func(c handloop.Config, cost time.Duration, events int64, count *int) handloop.Config {
+		c.Sink = "counting"
+		c.Timed = func(context.Context) (handloop.Run, error) {
+			clk.Advance(cost)
+			*count++
+			return handloop.Run{Events: events}, nil // no Check: a counting sink keeps nothing to check
+		}
+		return c
+	}
+	cs := []handloop.Config{
+		withTimed(timedConfig("counted", clk, []time.Duration{4 * sec}, n, &runs, ok), sec, n, &timed),
+		withTimed(timedConfig("wrong", clk, []time.Duration{sec}, n, &wrongRuns, func(context.Context) error { return errors.New("1 window differs") }), sec, n, &wrongTimed),
+		withTimed(timedConfig("short", clk, []time.Duration{sec}, n, &shortRuns, ok), sec, n-1, &shortTimed),
+		timedConfig("kept", clk, []time.Duration{2 * sec}, n, new(int), ok),
+	}
+	row, err := handloop.Measure(t.Context(), in, cs, handloop.Options{Reps: 3, Clock: clk, CPU: func() (time.Duration, error) { return 0, errors.New("no getrusage") }})
+	require.NoError(t, err)
+	counted := row.Cells[0]
+	require.Equal(t, handloop.StatusOK, counted.Status, counted.Reason)
+	assert.Equal(t, handloop.Stat{Median: float64(n), Min: float64(n), Max: float64(n), N: 3}, counted.Rate, "the figures are the 1 s Timed runs', not the 4 s checked run's")
+	assert.Equal(t, 1, runs, "Run runs once, for the check")
+	assert.Equal(t, 3, timed)
+	assert.Equal(t, "counting", counted.Sink)
+
+	assert.Equal(t, handloop.StatusFailed, row.Cells[1].Status)
+	assert.Contains(t, row.Cells[1].Reason, "does not match the reference: 1 window differs")
+	assert.Zero(t, wrongTimed, "a configuration whose answer is wrong is not timed")
+	assert.Equal(t, handloop.StatusFailed, row.Cells[2].Status)
+	assert.Contains(t, row.Cells[2].Reason, "read 999 of the log's 1000 events")
+	assert.Equal(t, 1, shortTimed, "the short timed run fails its cell and is not repeated")
+
+	kept := row.Cells[3]
+	assert.Equal(t, handloop.StatusOK, kept.Status)
+	assert.Equal(t, "kept", kept.Sink, "without Timed the sink is Run's")
+	assert.InDelta(t, float64(n)/2, kept.Rate.Median, 1e-9)
+}
+
 func TestMeasureOrderInterleaves(t *testing.T) {
 	clk := clock.NewManual(time.Unix(0, 0))
 	var order []string
