@@ -26,15 +26,16 @@ func newMicrobatchRunner(f RuntimeFlags) (Runner, error) {
 		return nil, err
 	}
 	cfg := microbatch.Config{
-		Mode:           mode,
-		BatchInterval:  f.BatchInterval,
-		BlockInterval:  f.BlockInterval,
-		Receiver:       f.BlockInterval > 0,
-		ConcurrentJobs: f.ConcurrentJobs,
-		Parallelism:    f.Parallelism,
-		Backpressure:   f.Backpressure,
-		MemoryBudget:   f.MemoryBudget,
-		CheckpointDir:  f.CheckpointDir,
+		Mode:                 mode,
+		BatchInterval:        f.BatchInterval,
+		BlockInterval:        f.BlockInterval,
+		Receiver:             f.BlockInterval > 0,
+		ConcurrentJobs:       f.ConcurrentJobs,
+		MaxOffsetsPerTrigger: f.MaxOffsetsPerTrigger,
+		Parallelism:          f.Parallelism,
+		Backpressure:         f.Backpressure,
+		MemoryBudget:         f.MemoryBudget,
+		CheckpointDir:        f.CheckpointDir,
 	}
 	bi := f.BatchInterval
 	if bi == 0 {

@@ -501,6 +501,9 @@ func (f RuntimeFlags) CommandLine() string {
 	if f.Parallelism != 0 {
 		add("parallelism", strconv.Itoa(f.Parallelism))
 	}
+	if f.MaxOffsetsPerTrigger != 0 {
+		add("max-offsets-per-trigger", strconv.FormatInt(f.MaxOffsetsPerTrigger, 10))
+	}
 	return strings.Join(parts, " ")
 }
 

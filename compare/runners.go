@@ -62,6 +62,10 @@ type RuntimeFlags struct {
 	Unaligned bool `json:"unaligned,omitempty"`
 	// ConcurrentJobs is microbatch's number of batch jobs run at once.
 	ConcurrentJobs int `json:"concurrent_jobs,omitempty"`
+	// MaxOffsetsPerTrigger caps the records of one microbatch batch over
+	// all partitions (Structured Streaming's maxOffsetsPerTrigger; 0: no
+	// limit).
+	MaxOffsetsPerTrigger int64 `json:"max_offsets_per_trigger,omitempty"`
 	// WatermarkInterval is the processing time between recordstream
 	// spouts' watermarks (Flink's autoWatermarkInterval; 0: 200 ms).
 	// microbatch advances its watermark once per batch, so the batch
@@ -126,6 +130,7 @@ func (f RuntimeFlags) Validate() error {
 		{"MemoryBudget", f.MemoryBudget},
 		{"CheckpointInterval", int64(f.CheckpointInterval)},
 		{"ConcurrentJobs", int64(f.ConcurrentJobs)},
+		{"MaxOffsetsPerTrigger", f.MaxOffsetsPerTrigger},
 		{"WatermarkInterval", int64(f.WatermarkInterval)},
 		{"TridentBatchSize", int64(f.TridentBatchSize)},
 		{"TridentPending", int64(f.TridentPending)},

@@ -197,6 +197,14 @@ type Config struct {
 	// MaxRatePerPartition is spark.streaming.kafka.maxRatePerPartition
 	// (records/s; 0: none).
 	MaxRatePerPartition float64
+	// MaxOffsetsPerTrigger is the Kafka source's maxOffsetsPerTrigger
+	// (Structured Streaming; DStreams use MaxRatePerPartition): the most
+	// records one batch reads over all partitions, split among them in
+	// proportion to what each has available (0: no limit, every
+	// available offset). On a backlog (a pre-filled log) it is what keeps
+	// batches, and so the state between watermark advances, bounded: the
+	// next batch follows at once, and the watermark moves between them.
+	MaxOffsetsPerTrigger int64
 	// MemoryBudget stops the run with a *MemoryBudgetError when the data
 	// held by queued batches exceeds it (bytes; 0: no budget).
 	MemoryBudget int64
@@ -238,7 +246,7 @@ func (c *Config) Validate() error {
 		{"ConcurrentJobs", float64(c.ConcurrentJobs)}, {"Parallelism", float64(c.Parallelism)},
 		{"MaxBatchRows", float64(c.MaxBatchRows)}, {"CheckpointEvery", float64(c.CheckpointEvery)},
 		{"MemoryBudget", float64(c.MemoryBudget)}, {"InitialRate", c.InitialRate},
-		{"MaxRatePerPartition", c.MaxRatePerPartition}, {"Slow", float64(c.Slow)}, {"StateTimeout", float64(c.StateTimeout)},
+		{"MaxRatePerPartition", c.MaxRatePerPartition}, {"MaxOffsetsPerTrigger", float64(c.MaxOffsetsPerTrigger)}, {"Slow", float64(c.Slow)}, {"StateTimeout", float64(c.StateTimeout)},
 		{"PID.Proportional", c.PID.Proportional}, {"PID.Integral", c.PID.Integral},
 		{"PID.Derived", c.PID.Derived}, {"PID.MinRate", c.PID.MinRate},
 	}

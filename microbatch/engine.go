@@ -431,6 +431,9 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 			until[p] = min(d.offsets[p]+msgs, until[p])
 		}
 	}
+	if m := d.cfg.MaxOffsetsPerTrigger; m > 0 {
+		capOffsets(d.offsets, until, m)
+	}
 	final := closed
 	for p := range n {
 		if invariants.Enabled && until[p] < d.offsets[p] {
@@ -453,6 +456,34 @@ func (d *driver) cut(tMs int64, closed bool) *batch {
 	d.taken += b.records
 	d.seq++
 	return b
+}
+
+// capOffsets lowers until so that the batch reads at most m records over
+// all partitions (maxOffsetsPerTrigger), each partition's share in
+// proportion to the records it has available (rounded down; what the
+// rounding leaves goes to the partitions in order, so a limit below the
+// number of partitions still makes progress).
+func capOffsets(from, until []int64, m int64) {
+	var total int64
+	for p := range until {
+		total += until[p] - from[p]
+	}
+	if total <= m {
+		return
+	}
+	left := m
+	avail := make([]int64, len(until))
+	for p := range until {
+		avail[p] = until[p] - from[p]
+		take := min(int64(float64(avail[p])*float64(m)/float64(total)), avail[p], left)
+		until[p] = from[p] + take
+		left -= take
+	}
+	for p := 0; left > 0 && p < len(until); p++ {
+		more := min(avail[p]-(until[p]-from[p]), left)
+		until[p] += more
+		left -= more
+	}
 }
 
 // retains reports whether the driver reports the offsets after the batch

@@ -63,7 +63,11 @@ type store struct {
 	ndead   int
 	lastUpd []int64 // batch time (ms) of each cell's last update
 	touched []int32
-	mark    []int64 // batch seq+1 that last touched the cell
+	// outs is commit's result buffer, reused batch after batch: the
+	// driver is done with a batch's outputs (the sink copies them) before
+	// the next commit.
+	outs []output
+	mark []int64 // batch seq+1 that last touched the cell
 
 	// keyID is the id of each key text; xlate[a][g] is the store's id of
 	// key g of exec a (extended as the exec adds keys).
@@ -314,7 +318,8 @@ func (s *store) out(c int32) output {
 func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final bool) []output {
 	p := s.p
 	s.touched = s.touched[:0]
-	var outs []output
+	outs := s.outs[:0]
+	defer func() { s.outs = outs[:0] }()
 	switch p.shape {
 	case shapeTimeWin, shapeGlobal:
 		for _, t := range tasks {
@@ -359,12 +364,14 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 			// updateStateByKey calls the function for every key in the state
 			// and emits the whole state every batch.
 			s.stateCalls += int64(s.live() - len(s.touched))
+			outs = slices.Grow(outs, s.live())
 			for c := range int32(s.cells.len()) {
 				if !s.dead[c] {
 					outs = append(outs, s.out(c))
 				}
 			}
 		} else {
+			outs = slices.Grow(outs, len(s.touched))
 			for _, c := range s.touched {
 				outs = append(outs, s.out(c))
 			}
@@ -382,11 +389,15 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 	}
 	// Structured Streaming.
 	if p.output == OutputUpdate {
+		outs = slices.Grow(outs, len(s.touched))
 		for _, c := range s.touched {
 			outs = append(outs, s.out(c))
 		}
 	}
 	if final {
+		if p.output == OutputAppend {
+			outs = slices.Grow(outs, s.live())
+		}
 		for c := range int32(s.cells.len()) {
 			if !s.dead[c] {
 				if p.output == OutputAppend {

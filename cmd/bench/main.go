@@ -822,6 +822,7 @@ func addRuntimeFlags(fs *flag.FlagSet) func() compare.RuntimeFlags {
 	fs.StringVar(&f.CheckpointDir, "checkpoint-dir", "", "checkpoint directory (empty: a temporary one)")
 	fs.BoolVar(&f.Unaligned, "unaligned", false, "recordstream exactly-once: unaligned checkpoints")
 	fs.IntVar(&f.ConcurrentJobs, "concurrent-jobs", 0, "microbatch: batch jobs run at once")
+	fs.Int64Var(&f.MaxOffsetsPerTrigger, "max-offsets-per-trigger", 0, "microbatch: the most records one batch reads over all partitions, as Structured Streaming's maxOffsetsPerTrigger (0: every available offset)")
 	fs.IntVar(&f.TridentBatchSize, "trident-batch-size", 0, "recordstream trident: most records a batch takes per partition (0: 1000)")
 	fs.IntVar(&f.TridentPending, "trident-pending", 0, "recordstream trident: batches in flight (0: 1, Storm's default)")
 	fs.DurationVar(&f.TridentEmitInterval, "trident-emit-interval", 0, "recordstream trident: least time between batch starts (0: 5ms; Storm's topology.trident.batch.emit.interval.millis is 500ms)")
