@@ -103,7 +103,7 @@ func runtimeFlagUses() map[string]flagUse {
 		"block-interval":          {microbatch: mbAll},
 		"mode":                    {microbatch: mbAll},
 		"backpressure":            {microbatch: mbAll},
-		"memory-budget":           {microbatch: mbAll},
+		"memory-budget":           {microbatch: mbAll, recordstream: rsAcking},
 		"concurrent-jobs":         {microbatch: []string{"dstream"}},
 		"max-offsets-per-trigger": {microbatch: mbAll},
 

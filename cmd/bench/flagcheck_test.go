@@ -25,8 +25,8 @@ func TestUnusedFlagsRefused(t *testing.T) {
 	}{
 		{"guarantee on microbatch", []string{"run", "ysb", "--runtime", "microbatch", "--guarantee", "exactly-once"},
 			"--guarantee is a recordstream flag; microbatch does not read it"},
-		{"memory budget on recordstream", []string{"run", "ysb", "--runtime", "recordstream", "--memory-budget", "1GiB"},
-			"--memory-budget is a microbatch flag; recordstream does not read it"},
+		{"memory budget on recordstream at-most-once", []string{"run", "ysb", "--runtime", "recordstream", "--memory-budget", "1GiB"},
+			"--memory-budget applies to recordstream at-least-once only; this run is at-most-once"},
 		{"unaligned with at-least-once", []string{"run", "ysb", "--runtime", "recordstream", "--guarantee", "at-least-once", "--unaligned"},
 			"--unaligned applies to recordstream exactly-once only; this run is at-least-once: drop --unaligned, or give --guarantee exactly-once"},
 		{"ackers with the default guarantee", []string{"run", "ysb", "--runtime", "recordstream", "--ackers", "2"},
@@ -69,9 +69,9 @@ func TestUsedFlagsAccepted(t *testing.T) {
 	}{
 		{"microbatch/event-time", []string{"--mode", "event-time", "--batch-interval", "1s", "--block-interval", "100ms", "--backpressure",
 			"--memory-budget", "1GiB", "--parallelism", "2", "--checkpoint-interval", "1s", "--checkpoint-dir", "d", "--slow", "1us"}},
-		{"microbatch/dstream", []string{"--mode", "dstream", "--concurrent-jobs", "2", "--crash-after", "5"}},
+		{"microbatch/dstream", []string{"--mode", "dstream", "--concurrent-jobs", "2", "--crash-after", "5", "--max-offsets-per-trigger", "1000"}},
 		{"recordstream/at-least-once", []string{"--guarantee", "at-least-once", "--ackers", "2", "--max-spout-pending", "100",
-			"--message-timeout", "1s", "--drop-acks", "0.1", "--parallelism", "2", "--watermark-interval", "1s", "--slow", "1us"}},
+			"--message-timeout", "1s", "--drop-acks", "0.1", "--memory-budget", "1GiB", "--parallelism", "2", "--watermark-interval", "1s", "--slow", "1us"}},
 		{"recordstream/exactly-once", []string{"--guarantee", "exactly-once", "--unaligned", "--checkpoint-interval", "1s", "--parallelism", "2"}},
 		{"recordstream/at-most-once", []string{"--guarantee", "at-most-once", "--parallelism", "2", "--crash-after", "5"}},
 		{"reference", []string{"--crash-after", "5"}}, // reported as a warning (TestCrashThatNeverFires)
