@@ -85,6 +85,9 @@ func TestPerfTargets(t *testing.T) {
 
 	assert.Equal(t, [3]string{TargetNotMet, TargetNotMet, TargetNotMet}, [3]string{b.LoopTarget, b.BeamTarget, b.AboveBeam})
 	assert.Equal(t, "slowest recordstream-at-most-once 500K / Beam 1.00M = 0.5", b.Why[2])
+	assert.Equal(t, "microbatch-dstream 2.00M / Beam 1.00M = 2; the hand loop itself is only 10 × Beam", b.Why[1],
+		"a Beam target the loop itself misses says so")
+	assert.NotContains(t, a.Why[1], "hand loop", "a met target needs no reason")
 
 	assert.Equal(t, TargetMet, c.LoopTarget, "8M of a 10M loop")
 	assert.Equal(t, TargetNotMeasured, c.BeamTarget)
