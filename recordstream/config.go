@@ -40,9 +40,11 @@ type Source interface {
 // [Config.WatermarkInterval], the oldest offset it may still read: at most
 // once, its next offset (nothing is replayed); at least once, the lowest
 // offset of its pending trees and queued replays, or its next offset when
-// there are none. The exactly-once, Trident and dataflow modes report
-// nothing yet (their restart reads from a checkpoint's or a batch's
-// offsets), so on a retaining log only its age rule releases under them.
+// there are none; exactly once, when a checkpoint completes, the lowest
+// spout offset of the kept checkpoints (KeepCheckpoints), from which any
+// restore resumes. The Trident and dataflow modes report nothing yet
+// (their restart reads from a batch's offsets or replays unacknowledged
+// records), so on a retaining log only its age rule releases under them.
 type Retainer interface {
 	Retain(p int, off int64) error
 }

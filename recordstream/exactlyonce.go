@@ -164,6 +164,7 @@ type eoRunner struct {
 	duration *metrics.Histogram      // checkpoint trigger to completion
 	align    *metrics.Histogram      // per task ack
 
+	resume   resumePoints // the kept checkpoints' spout offsets, reported to a Retainer source
 	warnings []string     // Report.Warnings (RE5)
 	seed     maphash.Seed // the fields grouping's hash seed, fixed for the run
 }
@@ -199,7 +200,7 @@ func runExactlyOnce(ctx context.Context, p *dataflow.Pipeline, src Source, cfg C
 	r := &eoRunner{p: p, src: src, cfg: c, cp: cp, store: store,
 		out: checkpoint.NewCommitted(), hw: make([]int64, src.Partitions()),
 		latency: metrics.NewLatency().Since(c.Clock.Now().UnixNano()), duration: metrics.NewHistogram(), align: metrics.NewHistogram(),
-		restarter: restarter{recovery: metrics.NewHistogram(), counters: map[string]int64{}}, seed: maphash.MakeSeed()}
+		restarter: restarter{recovery: metrics.NewHistogram(), counters: map[string]int64{}}, seed: maphash.MakeSeed(), resume: newResumePoints(src)}
 	if cp.IdempotentSink {
 		r.idem = checkpoint.NewIdempotentSink()
 	}

@@ -31,7 +31,7 @@ func (p *barrierSpout) triggers() <-chan checkpoint.ID { return p.trig }
 // the barrier downstream: every record before it is in the downstream
 // state, every record after it is replayed from the offset.
 func (p *barrierSpout) checkpoint(ctx context.Context, s *spoutTask, id checkpoint.ID) error {
-	if err := p.inc.snapshot(ctx, writeReq{id: id, task: checkpoint.TaskID(s.id), payload: appendSpoutState(nil, s.next)}); err != nil {
+	if err := p.inc.snapshot(ctx, writeReq{id: id, task: checkpoint.TaskID(s.id), payload: appendSpoutState(nil, s.next), spout: true, part: s.part, next: s.next}); err != nil {
 		return err
 	}
 	if p.ended {

@@ -31,11 +31,20 @@ type writeReq struct {
 	// encode, if not nil, encodes the task's state into payload (the
 	// buffer, with its room) on the writer's goroutine (asyncStater).
 	encode encodeFunc
+	// spout marks a spout's snapshot: partition part resumes at offset
+	// next from this checkpoint.
+	spout bool
+	part  int
+	next  int64
 }
 
 type ackMsg struct {
 	id  checkpoint.ID
 	ack checkpoint.Ack
+	// spout, part and next are the writeReq's: a spout's resume offset.
+	spout bool
+	part  int
+	next  int64
 }
 
 type declineMsg struct {
@@ -222,6 +231,9 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 			evs = coord.Tick(now(), evs)
 		case a := <-inc.acks:
 			r.align.Record(a.ack.Alignment)
+			if a.spout {
+				r.resume.note(a.id, a.part, a.next)
+			}
 			if evs, err = coord.Ack(a.id, a.ack, now(), evs); err != nil {
 				return err
 			}
@@ -258,6 +270,9 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 				}
 				r.counters["checkpoints"]++
 				r.counters["checkpoint_bytes"] = e.Stats.Size
+				if err := r.resume.complete(e.ID, r.cp.KeepCheckpoints); err != nil {
+					return err
+				}
 				r.duration.Record(e.Stats.Duration)
 				select {
 				case inc.notify <- e.ID:
@@ -266,6 +281,7 @@ func (inc *incarnation) coordinate(ctx context.Context) error {
 				}
 			case checkpoint.EventAbort:
 				r.counters["checkpoints_aborted"]++
+				r.resume.forget(e.ID)
 				if err := r.store.Abort(e.ID); err != nil {
 					r.cfg.Logger.Warn("recordstream: aborted checkpoint not deleted", "err", err)
 				}
@@ -313,7 +329,7 @@ func (inc *incarnation) writer(ctx context.Context) error {
 				continue
 			}
 			select {
-			case inc.acks <- ackMsg{id: req.id, ack: checkpoint.Ack{Task: req.task, File: f, Alignment: req.align}}:
+			case inc.acks <- ackMsg{id: req.id, ack: checkpoint.Ack{Task: req.task, File: f, Alignment: req.align}, spout: req.spout, part: req.part, next: req.next}:
 			case <-ctx.Done():
 				return nil
 			}

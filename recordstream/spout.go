@@ -162,7 +162,7 @@ func (s *spoutTask) init() error {
 	}
 	s.hw = &s.hwOwn
 	if g := t.cfg.Guarantee; g == AtMostOnce || g == AtLeastOnce {
-		s.retainer, _ = t.src.(Retainer) // the other modes report nothing (Retainer)
+		s.retainer, _ = t.src.(Retainer) // exactly once the checkpoints report (resumePoints); see Retainer
 	}
 	if a := t.agg; a != nil && t.join == nil {
 		s.ooo = dataflow.Time(dataflow.Millis(a.Watermark.MaxOutOfOrderness))
