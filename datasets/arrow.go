@@ -62,12 +62,15 @@ func ArrowSchema(s dataflow.Schema) (*arrow.Schema, error) {
 // it is (datasets does not import microbatch; compare, which wires the
 // two, asserts it at compile time). It is safe for concurrent use.
 //
-// Batches share memory with the log wherever they can: int64, timestamp and
-// float64 columns, the ingest column and dictionary indices wrap the log's
-// chunk slices without copying (flushed rows are immutable, DS5), and a
-// dictionary-encoded string column's dictionary is built once from the
-// column's [Dict] and extended as it grows (DS6). Only bool columns and plain
-// utf8 columns are allocated, from the caller's allocator.
+// Batches share memory with the log wherever they can: float64 columns, and
+// int64, timestamp, ingest and dictionary-index columns stored wide (every
+// such column of an open chunk; those of a sealed chunk whose range needs
+// 8 bytes, or 4 for codes), wrap the log's chunk slices without copying
+// (flushed rows are immutable, DS5). A sealed chunk's narrow columns are
+// widened into buffers of the caller's allocator, in one loop per column.
+// A dictionary-encoded string column's dictionary is built once from the
+// column's [Dict] and extended as it grows (DS6). Bool columns and plain
+// utf8 columns are allocated too.
 type ArrowSource struct {
 	l      *Log
 	schema *arrow.Schema
@@ -302,30 +305,29 @@ func (s *ArrowSource) batch(c *Chunk, lo, hi int, dicts []*array.String, mem mem
 		var a arrow.Array
 		switch f.Kind {
 		case dataflow.KindInt64, dataflow.KindTimestamp:
-			a = wrapFixed(s.schema.Field(col).Type, n, int64Bytes(c.Ints[col][lo:hi]))
+			a = intArray(s.schema.Field(col).Type, &c.cols[col], lo, hi, mem)
 		case dataflow.KindFloat64:
-			a = wrapFixed(arrow.PrimitiveTypes.Float64, n, float64Bytes(c.Floats[col][lo:hi]))
+			a = wrapFixed(arrow.PrimitiveTypes.Float64, n, float64Bytes(c.cols[col].f64[lo:hi]))
 		case dataflow.KindBool:
 			b := array.NewBooleanBuilder(mem)
 			b.Reserve(n)
-			for _, v := range c.Ints[col][lo:hi] {
-				b.UnsafeAppend(v != 0)
+			for i := lo; i < hi; i++ {
+				b.UnsafeAppend(c.Int(col, i) != 0)
 			}
 			a = b.NewArray()
 			b.Release()
 		case dataflow.KindString:
-			codes := c.Codes[col][lo:hi]
 			if s.plain[col] {
 				d := s.l.Dict(col)
 				b := array.NewStringBuilder(mem)
 				b.Reserve(n)
-				for _, code := range codes {
-					b.Append(d.Get(code))
+				for i := lo; i < hi; i++ {
+					b.Append(d.Get(c.Code(col, i)))
 				}
 				a = b.NewArray()
 				b.Release()
 			} else {
-				idx := wrapFixed(arrow.PrimitiveTypes.Int32, n, int32Bytes(codes))
+				idx := codeArray(&c.cols[col], lo, hi, mem)
 				a = array.NewDictionaryArray(s.schema.Field(col).Type, idx, dicts[col])
 				idx.Release()
 			}
@@ -334,8 +336,44 @@ func (s *ArrowSource) batch(c *Chunk, lo, hi int, dicts []*array.String, mem mem
 		}
 		cols = append(cols, a)
 	}
-	cols = append(cols, wrapFixed(arrow.PrimitiveTypes.Int64, n, int64Bytes(c.Ingest[lo:hi])))
+	cols = append(cols, intArray(arrow.PrimitiveTypes.Int64, &c.ingest, lo, hi, mem))
 	return array.NewRecord(s.schema, cols, int64(n)), nil
+}
+
+// intArray returns rows [lo, hi) of an integer column of a chunk as an
+// Arrow array of type t (int64 or timestamp): the chunk's memory when the
+// column is wide, else widened into a buffer of mem.
+func intArray(t arrow.DataType, k *column, lo, hi int, mem memory.Allocator) arrow.Array {
+	n := hi - lo
+	if k.i64 != nil {
+		return wrapFixed(t, n, int64Bytes(k.i64[lo:hi]))
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(n * 8)
+	decodeInts(k, lo, hi, int64sOf(buf.Bytes(), n))
+	return wrapBuffer(t, n, buf)
+}
+
+// codeArray is intArray for the int32 dictionary indices of a string
+// column.
+func codeArray(k *column, lo, hi int, mem memory.Allocator) arrow.Array {
+	n := hi - lo
+	if k.i32 != nil {
+		return wrapFixed(arrow.PrimitiveTypes.Int32, n, int32Bytes(k.i32[lo:hi]))
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(n * 4)
+	decodeCodes(k, lo, hi, int32sOf(buf.Bytes(), n))
+	return wrapBuffer(arrow.PrimitiveTypes.Int32, n, buf)
+}
+
+// wrapBuffer returns a fixed-width array over buf, taking over the
+// caller's reference to it.
+func wrapBuffer(t arrow.DataType, n int, buf *memory.Buffer) arrow.Array {
+	data := array.NewData(t, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 // wrapFixed returns a fixed-width array over Go memory (no allocator, no
