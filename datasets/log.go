@@ -70,7 +70,7 @@ type Log struct {
 	// chunkMu orders the replacements of chunk lists: the appender's
 	// (addChunk) and Close's sealing of the open chunks.
 	chunkMu sync.Mutex
-	closed atomic.Bool
+	closed  atomic.Bool
 	// closedAt is the clock's reading (ns) when Close first ran.
 	closedAt atomic.Int64
 

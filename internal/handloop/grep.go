@@ -51,8 +51,10 @@ func grep(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 		}
 	}
 	a := &grepAnswer{domains: domains, path: paths}
+	var ds, ps []int32 // decoded column ranges, reused across chunks
+	var ss []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		ds, ps, ss := c.Codes[domainCol][lo:hi], c.Codes[pathCol][lo:hi], c.Ints[statusCol][lo:hi]
+		ds, ps, ss = c.Codes32(domainCol, lo, hi, ds), c.Codes32(pathCol, lo, hi, ps), c.Ints64(statusCol, lo, hi, ss)
 		for i, d := range ds {
 			if keep[d] {
 				a.rows = append(a.rows, grepRow{domain: d, path: ps[i], status: ss[i]})
