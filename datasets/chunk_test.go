@@ -58,7 +58,7 @@ func edgeCols() []edgeCol {
 		{name: "ts", kind: dataflow.KindTimestamp, width: 2, int: spanning(1767225600000, 5000)},
 		{name: "b", kind: dataflow.KindBool, width: 1, int: func(i int64) int64 { return 1 - i%2 }},
 		{name: "x", kind: dataflow.KindFloat64, width: 8, float: func(i int64) float64 {
-			return [...]float64{math.Inf(-1), -0.0, math.MaxFloat64, math.SmallestNonzeroFloat64, 1.5}[i%5] * float64(1+i%3)
+			return [...]float64{math.Inf(-1), math.Copysign(0, -1), math.MaxFloat64, math.SmallestNonzeroFloat64, 1.5}[i%5] * float64(1+i%3)
 		}},
 		{name: "s1", kind: dataflow.KindString, width: 1, codes: 70},
 		{name: "s300", kind: dataflow.KindString, width: 2, codes: 300},
