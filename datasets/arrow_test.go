@@ -90,7 +90,7 @@ func TestArrowSourceZeroCopy(t *testing.T) {
 	assert.Same(t, &c.cols[2].i32[0], &codes[0], "dictionary indices are the log's codes (DS6)")
 
 	// Sealed at Close: floats still wrap the log, narrow columns are
-	// widened into the allocator's memory, with the same values.
+	// widened into the source's pool, with the same values.
 	l.Close()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -218,4 +218,66 @@ func TestArrowSourceWhileFilling(t *testing.T) {
 	}
 	require.NoError(t, <-done)
 	assert.Equal(t, int64(20000), rows)
+}
+
+// TestArrowSourceSkip: skipped columns are all-null arrays of their type,
+// in open and sealed chunks alike; the other columns are read as ever.
+func TestArrowSourceSkip(t *testing.T) {
+	l, _ := newTestLog(t, 1, 64)
+	a := l.Appender()
+	for i := range int64(100) {
+		a.AppendRow(0, 0, testRow(i))
+	}
+	require.NoError(t, a.Flush())
+	src := NewArrowSource(l)
+	defer src.Release()
+	require.ErrorContains(t, src.Skip([]int{5}), "positions are 0 to 4")
+	require.NoError(t, src.Skip([]int{0, 2, 4}))
+	for _, closed := range []bool{false, true} {
+		if closed {
+			l.Close()
+		}
+		recs, err := src.Read(0, 0, 100, memory.DefaultAllocator, 30)
+		require.NoError(t, err)
+		off := int64(0)
+		for _, rec := range recs {
+			assert.True(t, rec.Schema().Equal(src.Schema()))
+			n := int(rec.NumRows())
+			for _, col := range []int{0, 2, 4} {
+				c := rec.Column(col)
+				assert.Equal(t, n, c.NullN(), "column %d (closed %v) is all null", col, closed)
+				assert.True(t, arrow.TypeEqual(src.Schema().Field(col).Type, c.DataType()))
+			}
+			xs := rec.Column(1).(*array.Float64).Float64Values()
+			ts := rec.Column(3).(*array.Timestamp).TimestampValues()
+			for i := range n {
+				want := testRow(off + int64(i))
+				assert.Equal(t, want[1].Float64(), xs[i])
+				assert.Equal(t, want[3].I, int64(ts[i]))
+			}
+			off += int64(n)
+			rec.Release()
+		}
+		assert.Equal(t, int64(100), off)
+	}
+}
+
+// TestArrowSourceSkipPlainString: a skipped plain utf8 column (its
+// dictionary is too large to send) is all null too.
+func TestArrowSourceSkipPlainString(t *testing.T) {
+	l, want := edgeLog(t, edgeRows)
+	appendEdge(l.Appender(), want, 0, 70)
+	require.NoError(t, l.Appender().Flush())
+	l.Close()
+	src := NewArrowSource(l)
+	defer src.Release()
+	require.Equal(t, arrow.BinaryTypes.String, src.Schema().Field(13).Type, "70000 codes: plain utf8")
+	require.NoError(t, src.Skip([]int{13}))
+	recs, err := src.Read(0, 0, 70, memory.DefaultAllocator, 0)
+	require.NoError(t, err)
+	for _, rec := range recs {
+		assert.Equal(t, int(rec.NumRows()), rec.Column(13).NullN())
+		assert.Zero(t, rec.Column(12).NullN(), "an unskipped column has its values")
+		rec.Release()
+	}
 }

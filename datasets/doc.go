@@ -79,8 +79,8 @@
 //   - DS5 Flushed log rows are immutable, so float64 columns, and int64,
 //     timestamp, ingest and dictionary-index columns that the log stores
 //     wide (all of an open chunk's), wrap the log's memory without
-//     copying; a sealed chunk's narrow columns are widened into the
-//     allocator's buffers.
+//     copying; a sealed chunk's narrow columns are widened into buffers
+//     the [ArrowSource] reuses.
 //   - DS6 A dictionary string column's Arrow dictionary is the column's
 //     [Dict] in code order, so a batch's indices are the log's codes.
 //
