@@ -28,7 +28,7 @@ import (
 //     smallest value, plus each value's difference from it in the
 //     narrowest of 1, 2 or 4 bytes that holds the chunk's range (a column
 //     whose range needs more stays wide); float64 columns stay 8 bytes.
-//     A YSB chunk of the built-in data takes about 15 bytes a record
+//     A YSB chunk of the built-in data takes 13 bytes a record
 //     instead of 40.
 //
 // The bulk decoders ([Chunk.Ints64], [Chunk.Codes32], [Chunk.Floats64],
