@@ -68,8 +68,8 @@ func ArrowSchema(s dataflow.Schema) (*arrow.Schema, error) {
 // such column of an open chunk; those of a sealed chunk whose range needs
 // 8 bytes, or 4 for codes), wrap the log's chunk slices without copying
 // (flushed rows are immutable, DS5). A sealed chunk's narrow columns are
-// widened, in one loop per column, into buffers of the source's own pool,
-// which a batch's Release returns to it: a reader that releases its
+// widened, in one loop per column, into buffers of a pool the log's
+// sources share, which a batch's Release returns to it: a reader that releases its
 // batches reuses the same few buffers rather than allocating (and
 // zeroing, and collecting) a new one per column and batch.
 // A dictionary-encoded string column's dictionary is built once from the
@@ -85,7 +85,7 @@ type ArrowSource struct {
 
 	cons *Consumer // set by Consume before the source is shared
 
-	pool *bufPool // buffers of widened columns
+	pool *bufPool // buffers of widened columns: the log's, shared by its sources
 	skip []bool   // per log column: sent as nulls (Skip); nil: none
 	zero []byte   // zeroed, shared by the skipped columns of every batch
 }
@@ -105,7 +105,7 @@ type arrowDict struct {
 // than 65536 values, which are plain utf8; the choice is made here, once,
 // so every batch has the same [ArrowSource.Schema].
 func NewArrowSource(l *Log) *ArrowSource {
-	s := &ArrowSource{l: l, plain: make([]bool, l.schema.Len()), dicts: make([]*arrowDict, l.schema.Len()), pool: &bufPool{}}
+	s := &ArrowSource{l: l, plain: make([]bool, l.schema.Len()), dicts: make([]*arrowDict, l.schema.Len()), pool: &l.pool}
 	fs := make([]arrow.Field, 0, l.schema.Len()+1)
 	for i, f := range l.schema.Fields {
 		t, _ := ArrowType(f.Kind) // the log's schema is valid
@@ -205,7 +205,7 @@ func (s *ArrowSource) IngestAt(p int, off int64) int64 { return s.l.IngestAt(p, 
 // order, each of at most maxRows rows (0: [DefaultMaxBatchRows]); a batch
 // never spans two log chunks. The caller owns the records and must Release
 // them; allocations (bool and plain string columns) come from mem, and
-// the widened columns of sealed chunks from the source's pool (see
+// the widened columns of sealed chunks from the log's pool (see
 // [ArrowSource]).
 func (s *ArrowSource) Read(p int, from, to int64, mem memory.Allocator, maxRows int) ([]arrow.Record, error) {
 	if p < 0 || p >= s.l.Partitions() {

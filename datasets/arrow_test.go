@@ -90,7 +90,7 @@ func TestArrowSourceZeroCopy(t *testing.T) {
 	assert.Same(t, &c.cols[2].i32[0], &codes[0], "dictionary indices are the log's codes (DS6)")
 
 	// Sealed at Close: floats still wrap the log, narrow columns are
-	// widened into the source's pool, with the same values.
+	// widened into the log's pool, with the same values.
 	l.Close()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)

@@ -80,6 +80,8 @@ type Log struct {
 	consumers atomic.Pointer[[]*Consumer] // registered consumers (copy on write under mu)
 	published atomic.Pointer[[]int64]     // every partition's End at the last flush
 	err       atomic.Pointer[error]       // first failed read; see Err
+
+	pool bufPool // buffers of ArrowSource's widened columns
 }
 
 // EventTimeShift returns the offset in ms that maps the dataset's event-time
