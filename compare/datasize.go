@@ -43,40 +43,48 @@ func checkData(w *Workload, d DataSpec, limit int64) error {
 	return nil
 }
 
-// checkMemory is checkData's memory check of cfg, the config of d.
+// checkMemory is checkData's memory check of cfg, the config of d: the
+// cheap bound [datasets.MaxLogBytes] (every chunk wide) first, and only
+// when it does not fit the estimate of the sealed log, [datasets.LogBytes]
+// (a sample of the data is generated to measure it).
 func checkMemory(w *Workload, d DataSpec, cfg datasets.Config, limit int64) error {
 	gen, err := datasets.Lookup(w.Dataset)
 	if err != nil || limit <= 0 {
 		return nil // LoadData reports an unknown dataset
 	}
 	budget := limit / 2
+	if datasets.MaxLogBytes(gen, cfg) <= budget {
+		return nil
+	}
 	need := datasets.LogBytes(gen, cfg)
 	if need <= budget {
 		return nil
 	}
-	row := datasets.RowBytes(gen)
 	events := cfg.Events
-	if events <= maxEvents(budget, row) {
-		// The events fit; the chunks of many partitions do not.
-		chunk := chunkRows * row
-		parts := budget/chunk - (events+chunkRows-1)/chunkRows
+	sealed := datasets.SealedRowBytes(gen, cfg)
+	chunk := chunkRows * datasets.RowBytes(gen)
+	parts := int64(max(d.Partitions, 4))
+	if events <= maxEvents(budget, sealed, 0) {
+		// The events fit; the open chunks of many partitions do not.
+		room := budget - int64(float64(events)*sealed)
 		return &FieldError{Field: "DataSpec.Partitions", Err: fmt.Errorf(
-			"%d partitions of %d %s events take up to about %s in the log (each partition with data holds whole chunks of %d rows, %s each), more than half of the %s of memory this process may use (the runtime and the check need the rest); use at most %d partitions",
-			max(d.Partitions, 4), events, w.Dataset, byteText(need), chunkRows, byteText(chunk), byteText(limit), max(parts, 1))}
+			"%d partitions of %d %s events take up to about %s in the log (each partition with data holds an open chunk of %d rows, %s, while the log is filled), more than half of the %s of memory this process may use (the runtime and the check need the rest); use at most %d partitions",
+			parts, events, w.Dataset, byteText(need), chunkRows, byteText(chunk), byteText(limit), max(room/chunk, 1))}
 	}
 	return &FieldError{Field: "DataSpec.Events", Err: fmt.Errorf(
-		"%d %s events take about %s in the log (%d bytes an event), more than half of the %s of memory this process may use (the runtime and the check need the rest); use at most about %d events",
-		events, w.Dataset, byteText(need), row, byteText(limit), maxEvents(budget, row))}
+		"%d %s events take about %s in the log (%.1f bytes an event in its sealed chunks, measured on a sample, and %s for each partition's open chunk), more than half of the %s of memory this process may use (the runtime and the check need the rest); use at most about %d events",
+		events, w.Dataset, byteText(need), sealed, byteText(chunk), byteText(limit), maxEvents(budget, sealed, min(parts, events)*chunk))}
 }
 
 // chunkRows is the rows of a log chunk ([datasets.Config.ChunkRows], which
 // compare leaves at its default).
 const chunkRows = 1 << 16
 
-// maxEvents is about the most events of row bytes whose log fits in
-// budget bytes, leaving an eighth for the chunks' slack.
-func maxEvents(budget, row int64) int64 {
-	n := budget / row
+// maxEvents is about the most events of sealed bytes each whose log fits
+// in budget bytes beside open bytes of open chunks, leaving an eighth for
+// the slack of estimating from a sample.
+func maxEvents(budget int64, sealed float64, open int64) int64 {
+	n := int64(float64(max(budget-open, 0)) / sealed)
 	return n - n/8
 }
 

@@ -3,6 +3,7 @@ package datasets
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"sync"
 	"unsafe"
 
@@ -62,12 +63,18 @@ func ArrowSchema(s dataflow.Schema) (*arrow.Schema, error) {
 // it is (datasets does not import microbatch; compare, which wires the
 // two, asserts it at compile time). It is safe for concurrent use.
 //
-// Batches share memory with the log wherever they can: int64, timestamp and
-// float64 columns, the ingest column and dictionary indices wrap the log's
-// chunk slices without copying (flushed rows are immutable, DS5), and a
-// dictionary-encoded string column's dictionary is built once from the
-// column's [Dict] and extended as it grows (DS6). Only bool columns and plain
-// utf8 columns are allocated, from the caller's allocator.
+// Batches share memory with the log wherever they can: float64 columns, and
+// int64, timestamp, ingest and dictionary-index columns stored wide (every
+// such column of an open chunk; those of a sealed chunk whose range needs
+// 8 bytes, or 4 for codes), wrap the log's chunk slices without copying
+// (flushed rows are immutable, DS5). A sealed chunk's narrow columns are
+// widened, in one loop per column, into buffers of a pool the log's
+// sources share, which a batch's Release returns to it: a reader that releases its
+// batches reuses the same few buffers rather than allocating (and
+// zeroing, and collecting) a new one per column and batch.
+// A dictionary-encoded string column's dictionary is built once from the
+// column's [Dict] and extended as it grows (DS6). Bool columns and plain
+// utf8 columns are allocated too.
 type ArrowSource struct {
 	l      *Log
 	schema *arrow.Schema
@@ -77,6 +84,10 @@ type ArrowSource struct {
 	dicts []*arrowDict // per log column; guarded by mu
 
 	cons *Consumer // set by Consume before the source is shared
+
+	pool *bufPool // buffers of widened columns: the log's, shared by its sources
+	skip []bool   // per log column: sent as nulls (Skip); nil: none
+	zero []byte   // zeroed, shared by the skipped columns of every batch
 }
 
 // arrowDict is the Arrow form of one column's Dict: its offsets and bytes
@@ -94,7 +105,7 @@ type arrowDict struct {
 // than 65536 values, which are plain utf8; the choice is made here, once,
 // so every batch has the same [ArrowSource.Schema].
 func NewArrowSource(l *Log) *ArrowSource {
-	s := &ArrowSource{l: l, plain: make([]bool, l.schema.Len()), dicts: make([]*arrowDict, l.schema.Len())}
+	s := &ArrowSource{l: l, plain: make([]bool, l.schema.Len()), dicts: make([]*arrowDict, l.schema.Len()), pool: &l.pool}
 	fs := make([]arrow.Field, 0, l.schema.Len()+1)
 	for i, f := range l.schema.Fields {
 		t, _ := ArrowType(f.Kind) // the log's schema is valid
@@ -120,6 +131,27 @@ func (s *ArrowSource) Log() *Log { return s.l }
 // registered on the log ([Log.NewConsumer]), through [ArrowSource.Retain].
 // Call it before the source is shared; nil reports nothing.
 func (s *ArrowSource) Consume(c *Consumer) { s.cons = c }
+
+// Skip makes every batch carry no values for the log columns at positions
+// cols, for a reader that uses only some columns (a pipeline that reads 3
+// of YSB's 7), as recordstream's spouts read only theirs through
+// [Log.ReadColumns]: each such column is an all-null array of its type
+// (the schema is unchanged), over one shared zeroed buffer, so it costs
+// neither a decode nor an allocation. A reader that reads it anyway reads
+// nulls, never made-up values. Call it before the source is shared; an
+// out-of-range position is an error.
+func (s *ArrowSource) Skip(cols []int) error {
+	skip := make([]bool, s.l.schema.Len())
+	for _, c := range cols {
+		if c < 0 || c >= len(skip) {
+			return fmt.Errorf("datasets: skip column %d of a log of %d columns (%v); positions are 0 to %d", c, len(skip), s.l.schema, len(skip)-1)
+		}
+		skip[c] = true
+	}
+	s.skip = skip
+	s.zero = make([]byte, 8*(s.l.chunkRows+1)) // the widest buffer: int64 values or n+1 offsets
+	return nil
+}
 
 // Retain reports that the job reading s will never again read partition p
 // below off (its committed or checkpointed position, as a Kafka consumer
@@ -172,7 +204,9 @@ func (s *ArrowSource) IngestAt(p int, off int64) int64 { return s.l.IngestAt(p, 
 // Read returns record batches covering offsets [from, to) of partition p in
 // order, each of at most maxRows rows (0: [DefaultMaxBatchRows]); a batch
 // never spans two log chunks. The caller owns the records and must Release
-// them; allocations (bool and plain string columns) come from mem.
+// them; allocations (bool and plain string columns) come from mem, and
+// the widened columns of sealed chunks from the log's pool (see
+// [ArrowSource]).
 func (s *ArrowSource) Read(p int, from, to int64, mem memory.Allocator, maxRows int) ([]arrow.Record, error) {
 	if p < 0 || p >= s.l.Partitions() {
 		return nil, fmt.Errorf("datasets: read partition %d of %d", p, s.l.Partitions())
@@ -300,32 +334,35 @@ func (s *ArrowSource) batch(c *Chunk, lo, hi int, dicts []*array.String, mem mem
 	}()
 	for col, f := range s.l.schema.Fields {
 		var a arrow.Array
+		if s.skip != nil && s.skip[col] {
+			cols = append(cols, s.nullArray(col, n, dicts))
+			continue
+		}
 		switch f.Kind {
 		case dataflow.KindInt64, dataflow.KindTimestamp:
-			a = wrapFixed(s.schema.Field(col).Type, n, int64Bytes(c.Ints[col][lo:hi]))
+			a = intArray(s.schema.Field(col).Type, &c.cols[col], lo, hi, s.pool)
 		case dataflow.KindFloat64:
-			a = wrapFixed(arrow.PrimitiveTypes.Float64, n, float64Bytes(c.Floats[col][lo:hi]))
+			a = wrapFixed(arrow.PrimitiveTypes.Float64, n, float64Bytes(c.cols[col].f64[lo:hi]))
 		case dataflow.KindBool:
 			b := array.NewBooleanBuilder(mem)
 			b.Reserve(n)
-			for _, v := range c.Ints[col][lo:hi] {
-				b.UnsafeAppend(v != 0)
+			for i := lo; i < hi; i++ {
+				b.UnsafeAppend(c.Int(col, i) != 0)
 			}
 			a = b.NewArray()
 			b.Release()
 		case dataflow.KindString:
-			codes := c.Codes[col][lo:hi]
 			if s.plain[col] {
 				d := s.l.Dict(col)
 				b := array.NewStringBuilder(mem)
 				b.Reserve(n)
-				for _, code := range codes {
-					b.Append(d.Get(code))
+				for i := lo; i < hi; i++ {
+					b.Append(d.Get(c.Code(col, i)))
 				}
 				a = b.NewArray()
 				b.Release()
 			} else {
-				idx := wrapFixed(arrow.PrimitiveTypes.Int32, n, int32Bytes(codes))
+				idx := codeArray(&c.cols[col], lo, hi, s.pool)
 				a = array.NewDictionaryArray(s.schema.Field(col).Type, idx, dicts[col])
 				idx.Release()
 			}
@@ -334,8 +371,121 @@ func (s *ArrowSource) batch(c *Chunk, lo, hi int, dicts []*array.String, mem mem
 		}
 		cols = append(cols, a)
 	}
-	cols = append(cols, wrapFixed(arrow.PrimitiveTypes.Int64, n, int64Bytes(c.Ingest[lo:hi])))
+	cols = append(cols, intArray(arrow.PrimitiveTypes.Int64, &c.ingest, lo, hi, s.pool))
 	return array.NewRecord(s.schema, cols, int64(n)), nil
+}
+
+// nullArray returns an all-null array of n rows of column col's batch type
+// over s.zero (see [ArrowSource.Skip]).
+func (s *ArrowSource) nullArray(col, n int, dicts []*array.String) arrow.Array {
+	t := s.schema.Field(col).Type
+	validity := memory.NewBufferBytes(s.zero[:(n+7)/8])
+	switch {
+	case s.l.schema.Fields[col].Kind == dataflow.KindString && !s.plain[col]:
+		idx := nullData(arrow.PrimitiveTypes.Int32, n, validity, memory.NewBufferBytes(s.zero[:4*n]))
+		defer idx.Release()
+		return array.NewDictionaryArray(t, idx, dicts[col])
+	case s.l.schema.Fields[col].Kind == dataflow.KindString:
+		data := array.NewData(t, n, []*memory.Buffer{validity, memory.NewBufferBytes(s.zero[:4*(n+1)]), memory.NewBufferBytes(s.zero[:0])}, nil, n, 0)
+		defer data.Release()
+		return array.MakeFromData(data)
+	case s.l.schema.Fields[col].Kind == dataflow.KindBool:
+		return nullData(t, n, validity, memory.NewBufferBytes(s.zero[:(n+7)/8]))
+	}
+	return nullData(t, n, validity, memory.NewBufferBytes(s.zero[:8*n]))
+}
+
+// nullData returns a fixed-width array of n nulls.
+func nullData(t arrow.DataType, n int, validity, values *memory.Buffer) arrow.Array {
+	data := array.NewData(t, n, []*memory.Buffer{validity, values}, nil, n, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// intArray returns rows [lo, hi) of an integer column of a chunk as an
+// Arrow array of type t (int64 or timestamp): the chunk's memory when the
+// column is wide, else widened into a buffer of mem.
+func intArray(t arrow.DataType, k *column, lo, hi int, mem memory.Allocator) arrow.Array {
+	n := hi - lo
+	if k.i64 != nil {
+		return wrapFixed(t, n, int64Bytes(k.i64[lo:hi]))
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(n * 8)
+	decodeInts(k, lo, hi, int64sOf(buf.Bytes(), n))
+	return wrapBuffer(t, n, buf)
+}
+
+// codeArray is intArray for the int32 dictionary indices of a string
+// column.
+func codeArray(k *column, lo, hi int, mem memory.Allocator) arrow.Array {
+	n := hi - lo
+	if k.i32 != nil {
+		return wrapFixed(arrow.PrimitiveTypes.Int32, n, int32Bytes(k.i32[lo:hi]))
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(n * 4)
+	decodeCodes(k, lo, hi, int32sOf(buf.Bytes(), n))
+	return wrapBuffer(arrow.PrimitiveTypes.Int32, n, buf)
+}
+
+// bufPool is a [memory.Allocator] that keeps freed buffers for reuse, by
+// power-of-two size class (64 B to 4 MiB; larger ones are left to the
+// garbage collector, as is what the pool holds across collections).
+// Buffers are Go memory: aligned as Arrow needs (a power-of-two size class
+// of Go's allocator is aligned to its size up to a page). It is safe for
+// concurrent use.
+type bufPool struct {
+	classes [bufClasses]sync.Pool // class k: *[]byte of capacity 1<<k
+}
+
+const (
+	minBufClass = 6
+	bufClasses  = 23
+)
+
+func bufClass(size int) int { return max(minBufClass, bits.Len(uint(size-1))) }
+
+// Allocate returns a buffer of size bytes, not zeroed.
+func (p *bufPool) Allocate(size int) []byte {
+	k := bufClass(size)
+	if k >= bufClasses {
+		return make([]byte, size)
+	}
+	if b, ok := p.classes[k].Get().(*[]byte); ok {
+		return (*b)[:size]
+	}
+	return make([]byte, size, 1<<k)
+}
+
+// Reallocate returns b resized to size bytes, keeping its contents.
+func (p *bufPool) Reallocate(size int, b []byte) []byte {
+	if size <= cap(b) {
+		return b[:size]
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+// Free returns b, which no array uses any more, to the pool.
+func (p *bufPool) Free(b []byte) {
+	k := bufClass(cap(b))
+	if cap(b) == 0 || cap(b) != 1<<k || k >= bufClasses {
+		return
+	}
+	b = b[:cap(b)]
+	p.classes[k].Put(&b)
+}
+
+// wrapBuffer returns a fixed-width array over buf, taking over the
+// caller's reference to it.
+func wrapBuffer(t arrow.DataType, n int, buf *memory.Buffer) arrow.Array {
+	data := array.NewData(t, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 // wrapFixed returns a fixed-width array over Go memory (no allocator, no

@@ -66,19 +66,47 @@ func TestArrowSourceRead(t *testing.T) {
 }
 
 func TestArrowSourceZeroCopy(t *testing.T) {
-	l := gen(t, "iot", Config{Events: 100, Seed: 1, Partitions: 1})
+	// An open log: its chunk is wide, and batches wrap it (DS5, DS6).
+	l, _ := newTestLog(t, 1, 128)
+	a := l.Appender()
+	for i := range int64(100) {
+		a.AppendRow(0, 0, testRow(i))
+	}
+	require.NoError(t, a.Flush())
 	src := NewArrowSource(l)
 	defer src.Release()
 	recs, err := src.Read(0, 0, 100, memory.DefaultAllocator, 0)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	defer recs[0].Release()
-	temps := recs[0].Column(iotTemperature).(*array.Float64).Float64Values()
 	var c *Chunk
 	l.Chunks(0, 0, 100, func(ch *Chunk, lo, hi int) bool { c = ch; return false })
-	assert.Same(t, &c.Floats[iotTemperature][0], &temps[0], "float column wraps the log's slice")
-	codes := recs[0].Column(iotSensorID).(*array.Dictionary).Indices().(*array.Int32).Int32Values()
-	assert.Same(t, &c.Codes[iotSensorID][0], &codes[0], "dictionary indices are the log's codes (DS6)")
+	require.False(t, c.Sealed(), "the chunk being appended is open")
+	xs := recs[0].Column(1).(*array.Float64).Float64Values()
+	assert.Same(t, &c.cols[1].f64[0], &xs[0], "float column wraps the log's slice")
+	ns := recs[0].Column(0).(*array.Int64).Int64Values()
+	assert.Same(t, &c.cols[0].i64[0], &ns[0], "int column wraps the log's slice")
+	codes := recs[0].Column(2).(*array.Dictionary).Indices().(*array.Int32).Int32Values()
+	assert.Same(t, &c.cols[2].i32[0], &codes[0], "dictionary indices are the log's codes (DS6)")
+
+	// Sealed at Close: floats still wrap the log, narrow columns are
+	// widened into the log's pool, with the same values.
+	l.Close()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sealed, err := src.Read(0, 0, 100, mem, 0)
+	require.NoError(t, err)
+	require.Len(t, sealed, 1)
+	defer sealed[0].Release()
+	l.Chunks(0, 0, 100, func(ch *Chunk, lo, hi int) bool { c = ch; return false })
+	require.True(t, c.Sealed(), "Close seals the open chunk")
+	xs = sealed[0].Column(1).(*array.Float64).Float64Values()
+	assert.Same(t, &c.cols[1].f64[0], &xs[0], "float column wraps the sealed chunk")
+	assert.Equal(t, 1, c.Width(0), "n spans 0..99: one byte")
+	assert.Equal(t, 1, c.Width(2), "26 codes: one byte")
+	assert.Equal(t, ns, sealed[0].Column(0).(*array.Int64).Int64Values(), "widened int column")
+	assert.Equal(t, codes, sealed[0].Column(2).(*array.Dictionary).Indices().(*array.Int32).Int32Values(), "widened codes")
+	assert.Equal(t, recs[0].Column(5).(*array.Int64).Int64Values(), sealed[0].Column(5).(*array.Int64).Int64Values(), "widened ingest column")
 }
 
 // TestArrowSourceGrowingDict reads while the log grows: dictionaries
@@ -190,4 +218,66 @@ func TestArrowSourceWhileFilling(t *testing.T) {
 	}
 	require.NoError(t, <-done)
 	assert.Equal(t, int64(20000), rows)
+}
+
+// TestArrowSourceSkip: skipped columns are all-null arrays of their type,
+// in open and sealed chunks alike; the other columns are read as ever.
+func TestArrowSourceSkip(t *testing.T) {
+	l, _ := newTestLog(t, 1, 64)
+	a := l.Appender()
+	for i := range int64(100) {
+		a.AppendRow(0, 0, testRow(i))
+	}
+	require.NoError(t, a.Flush())
+	src := NewArrowSource(l)
+	defer src.Release()
+	require.ErrorContains(t, src.Skip([]int{5}), "positions are 0 to 4")
+	require.NoError(t, src.Skip([]int{0, 2, 4}))
+	for _, closed := range []bool{false, true} {
+		if closed {
+			l.Close()
+		}
+		recs, err := src.Read(0, 0, 100, memory.DefaultAllocator, 30)
+		require.NoError(t, err)
+		off := int64(0)
+		for _, rec := range recs {
+			assert.True(t, rec.Schema().Equal(src.Schema()))
+			n := int(rec.NumRows())
+			for _, col := range []int{0, 2, 4} {
+				c := rec.Column(col)
+				assert.Equal(t, n, c.NullN(), "column %d (closed %v) is all null", col, closed)
+				assert.True(t, arrow.TypeEqual(src.Schema().Field(col).Type, c.DataType()))
+			}
+			xs := rec.Column(1).(*array.Float64).Float64Values()
+			ts := rec.Column(3).(*array.Timestamp).TimestampValues()
+			for i := range n {
+				want := testRow(off + int64(i))
+				assert.Equal(t, want[1].Float64(), xs[i])
+				assert.Equal(t, want[3].I, int64(ts[i]))
+			}
+			off += int64(n)
+			rec.Release()
+		}
+		assert.Equal(t, int64(100), off)
+	}
+}
+
+// TestArrowSourceSkipPlainString: a skipped plain utf8 column (its
+// dictionary is too large to send) is all null too.
+func TestArrowSourceSkipPlainString(t *testing.T) {
+	l, want := edgeLog(t, edgeRows)
+	appendEdge(l.Appender(), want, 0, 70)
+	require.NoError(t, l.Appender().Flush())
+	l.Close()
+	src := NewArrowSource(l)
+	defer src.Release()
+	require.Equal(t, arrow.BinaryTypes.String, src.Schema().Field(13).Type, "70000 codes: plain utf8")
+	require.NoError(t, src.Skip([]int{13}))
+	recs, err := src.Read(0, 0, 70, memory.DefaultAllocator, 0)
+	require.NoError(t, err)
+	for _, rec := range recs {
+		assert.Equal(t, int(rec.NumRows()), rec.Column(13).NullN())
+		assert.Zero(t, rec.Column(12).NullN(), "an unskipped column has its values")
+		rec.Release()
+	}
 }

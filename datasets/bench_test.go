@@ -2,7 +2,9 @@ package datasets
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -155,4 +157,71 @@ func BenchmarkParquetRoundTrip(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkLogBytesPerEvent fills a log with N built-in YSB events (one
+// log per iteration) and reports the memory it holds per event: B/event
+// from [Log.Bytes] (the chunks' columns) and heap-B/event from the growth
+// of runtime.MemStats.HeapInuse across the fill, after a GC at each end
+// (the chunks plus the dictionaries, the lookup pools and the allocator's
+// slack; the wide open chunks the fill discarded are collected).
+func BenchmarkLogBytesPerEvent(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int64{1 << 20, 1 << 23} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			var bytes, heap float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				l, _, err := Generate(ctx, "ysb", Config{Events: n, Seed: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				bytes = float64(l.Bytes()) / float64(l.Len())
+				heap = (float64(after.HeapInuse) - float64(before.HeapInuse)) / float64(l.Len())
+				runtime.KeepAlive(l)
+			}
+			b.ReportMetric(bytes, "B/event")
+			b.ReportMetric(heap, "heap-B/event")
+		})
+	}
+}
+
+// BenchmarkArrowReadSealed reads a pre-filled (sealed) YSB log back as
+// Arrow batches, every column or only those the YSB query uses
+// (event_type, ad_id, event_time; [ArrowSource.Skip] the other four), and
+// releases them: the cost of widening sealed columns.
+func BenchmarkArrowReadSealed(b *testing.B) {
+	l, _, err := Generate(context.Background(), "ysb", Config{Events: benchEvents, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, skip := range [][]int{nil, {ysbUser, ysbPage, ysbAdType, ysbIP}} {
+		b.Run(fmt.Sprintf("skip=%d", len(skip)), func(b *testing.B) {
+			src := NewArrowSource(l)
+			defer src.Release()
+			if skip != nil {
+				if err := src.Skip(skip); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var events int64
+			for b.Loop() {
+				for p := range l.Partitions() {
+					recs, err := src.Read(p, 0, l.End(p), memory.DefaultAllocator, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range recs {
+						events += r.NumRows()
+						r.Release()
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		})
+	}
 }

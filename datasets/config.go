@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -272,9 +273,10 @@ func (p *Pacing) Validate() error {
 	return nil
 }
 
-// RowBytes is the memory one record of gen takes in a [Log]: 8 bytes per
-// int64, timestamp, bool and float64 column, 4 per string column (a
-// dictionary code) and 8 for the ingest time.
+// RowBytes is the memory one record of gen takes in an open (wide) chunk
+// of a [Log], the one being appended: 8 bytes per int64, timestamp, bool
+// or float64 column and for the ingest time, 4 per string column (a
+// dictionary code). A sealed chunk takes less ([Chunk], [LogBytes]).
 func RowBytes(gen Generator) int64 {
 	n := int64(8) // ingest time
 	for _, f := range gen.Schema().Fields {
@@ -287,17 +289,93 @@ func RowBytes(gen Generator) int64 {
 	return n
 }
 
-// LogBytes estimates, from above, the memory the log of gen's events under
-// cfg (defaults applied) holds once filled: its chunks are allocated whole,
-// ChunkRows rows at a time, so it is RowBytes × ChunkRows per chunk, with
-// one chunk per ChunkRows events plus at most one partly filled chunk per
-// partition with data. The string dictionaries and the lookup tables are
-// small and left out. The result saturates at math.MaxInt64.
-func LogBytes(gen Generator, cfg Config) int64 {
+// MaxLogBytes bounds from above the memory the log of gen's events under
+// cfg (defaults applied) holds: every chunk counted wide, RowBytes ×
+// ChunkRows, with one chunk per ChunkRows events plus at most one partly
+// filled chunk per partition with data. It costs nothing to compute; a
+// sealed log takes much less ([LogBytes]). The string dictionaries and the
+// lookup tables are small and left out. The result saturates at
+// math.MaxInt64.
+func MaxLogBytes(gen Generator, cfg Config) int64 {
 	c := cfg.withDefaults()
 	rows := float64(c.ChunkRows)
 	chunks := math.Ceil(float64(c.Events)/rows) + float64(min(int64(c.Partitions), c.Events))
-	b := chunks * rows * float64(RowBytes(gen))
+	return saturate(chunks * rows * float64(RowBytes(gen)))
+}
+
+// LogBytes estimates the memory the log of gen's events under cfg
+// (defaults applied) holds at the end of a fill: every event at
+// [SealedRowBytes] (sealed chunks, as the whole log is once closed) plus
+// the open chunk of each partition with data, ChunkRows rows at
+// [RowBytes], which the appender holds until the log is closed. It is an
+// estimate, not a bound: see SealedRowBytes. The string dictionaries and
+// the lookup tables are left out. The result saturates at math.MaxInt64
+// and is never above [MaxLogBytes].
+func LogBytes(gen Generator, cfg Config) int64 {
+	c := cfg.withDefaults()
+	open := float64(min(int64(c.Partitions), c.Events)) * float64(c.ChunkRows) * float64(RowBytes(gen))
+	return min(MaxLogBytes(gen, cfg), saturate(float64(c.Events)*SealedRowBytes(gen, cfg)+open))
+}
+
+// sampleEvents and sampleBytes cap the sample [SealedRowBytes]
+// generates: its events, and the memory of its open chunks.
+const (
+	sampleEvents = 1 << 19
+	sampleBytes  = 64 << 20
+)
+
+// SealedRowBytes measures the bytes a record of gen's events under cfg
+// takes in a sealed chunk: it generates the first min(Events, 2^19)
+// events of cfg (same seed, partitions, chunk size, rate and skew) as fast
+// as possible into a scratch log, closes it, and returns the largest
+// bytes per row of its full sealed chunks (of its chunks sealed at Close,
+// when none is full). So that the sample's open chunks take at most 64
+// MiB, a config of many partitions is sampled with fewer rows per chunk,
+// whose narrower ranges may underestimate. The widths of a column are those of its range in a
+// chunk, so later chunks take the same unless that range grows: a
+// dictionary that keeps growing (hashtags, nexmark) spreads its codes
+// wider, and a paced fill slower than the sample's spreads a chunk's
+// ingest times wider (ingest times take 4 bytes a record while a chunk is
+// appended in under 4.29 s, 8 beyond). It costs the sample's generation
+// (some 50 ms for the default 4 partitions); [RowBytes] if the sample
+// cannot be made.
+func SealedRowBytes(gen Generator, cfg Config) float64 {
+	c := cfg.withDefaults()
+	c.Events = min(c.Events, sampleEvents)
+	wide := float64(RowBytes(gen))
+	c.ChunkRows = max(1, min(c.ChunkRows, int(sampleBytes/(int64(c.Partitions)*RowBytes(gen)))))
+	l, err := NewLogFor(gen, c)
+	if err != nil {
+		return wide
+	}
+	if err := Fill(context.Background(), gen, l, c, Pacing{}); err != nil {
+		return wide
+	}
+	var full, partial float64
+	for p := range l.Partitions() {
+		for _, ch := range l.parts[p].chunks.Load().cs {
+			if ch.Rows() == 0 {
+				continue
+			}
+			b := float64(ch.Bytes()) / float64(ch.Rows())
+			if ch.Rows() == c.ChunkRows {
+				full = max(full, b)
+			} else {
+				partial = max(partial, b)
+			}
+		}
+	}
+	switch {
+	case full > 0:
+		return full
+	case partial > 0:
+		return partial
+	}
+	return wide
+}
+
+// saturate converts b to int64, saturating at math.MaxInt64.
+func saturate(b float64) int64 {
 	if b >= math.MaxInt64 {
 		return math.MaxInt64
 	}

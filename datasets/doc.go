@@ -37,6 +37,16 @@
 // (hashtags, nexmark) grow their dictionaries, which no retention
 // releases: [StreamsInBoundedMemory] refuses them.
 //
+// # Memory
+//
+// A [Log] stores its chunks wide while they are appended and seals each
+// complete chunk into a compact copy (see [Chunk]: per integer column a
+// frame of reference and 1, 2 or 4 bytes a value, floats 8), and every
+// chunk when it is closed: a pre-filled log of the built-in YSB data
+// takes 13 bytes an event ([Log.Bytes]; 40 wide), so 100 M events take
+// about 1.3 GB. [MaxLogBytes] bounds a log's memory before it is made
+// (every chunk wide), [LogBytes] estimates it from a generated sample.
+//
 // Processing time (ingest stamps, the pace of a fill) comes only from an
 // injected internal/clock Clock ([Pacing.Clock], [LogConfig.Clock]; nil is
 // the real clock), never from the time package directly: tests run a fill
@@ -66,9 +76,11 @@
 //
 // Arrow batches:
 //
-//   - DS5 Flushed log rows are immutable, so int64, timestamp and float64
-//     columns, dictionary indices and the ingest column of an Arrow batch
-//     wrap the log's memory without copying.
+//   - DS5 Flushed log rows are immutable, so float64 columns, and int64,
+//     timestamp, ingest and dictionary-index columns that the log stores
+//     wide (all of an open chunk's), wrap the log's memory without
+//     copying; a sealed chunk's narrow columns are widened into buffers
+//     the [ArrowSource] reuses.
 //   - DS6 A dictionary string column's Arrow dictionary is the column's
 //     [Dict] in code order, so a batch's indices are the log's codes.
 //

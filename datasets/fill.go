@@ -318,29 +318,29 @@ func (f *filler) writeRows(ingest int64) {
 			if part.size%cr == 0 {
 				l.addChunk(p, ingest)
 			}
-			c := l.chunk(p, part.size)
+			c := part.open // wide: the appender writes it
 			off := int(part.size - c.Base)
 			k := min(len(rows), int(cr)-off)
 			seg := rows[:k]
 			for _, col := range f.intCols {
-				dst, src := c.Ints[col][off:off+k], b.ints[col]
+				dst, src := c.cols[col].i64[off:off+k], b.ints[col]
 				for j, i := range seg {
 					dst[j] = src[i]
 				}
 			}
 			for _, col := range f.floatCols {
-				dst, src := c.Floats[col][off:off+k], b.floats[col]
+				dst, src := c.cols[col].f64[off:off+k], b.floats[col]
 				for j, i := range seg {
 					dst[j] = src[i]
 				}
 			}
 			for _, col := range f.codeCols {
-				dst, src := c.Codes[col][off:off+k], b.codes[col]
+				dst, src := c.cols[col].i32[off:off+k], b.codes[col]
 				for j, i := range seg {
 					dst[j] = src[i]
 				}
 			}
-			ing := c.Ingest[off : off+k]
+			ing := c.ingest.i64[off : off+k]
 			for j := range ing {
 				ing[j] = ingest
 			}

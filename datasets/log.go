@@ -44,11 +44,16 @@ type LogConfig struct {
 // OFFSET_OUT_OF_RANGE; see [Log.Err] for the reads whose signature has no
 // error.
 //
-// Storage is columnar: each partition is a list of fixed-size chunks holding
-// one Go slice per column (int64 for int64, timestamp and bool columns,
-// float64 for floats, int32 dictionary codes for strings, with one
-// [Dict] per string column shared by all partitions). Microbatch reads
-// chunk ranges as columns ([Log.Chunks]); recordstream reads record by record
+// Storage is columnar: each partition is a list of fixed-size [Chunk]s
+// holding one column per schema column (int64, timestamp and bool values,
+// float64s, and for strings int32 codes into one [Dict] per string column
+// shared by all partitions) and the ingest times. The chunk being appended
+// is wide (8 bytes a value, 4 a code); a complete chunk is sealed into a
+// compact copy (frame of reference and the narrowest width that holds the
+// chunk's range, see [Chunk]) when the appender moves on to the next one,
+// and every chunk is sealed when the log is closed, so a pre-filled log
+// takes about 15 bytes a YSB record ([Log.Bytes]). Microbatch reads chunk
+// ranges as columns ([Log.Chunks]); recordstream reads record by record
 // ([Log.Read]).
 //
 // Concurrency: one goroutine appends ([Log.Appender]); any number read.
@@ -62,7 +67,10 @@ type Log struct {
 
 	mu     sync.Mutex
 	notify chan struct{} // closed and replaced on every flush and on Close
-	closed atomic.Bool
+	// chunkMu orders the replacements of chunk lists: the appender's
+	// (addChunk) and Close's sealing of the open chunks.
+	chunkMu sync.Mutex
+	closed  atomic.Bool
 	// closedAt is the clock's reading (ns) when Close first ran.
 	closedAt atomic.Int64
 
@@ -72,6 +80,8 @@ type Log struct {
 	consumers atomic.Pointer[[]*Consumer] // registered consumers (copy on write under mu)
 	published atomic.Pointer[[]int64]     // every partition's End at the last flush
 	err       atomic.Pointer[error]       // first failed read; see Err
+
+	pool bufPool // buffers of ArrowSource's widened columns
 }
 
 // EventTimeShift returns the offset in ms that maps the dataset's event-time
@@ -86,9 +96,12 @@ func (l *Log) EventTimeShift() int64 { return l.eventTimeShift.Load() }
 func (l *Log) SetEventTimeShift(ms int64) { l.eventTimeShift.Store(ms) }
 
 type partition struct {
-	// chunks is replaced (copy on write) when a chunk is added or released,
-	// so readers load it without a lock.
+	// chunks is replaced (copy on write) when a chunk is added, sealed or
+	// released, so readers load it without a lock; a reader holding an old
+	// list keeps valid chunks (a wide chunk is never written again once
+	// its sealed copy replaces it).
 	chunks atomic.Pointer[chunkList]
+	open   *Chunk       // the wide chunk being appended (appender only)
 	end    atomic.Int64 // published end offset (exclusive)
 	size   int64        // appended, maybe unpublished (appender only)
 }
@@ -99,19 +112,6 @@ type partition struct {
 type chunkList struct {
 	first int64
 	cs    []*Chunk
-}
-
-// Chunk holds ChunkRows consecutive records of one partition, starting at
-// offset Base. Rows [0, n) where Base+n <= End(partition) are immutable and
-// safe to read concurrently. Column slices are indexed by schema position;
-// only the slice matching the column's kind is set.
-type Chunk struct {
-	Base   int64
-	Ints   [][]int64   // int64, timestamp (ms) and bool (0/1) columns
-	Floats [][]float64 // float64 columns
-	Codes  [][]int32   // string columns: codes into Log.Dict(col)
-	// Ingest holds each record's ingest time in ns since the epoch.
-	Ingest []int64
 }
 
 // NewLog returns an empty log.
@@ -188,7 +188,42 @@ func (l *Log) Close() {
 		return
 	}
 	l.closedAt.Store(l.Now())
+	l.sealOpen()
 	close(l.notify)
+}
+
+// sealOpen seals every partition's open chunk to its published rows: the
+// log is complete, so what is not published never will be.
+func (l *Log) sealOpen() {
+	l.chunkMu.Lock()
+	defer l.chunkMu.Unlock()
+	for _, part := range l.parts {
+		cl := part.chunks.Load()
+		if len(cl.cs) == 0 {
+			continue
+		}
+		last := cl.cs[len(cl.cs)-1]
+		if last.sealed {
+			continue
+		}
+		n := int(max(0, min(part.end.Load()-last.Base, int64(last.n))))
+		next := &chunkList{first: cl.first, cs: append(cl.cs[:len(cl.cs)-1:len(cl.cs)-1], last.seal(n))}
+		part.chunks.Store(next)
+	}
+}
+
+// Bytes returns the bytes the log's chunks hold now: the sealed chunks'
+// compact columns and the open chunks' wide ones (whole chunks of
+// ChunkRows rows), without the dictionaries. A reader holding a chunk the
+// log has since sealed or released keeps it alive beyond this count.
+func (l *Log) Bytes() int64 {
+	var n int64
+	for _, part := range l.parts {
+		for _, c := range part.chunks.Load().cs {
+			n += c.Bytes()
+		}
+	}
+	return n
 }
 
 // Closed reports whether the log is complete.
@@ -291,14 +326,14 @@ func (l *Log) ReadAt(p int, off int64, dst dataflow.Row) (dataflow.Row, int64, e
 	for col, f := range l.schema.Fields {
 		switch f.Kind {
 		case dataflow.KindFloat64:
-			dst[col] = dataflow.Float(c.Floats[col][i])
+			dst[col] = dataflow.Float(c.Float(col, i))
 		case dataflow.KindString:
-			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Codes[col][i])}
+			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Code(col, i))}
 		default:
-			dst[col] = dataflow.Value{K: f.Kind, I: c.Ints[col][i]}
+			dst[col] = dataflow.Value{K: f.Kind, I: c.Int(col, i)}
 		}
 	}
-	return dst, c.Ingest[i], nil
+	return dst, c.IngestAt(i), nil
 }
 
 // ReadColumns is [Log.Read] for the columns at positions cols only: the
@@ -327,20 +362,21 @@ func (l *Log) ReadColumns(p int, off int64, cols []int, dst dataflow.Row) (dataf
 	for _, col := range cols {
 		switch k := l.schema.Fields[col].Kind; k {
 		case dataflow.KindFloat64:
-			dst[col] = dataflow.Float(c.Floats[col][i])
+			dst[col] = dataflow.Float(c.Float(col, i))
 		case dataflow.KindString:
-			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Codes[col][i])}
+			dst[col] = dataflow.Value{K: dataflow.KindString, S: l.dicts[col].Get(c.Code(col, i))}
 		default:
-			dst[col] = dataflow.Value{K: k, I: c.Ints[col][i]}
+			dst[col] = dataflow.Value{K: k, I: c.Int(col, i)}
 		}
 	}
-	return dst, c.Ingest[i]
+	return dst, c.IngestAt(i)
 }
 
 // Chunks calls fn for each chunk overlapping offsets [from, to) of partition
 // p, with the row range [lo, hi) of that chunk inside the range, until fn
-// returns false. to must not exceed End(p). The chunk is shared: do not
-// modify it. A range reaching below what the log still holds fails the log
+// returns false. to must not exceed End(p). The chunk is shared and
+// read-only; it may be open or sealed ([Chunk]), and a range may see both
+// (a chunk sealed between two calls of fn). A range reaching below what the log still holds fails the log
 // ([Log.Err]) and calls fn for none of it; check it first with
 // [Log.CheckRange] to get the error.
 func (l *Log) Chunks(p int, from, to int64, fn func(c *Chunk, lo, hi int) bool) {
@@ -437,42 +473,24 @@ func (a *Appender) Begin(p int, ingestNanos int64) {
 		l.addChunk(p, ingestNanos)
 	}
 	a.cur = p
-	a.c = l.chunk(p, part.size)
+	a.c = part.open
 	a.i = int(part.size - a.c.Base)
-	a.c.Ingest[a.i] = ingestNanos
-}
-
-func (l *Log) newChunk(base int64) *Chunk {
-	n := l.chunkRows
-	c := &Chunk{Base: base, Ingest: make([]int64, n)}
-	k := l.schema.Len()
-	c.Ints = make([][]int64, k)
-	c.Floats = make([][]float64, k)
-	c.Codes = make([][]int32, k)
-	for i, f := range l.schema.Fields {
-		switch f.Kind {
-		case dataflow.KindFloat64:
-			c.Floats[i] = make([]float64, n)
-		case dataflow.KindString:
-			c.Codes[i] = make([]int32, n)
-		default:
-			c.Ints[i] = make([]int64, n)
-		}
-	}
-	return c
+	a.c.ingest.i64[a.i] = ingestNanos
 }
 
 // Int sets an int64, timestamp or bool (0/1) column.
-func (a *Appender) Int(col int, v int64) { a.c.Ints[col][a.i] = v }
+func (a *Appender) Int(col int, v int64) { a.c.cols[col].i64[a.i] = v }
 
 // Float sets a float64 column.
-func (a *Appender) Float(col int, v float64) { a.c.Floats[col][a.i] = v }
+func (a *Appender) Float(col int, v float64) { a.c.cols[col].f64[a.i] = v }
 
 // Code sets a string column by its code in the column's [Dict].
-func (a *Appender) Code(col int, code int32) { a.c.Codes[col][a.i] = code }
+func (a *Appender) Code(col int, code int32) { a.c.cols[col].i32[a.i] = code }
 
 // String sets a string column, interning s in the column's dictionary.
-func (a *Appender) String(col int, s string) { a.c.Codes[col][a.i] = a.l.dicts[col].Intern(s) }
+func (a *Appender) String(col int, s string) {
+	a.c.cols[col].i32[a.i] = a.l.dicts[col].Intern(s)
+}
 
 // Value sets any column from a value of the column's kind.
 func (a *Appender) Value(col int, v dataflow.Value) {
@@ -589,7 +607,7 @@ func (l *Log) IngestAt(p int, off int64) int64 {
 		_ = l.fail(p, off)
 		return 0
 	}
-	return c.Ingest[off-c.Base]
+	return c.IngestAt(int(off - c.Base))
 }
 
 // OffsetAtIngest returns the first offset of partition p whose ingest time
@@ -605,7 +623,7 @@ func (l *Log) OffsetAtIngest(p int, ns int64) int64 {
 			lo = m + 1
 			continue
 		}
-		if c.Ingest[m-c.Base] < ns {
+		if c.IngestAt(int(m-c.Base)) < ns {
 			lo = m + 1
 		} else {
 			hi = m

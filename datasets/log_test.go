@@ -69,7 +69,7 @@ func TestLogAcrossChunks(t *testing.T) {
 	l.Chunks(0, 2, 9, func(c *Chunk, lo, hi int) bool {
 		assert.LessOrEqual(t, hi, 3)
 		for i := lo; i < hi; i++ {
-			got = append(got, c.Ints[0][i])
+			got = append(got, c.Int(0, i))
 		}
 		return true
 	})

@@ -110,15 +110,28 @@ func TestDueAtSaturates(t *testing.T) {
 	assert.Equal(t, time.Second, p.dueAt(1000), "an ordinary due time is exact")
 }
 
-// TestLogBytes: the estimate counts whole chunks, one partly filled chunk
-// per partition, and saturates.
+// TestLogBytes: the upper bound counts whole wide chunks, one partly
+// filled chunk per partition, and saturates; the estimate counts the
+// sealed bytes of a sample per event plus the open chunks.
 func TestLogBytes(t *testing.T) {
 	g := ysbGen{}
 	row := RowBytes(g)
 	assert.Equal(t, int64(8+8+6*4), row, "ysb: ingest, event_time, 6 string codes")
 	chunk := int64(1<<16) * row
-	assert.Equal(t, 5*chunk, LogBytes(g, Config{Events: 10, Partitions: 4}), "10 events: one chunk per partition and one more")
-	assert.Equal(t, 2*chunk, LogBytes(g, Config{Events: 1, Partitions: 4}), "a partition without data holds no chunk")
-	assert.Greater(t, LogBytes(g, Config{Events: 1e15}), int64(1e15)*row-1, "10^15 events")
+	assert.Equal(t, 5*chunk, MaxLogBytes(g, Config{Events: 10, Partitions: 4}), "10 events: one chunk per partition and one more")
+	assert.Equal(t, 2*chunk, MaxLogBytes(g, Config{Events: 1, Partitions: 4}), "a partition without data holds no chunk")
+	assert.Greater(t, MaxLogBytes(g, Config{Events: 1e15}), int64(1e15)*row-1, "10^15 events")
+	assert.Equal(t, int64(math.MaxInt64), MaxLogBytes(g, Config{Events: math.MaxInt64}), "saturates")
+
+	sealed := SealedRowBytes(g, Config{Seed: 1})
+	assert.InDelta(t, 13, sealed, 1, "ysb: 7 bytes of codes, 2 of event time, 4 of ingest time")
+	est := LogBytes(g, Config{Events: 1e8, Seed: 1})
+	assert.Equal(t, int64(1e8*sealed)+4*chunk, est, "10^8 events: sealed bytes each, and the 4 open chunks")
+	assert.Less(t, est, int64(16e8)+4*chunk, "at most 16 bytes a YSB event")
+	assert.Equal(t, 4*chunk, LogBytes(g, Config{Events: 1e4, Partitions: 4, Seed: 1})-int64(1e4*SealedRowBytes(g, Config{Events: 1e4, Seed: 1})), "small logs: the open chunks dominate")
+	one := LogBytes(g, Config{Events: 1, Partitions: 4})
+	assert.Equal(t, chunk, one-one%chunk, "one event: the one open chunk and the event's sealed bytes")
+	assert.LessOrEqual(t, one, MaxLogBytes(g, Config{Events: 1, Partitions: 4}), "never above the bound")
+	assert.Greater(t, LogBytes(g, Config{Events: 1e15}), int64(1e15)*12, "10^15 events")
 	assert.Equal(t, int64(math.MaxInt64), LogBytes(g, Config{Events: math.MaxInt64}), "saturates")
 }

@@ -181,17 +181,28 @@ func (l *Log) Published(dst []int64) []int64 {
 	return append(dst, ends...)
 }
 
-// addChunk starts a new chunk for partition p, whose chunks are full, and
-// releases the chunks the retention no longer keeps. newest is the ingest
-// time of the record about to be appended (the age rule's reference).
-// Appender only.
+// addChunk starts a new chunk for partition p, whose chunks are full:
+// it seals the full open chunk (see [Chunk]), releases the chunks the
+// retention no longer keeps, and publishes the new list in one swap.
+// newest is the ingest time of the record about to be appended (the age
+// rule's reference). Appender only.
 func (l *Log) addChunk(p int, newest int64) {
 	part := l.parts[p]
+	var sealed *Chunk
+	if c := part.open; c != nil && !l.closed.Load() {
+		sealed = c.seal(c.n) // outside the lock: it reads only the appender's own chunk
+	}
+	l.chunkMu.Lock()
+	defer l.chunkMu.Unlock()
 	cl := part.chunks.Load()
+	if sealed != nil && len(cl.cs) > 0 && cl.cs[len(cl.cs)-1] == part.open {
+		cl = &chunkList{first: cl.first, cs: append(cl.cs[:len(cl.cs)-1:len(cl.cs)-1], sealed)}
+	}
 	keep := cl.cs[l.releasable(p, cl, newest):]
 	next := &chunkList{first: cl.first + int64(len(cl.cs)-len(keep)), cs: make([]*Chunk, len(keep), len(keep)+1)}
 	copy(next.cs, keep)
-	next.cs = append(next.cs, l.newChunk(part.size))
+	part.open = newChunk(l.schema, part.size, l.chunkRows)
+	next.cs = append(next.cs, part.open)
 	part.chunks.Store(next)
 }
 
@@ -216,7 +227,7 @@ func (l *Log) releasable(p int, cl *chunkList, newest int64) int {
 		// Chunks are full here (only the last one is being appended to,
 		// and it is full too: a new one is being started).
 		n := 0
-		for n < len(cl.cs) && cl.cs[n].Ingest[l.chunkRows-1] < cut {
+		for n < len(cl.cs) && cl.cs[n].Rows() == l.chunkRows && cl.cs[n].IngestAt(l.chunkRows-1) < cut {
 			n++
 		}
 		below = max(below, cl.cs[0].Base+int64(n*l.chunkRows))

@@ -52,9 +52,12 @@
 //
 // # What a loop is, and is not
 //
-// A loop reads the log's columns chunk by chunk ([datasets.Log.Chunks]):
-// int64 and timestamp slices, float64 slices and the int32 dictionary codes
-// of string columns. Keys that are strings in the data are their codes, so
+// A loop reads the log's columns chunk by chunk ([datasets.Log.Chunks]),
+// widening each needed column's row range into a buffer it reuses
+// ([datasets.Chunk.Ints64], [datasets.Chunk.Codes32], ...; a sealed
+// chunk stores columns narrow) and then looping over the buffers: int64
+// and timestamp slices, float64 slices and the int32 dictionary codes of
+// string columns. Keys that are strings in the data are their codes, so
 // state is slices indexed by code (a campaign's count, a card's count
 // window, a user's sessions) or maps keyed by integers (a window's start);
 // strings appear only where the data has no code (a hashtag inside a

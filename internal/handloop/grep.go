@@ -51,11 +51,14 @@ func grep(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 		}
 	}
 	a := &grepAnswer{domains: domains, path: paths}
+	var ds []int32 // decoded domain codes, reused across chunks
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		ds, ps, ss := c.Codes[domainCol][lo:hi], c.Codes[pathCol][lo:hi], c.Ints[statusCol][lo:hi]
+		// The filter reads every domain; only the kept rows (a few in a
+		// hundred) read their path and status.
+		ds = c.Codes32(domainCol, lo, hi, ds)
 		for i, d := range ds {
 			if keep[d] {
-				a.rows = append(a.rows, grepRow{domain: d, path: ps[i], status: ss[i]})
+				a.rows = append(a.rows, grepRow{domain: d, path: c.Code(pathCol, lo+i), status: c.Int(statusCol, lo+i)})
 			}
 		}
 	})

@@ -85,8 +85,10 @@ func eachHashtag(l *datasets.Log, workload string, ts *tags, fn func(hour int64,
 	if in.err != nil {
 		return in.err
 	}
+	var codes []int32 // decoded column ranges, reused across chunks
+	var times []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		codes, times := c.Codes[textCol][lo:hi], c.Ints[timeCol][lo:hi]
+		codes, times = c.Codes32(textCol, lo, hi, codes), c.Ints64(timeCol, lo, hi, times)
 		for i, code := range codes {
 			s := texts.Get(code)
 			hour := floorStart(times[i], hourMs)

@@ -62,8 +62,10 @@ func sessions(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 	for u := range a.users {
 		a.users[u] = arena[u*sessionsPerUser : u*sessionsPerUser : (u+1)*sessionsPerUser]
 	}
+	var users []int32 // decoded column ranges, reused across chunks
+	var times []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		users, times := c.Codes[keyCol][lo:hi], c.Ints[timeCol][lo:hi]
+		users, times = c.Codes32(keyCol, lo, hi, users), c.Ints64(timeCol, lo, hi, times)
 		for i, u := range users {
 			a.users[u] = addToSessions(a.users[u], times[i])
 		}

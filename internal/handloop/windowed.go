@@ -65,8 +65,10 @@ func ysb(l *datasets.Log, tables map[string]*dataflow.Table) (Answer, error) {
 	}
 	nc := len(campaigns)
 	win := newSlotMap(func() *[]int64 { s := make([]int64, nc); return &s })
+	var types, adCodes []int32 // decoded column ranges, reused across chunks
+	var times []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		types, adCodes, times := c.Codes[typeCol][lo:hi], c.Codes[adCol][lo:hi], c.Ints[timeCol][lo:hi]
+		types, adCodes, times = c.Codes32(typeCol, lo, hi, types), c.Codes32(adCol, lo, hi, adCodes), c.Ints64(timeCol, lo, hi, times)
 		for i, et := range types {
 			if et != view {
 				continue
@@ -143,8 +145,10 @@ func requestRate(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) 
 		return nil, err
 	}
 	win := newSlotMap(func() *int64 { return new(int64) })
+	var ingest []int64 // decoded ingest times, reused across chunks
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		for _, ns := range c.Ingest[lo:hi] {
+		ingest = c.Ingests(lo, hi, ingest)
+		for _, ns := range ingest {
 			ms := ns / 1e6
 			if ns < 0 && ns%1e6 != 0 {
 				ms-- // floor, for ingest times before the epoch
@@ -229,8 +233,11 @@ func iotSliding(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 	}
 	nk := keys.Len()
 	slots := newSlidingSlots(func() *[]meanAcc { s := make([]meanAcc, nk); return &s })
+	var sensors []int32 // decoded column ranges, reused across chunks
+	var temps []float64
+	var times []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		sensors, temps, times := c.Codes[keyCol][lo:hi], c.Floats[tempCol][lo:hi], c.Ints[timeCol][lo:hi]
+		sensors, temps, times = c.Codes32(keyCol, lo, hi, sensors), c.Floats64(tempCol, lo, hi, temps), c.Ints64(timeCol, lo, hi, times)
 		for i, k := range sensors {
 			v := temps[i]
 			for _, w := range slots.at(times[i]) {
@@ -263,8 +270,10 @@ func fraud(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) {
 	}
 	nk := keys.Len()
 	slots := newSlidingSlots(func() *[]int32 { s := make([]int32, nk); return &s })
+	var cards []int32 // decoded column ranges, reused across chunks
+	var times []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		cards, times := c.Codes[keyCol][lo:hi], c.Ints[timeCol][lo:hi]
+		cards, times = c.Codes32(keyCol, lo, hi, cards), c.Ints64(timeCol, lo, hi, times)
 		for i, k := range cards {
 			for _, w := range slots.at(times[i]) {
 				(*w)[k]++
@@ -296,8 +305,10 @@ func countWindow(l *datasets.Log, _ map[string]*dataflow.Table) (Answer, error) 
 	type card struct{ n, sum int64 }
 	cards := make([]card, keys.Len())
 	a := &countAnswer{keyText: keys.Get}
+	var codes []int32 // decoded column ranges, reused across chunks
+	var amounts []int64
 	eachChunk(l, func(c *datasets.Chunk, lo, hi int) {
-		codes, amounts := c.Codes[keyCol][lo:hi], c.Ints[amountCol][lo:hi]
+		codes, amounts = c.Codes32(keyCol, lo, hi, codes), c.Ints64(amountCol, lo, hi, amounts)
 		for i, k := range codes {
 			cd := &cards[k]
 			cd.sum += amounts[i]
