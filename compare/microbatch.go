@@ -87,6 +87,18 @@ func (r *microbatchRunner) Run(ctx context.Context, job *Job) (*Outcome, error) 
 	cfg.FilledBeforeStart = job.Log.Closed()
 	src := datasets.NewArrowSource(job.Log)
 	defer src.Release()
+	// Batches carry only the columns the pipeline reads, as Spark's
+	// column pruning reads only a query's columns from a columnar source;
+	// the others are all-null arrays, neither decoded nor allocated.
+	var unused []int
+	for i, used := range job.Pipeline.UsedInputColumns() {
+		if !used {
+			unused = append(unused, i)
+		}
+	}
+	if err := src.Skip(unused); err != nil {
+		return nil, err
+	}
 	src.Consume(job.Consumer)
 	rep, err := microbatch.Run(ctx, job.Pipeline, src, cfg)
 	if err != nil {

@@ -278,7 +278,7 @@ func RunUnbounded(ctx context.Context, w *Workload, r Runner, spec UnboundedSpec
 			rep.HeldMax = max(rep.HeldMax, h)
 			checkMu.Unlock()
 			sayf(progress, "%s: %v: %d events generated, log holds %d (%d MiB), RSS %d MiB",
-				w.Name, clock.Since(clk, start).Round(time.Second), log.Len(), h, h*datasets.RowBytes(gen)>>20, rss>>20)
+				w.Name, clock.Since(clk, start).Round(time.Second), log.Len(), h, log.Bytes()>>20, rss>>20)
 		}
 	})
 

@@ -603,3 +603,67 @@ func CompareResults(a, b Result) int {
 
 // SortResults sorts results in file order ([CompareResults]).
 func SortResults(rs []Result) { slices.SortFunc(rs, CompareResults) }
+
+// UsedInputColumns marks the input columns the pipeline reads anywhere: in a
+// step, the aggregation's key, time and aggregate columns, Having, or the
+// output. A name is matched against the input schema even where a Map has
+// replaced the column, which can only mark more than needed, never less.
+// Columns not marked are never looked at, so a runtime may leave them
+// unread: recordstream's spouts read only the marked ones (a tuple carries
+// zero values in the others) and microbatch's Arrow batches carry the
+// others as all-null arrays.
+func (p *Pipeline) UsedInputColumns() []bool {
+	in := p.Input
+	used := make([]bool, in.Len())
+	mark := func(names ...string) {
+		for _, n := range names {
+			if i := in.Index(n); i >= 0 {
+				used[i] = true
+			}
+		}
+	}
+	steps := p.Steps
+	if j := p.Join; j != nil {
+		// Each side's steps, key, columns and time, and the joined rows'
+		// steps: a name the join adds (window_start, join_time) or a Map
+		// made matches no input column, or marks one more.
+		steps = slices.Concat(steps, j.Left.Steps, j.Right.Steps, j.Steps)
+		for _, sd := range []*JoinSide{&j.Left, &j.Right} {
+			mark(sd.Key...)
+			mark(sd.Cols...)
+			mark(sd.TimeCol)
+		}
+	}
+	for _, st := range steps {
+		switch st := st.(type) {
+		case FilterStep:
+			mark(Columns(nil, st.Pred)...)
+		case MapStep:
+			mark(Columns(nil, st.Expr)...)
+		case ProjectStep:
+			mark(st.Cols...)
+		case ExplodeStep:
+			mark(st.Col)
+		case LookupStep:
+			mark(st.On)
+		default:
+			// An unknown step: read everything.
+			for i := range used {
+				used[i] = true
+			}
+			return used
+		}
+	}
+	if a := p.Agg; a != nil {
+		mark(a.Key...)
+		mark(a.TimeCol)
+		for _, g := range a.Aggs {
+			mark(g.Col, g.By)
+		}
+	} else {
+		mark(p.Emit.Key...)
+		mark(p.Emit.Value)
+		mark(p.Emit.Extra...)
+	}
+	return used
+}

@@ -35,7 +35,7 @@ func newReadPlan(p *dataflow.Pipeline, src Source) (*readPlan, error) {
 		return nil, nil
 	}
 	in := p.Input
-	used := usedInputColumns(p)
+	used := p.UsedInputColumns()
 	rp := &readPlan{cr: cr}
 	firstSet := make([]bool, in.Len())
 	if len(p.Steps) > 0 {
@@ -91,67 +91,6 @@ func (rp *readPlan) chainStart() int {
 		return 0
 	}
 	return 1
-}
-
-// usedInputColumns marks the input columns the pipeline reads anywhere: in a
-// step, the aggregation's key, time and aggregate columns, Having, or the
-// output. A name is matched against the input schema even where a Map has
-// replaced the column, which can only mark more than needed, never less.
-// Columns not marked are never looked at: a tuple carries their zero values.
-func usedInputColumns(p *dataflow.Pipeline) []bool {
-	in := p.Input
-	used := make([]bool, in.Len())
-	mark := func(names ...string) {
-		for _, n := range names {
-			if i := in.Index(n); i >= 0 {
-				used[i] = true
-			}
-		}
-	}
-	steps := p.Steps
-	if j := p.Join; j != nil {
-		// Each side's steps, key, columns and time, and the joined rows'
-		// steps: a name the join adds (window_start, join_time) or a Map
-		// made matches no input column, or marks one more.
-		steps = slices.Concat(steps, j.Left.Steps, j.Right.Steps, j.Steps)
-		for _, sd := range []*dataflow.JoinSide{&j.Left, &j.Right} {
-			mark(sd.Key...)
-			mark(sd.Cols...)
-			mark(sd.TimeCol)
-		}
-	}
-	for _, st := range steps {
-		switch st := st.(type) {
-		case dataflow.FilterStep:
-			mark(dataflow.Columns(nil, st.Pred)...)
-		case dataflow.MapStep:
-			mark(dataflow.Columns(nil, st.Expr)...)
-		case dataflow.ProjectStep:
-			mark(st.Cols...)
-		case dataflow.ExplodeStep:
-			mark(st.Col)
-		case dataflow.LookupStep:
-			mark(st.On)
-		default:
-			// An unknown step: read everything.
-			for i := range used {
-				used[i] = true
-			}
-			return used
-		}
-	}
-	if a := p.Agg; a != nil {
-		mark(a.Key...)
-		mark(a.TimeCol)
-		for _, g := range a.Aggs {
-			mark(g.Col, g.By)
-		}
-	} else {
-		mark(p.Emit.Key...)
-		mark(p.Emit.Value)
-		mark(p.Emit.Extra...)
-	}
-	return used
 }
 
 // zeroRow returns a row of schema s holding each column's zero value, the
