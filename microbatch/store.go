@@ -401,7 +401,7 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 		for c := range int32(s.cells.len()) {
 			if !s.dead[c] {
 				if p.output == OutputAppend {
-					outs = append(outs, s.out(c))
+					outs = s.appendFinal(outs, c)
 				}
 				s.markDead(c)
 			}
@@ -425,6 +425,19 @@ func (s *store) commit(seq, tMs int64, tasks []*taskOut, procWM int64, final boo
 	}
 	s.compact()
 	return outs
+}
+
+// appendFinal appends cell c's output in Append mode, where it is the
+// cell's only emission: a cell Having rejects was never shown, so it is
+// left out (no pane, no emission, no latency sample), as Spark's filter
+// after the aggregation drops the row, rather than sent as a deletion of
+// nothing. (fraud: 5 M cells, 978 pass.)
+func (s *store) appendFinal(outs []output, c int32) []output {
+	o := s.out(c)
+	if o.deleted {
+		return outs
+	}
+	return append(outs, o)
 }
 
 // mapWithStateScanEvery is how often mapWithState scans for timeouts: in
@@ -451,7 +464,7 @@ func (s *store) evict(outs []output) []output {
 					continue
 				}
 				if s.p.output == OutputAppend {
-					outs = append(outs, s.out(c))
+					outs = s.appendFinal(outs, c)
 				}
 				s.markDead(c)
 			}
@@ -466,7 +479,11 @@ func (s *store) evict(outs []output) []output {
 		keep := live[:0]
 		for _, c := range live {
 			if int64(s.cells.win[c].End) <= s.wm {
-				outs = append(outs, s.out(c))
+				if s.p.output == OutputAppend {
+					outs = s.appendFinal(outs, c)
+				} else {
+					outs = append(outs, s.out(c))
+				}
 				s.markDead(c)
 				continue
 			}

@@ -68,3 +68,21 @@ func TestMaxOffsetsPerTriggerBoundsBatches(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "MaxOffsetsPerTrigger", ce.Field)
 }
+
+// TestAppendModeEmitsOnlyWhatHavingKeeps: in Append mode a window's result
+// leaves once, when the watermark passes its end; one Having rejects was
+// never shown, so it is no emission at all (no pane, no latency sample),
+// not a deletion sent for nothing.
+func TestAppendModeEmitsOnlyWhatHavingKeeps(t *testing.T) {
+	l := testLog(t, 9, 3000, 3, 20_000, 0)
+	p := shapes()["sliding-having"]
+	src := datasets.NewArrowSource(l)
+	defer src.Release()
+	for _, bi := range []time.Duration{100 * time.Millisecond, 5 * time.Second} {
+		rep, err := Run(context.Background(), p, src, Config{Mode: ModeEventTime, BatchInterval: bi})
+		require.NoError(t, err)
+		requireSameResults(t, sparkReference(t, p, l, rep.Late), rep.Results)
+		require.NotEmpty(t, rep.Results)
+		assert.Equal(t, int64(len(rep.Results)), rep.Emissions, "batch interval %v: one emission per result Having keeps", bi)
+	}
+}
