@@ -272,45 +272,46 @@ func Measure(ctx context.Context, in *Input, cs []Config, o Options) (Row, error
 				return row, err
 			}
 			say("%s: repetition %d of %d: %s", in.Loop.Workload, rep+1, o.Reps, c.Label)
-			run := c.Run
-			if c.Timed != nil && rep == 0 {
-				// The untimed run whose answer is checked; Timed's runs
-				// are timed.
-				r, err := c.Run(ctx)
+			// judge records what a run's outcome says about the cell
+			// (refused, failed, or fine) and reports whether it is fine.
+			judge := func(r Run, err error, check bool) (bool, error) {
 				if err != nil && ctx.Err() != nil {
-					return row, ctx.Err()
-				}
-				if cell.Reason = checkRun(ctx, r, err, n, true); ctx.Err() != nil {
-					return row, ctx.Err()
+					return false, ctx.Err()
 				}
 				if ue, ok := errors.AsType[*dataflow.UnsupportedError](err); ok {
 					cell.Status, cell.Reason = StatusRefused, ue.Error()
-					continue
+					return false, nil
+				}
+				if cell.Reason = checkRun(ctx, r, err, n, check); ctx.Err() != nil {
+					return false, ctx.Err()
 				}
 				if cell.Reason != "" {
 					cell.Status = StatusFailed
-					continue
+					rates[i] = nil
+					return false, nil
 				}
+				return true, nil
 			}
+			run := c.Run
 			if c.Timed != nil {
+				if rep == 0 {
+					// The untimed run whose answer is checked; Timed's
+					// runs are timed.
+					r, err := c.Run(ctx)
+					if ok, err := judge(r, err, true); err != nil {
+						return row, err
+					} else if !ok {
+						continue
+					}
+				}
 				run = c.Timed
 			}
 			meters[i].start(clk, cpu)
 			r, err := run(ctx)
 			wall := meters[i].stop(clk, cpu)
-			if err != nil && ctx.Err() != nil {
-				return row, ctx.Err()
-			}
-			if ue, ok := errors.AsType[*dataflow.UnsupportedError](err); ok {
-				cell.Status, cell.Reason = StatusRefused, ue.Error()
-				continue
-			}
-			if cell.Reason = checkRun(ctx, r, err, n, rep == 0 && c.Timed == nil); ctx.Err() != nil {
-				return row, ctx.Err()
-			}
-			if cell.Reason != "" {
-				cell.Status = StatusFailed
-				rates[i] = nil
+			if ok, err := judge(r, err, rep == 0 && c.Timed == nil); err != nil {
+				return row, err
+			} else if !ok {
 				continue
 			}
 			rates[i] = append(rates[i], float64(n)/wall.Seconds())
