@@ -67,12 +67,7 @@ func TestArrowSourceRead(t *testing.T) {
 
 func TestArrowSourceZeroCopy(t *testing.T) {
 	// An open log: its chunk is wide, and batches wrap it (DS5, DS6).
-	l, _ := newTestLog(t, 1, 128)
-	a := l.Appender()
-	for i := range int64(100) {
-		a.AppendRow(0, 0, testRow(i))
-	}
-	require.NoError(t, a.Flush())
+	l := filledTestLog(t, 128, 100)
 	src := NewArrowSource(l)
 	defer src.Release()
 	recs, err := src.Read(0, 0, 100, memory.DefaultAllocator, 0)
@@ -223,12 +218,7 @@ func TestArrowSourceWhileFilling(t *testing.T) {
 // TestArrowSourceSkip: skipped columns are all-null arrays of their type,
 // in open and sealed chunks alike; the other columns are read as ever.
 func TestArrowSourceSkip(t *testing.T) {
-	l, _ := newTestLog(t, 1, 64)
-	a := l.Appender()
-	for i := range int64(100) {
-		a.AppendRow(0, 0, testRow(i))
-	}
-	require.NoError(t, a.Flush())
+	l := filledTestLog(t, 64, 100)
 	src := NewArrowSource(l)
 	defer src.Release()
 	require.ErrorContains(t, src.Skip([]int{5}), "positions are 0 to 4")

@@ -30,6 +30,19 @@ func newTestLog(t *testing.T, parts, chunk int) (*Log, *clock.Manual) {
 	return l, clk
 }
 
+// filledTestLog returns a one-partition log of chunk-row chunks holding
+// testRow(0) to testRow(n-1), flushed (published, not closed).
+func filledTestLog(t *testing.T, chunk int, n int64) *Log {
+	t.Helper()
+	l, _ := newTestLog(t, 1, chunk)
+	a := l.Appender()
+	for i := range n {
+		a.AppendRow(0, 0, testRow(i))
+	}
+	require.NoError(t, a.Flush())
+	return l
+}
+
 func TestLogAppendFlushVisibility(t *testing.T) {
 	l, _ := newTestLog(t, 2, 4)
 	a := l.Appender()
@@ -48,12 +61,7 @@ func TestLogAppendFlushVisibility(t *testing.T) {
 }
 
 func TestLogAcrossChunks(t *testing.T) {
-	l, _ := newTestLog(t, 1, 3)
-	a := l.Appender()
-	for i := range int64(10) {
-		a.AppendRow(0, 0, testRow(i))
-	}
-	require.NoError(t, a.Flush())
+	l := filledTestLog(t, 3, 10)
 	// Read, Records and replay from any offset.
 	for from := int64(0); from < 10; from++ {
 		want := from

@@ -201,9 +201,10 @@ type Config struct {
 	// (Structured Streaming; DStreams use MaxRatePerPartition): the most
 	// records one batch reads over all partitions, split among them in
 	// proportion to what each has available (0: no limit, every
-	// available offset). On a backlog (a pre-filled log) it is what keeps
-	// batches, and so the state between watermark advances, bounded: the
-	// next batch follows at once, and the watermark moves between them.
+	// available offset). On a backlog (a pre-filled log) it bounds each
+	// batch: the next batch follows at once, and the watermark moves
+	// between them, so windows close as the backlog is read rather than
+	// all at its end.
 	MaxOffsetsPerTrigger int64
 	// MemoryBudget stops the run with a *MemoryBudgetError when the data
 	// held by queued batches exceeds it (bytes; 0: no budget).

@@ -388,8 +388,8 @@ func TestExactlyOnceAsyncSnapshotsOfLargeState(t *testing.T) {
 			// The log holds back its records from 10 000 before the crash
 			// until a checkpoint is complete, so the crash always finds one
 			// to restore (without the gate a fast run could crash first).
-			fs := &completionFS{done: make(chan struct{})}
-			gated := &gatedSource{colSource: src, open: fs.done, gate: (crash - 10_000) / int64(src.Partitions())}
+			fs := newCompletionFS(nil, 1)
+			gated := &gatedSource{colSource: src, gate: logGate{steps: []gateStep{{at: (crash - 10_000) / int64(src.Partitions()), open: fs.done[0]}}}}
 			cfg := Config{Guarantee: ExactlyOnce, Parallelism: 2, SampleInterval: -1, Faults: Faults{CrashAfter: []int64{crash, crash + 20_000}}}
 			cp := CheckpointConfig{CheckpointInterval: 3 * time.Millisecond, CheckpointDir: t.TempDir(), CheckpointFS: fs}
 			rep, err := runExactlyOnce(t.Context(), p, gated, cfg, cp)
@@ -415,51 +415,87 @@ func TestExactlyOnceAsyncSnapshotsOfLargeState(t *testing.T) {
 	}
 }
 
-// completionFS closes done when the first checkpoint is complete (its
-// _COMPLETED marker is renamed into place).
+// completionFS is fs (nil: the operating system's) that closes done[k-1]
+// when the k-th checkpoint is complete (its _COMPLETED marker renamed into
+// place).
 type completionFS struct {
-	snapshot.OSFS
-	once sync.Once
-	done chan struct{}
+	snapshot.FS
+	done []chan struct{}
+
+	mu        sync.Mutex
+	completed int
+}
+
+func newCompletionFS(fs snapshot.FS, n int) *completionFS {
+	if fs == nil {
+		fs = snapshot.OSFS{}
+	}
+	c := &completionFS{FS: fs, done: make([]chan struct{}, n)}
+	for i := range c.done {
+		c.done[i] = make(chan struct{})
+	}
+	return c
 }
 
 func (c *completionFS) Rename(oldpath, newpath string) error {
-	err := c.OSFS.Rename(oldpath, newpath)
+	err := c.FS.Rename(oldpath, newpath)
 	if err == nil && filepath.Base(newpath) == "_COMPLETED" {
-		c.once.Do(func() { close(c.done) })
+		c.mu.Lock()
+		if c.completed < len(c.done) {
+			close(c.done[c.completed])
+		}
+		c.completed++
+		c.mu.Unlock()
 	}
 	return err
 }
 
-// gatedSource is a live log that publishes only the first gate records of
-// each partition until open is closed, then the rest, and closes.
+// logGate makes a log live: it publishes only the first steps[0].at
+// records of each partition until steps[0].open is closed, then up to
+// steps[1].at until steps[1].open is, and so on; past the last step all
+// of it, and it closes. The zero value is open from the start.
+type logGate struct{ steps []gateStep }
+
+type gateStep struct {
+	at   int64
+	open <-chan struct{}
+}
+
+// step returns the first step still closed, or nil.
+func (g logGate) step() *gateStep {
+	for i := range g.steps {
+		select {
+		case <-g.steps[i].open:
+		default:
+			return &g.steps[i]
+		}
+	}
+	return nil
+}
+
+// end is a partition's published end, of the end the log holds.
+func (g logGate) end(held int64) int64 {
+	if st := g.step(); st != nil {
+		return min(st.at, held)
+	}
+	return held
+}
+
+func (g logGate) closed() bool { return g.step() == nil }
+
+func (g logGate) changed() <-chan struct{} {
+	if st := g.step(); st != nil {
+		return st.open
+	}
+	return closedChan()
+}
+
+// gatedSource is a colSource behind a logGate.
 type gatedSource struct {
 	*colSource
-	open <-chan struct{}
-	gate int64
+	gate logGate
 }
 
-func (g *gatedSource) opened() bool {
-	select {
-	case <-g.open:
-		return true
-	default:
-		return false
-	}
-}
-
-func (g *gatedSource) End(p int) int64 {
-	if g.opened() {
-		return g.colSource.End(p)
-	}
-	return min(g.gate, g.colSource.End(p))
-}
-
-func (g *gatedSource) Closed() bool { return g.opened() }
-
-func (g *gatedSource) Changed() <-chan struct{} {
-	if g.opened() {
-		return closedChan()
-	}
-	return g.open
-}
+func (g *gatedSource) End(p int) int64          { return g.gate.end(g.colSource.End(p)) }
+func (g *gatedSource) Closed() bool             { return g.gate.closed() }
+func (g *gatedSource) Changed() <-chan struct{} { return g.gate.changed() }

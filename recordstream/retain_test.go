@@ -2,6 +2,7 @@ package recordstream
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirlab/weir/dataflow"
+	"github.com/weirlab/weir/internal/snapshot"
 )
 
 // retainSource is a memSource that records what the spouts report through
@@ -20,40 +22,14 @@ type retainSource struct {
 	mu       sync.Mutex
 	retained []int64
 	calls    int
-	below    []string // reads below a reported position
-	// With open set, the log publishes only the first gate records of
-	// each partition until open is closed (gatedSource's rule).
-	open <-chan struct{}
-	gate int64
+	below    []string // reads below a reported position (the first 10)
+	// gate holds the log back (logGate; the zero value: open).
+	gate logGate
 }
 
-func (s *retainSource) opened() bool {
-	if s.open == nil {
-		return true
-	}
-	select {
-	case <-s.open:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *retainSource) End(p int) int64 {
-	if s.opened() {
-		return s.memSource.End(p)
-	}
-	return min(s.gate, s.memSource.End(p))
-}
-
-func (s *retainSource) Closed() bool { return s.opened() }
-
-func (s *retainSource) Changed() <-chan struct{} {
-	if s.opened() {
-		return closedChan()
-	}
-	return s.open
-}
+func (s *retainSource) End(p int) int64          { return s.gate.end(s.memSource.End(p)) }
+func (s *retainSource) Closed() bool             { return s.gate.closed() }
+func (s *retainSource) Changed() <-chan struct{} { return s.gate.changed() }
 
 func (s *retainSource) Retain(p int, off int64) error {
 	s.mu.Lock()
@@ -71,7 +47,7 @@ func (s *retainSource) Retain(p int, off int64) error {
 
 func (s *retainSource) Read(p int, off int64, dst dataflow.Row) (dataflow.Row, int64) {
 	s.mu.Lock()
-	if off < s.retained[p] {
+	if off < s.retained[p] && len(s.below) < 10 {
 		s.below = append(s.below, fmt.Sprintf("partition %d: read %d below the reported %d", p, off, s.retained[p]))
 	}
 	s.mu.Unlock()
@@ -98,16 +74,25 @@ func TestSpoutsRetainWhatTheyMayStillRead(t *testing.T) {
 			CheckpointConfig: CheckpointConfig{CheckpointInterval: time.Millisecond}}},
 		{"exactly-once with crashes", Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 16,
 			CheckpointConfig: CheckpointConfig{CheckpointInterval: time.Millisecond}, Faults: Faults{CrashAfter: []int64{2500, 4000}}}},
+		// Every restore finds the newest checkpoint damaged and falls back
+		// to an older kept one, at lower offsets: the reported position is
+		// the kept ones' lowest, so the fallback reads nothing released.
+		{"exactly-once with crashes and damaged checkpoints", Config{Guarantee: ExactlyOnce, Parallelism: 2, BatchSize: 16,
+			CheckpointConfig: CheckpointConfig{CheckpointInterval: time.Millisecond, KeepCheckpoints: 3}, Faults: Faults{CrashAfter: []int64{2500, 4000}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &retainSource{memSource: newMemSource(13, 6000, 2, 0), retained: make([]int64, 2)}
 			cfg := tc.cfg
 			if cfg.Guarantee == ExactlyOnce {
-				// Hold the log at 1000 records a partition (below the
-				// first crash) until a checkpoint is complete, so that
-				// one always is before the crash and the end.
-				fs := &completionFS{done: make(chan struct{})}
-				src.open, src.gate = fs.done, 1000
+				// Two checkpoints at different offsets before the first
+				// crash: the log stops at 600 records a partition until
+				// one is complete, then at 1200 until another is.
+				var under snapshot.FS
+				if strings.Contains(tc.name, "damaged") {
+					under = &corruptFS{}
+				}
+				fs := newCompletionFS(under, 2)
+				src.gate = logGate{steps: []gateStep{{at: 600, open: fs.done[0]}, {at: 1200, open: fs.done[1]}}}
 				cfg.CheckpointFS = fs
 			}
 			cfg.WatermarkInterval = time.Millisecond // report often
@@ -119,6 +104,9 @@ func TestSpoutsRetainWhatTheyMayStillRead(t *testing.T) {
 			assert.Positive(t, src.calls, "the spouts (exactly once: the checkpoints) reported their positions")
 			if tc.cfg.Guarantee == ExactlyOnce {
 				check(t, p, src.memSource, rep)
+				if strings.Contains(tc.name, "damaged") {
+					assert.Positive(t, rep.Counters["checkpoint_fallbacks"], "a restore fell back past a damaged checkpoint (counters %v)", rep.Counters)
+				}
 				if len(tc.cfg.Faults.CrashAfter) > 0 {
 					assert.Positive(t, rep.Counters["restored_checkpoints"], "a crash restored a checkpoint (counters %v)", rep.Counters)
 				}
